@@ -1,0 +1,165 @@
+// Serve is PLANET's own small web server. It serves the page, the wasm core and the service
+// worker from memory, and will later also host the relay node and the mailbox.
+//
+// Usage:
+//
+//	serve [-addr 127.0.0.1:8080] [-root build/www] [-data build/data]
+//	serve -precompress [-root build/www]
+//
+// When serving, it prints exactly one line to standard output,
+//
+//	PLANET serving on http://127.0.0.1:8080/
+//
+// with the address it actually bound (so -addr 127.0.0.1:0 works for scripts and tests),
+// and logs one line per request to standard error. SIGINT or SIGTERM shut it down gracefully:
+// requests in flight finish, then it exits 0.
+//
+// With -precompress it writes f.br and f.gz beside every compressible file under -root and
+// exits; the build runs it once so that serving later needs no slow compression.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strconv"
+	"syscall"
+	"time"
+)
+
+// shutdownTimeout bounds how long a graceful shutdown waits for requests in flight; a client
+// still downloading the wasm over a slow link after that is cut off.
+const shutdownTimeout = 10 * time.Second
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	go func() {
+		// After the first signal, restore the default handling so that a second Ctrl-C ends
+		// a shutdown that hangs.
+		<-ctx.Done()
+		stop()
+	}()
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	switch {
+	case err == nil:
+	case errors.Is(err, flag.ErrHelp):
+		os.Exit(2)
+	default:
+		fmt.Fprintln(os.Stderr, "serve:", err)
+		os.Exit(1)
+	}
+}
+
+// config is what the command line asks for.
+type config struct {
+	addr        string
+	root        string
+	data        string
+	precompress bool
+}
+
+func parseFlags(args []string, stderr io.Writer) (config, error) {
+	var c config
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&c.addr, "addr", "127.0.0.1:8080", "`address` to listen on (host:port; port 0 picks a free one)")
+	fs.StringVar(&c.root, "root", "build/www", "`directory` of the files to serve (the page, planet.wasm, wasm_exec.js)")
+	fs.StringVar(&c.data, "data", "build/data", "`directory` for the server's own data (created with mode 0700)")
+	fs.BoolVar(&c.precompress, "precompress", false, "write f.br and f.gz beside every compressible file under -root, then exit")
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if fs.NArg() > 0 {
+		fs.Usage()
+		return c, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	return c, nil
+}
+
+// run is the whole command; it returns when ctx is cancelled (by a signal) and the server has
+// shut down, or on the first error.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	c, err := parseFlags(args, stderr)
+	if err != nil {
+		return err
+	}
+	log := slog.New(slog.NewTextHandler(stderr, nil))
+
+	if c.precompress {
+		return precompress(c.root, log)
+	}
+
+	if err := os.MkdirAll(c.data, 0o700); err != nil {
+		return fmt.Errorf("creating data directory: %w", err)
+	}
+	site, err := loadSite(c.root, log)
+	if err != nil {
+		return err
+	}
+
+	ln, err := net.Listen("tcp", c.addr)
+	if err != nil {
+		return err
+	}
+	srv := newServer(logRequests(site, log), log)
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	fmt.Fprintf(stdout, "PLANET serving on %s\n", siteURL(ln.Addr()))
+
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		srv.Close()
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// newServer returns an http.Server with timeouts, so that a slow or idle client cannot hold a
+// connection (and its goroutine) forever.
+func newServer(h http.Handler, log *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		// Requests carry no bodies worth waiting for.
+		ReadTimeout: 30 * time.Second,
+		// Generous: planet.wasm is megabytes, and a phone on a poor link is a real client.
+		WriteTimeout:   5 * time.Minute,
+		IdleTimeout:    2 * time.Minute,
+		MaxHeaderBytes: 64 << 10,
+		ErrorLog:       slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+}
+
+// siteURL is the URL to open for a listener's address. An unspecified host (":8080",
+// "0.0.0.0:8080") is shown as 127.0.0.1, the default -addr's host, because the browser keeps a
+// vault per origin: sending the user to localhost one day and 127.0.0.1 the next would show
+// them an empty vault.
+func siteURL(a net.Addr) string {
+	host, port := a.String(), ""
+	if t, ok := a.(*net.TCPAddr); ok {
+		host, port = t.IP.String(), strconv.Itoa(t.Port)
+		if t.IP.IsUnspecified() {
+			host = "127.0.0.1"
+		}
+		host = net.JoinHostPort(host, port)
+	}
+	return "http://" + host + "/"
+}

@@ -1,0 +1,319 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// syncBuffer is a bytes.Buffer safe for a server's goroutines to write to.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
+
+// noCompression is a client that asks for what the test says and does not decode for it.
+var noCompression = &http.Client{Transport: &http.Transport{DisableCompression: true}}
+
+func get(t *testing.T, url string, header ...string) (*http.Response, []byte) {
+	t.Helper()
+	req, err := http.NewRequest("GET", url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	resp, err := noCompression.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp, body
+}
+
+// TestHTTPServer runs the site behind the request log in a real http.Server on a loopback
+// port, talks real HTTP to it, and shuts it down while a download is in flight.
+func TestHTTPServer(t *testing.T) {
+	d := sharedSite(t)
+	var logs syncBuffer
+	log := slog.New(slog.NewTextHandler(&logs, nil))
+	srv := newServer(logRequests(d.site, log), log)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	base := siteURL(ln.Addr())
+
+	resp, body := get(t, base, "Accept-Encoding", "gzip, br")
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Encoding") != "br" {
+		t.Fatalf("GET /: %s, encoding %q", resp.Status, resp.Header.Get("Content-Encoding"))
+	}
+	if resp.ContentLength != int64(len(body)) || len(resp.TransferEncoding) != 0 {
+		t.Errorf("GET /: Content-Length %d, transfer encoding %v, body %d bytes", resp.ContentLength, resp.TransferEncoding, len(body))
+	}
+	if !bytes.Equal(decode(t, "br", body), d.files["index.html"]) {
+		t.Error("GET /: wrong body")
+	}
+	if resp.Header.Get("Content-Security-Policy") != contentSecurityPolicy {
+		t.Error("GET /: no CSP")
+	}
+	resp, _ = get(t, base, "Accept-Encoding", "gzip, br", "If-None-Match", resp.Header.Get("ETag"))
+	if resp.StatusCode != http.StatusNotModified {
+		t.Errorf("revalidating /: %s", resp.Status)
+	}
+
+	// The large wasm arrives whole with its length announced, not chunked.
+	resp, body = get(t, base+"planet.wasm", "Accept-Encoding", "gzip")
+	if resp.ContentLength != int64(len(body)) || resp.Header.Get("Content-Encoding") != "gzip" {
+		t.Errorf("GET /planet.wasm: Content-Length %d, body %d bytes, encoding %q", resp.ContentLength, len(body), resp.Header.Get("Content-Encoding"))
+	}
+	if !bytes.Equal(decode(t, "gzip", body), d.files["planet.wasm"]) {
+		t.Error("GET /planet.wasm: wrong body")
+	}
+
+	// A raw request line with "..", which a client library would clean up first.
+	conn, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.WriteString(conn, "GET /../site.go HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+	raw, _ := io.ReadAll(conn)
+	conn.Close()
+	if !bytes.HasPrefix(raw, []byte("HTTP/1.1 400 ")) || bytes.Contains(raw, []byte("package main")) {
+		t.Errorf("GET /../site.go:\n%s", raw)
+	}
+
+	// One log line per request, with what an operator needs.
+	line := regexp.MustCompile(`msg=request method=GET path=/planet.wasm status=200 bytes=\d+ dur=\S+ enc=gzip remote=127\.0\.0\.1:\d+`)
+	if !line.MatchString(logs.String()) {
+		t.Errorf("no request line for /planet.wasm in the log:\n%s", logs.String())
+	}
+
+	// Shut down while a response is being read: it still arrives whole.
+	req, _ := http.NewRequest("GET", base+"planet.wasm", nil)
+	resp, err = noCompression.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	head := make([]byte, 1024)
+	if _, err := io.ReadFull(resp.Body, head); err != nil {
+		t.Fatal(err)
+	}
+	shut := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		shut <- srv.Shutdown(ctx)
+	}()
+	rest, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil || !bytes.Equal(append(head, rest...), d.files["planet.wasm"]) {
+		t.Errorf("download during shutdown: %v, %d bytes", err, len(head)+len(rest))
+	}
+	if err := <-shut; err != nil {
+		t.Errorf("Shutdown: %v", err)
+	}
+	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
+		t.Errorf("Serve: %v", err)
+	}
+	if _, err := noCompression.Get(base); err == nil {
+		t.Error("the server still answers after Shutdown")
+	}
+}
+
+// smallRoot writes a small site for the tests that start the whole command.
+func smallRoot(t *testing.T) string {
+	root := t.TempDir()
+	writeFiles(t, root, map[string][]byte{
+		"index.html": []byte("<!doctype html><title>PLANET</title>" + strings.Repeat("<p>hello</p>", 200)),
+		"sw.js":      []byte(`const BUILD = "__PLANET_BUILD__";`),
+	})
+	return root
+}
+
+var servingLine = regexp.MustCompile(`^PLANET serving on (http://127\.0\.0\.1:[1-9][0-9]*/)\n$`)
+
+// TestRun runs the command in-process, from its arguments to a graceful stop.
+func TestRun(t *testing.T) {
+	root, data := smallRoot(t), filepath.Join(t.TempDir(), "data", "server")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	pr, pw := io.Pipe()
+	var stderr syncBuffer
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-root", root, "-data", data}, pw, &stderr)
+		pw.Close()
+	}()
+
+	line, err := bufio.NewReader(pr).ReadString('\n')
+	if err != nil {
+		t.Fatalf("reading the first line: %v (stderr: %s)", err, stderr.String())
+	}
+	m := servingLine.FindStringSubmatch(line)
+	if m == nil {
+		t.Fatalf("first line %q", line)
+	}
+	resp, _ := get(t, m[1])
+	if resp.StatusCode != 200 {
+		t.Errorf("GET /: %s", resp.Status)
+	}
+	if fi, err := os.Stat(data); err != nil || !fi.IsDir() || fi.Mode().Perm() != 0o700 {
+		t.Errorf("data directory: %v, %v", fi, err)
+	}
+
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("run: %v", err)
+	}
+	if !strings.Contains(stderr.String(), "msg=request method=GET path=/ status=200") {
+		t.Errorf("no request in the log:\n%s", stderr.String())
+	}
+}
+
+func TestFlags(t *testing.T) {
+	c, err := parseFlags(nil, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (config{addr: "127.0.0.1:8080", root: "build/www", data: "build/data"}); c != want {
+		t.Errorf("defaults %+v, want %+v", c, want)
+	}
+	if _, err := parseFlags([]string{"extra"}, io.Discard); err == nil {
+		t.Error("a stray argument was accepted")
+	}
+	if err := run(context.Background(), []string{"-root", filepath.Join(t.TempDir(), "none"), "-data", t.TempDir(), "-addr", "127.0.0.1:0"}, io.Discard, io.Discard); err == nil {
+		t.Error("a missing root was accepted")
+	}
+	for addr, want := range map[string]string{
+		"127.0.0.1:8080": "http://127.0.0.1:8080/",
+		"0.0.0.0:8080":   "http://127.0.0.1:8080/",
+		"[::]:8080":      "http://127.0.0.1:8080/",
+		"[::1]:9":        "http://[::1]:9/",
+	} {
+		a, err := net.ResolveTCPAddr("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := siteURL(a); got != want {
+			t.Errorf("siteURL(%s) = %s, want %s", addr, got, want)
+		}
+	}
+}
+
+// TestCommand builds the command and runs it as a script would: read the URL from its first
+// line, use it, stop it with SIGTERM, and expect a clean exit.
+func TestCommand(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the command")
+	}
+	if runtime.GOOS == "windows" {
+		t.Skip("stops the command with SIGTERM")
+	}
+	gotool, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("no go command:", err)
+	}
+	bin := filepath.Join(t.TempDir(), "serve")
+	if out, err := exec.Command(gotool, "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+
+	root, data := smallRoot(t), filepath.Join(t.TempDir(), "data")
+	cmd := exec.Command(bin, "-addr", "127.0.0.1:0", "-root", root, "-data", data)
+	var stderr syncBuffer
+	cmd.Stderr = &stderr
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := false
+	defer func() {
+		if !exited {
+			cmd.Process.Kill()
+			cmd.Wait()
+		}
+	}()
+
+	out := bufio.NewReader(stdout)
+	lines := make(chan string, 1)
+	go func() {
+		line, _ := out.ReadString('\n')
+		lines <- line
+	}()
+	var line string
+	select {
+	case line = <-lines:
+	case <-time.After(60 * time.Second):
+		t.Fatalf("no line on stdout; stderr:\n%s", stderr.String())
+	}
+	m := servingLine.FindStringSubmatch(line)
+	if m == nil {
+		t.Fatalf("first line %q; stderr:\n%s", line, stderr.String())
+	}
+
+	resp, body := get(t, m[1])
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "text/html; charset=utf-8" || !bytes.HasPrefix(body, []byte("<!doctype html>")) {
+		t.Errorf("GET /: %s %q", resp.Status, resp.Header.Get("Content-Type"))
+	}
+	resp, body = get(t, m[1]+"sw.js")
+	if resp.StatusCode != 200 || bytes.Contains(body, []byte(buildToken)) {
+		t.Errorf("GET /sw.js: %s %s", resp.Status, body)
+	}
+
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	rest, _ := io.ReadAll(out) // ends when the process closes stdout
+	err = cmd.Wait()
+	exited = true
+	if err != nil {
+		t.Errorf("exit after SIGTERM: %v; stderr:\n%s", err, stderr.String())
+	}
+	if len(rest) != 0 {
+		t.Errorf("more on stdout than the one line: %q", rest)
+	}
+	if fi, err := os.Stat(data); err != nil || fi.Mode().Perm() != 0o700 {
+		t.Errorf("data directory: %v, %v", fi, err)
+	}
+	if !strings.Contains(stderr.String(), "shutting down") {
+		t.Errorf("stderr:\n%s", stderr.String())
+	}
+}
