@@ -68,42 +68,66 @@ type Vault struct {
 // clears leftovers of an interrupted create or import first. Callers check
 // the passphrase's strength before; Create refuses only an empty one.
 func Create(ctx context.Context, store Store, passphrase string, opt Options) (*Vault, error) {
-	opt.fill()
-	if passphrase == "" {
-		return nil, errors.New("vault: empty passphrase")
-	}
-	if err := opt.KDF.check(); err != nil {
+	v, commit, err := Prepare(ctx, store, passphrase, opt)
+	if err != nil {
 		return nil, err
 	}
+	if err := commit(ctx); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// Prepare is Create in two steps, for filling a vault before it exists (an
+// import): the returned vault is unlocked and takes writes at once, but the
+// store holds a vault only once commit has written the header. Until then
+// an interruption leaves nothing but leftovers, which the next Create or
+// Prepare clears.
+func Prepare(ctx context.Context, store Store, passphrase string, opt Options) (v *Vault, commit func(context.Context) error, err error) {
+	opt.fill()
+	if passphrase == "" {
+		return nil, nil, errors.New("vault: empty passphrase")
+	}
+	if err := opt.KDF.check(); err != nil {
+		return nil, nil, err
+	}
 	if _, err := store.Get(ctx, headerKey); err == nil {
-		return nil, ErrExists
+		return nil, nil, ErrExists
 	} else if !errors.Is(err, ErrNotFound) {
-		return nil, fmt.Errorf("vault: %w", err)
+		return nil, nil, fmt.Errorf("vault: %w", err)
 	}
 	dataKey := make([]byte, 32)
 	if _, err := io.ReadFull(opt.Rand, dataKey); err != nil {
-		return nil, fmt.Errorf("vault: reading randomness: %w", err)
+		return nil, nil, fmt.Errorf("vault: reading randomness: %w", err)
 	}
 	k, wrapped, err := wrap(dataKey, passphrase, opt.KDF, opt.Rand)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	h := &header{Version: formatVersion, KDF: k, WrappedKey: wrapped, Created: opt.Now().Unix()}
 	enc, err := MarshalCBOR(h)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	var b Batch
-	b.DeletePrefix("") // leftovers of an interrupted create or import
-	b.Put(headerKey, enc)
-	if err := store.Apply(ctx, &b); err != nil {
-		return nil, fmt.Errorf("vault: writing header: %w", err)
+	var clearAll Batch
+	clearAll.DeletePrefix("") // leftovers of an interrupted create or import
+	if err := store.Apply(ctx, &clearAll); err != nil {
+		return nil, nil, fmt.Errorf("vault: clearing leftovers: %w", err)
 	}
 	s, err := deriveSecrets(dataKey)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return &Vault{store: store, opt: opt, header: h, secrets: s, indexes: map[Collection]*index{}}, nil
+	v = &Vault{store: store, opt: opt, header: h, secrets: s, indexes: map[Collection]*index{}}
+	commit = func(ctx context.Context) error {
+		var b Batch
+		b.Put(headerKey, enc)
+		if err := store.Apply(ctx, &b); err != nil {
+			return fmt.Errorf("vault: writing header: %w", err)
+		}
+		return nil
+	}
+	return v, commit, nil
 }
 
 // Exists reports whether store holds a vault.

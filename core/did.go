@@ -1,0 +1,197 @@
+package core
+
+import (
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// Errors returned by [ParseDID] and by methods of [DID]. Each is wrapped with
+// a description of what is wrong, so test for them with [errors.Is].
+var (
+	// ErrInvalidDID reports a string that is not a DID PLANET can use: it
+	// breaks the W3C DID syntax, or the rules of its method (a did:key whose
+	// key is not an Ed25519 public key, for instance). It is also returned
+	// by methods called on the zero DID.
+	ErrInvalidDID = errors.New("invalid did")
+
+	// ErrUnsupportedMethod reports a well-formed DID whose method PLANET does
+	// not handle (ParseDID), or cannot yet resolve to a document
+	// ([DID.Document]).
+	ErrUnsupportedMethod = errors.New("unsupported did method")
+)
+
+// MaxDIDLength is the longest DID, in bytes, that [ParseDID] accepts. DID Core
+// sets no limit; this one leaves room for did:peer:2 and did:peer:4 long forms
+// that carry a few keys and services, and bounds the work that hostile input
+// can cause.
+const MaxDIDLength = 4096
+
+// Methods that [ParseDID] accepts.
+const (
+	MethodKey  = "key"  // did:key, Ed25519 keys only
+	MethodPeer = "peer" // did:peer, checked for syntax only
+)
+
+// DID is a decentralised identifier (W3C DID Core), such as
+// "did:key:z6MkiTBz1ymuepAQ4HEHYSF1H8quG5GLVVQR3djdX3mDooWp".
+//
+// A DID is made only by [ParseDID] or [DIDFromEd25519], so holding one means
+// it is valid. The zero DID is not valid: [DID.IsZero] reports it. DIDs are
+// comparable with ==, which compares their exact text: DID Core defines no
+// normalisation, and did:key and did:peer have a single spelling for each
+// identifier.
+type DID struct {
+	s string // the whole DID, as parsed
+}
+
+// ParseDID parses s as a DID and checks it against the rules of its method.
+//
+// The syntax is that of W3C DID Core ("did:" method ":" method-specific-id,
+// the method name of lowercase letters and digits, the id of ALPHA / DIGIT /
+// "." / "-" / "_" / pct-encoded, segments separated by ":"), with two
+// tightenings: no segment of the id may be empty, and s may be at most
+// [MaxDIDLength] bytes. DID URLs (with a path, query or fragment) are not DIDs
+// and are rejected.
+//
+// Of the methods, did:key is checked fully and must hold an Ed25519 public
+// key; did:peer is checked for syntax only (numalgo 0 to 4). A well-formed
+// DID of any other method returns an error wrapping [ErrUnsupportedMethod];
+// anything malformed returns one wrapping [ErrInvalidDID].
+func ParseDID(s string) (DID, error) {
+	method, id, err := splitDID(s)
+	if err != nil {
+		return DID{}, err
+	}
+	switch method {
+	case MethodKey:
+		_, err = parseKeyID(id)
+	case MethodPeer:
+		err = checkPeerID(id)
+	default:
+		err = fmt.Errorf("%w %q", ErrUnsupportedMethod, method)
+	}
+	if err != nil {
+		return DID{}, err
+	}
+	return DID{s: s}, nil
+}
+
+// DIDFromEd25519 returns the did:key DID of an Ed25519 public key. It panics
+// if pub is not [ed25519.PublicKeySize] bytes long, or is not a point that
+// [ParseDID] would accept (a key from [ed25519.GenerateKey] or
+// [ed25519.NewKeyFromSeed] always is): a DID that could not be parsed back
+// must never be made.
+func DIDFromEd25519(pub ed25519.PublicKey) DID {
+	if _, err := decodeEd25519Public(pub); err != nil {
+		panic("core: DIDFromEd25519: " + err.Error())
+	}
+	return DID{s: "did:" + MethodKey + ":" + Ed25519Multikey(pub)}
+}
+
+// String returns the DID as text, exactly as it was parsed; it returns "" for
+// the zero DID.
+func (d DID) String() string { return d.s }
+
+// IsZero reports whether d is the zero DID, which is not valid.
+func (d DID) IsZero() bool { return d.s == "" }
+
+// Method returns the DID's method name, such as "key" or "peer"; it returns
+// "" for the zero DID.
+func (d DID) Method() string {
+	method, _ := d.split()
+	return method
+}
+
+// Ed25519PublicKey returns the public key of a did:key DID. It returns an error
+// wrapping [ErrInvalidDID] for the zero DID and for DIDs of other methods.
+func (d DID) Ed25519PublicKey() (ed25519.PublicKey, error) {
+	method, id := d.split()
+	switch method {
+	case "":
+		return nil, fmt.Errorf("%w: zero did has no key", ErrInvalidDID)
+	case MethodKey:
+		return parseKeyID(id)
+	default:
+		return nil, fmt.Errorf("%w: did:%s does not name an ed25519 key", ErrInvalidDID, method)
+	}
+}
+
+// split returns the method name and the method-specific id of a parsed DID.
+func (d DID) split() (method, id string) {
+	if d.s == "" {
+		return "", ""
+	}
+	method, id, _ = strings.Cut(d.s[len("did:"):], ":")
+	return method, id
+}
+
+// splitDID checks s against the generic DID syntax and splits it into the
+// method name and the method-specific id.
+func splitDID(s string) (method, id string, err error) {
+	if len(s) > MaxDIDLength {
+		return "", "", fmt.Errorf("%w: longer than %d bytes", ErrInvalidDID, MaxDIDLength)
+	}
+	rest, ok := strings.CutPrefix(s, "did:")
+	if !ok {
+		return "", "", fmt.Errorf("%w: does not start with \"did:\"", ErrInvalidDID)
+	}
+	method, id, ok = strings.Cut(rest, ":")
+	if !ok {
+		return "", "", fmt.Errorf("%w: no method-specific id after the method name", ErrInvalidDID)
+	}
+	if method == "" {
+		return "", "", fmt.Errorf("%w: empty method name", ErrInvalidDID)
+	}
+	for i := 0; i < len(method); i++ {
+		if c := method[i]; !('a' <= c && c <= 'z' || '0' <= c && c <= '9') {
+			return "", "", fmt.Errorf("%w: method name has %q: only lowercase letters and digits are allowed", ErrInvalidDID, method[i:i+1])
+		}
+	}
+	if err := checkMethodSpecificID(id); err != nil {
+		return "", "", fmt.Errorf("%w: method-specific id %w", ErrInvalidDID, err)
+	}
+	return method, id, nil
+}
+
+// checkMethodSpecificID checks id against DID Core's method-specific-id
+// production, and also rejects empty segments, which DID Core allows between
+// colons but no method we know of uses.
+func checkMethodSpecificID(id string) error {
+	if id == "" {
+		return errors.New("is empty")
+	}
+	if id[len(id)-1] == ':' {
+		return errors.New("ends with a colon")
+	}
+	segmentStart := 0
+	for i := 0; i < len(id); i++ {
+		switch c := id[i]; {
+		case c == ':':
+			if i == segmentStart {
+				return fmt.Errorf("has an empty segment at offset %d", i)
+			}
+			segmentStart = i + 1
+		case c == '%':
+			if i+2 >= len(id) || !isHexDigit(id[i+1]) || !isHexDigit(id[i+2]) {
+				return fmt.Errorf("has a bad percent-encoding at offset %d: want %% and two hex digits", i)
+			}
+			i += 2
+		case !isIDChar(c):
+			return fmt.Errorf("has %q at offset %d: not allowed in a did", id[i:i+1], i)
+		}
+	}
+	return nil
+}
+
+// isIDChar reports whether c is an idchar of DID Core other than the
+// percent-encoding: ALPHA / DIGIT / "." / "-" / "_".
+func isIDChar(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
+		c == '.' || c == '-' || c == '_'
+}
+
+func isHexDigit(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+}

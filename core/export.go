@@ -1,0 +1,292 @@
+package core
+
+import (
+	"archive/tar"
+	"bytes"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"path"
+	"strings"
+	"time"
+
+	"filippo.io/age"
+	"github.com/mr-tron/base58"
+)
+
+// The export format; see docs/export-format.md.
+const (
+	exportFormat  = "planet-export"
+	exportVersion = 1
+	// exportWorkFactor is age's scrypt cost (2^16: 64 MiB, like the vault's
+	// Argon2id). age's own default, 2^18, needs 256 MiB, which a browser
+	// tab never gets back once Go has taken it.
+	exportWorkFactor = 16
+	// importMaxWorkFactor accepts files made by the stock age tool (2^18)
+	// but refuses costs that would exhaust the tab.
+	importMaxWorkFactor = 18
+
+	codecEd25519Priv = 0x1300
+)
+
+type manifest struct {
+	Format  string    `json:"format"`
+	Version int       `json:"version"`
+	Created time.Time `json:"created"`
+	DID     string    `json:"did"`
+	Counts  Counts    `json:"counts"`
+}
+
+type identityExport struct {
+	DID                 string       `json:"did"`
+	DIDDocument         *DIDDocument `json:"didDocument"`
+	PrivateKeyMultibase string       `json:"privateKeyMultibase"`
+}
+
+type fileExport struct {
+	ID        string    `json:"id"`
+	Name      string    `json:"name"`
+	Type      string    `json:"type"`
+	Size      int64     `json:"size"`
+	Created   time.Time `json:"created"`
+	Path      string    `json:"path"`
+	Thumbnail []byte    `json:"thumbnail,omitempty"`
+}
+
+type contactExport struct {
+	ID      string    `json:"id"`
+	Name    string    `json:"name"`
+	DID     string    `json:"did"`
+	Notes   string    `json:"notes"`
+	Created time.Time `json:"created"`
+	Updated time.Time `json:"updated"`
+}
+
+type noteExport struct {
+	ID      string    `json:"id"`
+	Title   string    `json:"title"`
+	Body    string    `json:"body"`
+	Created time.Time `json:"created"`
+	Updated time.Time `json:"updated"`
+}
+
+// Export writes the whole vault to w as an age file sealed with passphrase
+// (docs/export-format.md). progress, if set, receives bytes of files
+// written so far and their total.
+func (p *Planet) Export(ctx context.Context, w io.Writer, passphrase string, progress func(done, total int64)) error {
+	v, id, err := p.unlocked()
+	if err != nil {
+		return err
+	}
+	if passphrase == "" {
+		return fmt.Errorf("the export needs a passphrase: %w", ErrInvalid)
+	}
+	settings, err := p.Settings()
+	if err != nil {
+		return err
+	}
+	contacts, err := p.Contacts(ctx)
+	if err != nil {
+		return err
+	}
+	notes, err := p.Notes(ctx)
+	if err != nil {
+		return err
+	}
+	files, err := p.Files(ctx, "")
+	if err != nil {
+		return err
+	}
+	doc, err := id.DID().Document()
+	if err != nil {
+		return err
+	}
+
+	rcpt, err := age.NewScryptRecipient(passphrase)
+	if err != nil {
+		return fmt.Errorf("%w: %w", err, ErrInvalid)
+	}
+	rcpt.SetWorkFactor(exportWorkFactor)
+	aw, err := age.Encrypt(w, rcpt)
+	if err != nil {
+		return err
+	}
+	tw := tar.NewWriter(aw)
+	now := p.opt.Now().UTC().Truncate(time.Second)
+	x := exporter{tw: tw, now: now}
+
+	m := manifest{Format: exportFormat, Version: exportVersion, Created: now, DID: id.DID().String()}
+	m.Counts.Contacts, m.Counts.Notes = len(contacts), len(notes)
+	var photos, documents []fileExport
+	var total int64
+	paths := map[string]bool{}
+	for _, f := range files {
+		fe := fileExport{ID: f.ID, Name: f.Name, Type: f.Type, Size: f.Size(), Created: Time(f.Created), Thumbnail: f.Thumbnail}
+		total += f.Size()
+		if f.Kind == Photo {
+			fe.Path = uniquePath(paths, "photos", f.Name)
+			photos = append(photos, fe)
+		} else {
+			fe.Path = uniquePath(paths, "documents", f.Name)
+			documents = append(documents, fe)
+		}
+	}
+	m.Counts.Photos, m.Counts.Documents = len(photos), len(documents)
+
+	seed := id.Seed()
+	defer clear(seed)
+	ce := make([]contactExport, len(contacts))
+	for i, c := range contacts {
+		ce[i] = contactExport{c.ID, c.Name, c.DID, c.Notes, Time(c.Created), Time(c.Updated)}
+	}
+	ne := make([]noteExport, len(notes))
+	for i, n := range notes {
+		ne[i] = noteExport{n.ID, n.Title, n.Body, Time(n.Created), Time(n.Updated)}
+	}
+	x.json("manifest.json", m)
+	x.json("identity.json", identityExport{id.DID().String(), doc, encodeMultikey(codecEd25519Priv, seed)})
+	x.json("settings.json", settings)
+	x.json("contacts.json", ce)
+	x.bytes("contacts.vcf", vCards(contacts))
+	x.json("notes.json", ne)
+	notePaths := map[string]bool{}
+	for _, n := range notes {
+		x.bytes(uniquePath(notePaths, "notes", safeName(n.Title)+".md"), []byte("# "+n.Title+"\n\n"+n.Body+"\n"))
+	}
+	x.json("photos.json", nonNil(photos))
+	x.json("documents.json", nonNil(documents))
+	if x.err != nil {
+		return x.err
+	}
+
+	var done int64
+	if progress != nil {
+		progress(0, total)
+	}
+	for _, list := range [][]fileExport{photos, documents} {
+		for _, fe := range list {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			f, err := p.File(ctx, fe.ID)
+			if err != nil {
+				return err
+			}
+			r, err := v.OpenBlob(ctx, f.Blob)
+			if err != nil {
+				return err
+			}
+			if err := tw.WriteHeader(x.header(fe.Path, fe.Size, fe.Created)); err != nil {
+				return err
+			}
+			for {
+				chunk, err := r.NextChunk()
+				if len(chunk) > 0 {
+					if _, werr := tw.Write(chunk); werr != nil {
+						return werr
+					}
+					done += int64(len(chunk))
+					if progress != nil {
+						progress(done, total)
+					}
+				}
+				if err == io.EOF {
+					break
+				}
+				if err != nil {
+					return fmt.Errorf("exporting %s: %w", fe.Path, err)
+				}
+			}
+		}
+	}
+	if err := tw.Close(); err != nil {
+		return err
+	}
+	return aw.Close()
+}
+
+func nonNil(fs []fileExport) []fileExport {
+	if fs == nil {
+		return []fileExport{}
+	}
+	return fs
+}
+
+// exporter writes tar entries, keeping the first error.
+type exporter struct {
+	tw  *tar.Writer
+	now time.Time
+	err error
+}
+
+func (x *exporter) header(name string, size int64, mod time.Time) *tar.Header {
+	return &tar.Header{Name: name, Size: size, Mode: 0o600, ModTime: mod.Truncate(time.Second), Typeflag: tar.TypeReg, Format: tar.FormatPAX}
+}
+
+func (x *exporter) bytes(name string, b []byte) {
+	if x.err != nil {
+		return
+	}
+	if x.err = x.tw.WriteHeader(x.header(name, int64(len(b)), x.now)); x.err == nil {
+		_, x.err = x.tw.Write(b)
+	}
+}
+
+func (x *exporter) json(name string, v any) {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		x.err = err
+		return
+	}
+	x.bytes(name, append(b, '\n'))
+}
+
+// uniquePath returns dir/name, or dir/"name (2).ext" and so on if taken.
+func uniquePath(taken map[string]bool, dir, name string) string {
+	ext := path.Ext(name)
+	base := strings.TrimSuffix(name, ext)
+	p := dir + "/" + name
+	for i := 2; taken[p]; i++ {
+		p = fmt.Sprintf("%s/%s (%d)%s", dir, base, i, ext)
+	}
+	taken[p] = true
+	return p
+}
+
+// safeName makes a note title usable as a file name.
+func safeName(title string) string {
+	s := strings.Map(func(r rune) rune {
+		if strings.ContainsRune("/\\:*?\"<>|\x00", r) || r < 0x20 {
+			return '-'
+		}
+		return r
+	}, title)
+	if s = strings.TrimSpace(s); s == "" || s == "." || s == ".." {
+		s = "note"
+	}
+	if len(s) > 100 {
+		s = s[:100]
+	}
+	return s
+}
+
+func decodePrivateMultikey(s string) ([]byte, error) {
+	if !strings.HasPrefix(s, "z") {
+		return nil, errors.New("private key is not base58btc multibase")
+	}
+	b, err := base58.Decode(s[1:])
+	if err != nil {
+		return nil, fmt.Errorf("private key: %w", err)
+	}
+	code, n := binary.Uvarint(b)
+	if n <= 0 || code != codecEd25519Priv {
+		return nil, fmt.Errorf("private key is not ed25519-priv")
+	}
+	if len(b[n:]) != 32 {
+		return nil, fmt.Errorf("private key is %d bytes, want 32", len(b[n:]))
+	}
+	return bytes.Clone(b[n:]), nil
+}
