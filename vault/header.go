@@ -18,9 +18,9 @@ const formatVersion = 1
 // key-encryption key. They are stored in the header, so they can be raised
 // later without touching anything but the header.
 type KDFParams struct {
-	Memory  uint32 // KiB
-	Passes  uint32
-	Lanes   uint8
+	Memory uint32 // KiB
+	Passes uint32
+	Lanes  uint8
 }
 
 // DefaultKDF is what new vaults use: Argon2id with 64 MiB, 3 passes, 1 lane.

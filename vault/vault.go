@@ -59,8 +59,8 @@ type Vault struct {
 
 	mu      sync.RWMutex // guards everything below; writers serialize on it
 	header  *header
-	secrets *secrets                 // nil while locked
-	indexes map[Collection]*index    // decrypted indexes, dropped on lock
+	secrets *secrets              // nil while locked
+	indexes map[Collection]*index // decrypted indexes, dropped on lock
 }
 
 // Create makes a new vault in store, sealed with passphrase, and returns it

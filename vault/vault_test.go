@@ -10,7 +10,6 @@ import (
 	"strings"
 	"testing"
 
-
 	"planet/vault"
 	"planet/vault/mem"
 )
@@ -328,4 +327,3 @@ func newKeys(before, after map[string][]byte, prefix string) string {
 	}
 	return ""
 }
-
