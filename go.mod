@@ -10,6 +10,7 @@ require (
 	github.com/hack-pad/safejs v0.1.0
 	github.com/mr-tron/base58 v1.3.0
 	golang.org/x/crypto v0.58.0
+	rsc.io/qr v0.2.0
 )
 
 require (

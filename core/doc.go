@@ -1,7 +1,7 @@
 // Package core is the domain of PLANET: the types and rules that every part of
-// the client shares, whatever runs it. Today that is identity and
-// decentralised identifiers; contacts, notes, credentials, the trust graph and
-// the wire protocols will live here too.
+// the client shares, whatever runs it. It starts with the person's identity
+// and decentralised identifiers, and grows to contacts, notes, credentials,
+// the trust graph and the wire protocols.
 //
 // Core is pure Go. It never imports syscall/js, so it builds and tests
 // natively (with -race) and compiles unchanged into the browser's WebAssembly

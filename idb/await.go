@@ -10,9 +10,12 @@ import (
 	"github.com/hack-pad/safejs"
 )
 
-// ErrAborted is returned when a transaction was aborted, by the browser
-// (quota, a closed connection) or by a canceled context.
-var ErrAborted = errors.New("idb: transaction aborted")
+// ErrStorage wraps every refusal by IndexedDB itself: quota exhausted,
+// storage disabled (private mode), a connection closed by the browser.
+var ErrStorage = errors.New("the browser's storage refused")
+
+// errAborted is a transaction aborted without a reason given.
+var errAborted = fmt.Errorf("transaction aborted: %w", ErrStorage)
 
 type outcome struct {
 	v   safejs.Value
@@ -104,14 +107,14 @@ func abort(tx safejs.Value) {
 func requestError(target safejs.Value) error {
 	e, err := target.Get("error")
 	if err != nil || e.IsNull() || e.IsUndefined() {
-		return ErrAborted
+		return errAborted
 	}
 	name, _ := e.Get("name")
 	msg, _ := e.Get("message")
 	n, _ := name.String()
 	m, _ := msg.String()
 	if n == "QuotaExceededError" {
-		return fmt.Errorf("idb: the browser's storage quota is exhausted: %s", m)
+		return fmt.Errorf("the storage quota is exhausted (%s): %w", m, ErrStorage)
 	}
-	return fmt.Errorf("idb: %s: %s", n, m)
+	return fmt.Errorf("%s: %s: %w", n, m, ErrStorage)
 }

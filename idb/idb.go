@@ -4,7 +4,6 @@ package idb
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/hack-pad/safejs"
@@ -26,7 +25,7 @@ var _ vault.Store = (*Store)(nil)
 func Open(ctx context.Context, name string) (*Store, error) {
 	factory, err := safejs.Global().Get("indexedDB")
 	if err != nil || factory.IsUndefined() || factory.IsNull() {
-		return nil, errors.New("idb: this browser offers no IndexedDB (private mode?)")
+		return nil, fmt.Errorf("this browser offers no IndexedDB (private mode?): %w", ErrStorage)
 	}
 	req, err := factory.Call("open", name, 1)
 	if err != nil {

@@ -1,0 +1,85 @@
+//go:build js && wasm
+
+package main
+
+import (
+	"errors"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/hack-pad/safejs"
+
+	"planet/core"
+	"planet/idb"
+	"planet/vault"
+)
+
+// A code is the stable name of an error class that the page can act on;
+// the list is the ErrorCode type in web/planet.d.ts.
+type code string
+
+// classify maps an error from the core to its code and a message a person
+// can read. Messages for the common cases are written for people; the
+// others carry the core's own words, which say what was wrong.
+func classify(err error) (code, string) {
+	var weak *vault.ErrWeakPassphrase
+	switch {
+	case errors.As(err, &weak):
+		return "weak_passphrase", sentence(weak.Strength.Warning, "That passphrase is too easy to guess.")
+	case errors.Is(err, vault.ErrWrongPassphrase):
+		return "wrong_passphrase", "That passphrase does not open this vault."
+	case errors.Is(err, vault.ErrLocked):
+		return "locked", "The vault is locked. Unlock it to continue."
+	case errors.Is(err, vault.ErrNoVault):
+		return "no_vault", "There is no vault in this browser yet."
+	case errors.Is(err, vault.ErrExists):
+		return "vault_exists", "This browser already holds a vault. Import needs a fresh browser profile."
+	case errors.Is(err, core.ErrBadExport):
+		return "bad_export", sentence(strings.TrimSuffix(err.Error(), ": "+core.ErrBadExport.Error()), "")
+	case errors.Is(err, core.ErrInvalid), errors.Is(err, errInvalidArg):
+		return "invalid", sentence(trimCause(err), "")
+	case errors.Is(err, vault.ErrNotFound):
+		return "not_found", "That item no longer exists."
+	case errors.Is(err, vault.ErrCorrupt):
+		return "corrupt", "Stored data failed its integrity check: " + err.Error() + "."
+	case errors.Is(err, idb.ErrStorage):
+		return "storage", sentence(err.Error(), "")
+	}
+	return "internal", "Something went wrong inside PLANET: " + err.Error() + "."
+}
+
+// trimCause drops the sentinel's words from the end of a wrapped error.
+func trimCause(err error) string {
+	s := err.Error()
+	for _, sentinel := range []error{core.ErrInvalid, errInvalidArg} {
+		s = strings.TrimSuffix(s, ": "+sentinel.Error())
+	}
+	return s
+}
+
+// sentence capitalizes s and ends it with a full stop; fallback if empty.
+func sentence(s, fallback string) string {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return fallback
+	}
+	r, n := utf8.DecodeRuneInString(s)
+	s = string(unicode.ToUpper(r)) + s[n:]
+	if !strings.HasSuffix(s, ".") {
+		s += "."
+	}
+	return s
+}
+
+// jsErr makes a JavaScript Error with a code property.
+func jsErr(err error) safejs.Value {
+	c, msg := classify(err)
+	e, jerr := jsError.New(msg)
+	if jerr != nil {
+		panic(jerr)
+	}
+	e.Set("code", string(c))
+	e.Set("name", "PlanetError")
+	return e
+}
