@@ -76,6 +76,7 @@ function guard(target) {
   const wrapped = new Map();
   return new Proxy(target, {
     get(obj, key) {
+      /** @type {unknown} */
       const value = Reflect.get(obj, key);
       if (value === null || (typeof value !== 'object' && typeof value !== 'function')) return value;
       if (!wrapped.has(key)) {
@@ -83,7 +84,7 @@ function guard(target) {
           ? (/** @type {unknown[]} */ ...args) => {
               let result;
               try {
-                result = value.apply(obj, args);
+                result = Reflect.apply(value, obj, args);
               } catch (err) {
                 fail(err);
               }

@@ -75,10 +75,12 @@ export function uid(prefix) {
  */
 export function field(label, control, hint) {
   if (!control.id) control.id = uid('field');
+  /** @type {HTMLElement[]} */
   const parts = [el('label', { for: control.id }, label), control];
   if (hint) {
     const hintId = uid('hint');
-    control.setAttribute('aria-describedby', hintId);
+    const described = control.getAttribute('aria-describedby');
+    control.setAttribute('aria-describedby', described ? `${described} ${hintId}` : hintId);
     parts.push(el('p', { class: 'hint', id: hintId }, hint));
   }
   return el('div', { class: 'field' }, parts);

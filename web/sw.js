@@ -10,6 +10,9 @@
 // Only the shell is cached. Everything else (/build.json, the resolver,
 // relay, mailbox, pages) always goes to the network untouched.
 
+/// <reference lib="webworker" />
+const sw = /** @type {ServiceWorkerGlobalScope} */ (/** @type {unknown} */ (self));
+
 const BUILD = '__PLANET_BUILD__';
 const CACHE = `planet-${BUILD}`;
 
@@ -53,11 +56,11 @@ const SHELL = [
   'icons/maskable-512.png',
 ];
 
-const scope = new URL(self.registration.scope);
+const scope = new URL(sw.registration.scope);
 const shellURLs = new Set(SHELL.map((path) => new URL(path, scope).href));
 const pageURL = new URL('./', scope).href;
 
-self.addEventListener('install', (event) => {
+sw.addEventListener('install', (event) => {
   event.waitUntil((async () => {
     const cache = await caches.open(CACHE);
     // 'reload' skips the HTTP cache: the shell must be this build's bytes.
@@ -65,21 +68,21 @@ self.addEventListener('install', (event) => {
   })());
 });
 
-self.addEventListener('activate', (event) => {
+sw.addEventListener('activate', (event) => {
   event.waitUntil((async () => {
     const names = await caches.keys();
     await Promise.all(names
       .filter((name) => name.startsWith('planet-') && name !== CACHE)
       .map((name) => caches.delete(name)));
-    await self.clients.claim();
+    await sw.clients.claim();
   })());
 });
 
-self.addEventListener('message', (event) => {
-  if (event.data?.type === 'skip-waiting') self.skipWaiting();
+sw.addEventListener('message', (event) => {
+  if (event.data?.type === 'skip-waiting') sw.skipWaiting();
 });
 
-self.addEventListener('fetch', (event) => {
+sw.addEventListener('fetch', (event) => {
   const { request } = event;
   if (request.method !== 'GET') return;
   const url = new URL(request.url);

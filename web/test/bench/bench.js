@@ -1,0 +1,406 @@
+// `make bench`: measures PLANET in headless Chromium against baselines
+// measured in the same run, prints one table, and adds the figures (with the
+// date and the machine) to docs/benchmarks.md, newest run first.
+//
+// Targets come from the performance table in the design. Timings never fail
+// the run: the verdict column only says whether a target is met. Units:
+// 1 MB = 10^6 bytes, MiB = 2^20 bytes.
+//
+// Steps, each in a fresh Chromium profile where it must not see the others:
+//  1. transfer size of planet.wasm (and of the whole client) as brotli, against a
+//     hello-world Go wasm built and precompressed here (the Go runtime floor);
+//  2. repeat visits to the unlock prompt, against repeat visits to a page that
+//     starts the hello-world Go wasm from the same server;
+//  3. unlock + list of 1,000 contacts, against raw IndexedDB getAll + WebCrypto;
+//  4. record writes: one add per call, and batched (an import writes all its
+//     records in one vault update), against raw IndexedDB + WebCrypto;
+//  5. storing and reading a 64 MiB document, against raw IndexedDB + WebCrypto
+//     in 256 KiB chunks;
+//  6. growth of the core's wasm memory while storing a 200 MB file.
+
+import { execFileSync, spawn } from 'node:child_process';
+import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { get } from 'node:http';
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { root, startServer, person, tempDir } from '../lib.js';
+import { buildFloor } from './floor.js';
+import { exportWithContacts } from './export.js';
+import * as inpage from './inpage.js';
+
+const PASS = 'violet tugboat umbrella quince';
+const EXPORT_PASS = 'harbour lights at eleven';
+
+const N_LIST = 1000; // contacts added one by one, then unlocked and listed
+const N_BATCH = 5000; // contacts in the batched write (import)
+const VISITS = 5; // timed repeat visits (median)
+const WARMUP_VISITS = 2; // untimed visits first: service worker, HTTP and code caches
+const UNLOCKS = 3; // timed unlock + list (median)
+const FILE_MIB = 64;
+const BIG_BYTES = 200e6;
+const TARGET = {
+  wasmBytes: 3e6,
+  visitMs: 300,
+  unlockListMs: 1000,
+  batchPerSec: 5000,
+  storeMBps: 100,
+  readMBps: 150,
+  vsBaseline: 2,
+  memBytes: 64e6,
+};
+
+const started = Date.now();
+const cleanup = [];
+const step = (s) => console.error(`bench: ${s} (${((Date.now() - started) / 1000).toFixed(0)} s)`);
+
+try {
+  await main();
+} catch (err) {
+  console.error(err);
+  process.exitCode = 1;
+} finally {
+  for (const f of cleanup.reverse()) await f().catch((e) => console.error('cleanup:', e));
+}
+
+async function main() {
+  const server = await startServer();
+  cleanup.push(() => server.stop());
+
+  step('building the Go runtime floor');
+  const work = await tempDir('planet-bench-');
+  cleanup.push(() => rm(work, { recursive: true, force: true }));
+  const floorWWW = join(work, 'floor-www');
+  await buildFloor({ src: join(work, 'floor-src'), www: floorWWW });
+  const floor = await startStatic(floorWWW, join(work, 'floor-data'));
+  cleanup.push(() => floor.stop());
+
+  const r = {};
+
+  step('transfer sizes');
+  r.wasm = { planet: await wireSize(server.url, 'planet.wasm'), floor: await wireSize(floor.url, 'floor.wasm') };
+  r.client = await clientSize(server.url);
+
+  // --- one person, one vault: records, start-up, files -------------------
+  const a = await person();
+  cleanup.push(() => a.close());
+  const page = a.page;
+  page.setDefaultTimeout(120_000);
+  await page.goto(server.url);
+  r.version = await page.evaluate(inpage.coreReady);
+  r.chromium = await chromiumVersion(a);
+  const ident = await page.evaluate((p) => planet.create(p), PASS);
+  await page.evaluate(() => navigator.serviceWorker.ready.then(() => true));
+
+  step(`adding ${N_LIST} contacts one by one`);
+  r.addMs = await page.evaluate(inpage.addContacts, { n: N_LIST, did: ident.did });
+  const exported = Buffer.from(await page.evaluate(inpage.exportBase64, EXPORT_PASS), 'base64');
+
+  step('repeat visits');
+  r.visits = [];
+  for (let i = 0; i < WARMUP_VISITS + VISITS; i++) {
+    const m = await visit(page, server.url, ['planet-boot-start', 'planet-wasm-instantiated', 'planet-ready', 'planet-unlock-prompt'], 'planet-unlock-prompt');
+    if (!m.unlockScreen) throw new Error('a repeat visit did not show the unlock screen');
+    if (i >= WARMUP_VISITS) r.visits.push(m);
+  }
+  r.swControlled = r.visits.every((m) => m.controlled);
+  r.floorVisits = [];
+  for (let i = 0; i < WARMUP_VISITS + VISITS; i++) {
+    const m = await visit(page, floor.url, ['floor-start', 'floor-instantiated', 'floor-ready'], 'floor-ready');
+    if (i >= WARMUP_VISITS) r.floorVisits.push(m);
+  }
+  await page.goto(server.url);
+  await page.evaluate(inpage.coreReady);
+
+  step(`unlock + list ${N_LIST} contacts`);
+  r.unlocks = [];
+  for (let i = 0; i < UNLOCKS; i++) {
+    const u = await page.evaluate(inpage.unlockAndList, PASS);
+    if (u.n !== N_LIST) throw new Error(`listed ${u.n} contacts, want ${N_LIST}`);
+    r.unlocks.push(u);
+  }
+
+  step('record baselines');
+  r.baseRecords = await page.evaluate(inpage.baselineRecords, { nSeq: N_LIST, nBatch: N_BATCH, listRuns: UNLOCKS, did: ident.did });
+
+  step(`storing and reading ${FILE_MIB} MiB`);
+  r.fileBytes = await page.evaluate(inpage.makeBlob, { bytes: FILE_MIB * 2 ** 20, distinct: FILE_MIB });
+  r.store = await page.evaluate(inpage.storeFile);
+  r.read = await page.evaluate(inpage.readFile);
+  if (!r.read.same) throw new Error('the document read back differs from the one stored');
+  await page.evaluate(inpage.deleteFile);
+  r.baseFile = await page.evaluate(inpage.baselineFile);
+  await a.close();
+
+  // --- batched writes: imports into fresh browsers, with and without the
+  // records; the difference is the cost of the records ---------------------
+  step(`importing 0 and ${N_BATCH} contacts`);
+  const imports = {};
+  for (const n of [0, N_BATCH]) {
+    const file = await exportWithContacts(exported, EXPORT_PASS, n, ident.did);
+    const p = await person();
+    cleanup.push(() => p.close());
+    p.page.setDefaultTimeout(120_000);
+    await p.context.addInitScript(inpage.keepWasmMemory);
+    await p.page.goto(server.url);
+    await p.page.evaluate(inpage.coreReady);
+    const res = await p.page.evaluate(inpage.importBase64, { b64: Buffer.from(file).toString('base64'), exportPass: EXPORT_PASS, pass: PASS });
+    if (res.contacts !== n) throw new Error(`imported ${res.contacts} contacts, want ${n}`);
+    imports[n] = res.ms;
+
+    if (n === 0) {
+      // --- memory: the core's linear memory around a 200 MB file --------
+      step('memory while storing 200 MB');
+      const mem = { idle: await p.page.evaluate(inpage.wasmMemoryBytes) };
+      if (mem.idle === null) throw new Error('could not see the core\'s wasm memory');
+      r.bigBytes = await p.page.evaluate(inpage.makeBlob, { bytes: BIG_BYTES, distinct: 16 });
+      const s = await p.page.evaluate(inpage.storeFile);
+      mem.stored = await p.page.evaluate(inpage.wasmMemoryBytes);
+      const rd = await p.page.evaluate(inpage.readFile);
+      if (!rd.same) throw new Error('the 200 MB file read back differs from the one stored');
+      mem.read = await p.page.evaluate(inpage.wasmMemoryBytes);
+      r.mem = mem;
+      r.big = { store: s.ms, read: rd.ms };
+    }
+    await p.close();
+  }
+  r.imports = imports;
+
+  r.machine = machine(r.chromium);
+  r.seconds = (Date.now() - started) / 1000;
+  const rows = tableRows(r);
+  const legend = legendLines(r);
+  console.log();
+  console.log(`PLANET ${r.version} · ${r.machine.line}`);
+  console.log(formatText(rows));
+  console.log();
+  for (const l of legend) console.log(l);
+  await recordRun(r, rows, legend);
+  console.log(`\nrecorded in docs/benchmarks.md (run took ${r.seconds.toFixed(0)} s)`);
+}
+
+// --- measuring -------------------------------------------------------------
+
+/** Bytes on the wire for one file, asked for with Accept-Encoding: br, and its plain size. */
+async function wireSize(base, name) {
+  const fetchOne = (encoding) => new Promise((resolve, reject) => {
+    get(new URL(name, base), { headers: encoding ? { 'accept-encoding': encoding } : {} }, (res) => {
+      let n = 0;
+      res.on('data', (d) => { n += d.length; });
+      res.on('end', () => resolve({ status: res.statusCode, coding: res.headers['content-encoding'] ?? '', length: Number(res.headers['content-length'] ?? n), received: n }));
+      res.on('error', reject);
+    }).on('error', reject);
+  });
+  const br = await fetchOne('br');
+  const plain = await fetchOne('');
+  if (br.status !== 200 || plain.status !== 200) throw new Error(`${name}: HTTP ${br.status}/${plain.status}`);
+  if (br.received !== br.length) throw new Error(`${name}: received ${br.received} bytes, Content-Length says ${br.length}`);
+  return { br: br.length, coding: br.coding, plain: plain.length };
+}
+
+/** Brotli bytes of every file the client is made of (everything the build serves). */
+async function clientSize(base) {
+  const www = join(root, 'build/www');
+  const names = [];
+  const walk = async (dir, prefix) => {
+    for (const e of await readdir(dir, { withFileTypes: true })) {
+      if (e.name.startsWith('.')) continue;
+      if (e.isDirectory()) await walk(join(dir, e.name), `${prefix}${e.name}/`);
+      else if (!/\.(br|gz)$/.test(e.name) && !e.name.endsWith('.d.ts')) names.push(prefix + e.name);
+    }
+  };
+  await walk(www, '');
+  let br = 0;
+  for (const n of names) br += (await wireSize(base, n)).br;
+  return { br, files: names.length };
+}
+
+/** One repeat visit: a fresh navigation, then the marks once `until` is set. */
+async function visit(page, url, names, until) {
+  await page.goto('about:blank');
+  await page.goto(url);
+  await page.waitForFunction((m) => performance.getEntriesByName(m).length > 0, until);
+  const m = await page.evaluate(inpage.marks, names);
+  m.controlled = await page.evaluate(() => navigator.serviceWorker?.controller != null);
+  m.unlockScreen = await page.evaluate(() => document.querySelector('planet-unlock') != null);
+  return m;
+}
+
+/** Starts the server binary on another root (the floor site), on a free loopback port. */
+async function startStatic(www, data) {
+  const proc = spawn(join(root, 'build/bin/serve'), ['-addr', '127.0.0.1:0', '-root', www, '-data', data], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const log = [];
+  proc.stderr.on('data', (d) => log.push(String(d)));
+  const url = await new Promise((resolve, reject) => {
+    let out = '';
+    proc.stdout.on('data', (d) => {
+      out += d;
+      const m = out.match(/PLANET serving on (http:\/\/\S+\/)/);
+      if (m) resolve(m[1]);
+    });
+    proc.on('exit', (code) => reject(new Error(`serve exited with ${code}:\n${log.join('')}`)));
+  });
+  return {
+    url,
+    async stop() {
+      if (proc.exitCode !== null) return;
+      const exited = new Promise((res) => proc.on('exit', res));
+      proc.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+async function chromiumVersion(p) {
+  const cdp = await p.context.newCDPSession(p.page);
+  const v = await cdp.send('Browser.getVersion');
+  await cdp.detach();
+  return v.product.replace(/^(Headless)?Chrome\//, ''); // e.g. 156.0.7800.0
+}
+
+function machine(chromium) {
+  const sh = (cmd, args) => {
+    try {
+      return execFileSync(cmd, args, { encoding: 'utf8' }).trim();
+    } catch {
+      return '?';
+    }
+  };
+  let model = cpus()[0]?.model ?? '?';
+  try {
+    model = /^model name\s*:\s*(.*)$/m.exec(execFileSync('cat', ['/proc/cpuinfo'], { encoding: 'utf8' }))?.[1] ?? model;
+  } catch { /* keep os.cpus() */ }
+  const nproc = sh('nproc', []);
+  const memGiB = (totalmem() / 2 ** 30).toFixed(1);
+  const go = sh('go', ['env', 'GOVERSION']);
+  const m = { nproc, model, memGiB, chromium: `Chromium ${chromium}`, go, node: process.version };
+  m.line = `${nproc} × ${model}, ${memGiB} GiB RAM · ${m.chromium} (headless) · ${go} · Node ${process.version.slice(1)}`;
+  return m;
+}
+
+// --- the table ---------------------------------------------------------------
+
+const median = (xs) => {
+  const s = [...xs].sort((x, y) => x - y);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+};
+const MB = (bytes) => `${(bytes / 1e6).toFixed(2)} MB`;
+const ms = (x) => `${Math.round(x)} ms`;
+const perSec = (n, msTaken) => n / (msTaken / 1000);
+const rate = (x) => `${Math.round(x).toLocaleString('en-US')}/s`;
+const mbps = (bytes, msTaken) => bytes / 1e6 / (msTaken / 1000);
+const MBps = (x) => `${x.toFixed(0)} MB/s`;
+const verdict = (ok) => (ok ? 'meets' : 'misses');
+
+function tableRows(r) {
+  const visit = median(r.visits.map((m) => m['planet-unlock-prompt']));
+  const visitReady = median(r.visits.map((m) => m['planet-ready']));
+  const visitInst = median(r.visits.map((m) => m['planet-wasm-instantiated']));
+  const floorVisit = median(r.floorVisits.map((m) => m['floor-ready']));
+  const floorInst = median(r.floorVisits.map((m) => m['floor-instantiated']));
+  const unlockList = median(r.unlocks.map((u) => u.total));
+  const unlock = median(r.unlocks.map((u) => u.unlock));
+  const list = median(r.unlocks.map((u) => u.list));
+  const baseList = median(r.baseRecords.lists);
+  const seqRate = perSec(N_LIST, r.addMs);
+  const baseSeqRate = perSec(N_LIST, r.baseRecords.seq);
+  const batchMs = r.imports[N_BATCH] - r.imports[0];
+  const batchRate = perSec(N_BATCH, batchMs);
+  const baseBatchRate = perSec(N_BATCH, r.baseRecords.batch);
+  const store = mbps(r.fileBytes, r.store.ms);
+  const read = mbps(r.fileBytes, r.read.ms);
+  const baseStore = mbps(r.fileBytes, r.baseFile.store);
+  const baseRead = mbps(r.fileBytes, r.baseFile.read);
+  const growth = r.mem.stored - r.mem.idle;
+  const growthRead = r.mem.read - r.mem.idle;
+  const slower = (x, base) => `${(base / x).toFixed(2)}× slower`;
+
+  return [
+    ['what', 'PLANET', 'baseline', 'target', 'verdict'],
+    ['wasm transfer size, brotli (planet.wasm)', MB(r.wasm.planet.br), `${MB(r.wasm.floor.br)} (Go hello world)`, '≤ 3 MB', verdict(r.wasm.planet.br <= TARGET.wasmBytes)],
+    ['  whole client, brotli (every file served)', `${MB(r.client.br)} (${r.client.files} files)`, '', '≤ 3 MB', verdict(r.client.br <= TARGET.wasmBytes)],
+    ['  wasm uncompressed', MB(r.wasm.planet.plain), `${MB(r.wasm.floor.plain)} (Go hello world)`, '', ''],
+    [`repeat visit → unlock prompt (median of ${VISITS})`, ms(visit), `${ms(floorVisit)} (Go hello world page)`, '≤ 300 ms', verdict(visit <= TARGET.visitMs)],
+    ['  wasm compiled + instantiated', ms(visitInst), ms(floorInst), '', ''],
+    ['  core ready (planet-ready)', ms(visitReady), '', '', ''],
+    [`unlock + list ${N_LIST.toLocaleString('en-US')} contacts (median of ${UNLOCKS})`, ms(unlockList), `${ms(baseList)} (IDB+WebCrypto list, no KDF)`, '≤ 1.0 s', verdict(unlockList <= TARGET.unlockListMs)],
+    ['  unlock (Argon2id 64 MiB, t=3)', ms(unlock), '', '', ''],
+    [`  list ${N_LIST.toLocaleString('en-US')} contacts`, ms(list), `${ms(baseList)} (IDB getAll+WebCrypto)`, '', ''],
+    [`batched record writes (import of ${N_BATCH.toLocaleString('en-US')} contacts)`, rate(batchRate), `${rate(baseBatchRate)} (IDB 1 tx+WebCrypto)`, '≥ 5,000/s', verdict(batchRate >= TARGET.batchPerSec)],
+    [`  one contacts.add per call (${N_LIST.toLocaleString('en-US')})`, rate(seqRate), `${rate(baseSeqRate)} (IDB 1 tx/record)`, '', ''],
+    [`document store, ${FILE_MIB} MiB (encrypt + write)`, MBps(store), `${MBps(baseStore)} (IDB+WebCrypto)`, '≥ 100 MB/s', verdict(store >= TARGET.storeMBps)],
+    ['  store vs baseline', slower(store, baseStore), '', '≤ 2× slower', verdict(baseStore / store <= TARGET.vsBaseline)],
+    [`document read, ${FILE_MIB} MiB (read + decrypt)`, MBps(read), `${MBps(baseRead)} (IDB+WebCrypto)`, '≥ 150 MB/s', verdict(read >= TARGET.readMBps)],
+    ['  read vs baseline', slower(read, baseRead), '', '≤ 2× slower', verdict(baseRead / read <= TARGET.vsBaseline)],
+    ['wasm memory growth storing 200 MB', MB(growth), '', '≤ 64 MB', verdict(growth <= TARGET.memBytes)],
+    ['  … then reading it back', MB(growthRead), '', '', ''],
+    ['  idle (vault open, before the file)', MB(r.mem.idle), '', '', ''],
+  ];
+}
+
+function legendLines(r) {
+  const controlled = r.swControlled ? 'served by the service worker' : 'NOT controlled by the service worker';
+  return [
+    'Baselines, measured in this run:',
+    `- Go hello world: a fmt + syscall/js hello world built with PLANET's flags (-trimpath -s -w), brotli by the same server's -precompress; its page (same server, same wasm_exec.js, instantiateStreaming, go.run; no service worker) is timed from navigation start until the program has run.`,
+    `- Repeat visits: ${WARMUP_VISITS} untimed visits, then ${VISITS} timed navigations from about:blank in the same profile, vault locked, page ${controlled}; time from navigation start to the performance mark planet-unlock-prompt.`,
+    '- IDB+WebCrypto: plain JS in the same page, raw IndexedDB (durability "relaxed", as PLANET writes) and WebCrypto AES-256-GCM per record or per 256 KiB chunk (16 chunks per transaction, as the vault writes them; read one chunk per transaction into a Blob).',
+    `- Unlock + list: the baseline has no key derivation; PLANET's unlock is Argon2id (64 MiB, t=3) in Go wasm, anchored at ≈ 650 ms in the design.`,
+    `- Batched writes: PLANET's API has no batch call; an import writes all of an export's records in one vault update (one IndexedDB transaction). Timed as import of ${N_BATCH.toLocaleString('en-US')} contacts minus import of none (${ms(r.imports[N_BATCH])} − ${ms(r.imports[0])}), each into a fresh profile; includes parsing the export's JSON.`,
+    `- Memory: the core's wasm linear memory (it never shrinks), after an import (vault open) and after storing a 200 MB file built in the page from random 1 MiB pieces (store ${MBps(mbps(r.bigBytes, r.big.store))}, read ${MBps(mbps(r.bigBytes, r.big.read))}).`,
+  ];
+}
+
+/** Plain text, columns padded to line up. */
+function formatText(rows) {
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((row) => [...row[c]].length)));
+  const line = (row) => row.map((cell, c) => cell + ' '.repeat(widths[c] - [...cell].length)).join(' | ').trimEnd();
+  return [line(rows[0]), widths.map((w) => '-'.repeat(w)).join('-+-'), ...rows.slice(1).map(line)].join('\n');
+}
+
+function formatMarkdown(rows) {
+  const esc = (s) => (s.startsWith('  ') ? `↳ ${s.trim()}` : s).replace(/\|/g, '\\|');
+  const line = (row) => `| ${row.map((c) => esc(c)).join(' | ')} |`;
+  return [line(rows[0]), `|${rows[0].map(() => ' --- ').join('|')}|`, ...rows.slice(1).map(line)].join('\n');
+}
+
+// --- docs/benchmarks.md ------------------------------------------------------
+
+const MARKER = '<!-- make bench adds each run below this line, newest first -->';
+const INTRO = `# PLANET benchmarks
+
+\`make bench\` (web/test/bench/bench.js) measures PLANET in headless Chromium against baselines
+measured in the same run: raw IndexedDB with WebCrypto in plain JS, and a hello-world Go wasm
+for the Go runtime floor. Targets come from the performance table in the design. Timings never
+fail a build; the verdict only says whether a target is met on that machine. Each run adds its
+figures here with the date and the machine, newest first, so the trend stays visible.
+Units: 1 MB = 10^6 bytes, MiB = 2^20 bytes.
+
+${MARKER}
+`;
+
+async function recordRun(r, rows, legend) {
+  const file = join(root, 'docs/benchmarks.md');
+  let text;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch {
+    text = INTRO;
+  }
+  if (!text.includes(MARKER)) text = `${text.trimEnd()}\n\n${MARKER}\n`;
+  const date = new Date().toISOString().replace(/:\d\d\.\d+Z$/, ' UTC').replace('T', ' ');
+  const m = r.machine;
+  const run = [
+    '',
+    `## ${date} · PLANET ${r.version}`,
+    '',
+    `Machine: ${m.nproc} × ${m.model} (nproc ${m.nproc}), ${m.memGiB} GiB RAM · ${m.chromium} headless · ${m.go} · Node ${m.node.slice(1)}. Run took ${r.seconds.toFixed(0)} s.`,
+    '',
+    formatMarkdown(rows),
+    '',
+    ...legend,
+    '',
+  ].join('\n');
+  const at = text.indexOf(MARKER) + MARKER.length;
+  await writeFile(file, `${text.slice(0, at)}\n${run}${text.slice(at).replace(/^\n*/, '\n')}`.replace(/\n{3,}/g, '\n\n'));
+}
