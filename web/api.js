@@ -18,7 +18,6 @@ export const LOCKED_EVENT = 'planet-locked';
  * that, so they can use it directly.
  * @type {PlanetAPI}
  */
-// eslint-disable-next-line import/no-mutable-exports
 export let planet = /** @type {PlanetAPI} */ (/** @type {unknown} */ (null));
 
 /** @type {Promise<PlanetAPI>} */

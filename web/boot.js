@@ -25,11 +25,12 @@ export const ready = startCore();
 
 /**
  * Resolves to the service worker registration, or null where service workers
- * are unavailable (e.g. a non-secure origin). Registration waits for the core
- * so that the first visit does not download planet.wasm twice at once.
+ * are unavailable (e.g. a non-secure origin). Registration waits until the
+ * core has started and the page is idle, so that it never delays the first
+ * screen and the first visit does not download planet.wasm twice at once.
  * @type {Promise<ServiceWorkerRegistration | null>}
  */
-export const serviceWorker = ready.then(registerServiceWorker, registerServiceWorker);
+export const serviceWorker = ready.then(idle, idle).then(registerServiceWorker);
 
 ready.then(hideLoading, showFailure);
 
@@ -42,8 +43,15 @@ async function startCore() {
     throw new Error('The PLANET loader (wasm_exec.js) did not load.');
   }
   const go = new globalThis.Go();
-  const started = new Promise((resolve) => {
+  // The core announces either planet-ready or, when it cannot open the vault
+  // storage (e.g. IndexedDB refused in a private window), planet-failed with
+  // the error as the event's detail.
+  const started = new Promise((resolve, reject) => {
     window.addEventListener('planet-ready', resolve, { once: true });
+    window.addEventListener('planet-failed', (e) => {
+      const detail = /** @type {CustomEvent} */ (e).detail;
+      reject(detail instanceof Error ? detail : new Error(String(detail?.message ?? detail)));
+    }, { once: true });
   });
   const { instance } = await instantiate(go);
   performance.mark(marks.instantiated);
@@ -82,6 +90,14 @@ async function instantiate(go) {
   }
 }
 
+/** @returns {Promise<void>} */
+function idle() {
+  return new Promise((resolve) => {
+    if ('requestIdleCallback' in window) requestIdleCallback(() => resolve(), { timeout: 2000 });
+    else setTimeout(resolve, 200);
+  });
+}
+
 /** @returns {Promise<ServiceWorkerRegistration | null>} */
 async function registerServiceWorker() {
   if (!('serviceWorker' in navigator)) return null;
@@ -104,6 +120,8 @@ function showFailure(err) {
   box.classList.add('boot-failed');
   box.removeAttribute('role');
   box.replaceChildren();
+  const title = document.createElement('h1');
+  title.textContent = 'PLANET could not start';
   const message = document.createElement('p');
   message.setAttribute('role', 'alert');
   message.textContent = err instanceof Error ? err.message : String(err);
@@ -112,7 +130,7 @@ function showFailure(err) {
   retry.className = 'button';
   retry.textContent = 'Try again';
   retry.addEventListener('click', () => location.reload());
-  box.append(message, retry);
+  box.append(title, message, retry);
   console.error(err);
 }
 

@@ -5,6 +5,8 @@ import { FilesSection } from './files-section.js';
 
 /** @typedef {import('../planet.d.ts').FileInfo} FileInfo */
 
+const imageName = /\.(jpe?g|png|gif|webp|avif|heic|heif|bmp|tiff?)$/i;
+
 export class PhotosSection extends FilesSection {
   constructor() {
     super({
@@ -14,7 +16,8 @@ export class PhotosSection extends FilesSection {
       pickerLabel: 'Add photos',
       dropHint: 'Drop photos here, or',
       accept: 'image/*',
-      admits: (f) => f.type.startsWith('image/'),
+      // Some systems report no type for formats they do not know (e.g. HEIC).
+      admits: (f) => f.type.startsWith('image/') || (!f.type && imageName.test(f.name)),
       refused: 'Not added because they are not images (add them under Documents)',
       noun: ['photo', 'photos'],
       empty: 'No photos yet.',

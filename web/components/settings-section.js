@@ -17,6 +17,7 @@ export class SettingsSection extends HTMLElement {
       this.#storageCard(),
       this.#exportCard(),
       this.#lockCard(),
+      el('p', { class: 'hint version' }, `PLANET core ${planet.version}`),
     );
   }
 
@@ -74,7 +75,7 @@ export class SettingsSection extends HTMLElement {
   }
 
   #autoLockCard() {
-    const minutes = el('input', { type: 'number', min: 0, max: 1440, step: 1, inputmode: 'numeric', required: true, class: 'narrow' });
+    const minutes = el('input', { type: 'number', min: 0, step: 1, inputmode: 'numeric', required: true, class: 'narrow' });
     const alert = alertBox();
     const status = statusLine();
     const form = el('form', { class: 'stack', novalidate: true },
@@ -88,8 +89,9 @@ export class SettingsSection extends HTMLElement {
       e.preventDefault();
       alert.clear();
       const value = minutes.valueAsNumber;
-      if (!Number.isInteger(value) || value < 0 || value > 1440) {
-        alert.show('Enter a whole number of minutes from 0 to 1440.');
+      // The core knows the upper limit and says so if it is passed.
+      if (!Number.isInteger(value) || value < 0) {
+        alert.show('Enter a whole number of minutes (0 for never).');
         minutes.focus();
         return;
       }

@@ -19,8 +19,14 @@ export class UpdateBanner extends HTMLElement {
     const reload = el('button', { type: 'button', class: 'button primary small' }, 'Reload to update');
     reload.addEventListener('click', () => {
       reload.disabled = true;
+      const worker = this.worker;
+      if (!worker || worker.state !== 'installed') {
+        // Another tab already switched to it (or it went away): just reload.
+        location.reload();
+        return;
+      }
       navigator.serviceWorker.addEventListener('controllerchange', () => location.reload(), { once: true });
-      this.worker?.postMessage({ type: 'skip-waiting' });
+      worker.postMessage({ type: 'skip-waiting' });
     });
     this.append(
       el('p', { role: 'status' }, 'A new version of PLANET is ready.',
@@ -50,13 +56,16 @@ export async function watchForUpdates(registration) {
     }
     /** @type {UpdateBanner} */ (banner).worker = worker;
   };
-  if (reg.waiting) offer(reg.waiting);
-  reg.addEventListener('updatefound', () => {
-    const worker = reg.installing;
+  /** @param {ServiceWorker | null} worker */
+  const follow = (worker) => {
     worker?.addEventListener('statechange', () => {
       if (worker.state === 'installed') offer(worker);
     });
-  });
+  };
+  if (reg.waiting) offer(reg.waiting);
+  // An update may have started before the page was listening.
+  follow(reg.installing);
+  reg.addEventListener('updatefound', () => follow(reg.installing));
   const check = () => reg.update().catch(() => { /* offline: try again later */ });
   setInterval(check, CHECK_EVERY_MS);
   document.addEventListener('visibilitychange', () => {

@@ -11,9 +11,12 @@ import { chromium } from 'playwright-core';
 
 export const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-/** Starts `serve` on 127.0.0.1:0 and resolves to {url, stop}. */
-export async function startServer() {
-  const proc = spawn(join(root, 'build/bin/serve'), ['-addr', '127.0.0.1:0', '-root', join(root, 'build/www'), '-data', await tempDir('planet-data-')], {
+/**
+ * Starts `serve` and resolves to {url, stop}. By default on a free loopback
+ * port, serving build/www.
+ */
+export async function startServer({ addr = '127.0.0.1:0', www = join(root, 'build/www') } = {}) {
+  const proc = spawn(join(root, 'build/bin/serve'), ['-addr', addr, '-root', www, '-data', await tempDir('planet-data-')], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const log = [];
