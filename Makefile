@@ -10,7 +10,8 @@ GOROOT  := $(shell go env GOROOT)
 VERSION := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 WEBTEST := web/test
 
-# Chromium for the browser tests comes from Debian's packages; the wasm test
+# Chromium for the browser tests, and the stock age tool that must decrypt an
+# export, come from Debian's packages; the wasm test
 # runner finds it through a `headless_shell` wrapper that adds the flags a
 # root, offline, headless machine needs.
 CHROMIUM_FLAGS := --no-sandbox --disable-gpu --no-first-run --disable-background-networking \
@@ -69,9 +70,9 @@ deps: deps-browser deps-node $(BIN)/go_js_wasm_exec $(BIN)/headless_shell
 	go mod download
 
 deps-browser:
-	@if ! command -v chromium >/dev/null 2>&1; then \
-		echo "installing Chromium from Debian's packages"; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	@if ! command -v chromium >/dev/null 2>&1 || ! command -v age >/dev/null 2>&1; then \
+		echo "installing Chromium and age from Debian's packages"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium age >/dev/null; \
 	fi
 
 deps-node: $(WEBTEST)/node_modules/.installed

@@ -4,6 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
 import { readFile, writeFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Decrypter } from 'age-encryption';
@@ -32,15 +33,33 @@ before(async () => {
 });
 
 after(async () => {
+  assert.deepEqual(violations, [], 'no Content-Security-Policy violations');
   for (const p of people) await p.close().catch(() => {});
   await server?.stop();
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
+/** Content-Security-Policy violations each person's pages reported. */
+const violations = [];
+
 async function newPerson(opts) {
   const p = await person(opts);
   people.push(p);
+  p.page.on('console', (m) => {
+    if (/Content Security Policy/i.test(m.text())) violations.push(m.text());
+  });
   return p;
+}
+
+/** Lists the controls on the page that have no accessible name. */
+async function unnamedControls(page) {
+  const snapshot = await page.locator('body').ariaSnapshot();
+  // Every button, link, textbox, checkbox, spinbutton and combobox line of
+  // the ARIA snapshot carries its name in quotes; a bare role has none.
+  return snapshot.split('\n')
+    .map((l) => l.trim())
+    .filter((l) => /^- (button|link|textbox|checkbox|spinbutton|combobox|slider|meter|progressbar)\b/.test(l))
+    .filter((l) => !/^- \w+ "[^"]+"/.test(l));
 }
 
 /** Fills the create form and creates the vault. */
@@ -109,6 +128,20 @@ test('a person creates a vault, fills it, and finds everything after a reload', 
   await page.getByLabel('Add documents').setInputFiles(files.doc.path);
   await page.getByRole('button', { name: `Download ${files.doc.name}` }).waitFor({ timeout: 180_000 });
 
+  // Every control in every section has an accessible name.
+  for (const section of ['Home', 'Contacts', 'Notes', 'Photos', 'Settings', 'Documents']) {
+    await go(page, section);
+    await page.getByRole('heading', { level: 1, name: section }).or(page.getByRole('heading', { level: 2, name: section })).first().waitFor();
+    assert.deepEqual(await unnamedControls(page), [], `controls without a name in ${section}`);
+  }
+
+  // Locking from anywhere returns to the unlock screen.
+  await page.getByRole('button', { name: 'Lock', exact: true }).click();
+  await page.getByRole('button', { name: 'Unlock' }).waitFor();
+  assert.equal(await page.evaluate(() => planet.state()), 'locked');
+  await unlock(page);
+  await page.getByRole('navigation', { name: 'Sections' }).waitFor({ timeout: 30_000 });
+
   // A new visit: the vault is locked and must be unlocked.
   await page.reload();
   await unlock(page, 'violet tugboat umbrella quinces');
@@ -160,6 +193,16 @@ test('the export opens with an independent age implementation and holds the orig
   assert.match(vcf, /FN:Ada Lovelace/);
   const contacts = JSON.parse(new TextDecoder().decode(entries.get('contacts.json')));
   assert.equal(contacts[0].notes, 'met at the co-op AGM');
+});
+
+test('the stock age tool decrypts the export too', { timeout: 120_000 }, async () => {
+  assert.ok(exportPath, 'the first test exported the vault');
+  // age asks for the passphrase on a terminal only; script(1) gives it one.
+  const out = join(dir, 'export-by-age.tar');
+  execFileSync('script', ['-qec', `age -d -o '${out}' '${exportPath}'`, '/dev/null'], { input: `${EXPORT_PASS}\n`, stdio: ['pipe', 'ignore', 'inherit'] });
+  const entries = untar(await readFile(out));
+  assert.equal(sha(entries.get(`documents/${files.doc.name}`)), files.doc.sha);
+  assert.equal(JSON.parse(new TextDecoder().decode(entries.get('manifest.json'))).did, did);
 });
 
 test('import into a fresh browser profile restores the same person; bad files change nothing', { timeout: 300_000 }, async () => {
