@@ -151,6 +151,7 @@ func (p *Planet) Unlock(ctx context.Context, passphrase string) (*Identity, erro
 		id.Wipe()
 		return p.id, nil
 	}
+	sweep(ctx, v)
 	p.id, p.settings = id, settings
 	p.armIdleLocked()
 	return id, nil
@@ -182,6 +183,27 @@ func load(ctx context.Context, v *vault.Vault) (*Identity, Settings, error) {
 		}
 	}
 	return id, settings, nil
+}
+
+// sweep removes the chunks of files whose upload never finished (the tab
+// closed mid-way). It runs while unlocking, before this page can start an
+// upload of its own, and the page holds the vault alone (wasm/ takes a Web
+// Lock), so no upload in progress can be mistaken for debris. It is
+// housekeeping: if it fails, the debris waits for the next unlock.
+func sweep(ctx context.Context, v *vault.Vault) {
+	recs, err := v.List(ctx, colFiles)
+	if err != nil {
+		return
+	}
+	live := make([]vault.BlobRef, 0, len(recs))
+	for _, r := range recs {
+		var f File
+		if vault.UnmarshalCBOR(r.Data, &f) != nil {
+			return // never sweep on a partial view of what is live
+		}
+		live = append(live, f.Blob)
+	}
+	v.SweepBlobs(ctx, live)
 }
 
 // Lock wipes keys and identity from memory and tells the lock listener.

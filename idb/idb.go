@@ -19,7 +19,10 @@ type Store struct {
 	db   safejs.Value
 }
 
-var _ vault.Store = (*Store)(nil)
+var (
+	_ vault.Store     = (*Store)(nil)
+	_ vault.KeyLister = (*Store)(nil)
+)
 
 // Open opens (creating if needed) the IndexedDB database name as a store.
 func Open(ctx context.Context, name string) (*Store, error) {
@@ -175,6 +178,44 @@ func (s *Store) Scan(ctx context.Context, prefix string, fn func(key string, val
 		}
 	}
 	return nil
+}
+
+// Keys implements [vault.KeyLister] with one getAllKeys request.
+func (s *Store) Keys(ctx context.Context, prefix string) ([]string, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	tx, store, err := s.transaction("readonly")
+	if err != nil {
+		return nil, err
+	}
+	rng, err := prefixRange(prefix)
+	if err != nil {
+		return nil, err
+	}
+	req, err := store.Call("getAllKeys", rng)
+	if err != nil {
+		return nil, fmt.Errorf("idb: keys: %w", err)
+	}
+	keys, err := await(ctx, req, tx)
+	if err != nil {
+		return nil, fmt.Errorf("idb: keys: %w", err)
+	}
+	n, err := keys.Length()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, n)
+	for i := range out {
+		k, err := keys.Index(i)
+		if err != nil {
+			return nil, err
+		}
+		if out[i], err = k.String(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
 // Apply implements [vault.Store] with one readwrite transaction.

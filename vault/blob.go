@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 )
 
 // ChunkSize is how much plaintext each sealed chunk of a file holds (the
@@ -266,4 +267,47 @@ func (b *BlobReader) nextChunk() ([]byte, error) {
 		return pt, io.EOF
 	}
 	return pt, nil
+}
+
+// SweepBlobs deletes the chunks of every file not in live: what an upload
+// interrupted by a closed tab or a crash left behind. It needs a store that
+// is a [KeyLister] (otherwise it does nothing), and it must not run while a
+// file is being written, whose chunks are not yet referred to by anything.
+// It returns how many files it removed.
+func (v *Vault) SweepBlobs(ctx context.Context, live []BlobRef) (int, error) {
+	if v.Locked() {
+		return 0, ErrLocked
+	}
+	kl, ok := v.store.(KeyLister)
+	if !ok {
+		return 0, nil
+	}
+	keys, err := kl.Keys(ctx, "b/")
+	if err != nil {
+		return 0, fmt.Errorf("vault: listing file chunks: %w", err)
+	}
+	keep := make(map[string]bool, len(live))
+	for _, ref := range live {
+		keep[ref.storePrefix()] = true
+	}
+	var b Batch
+	seen := map[string]bool{}
+	for _, k := range keys {
+		i := strings.IndexByte(k[2:], '/')
+		if i < 0 {
+			continue
+		}
+		prefix := k[:2+i+1]
+		if !keep[prefix] && !seen[prefix] {
+			seen[prefix] = true
+			b.DeletePrefix(prefix)
+		}
+	}
+	if b.Len() == 0 {
+		return 0, nil
+	}
+	if err := v.store.Apply(ctx, &b); err != nil {
+		return 0, fmt.Errorf("vault: removing unreferenced file chunks: %w", err)
+	}
+	return b.Len(), nil
 }

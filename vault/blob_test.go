@@ -175,3 +175,34 @@ func TestGoChunkCryptoMatchesFormat(t *testing.T) {
 		t.Fatalf("Open = %q, %v", pt, err)
 	}
 }
+
+func TestSweepBlobs(t *testing.T) {
+	v, s := newVault(t)
+	keep, _ := v.WriteBlob(ctx, bytes.NewReader(randomBytes(2*vault.ChunkSize, 3)), nil)
+	orphan, _ := v.WriteBlob(ctx, bytes.NewReader(randomBytes(3*vault.ChunkSize, 4)), nil)
+	if err := v.Put(ctx, "notes", "n", []byte("unrelated")); err != nil {
+		t.Fatal(err)
+	}
+	before := s.Len()
+	n, err := v.SweepBlobs(ctx, []vault.BlobRef{keep})
+	if err != nil || n != 1 {
+		t.Fatalf("SweepBlobs = %d, %v; want 1 file removed", n, err)
+	}
+	if got := s.Len(); got != before-3 {
+		t.Fatalf("store holds %d keys after the sweep, want %d", got, before-3)
+	}
+	r, _ := v.OpenBlob(ctx, keep)
+	if _, err := io.ReadAll(r); err != nil {
+		t.Fatalf("kept file: %v", err)
+	}
+	r, _ = v.OpenBlob(ctx, orphan)
+	if _, err := io.ReadAll(r); !errors.Is(err, vault.ErrCorrupt) {
+		t.Fatalf("swept file still reads: %v", err)
+	}
+	if got, _ := v.Get(ctx, "notes", "n"); string(got) != "unrelated" {
+		t.Fatal("the sweep touched a record")
+	}
+	if n, _ := v.SweepBlobs(ctx, []vault.BlobRef{keep}); n != 0 {
+		t.Fatalf("second sweep removed %d files", n)
+	}
+}

@@ -29,6 +29,14 @@ type Store interface {
 	Apply(ctx context.Context, b *Batch) error
 }
 
+// A KeyLister is a [Store] that can list keys without reading their
+// values. The vault uses it to find file chunks that nothing refers to
+// (left by an interrupted upload) without reading them.
+type KeyLister interface {
+	// Keys returns every key starting with prefix, in order.
+	Keys(ctx context.Context, prefix string) ([]string, error)
+}
+
 // OpKind says what a batch operation does.
 type OpKind uint8
 

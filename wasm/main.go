@@ -27,6 +27,10 @@ const dbName = "planet-vault"
 
 func main() {
 	ctx := context.Background()
+	if err := holdVault(); err != nil {
+		failStart(err)
+		return
+	}
 	store, err := idb.Open(ctx, dbName)
 	if err != nil {
 		failStart(err)

@@ -17,7 +17,10 @@ type Store struct {
 	m  map[string][]byte
 }
 
-var _ vault.Store = (*Store)(nil)
+var (
+	_ vault.Store     = (*Store)(nil)
+	_ vault.KeyLister = (*Store)(nil)
+)
 
 // New returns an empty store.
 func New() *Store { return &Store{} }
@@ -61,6 +64,23 @@ func (s *Store) Scan(ctx context.Context, prefix string, fn func(key string, val
 		}
 	}
 	return nil
+}
+
+// Keys implements [vault.KeyLister].
+func (s *Store) Keys(ctx context.Context, prefix string) ([]string, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s.mu.RLock()
+	var ks []string
+	for k := range s.m {
+		if strings.HasPrefix(k, prefix) {
+			ks = append(ks, k)
+		}
+	}
+	s.mu.RUnlock()
+	sort.Strings(ks)
+	return ks, nil
 }
 
 // Apply implements [vault.Store]. The batch is validated before anything

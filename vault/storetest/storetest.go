@@ -34,6 +34,7 @@ func Run(t *testing.T, newStore func(t *testing.T) vault.Store) {
 		{"BadBatchChangesNothing", testBadBatch},
 		{"Concurrent", testConcurrent},
 		{"CanceledContext", testCanceled},
+		{"KeysIfListed", testKeys},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, newStore(t)) })
@@ -286,5 +287,23 @@ func testCanceled(t *testing.T, s vault.Store) {
 	wantMissing(t, s, "k")
 	if _, err := s.Get(c, "k"); err == nil || errors.Is(err, vault.ErrNotFound) {
 		t.Fatalf("Get with a canceled context: %v, want the context's error", err)
+	}
+}
+
+// testKeys checks the optional [vault.KeyLister] against Scan.
+func testKeys(t *testing.T, s vault.Store) {
+	kl, ok := s.(vault.KeyLister)
+	if !ok {
+		t.Skip("the store does not list keys on its own")
+	}
+	apply(t, s, put("b/2/0", "x"), put("b/1/1", "y"), put("b/1/0", "z"), put("c", "v"))
+	for _, prefix := range []string{"", "b/", "b/1/", "d"} {
+		got, err := kl.Keys(ctx, prefix)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := keys(t, s, prefix); fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("Keys(%q) = %q, Scan sees %q", prefix, got, want)
+		}
 	}
 }
