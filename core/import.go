@@ -55,12 +55,24 @@ func (p *Planet) Import(ctx context.Context, r io.Reader, size int64, exportPass
 		return nil, counts, badExport("this is not a PLANET export file (%v)", err)
 	}
 
-	v, commit, err := vault.Prepare(ctx, p.store, newPassphrase, p.opt.Vault)
+	id, counts, err := p.restoreLocked(ctx, ar, newPassphrase)
 	if err != nil {
 		return nil, counts, err
 	}
+	p.armIdleLocked()
+	return id, counts, nil
+}
+
+// restoreLocked fills a new vault from a decrypted export archive and, if
+// every check passes, makes it this Planet's vault. On any failure the
+// store is left empty. p.mu must be held and there must be no vault.
+func (p *Planet) restoreLocked(ctx context.Context, archive io.Reader, newPassphrase string) (*Identity, Counts, error) {
+	v, commit, err := vault.Prepare(ctx, p.store, newPassphrase, p.opt.Vault)
+	if err != nil {
+		return nil, Counts{}, err
+	}
 	im := importer{v: v, now: p.opt.Now}
-	id, settings, err := im.run(ctx, tar.NewReader(ar), ar)
+	id, settings, err := im.run(ctx, tar.NewReader(archive), archive)
 	if err == nil {
 		err = commit(ctx)
 	}
@@ -73,10 +85,9 @@ func (p *Planet) Import(ctx context.Context, r io.Reader, size int64, exportPass
 		if id != nil {
 			id.Wipe()
 		}
-		return nil, counts, err
+		return nil, Counts{}, err
 	}
 	p.v, p.id, p.settings = v, id, settings
-	p.armIdleLocked()
 	return id, im.counts, nil
 }
 
