@@ -15,6 +15,8 @@ import (
 
 	"filippo.io/age"
 	"github.com/mr-tron/base58"
+
+	"planet/vault"
 )
 
 // The export format; see docs/export-format.md.
@@ -81,8 +83,10 @@ func (p *Planet) Export(ctx context.Context, w io.Writer, passphrase string, pro
 	if err != nil {
 		return err
 	}
-	if passphrase == "" {
-		return fmt.Errorf("the export needs a passphrase: %w", ErrInvalid)
+	// The export holds the identity's key: its passphrase must be as hard
+	// to guess as the vault's own.
+	if err := vault.RequireStrong(passphrase); err != nil {
+		return err
 	}
 	settings, err := p.Settings()
 	if err != nil {

@@ -30,10 +30,10 @@ func exportArchive(f *testing.F) []byte {
 	p.AddNote(ctx, NoteInput{Title: "T", Body: "B"})
 	p.AddFile(ctx, bytes.NewReader([]byte("photo bytes")), FileInput{Kind: Photo, Name: "p.jpg", Type: "image/jpeg"}, nil)
 	var buf bytes.Buffer
-	if err := p.Export(ctx, &buf, "x", nil); err != nil {
+	if err := p.Export(ctx, &buf, "harbour lights at eleven", nil); err != nil {
 		f.Fatal(err)
 	}
-	id, _ := age.NewScryptIdentity("x")
+	id, _ := age.NewScryptIdentity("harbour lights at eleven")
 	r, err := age.Decrypt(&buf, id)
 	if err != nil {
 		f.Fatal(err)

@@ -237,9 +237,13 @@ func export(t *testing.T, p *core.Planet, passphrase string) []byte {
 func TestExportIsStandardAgeTar(t *testing.T) {
 	p, _ := newPlanet(t)
 	photo, doc := fill(t, p)
-	file := export(t, p, "export pass phrase")
+	var weak *vault.ErrWeakPassphrase
+	if err := p.Export(ctx, io.Discard, "password1", nil); !errors.As(err, &weak) {
+		t.Fatalf("export with a weak passphrase: %v", err)
+	}
+	file := export(t, p, "harbour lights at eleven")
 
-	ident := must(age.NewScryptIdentity("export pass phrase"))
+	ident := must(age.NewScryptIdentity("harbour lights at eleven"))
 	r := must(age.Decrypt(bytes.NewReader(file), ident))
 	tr := tar.NewReader(r)
 	entries := map[string][]byte{}
@@ -283,11 +287,11 @@ func TestExportIsStandardAgeTar(t *testing.T) {
 func TestImportRestores(t *testing.T) {
 	p, _ := newPlanet(t)
 	photo, _ := fill(t, p)
-	file := export(t, p, "export pass phrase")
+	file := export(t, p, "harbour lights at eleven")
 	want := must(p.Identity()).DID()
 
 	q := must(core.Open(ctx, mem.New(), testOpts))
-	id, counts, err := q.Import(ctx, bytes.NewReader(file), int64(len(file)), "export pass phrase", "a different local passphrase", nil)
+	id, counts, err := q.Import(ctx, bytes.NewReader(file), int64(len(file)), "harbour lights at eleven", "a different local passphrase", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -310,7 +314,7 @@ func TestImportRestores(t *testing.T) {
 	if len(pc) != len(qc) || pc[0] != qc[0] || pc[1] != qc[1] {
 		t.Fatalf("contacts differ:\n%+v\n%+v", pc, qc)
 	}
-	if _, _, err := q.Import(ctx, bytes.NewReader(file), 0, "export pass phrase", "a different local passphrase", nil); !errors.Is(err, vault.ErrExists) {
+	if _, _, err := q.Import(ctx, bytes.NewReader(file), 0, "harbour lights at eleven", "a different local passphrase", nil); !errors.Is(err, vault.ErrExists) {
 		t.Fatalf("import over a vault: %v", err)
 	}
 }
@@ -318,12 +322,12 @@ func TestImportRestores(t *testing.T) {
 func TestImportRefusesBadFiles(t *testing.T) {
 	p, _ := newPlanet(t)
 	fill(t, p)
-	file := export(t, p, "export pass phrase")
+	file := export(t, p, "harbour lights at eleven")
 	flipped := bytes.Clone(file)
 	flipped[len(flipped)/2] ^= 1
 	var foreign bytes.Buffer
 	{
-		rc := must(age.NewScryptRecipient("export pass phrase"))
+		rc := must(age.NewScryptRecipient("harbour lights at eleven"))
 		rc.SetWorkFactor(10)
 		w := must(age.Encrypt(&foreign, rc))
 		io.WriteString(w, "just some text, not a tar archive")
@@ -335,12 +339,12 @@ func TestImportRefusesBadFiles(t *testing.T) {
 		msg        string
 	}{
 		{"wrong passphrase", "not it", file, "passphrase is wrong"},
-		{"truncated", "export pass phrase", file[:len(file)-1000], "damaged"},
-		{"cut at half", "export pass phrase", file[:len(file)/2], "damaged"},
-		{"flipped byte", "export pass phrase", flipped, "damaged"},
-		{"not age", "export pass phrase", []byte("hello, this is a text file\n"), "not a PLANET export"},
-		{"age but not an export", "export pass phrase", foreign.Bytes(), "manifest.json"},
-		{"empty", "export pass phrase", nil, "not a PLANET export"},
+		{"truncated", "harbour lights at eleven", file[:len(file)-1000], "damaged"},
+		{"cut at half", "harbour lights at eleven", file[:len(file)/2], "damaged"},
+		{"flipped byte", "harbour lights at eleven", flipped, "damaged"},
+		{"not age", "harbour lights at eleven", []byte("hello, this is a text file\n"), "not a PLANET export"},
+		{"age but not an export", "harbour lights at eleven", foreign.Bytes(), "manifest.json"},
+		{"empty", "harbour lights at eleven", nil, "not a PLANET export"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

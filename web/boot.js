@@ -46,6 +46,9 @@ async function startCore() {
   // The core announces either planet-ready or, when it cannot open the vault
   // storage (e.g. IndexedDB refused in a private window), planet-failed with
   // the error as the event's detail.
+  // While another tab holds the vault, the core waits for it and says so
+  // with planet-waiting.
+  window.addEventListener('planet-waiting', showWaiting, { once: true });
   const started = new Promise((resolve, reject) => {
     window.addEventListener('planet-ready', resolve, { once: true });
     window.addEventListener('planet-failed', (e) => {
@@ -107,6 +110,14 @@ async function registerServiceWorker() {
     console.warn('PLANET will not work offline: service worker registration failed.', err);
     return null;
   }
+}
+
+function showWaiting() {
+  const message = document.getElementById('boot-message');
+  if (message) {
+    message.textContent = 'PLANET is open in another tab. Switch to that tab, or close it and this one takes over.';
+  }
+  document.getElementById('boot')?.classList.add('boot-waiting');
 }
 
 function hideLoading() {

@@ -1,10 +1,15 @@
 // The API the PLANET core (Go compiled to WebAssembly) exposes to the page.
 //
 // wasm/ installs one object, `globalThis.planet`, once the module has started;
-// it then dispatches a `planet-ready` event on `window`. Every method that
-// touches the vault returns a Promise. A rejected Promise carries a
-// PlanetError: a plain JS Error with a stable `code` and a human message that
-// can be shown to the person as it is.
+// it then dispatches a `planet-ready` event on `window`. Other events on
+// `window` while starting:
+//   - `planet-waiting`: another tab of this origin holds the vault (one tab
+//     at a time may); the core starts as soon as that tab closes.
+//   - `planet-failed`: the core cannot start (e.g. IndexedDB refused); the
+//     event's `detail` is a PlanetError saying why.
+// Every method that touches the vault returns a Promise. A rejected Promise
+// carries a PlanetError: a plain JS Error with a stable `code` and a human
+// message that can be shown to the person as it is.
 
 export type ErrorCode =
   | "no_vault"          // there is no vault in this browser yet
@@ -84,7 +89,7 @@ export interface FileInfo {
 export type Progress = (done: number, total: number) => void;
 
 export interface Settings {
-  /** Minutes of inactivity before the vault locks itself; 0 means never. */
+  /** Minutes of inactivity before the vault locks itself; 0 means never, at most 10080 (a week). */
   autoLockMinutes: number;
 }
 
@@ -119,7 +124,7 @@ export interface PlanetAPI {
 
   /** Reports user activity, postponing auto-lock. Cheap; call it freely. */
   touch(): void;
-  /** Called when the vault locks itself (auto-lock) or is locked. Replaces any earlier listener. */
+  /** Called whenever the vault locks: by lock() or by auto-lock. Replaces any earlier listener. */
   onLock(listener: () => void): void;
 
   settings(): Promise<Settings>;
@@ -129,6 +134,7 @@ export interface PlanetAPI {
   contacts: {
     list(): Promise<Contact[]>;
     add(c: ContactInput): Promise<Contact>;
+    /** Replaces every field: an omitted did or notes becomes empty. */
     update(id: string, c: ContactInput): Promise<Contact>;
     delete(id: string): Promise<void>;
   };
@@ -136,6 +142,7 @@ export interface PlanetAPI {
   notes: {
     list(): Promise<Note[]>;
     add(n: NoteInput): Promise<Note>;
+    /** Replaces every field: an omitted body becomes empty. */
     update(id: string, n: NoteInput): Promise<Note>;
     delete(id: string): Promise<void>;
   };
@@ -144,17 +151,25 @@ export interface PlanetAPI {
     list(kind: FileKind): Promise<FileInfo[]>;
     /** Streams the file into the vault in sealed chunks; memory stays bounded. */
     add(file: File | Blob, opts: { kind: FileKind; name?: string; thumbnail?: Blob; onProgress?: Progress }): Promise<FileInfo>;
-    /** Decrypts the whole file into a Blob (its bytes live outside the wasm heap). */
+    /**
+     * Decrypts the whole file into a Blob (its bytes live outside the wasm
+     * heap), typed with the file's MIME type (application/octet-stream if
+     * none was known).
+     */
     read(id: string, onProgress?: Progress): Promise<Blob>;
     delete(id: string): Promise<void>;
   };
 
-  /** Writes the whole vault as an age-encrypted tar archive, sealed with `passphrase`. */
+  /**
+   * Writes the whole vault as an age-encrypted tar archive, sealed with
+   * `passphrase` (docs/export-format.md). The export holds the identity's
+   * key, so a weak passphrase is refused (weak_passphrase) as for the vault.
+   */
   exportVault(passphrase: string, onProgress?: Progress): Promise<Blob>;
   /**
    * Restores an export into this browser. Only allowed when there is no vault
-   * yet (state "none"): the imported vault is then sealed with `newPassphrase`.
-   * A bad file changes nothing.
+   * yet (state "none"): the imported vault is then sealed with `newPassphrase`
+   * and left unlocked. A bad file changes nothing.
    */
   importVault(file: File | Blob, exportPassphrase: string, newPassphrase: string, onProgress?: Progress): Promise<ImportSummary>;
 

@@ -68,3 +68,22 @@ test('a new version is picked up cleanly: one banner, one reload, one cache', { 
   assert.ok(script, 'the page is controlled by the new worker');
   assert.ok(await page.evaluate(() => fetch('app.js').then((r) => r.text()).then((t) => t.includes('a later version'))), 'the page runs the new files');
 });
+
+test('a second tab waits while the first holds the vault, then takes over', { timeout: 120_000 }, async () => {
+  const server = await startServer();
+  cleanups.push(() => server.stop());
+  const p = await person();
+  cleanups.push(() => p.close());
+  const first = p.page;
+  await first.goto(server.url);
+  await first.getByLabel('Passphrase', { exact: true }).waitFor({ timeout: 30_000 });
+
+  const second = await p.context.newPage();
+  await second.goto(server.url);
+  await second.getByText('PLANET is open in another tab').waitFor({ timeout: 30_000 });
+  assert.equal(await second.evaluate(() => typeof globalThis.planet), 'undefined', 'the second tab has not opened the vault');
+
+  await first.close();
+  await second.getByLabel('Passphrase', { exact: true }).waitFor({ timeout: 30_000 });
+  assert.equal(await second.evaluate(() => planet.state()), 'none');
+});
