@@ -23,8 +23,12 @@ type Record struct {
 }
 
 // loadIndex returns the collection's index, reading and caching it on first
-// use. v.mu must be held for writing and the vault unlocked.
+// use, or ErrLocked. v.mu must be held for writing. Reads hold it too: the
+// cache fills on first use, and a vault has one user at a time.
 func (v *Vault) loadIndex(ctx context.Context, c Collection) (*index, error) {
+	if v.secrets == nil {
+		return nil, ErrLocked
+	}
 	if ix, ok := v.indexes[c]; ok {
 		return ix, nil
 	}
@@ -61,9 +65,6 @@ func recordAD(c Collection, id string, version uint64) []byte {
 func (v *Vault) Get(ctx context.Context, c Collection, id string) ([]byte, error) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	if v.secrets == nil {
-		return nil, ErrLocked
-	}
 	ix, err := v.loadIndex(ctx, c)
 	if err != nil {
 		return nil, err
@@ -91,9 +92,6 @@ func (v *Vault) Get(ctx context.Context, c Collection, id string) ([]byte, error
 func (v *Vault) List(ctx context.Context, c Collection) ([]Record, error) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	if v.secrets == nil {
-		return nil, ErrLocked
-	}
 	ix, err := v.loadIndex(ctx, c)
 	if err != nil {
 		return nil, err
@@ -106,7 +104,7 @@ func (v *Vault) List(ctx context.Context, c Collection) ([]Record, error) {
 	err = v.store.Scan(ctx, v.secrets.recordPrefix(c), func(key string, val []byte) error {
 		id, ok := byKey[key]
 		if !ok {
-			return nil // a record deleted by a write whose index is newer: not ours to judge
+			return nil // not in the index: unreachable, whatever put it there
 		}
 		pt, err := open(v.secrets.recordKey, val, recordAD(c, id, ix.Versions[id]))
 		if err != nil {
@@ -130,9 +128,6 @@ func (v *Vault) List(ctx context.Context, c Collection) ([]Record, error) {
 func (v *Vault) Count(ctx context.Context, c Collection) (int, error) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	if v.secrets == nil {
-		return 0, ErrLocked
-	}
 	ix, err := v.loadIndex(ctx, c)
 	if err != nil {
 		return 0, err

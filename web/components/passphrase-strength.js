@@ -18,7 +18,8 @@ export class PassphraseStrength extends HTMLElement {
   /** @type {HTMLUListElement} */
   #suggestions;
 
-  constructor() {
+  /** @param {string} [label] the meter's accessible name */
+  constructor(label = 'Passphrase strength') {
     super();
     const id = uid('strength');
     // low/high put scores 0–1 in the red region, 2 in amber and 3–4
@@ -31,7 +32,7 @@ export class PassphraseStrength extends HTMLElement {
     this.className = 'strength';
     this.append(
       el('div', { class: 'strength-row' },
-        el('label', { for: id }, 'Passphrase strength'), this.#meter, this.#word),
+        el('label', { for: id }, label), this.#meter, this.#word),
       el('div', { id: this.feedbackId, class: 'strength-feedback' }, this.#warning, this.#suggestions),
     );
   }

@@ -137,6 +137,8 @@ export class SettingsSection extends HTMLElement {
   #exportCard() {
     const pass = el('input', { type: 'password', autocomplete: 'new-password', required: true });
     const confirm = el('input', { type: 'password', autocomplete: 'new-password', required: true });
+    const strength = new PassphraseStrength('Export passphrase strength');
+    pass.setAttribute('aria-describedby', strength.feedbackId);
     const why = el('p', { class: 'hint why', id: uid('why') });
     const submit = el('button', { type: 'submit', class: 'button primary', 'aria-describedby': why.id, disabled: true }, 'Export vault');
     const progress = el('progress', { id: uid('export-progress') });
@@ -147,11 +149,14 @@ export class SettingsSection extends HTMLElement {
     const status = statusLine();
     const form = el('form', { class: 'stack', novalidate: true },
       field('Export passphrase', pass, 'Anyone with the file and this passphrase can read your whole vault: choose a strong one.'),
+      strength,
       field('Confirm export passphrase', confirm),
       why, progressRow, alert.node, el('div', { class: 'row' }, submit), status.node);
     const check = () => {
       let problem = '';
+      const s = strength.rate(pass.value);
       if (!pass.value) problem = 'Choose a passphrase for the export file.';
+      else if (s && !s.acceptable) problem = 'Choose a stronger passphrase: the export holds your identity.';
       else if (confirm.value !== pass.value) problem = 'The export passphrases do not match.';
       why.textContent = problem;
       submit.disabled = problem !== '';
