@@ -70,6 +70,7 @@ type secrets struct {
 	dataKey   []byte
 	recordKey []byte
 	nameKey   []byte
+	ctags     map[Collection]string // collection tags, computed once
 }
 
 func deriveSecrets(dataKey []byte) (*secrets, error) {
@@ -81,13 +82,14 @@ func deriveSecrets(dataKey []byte) (*secrets, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &secrets{dataKey: dataKey, recordKey: rk, nameKey: nk}, nil
+	return &secrets{dataKey: dataKey, recordKey: rk, nameKey: nk, ctags: map[Collection]string{}}, nil
 }
 
 func (s *secrets) wipe() {
 	clear(s.dataKey)
 	clear(s.recordKey)
 	clear(s.nameKey)
+	clear(s.ctags)
 }
 
 func (s *secrets) tag(parts ...string) []byte {
@@ -101,16 +103,36 @@ func (s *secrets) tag(parts ...string) []byte {
 	return m.Sum(nil)
 }
 
+// collectionTag is ctag (docs/vault-format.md). Callers hold the vault's
+// lock, which guards the cache.
 func (s *secrets) collectionTag(c Collection) string {
-	return b32(s.tag("c", string(c)))[:20]
+	t, ok := s.ctags[c]
+	if !ok {
+		t = b32(s.tag("c", string(c)))[:20]
+		s.ctags[c] = t
+	}
+	return t
 }
 
-func (s *secrets) indexKey(c Collection) string { return "i/" + s.collectionTag(c) }
+// indexShards is how many pieces a collection's index is cut into, one per
+// base32 character: a write re-seals only the piece of the record it
+// changes, so writes stay cheap however large a collection grows.
+const indexShards = 32
+
+// indexPrefix is where a collection's index shards are stored.
+func (s *secrets) indexPrefix(c Collection) string { return "i/" + s.collectionTag(c) + "/" }
 
 func (s *secrets) recordPrefix(c Collection) string { return "r/" + s.collectionTag(c) + "/" }
 
-func (s *secrets) recordKeyFor(c Collection, id string) string {
-	return s.recordPrefix(c) + b32(s.tag("r", string(c), id))[:26]
+// A location is where a record and its index entry are stored.
+type location struct {
+	key   string // the record's store key
+	shard byte   // its index shard: the first character of its rtag
+}
+
+func (s *secrets) locate(c Collection, id string) location {
+	rtag := b32(s.tag("r", string(c), id))[:26]
+	return location{key: s.recordPrefix(c) + rtag, shard: rtag[0]}
 }
 
 // seal encrypts plaintext with XChaCha20-Poly1305 under key, producing

@@ -8,12 +8,30 @@ import (
 	"sort"
 )
 
-// index is a collection's table of contents: which records exist and the
-// version of each one's current value. Change rules: numbered keys are
-// never reused; fields added later are optional.
+// index is one shard of a collection's table of contents: which of the
+// shard's records exist and the version of each one's current value.
+// Change rules: numbered keys are never reused; fields added later are
+// optional.
 type index struct {
 	Versions map[string]uint64 `cbor:"1,keyasint"`
-	Last     uint64            `cbor:"2,keyasint"`
+	Last     uint64            `cbor:"2,keyasint"` // last version this shard handed out
+}
+
+func newIndex() *index { return &index{Versions: map[string]uint64{}} }
+
+// clone copies an index, for writing without touching the cached one.
+func (ix *index) clone() *index {
+	cp := &index{Versions: make(map[string]uint64, len(ix.Versions)+1), Last: ix.Last}
+	for k, ver := range ix.Versions {
+		cp.Versions[k] = ver
+	}
+	return cp
+}
+
+// collectionIndex caches the decrypted shards of a collection's index.
+type collectionIndex struct {
+	shards   map[byte]*index
+	complete bool // every stored shard is in shards; the others are empty
 }
 
 // A Record is one decrypted record.
@@ -22,36 +40,91 @@ type Record struct {
 	Data []byte
 }
 
-// loadIndex returns the collection's index, reading and caching it on first
-// use, or ErrLocked. v.mu must be held for writing. Reads hold it too: the
-// cache fills on first use, and a vault has one user at a time.
-func (v *Vault) loadIndex(ctx context.Context, c Collection) (*index, error) {
+func indexAD(c Collection, shard byte) []byte { return ad(labelIndex, string(c), string(shard)) }
+
+func (v *Vault) openIndex(c Collection, shard byte, sealed []byte) (*index, error) {
+	pt, err := open(v.secrets.recordKey, sealed, indexAD(c, shard))
+	if err != nil {
+		return nil, fmt.Errorf("vault: index of %s: %w", c, err)
+	}
+	ix := newIndex()
+	if err := UnmarshalCBOR(pt, ix); err != nil {
+		return nil, fmt.Errorf("vault: index of %s: %w", c, errors.Join(ErrCorrupt, err))
+	}
+	if ix.Versions == nil {
+		ix.Versions = map[string]uint64{}
+	}
+	return ix, nil
+}
+
+func (v *Vault) cached(c Collection) (*collectionIndex, error) {
 	if v.secrets == nil {
 		return nil, ErrLocked
 	}
-	if ix, ok := v.indexes[c]; ok {
+	ci, ok := v.indexes[c]
+	if !ok {
+		ci = &collectionIndex{shards: map[byte]*index{}}
+		v.indexes[c] = ci
+	}
+	return ci, nil
+}
+
+// loadShard returns one shard of a collection's index, reading and caching
+// it on first use, or ErrLocked. v.mu must be held for writing. Reads hold
+// it too: the cache fills on first use, and a vault has one user at a time.
+func (v *Vault) loadShard(ctx context.Context, c Collection, shard byte) (*index, error) {
+	ci, err := v.cached(c)
+	if err != nil {
+		return nil, err
+	}
+	if ix, ok := ci.shards[shard]; ok {
 		return ix, nil
 	}
-	ix := &index{Versions: map[string]uint64{}}
-	b, err := v.store.Get(ctx, v.secrets.indexKey(c))
-	switch {
-	case errors.Is(err, ErrNotFound):
-	case err != nil:
-		return nil, fmt.Errorf("vault: reading index of %s: %w", c, err)
-	default:
-		pt, err := open(v.secrets.recordKey, b, ad(labelIndex, string(c)))
-		if err != nil {
-			return nil, fmt.Errorf("vault: index of %s: %w", c, err)
-		}
-		if err := UnmarshalCBOR(pt, ix); err != nil {
-			return nil, fmt.Errorf("vault: index of %s: %w", c, errors.Join(ErrCorrupt, err))
-		}
-		if ix.Versions == nil {
-			ix.Versions = map[string]uint64{}
+	ix := newIndex()
+	if !ci.complete {
+		b, err := v.store.Get(ctx, v.secrets.indexPrefix(c)+string(shard))
+		switch {
+		case errors.Is(err, ErrNotFound):
+		case err != nil:
+			return nil, fmt.Errorf("vault: reading index of %s: %w", c, err)
+		default:
+			if ix, err = v.openIndex(c, shard, b); err != nil {
+				return nil, err
+			}
 		}
 	}
-	v.indexes[c] = ix
+	ci.shards[shard] = ix
 	return ix, nil
+}
+
+// loadIndex returns every shard of a collection's index, read with one
+// scan of the store on first use. v.mu must be held for writing.
+func (v *Vault) loadIndex(ctx context.Context, c Collection) (*collectionIndex, error) {
+	ci, err := v.cached(c)
+	if err != nil || ci.complete {
+		return ci, err
+	}
+	prefix := v.secrets.indexPrefix(c)
+	err = v.store.Scan(ctx, prefix, func(key string, val []byte) error {
+		if len(key) != len(prefix)+1 {
+			return nil // not a shard: unreachable, whatever put it there
+		}
+		shard := key[len(prefix)]
+		if _, ok := ci.shards[shard]; ok {
+			return nil
+		}
+		ix, err := v.openIndex(c, shard, val)
+		if err != nil {
+			return err
+		}
+		ci.shards[shard] = ix
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	ci.complete = true
+	return ci, nil
 }
 
 func recordAD(c Collection, id string, version uint64) []byte {
@@ -65,7 +138,11 @@ func recordAD(c Collection, id string, version uint64) []byte {
 func (v *Vault) Get(ctx context.Context, c Collection, id string) ([]byte, error) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	ix, err := v.loadIndex(ctx, c)
+	if v.secrets == nil {
+		return nil, ErrLocked
+	}
+	loc := v.secrets.locate(c, id)
+	ix, err := v.loadShard(ctx, c, loc.shard)
 	if err != nil {
 		return nil, err
 	}
@@ -73,7 +150,7 @@ func (v *Vault) Get(ctx context.Context, c Collection, id string) ([]byte, error
 	if !ok {
 		return nil, fmt.Errorf("vault: %s/%s: %w", c, id, ErrNotFound)
 	}
-	b, err := v.store.Get(ctx, v.secrets.recordKeyFor(c, id))
+	b, err := v.store.Get(ctx, loc.key)
 	if errors.Is(err, ErrNotFound) {
 		return nil, fmt.Errorf("vault: %s/%s is listed but missing: %w", c, id, ErrCorrupt)
 	}
@@ -92,21 +169,28 @@ func (v *Vault) Get(ctx context.Context, c Collection, id string) ([]byte, error
 func (v *Vault) List(ctx context.Context, c Collection) ([]Record, error) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	ix, err := v.loadIndex(ctx, c)
+	ci, err := v.loadIndex(ctx, c)
 	if err != nil {
 		return nil, err
 	}
-	byKey := make(map[string]string, len(ix.Versions)) // store key → id
-	for id := range ix.Versions {
-		byKey[v.secrets.recordKeyFor(c, id)] = id
+	type entry struct {
+		id      string
+		version uint64
 	}
-	out := make([]Record, 0, len(ix.Versions))
+	byKey := map[string]entry{} // store key → record
+	for _, ix := range ci.shards {
+		for id, ver := range ix.Versions {
+			byKey[v.secrets.locate(c, id).key] = entry{id, ver}
+		}
+	}
+	out := make([]Record, 0, len(byKey))
 	err = v.store.Scan(ctx, v.secrets.recordPrefix(c), func(key string, val []byte) error {
-		id, ok := byKey[key]
+		e, ok := byKey[key]
 		if !ok {
 			return nil // not in the index: unreachable, whatever put it there
 		}
-		pt, err := open(v.secrets.recordKey, val, recordAD(c, id, ix.Versions[id]))
+		id := e.id
+		pt, err := open(v.secrets.recordKey, val, recordAD(c, id, e.version))
 		if err != nil {
 			return fmt.Errorf("vault: %s/%s: %w", c, id, err)
 		}
@@ -116,8 +200,8 @@ func (v *Vault) List(ctx context.Context, c Collection) ([]Record, error) {
 	if err != nil {
 		return nil, err
 	}
-	if len(out) != len(ix.Versions) {
-		return nil, fmt.Errorf("vault: %s lists %d records but %d are stored: %w", c, len(ix.Versions), len(out), ErrCorrupt)
+	if len(out) != len(byKey) {
+		return nil, fmt.Errorf("vault: %s lists %d records but %d are stored: %w", c, len(byKey), len(out), ErrCorrupt)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out, nil
@@ -128,11 +212,15 @@ func (v *Vault) List(ctx context.Context, c Collection) ([]Record, error) {
 func (v *Vault) Count(ctx context.Context, c Collection) (int, error) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	ix, err := v.loadIndex(ctx, c)
+	ci, err := v.loadIndex(ctx, c)
 	if err != nil {
 		return 0, err
 	}
-	return len(ix.Versions), nil
+	n := 0
+	for _, ix := range ci.shards {
+		n += len(ix.Versions)
+	}
+	return n, nil
 }
 
 // A Tx collects writes that [Vault.Update] commits atomically.
@@ -187,30 +275,29 @@ func (v *Vault) Update(ctx context.Context, fn func(tx *Tx) error) error {
 	if v.secrets == nil {
 		return ErrLocked
 	}
-	// Work on copies of the indexes so that a failed store write leaves the
-	// cached ones matching the store.
-	next := map[Collection]*index{}
-	for _, op := range tx.ops {
-		if _, ok := next[op.c]; ok {
-			continue
-		}
-		ix, err := v.loadIndex(ctx, op.c)
-		if err != nil {
-			return err
-		}
-		cp := &index{Versions: make(map[string]uint64, len(ix.Versions)+1), Last: ix.Last}
-		for k, ver := range ix.Versions {
-			cp.Versions[k] = ver
-		}
-		next[op.c] = cp
+	// Work on copies of the index shards so that a failed store write
+	// leaves the cached ones matching the store.
+	type shardRef struct {
+		c     Collection
+		shard byte
 	}
+	next := map[shardRef]*index{}
 	var b Batch
 	for _, op := range tx.ops {
-		ix := next[op.c]
-		key := v.secrets.recordKeyFor(op.c, op.id)
+		loc := v.secrets.locate(op.c, op.id)
+		ref := shardRef{op.c, loc.shard}
+		ix, ok := next[ref]
+		if !ok {
+			cur, err := v.loadShard(ctx, op.c, loc.shard)
+			if err != nil {
+				return err
+			}
+			ix = cur.clone()
+			next[ref] = ix
+		}
 		if op.delete {
 			delete(ix.Versions, op.id)
-			b.Delete(key)
+			b.Delete(loc.key)
 			continue
 		}
 		ix.Last++
@@ -219,18 +306,18 @@ func (v *Vault) Update(ctx context.Context, fn func(tx *Tx) error) error {
 		if err != nil {
 			return err
 		}
-		b.Put(key, sealed)
+		b.Put(loc.key, sealed)
 	}
-	for c, ix := range next {
+	for ref, ix := range next {
 		pt, err := MarshalCBOR(ix)
 		if err != nil {
 			return err
 		}
-		sealed, err := seal(v.secrets.recordKey, pt, ad(labelIndex, string(c)), v.opt.Rand)
+		sealed, err := seal(v.secrets.recordKey, pt, indexAD(ref.c, ref.shard), v.opt.Rand)
 		if err != nil {
 			return err
 		}
-		b.Put(v.secrets.indexKey(c), sealed)
+		b.Put(v.secrets.indexPrefix(ref.c)+string(ref.shard), sealed)
 	}
 	for _, ref := range tx.blobs {
 		b.DeletePrefix(ref.storePrefix())
@@ -238,8 +325,8 @@ func (v *Vault) Update(ctx context.Context, fn func(tx *Tx) error) error {
 	if err := v.store.Apply(ctx, &b); err != nil {
 		return fmt.Errorf("vault: writing: %w", err)
 	}
-	for c, ix := range next {
-		v.indexes[c] = ix
+	for ref, ix := range next {
+		v.indexes[ref.c].shards[ref.shard] = ix
 	}
 	return nil
 }

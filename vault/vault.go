@@ -59,8 +59,8 @@ type Vault struct {
 
 	mu      sync.RWMutex // guards everything below; writers serialize on it
 	header  *header
-	secrets *secrets              // nil while locked
-	indexes map[Collection]*index // decrypted indexes, dropped on lock
+	secrets *secrets                        // nil while locked
+	indexes map[Collection]*collectionIndex // decrypted indexes, dropped on lock
 }
 
 // Create makes a new vault in store, sealed with passphrase, and returns it
@@ -118,7 +118,7 @@ func Prepare(ctx context.Context, store Store, passphrase string, opt Options) (
 	if err != nil {
 		return nil, nil, err
 	}
-	v = &Vault{store: store, opt: opt, header: h, secrets: s, indexes: map[Collection]*index{}}
+	v = &Vault{store: store, opt: opt, header: h, secrets: s, indexes: map[Collection]*collectionIndex{}}
 	commit = func(ctx context.Context) error {
 		var b Batch
 		b.Put(headerKey, enc)
@@ -179,7 +179,7 @@ func (v *Vault) Unlock(ctx context.Context, passphrase string) error {
 		return nil
 	}
 	v.secrets = s
-	v.indexes = map[Collection]*index{}
+	v.indexes = map[Collection]*collectionIndex{}
 	return nil
 }
 
