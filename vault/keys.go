@@ -8,8 +8,8 @@ import (
 	"encoding/base32"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
-	"regexp"
 
 	"golang.org/x/crypto/chacha20poly1305"
 )
@@ -35,22 +35,42 @@ var ErrCorrupt = errors.New("vault data is corrupt or was tampered with")
 // [a-z][a-z0-9-]{0,31}; make one with [ParseCollection] or a constant.
 type Collection string
 
-var (
-	collectionRE = regexp.MustCompile(`^[a-z][a-z0-9-]{0,31}$`)
-	recordIDRE   = regexp.MustCompile(`^[A-Za-z0-9._-]{1,128}$`)
-)
-
 // ParseCollection checks a collection name.
 func ParseCollection(s string) (Collection, error) {
-	if !collectionRE.MatchString(s) {
+	if !validCollection(s) {
 		return "", fmt.Errorf("vault: invalid collection name %q", s)
 	}
 	return Collection(s), nil
 }
 
+// validCollection matches [a-z][a-z0-9-]{0,31}.
+func validCollection(s string) bool {
+	if len(s) == 0 || len(s) > 32 || s[0] < 'a' || s[0] > 'z' {
+		return false
+	}
+	for i := 1; i < len(s); i++ {
+		if c := s[i]; !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
 // ValidRecordID reports whether id may name a record: 1 to 128 characters
-// from A–Z, a–z, 0–9, '.', '_' and '-'.
-func ValidRecordID(id string) bool { return recordIDRE.MatchString(id) }
+// from A–Z, a–z, 0–9, '.', '_' and '-'. (Checked on every write, so by
+// hand rather than with a regexp.)
+func ValidRecordID(id string) bool {
+	if len(id) == 0 || len(id) > 128 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
 
 // NewRecordID returns a random record id (26 base32 characters, 128 bits).
 func NewRecordID() string {
@@ -71,6 +91,7 @@ type secrets struct {
 	recordKey []byte
 	nameKey   []byte
 	ctags     map[Collection]string // collection tags, computed once
+	mac       hash.Hash             // HMAC-SHA-256 under nameKey, reset per use
 }
 
 func deriveSecrets(dataKey []byte) (*secrets, error) {
@@ -82,7 +103,7 @@ func deriveSecrets(dataKey []byte) (*secrets, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &secrets{dataKey: dataKey, recordKey: rk, nameKey: nk, ctags: map[Collection]string{}}, nil
+	return &secrets{dataKey: dataKey, recordKey: rk, nameKey: nk, ctags: map[Collection]string{}, mac: hmac.New(sha256.New, nk)}, nil
 }
 
 func (s *secrets) wipe() {
@@ -90,10 +111,15 @@ func (s *secrets) wipe() {
 	clear(s.recordKey)
 	clear(s.nameKey)
 	clear(s.ctags)
+	s.mac.Reset() // the HMAC keeps nameKey-derived pads; they go with the object
+	s.mac = nil
 }
 
+// tag is HMAC(NK, parts joined by 0x00). Callers hold the vault's lock,
+// which guards the reused HMAC state.
 func (s *secrets) tag(parts ...string) []byte {
-	m := hmac.New(sha256.New, s.nameKey)
+	m := s.mac
+	m.Reset()
 	for i, p := range parts {
 		if i > 0 {
 			m.Write([]byte{0})

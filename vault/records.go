@@ -263,7 +263,7 @@ func (v *Vault) Update(ctx context.Context, fn func(tx *Tx) error) error {
 		return err
 	}
 	for _, op := range tx.ops {
-		if !collectionRE.MatchString(string(op.c)) {
+		if !validCollection(string(op.c)) {
 			return fmt.Errorf("vault: invalid collection name %q", op.c)
 		}
 		if !ValidRecordID(op.id) {

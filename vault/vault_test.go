@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"sort"
 	"strings"
 	"testing"
 
@@ -326,4 +327,42 @@ func newKeys(before, after map[string][]byte, prefix string) string {
 		}
 	}
 	return ""
+}
+
+// One write re-seals its record and one index shard: writes stay cheap
+// however large the collection.
+func TestWriteTouchesOneShard(t *testing.T) {
+	v, s := newVault(t)
+	err := v.Update(ctx, func(tx *vault.Tx) error {
+		for i := range 500 {
+			tx.Put("messages", fmt.Sprintf("m%04d", i), []byte("hello"))
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	shards := 0
+	for k := range snapshot(t, s) {
+		if strings.HasPrefix(k, "i/") {
+			shards++
+		}
+	}
+	if shards < 20 || shards > 32 {
+		t.Fatalf("500 records spread over %d index shards, want most of 32", shards)
+	}
+	before := snapshot(t, s)
+	if err := v.Put(ctx, "messages", "m0042", []byte("edited")); err != nil {
+		t.Fatal(err)
+	}
+	var changed []string
+	for k, val := range snapshot(t, s) {
+		if !bytes.Equal(before[k], val) {
+			changed = append(changed, k[:2])
+		}
+	}
+	sort.Strings(changed)
+	if fmt.Sprint(changed) != "[i/ r/]" {
+		t.Fatalf("one write changed %v, want one index shard and one record", changed)
+	}
 }

@@ -10,6 +10,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"time"
 
 	"github.com/hack-pad/safejs"
@@ -77,6 +78,7 @@ func api(p *core.Planet) safejs.Value {
 			return nil, err
 		}
 		id, err := p.Create(ctx, pass)
+		releaseKDFMemory()
 		if err != nil {
 			return nil, err
 		}
@@ -88,6 +90,7 @@ func api(p *core.Planet) safejs.Value {
 			return nil, err
 		}
 		id, err := p.Unlock(ctx, pass)
+		releaseKDFMemory()
 		if err != nil {
 			return nil, err
 		}
@@ -110,6 +113,7 @@ func api(p *core.Planet) safejs.Value {
 		if err != nil {
 			return nil, err
 		}
+		defer releaseKDFMemory()
 		return nil, p.ChangePassphrase(ctx, old, nw)
 	}))
 	o.Set("touch", fn(func([]safejs.Value) (any, error) { p.Touch(); return nil, nil }))
@@ -178,6 +182,7 @@ func api(p *core.Planet) safejs.Value {
 			return nil, err
 		}
 		id, counts, err := p.Import(ctx, r, r.size, exportPass, newPass, progress(arg(args, 3)))
+		releaseKDFMemory()
 		if err != nil {
 			return nil, err
 		}
@@ -199,6 +204,14 @@ func api(p *core.Planet) safejs.Value {
 	}))
 	return o
 }
+
+// releaseKDFMemory collects right after a key derivation. Argon2id holds
+// 64 MiB while it runs; if the collector's first cycle happens then, it
+// paces the heap to twice that, and a tab that stores a large file next
+// lets garbage pile up to ~128 MiB of wasm memory, which the browser never
+// gets back. Collecting once the derivation's memory is garbage keeps the
+// pacing to what is really live (a few MiB).
+func releaseKDFMemory() { runtime.GC() }
 
 // progress adapts an optional JS (done, total) callback, calling it at most
 // every 50 ms and always for the end, so that a fast stream does not spend
