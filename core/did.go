@@ -31,7 +31,7 @@ const MaxDIDLength = 4096
 // Methods that [ParseDID] accepts.
 const (
 	MethodKey  = "key"  // did:key, Ed25519 keys only
-	MethodPeer = "peer" // did:peer, checked for syntax only
+	MethodPeer = "peer" // did:peer: numalgo 2 checked fully, others for syntax only
 )
 
 // DID is a decentralised identifier (W3C DID Core), such as
@@ -56,7 +56,8 @@ type DID struct {
 // and are rejected.
 //
 // Of the methods, did:key is checked fully and must hold an Ed25519 public
-// key; did:peer is checked for syntax only (numalgo 0 to 4). A well-formed
+// key; so is did:peer:2, its keys and services (see [NewPeer2]); the other
+// did:peer numalgos (0, 1, 3, 4) are checked for syntax only. A well-formed
 // DID of any other method returns an error wrapping [ErrUnsupportedMethod];
 // anything malformed returns one wrapping [ErrInvalidDID].
 func ParseDID(s string) (DID, error) {

@@ -27,6 +27,9 @@ type DIDDocument struct {
 	CapabilityInvocation []string `json:"capabilityInvocation,omitempty"`
 	CapabilityDelegation []string `json:"capabilityDelegation,omitempty"`
 	KeyAgreement         []string `json:"keyAgreement,omitempty"`
+
+	// Service lists ways to reach the subject (did:peer:2 carries them).
+	Service []Service `json:"service,omitempty"`
 }
 
 // VerificationMethod is a public key in a DID document, in the Multikey form
@@ -42,9 +45,9 @@ type VerificationMethod struct {
 // Document returns the DID document of d. For did:key it is generated from
 // the key alone, in the shape the did:key method specifies: the Ed25519 key
 // for authentication, assertion and capabilities, and the X25519 key derived
-// from it for key agreement. Resolving did:peer is not supported yet and
-// returns an error wrapping [ErrUnsupportedMethod]; the zero DID returns one
-// wrapping [ErrInvalidDID].
+// from it for key agreement. Document does not resolve did:peer ([Resolve]
+// does) and returns an error wrapping [ErrUnsupportedMethod] for it; the zero
+// DID returns one wrapping [ErrInvalidDID].
 func (d DID) Document() (*DIDDocument, error) {
 	method, id := d.split()
 	switch method {

@@ -6,13 +6,13 @@ import (
 	"strings"
 )
 
-// did:peer (DIF Peer DID Method Specification). For now PLANET checks only
-// the shape of the method-specific id for each numalgo; resolving did:peer:2
-// to a document comes later.
+// did:peer (DIF Peer DID Method Specification). Numalgo 2 is checked
+// completely, keys and services (see didpeer2.go), since PLANET resolves it;
+// for the others PLANET checks only the shape of the method-specific id.
 //
 //	0 / 1 / 3   "z" and 46 or more base58btc digits
 //	2           one or more "." elements: a purpose code (A, E, V, I, D) then
-//	            "z" and 46 or more base58btc digits, or "S" then base64url
+//	            a Multikey, or "S" then base64url of a service
 //	4           "z" and 46 or more base58btc digits (the hash), optionally
 //	            followed by ":" "z" and base58btc digits (the long form)
 
@@ -34,7 +34,8 @@ func checkPeerSyntax(id string) error {
 	case '0', '1', '3':
 		return checkPeerBasis(rest)
 	case '2':
-		return checkPeer2(rest)
+		_, err := parsePeer2(rest)
+		return err
 	case '4':
 		hash, doc, long := strings.Cut(rest, ":")
 		if err := checkPeerBasis(hash); err != nil {
@@ -47,32 +48,6 @@ func checkPeerSyntax(id string) error {
 	default:
 		return fmt.Errorf("numalgo %q is unknown: want 0 to 4", id[:1])
 	}
-}
-
-// checkPeer2 checks the elements of a did:peer:2 that follow the "2".
-func checkPeer2(rest string) error {
-	elements, ok := strings.CutPrefix(rest, ".")
-	if !ok {
-		return errors.New("numalgo 2 must be followed by \".\" and an element")
-	}
-	for i, e := range strings.Split(elements, ".") {
-		if e == "" {
-			return fmt.Errorf("numalgo 2 element %d is empty", i+1)
-		}
-		switch purpose, value := e[0], e[1:]; purpose {
-		case 'A', 'E', 'V', 'I', 'D':
-			if err := checkPeerBasis(value); err != nil {
-				return fmt.Errorf("numalgo 2 element %d: %w", i+1, err)
-			}
-		case 'S':
-			if value == "" || !isBase64URL(value) {
-				return fmt.Errorf("numalgo 2 element %d: service is not base64url", i+1)
-			}
-		default:
-			return fmt.Errorf("numalgo 2 element %d has unknown purpose code %q", i+1, e[:1])
-		}
-	}
-	return nil
 }
 
 // checkPeerBasis checks a multibase "z" numeric basis: a key or a hash.

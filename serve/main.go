@@ -1,5 +1,7 @@
 // Serve is PLANET's own small web server. It serves the page, the wasm core and the service
-// worker from memory, and will later also host the relay node and the mailbox.
+// worker from memory, answers DID resolution requests at /1.0/identifiers/{did} (did:key and
+// did:peer:2, in the style of the DIF Universal Resolver), and will later also host the relay
+// node and the mailbox.
 //
 // Usage:
 //
@@ -108,7 +110,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	srv := newServer(logRequests(site, log), log)
+	srv := newServer(logRequests(routes(site, newResolver()), log), log)
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

@@ -1,0 +1,291 @@
+package main
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"planet/core"
+)
+
+// The DID resolver: a DIF Universal Resolver style endpoint,
+//
+//	GET /1.0/identifiers/{did}
+//
+// answering with a DID resolution result (W3C DID Resolution): the document
+// and its metadata, or for a DID that cannot be resolved an error code with a
+// null document. A client that asks for application/did+ld+json (or
+// application/did+json) gets the document alone instead.
+//
+// {did} is the path after the prefix, percent-decoded once: a DID whose own
+// method-specific id holds percent-encoding must arrive encoded twice.
+// did:key and did:peer:2 are resolved from the DID itself, so the server
+// keeps no state and makes no requests to resolve them.
+
+// resolverPrefix is the path under which the resolver answers.
+const resolverPrefix = "/1.0/identifiers/"
+
+// Media types of the resolver's responses.
+const (
+	// mediaResolutionResult is the type of a DID resolution result.
+	mediaResolutionResult = `application/ld+json;profile="https://w3id.org/did-resolution"`
+	// mediaDIDLDJSON and mediaDIDJSON are the types of a DID document alone
+	// (DID Core's JSON-LD and JSON representations); PLANET's documents carry
+	// @context, so both are the same bytes.
+	mediaDIDLDJSON = "application/did+ld+json"
+	mediaDIDJSON   = "application/did+json"
+)
+
+// contextResolution is the JSON-LD context of a resolution result.
+const contextResolution = "https://w3id.org/did-resolution/v1"
+
+// cacheResolved is the Cache-Control of a resolved document. did:key and
+// did:peer:2 documents are functions of the DID alone and never change, so
+// they may be kept long; not "immutable", since a later PLANET may add to
+// what it puts in a document, and a client should see that within a day.
+const cacheResolved = "public, max-age=86400"
+
+// Error codes of DID Resolution, with the HTTP status the Universal Resolver
+// gives each.
+const (
+	errInvalidDID                 = "invalidDid"
+	errMethodNotSupported         = "methodNotSupported"
+	errNotFound                   = "notFound"
+	errRepresentationNotSupported = "representationNotSupported"
+	errInternal                   = "internalError"
+)
+
+// resolver is the http.Handler of the resolver endpoint. It is safe for
+// concurrent use.
+type resolver struct {
+	// resolve returns the document of a DID, or an error wrapping
+	// core.ErrInvalidDID, core.ErrUnsupportedMethod or core.ErrDIDNotFound.
+	resolve func(core.DID) (*core.DIDDocument, error)
+}
+
+func newResolver() *resolver { return &resolver{resolve: core.Resolve} }
+
+// routes is the server's handler: the resolver under resolverPrefix, the
+// static site for every other path.
+func routes(site, resolver http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, resolverPrefix) {
+			resolver.ServeHTTP(w, r)
+			return
+		}
+		site.ServeHTTP(w, r)
+	})
+}
+
+// resolutionResult is a DID resolution result; encoding/json writes the
+// fields in this order.
+type resolutionResult struct {
+	Context          string             `json:"@context"`
+	DIDDocument      *core.DIDDocument  `json:"didDocument"`
+	ResolutionMeta   resolutionMetadata `json:"didResolutionMetadata"`
+	DocumentMetadata struct{}           `json:"didDocumentMetadata"`
+}
+
+type resolutionMetadata struct {
+	ContentType  string `json:"contentType,omitempty"`
+	Error        string `json:"error,omitempty"`
+	ErrorMessage string `json:"errorMessage,omitempty"`
+}
+
+// ServeHTTP answers GET and HEAD for resolverPrefix + a DID.
+func (res *resolver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	setSecurityHeaders(h)
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		h.Set("Allow", "GET, HEAD")
+		plainError(w, http.StatusMethodNotAllowed, "method not allowed")
+		return
+	}
+	h.Set("Vary", "Accept")
+
+	did, err := core.ParseDID(strings.TrimPrefix(r.URL.Path, resolverPrefix))
+	var doc *core.DIDDocument
+	if err == nil {
+		doc, err = res.resolve(did)
+	}
+	if err != nil {
+		status, code := resolutionError(err)
+		msg := err.Error()
+		if code == errInternal {
+			msg = "the resolver failed" // its reasons are the server's business
+		}
+		writeResolutionError(w, r, status, code, msg)
+		return
+	}
+
+	media, ok := negotiateResolution(r.Header.Values("Accept"))
+	if !ok {
+		writeResolutionError(w, r, http.StatusNotAcceptable, errRepresentationNotSupported,
+			"representations on offer: "+mediaResolutionResult+", "+mediaDIDLDJSON+", "+mediaDIDJSON)
+		return
+	}
+	var body []byte
+	if media == mediaResolutionResult {
+		body, err = json.Marshal(resolutionResult{
+			Context:        contextResolution,
+			DIDDocument:    doc,
+			ResolutionMeta: resolutionMetadata{ContentType: mediaDIDLDJSON},
+		})
+	} else {
+		body, err = json.Marshal(doc)
+	}
+	if err != nil {
+		writeResolutionError(w, r, http.StatusInternalServerError, errInternal, "encoding the document failed")
+		return
+	}
+
+	sum := sha256.Sum256(body)
+	etag := `"` + hex.EncodeToString(sum[:]) + `"`
+	h.Set("ETag", etag)
+	h.Set("Cache-Control", cacheResolved)
+	if inm := r.Header.Values("If-None-Match"); len(inm) > 0 && etagListMatches(inm, etag, true) {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	h.Set("Content-Type", media)
+	writeBody(w, r, http.StatusOK, body)
+}
+
+// resolutionError maps an error of ParseDID or of resolving to its HTTP
+// status and DID Resolution error code.
+func resolutionError(err error) (int, string) {
+	switch {
+	case errors.Is(err, core.ErrInvalidDID):
+		return http.StatusBadRequest, errInvalidDID
+	case errors.Is(err, core.ErrUnsupportedMethod):
+		return http.StatusNotImplemented, errMethodNotSupported
+	case errors.Is(err, core.ErrDIDNotFound):
+		return http.StatusNotFound, errNotFound
+	default:
+		return http.StatusInternalServerError, errInternal
+	}
+}
+
+// writeResolutionError writes a resolution result that carries an error and
+// no document. It is always a resolution result, whatever the client
+// accepts: there is no document to send. Errors are not cached, since the
+// next version of the server may resolve what this one cannot.
+func writeResolutionError(w http.ResponseWriter, r *http.Request, status int, code, msg string) {
+	body, _ := json.Marshal(resolutionResult{ // cannot fail: strings only
+		Context:        contextResolution,
+		ResolutionMeta: resolutionMetadata{Error: code, ErrorMessage: msg},
+	})
+	h := w.Header()
+	h.Del("ETag")
+	h.Set("Cache-Control", cacheRevalidate)
+	h.Set("Content-Type", mediaResolutionResult)
+	writeBody(w, r, status, body)
+}
+
+func writeBody(w http.ResponseWriter, r *http.Request, status int, body []byte) {
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(status)
+	if r.Method != http.MethodHead {
+		w.Write(body)
+	}
+}
+
+// negotiateResolution picks the media type of a successful response from the
+// Accept field values (RFC 9110, section 12.5.1): each type on offer gets the
+// q-value of the most specific range that matches it, and the highest wins,
+// the resolution result first when they tie. Without Accept the result is
+// sent. ok is false when the client accepts none of them.
+//
+// application/json and application/ld+json without a profile count as asking
+// for the resolution result, which is both; application/ld+json with another
+// profile does not.
+func negotiateResolution(accept []string) (media string, ok bool) {
+	offers := []string{mediaResolutionResult, mediaDIDLDJSON, mediaDIDJSON}
+	if len(accept) == 0 {
+		return offers[0], true
+	}
+	best, bestQ := "", 0.0
+	for _, offer := range offers {
+		q, specificity := 0.0, -1
+		for _, value := range accept {
+			for _, elem := range splitAccept(value) {
+				s, eq, ok := matchAccept(elem, offer)
+				if ok && s > specificity {
+					q, specificity = eq, s
+				}
+			}
+		}
+		if q > bestQ {
+			best, bestQ = offer, q
+		}
+	}
+	return best, best != ""
+}
+
+// matchAccept reports whether the Accept element elem matches offer, how
+// specifically (3 for the exact type, 2 for a type that covers it, 1 for
+// type/*, 0 for */*), and the element's q-value. Malformed elements match
+// nothing.
+func matchAccept(elem, offer string) (specificity int, q float64, ok bool) {
+	mt, params, err := mime.ParseMediaType(elem)
+	if err != nil {
+		return 0, 0, false
+	}
+	q = 1
+	if qs, has := params["q"]; has {
+		if q, ok = parseQ(qs); !ok {
+			return 0, 0, false
+		}
+	}
+	switch {
+	case mt == "*/*":
+		return 0, q, true
+	case mt == "application/*":
+		return 1, q, true
+	case offer != mediaResolutionResult:
+		return 3, q, mt == offer
+	case mt == "application/ld+json":
+		profile, has := params["profile"]
+		if !has {
+			return 2, q, true
+		}
+		// A profile parameter is a space-separated list of URIs.
+		for p := range strings.FieldsSeq(profile) {
+			if p == "https://w3id.org/did-resolution" {
+				return 3, q, true
+			}
+		}
+		return 0, 0, false
+	case mt == "application/json":
+		return 2, q, true
+	}
+	return 0, 0, false
+}
+
+// splitAccept splits an Accept field value at the commas that are not inside
+// a quoted string (a profile URI may hold one).
+func splitAccept(value string) []string {
+	var elems []string
+	start, quoted := 0, false
+	for i := 0; i < len(value); i++ {
+		switch value[i] {
+		case '\\':
+			if quoted {
+				i++
+			}
+		case '"':
+			quoted = !quoted
+		case ',':
+			if !quoted {
+				elems = append(elems, value[start:i])
+				start = i + 1
+			}
+		}
+	}
+	return append(elems, value[start:])
+}

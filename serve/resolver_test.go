@@ -1,0 +1,381 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+
+	"planet/core"
+)
+
+const (
+	testDIDKey  = "did:key:z6MkiTBz1ymuepAQ4HEHYSF1H8quG5GLVVQR3djdX3mDooWp"
+	testDIDPeer = "did:peer:2.Vz6Mkj3PUd1WjvaDhNZhhhXQdz5UnZXmS7ehtx8bsPpD47kKc.Ez6LSg8zQom395jKLrGiBNruB9MM6V8PWuf2FpEy4uRFiqQBR.SeyJ0IjoiZG0iLCJzIjp7InVyaSI6Imh0dHA6Ly9leGFtcGxlLmNvbS9kaWRjb21tIiwiYSI6WyJkaWRjb21tL3YyIl0sInIiOlsiZGlkOmV4YW1wbGU6MTIzNDU2Nzg5YWJjZGVmZ2hpI2tleS0xIl19fQ"
+)
+
+// result is a DID resolution result as a client reads it.
+type result struct {
+	Context          string            `json:"@context"`
+	DIDDocument      *core.DIDDocument `json:"didDocument"`
+	ResolutionMeta   map[string]string `json:"didResolutionMetadata"`
+	DocumentMetadata map[string]any    `json:"didDocumentMetadata"`
+}
+
+func decodeResult(t *testing.T, body []byte) result {
+	t.Helper()
+	var r result
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&r); err != nil {
+		t.Fatalf("resolution result %s: %v", body, err)
+	}
+	if r.Context != "https://w3id.org/did-resolution/v1" || r.DocumentMetadata == nil || len(r.DocumentMetadata) != 0 {
+		t.Errorf("resolution result: @context %q, didDocumentMetadata %v", r.Context, r.DocumentMetadata)
+	}
+	return r
+}
+
+// wantDocument returns the JSON of the document core resolves did to.
+func wantDocument(t *testing.T, did string) []byte {
+	t.Helper()
+	d, err := core.ParseDID(did)
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := core.Resolve(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := json.Marshal(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func checkSecurityHeaders(t *testing.T, what string, h http.Header) {
+	t.Helper()
+	want := http.Header{}
+	setSecurityHeaders(want)
+	for k := range want {
+		if got := h.Get(k); got != want.Get(k) {
+			t.Errorf("%s: %s = %q, want %q", what, k, got, want.Get(k))
+		}
+	}
+}
+
+func TestResolverRoundTrip(t *testing.T) {
+	res := newResolver()
+	for _, did := range []string{testDIDKey, testDIDPeer} {
+		w := do(res, "GET", resolverPrefix+did)
+		if w.Code != 200 {
+			t.Fatalf("GET %s: %d %s", did, w.Code, w.Body)
+		}
+		h := w.Header()
+		if got := h.Get("Content-Type"); got != `application/ld+json;profile="https://w3id.org/did-resolution"` {
+			t.Errorf("%s: Content-Type %q", did, got)
+		}
+		if h.Get("Cache-Control") != cacheResolved || h.Get("Vary") != "Accept" || h.Get("ETag") == "" {
+			t.Errorf("%s: Cache-Control %q, Vary %q, ETag %q", did, h.Get("Cache-Control"), h.Get("Vary"), h.Get("ETag"))
+		}
+		if h.Get("Content-Length") != fmt.Sprint(w.Body.Len()) {
+			t.Errorf("%s: Content-Length %q for %d bytes", did, h.Get("Content-Length"), w.Body.Len())
+		}
+		checkSecurityHeaders(t, did, h)
+		r := decodeResult(t, w.Body.Bytes())
+		if r.ResolutionMeta["contentType"] != "application/did+ld+json" || len(r.ResolutionMeta) != 1 {
+			t.Errorf("%s: didResolutionMetadata %v", did, r.ResolutionMeta)
+		}
+		got, _ := json.Marshal(r.DIDDocument)
+		if want := wantDocument(t, did); !bytes.Equal(got, want) {
+			t.Errorf("%s: document\n got %s\nwant %s", did, got, want)
+		}
+		if r.DIDDocument.ID != did {
+			t.Errorf("%s: document id %q", did, r.DIDDocument.ID)
+		}
+	}
+	// The did:peer:2 service arrived whole.
+	r := decodeResult(t, do(res, "GET", resolverPrefix+testDIDPeer).Body.Bytes())
+	if s := r.DIDDocument.Service; len(s) != 1 || s[0].Type != "DIDCommMessaging" ||
+		s[0].ServiceEndpoint.(map[string]any)["uri"] != "http://example.com/didcomm" {
+		t.Errorf("did:peer:2 services: %#v", s)
+	}
+}
+
+func TestResolverDocumentOnly(t *testing.T) {
+	res := newResolver()
+	resultType := `application/ld+json;profile="https://w3id.org/did-resolution"`
+	for _, tc := range []struct {
+		accept string
+		want   string // Content-Type
+	}{
+		{"application/did+ld+json", "application/did+ld+json"},
+		{"application/did+json", "application/did+json"},
+		{"application/did+ld+json;q=0.9, application/did+json", "application/did+json"},
+		{"application/did+ld+json, */*;q=0.1", "application/did+ld+json"},
+		{"text/html, application/xhtml+xml, application/xml;q=0.9, */*;q=0.8", resultType},
+		{`application/ld+json;profile="https://w3id.org/did-resolution"`, resultType},
+		{`application/ld+json; profile="https://example.com/x https://w3id.org/did-resolution"`, resultType},
+		{"application/ld+json", resultType},
+		{"application/json", resultType},
+		{"application/*", resultType},
+		{"application/did+ld+json, application/ld+json", resultType},
+		{"*/*, application/ld+json;q=0", "application/did+ld+json"},
+		{"application/did+json;q=0, application/*", resultType},
+		{"nonsense, application/did+ld+json;q=2, application/did+json;q=0.5", "application/did+json"},
+	} {
+		w := do(res, "GET", resolverPrefix+testDIDPeer, "Accept", tc.accept)
+		if w.Code != 200 || w.Header().Get("Content-Type") != tc.want {
+			t.Errorf("Accept %q: %d %q, want %q", tc.accept, w.Code, w.Header().Get("Content-Type"), tc.want)
+			continue
+		}
+		if tc.want != resultType {
+			if want := wantDocument(t, testDIDPeer); !bytes.Equal(w.Body.Bytes(), want) {
+				t.Errorf("Accept %q: body\n got %s\nwant %s", tc.accept, w.Body, want)
+			}
+		}
+	}
+	for _, accept := range []string{"text/html", `application/ld+json;profile="https://example.com/other"`, "application/did+ld+json;q=0"} {
+		w := do(res, "GET", resolverPrefix+testDIDKey, "Accept", accept)
+		if w.Code != http.StatusNotAcceptable {
+			t.Errorf("Accept %q: %d, want 406", accept, w.Code)
+			continue
+		}
+		r := decodeResult(t, w.Body.Bytes())
+		if r.DIDDocument != nil || r.ResolutionMeta["error"] != "representationNotSupported" {
+			t.Errorf("Accept %q: %s", accept, w.Body)
+		}
+	}
+}
+
+// notFoundResolver stands in for a method whose documents live somewhere
+// that can lack them.
+func notFoundResolver(d core.DID) (*core.DIDDocument, error) {
+	if strings.HasPrefix(d.String(), "did:peer:3") {
+		return nil, errors.New("the disk is on fire")
+	}
+	return nil, fmt.Errorf("%s: %w", d, core.ErrDIDNotFound)
+}
+
+func TestResolverErrors(t *testing.T) {
+	res := newResolver()
+	missing := &resolver{resolve: notFoundResolver}
+	for _, tc := range []struct {
+		res    *resolver
+		target string
+		status int
+		code   string
+	}{
+		{res, resolverPrefix + "not-a-did", 400, "invalidDid"},
+		{res, resolverPrefix, 400, "invalidDid"},
+		{res, resolverPrefix + "did:key:z6MkiTBz1ymuepAQ4HEHYSF1H8quG5GLVVQR3djdX3mDooW0", 400, "invalidDid"},
+		{res, resolverPrefix + "did:key:zQ3shZc2QzApp2oymGvQbzP8eKheVshBHbU4ZYjeXqwSKEn6N", 400, "invalidDid"},
+		{res, resolverPrefix + "did:peer:2.Xz6Mkj3PUd1WjvaDhNZhhhXQdz5UnZXmS7ehtx8bsPpD47kKc", 400, "invalidDid"},
+		{res, resolverPrefix + "did:peer:2.Vz6Mkj3PUd1WjvaDhNZhhhXQdz5UnZXmS7ehtx8bsPpD47kKc.SaGVsbG8", 400, "invalidDid"},
+		{res, resolverPrefix + testDIDKey + "/path", 400, "invalidDid"},
+		{res, resolverPrefix + testDIDKey + "%23frag", 400, "invalidDid"},
+		{res, resolverPrefix + "did:key:" + strings.Repeat("z", 5000), 400, "invalidDid"},
+		{res, resolverPrefix + "did:web:example.com", 501, "methodNotSupported"},
+		{res, resolverPrefix + "did:example:123456789abcdefghi", 501, "methodNotSupported"},
+		{res, resolverPrefix + "did:peer:0z6MkqRYqQiSgvZQdnBytw86Qbs2ZWUkGv22od935YF4s8M7V", 501, "methodNotSupported"},
+		{res, resolverPrefix + "did:peer:4zQmd8CpeFPci817KDsbSAKWcXAE2mjvCQSasRewvbSF54Bd", 501, "methodNotSupported"},
+		{missing, resolverPrefix + testDIDKey, 404, "notFound"},
+		{missing, resolverPrefix + "did:peer:0z6MkqRYqQiSgvZQdnBytw86Qbs2ZWUkGv22od935YF4s8M7V", 404, "notFound"},
+		{missing, resolverPrefix + "did:peer:3zQmS19jtYDvGtKVrJhQnRFpBQAx3pJ9omx2HpNrcXFuRCz9", 500, "internalError"},
+	} {
+		for _, method := range []string{"GET", "HEAD"} {
+			// Errors come as resolution results, even to a client that
+			// wanted a document alone.
+			w := do(tc.res, method, tc.target, "Accept", "application/did+ld+json")
+			what := method + " " + tc.target[:min(len(tc.target), 80)]
+			if w.Code != tc.status {
+				t.Errorf("%s: %d, want %d (%s)", what, w.Code, tc.status, w.Body)
+				continue
+			}
+			h := w.Header()
+			if h.Get("Content-Type") != mediaResolutionResult || h.Get("Cache-Control") != "no-cache" || h.Get("ETag") != "" {
+				t.Errorf("%s: Content-Type %q, Cache-Control %q, ETag %q", what, h.Get("Content-Type"), h.Get("Cache-Control"), h.Get("ETag"))
+			}
+			checkSecurityHeaders(t, what, h)
+			if method == "HEAD" {
+				if w.Body.Len() != 0 || h.Get("Content-Length") == "0" {
+					t.Errorf("%s: %d bytes of body, Content-Length %s", what, w.Body.Len(), h.Get("Content-Length"))
+				}
+				continue
+			}
+			if !strings.Contains(w.Body.String(), `"didDocument":null`) {
+				t.Errorf("%s: no null didDocument in %s", what, w.Body)
+			}
+			r := decodeResult(t, w.Body.Bytes())
+			if r.ResolutionMeta["error"] != tc.code || r.ResolutionMeta["errorMessage"] == "" {
+				t.Errorf("%s: didResolutionMetadata %v, want error %q", what, r.ResolutionMeta, tc.code)
+			}
+			if strings.Contains(r.ResolutionMeta["errorMessage"], "fire") {
+				t.Errorf("%s: internal error shown to the client", what)
+			}
+		}
+	}
+}
+
+func TestResolverPercentEncoded(t *testing.T) {
+	res := newResolver()
+	for _, target := range []string{
+		resolverPrefix + url.PathEscape(testDIDKey),
+		resolverPrefix + strings.ReplaceAll(testDIDKey, ":", "%3A"),
+		resolverPrefix + strings.ReplaceAll(strings.ReplaceAll(testDIDPeer, ":", "%3a"), ".", "%2E"),
+		resolverPrefix + "%64%69%64:key:z6MkiTBz1ymuepAQ4HEHYSF1H8quG5GLVVQR3djdX3mDooWp",
+	} {
+		w := do(res, "GET", target)
+		if w.Code != 200 {
+			t.Errorf("GET %s: %d %s", target, w.Code, w.Body)
+			continue
+		}
+		r := decodeResult(t, w.Body.Bytes())
+		if id := r.DIDDocument.ID; id != testDIDKey && id != testDIDPeer {
+			t.Errorf("GET %s: document of %s", target, id)
+		}
+	}
+}
+
+func TestResolverConditionalAndHead(t *testing.T) {
+	res := newResolver()
+	get := do(res, "GET", resolverPrefix+testDIDKey)
+	head := do(res, "HEAD", resolverPrefix+testDIDKey)
+	if head.Code != 200 || head.Body.Len() != 0 {
+		t.Errorf("HEAD: %d, %d bytes", head.Code, head.Body.Len())
+	}
+	for _, k := range []string{"Content-Type", "Content-Length", "ETag", "Cache-Control", "Vary"} {
+		if head.Header().Get(k) != get.Header().Get(k) {
+			t.Errorf("HEAD %s = %q, GET has %q", k, head.Header().Get(k), get.Header().Get(k))
+		}
+	}
+	etag := get.Header().Get("ETag")
+	w := do(res, "GET", resolverPrefix+testDIDKey, "If-None-Match", etag)
+	if w.Code != http.StatusNotModified || w.Body.Len() != 0 || w.Header().Get("ETag") != etag {
+		t.Errorf("If-None-Match: %d, %d bytes, ETag %q", w.Code, w.Body.Len(), w.Header().Get("ETag"))
+	}
+	// The document alone is another representation, with another tag.
+	w = do(res, "GET", resolverPrefix+testDIDKey, "If-None-Match", etag, "Accept", mediaDIDLDJSON)
+	if w.Code != 200 || w.Header().Get("ETag") == etag {
+		t.Errorf("If-None-Match of another representation: %d, ETag %q", w.Code, w.Header().Get("ETag"))
+	}
+}
+
+func TestResolverMethods(t *testing.T) {
+	res := newResolver()
+	for _, method := range []string{"POST", "PUT", "DELETE", "PATCH", "OPTIONS"} {
+		w := do(res, method, resolverPrefix+testDIDKey)
+		if w.Code != http.StatusMethodNotAllowed || w.Header().Get("Allow") != "GET, HEAD" {
+			t.Errorf("%s: %d, Allow %q", method, w.Code, w.Header().Get("Allow"))
+		}
+		checkSecurityHeaders(t, method, w.Header())
+	}
+}
+
+// TestRoutes checks that the resolver takes only its own paths and the site
+// keeps the rest, unknown paths still refused.
+func TestRoutes(t *testing.T) {
+	d := sharedSite(t)
+	h := routes(d.site, newResolver())
+	for _, tc := range []struct {
+		target string
+		status int
+		ctype  string
+	}{
+		{"/", 200, "text/html; charset=utf-8"},
+		{"/app.js", 200, "text/javascript; charset=utf-8"},
+		{"/1.0/identifiers/" + testDIDKey, 200, mediaResolutionResult},
+		{"/1.0/identifiers/", 400, mediaResolutionResult},
+		{"/1.0/identifiers", 404, "text/plain; charset=utf-8"},
+		{"/1.0/", 404, "text/plain; charset=utf-8"},
+		{"/1.0/identifiers-x/" + testDIDKey, 404, "text/plain; charset=utf-8"},
+		{"/1.0/identifiers/../index.html", 400, mediaResolutionResult},
+	} {
+		w := do(h, "GET", tc.target)
+		if w.Code != tc.status || w.Header().Get("Content-Type") != tc.ctype {
+			t.Errorf("GET %s: %d %q, want %d %q", tc.target, w.Code, w.Header().Get("Content-Type"), tc.status, tc.ctype)
+		}
+	}
+}
+
+// TestResolverHTTPServer resolves over real HTTP on a loopback port, through
+// the same handler chain that run builds.
+func TestResolverHTTPServer(t *testing.T) {
+	d := sharedSite(t)
+	var logs syncBuffer
+	log := slog.New(slog.NewTextHandler(&logs, nil))
+	srv := newServer(logRequests(routes(d.site, newResolver()), log), log)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(ln)
+	defer srv.Close()
+	base := strings.TrimSuffix(siteURL(ln.Addr()), "/")
+
+	for _, did := range []string{testDIDKey, testDIDPeer} {
+		resp, body := get(t, base+resolverPrefix+url.PathEscape(did))
+		if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != mediaResolutionResult {
+			t.Fatalf("GET %s: %s %q", did, resp.Status, resp.Header.Get("Content-Type"))
+		}
+		if resp.ContentLength != int64(len(body)) {
+			t.Errorf("GET %s: Content-Length %d, %d bytes", did, resp.ContentLength, len(body))
+		}
+		got, _ := json.Marshal(decodeResult(t, body).DIDDocument)
+		if !bytes.Equal(got, wantDocument(t, did)) {
+			t.Errorf("GET %s: wrong document %s", did, got)
+		}
+		resp, body = get(t, base+resolverPrefix+did, "Accept", mediaDIDLDJSON)
+		if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != mediaDIDLDJSON || !bytes.Equal(body, wantDocument(t, did)) {
+			t.Errorf("GET %s as %s: %s %q %s", did, mediaDIDLDJSON, resp.Status, resp.Header.Get("Content-Type"), body)
+		}
+	}
+
+	for target, want := range map[string]int{
+		resolverPrefix + "did:key:nonsense":              400,
+		resolverPrefix + "did:web:example.com":           501,
+		resolverPrefix + url.PathEscape(testDIDKey+"#x"): 400,
+		"/no-such-file.js":                               404,
+		"/":                                              200,
+	} {
+		resp, _ := get(t, base+target)
+		if resp.StatusCode != want {
+			t.Errorf("GET %s: %s, want %d", target, resp.Status, want)
+		}
+	}
+
+	req, _ := http.NewRequest("HEAD", base+resolverPrefix+testDIDPeer, nil)
+	resp, err := noCompression.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, _ := io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || n != 0 || resp.ContentLength <= 0 {
+		t.Errorf("HEAD: %s, %d bytes, Content-Length %d", resp.Status, n, resp.ContentLength)
+	}
+
+	req, _ = http.NewRequest("POST", base+resolverPrefix+testDIDKey, strings.NewReader("{}"))
+	resp, err = noCompression.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 405 || resp.Header.Get("Allow") != "GET, HEAD" {
+		t.Errorf("POST: %s, Allow %q", resp.Status, resp.Header.Get("Allow"))
+	}
+
+	line := regexp.MustCompile(`msg=request method=GET path=/1.0/identifiers/did:web:example.com status=501 `)
+	if !line.MatchString(logs.String()) {
+		t.Errorf("no request line for the resolver in the log:\n%s", logs.String())
+	}
+}
