@@ -543,7 +543,7 @@ func Verify(c *Credential, now time.Time) error {
 	if c.Issuer.IsZero() {
 		return credentialCheckFailed(CheckIssuer, "no issuer")
 	}
-	doc, err := c.Issuer.Document()
+	doc, err := Resolve(c.Issuer)
 	if err != nil {
 		return &VerifyError{Check: CheckIssuer, Err: err}
 	}
