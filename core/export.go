@@ -58,6 +58,14 @@ type fileExport struct {
 	Thumbnail []byte    `json:"thumbnail,omitempty"`
 }
 
+// credentialExport is one kept credential: the credential exactly as signed,
+// and where it came from.
+type credentialExport struct {
+	Credential json.RawMessage `json:"credential"`
+	SharedBy   string          `json:"sharedBy,omitempty"`
+	Received   time.Time       `json:"received"`
+}
+
 type contactExport struct {
 	ID      string    `json:"id"`
 	Name    string    `json:"name"`
@@ -108,6 +116,25 @@ func (p *Planet) Export(ctx context.Context, w io.Writer, passphrase string, pro
 	if err != nil {
 		return err
 	}
+	kept, err := p.Credentials(ctx)
+	if err != nil {
+		return err
+	}
+	graph, err := graphOf(kept)
+	if err != nil {
+		return err
+	}
+	creds := make([]credentialExport, len(kept))
+	for i, k := range kept {
+		raw, err := k.Credential.MarshalJSON()
+		if err != nil {
+			return err
+		}
+		creds[i] = credentialExport{Credential: raw, Received: Time(k.Received)}
+		if !k.SharedBy.IsZero() {
+			creds[i].SharedBy = k.SharedBy.String()
+		}
+	}
 
 	rcpt, err := age.NewScryptRecipient(passphrase)
 	if err != nil {
@@ -123,7 +150,7 @@ func (p *Planet) Export(ctx context.Context, w io.Writer, passphrase string, pro
 	x := exporter{tw: tw, now: now}
 
 	m := manifest{Format: exportFormat, Version: exportVersion, Created: now, DID: id.DID().String()}
-	m.Counts.Contacts, m.Counts.Notes = len(contacts), len(notes)
+	m.Counts.Contacts, m.Counts.Notes, m.Counts.Credentials = len(contacts), len(notes), len(kept)
 	var photos, documents []fileExport
 	var total int64
 	paths := map[string]bool{}
@@ -160,6 +187,8 @@ func (p *Planet) Export(ctx context.Context, w io.Writer, passphrase string, pro
 	for _, n := range notes {
 		x.bytes(uniquePath(notePaths, "notes", safeName(n.Title)+".md"), []byte("# "+n.Title+"\n\n"+n.Body+"\n"))
 	}
+	x.json("credentials.json", creds)
+	x.json("graph.json", graph)
 	x.json("photos.json", nonNil(photos))
 	x.json("documents.json", nonNil(documents))
 	if x.err != nil {

@@ -146,6 +146,7 @@ func (im *importer) run(ctx context.Context, tr *tar.Reader, rest io.Reader) (*I
 	kinds := map[string]FileKind{}
 	var fileRecords []File
 	var contacts []contactExport
+	var creds []credentialExport
 	var notes []noteExport
 	for {
 		h, err := next()
@@ -185,6 +186,10 @@ func (im *importer) run(ctx context.Context, tr *tar.Reader, rest io.Reader) (*I
 			}
 		case name == "contacts.json":
 			if err := readJSON(tr, h, &contacts); err != nil {
+				return id, settings, err
+			}
+		case name == "credentials.json":
+			if err := readJSON(tr, h, &creds); err != nil {
 				return id, settings, err
 			}
 		case name == "notes.json":
@@ -243,10 +248,10 @@ func (im *importer) run(ctx context.Context, tr *tar.Reader, rest io.Reader) (*I
 	for path := range files {
 		return id, settings, badExport("%s is described but missing", path)
 	}
-	return id, settings, im.writeRecords(ctx, id, settings, contacts, notes, fileRecords, m.Counts)
+	return id, settings, im.writeRecords(ctx, id, settings, contacts, notes, creds, fileRecords, m.Counts)
 }
 
-func (im *importer) writeRecords(ctx context.Context, id *Identity, settings Settings, contacts []contactExport, notes []noteExport, files []File, want Counts) error {
+func (im *importer) writeRecords(ctx context.Context, id *Identity, settings Settings, contacts []contactExport, notes []noteExport, creds []credentialExport, files []File, want Counts) error {
 	return im.v.Update(ctx, func(tx *vault.Tx) error {
 		put := func(c vault.Collection, recID string, rec any) error {
 			if !vault.ValidRecordID(recID) {
@@ -285,6 +290,33 @@ func (im *importer) writeRecords(ctx context.Context, id *Identity, settings Set
 				return err
 			}
 		}
+		for _, ce := range creds {
+			// The archive is authenticated as a whole; each credential is
+			// parsed, not re-verified, so one that has since expired is
+			// still restored, as it was kept.
+			c, err := ParseCredential(ce.Credential)
+			if err != nil {
+				return badExport("credentials.json: %v", err)
+			}
+			var by DID
+			if ce.SharedBy != "" {
+				if by, err = ParseDID(ce.SharedBy); err != nil {
+					return badExport("credentials.json: %v", err)
+				}
+			}
+			recID, err := credentialRecordID(c, by)
+			if err != nil {
+				return badExport("credentials.json: %v", err)
+			}
+			exact, err := c.MarshalJSON()
+			if err != nil {
+				return err
+			}
+			if err := put(colCredentials, recID, credentialRecord{JSON: exact, SharedBy: ce.SharedBy, Received: millis(ce.Received)}); err != nil {
+				return err
+			}
+		}
+		im.counts.Credentials = len(creds)
 		for _, f := range files {
 			if err := put(colFiles, f.ID, f); err != nil {
 				return err

@@ -356,6 +356,8 @@ type Counts struct {
 	Notes     int `json:"notes"`
 	Photos    int `json:"photos"`
 	Documents int `json:"documents"`
+	// Credentials counts relationship credentials, own and shared.
+	Credentials int `json:"credentials"`
 }
 
 // Counts counts the person's records.
@@ -369,6 +371,9 @@ func (p *Planet) Counts(ctx context.Context) (Counts, error) {
 		return c, err
 	}
 	if c.Notes, err = v.Count(ctx, colNotes); err != nil {
+		return c, err
+	}
+	if c.Credentials, err = v.Count(ctx, colCredentials); err != nil {
 		return c, err
 	}
 	files, err := p.Files(ctx, "")

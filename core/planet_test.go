@@ -237,6 +237,7 @@ func export(t *testing.T, p *core.Planet, passphrase string) []byte {
 func TestExportIsStandardAgeTar(t *testing.T) {
 	p, _ := newPlanet(t)
 	photo, doc := fill(t, p)
+	relationships(t, p)
 	var weak *vault.ErrWeakPassphrase
 	if err := p.Export(ctx, io.Discard, "password1", nil); !errors.As(err, &weak) {
 		t.Fatalf("export with a weak passphrase: %v", err)
@@ -262,7 +263,7 @@ func TestExportIsStandardAgeTar(t *testing.T) {
 	if order[0] != "manifest.json" {
 		t.Fatalf("first entry %s", order[0])
 	}
-	for _, name := range []string{"identity.json", "settings.json", "contacts.json", "contacts.vcf", "notes.json", "notes/Trip-plans.md", "photos.json", "documents.json"} {
+	for _, name := range []string{"identity.json", "settings.json", "contacts.json", "contacts.vcf", "notes.json", "notes/Trip-plans.md", "credentials.json", "graph.json", "photos.json", "documents.json"} {
 		if _, ok := entries[name]; !ok {
 			t.Errorf("missing %s (have %v)", name, order)
 		}
@@ -279,7 +280,7 @@ func TestExportIsStandardAgeTar(t *testing.T) {
 	if !strings.Contains(vcf, `FN:Grace\, Hopper\; RADM`) || !strings.Contains(vcf, `NOTE:line one\nline two`) || !strings.Contains(vcf, "X-DID:did:key:z6Mki") {
 		t.Errorf("vCard:\n%s", vcf)
 	}
-	if !strings.Contains(string(entries["manifest.json"]), `"photos": 2`) {
+	if !strings.Contains(string(entries["manifest.json"]), `"photos": 2`) || !strings.Contains(string(entries["manifest.json"]), `"credentials": 3`) {
 		t.Errorf("manifest:\n%s", entries["manifest.json"])
 	}
 }

@@ -98,6 +98,8 @@ export interface Counts {
   notes: number;
   photos: number;
   documents: number;
+  /** Relationship credentials kept: the person's own and those contacts shared. */
+  credentials: number;
 }
 
 export interface ImportSummary extends Counts {

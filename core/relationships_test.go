@@ -1,0 +1,97 @@
+package core_test
+
+import (
+	"bytes"
+	"errors"
+	"testing"
+	"time"
+
+	"planet/core"
+	"planet/vault/mem"
+)
+
+// relationships gives p one relationship of its own (with Bob, both ways)
+// and one Bob shared (Bob and Carol), and returns Bob's and Carol's DIDs.
+func relationships(t *testing.T, p *core.Planet) (bob, carol *core.Identity) {
+	t.Helper()
+	me := must(p.Identity())
+	bob = must(core.NewIdentity(nil))
+	carol = must(core.NewIdentity(nil))
+	now := time.Now()
+	issue := func(from *core.Identity, to core.DID, words string) []byte {
+		c := must(core.IssueRelationship(from, to, core.RelationshipContext{Context: words}, now.Add(-time.Hour), now.AddDate(1, 0, 0), nil))
+		return must(c.MarshalJSON())
+	}
+	must(p.KeepCredential(ctx, issue(bob, me.DID(), "met at the co-op AGM"), core.DID{}))
+	must(p.KeepCredential(ctx, issue(me, bob.DID(), "met at the co-op AGM"), core.DID{}))
+	must(p.KeepCredential(ctx, issue(bob, carol.DID(), "climbing partners"), bob.DID()))
+	return bob, carol
+}
+
+func TestKeepCredentialsAndGraph(t *testing.T) {
+	p, _ := newPlanet(t)
+	me := must(p.Identity())
+	bob, carol := relationships(t, p)
+
+	// Credentials the person is not part of, or that a contact shares
+	// without being part of, are refused; so is a forgery.
+	dana := must(core.NewIdentity(nil))
+	stranger := must(core.IssueRelationship(dana, carol.DID(), core.RelationshipContext{}, time.Now().Add(-time.Hour), time.Time{}, nil))
+	raw := must(stranger.MarshalJSON())
+	if _, err := p.KeepCredential(ctx, raw, core.DID{}); !errors.Is(err, core.ErrInvalid) {
+		t.Fatalf("keeping a stranger's credential: %v", err)
+	}
+	if _, err := p.KeepCredential(ctx, raw, bob.DID()); !errors.Is(err, core.ErrInvalid) {
+		t.Fatalf("keeping a credential Bob is not part of as shared by Bob: %v", err)
+	}
+	forged := bytes.Replace(must(must(core.IssueRelationship(bob, me.DID(), core.RelationshipContext{Context: "friends"}, time.Now().Add(-time.Hour), time.Time{}, nil)).MarshalJSON()), []byte("friends"), []byte("fiends!"), 1)
+	if _, err := p.KeepCredential(ctx, forged, core.DID{}); !errors.Is(err, core.ErrInvalid) {
+		t.Fatalf("keeping a forged credential: %v", err)
+	}
+
+	g := must(p.TrustGraph(ctx))
+	paths := must(g.Paths(me.DID(), carol.DID(), 3))
+	if len(paths) != 1 || len(paths[0]) != 2 {
+		t.Fatalf("paths to Carol: %v", paths)
+	}
+	if n := must(p.ForgetShared(ctx, bob.DID())); n != 1 {
+		t.Fatalf("ForgetShared removed %d, want 1", n)
+	}
+	g = must(p.TrustGraph(ctx))
+	if paths := must(g.Paths(me.DID(), carol.DID(), 3)); len(paths) != 0 {
+		t.Fatalf("Carol still reachable after Bob stopped sharing: %v", paths)
+	}
+	if c := must(p.Counts(ctx)); c.Credentials != 2 {
+		t.Fatalf("counts %+v", c)
+	}
+}
+
+func TestCredentialsTravelInExport(t *testing.T) {
+	p, _ := newPlanet(t)
+	me := must(p.Identity())
+	_, carol := relationships(t, p)
+	must(p.AddFile(ctx, bytes.NewReader([]byte("a letter")), core.FileInput{Kind: core.Document, Name: "letter.txt"}, nil))
+	file := export(t, p, "harbour lights at eleven")
+
+	q := must(core.Open(ctx, mem.New(), testOpts))
+	_, counts, err := q.Import(ctx, bytes.NewReader(file), int64(len(file)), "harbour lights at eleven", "a different local passphrase", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if counts.Credentials != 3 {
+		t.Fatalf("imported %+v", counts)
+	}
+	orig, got := must(p.Credentials(ctx)), must(q.Credentials(ctx))
+	if len(got) != len(orig) {
+		t.Fatalf("%d credentials after import, want %d", len(got), len(orig))
+	}
+	for _, k := range got {
+		if err := core.Verify(k.Credential, time.Now()); err != nil {
+			t.Fatalf("imported credential does not verify: %v", err)
+		}
+	}
+	g := must(q.TrustGraph(ctx))
+	if paths := must(g.Paths(me.DID(), carol.DID(), 3)); len(paths) != 1 {
+		t.Fatalf("graph after import: paths to Carol %v", paths)
+	}
+}
