@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"path"
+	"sort"
 	"strings"
 	"time"
 
@@ -66,6 +67,56 @@ type credentialExport struct {
 	Received   time.Time       `json:"received"`
 }
 
+// messageExport is one chat message: what it says, for reading, and the
+// signed message, from which an import restores it; with its state in the
+// vault that exported it.
+type messageExport struct {
+	ID        string    `json:"id"`
+	From      string    `json:"from"`
+	To        string    `json:"to"`
+	Text      string    `json:"text"`
+	Seq       uint64    `json:"seq"`
+	Created   time.Time `json:"created"`
+	State     ChatState `json:"state"`
+	Stored    time.Time `json:"stored"`
+	Delivered time.Time `json:"delivered,omitzero"`
+	Via       string    `json:"via,omitempty"`
+	Signed    string    `json:"signed"`
+}
+
+// messagesExport returns every chat message, conversation by conversation
+// (ordered by the other person's DID), each in conversation order.
+func (p *Planet) messagesExport(ctx context.Context) ([]messageExport, error) {
+	all, err := p.chatMessages(ctx)
+	if err != nil {
+		return nil, err
+	}
+	byPeer := map[DID][]ChatMessage{}
+	var peers []string
+	for _, c := range all {
+		if _, ok := byPeer[c.Peer()]; !ok {
+			peers = append(peers, c.Peer().String())
+		}
+		byPeer[c.Peer()] = append(byPeer[c.Peer()], c)
+	}
+	sort.Strings(peers)
+	out := make([]messageExport, 0, len(all))
+	for _, peer := range peers {
+		d, err := ParseDID(peer)
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range conversationOrder(byPeer[d]) {
+			out = append(out, messageExport{
+				ID: c.ID, From: c.From.String(), To: c.To.String(), Text: c.Text, Seq: c.Seq,
+				Created: c.Created, State: c.State, Stored: c.Stored, Delivered: c.Delivered,
+				Via: c.Via, Signed: string(c.Signed),
+			})
+		}
+	}
+	return out, nil
+}
+
 type contactExport struct {
 	ID      string    `json:"id"`
 	Name    string    `json:"name"`
@@ -73,6 +124,13 @@ type contactExport struct {
 	Notes   string    `json:"notes"`
 	Created time.Time `json:"created"`
 	Updated time.Time `json:"updated"`
+	// What the trust network knows of the contact (see Contact); absent for
+	// a contact typed in by hand.
+	Relays       []string   `json:"relays,omitempty"`
+	Origin       string     `json:"origin,omitempty"`
+	IntroducedBy string     `json:"introducedBy,omitempty"`
+	Connected    *time.Time `json:"connected,omitempty"`
+	SharingGraph bool       `json:"sharingGraph,omitempty"`
 }
 
 type noteExport struct {
@@ -124,6 +182,10 @@ func (p *Planet) Export(ctx context.Context, w io.Writer, passphrase string, pro
 	if err != nil {
 		return err
 	}
+	messages, err := p.messagesExport(ctx)
+	if err != nil {
+		return err
+	}
 	creds := make([]credentialExport, len(kept))
 	for i, k := range kept {
 		raw, err := k.Credential.MarshalJSON()
@@ -151,6 +213,7 @@ func (p *Planet) Export(ctx context.Context, w io.Writer, passphrase string, pro
 
 	m := manifest{Format: exportFormat, Version: exportVersion, Created: now, DID: id.DID().String()}
 	m.Counts.Contacts, m.Counts.Notes, m.Counts.Credentials = len(contacts), len(notes), len(kept)
+	m.Counts.Messages = len(messages)
 	var photos, documents []fileExport
 	var total int64
 	paths := map[string]bool{}
@@ -171,7 +234,12 @@ func (p *Planet) Export(ctx context.Context, w io.Writer, passphrase string, pro
 	defer clear(seed)
 	ce := make([]contactExport, len(contacts))
 	for i, c := range contacts {
-		ce[i] = contactExport{c.ID, c.Name, c.DID, c.Notes, Time(c.Created), Time(c.Updated)}
+		ce[i] = contactExport{ID: c.ID, Name: c.Name, DID: c.DID, Notes: c.Notes, Created: Time(c.Created), Updated: Time(c.Updated),
+			Relays: c.Relays, Origin: c.Origin, IntroducedBy: c.IntroducedBy, SharingGraph: c.SharingGraph}
+		if c.Connected != 0 {
+			t := Time(c.Connected)
+			ce[i].Connected = &t
+		}
 	}
 	ne := make([]noteExport, len(notes))
 	for i, n := range notes {
@@ -189,6 +257,7 @@ func (p *Planet) Export(ctx context.Context, w io.Writer, passphrase string, pro
 	}
 	x.json("credentials.json", creds)
 	x.json("graph.json", graph)
+	x.json("messages.json", messages)
 	x.json("photos.json", nonNil(photos))
 	x.json("documents.json", nonNil(documents))
 	if x.err != nil {

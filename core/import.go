@@ -108,9 +108,10 @@ func (c *countingReader) Read(p []byte) (int, error) {
 }
 
 type importer struct {
-	v      *vault.Vault
-	now    func() time.Time
-	counts Counts
+	v        *vault.Vault
+	now      func() time.Time
+	counts   Counts
+	messages []messageExport
 }
 
 // run reads the archive into the prepared vault.
@@ -190,6 +191,10 @@ func (im *importer) run(ctx context.Context, tr *tar.Reader, rest io.Reader) (*I
 			}
 		case name == "credentials.json":
 			if err := readJSON(tr, h, &creds); err != nil {
+				return id, settings, err
+			}
+		case name == "messages.json":
+			if err := readJSON(tr, h, &im.messages); err != nil {
 				return id, settings, err
 			}
 		case name == "notes.json":
@@ -277,7 +282,25 @@ func (im *importer) writeRecords(ctx context.Context, id *Identity, settings Set
 			if err != nil {
 				return badExport("contact %q: %v", c.Name, err)
 			}
-			if err := put(colContacts, c.ID, Contact{Name: in.Name, DID: in.DID, Notes: in.Notes, Created: millis(c.Created), Updated: millis(c.Updated)}); err != nil {
+			rec := Contact{Name: in.Name, DID: in.DID, Notes: in.Notes, Created: millis(c.Created), Updated: millis(c.Updated),
+				Relays: cleanRelays(c.Relays), SharingGraph: c.SharingGraph}
+			switch c.Origin {
+			case "", OriginInvitedMe, OriginInvitedByMe, OriginIntroduced:
+				rec.Origin = c.Origin
+			default:
+				return badExport("contact %q: unknown origin %q", c.Name, c.Origin)
+			}
+			if c.IntroducedBy != "" {
+				d, err := ParseDID(c.IntroducedBy)
+				if err != nil {
+					return badExport("contact %q: introducedBy: %v", c.Name, err)
+				}
+				rec.IntroducedBy = d.String()
+			}
+			if c.Connected != nil {
+				rec.Connected = millis(*c.Connected)
+			}
+			if err := put(colContacts, c.ID, rec); err != nil {
 				return err
 			}
 		}
@@ -317,6 +340,9 @@ func (im *importer) writeRecords(ctx context.Context, id *Identity, settings Set
 			}
 		}
 		im.counts.Credentials = len(creds)
+		if err := im.writeMessages(tx, id); err != nil {
+			return err
+		}
 		for _, f := range files {
 			if err := put(colFiles, f.ID, f); err != nil {
 				return err
@@ -333,6 +359,58 @@ func (im *importer) writeRecords(ctx context.Context, id *Identity, settings Set
 		}
 		return nil
 	})
+}
+
+// writeMessages restores the chat messages of messages.json. Each is
+// restored from its signed form, which is parsed, not verified again (the
+// archive is authenticated as a whole, and a message kept long ago may
+// have expired since); the state and times come from the entry.
+func (im *importer) writeMessages(tx *vault.Tx, id *Identity) error {
+	seen := map[string]bool{}
+	for i, e := range im.messages {
+		refuse := func(format string, a ...any) error {
+			return badExport("messages.json: message %d: %s", i+1, fmt.Sprintf(format, a...))
+		}
+		sm, err := parseSignedMessage([]byte(e.Signed))
+		if err != nil {
+			return refuse("%v", err)
+		}
+		m := sm.msg
+		body, err := readChat(m)
+		if err != nil {
+			return refuse("%v", err)
+		}
+		outgoing := m.From == id.DID()
+		switch {
+		case outgoing && (e.State == ChatSent || e.State == ChatDelivered):
+		case !outgoing && m.To[0] == id.DID() && e.State == ChatReceived:
+		default:
+			return refuse("a %q message from %s to %s is not one of this person's", e.State, m.From, m.To[0])
+		}
+		if e.Via != "" && e.Via != ViaDirect && e.Via != ViaMailbox {
+			return refuse("unknown way of arrival %q", e.Via)
+		}
+		recID := messageRecordID(m.ID, m.From)
+		if seen[recID] {
+			return refuse("it appears twice")
+		}
+		seen[recID] = true
+		rec := messageRecord{
+			ID: m.ID, From: m.From.String(), To: m.To[0].String(), Text: body.Text, Seq: body.Seq,
+			Created: millis(m.Created), State: e.State, Stored: millis(e.Stored), Via: e.Via,
+			Signed: []byte(e.Signed),
+		}
+		if !e.Delivered.IsZero() {
+			rec.Delivered = millis(e.Delivered)
+		}
+		b, err := vault.MarshalCBOR(rec)
+		if err != nil {
+			return err
+		}
+		tx.Put(colMessages, recID, b)
+	}
+	im.counts.Messages = len(im.messages)
+	return nil
 }
 
 func readJSON(tr *tar.Reader, h *tar.Header, v any) error {

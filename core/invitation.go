@@ -17,7 +17,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/lestrrat-go/jwx/v3/jwa"
-	"github.com/lestrrat-go/jwx/v3/jws"
 )
 
 // Invitations: how a person asks someone they know to connect. The inviter's
@@ -249,16 +248,9 @@ func NewInvitation(inviter *Identity, opts InvitationOptions, now time.Time, ran
 	if err != nil {
 		return "", nil, fmt.Errorf("new invitation: %w", err)
 	}
-	hdr := jws.NewHeaders()
-	if err := hdr.Set(jws.KeyIDKey, invitationKeyID(inviter.DID())); err != nil {
-		return "", nil, fmt.Errorf("new invitation: %w", err)
-	}
-	if err := hdr.Set(jws.TypeKey, InvitationTokenType); err != nil {
-		return "", nil, fmt.Errorf("new invitation: %w", err)
-	}
-	token, err := jws.Sign(payload, jws.WithKey(jwa.EdDSA(), inviter.key.private(), jws.WithProtectedHeaders(hdr)))
+	token, err := signJWS(inviter.key, invitationKeyID(inviter.DID()), InvitationTokenType, payload)
 	if err != nil {
-		return "", nil, fmt.Errorf("new invitation: signing: %w", err)
+		return "", nil, fmt.Errorf("new invitation: %w", err)
 	}
 	inv.Token = string(token)
 	// Read back what was signed, so that a token PLANET makes is always
@@ -343,8 +335,7 @@ func ParseInvitation(token string, now time.Time) (*Invitation, error) {
 	if err != nil {
 		return nil, err
 	}
-	verified, err := jws.Verify([]byte(token), jws.WithCompact(), jws.WithKey(jwa.EdDSA(), pub))
-	if err != nil || !bytes.Equal(verified, payload) {
+	if !verifyJWS([]byte(token), pub, payload) {
 		return nil, fmt.Errorf("%w: the signature does not match its inviter %s", ErrInvitationForged, inv.Inviter)
 	}
 
@@ -368,13 +359,9 @@ func invitationKey(inviter DID, kid string) (ed25519.PublicKey, error) {
 	if err != nil {
 		return nil, malformed("its inviter's identifier cannot be resolved: %v", err)
 	}
-	vm, ok := doc.FindVerificationMethod(kid)
-	if !ok || !documentLists(doc, doc.AssertionMethod, kid) {
-		return nil, fmt.Errorf("%w: it is signed with key %q, which is not a key of its inviter %s", ErrInvitationForged, kid, inviter)
-	}
-	pub, err := decodeEd25519Multikey(vm.PublicKeyMultibase)
+	pub, err := doc.ed25519Key(kid, doc.AssertionMethod)
 	if err != nil {
-		return nil, fmt.Errorf("%w: key %q of its inviter is not an Ed25519 key", ErrInvitationForged, kid)
+		return nil, fmt.Errorf("%w: it is signed with key %q, which is not a signing key of its inviter %s", ErrInvitationForged, kid, inviter)
 	}
 	return pub, nil
 }
@@ -630,6 +617,11 @@ type InvitationRecord struct {
 	UsesLeft   int    `cbor:"4,keyasint"` // accepting a use takes one
 	Revoked    bool   `cbor:"5,keyasint,omitempty"`
 	Note       string `cbor:"6,keyasint,omitempty"` // the note, for the person's list
+	// AcceptedBy lists the DIDs of the people who accepted it, so that one
+	// person's acceptance arriving twice (directly and from the mailbox)
+	// takes one use, not two.
+	AcceptedBy []string `cbor:"7,keyasint,omitempty"`
+	Created    int64    `cbor:"8,keyasint,omitempty"` // iat, seconds since 1970
 }
 
 // InvitationBook is the inviter's account of the invitations they issued and
@@ -652,20 +644,26 @@ func NewInvitationBook() *InvitationBook {
 // Adding an id that the book already holds is an error wrapping [ErrInvalid]:
 // ids are random, so it means the same invitation twice.
 func (b *InvitationBook) Add(inv *Invitation) error {
-	sum := sha256.Sum256(inv.Secret)
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if _, ok := b.records[inv.ID]; ok {
 		return fmt.Errorf("add invitation: %w: invitation %s is already recorded", ErrInvalid, inv.ID)
 	}
-	b.records[inv.ID] = &InvitationRecord{
+	b.records[inv.ID] = invitationRecordOf(inv)
+	return nil
+}
+
+// invitationRecordOf is the record of inv, just made, with all its uses left.
+func invitationRecordOf(inv *Invitation) *InvitationRecord {
+	sum := sha256.Sum256(inv.Secret)
+	return &InvitationRecord{
 		ID:         inv.ID,
 		SecretHash: sum[:],
 		Expires:    inv.Expires.Unix(),
 		UsesLeft:   inv.Uses,
 		Note:       inv.Note,
+		Created:    inv.IssuedAt.Unix(),
 	}
-	return nil
 }
 
 // Redeem takes one use of the invitation inv, which someone accepting it
@@ -676,13 +674,20 @@ func (b *InvitationBook) Add(inv *Invitation) error {
 // or used up ([ErrInvitationUsedUp]), and a secret that is not the
 // invitation's ([ErrInvitationForged]); a refusal changes nothing.
 func (b *InvitationBook) Redeem(inv *Invitation, secret []byte, now time.Time) error {
-	sum := sha256.Sum256(secret)
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	r, ok := b.records[inv.ID]
 	if !ok {
 		return fmt.Errorf("redeem invitation: %w", ErrInvitationUnknown)
 	}
+	return r.redeem(secret, now)
+}
+
+// redeem takes one use of the invitation r records for someone presenting
+// secret at time now, with the refusals described at [InvitationBook.Redeem].
+// A refusal leaves r unchanged.
+func (r *InvitationRecord) redeem(secret []byte, now time.Time) error {
+	sum := sha256.Sum256(secret)
 	// The secret is checked first, and in constant time, so that someone
 	// guessing learns nothing of an invitation's state or its secret.
 	if subtle.ConstantTimeCompare(sum[:], r.SecretHash) != 1 {

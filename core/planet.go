@@ -49,6 +49,9 @@ type Planet struct {
 	idle     Timer
 	lastUse  time.Time
 	onLock   func()
+	relays   []string // where the person is reached now; see SetRelays
+
+	chatMu sync.Mutex // serialises chat's read-modify-writes of its records
 }
 
 // Open prepares the Planet kept in store, whether or not it holds a vault.
@@ -358,6 +361,8 @@ type Counts struct {
 	Documents int `json:"documents"`
 	// Credentials counts relationship credentials, own and shared.
 	Credentials int `json:"credentials"`
+	// Messages counts chat messages, sent and received.
+	Messages int `json:"messages"`
 }
 
 // Counts counts the person's records.
@@ -374,6 +379,9 @@ func (p *Planet) Counts(ctx context.Context) (Counts, error) {
 		return c, err
 	}
 	if c.Credentials, err = v.Count(ctx, colCredentials); err != nil {
+		return c, err
+	}
+	if c.Messages, err = v.Count(ctx, colMessages); err != nil {
 		return c, err
 	}
 	files, err := p.Files(ctx, "")

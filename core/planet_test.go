@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"math/rand/v2"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -312,7 +313,7 @@ func TestImportRestores(t *testing.T) {
 	}
 	// The original and the import are the same person, with the same data.
 	pc, qc := must(p.Contacts(ctx)), must(q.Contacts(ctx))
-	if len(pc) != len(qc) || pc[0] != qc[0] || pc[1] != qc[1] {
+	if !reflect.DeepEqual(pc, qc) {
 		t.Fatalf("contacts differ:\n%+v\n%+v", pc, qc)
 	}
 	if _, _, err := q.Import(ctx, bytes.NewReader(file), 0, "harbour lights at eleven", "a different local passphrase", nil); !errors.Is(err, vault.ErrExists) {

@@ -35,6 +35,9 @@ type identityRecord struct {
 type Settings struct {
 	// AutoLockMinutes of inactivity lock the vault; 0 means never.
 	AutoLockMinutes int `cbor:"1,keyasint" json:"autoLockMinutes"`
+	// Name is how the person calls themself to the people they connect
+	// with; empty until they give one.
+	Name string `cbor:"2,keyasint,omitempty" json:"name"`
 }
 
 // DefaultSettings apply until the person changes them.
@@ -47,6 +50,9 @@ func (s Settings) check() error {
 	if s.AutoLockMinutes < 0 || s.AutoLockMinutes > MaxAutoLockMinutes {
 		return fmt.Errorf("auto-lock must be between 0 (never) and %d minutes: %w", MaxAutoLockMinutes, ErrInvalid)
 	}
+	if _, err := checkText("your name", s.Name, maxNameLen, false); err != nil {
+		return err
+	}
 	return nil
 }
 
@@ -58,7 +64,32 @@ type Contact struct {
 	Notes   string `cbor:"3,keyasint,omitempty" json:"notes"`
 	Created int64  `cbor:"4,keyasint" json:"-"`
 	Updated int64  `cbor:"5,keyasint" json:"-"`
+
+	// What the trust network knows of the contact; all empty for a contact
+	// the person typed in by hand.
+
+	// Relays are the relay multiaddrs at which the contact is reached.
+	Relays []string `cbor:"6,keyasint,omitempty" json:"relays,omitempty"`
+	// Origin says how the two came to be connected: [OriginInvitedMe],
+	// [OriginInvitedByMe] or [OriginIntroduced]; empty for one typed in.
+	Origin string `cbor:"7,keyasint,omitempty" json:"origin,omitempty"`
+	// IntroducedBy is the DID of whoever introduced them, for
+	// OriginIntroduced.
+	IntroducedBy string `cbor:"8,keyasint,omitempty" json:"introducedBy,omitempty"`
+	// Connected is when the two exchanged relationship credentials, in
+	// Unix milliseconds; 0 if they have not.
+	Connected int64 `cbor:"9,keyasint,omitempty" json:"connected,omitempty"`
+	// SharingGraph is whether the person shares their relationships with
+	// this contact (opt-in, per contact, revocable).
+	SharingGraph bool `cbor:"10,keyasint,omitempty" json:"sharingGraph,omitempty"`
 }
+
+// How a contact came to be connected; see [Contact.Origin].
+const (
+	OriginInvitedMe   = "invited-me"    // they invited the person: the first link of the person's chain of trust
+	OriginInvitedByMe = "invited-by-me" // the person invited them
+	OriginIntroduced  = "introduced"    // someone introduced the two
+)
 
 // ContactInput is what a person types for a contact.
 type ContactInput struct {

@@ -40,6 +40,8 @@ func FuzzDecodeRecords(f *testing.F) {
 		File{Kind: Photo, Name: "p.jpg", Type: "image/jpeg", Created: 1, Blob: vault.BlobRef{ID: make([]byte, 16), Key: make([]byte, 32), Size: 3, ChunkSize: vault.ChunkSize}, Thumbnail: []byte{1}},
 		Settings{AutoLockMinutes: 15},
 		identityRecord{Seed: make([]byte, 32), Created: 1},
+		messageRecord{ID: "m", From: "did:key:a", To: "did:key:b", Text: "hi", Seq: 1, Created: 1, State: ChatDelivered, Stored: 2, Delivered: 3, Via: ViaDirect, Signed: []byte("a.b.c")},
+		conversationRecord{Peer: "did:key:b", LastSeq: 7},
 	}
 	for i, s := range seeds {
 		enc, err := vault.MarshalCBOR(s)
@@ -52,7 +54,7 @@ func FuzzDecodeRecords(f *testing.F) {
 		if len(b) == 0 {
 			return
 		}
-		switch rest := b[1:]; b[0] % 5 {
+		switch rest := b[1:]; b[0] % 7 {
 		case 0:
 			recordRoundTrip[Contact](t, rest)
 		case 1:
@@ -63,6 +65,10 @@ func FuzzDecodeRecords(f *testing.F) {
 			recordRoundTrip[Settings](t, rest)
 		case 4:
 			recordRoundTrip[identityRecord](t, rest)
+		case 5:
+			recordRoundTrip[messageRecord](t, rest)
+		case 6:
+			recordRoundTrip[conversationRecord](t, rest)
 		}
 	})
 }

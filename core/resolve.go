@@ -2,6 +2,7 @@ package core
 
 import (
 	"bytes"
+	"crypto/ed25519"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -60,6 +61,30 @@ func (doc *DIDDocument) FindVerificationMethod(ref string) (VerificationMethod, 
 		}
 	}
 	return VerificationMethod{}, false
+}
+
+// ed25519Key returns the Ed25519 key of the document's verification method
+// ref (absolute or relative, as [DIDDocument.FindVerificationMethod] takes
+// it), which must be listed in at least one of relationships, such as
+// doc.AssertionMethod: a key is fit to verify only what its document says it
+// signs. The error says which check failed.
+func (doc *DIDDocument) ed25519Key(ref string, relationships ...[]string) (ed25519.PublicKey, error) {
+	vm, ok := doc.FindVerificationMethod(ref)
+	if !ok {
+		return nil, fmt.Errorf("key %q is not in the document of %s", ref, doc.ID)
+	}
+	listed := false
+	for _, refs := range relationships {
+		listed = listed || documentLists(doc, refs, ref)
+	}
+	if !listed {
+		return nil, fmt.Errorf("key %q of %s is not one it signs with for this purpose", ref, doc.ID)
+	}
+	pub, err := decodeEd25519Multikey(vm.PublicKeyMultibase)
+	if err != nil {
+		return nil, fmt.Errorf("key %q of %s: %w", ref, doc.ID, err)
+	}
+	return pub, nil
 }
 
 // absolute resolves a fragment-only reference against the document's DID.

@@ -1,0 +1,662 @@
+package core
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"planet/vault"
+)
+
+// Chat: text messages between two people, end to end signed, delivered
+// directly over a stream when both are online and sealed through the
+// mailbox when not. docs/protocols/chat.md specifies the protocol.
+//
+// A chat message is a [Message] of type [ChatMessageType] from the sender to
+// exactly one recipient, with the body {"seq": n, "text": "…"}: text is
+// what the person wrote, at most [MaxChatTextLength] bytes; seq counts the
+// sender's messages in the conversation from 1, so that the receiver can
+// keep them in the order they were written whatever order they arrive in.
+//
+// On a stream of protocol [ChatProtocol], the sender writes [ChatFrame]s,
+// each holding one signed chat message; the receiver verifies it, checks
+// that it was signed by the key of the stream's remote peer, keeps it, and
+// answers with a [ChatAck] naming its id. Anything else (a malformed,
+// oversize, forged or misaddressed message) resets the stream and keeps
+// nothing. The sender closes its side when it has nothing more to send.
+//
+// Both directions are kept in the vault, one record per message, whose id
+// is the message id with a digest of the sender's DID: a message that
+// arrives twice (directly, then from the mailbox) is kept once.
+
+// ChatProtocol is the libp2p protocol id of chat streams.
+const ChatProtocol = "/planet/chat/1.0.0"
+
+// ChatMessageType is the DIDComm message type of a chat message. PLANET's
+// type URIs are "planet:<protocol>/<major>.<minor>/<message>"
+// (docs/envelope.md); a reader accepts any minor version of the major it
+// knows and ignores body members it does not know.
+const ChatMessageType = "planet:chat/1.0/message"
+
+// MaxChatTextLength is the longest chat text, in bytes of UTF-8.
+const MaxChatTextLength = 16 << 10
+
+// Largest frames of the chat protocol: a frame holds one signed message;
+// an ack holds one id.
+const (
+	chatMaxFrame = MaxMessageSize + 16
+	chatMaxAck   = MaxMessageIDLength + 16
+)
+
+// ChatFrame is what a sender writes on a chat stream: one signed chat
+// message, as [Planet.NewChat] made it.
+//
+// It travels as deterministic CBOR with the integer keys in its field
+// tags. Rules for change: a key is never reused or given another meaning;
+// new fields are optional, and readers ignore keys they do not know.
+type ChatFrame struct {
+	Signed []byte `cbor:"1,keyasint"`
+}
+
+// ChatAck is what a receiver answers to each [ChatFrame] it kept (or had
+// kept before): the id of the message. Rules for change as for ChatFrame.
+type ChatAck struct {
+	ID string `cbor:"1,keyasint"`
+}
+
+// ChatState is where a chat message stands.
+type ChatState string
+
+// The states of chat messages. An outgoing message is sent until the
+// recipient acknowledges it, then delivered; an incoming one is received.
+const (
+	ChatSent      ChatState = "sent"
+	ChatDelivered ChatState = "delivered"
+	ChatReceived  ChatState = "received"
+)
+
+// How an incoming chat message reached the vault; see [Planet.ReceiveChat].
+const (
+	ViaDirect  = "direct"  // on a chat stream from its sender
+	ViaMailbox = "mailbox" // in a sealed envelope, from the mailbox
+)
+
+// ChatMessage is one chat message in the person's vault, sent or received.
+type ChatMessage struct {
+	ID      string    // the message id (DIDComm "id")
+	From    DID       // the sender
+	To      DID       // the recipient
+	Text    string    // what the sender wrote
+	Seq     uint64    // the sender's count of their messages in the conversation
+	Created time.Time // when the sender made it (their clock), whole seconds
+	State   ChatState // sent, delivered or received
+	// Stored is when this vault kept it: made, for an outgoing message;
+	// arrived, for an incoming one.
+	Stored time.Time
+	// Delivered is when the recipient acknowledged an outgoing message;
+	// zero until then, and for incoming messages.
+	Delivered time.Time
+	// Via says how an incoming message arrived: ViaDirect or ViaMailbox.
+	Via string
+	// Signed is the message as its sender signed it. For an outgoing
+	// message not yet delivered, it is what to send again.
+	Signed []byte
+}
+
+// Outgoing reports whether the person sent the message.
+func (c *ChatMessage) Outgoing() bool { return c.State != ChatReceived }
+
+// Peer returns the other person in the message's conversation.
+func (c *ChatMessage) Peer() DID {
+	if c.Outgoing() {
+		return c.To
+	}
+	return c.From
+}
+
+// colMessages holds chat messages; colConversations holds, per
+// conversation, what sending the next message needs.
+const (
+	colMessages      vault.Collection = "messages"
+	colConversations vault.Collection = "conversations"
+)
+
+// messageRecord is one chat message in the vault, both the signed message
+// and what it says, so that listing needs no parsing.
+//
+// It is deterministic CBOR with the integer keys in its field tags. Rules
+// for change: a key is never reused or given another meaning; new fields
+// are optional, with a zero value that means what older records meant
+// without them. Times are Unix milliseconds.
+type messageRecord struct {
+	ID        string    `cbor:"1,keyasint"`
+	From      string    `cbor:"2,keyasint"`
+	To        string    `cbor:"3,keyasint"`
+	Text      string    `cbor:"4,keyasint"`
+	Seq       uint64    `cbor:"5,keyasint"`
+	Created   int64     `cbor:"6,keyasint"` // created_time, in milliseconds
+	State     ChatState `cbor:"7,keyasint"`
+	Stored    int64     `cbor:"8,keyasint"`
+	Delivered int64     `cbor:"9,keyasint,omitempty"`
+	Via       string    `cbor:"10,keyasint,omitempty"`
+	Signed    []byte    `cbor:"11,keyasint"`
+}
+
+// conversationRecord is what the vault keeps of one conversation besides
+// its messages. It is derived from them: an imported vault has none, and
+// the first message sent rebuilds it. Rules for change as for
+// messageRecord.
+type conversationRecord struct {
+	Peer    string `cbor:"1,keyasint"`
+	LastSeq uint64 `cbor:"2,keyasint"` // the seq of the person's last message in it
+}
+
+// messageRecordID names the record of the message id from the sender from:
+// a message id is unique only per sender, and no sender can take the place
+// of another's message by reusing its id.
+func messageRecordID(id string, from DID) string {
+	sum := sha256.Sum256([]byte(from.String()))
+	return id + "." + hex.EncodeToString(sum[:16])
+}
+
+// conversationRecordID names the record of the conversation with peer.
+func conversationRecordID(peer DID) string {
+	sum := sha256.Sum256([]byte(peer.String()))
+	return hex.EncodeToString(sum[:16])
+}
+
+func (r *messageRecord) chatMessage() (ChatMessage, error) {
+	c := ChatMessage{
+		ID:      r.ID,
+		Text:    r.Text,
+		Seq:     r.Seq,
+		Created: Time(r.Created),
+		State:   r.State,
+		Stored:  Time(r.Stored),
+		Via:     r.Via,
+		Signed:  r.Signed,
+	}
+	if r.Delivered != 0 {
+		c.Delivered = Time(r.Delivered)
+	}
+	var err error
+	if c.From, err = ParseDID(r.From); err != nil {
+		return ChatMessage{}, err
+	}
+	if c.To, err = ParseDID(r.To); err != nil {
+		return ChatMessage{}, err
+	}
+	switch r.State {
+	case ChatSent, ChatDelivered, ChatReceived:
+	default:
+		return ChatMessage{}, fmt.Errorf("unknown state %q", r.State)
+	}
+	return c, nil
+}
+
+// chatBody is the body of a chat message.
+type chatBody struct {
+	Seq  uint64 `json:"seq"`
+	Text string `json:"text"`
+}
+
+// maxChatSeq keeps seq exact in JavaScript numbers.
+const maxChatSeq = 1<<53 - 1
+
+// maxChatBody bounds the body of a chat message, in its one JSON form: the
+// longest text, every byte of which JSON might escape into two (a quote, a
+// line break), and room for seq and a few members of later minor versions.
+// Members a reader ignores cannot make a message larger than that.
+const maxChatBody = 2*MaxChatTextLength + 1024
+
+// readChat checks that m is a chat message and returns its body.
+func readChat(m *Message) (chatBody, error) {
+	if !typeMatches(m.Type, ChatMessageType) {
+		return chatBody{}, fmt.Errorf("it is of type %q, not a chat message", m.Type)
+	}
+	if len(m.To) != 1 {
+		return chatBody{}, fmt.Errorf("it has %d recipients, a chat message has one", len(m.To))
+	}
+	if len(m.Body) > maxChatBody {
+		return chatBody{}, fmt.Errorf("its body is %d bytes, more than a chat message needs (%d)", len(m.Body), maxChatBody)
+	}
+	obj, err := decodeJSONObject(m.Body)
+	if err != nil {
+		return chatBody{}, fmt.Errorf("its body %v", err)
+	}
+	var b chatBody
+	n, ok := obj["seq"].(json.Number)
+	if !ok {
+		return chatBody{}, errors.New(`its "seq" is not a number`)
+	}
+	if b.Seq, err = strconv.ParseUint(n.String(), 10, 64); err != nil || b.Seq == 0 || b.Seq > maxChatSeq {
+		return chatBody{}, fmt.Errorf(`its "seq" is not a whole number from 1 to %d`, uint64(maxChatSeq))
+	}
+	if b.Text, ok = obj["text"].(string); !ok {
+		return chatBody{}, errors.New(`its "text" is not a string`)
+	}
+	if err := checkChatText(b.Text); err != nil {
+		return chatBody{}, err
+	}
+	return b, nil
+}
+
+// checkChatText checks what a person wrote: valid UTF-8, not blank, at most
+// MaxChatTextLength bytes, and no control characters but line breaks and
+// tabs, which could otherwise hide or disguise what the message says.
+func checkChatText(text string) error {
+	if !utf8.ValidString(text) {
+		return errors.New("its text is not valid UTF-8")
+	}
+	if strings.TrimSpace(text) == "" {
+		return errors.New("its text is empty")
+	}
+	if len(text) > MaxChatTextLength {
+		return fmt.Errorf("its text is %d bytes long, at most %d are allowed", len(text), MaxChatTextLength)
+	}
+	for _, r := range text {
+		if r < 0x20 && r != '\n' && r != '\t' || r >= 0x7f && r < 0xa0 {
+			return fmt.Errorf("its text holds the control character %U", r)
+		}
+	}
+	return nil
+}
+
+// NewChat writes a chat message with text to the person whose DID is to,
+// keeps it in the vault as sent, and returns it with the signed message:
+// send that with [SendChat] on a chat stream, or seal it with [SealSigned]
+// for the mailbox when to is offline, then call [Planet.MarkDelivered] once
+// acknowledged. Text is trimmed of surrounding white space; empty text, text
+// longer than [MaxChatTextLength] bytes, control characters, and a to that
+// is the person or cannot be resolved return an error wrapping
+// [ErrInvalid].
+func (p *Planet) NewChat(ctx context.Context, to DID, text string) (*ChatMessage, []byte, error) {
+	v, id, err := p.unlocked()
+	if err != nil {
+		return nil, nil, err
+	}
+	text = strings.TrimSpace(text)
+	if err := checkChatText(text); err != nil {
+		return nil, nil, fmt.Errorf("new chat: %w: %w", ErrInvalid, err)
+	}
+	if to.IsZero() || to == id.DID() {
+		return nil, nil, fmt.Errorf("new chat: %w: a chat needs someone else to write to", ErrInvalid)
+	}
+	if _, err := Resolve(to); err != nil {
+		return nil, nil, fmt.Errorf("new chat: %w: %w", ErrInvalid, err)
+	}
+
+	p.chatMu.Lock()
+	defer p.chatMu.Unlock()
+	last, err := p.lastSeq(ctx, v, id.DID(), to)
+	if err != nil {
+		return nil, nil, err
+	}
+	seq := last + 1
+	now := p.opt.Now()
+	m, err := NewMessage(id.DID(), []DID{to}, ChatMessageType, chatBody{Seq: seq, Text: text}, now)
+	if err != nil {
+		return nil, nil, fmt.Errorf("new chat: %w", err)
+	}
+	signed, err := SignMessage(id, m)
+	if err != nil {
+		return nil, nil, fmt.Errorf("new chat: %w", err)
+	}
+	rec := &messageRecord{
+		ID: m.ID, From: id.DID().String(), To: to.String(), Text: text, Seq: seq,
+		Created: millis(m.Created), State: ChatSent, Stored: millis(now), Signed: signed,
+	}
+	msgBytes, err := vault.MarshalCBOR(rec)
+	if err != nil {
+		return nil, nil, err
+	}
+	convBytes, err := vault.MarshalCBOR(conversationRecord{Peer: to.String(), LastSeq: seq})
+	if err != nil {
+		return nil, nil, err
+	}
+	err = v.Update(ctx, func(tx *vault.Tx) error {
+		tx.Put(colMessages, messageRecordID(m.ID, id.DID()), msgBytes)
+		tx.Put(colConversations, conversationRecordID(to), convBytes)
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	c, err := rec.chatMessage()
+	if err != nil {
+		return nil, nil, err
+	}
+	return &c, signed, nil
+}
+
+// lastSeq returns the seq of the last message me sent to peer: from the
+// conversation's record, or, where there is none yet (a vault restored from
+// an export), from the messages themselves.
+func (p *Planet) lastSeq(ctx context.Context, v *vault.Vault, me, peer DID) (uint64, error) {
+	b, err := v.Get(ctx, colConversations, conversationRecordID(peer))
+	switch {
+	case err == nil:
+		var r conversationRecord
+		if err := vault.UnmarshalCBOR(b, &r); err != nil || r.Peer != peer.String() {
+			return 0, fmt.Errorf("conversation with %s: %w", peer, errors.Join(vault.ErrCorrupt, err))
+		}
+		return r.LastSeq, nil
+	case !errors.Is(err, vault.ErrNotFound):
+		return 0, err
+	}
+	recs, err := listRecords(ctx, v, colMessages, func(*messageRecord, string) {})
+	if err != nil {
+		return 0, err
+	}
+	var last uint64
+	for _, r := range recs {
+		if r.From == me.String() && r.To == peer.String() {
+			last = max(last, r.Seq)
+		}
+	}
+	return last, nil
+}
+
+// ReceiveChat verifies signed, a chat message that arrived via ViaDirect or
+// ViaMailbox, and keeps it as received. It returns the message and whether
+// it is new: a message already kept (the same id from the same sender) is
+// not kept again, and the one kept first is returned.
+//
+// It refuses, with an error wrapping [ErrInvalid] and, where the message
+// itself is at fault, the reason from [VerifyMessage]: a message that does
+// not verify, is not a chat message, is not addressed to the person alone,
+// or is from the person. A refusal keeps nothing.
+func (p *Planet) ReceiveChat(ctx context.Context, signed []byte, via string) (*ChatMessage, bool, error) {
+	return p.receiveChat(ctx, signed, via, PeerID{})
+}
+
+// receiveChat is ReceiveChat; with a non-zero remote, the message must also
+// have been signed by the key of that peer.
+func (p *Planet) receiveChat(ctx context.Context, signed []byte, via string, remote PeerID) (*ChatMessage, bool, error) {
+	v, id, err := p.unlocked()
+	if err != nil {
+		return nil, false, err
+	}
+	if via != ViaDirect && via != ViaMailbox {
+		return nil, false, fmt.Errorf("receive chat: %w: unknown way of arrival %q", ErrInvalid, via)
+	}
+	now := p.opt.Now()
+	m, signer, err := verifyMessage(signed, now)
+	if err != nil {
+		return nil, false, fmt.Errorf("receive chat: %w: %w", ErrInvalid, err)
+	}
+	if !remote.IsZero() && PeerIDFromEd25519(signer) != remote {
+		return nil, false, fmt.Errorf("receive chat: %w: the message was signed by %s, but sent by peer %s", ErrInvalid, m.From, remote)
+	}
+	body, err := readChat(m)
+	if err != nil {
+		return nil, false, fmt.Errorf("receive chat: %w: %w", ErrInvalid, err)
+	}
+	if m.From == id.DID() {
+		return nil, false, fmt.Errorf("receive chat: %w: the message is from yourself", ErrInvalid)
+	}
+	if m.To[0] != id.DID() {
+		return nil, false, fmt.Errorf("receive chat: %w: the message is addressed to %s, not to you", ErrInvalid, m.To[0])
+	}
+
+	recID := messageRecordID(m.ID, m.From)
+	p.chatMu.Lock()
+	defer p.chatMu.Unlock()
+	if old, err := getRecord[messageRecord](ctx, v, colMessages, recID); err == nil {
+		c, err := old.chatMessage()
+		if err != nil {
+			return nil, false, fmt.Errorf("chat message %s: %w", recID, errors.Join(vault.ErrCorrupt, err))
+		}
+		return &c, false, nil
+	} else if !errors.Is(err, vault.ErrNotFound) {
+		return nil, false, err
+	}
+	rec := &messageRecord{
+		ID: m.ID, From: m.From.String(), To: m.To[0].String(), Text: body.Text, Seq: body.Seq,
+		Created: millis(m.Created), State: ChatReceived, Stored: millis(now), Via: via,
+		Signed: append([]byte(nil), signed...),
+	}
+	if err := putRecord(ctx, v, colMessages, recID, rec); err != nil {
+		return nil, false, err
+	}
+	c, err := rec.chatMessage()
+	if err != nil {
+		return nil, false, err
+	}
+	return &c, true, nil
+}
+
+// MarkDelivered records that the recipient acknowledged the person's
+// message id. Marking a delivered message again changes nothing. An id of
+// no message the person sent returns an error wrapping [vault.ErrNotFound];
+// one the person received, an error wrapping [ErrInvalid].
+func (p *Planet) MarkDelivered(ctx context.Context, id string) error {
+	v, me, err := p.unlocked()
+	if err != nil {
+		return err
+	}
+	if checkMessageID(id) != nil {
+		return fmt.Errorf("mark delivered: %w: %q is not a message id", ErrInvalid, id)
+	}
+	recID := messageRecordID(id, me.DID())
+	p.chatMu.Lock()
+	defer p.chatMu.Unlock()
+	rec, err := getRecord[messageRecord](ctx, v, colMessages, recID)
+	if err != nil {
+		return fmt.Errorf("mark delivered: message %s: %w", id, err)
+	}
+	switch rec.State {
+	case ChatDelivered:
+		return nil
+	case ChatSent:
+	default:
+		return fmt.Errorf("mark delivered: %w: message %s was not sent by you", ErrInvalid, id)
+	}
+	rec.State, rec.Delivered = ChatDelivered, millis(p.opt.Now())
+	return putRecord(ctx, v, colMessages, recID, rec)
+}
+
+// Conversation returns the messages between the person and with, sent and
+// received, in conversation order: each person's messages in the order of
+// their seq (then their time, then id), the two interleaved by the time each
+// was made, then the time the vault kept it. Sequence numbers win over
+// clocks, so one person's messages never appear out of the order in which
+// they were written, wherever they arrived from; clocks only interleave the
+// two. It reads the messages once and sorts: n log n.
+func (p *Planet) Conversation(ctx context.Context, with DID) ([]ChatMessage, error) {
+	if with.IsZero() {
+		return nil, fmt.Errorf("conversation: %w: no one to converse with", ErrInvalid)
+	}
+	all, err := p.chatMessages(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var mine []ChatMessage
+	for _, c := range all {
+		if c.Peer() == with {
+			mine = append(mine, c)
+		}
+	}
+	return conversationOrder(mine), nil
+}
+
+// chatMessages returns every chat message in the vault, in no order.
+func (p *Planet) chatMessages(ctx context.Context) ([]ChatMessage, error) {
+	v, _, err := p.unlocked()
+	if err != nil {
+		return nil, err
+	}
+	recs, err := v.List(ctx, colMessages)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]ChatMessage, 0, len(recs))
+	for _, r := range recs {
+		var rec messageRecord
+		err := vault.UnmarshalCBOR(r.Data, &rec)
+		var c ChatMessage
+		if err == nil {
+			c, err = rec.chatMessage()
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s/%s: %w", colMessages, r.ID, errors.Join(vault.ErrCorrupt, err))
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+// conversationOrder orders the messages of one or more conversations as
+// [Planet.Conversation] describes: by sender, each sender's messages by
+// seq, then a merge of the senders by time.
+func conversationOrder(msgs []ChatMessage) []ChatMessage {
+	bySender := map[DID][]ChatMessage{}
+	var senders []DID
+	for _, c := range msgs {
+		if _, ok := bySender[c.From]; !ok {
+			senders = append(senders, c.From)
+		}
+		bySender[c.From] = append(bySender[c.From], c)
+	}
+	slices.SortFunc(senders, func(a, b DID) int { return strings.Compare(a.String(), b.String()) })
+	queues := make([][]ChatMessage, len(senders))
+	for i, s := range senders {
+		q := bySender[s]
+		slices.SortFunc(q, func(a, b ChatMessage) int {
+			switch {
+			case a.Seq != b.Seq:
+				return cmpUint(a.Seq, b.Seq)
+			case !a.Created.Equal(b.Created):
+				return a.Created.Compare(b.Created)
+			}
+			return strings.Compare(a.ID, b.ID)
+		})
+		queues[i] = q
+	}
+	// Merge: each step takes the earliest of the senders' next messages.
+	// A conversation has two senders, so the scan over heads is short.
+	out := make([]ChatMessage, 0, len(msgs))
+	for len(out) < len(msgs) {
+		best := -1
+		for i, q := range queues {
+			if len(q) == 0 {
+				continue
+			}
+			if best < 0 || before(q[0], queues[best][0]) {
+				best = i
+			}
+		}
+		out = append(out, queues[best][0])
+		queues[best] = queues[best][1:]
+	}
+	return out
+}
+
+// before reports whether a comes before b, messages of different senders,
+// in a conversation: by the time each was made, then kept. Ties go to the
+// sender that sorts first, for the same order every time.
+func before(a, b ChatMessage) bool {
+	if !a.Created.Equal(b.Created) {
+		return a.Created.Before(b.Created)
+	}
+	return a.Stored.Before(b.Stored)
+}
+
+func cmpUint(a, b uint64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// SendChat writes signed, a chat message from [Planet.NewChat], on s, a
+// stream of protocol [ChatProtocol], and waits for the receiver's
+// acknowledgement; then the caller marks it delivered with
+// [Planet.MarkDelivered]. Several messages may be sent on one stream, one
+// after the other; the caller closes it when done. Cancelling ctx resets the
+// stream. An error means the message may not have been kept: send it again,
+// on another stream or through the mailbox; the receiver keeps it once.
+func SendChat(ctx context.Context, s Stream, signed []byte) error {
+	sm, err := parseSignedMessage(signed)
+	if err != nil {
+		return fmt.Errorf("send chat: %w: %w", ErrInvalid, err)
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("send chat: %w", err)
+	}
+	stop := context.AfterFunc(ctx, func() { s.Reset() })
+	defer stop()
+	if err := WriteFrame(s, chatMaxFrame, ChatFrame{Signed: signed}); err != nil {
+		return fmt.Errorf("send chat: %w", ctxErr(ctx, err))
+	}
+	var ack ChatAck
+	if err := ReadFrame(s, chatMaxAck, &ack); err != nil {
+		if err == io.EOF {
+			err = errors.New("the receiver closed the stream without acknowledging the message")
+		}
+		return fmt.Errorf("send chat: no acknowledgement: %w", ctxErr(ctx, err))
+	}
+	if ack.ID != sm.msg.ID {
+		s.Reset()
+		return fmt.Errorf("send chat: the receiver acknowledged message %q, not %q", ack.ID, sm.msg.ID)
+	}
+	return nil
+}
+
+// ctxErr returns ctx's error if it is done, since the failure of a stream
+// reset because of it says less, and err otherwise.
+func ctxErr(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	return err
+}
+
+// ServeChat answers one chat stream s, opened by the peer remote (the
+// stream's authenticated remote peer ID, as libp2p reports it): it keeps
+// each message that arrives ([Planet.ReceiveChat], ViaDirect) and
+// acknowledges it, until the peer closes its side, then closes the stream
+// and returns nil. A message that is malformed, oversize, forged, not
+// signed by remote's key, or refused for any other reason resets the stream
+// and ends with an error saying why; nothing of it is kept. Cancelling ctx
+// resets the stream.
+func (p *Planet) ServeChat(ctx context.Context, s Stream, remote PeerID) error {
+	if remote.IsZero() {
+		s.Reset()
+		return fmt.Errorf("serve chat: %w: no remote peer", ErrInvalid)
+	}
+	stop := context.AfterFunc(ctx, func() { s.Reset() })
+	defer stop()
+	for {
+		var f ChatFrame
+		err := ReadFrame(s, chatMaxFrame, &f)
+		if err == io.EOF {
+			return s.Close()
+		}
+		if err != nil {
+			s.Reset()
+			return fmt.Errorf("serve chat from %s: %w", remote, ctxErr(ctx, err))
+		}
+		c, _, err := p.receiveChat(ctx, f.Signed, ViaDirect, remote)
+		if err != nil {
+			s.Reset()
+			return fmt.Errorf("serve chat from %s: %w", remote, err)
+		}
+		if err := WriteFrame(s, chatMaxAck, ChatAck{ID: c.ID}); err != nil {
+			s.Reset()
+			return fmt.Errorf("serve chat from %s: %w", remote, ctxErr(ctx, err))
+		}
+	}
+}

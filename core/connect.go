@@ -1,0 +1,446 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+
+	"planet/vault"
+)
+
+// Collections of the trust network's exchanges in flight.
+const (
+	// colInvitations holds the person's [InvitationRecord]s, by invitation id.
+	colInvitations vault.Collection = "invitations"
+	// colPending holds the connections the person asked for and has no
+	// answer to yet, by the id of the invitation or introduction.
+	colPending vault.Collection = "pending"
+)
+
+// ConnectFrame is the one message of /planet/connect/1.0.0: a request from
+// the side that accepted an invitation or an introduction, or the reply.
+// Exactly one field is set. Change rules: numbered keys are never reused;
+// new fields are optional.
+type ConnectFrame struct {
+	Request *ConnectRequest `cbor:"1,keyasint,omitempty"`
+	Reply   *ConnectReply   `cbor:"2,keyasint,omitempty"`
+}
+
+// ConnectRequest asks to be connected, on the strength of an invitation
+// from the other side or an introduction both accepted. It carries the
+// relationship credential the requester issues the other, who answers with
+// theirs.
+type ConnectRequest struct {
+	// Invitation is the invitation token the requester accepted (whose
+	// secret shows they were given it); empty for an introduction.
+	Invitation string `cbor:"1,keyasint,omitempty"`
+	// Introduction is the signed introduction the requester received,
+	// naming the other side; nil for an invitation.
+	Introduction []byte `cbor:"2,keyasint,omitempty"`
+	// Credential is the JSON of the RelationshipCredential the requester
+	// issued to the other side.
+	Credential []byte `cbor:"3,keyasint"`
+	// Name is how the requester calls themself; Relays, where they are reached.
+	Name   string   `cbor:"4,keyasint,omitempty"`
+	Relays []string `cbor:"5,keyasint,omitempty"`
+}
+
+// ConnectReply answers a [ConnectRequest]: the other side's credential, or
+// a refusal.
+type ConnectReply struct {
+	// Ref is the id of the invitation or introduction the request was for.
+	Ref        string       `cbor:"1,keyasint"`
+	Credential []byte       `cbor:"2,keyasint,omitempty"`
+	Name       string       `cbor:"3,keyasint,omitempty"`
+	Relays     []string     `cbor:"4,keyasint,omitempty"`
+	Refused    *RemoteError `cbor:"5,keyasint,omitempty"`
+}
+
+// PendingConnection is a connection the person asked for and has no answer
+// to yet: the other side may be offline, or not yet have answered an
+// introduction. Change rules as for every record.
+type PendingConnection struct {
+	Ref     string   `cbor:"1,keyasint" json:"ref"`  // invitation or introduction id
+	With    string   `cbor:"2,keyasint" json:"with"` // the other side's DID
+	Relays  []string `cbor:"3,keyasint,omitempty" json:"relays,omitempty"`
+	Request []byte   `cbor:"4,keyasint" json:"-"` // the ConnectFrame, to send again
+	Created int64    `cbor:"5,keyasint" json:"created"`
+	Note    string   `cbor:"6,keyasint,omitempty" json:"note,omitempty"`
+	// Waiting says why there is no answer yet: "" (not delivered yet),
+	// CodePending (delivered; the other side has not answered the
+	// introduction) or "mailbox" (left in their mailbox).
+	Waiting string `cbor:"7,keyasint,omitempty" json:"waiting,omitempty"`
+	// Credential is the record id of the credential the person issued for
+	// this connection, withdrawn if the other side refuses.
+	Credential string `cbor:"8,keyasint,omitempty" json:"-"`
+}
+
+// CreateInvitation makes an invitation from the person with opts, records
+// it in the vault so that it can be accepted, and returns it. Its Token
+// goes in a link ([InvitationLink]) or a QR code.
+func (p *Planet) CreateInvitation(ctx context.Context, opts InvitationOptions) (*Invitation, error) {
+	v, id, err := p.unlocked()
+	if err != nil {
+		return nil, err
+	}
+	_, inv, err := NewInvitation(id, opts, p.opt.Now(), nil)
+	if err != nil {
+		return nil, err
+	}
+	return inv, putRecord(ctx, v, colInvitations, inv.ID, invitationRecordOf(inv))
+}
+
+// Invitations lists the person's invitations, newest first.
+func (p *Planet) Invitations(ctx context.Context) ([]InvitationRecord, error) {
+	v, _, err := p.unlocked()
+	if err != nil {
+		return nil, err
+	}
+	rs, err := listRecords(ctx, v, colInvitations, func(*InvitationRecord, string) {})
+	sort.Slice(rs, func(i, j int) bool { return rs[i].Created > rs[j].Created })
+	return rs, err
+}
+
+// RevokeInvitation withdraws an invitation, so that nobody can accept it any more.
+func (p *Planet) RevokeInvitation(ctx context.Context, id string) error {
+	v, _, err := p.unlocked()
+	if err != nil {
+		return err
+	}
+	if !vault.ValidRecordID(id) {
+		return fmt.Errorf("revoke invitation: %w", ErrInvitationUnknown)
+	}
+	r, err := getRecord[InvitationRecord](ctx, v, colInvitations, id)
+	if errors.Is(err, vault.ErrNotFound) {
+		return fmt.Errorf("revoke invitation: %w", ErrInvitationUnknown)
+	} else if err != nil {
+		return err
+	}
+	r.Revoked = true
+	return putRecord(ctx, v, colInvitations, id, r)
+}
+
+// AcceptInvitation accepts the invitation in token: it checks the token,
+// issues the inviter a relationship credential with the invitation's note
+// as its context, keeps a copy, and returns the request to deliver to the
+// inviter (at inv.Peer, through inv.Relays). The request gives the relays
+// of [Planet.SetRelays], for the answer. The connection completes when the answer
+// arrives ([Planet.HandleFrame]); until then it is pending.
+func (p *Planet) AcceptInvitation(ctx context.Context, token string) (*Invitation, Outgoing, error) {
+	v, id, err := p.unlocked()
+	if err != nil {
+		return nil, Outgoing{}, err
+	}
+	inv, err := ParseInvitation(token, p.opt.Now())
+	if err != nil {
+		return nil, Outgoing{}, err
+	}
+	if inv.Inviter == id.DID() {
+		return nil, Outgoing{}, fmt.Errorf("%w: this is your own invitation; send it to the person you want to invite", ErrInvalid)
+	}
+	cred, err := p.issue(id, inv.Inviter, RelationshipContext{Context: inv.Note})
+	if err != nil {
+		return nil, Outgoing{}, err
+	}
+	exact, err := cred.MarshalJSON()
+	if err != nil {
+		return nil, Outgoing{}, err
+	}
+	frame := &ConnectFrame{Request: &ConnectRequest{
+		Invitation: inv.Token,
+		Credential: exact,
+		Name:       p.displayName(),
+		Relays:     p.Relays(),
+	}}
+	out := Outgoing{To: inv.Inviter, Relays: inv.Relays, Protocol: ProtocolConnect, Frame: frame}
+	err = p.savePending(ctx, v, inv.ID, out, inv.Note, cred)
+	return inv, out, err
+}
+
+// issue issues subject a relationship credential from id, valid from now.
+func (p *Planet) issue(id *Identity, subject DID, rc RelationshipContext) (*Credential, error) {
+	return IssueRelationship(id, subject, rc, p.opt.Now(), time.Time{}, nil)
+}
+
+func (p *Planet) displayName() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.settings.Name
+}
+
+// SetRelays tells the vault the relay multiaddrs at which the person is
+// reached now, which the trust-network messages it makes give for answers.
+// They are the node's to know, so they are kept in memory only.
+func (p *Planet) SetRelays(relays []string) {
+	clean := cleanRelays(relays)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.relays = clean
+}
+
+// Relays returns what [Planet.SetRelays] set.
+func (p *Planet) Relays() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]string(nil), p.relays...)
+}
+
+// savePending records a connection asked for, with the credential the
+// person issued for it, in one write.
+func (p *Planet) savePending(ctx context.Context, v *vault.Vault, ref string, out Outgoing, note string, cred *Credential) error {
+	req, err := vault.MarshalCBOR(out.Frame)
+	if err != nil {
+		return err
+	}
+	now := millis(p.opt.Now())
+	credID, err := credentialRecordID(cred, DID{})
+	if err != nil {
+		return err
+	}
+	rec, err := vault.MarshalCBOR(PendingConnection{Ref: ref, With: out.To.String(), Relays: out.Relays, Request: req, Created: now, Note: note, Credential: credID})
+	if err != nil {
+		return err
+	}
+	return v.Update(ctx, func(tx *vault.Tx) error {
+		tx.Put(colPending, ref, rec)
+		return putCredential(tx, cred, now)
+	})
+}
+
+// PendingConnections lists the connections the person asked for that have
+// no answer yet, oldest first.
+func (p *Planet) PendingConnections(ctx context.Context) ([]PendingConnection, error) {
+	v, _, err := p.unlocked()
+	if err != nil {
+		return nil, err
+	}
+	ps, err := listRecords(ctx, v, colPending, func(*PendingConnection, string) {})
+	sort.Slice(ps, func(i, j int) bool { return ps[i].Created < ps[j].Created })
+	return ps, err
+}
+
+// PendingOutgoing returns what to deliver again for a pending connection.
+func (pc PendingConnection) Outgoing() (Outgoing, error) {
+	to, err := ParseDID(pc.With)
+	if err != nil {
+		return Outgoing{}, fmt.Errorf("pending connection: %w", errors.Join(vault.ErrCorrupt, err))
+	}
+	var f ConnectFrame
+	if err := vault.UnmarshalCBOR(pc.Request, &f); err != nil {
+		return Outgoing{}, fmt.Errorf("pending connection: %w", errors.Join(vault.ErrCorrupt, err))
+	}
+	return Outgoing{To: to, Relays: pc.Relays, Protocol: ProtocolConnect, Frame: &f}, nil
+}
+
+// SetPendingWaiting notes why a pending connection has no answer yet.
+func (p *Planet) SetPendingWaiting(ctx context.Context, ref, why string) error {
+	v, _, err := p.unlocked()
+	if err != nil {
+		return err
+	}
+	pc, err := getRecord[PendingConnection](ctx, v, colPending, ref)
+	if err != nil {
+		return err
+	}
+	pc.Waiting = why
+	return putRecord(ctx, v, colPending, ref, pc)
+}
+
+// handleConnectRequest answers someone who asks to be connected.
+func (p *Planet) handleConnectRequest(ctx context.Context, from DID, req *ConnectRequest) (h Handled, err error) {
+	switch {
+	case req.Invitation != "" && req.Introduction == nil:
+		h, err = p.connectByInvitation(ctx, from, req)
+	case req.Introduction != nil && req.Invitation == "":
+		h, err = p.connectByIntroduction(ctx, from, req)
+	default:
+		return Handled{}, fmt.Errorf("%w: a connect request holds an invitation or an introduction", ErrMalformedFrame)
+	}
+	h.ReplyRelays = cleanRelays(req.Relays)
+	return h, err
+}
+
+func refused(ref string, err error) Handled {
+	return Handled{Reply: &ConnectFrame{Reply: &ConnectReply{Ref: ref, Refused: refusal(err)}}}
+}
+
+// connectByInvitation answers the acceptance of one of the person's
+// invitations: the invitation must be theirs and redeemable, the
+// credential from the requester to them. Accepting it again (the request
+// came twice) takes no second use.
+func (p *Planet) connectByInvitation(ctx context.Context, from DID, req *ConnectRequest) (Handled, error) {
+	v, id, err := p.unlocked()
+	if err != nil {
+		return Handled{}, err
+	}
+	now := p.opt.Now()
+	inv, err := ParseInvitation(req.Invitation, now)
+	if err != nil {
+		return refused("", err), nil
+	}
+	if inv.Inviter != id.DID() {
+		return refused(inv.ID, fmt.Errorf("%w: the invitation is from %s, not from the person you reached", ErrInvitationForged, ShortDID(inv.Inviter))), nil
+	}
+	theirs, err := p.verifiedRelationship(req.Credential, from, id.DID())
+	if err != nil {
+		return refused(inv.ID, err), nil
+	}
+	rec, err := getRecord[InvitationRecord](ctx, v, colInvitations, inv.ID)
+	if errors.Is(err, vault.ErrNotFound) {
+		return refused(inv.ID, fmt.Errorf("accept invitation: %w", ErrInvitationUnknown)), nil
+	} else if err != nil {
+		return Handled{}, err
+	}
+	again := contains(rec.AcceptedBy, from.String())
+	if !again {
+		if err := rec.redeem(inv.Secret, now); err != nil {
+			return refused(inv.ID, err), nil
+		}
+		rec.AcceptedBy = append(rec.AcceptedBy, from.String())
+	}
+	ours, err := p.issue(id, from, RelationshipContext{Context: inv.Note})
+	if err != nil {
+		return Handled{}, err
+	}
+	recBytes, err := vault.MarshalCBOR(rec)
+	if err != nil {
+		return Handled{}, err
+	}
+	err = v.Update(ctx, func(tx *vault.Tx) error {
+		tx.Put(colInvitations, inv.ID, recBytes)
+		if err := putCredential(tx, theirs, millis(now)); err != nil {
+			return err
+		}
+		if err := putCredential(tx, ours, millis(now)); err != nil {
+			return err
+		}
+		return p.connected(ctx, v, tx, from, req.Name, req.Relays, OriginInvitedByMe, DID{})
+	})
+	if err != nil {
+		return Handled{}, err
+	}
+	return p.replyWith(inv.ID, ours)
+}
+
+func (p *Planet) replyWith(ref string, c *Credential) (Handled, error) {
+	exact, err := c.MarshalJSON()
+	if err != nil {
+		return Handled{}, err
+	}
+	return Handled{Reply: &ConnectFrame{Reply: &ConnectReply{Ref: ref, Credential: exact, Name: p.displayName(), Relays: p.Relays()}}}, nil
+}
+
+// handleConnectReply completes a connection the person asked for, or
+// records why it was refused.
+func (p *Planet) handleConnectReply(ctx context.Context, from DID, r *ConnectReply) (Handled, error) {
+	v, id, err := p.unlocked()
+	if err != nil {
+		return Handled{}, err
+	}
+	if !vault.ValidRecordID(r.Ref) {
+		if r.Refused != nil {
+			return Handled{}, r.Refused
+		}
+		return Handled{}, fmt.Errorf("%w: the reply names no connection", ErrMalformedFrame)
+	}
+	pc, err := getRecord[PendingConnection](ctx, v, colPending, r.Ref)
+	if errors.Is(err, vault.ErrNotFound) {
+		// An answer that came twice, or one nobody asked for: nothing to do.
+		return Handled{}, nil
+	} else if err != nil {
+		return Handled{}, err
+	}
+	if pc.With != from.String() {
+		return Handled{}, fmt.Errorf("%w: the answer for %s came from %s", ErrInvalid, ShortDID(mustDID(pc.With)), ShortDID(from))
+	}
+	req, err := pc.Outgoing()
+	if err != nil {
+		return Handled{}, err
+	}
+	intro := req.Frame.(*ConnectFrame).Request.Introduction
+	if r.Refused != nil {
+		return p.connectRefused(ctx, v, pc, intro, r.Refused)
+	}
+	theirs, err := p.verifiedRelationship(r.Credential, from, id.DID())
+	if err != nil {
+		return Handled{}, err
+	}
+	origin, introducer := OriginInvitedMe, DID{}
+	var send []Outgoing
+	var received *ReceivedIntroduction
+	if intro != nil {
+		claims, err := openIntroduction(intro)
+		if err != nil {
+			return Handled{}, err
+		}
+		origin, introducer = OriginIntroduced, claims.Introducer
+		if received, err = p.receivedIntroduction(ctx, v, claims.ID); err != nil {
+			return Handled{}, err
+		}
+		received.State = IntroConnected
+		send = append(send, p.introAnswer(ctx, v, claims, IntroConnected))
+	}
+	now := millis(p.opt.Now())
+	err = v.Update(ctx, func(tx *vault.Tx) error {
+		tx.Delete(colPending, r.Ref)
+		if received != nil {
+			if err := putReceived(tx, received); err != nil {
+				return err
+			}
+		}
+		if err := putCredential(tx, theirs, now); err != nil {
+			return err
+		}
+		return p.connected(ctx, v, tx, from, r.Name, r.Relays, origin, introducer)
+	})
+	return Handled{Send: send}, err
+}
+
+// connectRefused handles a refused connection: one through an
+// introduction the other side has not answered stays pending (they connect
+// when they accept); any other refusal ends it.
+func (p *Planet) connectRefused(ctx context.Context, v *vault.Vault, pc *PendingConnection, intro []byte, why *RemoteError) (Handled, error) {
+	if why.Code == CodePending {
+		pc.Waiting = CodePending
+		return Handled{}, putRecord(ctx, v, colPending, pc.Ref, pc)
+	}
+	err := v.Update(ctx, func(tx *vault.Tx) error {
+		tx.Delete(colPending, pc.Ref)
+		if pc.Credential != "" {
+			tx.Delete(colCredentials, pc.Credential)
+		}
+		if intro != nil && why.Code == CodeDeclined {
+			claims, err := openIntroduction(intro)
+			if err != nil {
+				return err
+			}
+			received, err := p.receivedIntroduction(ctx, v, claims.ID)
+			if err != nil {
+				return err
+			}
+			received.State = IntroOtherDeclined
+			return putReceived(tx, received)
+		}
+		return nil
+	})
+	if err != nil {
+		return Handled{}, err
+	}
+	return Handled{}, why
+}
+
+func mustDID(s string) DID {
+	d, _ := ParseDID(s)
+	return d
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,865 @@
+package core
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"planet/vault"
+)
+
+// The mailbox (docs/protocols/mailbox.md) keeps sealed envelopes for people
+// who are offline, at their server, until they come back for them. To the
+// mailbox an envelope is opaque bytes with an id chosen by its sender:
+// anyone may deposit a letter for a did:key, and only the holder of that
+// key may pick it up. Letters leave the mailbox only when the recipient
+// acknowledges them, so a connection that drops halfway loses nothing; a
+// letter may therefore arrive twice, and recipients drop repeats by id.
+//
+// The client side is [DepositLetter] and [PickupLetters]; the server side is
+// a [MailboxServer] over a [MailboxStore] that the server provides.
+
+// MailboxProtocol is the libp2p protocol ID of the mailbox.
+const MailboxProtocol = "/planet/mailbox/1.0.0"
+
+// Limits of the mailbox protocol. They are part of the protocol: a server
+// refuses what exceeds them, and a client refuses a server that does.
+const (
+	// MailboxMaxEnvelope is the largest envelope a letter may carry, in bytes.
+	MailboxMaxEnvelope = 64 << 10
+	// MailboxMinID and MailboxMaxID bound the length of a letter's id.
+	MailboxMinID = 16
+	MailboxMaxID = 64
+)
+
+// Frame limits, by what the reader expects next. A frame is refused before
+// its body is read if its length prefix is larger.
+const (
+	// mailboxMaxRequest bounds the frames that open a stream or follow a
+	// deposit: a Deposit with the largest envelope, and room for the rest.
+	mailboxMaxRequest = MailboxMaxEnvelope + 1<<10
+	// mailboxMaxControl bounds Pickup, Proof, Deposited, Challenge, Done and
+	// Error frames.
+	mailboxMaxControl = 1 << 10
+	// mailboxMaxAck bounds an Ack: the ids of one batch of letters.
+	mailboxMaxAck = 8 << 10
+	// mailboxMaxLetters bounds a Letters frame, which holds at least one
+	// letter of the largest size.
+	mailboxMaxLetters = 256 << 10
+	// mailboxBatch is the most letters one Letters frame may hold.
+	mailboxBatch = 64
+	// mailboxNonceSize is the length of a Challenge's nonce.
+	mailboxNonceSize = 32
+	// mailboxMaxCode and mailboxMaxMessage bound an Error's fields.
+	mailboxMaxCode    = 32
+	mailboxMaxMessage = 256
+)
+
+// mailboxPickupDomain begins every pickup signature, so that a signature made
+// for the mailbox can never be taken for one made for anything else (and the
+// version in it keeps signatures of later versions apart).
+const mailboxPickupDomain = "PLANET mailbox pickup v1\x00"
+
+// Refusal codes a mailbox server sends in an Error. A code is never reused
+// for another meaning; a client shows the message of a code it does not
+// know and treats it as [ErrMailboxRefused].
+const (
+	MailboxCodeFull           = "full"            // the recipient's quota, or the server's, is used up
+	MailboxCodeTooLarge       = "too-large"       // the envelope or the frame is over its limit
+	MailboxCodeMalformed      = "malformed"       // the frame is not a valid message
+	MailboxCodeUnexpected     = "unexpected"      // a message unknown, or not expected at this point
+	MailboxCodeUnsupportedDID = "unsupported-did" // the DID is not a did:key with an Ed25519 key
+	MailboxCodeUnauthorized   = "unauthorized"    // the pickup proof does not hold
+	MailboxCodeInternal       = "internal"        // the server failed; try again later
+)
+
+// Errors of the mailbox. A refusal from the server is a [*MailboxError],
+// which errors.Is matches against the sentinel of its code; [DepositLetter]
+// returns the same sentinels for what it refuses before sending.
+var (
+	// ErrMailboxFull: the recipient has as many letters waiting as the
+	// server keeps for one person, or the server is full. Try later.
+	ErrMailboxFull = errors.New("mailbox full")
+	// ErrMailboxTooLarge: the envelope is larger than [MailboxMaxEnvelope].
+	ErrMailboxTooLarge = errors.New("letter too large for the mailbox")
+	// ErrMailboxUnsupportedDID: the recipient (or the DID of a pickup) is
+	// not a did:key; only did:key mailboxes exist.
+	ErrMailboxUnsupportedDID = errors.New("mailbox holds letters for did:key only")
+	// ErrMailboxUnauthorized: the server did not accept the pickup proof.
+	ErrMailboxUnauthorized = errors.New("mailbox pickup not authorized")
+	// ErrMailboxRefused is every other refusal: a malformed or unexpected
+	// message, a server failure, a code this client does not know.
+	ErrMailboxRefused = errors.New("mailbox refused the request")
+)
+
+// mailboxCodes maps each code to the sentinel that its errors match.
+var mailboxCodes = map[string]error{
+	MailboxCodeFull:           ErrMailboxFull,
+	MailboxCodeTooLarge:       ErrMailboxTooLarge,
+	MailboxCodeUnsupportedDID: ErrMailboxUnsupportedDID,
+	MailboxCodeUnauthorized:   ErrMailboxUnauthorized,
+}
+
+// MailboxError is a refusal on the mailbox protocol, with a stable Code (one
+// of the MailboxCode constants) and a Message for people. It travels as the
+// Error message: a client receives it from the server, and a [MailboxStore]
+// returns one to have it sent to the client as is. Change rules: numbered
+// keys are never reused; new fields are optional.
+type MailboxError struct {
+	Code    string `cbor:"1,keyasint"`
+	Message string `cbor:"2,keyasint,omitempty"`
+}
+
+// Error returns the message and the code, such as
+// "mailbox: the recipient's mailbox is full: 1000 letters are waiting (full)".
+func (e *MailboxError) Error() string {
+	if e.Message == "" {
+		return "mailbox: refused: " + e.Code
+	}
+	return "mailbox: " + e.Message + " (" + e.Code + ")"
+}
+
+// Unwrap returns the sentinel of the error's code, such as [ErrMailboxFull]
+// for "full", and [ErrMailboxRefused] for codes without one of their own.
+func (e *MailboxError) Unwrap() error {
+	if err, ok := mailboxCodes[e.Code]; ok {
+		return err
+	}
+	return ErrMailboxRefused
+}
+
+// check refuses an Error whose fields break the protocol's limits.
+func (e *MailboxError) check() error {
+	if e.Code == "" || len(e.Code) > mailboxMaxCode {
+		return fmt.Errorf("error code of %d bytes", len(e.Code))
+	}
+	for _, c := range []byte(e.Code) {
+		if (c < 'a' || c > 'z') && c != '-' {
+			return fmt.Errorf("error code %q is not lowercase letters and hyphens", e.Code)
+		}
+	}
+	if len(e.Message) > mailboxMaxMessage {
+		return fmt.Errorf("error message of %d bytes, at most %d", len(e.Message), mailboxMaxMessage)
+	}
+	for _, r := range e.Message {
+		if r < 0x20 || r == 0x7f {
+			return errors.New("error message holds control characters")
+		}
+	}
+	return nil
+}
+
+func mailboxRefusal(code, format string, args ...any) *MailboxError {
+	return &MailboxError{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// A Letter is a sealed envelope waiting in a mailbox.
+type Letter struct {
+	// ID is the id its sender chose: [MailboxMinID] to [MailboxMaxID]
+	// characters of A–Z, a–z, 0–9, '-', '_', '.' and ':'.
+	ID string
+	// Envelope is the sealed message, opaque to the mailbox.
+	Envelope []byte
+	// Deposited is when the server received it, to the millisecond.
+	Deposited time.Time
+}
+
+// A StoredLetter is a [Letter] as a [MailboxStore] keeps it, with its place
+// in the recipient's mailbox.
+type StoredLetter struct {
+	Letter
+	// Seq orders a recipient's letters by deposit: it grows with every
+	// deposit and is never given to another letter.
+	Seq uint64
+}
+
+// MailboxStore keeps the letters of a mailbox server. Its methods may be
+// called from several goroutines at once. A store decides its own quotas
+// and how long it keeps letters.
+type MailboxStore interface {
+	// Deposit keeps envelope for to under id. Depositing an id that is
+	// already waiting for to stores nothing and succeeds. An error that
+	// is a *MailboxError (such as code "full") is sent to the depositor as
+	// is; any other is reported to it as an internal failure.
+	Deposit(to DID, id string, envelope []byte) error
+	// Waiting returns, in deposit order, up to limit letters waiting for
+	// to whose Seq is greater than after (0 for the first letters).
+	Waiting(to DID, after uint64, limit int) ([]StoredLetter, error)
+	// Remove deletes to's letters with the given Seqs; Seqs no longer
+	// stored are skipped.
+	Remove(to DID, seqs []uint64) error
+}
+
+// The messages of the protocol. Every frame holds exactly one message, as
+// the one key of a map naming its kind: a client sends mailboxRequest
+// frames and a server mailboxReply frames. Change rules: numbered keys are
+// never reused; new fields are optional; a new message gets a new key, and
+// a peer that meets a frame with no message it knows refuses it as
+// "unexpected".
+type mailboxRequest struct {
+	Deposit *mailboxDeposit `cbor:"1,keyasint,omitempty"`
+	Pickup  *mailboxPickup  `cbor:"2,keyasint,omitempty"`
+	Proof   *mailboxProof   `cbor:"3,keyasint,omitempty"`
+	Ack     *mailboxAck     `cbor:"4,keyasint,omitempty"`
+}
+
+type mailboxReply struct {
+	Deposited *mailboxDeposited `cbor:"1,keyasint,omitempty"`
+	Challenge *mailboxChallenge `cbor:"2,keyasint,omitempty"`
+	Letters   *mailboxLetters   `cbor:"3,keyasint,omitempty"`
+	Done      *mailboxDone      `cbor:"4,keyasint,omitempty"`
+	Error     *MailboxError     `cbor:"5,keyasint,omitempty"`
+}
+
+// mailboxDeposit asks the server to keep a letter for To.
+type mailboxDeposit struct {
+	To       string `cbor:"1,keyasint"`
+	ID       string `cbor:"2,keyasint"`
+	Envelope []byte `cbor:"3,keyasint"`
+}
+
+// mailboxPickup asks for the letters of the key the client will prove.
+type mailboxPickup struct{}
+
+// mailboxProof answers a Challenge: the recipient's DID and its signature
+// over [mailboxPickupInput].
+type mailboxProof struct {
+	DID       string `cbor:"1,keyasint"`
+	Signature []byte `cbor:"2,keyasint"`
+}
+
+// mailboxAck names the letters of the last Letters frame that the client
+// has taken in; only they are deleted.
+type mailboxAck struct {
+	IDs []string `cbor:"1,keyasint,omitempty"`
+}
+
+// mailboxDeposited confirms that a Deposit is stored.
+type mailboxDeposited struct{}
+
+// mailboxChallenge asks the client to prove its key: Relay is the server's
+// peer ID (its multihash bytes), Nonce is fresh for this stream.
+type mailboxChallenge struct {
+	Nonce []byte `cbor:"1,keyasint"`
+	Relay []byte `cbor:"2,keyasint"`
+}
+
+// mailboxLetters is one batch of waiting letters, in deposit order; More
+// says that another batch follows the Ack.
+type mailboxLetters struct {
+	Items []mailboxItem `cbor:"1,keyasint,omitempty"`
+	More  bool          `cbor:"2,keyasint,omitempty"`
+}
+
+// mailboxItem is one letter in a batch; Deposited is in Unix milliseconds.
+type mailboxItem struct {
+	ID        string `cbor:"1,keyasint"`
+	Envelope  []byte `cbor:"2,keyasint"`
+	Deposited int64  `cbor:"3,keyasint"`
+}
+
+// mailboxDone ends a pickup: every Ack was applied.
+type mailboxDone struct{}
+
+// checkMailboxID refuses an id that is not [MailboxMinID] to [MailboxMaxID]
+// characters of the id alphabet.
+func checkMailboxID(id string) error {
+	if len(id) < MailboxMinID || len(id) > MailboxMaxID {
+		return fmt.Errorf("letter id of %d characters, want %d to %d", len(id), MailboxMinID, MailboxMaxID)
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		ok := 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
+			c == '-' || c == '_' || c == '.' || c == ':'
+		if !ok {
+			return fmt.Errorf("letter id has a character other than A-Z a-z 0-9 - _ . :")
+		}
+	}
+	return nil
+}
+
+// checkMailboxEnvelope refuses an empty envelope, or one over the limit.
+func checkMailboxEnvelope(envelope []byte) error {
+	if len(envelope) == 0 {
+		return errors.New("empty envelope")
+	}
+	if len(envelope) > MailboxMaxEnvelope {
+		return fmt.Errorf("%w: envelope of %d bytes, at most %d", ErrMailboxTooLarge, len(envelope), MailboxMaxEnvelope)
+	}
+	return nil
+}
+
+// mailboxRecipient parses the DID of a recipient: a did:key, whose key
+// [ParseDID] has checked.
+func mailboxRecipient(s string) (DID, *MailboxError) {
+	d, err := ParseDID(s)
+	switch {
+	case errors.Is(err, ErrUnsupportedMethod):
+		return DID{}, mailboxRefusal(MailboxCodeUnsupportedDID, "only did:key recipients have a mailbox")
+	case err != nil:
+		return DID{}, mailboxRefusal(MailboxCodeMalformed, "recipient is not a valid DID")
+	case d.Method() != MethodKey:
+		return DID{}, mailboxRefusal(MailboxCodeUnsupportedDID, "only did:key recipients have a mailbox, not did:%s", d.Method())
+	}
+	return d, nil
+}
+
+// mailboxPickupInput is what a recipient signs to pick up its letters: the
+// domain string, the server's peer ID bytes, then the 32-byte nonce. The
+// domain is fixed and the nonce has a fixed length, so the three parts
+// cannot be shifted into one another. Naming the server keeps a server from
+// passing another server's challenge to the client and using its answer.
+func mailboxPickupInput(relay PeerID, nonce []byte) []byte {
+	in := make([]byte, 0, len(mailboxPickupDomain)+len(relay.mh)+len(nonce))
+	in = append(in, mailboxPickupDomain...)
+	in = append(in, relay.mh...)
+	return append(in, nonce...)
+}
+
+// decodeMailboxRequest decodes a frame body a server read. A refusal is a
+// *MailboxError to send back.
+func decodeMailboxRequest(body []byte) (*mailboxRequest, *MailboxError) {
+	var req mailboxRequest
+	if err := unmarshalMailbox(body, &req); err != nil {
+		return nil, mailboxRefusal(MailboxCodeMalformed, "frame is not a mailbox message")
+	}
+	n := 0
+	for _, set := range []bool{req.Deposit != nil, req.Pickup != nil, req.Proof != nil, req.Ack != nil} {
+		if set {
+			n++
+		}
+	}
+	switch {
+	case n == 0:
+		return nil, mailboxRefusal(MailboxCodeUnexpected, "frame holds no message this server knows")
+	case n > 1:
+		return nil, mailboxRefusal(MailboxCodeMalformed, "frame holds %d messages, want one", n)
+	}
+	switch {
+	case req.Deposit != nil:
+		if err := checkMailboxID(req.Deposit.ID); err != nil {
+			return nil, mailboxRefusal(MailboxCodeMalformed, "%v", err)
+		}
+		if err := checkMailboxEnvelope(req.Deposit.Envelope); errors.Is(err, ErrMailboxTooLarge) {
+			return nil, mailboxRefusal(MailboxCodeTooLarge, "envelope of %d bytes, at most %d", len(req.Deposit.Envelope), MailboxMaxEnvelope)
+		} else if err != nil {
+			return nil, mailboxRefusal(MailboxCodeMalformed, "%v", err)
+		}
+		if _, me := mailboxRecipient(req.Deposit.To); me != nil {
+			return nil, me
+		}
+	case req.Proof != nil:
+		if len(req.Proof.Signature) != ed25519.SignatureSize {
+			return nil, mailboxRefusal(MailboxCodeMalformed, "signature of %d bytes, want %d", len(req.Proof.Signature), ed25519.SignatureSize)
+		}
+	case req.Ack != nil:
+		if len(req.Ack.IDs) > mailboxBatch {
+			return nil, mailboxRefusal(MailboxCodeMalformed, "ack of %d ids, at most %d", len(req.Ack.IDs), mailboxBatch)
+		}
+		seen := make(map[string]bool, len(req.Ack.IDs))
+		for _, id := range req.Ack.IDs {
+			if err := checkMailboxID(id); err != nil {
+				return nil, mailboxRefusal(MailboxCodeMalformed, "ack: %v", err)
+			}
+			if seen[id] {
+				return nil, mailboxRefusal(MailboxCodeMalformed, "ack names a letter twice")
+			}
+			seen[id] = true
+		}
+	}
+	return &req, nil
+}
+
+// decodeMailboxReply decodes a frame body a client read. Errors wrap
+// [ErrMalformedFrame].
+func decodeMailboxReply(body []byte) (*mailboxReply, error) {
+	var r mailboxReply
+	if err := unmarshalMailbox(body, &r); err != nil {
+		return nil, err
+	}
+	n := 0
+	for _, set := range []bool{r.Deposited != nil, r.Challenge != nil, r.Letters != nil, r.Done != nil, r.Error != nil} {
+		if set {
+			n++
+		}
+	}
+	if n != 1 {
+		return nil, fmt.Errorf("%w: mailbox frame holds %d messages this client knows, want one", ErrMalformedFrame, n)
+	}
+	var err error
+	switch {
+	case r.Challenge != nil:
+		if len(r.Challenge.Nonce) != mailboxNonceSize {
+			err = fmt.Errorf("challenge nonce of %d bytes, want %d", len(r.Challenge.Nonce), mailboxNonceSize)
+		} else if checkPeerMultihash(r.Challenge.Relay) != nil {
+			err = errors.New("challenge names no valid peer id")
+		}
+	case r.Letters != nil:
+		err = checkMailboxLetters(r.Letters)
+	case r.Error != nil:
+		err = r.Error.check()
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%w: mailbox: %v", ErrMalformedFrame, err)
+	}
+	return &r, nil
+}
+
+// checkMailboxLetters refuses a batch that breaks the protocol's limits.
+func checkMailboxLetters(l *mailboxLetters) error {
+	if len(l.Items) > mailboxBatch {
+		return fmt.Errorf("batch of %d letters, at most %d", len(l.Items), mailboxBatch)
+	}
+	seen := make(map[string]bool, len(l.Items))
+	for _, it := range l.Items {
+		if err := checkMailboxID(it.ID); err != nil {
+			return err
+		}
+		if err := checkMailboxEnvelope(it.Envelope); err != nil {
+			return fmt.Errorf("letter %s: %v", it.ID, err)
+		}
+		if it.Deposited < 0 {
+			return fmt.Errorf("letter %s deposited before 1970", it.ID)
+		}
+		if seen[it.ID] {
+			return fmt.Errorf("batch holds letter %s twice", it.ID)
+		}
+		seen[it.ID] = true
+	}
+	return nil
+}
+
+// unmarshalMailbox decodes a frame body strictly, as [ReadFrame] does.
+func unmarshalMailbox(body []byte, v any) error {
+	if err := vault.UnmarshalCBOR(body, v); err != nil {
+		return fmt.Errorf("%w: %v", ErrMalformedFrame, err)
+	}
+	return nil
+}
+
+// readMailboxReply reads the next server frame, of at most max bytes. An
+// Error message is returned as its *MailboxError.
+func readMailboxReply(s io.Reader, max int) (*mailboxReply, error) {
+	body, err := ReadFrameBytes(s, max)
+	if err != nil {
+		if err == io.EOF {
+			err = io.ErrUnexpectedEOF
+		}
+		return nil, fmt.Errorf("mailbox: reading the server's answer: %w", err)
+	}
+	r, err := decodeMailboxReply(body)
+	if err != nil {
+		return nil, err
+	}
+	if r.Error != nil {
+		return nil, r.Error
+	}
+	return r, nil
+}
+
+// mailboxClientError finishes a failed client exchange: a refusal leaves the
+// stream to the server, which closes it; anything else resets it. It
+// prefers the context's error when the context ended the exchange.
+func mailboxClientError(ctx context.Context, s Stream, err error) error {
+	var me *MailboxError
+	if !errors.As(err, &me) {
+		s.Reset()
+	}
+	if ctx.Err() != nil {
+		return fmt.Errorf("mailbox: %w", ctx.Err())
+	}
+	return err
+}
+
+// DepositLetter leaves a letter for to in the mailbox at the other end of s,
+// a stream of [MailboxProtocol], and waits for the server to confirm it is
+// stored. id is the letter's id (see [Letter]); depositing the same id
+// again is harmless.
+//
+// A refusal is a [*MailboxError], which errors.Is matches against
+// [ErrMailboxFull], [ErrMailboxTooLarge], [ErrMailboxUnsupportedDID] or
+// [ErrMailboxRefused]; the first three are also returned, without sending,
+// for a letter the server would refuse. After a success the stream may
+// carry another deposit; after an error it is finished. The caller closes
+// it. Cancelling ctx resets the stream.
+func DepositLetter(ctx context.Context, s Stream, to DID, id string, envelope []byte) error {
+	if to.Method() != MethodKey {
+		return fmt.Errorf("mailbox: recipient %q: %w", to.String(), ErrMailboxUnsupportedDID)
+	}
+	if err := checkMailboxID(id); err != nil {
+		return fmt.Errorf("mailbox: %w: %v", ErrInvalid, err)
+	}
+	if err := checkMailboxEnvelope(envelope); errors.Is(err, ErrMailboxTooLarge) {
+		return fmt.Errorf("mailbox: %w", err)
+	} else if err != nil {
+		return fmt.Errorf("mailbox: %w: %v", ErrInvalid, err)
+	}
+	stop := context.AfterFunc(ctx, func() { s.Reset() })
+	defer stop()
+	req := &mailboxRequest{Deposit: &mailboxDeposit{To: to.String(), ID: id, Envelope: envelope}}
+	if err := WriteFrame(s, mailboxMaxRequest, req); err != nil {
+		return mailboxClientError(ctx, s, fmt.Errorf("mailbox: sending the letter: %w", err))
+	}
+	r, err := readMailboxReply(s, mailboxMaxControl)
+	if err == nil && r.Deposited == nil {
+		err = fmt.Errorf("%w: mailbox: answer to a deposit is not Deposited", ErrMalformedFrame)
+	}
+	if err != nil {
+		return mailboxClientError(ctx, s, err)
+	}
+	return nil
+}
+
+// PickupLetters collects the letters waiting for id in the mailbox at the
+// other end of s, a stream of [MailboxProtocol] to the server whose peer ID
+// is relay. It proves that it holds id's key by signing the server's
+// challenge, which must name relay.
+//
+// handle is called once for each letter, in deposit order. A letter is
+// acknowledged, and so deleted from the mailbox, only if handle returned
+// nil, so return nil as well for a letter that is to be dropped (one that
+// does not open, say). A letter for which handle returns an error stays for
+// the next pickup; the pickup goes on with the next letter, and ends with an
+// error that wraps the first such error. Since a letter is deleted only
+// after its acknowledgement reaches the server, handle may see a letter
+// again in a later pickup: it should drop repeats by [Letter.ID].
+//
+// PickupLetters returns how many letters handle accepted. A refusal from the
+// server is a [*MailboxError] ([ErrMailboxUnauthorized] if the proof was
+// not accepted). The caller closes s afterwards. Cancelling ctx resets the
+// stream.
+func PickupLetters(ctx context.Context, s Stream, id *Identity, relay PeerID, handle func(Letter) error) (int, error) {
+	if relay.IsZero() {
+		return 0, errors.New("mailbox: pickup from a zero peer id")
+	}
+	stop := context.AfterFunc(ctx, func() { s.Reset() })
+	defer stop()
+	accepted, err := pickupMailbox(s, id, relay, handle)
+	if err != nil {
+		return accepted, mailboxClientError(ctx, s, err)
+	}
+	return accepted, nil
+}
+
+func pickupMailbox(s Stream, id *Identity, relay PeerID, handle func(Letter) error) (accepted int, err error) {
+	if err := WriteFrame(s, mailboxMaxControl, &mailboxRequest{Pickup: &mailboxPickup{}}); err != nil {
+		return 0, fmt.Errorf("mailbox: asking for letters: %w", err)
+	}
+	r, err := readMailboxReply(s, mailboxMaxControl)
+	if err != nil {
+		return 0, err
+	}
+	if r.Challenge == nil {
+		return 0, fmt.Errorf("%w: mailbox: answer to a pickup is not a Challenge", ErrMalformedFrame)
+	}
+	if !bytes.Equal(r.Challenge.Relay, relay.Bytes()) {
+		return 0, fmt.Errorf("mailbox: the challenge is for another server than %s", relay)
+	}
+	proof := &mailboxProof{DID: id.DID().String(), Signature: id.Sign(mailboxPickupInput(relay, r.Challenge.Nonce))}
+	if err := WriteFrame(s, mailboxMaxControl, &mailboxRequest{Proof: proof}); err != nil {
+		return 0, fmt.Errorf("mailbox: sending the proof: %w", err)
+	}
+	var (
+		kept     int
+		firstErr error
+	)
+	for {
+		r, err := readMailboxReply(s, mailboxMaxLetters)
+		if err != nil {
+			return accepted, err
+		}
+		if r.Letters == nil {
+			return accepted, fmt.Errorf("%w: mailbox: expected Letters", ErrMalformedFrame)
+		}
+		ack := &mailboxAck{}
+		for _, it := range r.Letters.Items {
+			l := Letter{ID: it.ID, Envelope: it.Envelope, Deposited: time.UnixMilli(it.Deposited).UTC()}
+			if err := handle(l); err != nil {
+				kept++
+				if firstErr == nil {
+					firstErr = fmt.Errorf("letter %s: %w", it.ID, err)
+				}
+				continue
+			}
+			ack.IDs = append(ack.IDs, it.ID)
+		}
+		if err := WriteFrame(s, mailboxMaxAck, &mailboxRequest{Ack: ack}); err != nil {
+			return accepted, fmt.Errorf("mailbox: acknowledging letters: %w", err)
+		}
+		accepted += len(ack.IDs)
+		if !r.Letters.More {
+			break
+		}
+	}
+	r, err = readMailboxReply(s, mailboxMaxControl)
+	if err != nil {
+		return accepted, err
+	}
+	if r.Done == nil {
+		return accepted, fmt.Errorf("%w: mailbox: expected Done", ErrMalformedFrame)
+	}
+	if firstErr != nil {
+		return accepted, fmt.Errorf("mailbox: %d letters kept for the next pickup: %w", kept, firstErr)
+	}
+	return accepted, nil
+}
+
+// MailboxServer answers [MailboxProtocol] streams from a [MailboxStore].
+type MailboxServer struct {
+	// Store keeps the letters.
+	Store MailboxStore
+	// Relay is the server's own peer ID, which challenges name.
+	Relay PeerID
+}
+
+// Serve answers one stream s that remote opened: one or more deposits, or
+// one pickup. It returns when the exchange is over, having closed s (or
+// reset it, when the transport failed or ctx ended). A refusal it sent is
+// returned as its [*MailboxError], for the server's log; a client that
+// closes the stream between deposits is no error.
+//
+// A pickup is answered only for the DID whose key remote is: the client
+// signs a nonce that this call made for this stream alone, so a proof
+// recorded from another stream, or made for another server, is refused.
+func (srv *MailboxServer) Serve(ctx context.Context, s Stream, remote PeerID) error {
+	stop := context.AfterFunc(ctx, func() { s.Reset() })
+	defer stop()
+	err := srv.serve(s, remote)
+	var me *MailboxError
+	switch {
+	case err == nil:
+		return s.Close()
+	case errors.As(err, &me):
+		// A refusal is the end of the stream: the client reads why, and
+		// nothing more that it sends is read.
+		if werr := WriteFrame(s, mailboxMaxControl, &mailboxReply{Error: me}); werr != nil {
+			s.Reset()
+		} else {
+			s.Close()
+		}
+	default:
+		s.Reset()
+	}
+	if ctx.Err() != nil {
+		return fmt.Errorf("mailbox: %w", ctx.Err())
+	}
+	return err
+}
+
+// errMailboxStreamEnd is how serve learns that the client closed the stream
+// where it may (between deposits).
+var errMailboxStreamEnd = errors.New("mailbox: end of stream")
+
+// readMailboxRequest reads the next client frame of at most max bytes. A frame
+// the server refuses is a *MailboxError; io.EOF before any byte of it is
+// errMailboxStreamEnd.
+func readMailboxRequest(s Stream, max int) (*mailboxRequest, error) {
+	body, err := ReadFrameBytes(s, max)
+	switch {
+	case err == io.EOF:
+		return nil, errMailboxStreamEnd
+	case errors.Is(err, ErrFrameTooLarge):
+		return nil, mailboxRefusal(MailboxCodeTooLarge, "frame larger than %d bytes", max)
+	case errors.Is(err, ErrMalformedFrame):
+		return nil, mailboxRefusal(MailboxCodeMalformed, "frame length is malformed")
+	case err != nil:
+		return nil, fmt.Errorf("mailbox: reading: %w", err)
+	}
+	req, me := decodeMailboxRequest(body)
+	if me != nil {
+		return nil, me
+	}
+	return req, nil
+}
+
+// mailboxUnexpected refuses a message that is not the one the exchange is at.
+func mailboxUnexpected(want string) *MailboxError {
+	return mailboxRefusal(MailboxCodeUnexpected, "expected %s", want)
+}
+
+// serve runs the exchange; see Serve.
+func (srv *MailboxServer) serve(s Stream, remote PeerID) error {
+	req, err := readMailboxRequest(s, mailboxMaxRequest)
+	if err == errMailboxStreamEnd {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if req.Pickup != nil {
+		return srv.pickup(s, remote)
+	}
+	for {
+		if req.Deposit == nil {
+			return mailboxUnexpected("a Deposit, or a Pickup as the first message of a stream")
+		}
+		if err := srv.deposit(s, req.Deposit); err != nil {
+			return err
+		}
+		req, err = readMailboxRequest(s, mailboxMaxRequest)
+		if err == errMailboxStreamEnd {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// mailboxStoreError turns a store's error into what the client is told: the store's
+// own refusal, or an internal failure that says nothing of the server.
+func mailboxStoreError(err error) error {
+	var me *MailboxError
+	if errors.As(err, &me) {
+		return me
+	}
+	return errors.Join(mailboxRefusal(MailboxCodeInternal, "the mailbox failed; try again later"), err)
+}
+
+func (srv *MailboxServer) deposit(s Stream, d *mailboxDeposit) error {
+	to, me := mailboxRecipient(d.To)
+	if me != nil {
+		return me
+	}
+	if err := srv.Store.Deposit(to, d.ID, d.Envelope); err != nil {
+		return mailboxStoreError(err)
+	}
+	if err := WriteFrame(s, mailboxMaxControl, &mailboxReply{Deposited: &mailboxDeposited{}}); err != nil {
+		return fmt.Errorf("mailbox: confirming a deposit: %w", err)
+	}
+	return nil
+}
+
+// verify checks a pickup proof against the nonce of this stream and returns
+// the DID whose letters the client may have.
+func (srv *MailboxServer) verify(p *mailboxProof, nonce []byte, remote PeerID) (DID, error) {
+	did, me := mailboxRecipient(p.DID)
+	if me != nil {
+		return DID{}, me
+	}
+	pub, err := did.Ed25519PublicKey()
+	if err != nil {
+		return DID{}, mailboxRefusal(MailboxCodeUnsupportedDID, "the DID names no Ed25519 key")
+	}
+	if !ed25519.Verify(pub, mailboxPickupInput(srv.Relay, nonce), p.Signature) {
+		return DID{}, mailboxRefusal(MailboxCodeUnauthorized, "the signature does not verify for this DID and challenge")
+	}
+	// Noise has authenticated remote: requiring it to be the DID's own key
+	// means a proof is of no use to anyone who does not hold the key,
+	// even if it leaked.
+	if PeerIDFromEd25519(pub) != remote {
+		return DID{}, mailboxRefusal(MailboxCodeUnauthorized, "the connection is not from the DID's key")
+	}
+	return did, nil
+}
+
+func (srv *MailboxServer) pickup(s Stream, remote PeerID) error {
+	nonce := make([]byte, mailboxNonceSize)
+	rand.Read(nonce)
+	ch := &mailboxReply{Challenge: &mailboxChallenge{Nonce: nonce, Relay: srv.Relay.Bytes()}}
+	if err := WriteFrame(s, mailboxMaxControl, ch); err != nil {
+		return fmt.Errorf("mailbox: sending a challenge: %w", err)
+	}
+	req, err := readMailboxRequest(s, mailboxMaxControl)
+	if err == errMailboxStreamEnd {
+		return fmt.Errorf("mailbox: client left before its proof: %w", io.ErrUnexpectedEOF)
+	}
+	if err != nil {
+		return err
+	}
+	if req.Proof == nil {
+		return mailboxUnexpected("Proof")
+	}
+	did, err := srv.verify(req.Proof, nonce, remote)
+	if err != nil {
+		return err
+	}
+	var after uint64
+	for {
+		waiting, err := srv.Store.Waiting(did, after, mailboxBatch+1)
+		if err != nil {
+			return mailboxStoreError(err)
+		}
+		batch := packMailboxBatch(waiting)
+		more := len(batch) < len(waiting)
+		out := &mailboxLetters{More: more}
+		for _, l := range batch {
+			out.Items = append(out.Items, mailboxItem{ID: l.ID, Envelope: l.Envelope, Deposited: l.Deposited.UnixMilli()})
+		}
+		if err := WriteFrame(s, mailboxMaxLetters, &mailboxReply{Letters: out}); err != nil {
+			return fmt.Errorf("mailbox: sending letters: %w", err)
+		}
+		req, err := readMailboxRequest(s, mailboxMaxAck)
+		if err == errMailboxStreamEnd {
+			return fmt.Errorf("mailbox: client left before its ack: %w", io.ErrUnexpectedEOF)
+		}
+		if err != nil {
+			return err
+		}
+		if req.Ack == nil {
+			return mailboxUnexpected("Ack")
+		}
+		seqs, err := mailboxAckedSeqs(req.Ack.IDs, batch)
+		if err != nil {
+			return err
+		}
+		if len(seqs) > 0 {
+			if err := srv.Store.Remove(did, seqs); err != nil {
+				return mailboxStoreError(err)
+			}
+		}
+		if !more {
+			break
+		}
+		after = batch[len(batch)-1].Seq
+	}
+	if err := WriteFrame(s, mailboxMaxControl, &mailboxReply{Done: &mailboxDone{}}); err != nil {
+		return fmt.Errorf("mailbox: ending the pickup: %w", err)
+	}
+	return nil
+}
+
+// packMailboxBatch takes, from the front of waiting, as many letters as one
+// Letters frame holds: at most mailboxBatch, within mailboxMaxLetters. A
+// letter of any allowed size fits alone.
+func packMailboxBatch(waiting []StoredLetter) []StoredLetter {
+	// Generous bounds on the CBOR around the letters: the frame's map,
+	// keys and array head, and per letter its map, keys, string and
+	// byte-string heads and the time.
+	const frameOverhead, itemOverhead = 16, 32
+	size := frameOverhead
+	n := 0
+	for n < len(waiting) && n < mailboxBatch {
+		size += itemOverhead + len(waiting[n].ID) + len(waiting[n].Envelope)
+		if n > 0 && size > mailboxMaxLetters {
+			break
+		}
+		n++
+	}
+	return waiting[:n]
+}
+
+// mailboxAckedSeqs maps the ids of an Ack to the Seqs of the letters of the batch
+// they name; an id not in the batch is a refusal.
+func mailboxAckedSeqs(ids []string, batch []StoredLetter) ([]uint64, error) {
+	seqs := make([]uint64, 0, len(ids))
+	for _, id := range ids {
+		found := false
+		for _, l := range batch {
+			if l.ID == id {
+				seqs = append(seqs, l.Seq)
+				found = true
+				break
+			}
+		}
+		if !found {
+			return nil, mailboxRefusal(MailboxCodeMalformed, "ack names a letter that was not in the batch")
+		}
+	}
+	return seqs, nil
+}

@@ -1,0 +1,392 @@
+// Package p2p runs PLANET's protocols on a go-libp2p host: it answers the
+// trust network's streams for a [core.Planet] and delivers what the vault
+// wants delivered, directly when the other person is reachable (a direct
+// connection or one through their relay), otherwise sealed into their
+// mailbox. The same code runs natively and in the browser, over whichever
+// transports the host was built with.
+package p2p
+
+import (
+	"context"
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/crypto"
+	"github.com/libp2p/go-libp2p/core/host"
+	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/libp2p/go-libp2p/core/protocol"
+	ma "github.com/multiformats/go-multiaddr"
+
+	"planet/core"
+)
+
+// PrivateKey is the libp2p key of id: the same Ed25519 key as its DID, so
+// that the peer ID and the did:key name the same person.
+func PrivateKey(id *core.Identity) (crypto.PrivKey, error) {
+	return crypto.UnmarshalEd25519PrivateKey(ed25519.NewKeyFromSeed(id.Seed()))
+}
+
+// PeerID is the libp2p peer ID of a did:key.
+func PeerID(d core.DID) (peer.ID, error) {
+	pub, err := d.Ed25519PublicKey()
+	if err != nil {
+		return "", err
+	}
+	return peer.IDFromBytes(core.PeerIDFromEd25519(pub).Bytes())
+}
+
+// Options configure a [Node].
+type Options struct {
+	// Relays are the multiaddrs (ending in /p2p/<relay>) of the relays at
+	// which this node is reached; they go into what it sends, for answers.
+	Relays []string
+	// DialTimeout bounds each attempt to reach a peer; zero means 10 s.
+	DialTimeout time.Duration
+	// Log receives what goes wrong in the background; nil discards it.
+	Log *slog.Logger
+}
+
+// Node is a Planet on a libp2p host.
+type Node struct {
+	host   host.Host
+	planet *core.Planet
+	opt    Options
+
+	mu     sync.Mutex
+	closed bool
+}
+
+// New attaches p to h: h answers the trust-network protocols for p from
+// now on. h's identity must be p's.
+func New(h host.Host, p *core.Planet, opt Options) (*Node, error) {
+	id, err := p.Identity()
+	if err != nil {
+		return nil, err
+	}
+	want, err := PeerID(id.DID())
+	if err != nil {
+		return nil, err
+	}
+	if h.ID() != want {
+		return nil, fmt.Errorf("p2p: the host is %s, not %s", h.ID(), want)
+	}
+	if opt.DialTimeout == 0 {
+		opt.DialTimeout = 10 * time.Second
+	}
+	if opt.Log == nil {
+		opt.Log = slog.New(slog.DiscardHandler)
+	}
+	n := &Node{host: h, planet: p, opt: opt}
+	p.SetRelays(opt.Relays)
+	for _, proto := range core.TrustProtocols {
+		h.SetStreamHandler(protocol.ID(proto), n.serveTrust(proto))
+	}
+	h.SetStreamHandler(core.ChatProtocol, n.serveChat)
+	return n, nil
+}
+
+// Host is the node's libp2p host.
+func (n *Node) Host() host.Host { return n.host }
+
+// Relays are the relay addresses the node gives for answers.
+func (n *Node) Relays() []string { return n.opt.Relays }
+
+// Close stops answering; it does not close the host.
+func (n *Node) Close() {
+	n.mu.Lock()
+	n.closed = true
+	n.mu.Unlock()
+	for _, proto := range core.TrustProtocols {
+		n.host.RemoveStreamHandler(protocol.ID(proto))
+	}
+	n.host.RemoveStreamHandler(core.ChatProtocol)
+}
+
+func (n *Node) serveChat(s network.Stream) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	remote, err := core.ParsePeerID(s.Conn().RemotePeer().String())
+	if err != nil {
+		s.Reset()
+		return
+	}
+	if err := n.planet.ServeChat(ctx, s, remote); err != nil {
+		n.opt.Log.Warn("refused a chat stream", "peer", remote, "err", err)
+	}
+}
+
+// Chat sends text to the contact with DID to: over a chat stream when they
+// are reachable (the message is then delivered), otherwise sealed into
+// their mailbox (it stays sent until they pick it up).
+func (n *Node) Chat(ctx context.Context, to core.DID, text string) (*core.ChatMessage, error) {
+	c, err := n.planet.ContactByDID(ctx, to)
+	if err != nil {
+		return nil, err
+	}
+	var relays []string
+	if c != nil {
+		relays = c.Relays
+	}
+	msg, signed, err := n.planet.NewChat(ctx, to, text)
+	if err != nil {
+		return nil, err
+	}
+	pid, err := PeerID(to)
+	if err != nil {
+		return nil, err
+	}
+	if err := n.Reach(ctx, pid, relays); err == nil {
+		s, err := n.host.NewStream(network.WithAllowLimitedConn(ctx, "planet"), pid, core.ChatProtocol)
+		if err == nil {
+			err = core.SendChat(ctx, s, signed)
+			s.Close()
+		}
+		if err == nil {
+			if err := n.planet.MarkDelivered(ctx, msg.ID); err != nil {
+				return nil, err
+			}
+			msg.State = core.ChatDelivered
+			return msg, nil
+		}
+		n.opt.Log.Info("chat stream failed; leaving the message in the mailbox", "to", core.ShortDID(to), "err", err)
+	}
+	env, err := core.SealSigned(to, signed)
+	if err != nil {
+		return nil, err
+	}
+	return msg, n.Post(ctx, to, relays, msg.ID, env)
+}
+
+func (n *Node) serveTrust(proto string) network.StreamHandler {
+	return func(s network.Stream) {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		remote, err := core.ParsePeerID(s.Conn().RemotePeer().String())
+		if err != nil {
+			s.Reset()
+			return
+		}
+		send, err := n.planet.ServeTrust(ctx, s, proto, remote)
+		if err != nil {
+			n.opt.Log.Warn("refused a stream", "protocol", proto, "peer", remote, "err", err)
+		}
+		for _, out := range send {
+			go n.deliverLogged(out)
+		}
+	}
+}
+
+func (n *Node) deliverLogged(out core.Outgoing) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := n.Deliver(ctx, out); err != nil {
+		n.opt.Log.Warn("could not deliver", "protocol", out.Protocol, "to", core.ShortDID(out.To), "err", err)
+	}
+}
+
+// ErrUnreachable is returned by [Node.Deliver] when the other person could
+// be reached neither directly nor through any of their relays.
+var ErrUnreachable = errors.New("p2p: the other person cannot be reached now")
+
+// Deliver sends out over a stream to out.To and applies the answer; what
+// the answer produces in turn (the news of a connection for an introducer)
+// is delivered too. A refusal in the answer is returned as a
+// [*core.RemoteError]; a person who cannot be reached, as ErrUnreachable.
+func (n *Node) Deliver(ctx context.Context, out core.Outgoing) error {
+	pid, err := PeerID(out.To)
+	if err != nil {
+		return err
+	}
+	if err := n.Reach(ctx, pid, out.Relays); err != nil {
+		return err
+	}
+	s, err := n.host.NewStream(network.WithAllowLimitedConn(ctx, "planet"), pid, protocol.ID(out.Protocol))
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrUnreachable, err)
+	}
+	h, err := n.planet.Exchange(ctx, s, out)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, next := range h.Send {
+		if err := n.Deliver(ctx, next); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Reach makes sure the host has a connection to pid: one it already has,
+// one to an address it knows, or one through each of relays in turn.
+func (n *Node) Reach(ctx context.Context, pid peer.ID, relays []string) error {
+	if n.host.Network().Connectedness(pid) == network.Connected || n.hasLimitedConn(pid) {
+		return nil
+	}
+	var errs []error
+	if len(n.host.Peerstore().Addrs(pid)) > 0 {
+		if err := n.dial(ctx, peer.AddrInfo{ID: pid}); err == nil {
+			return nil
+		} else {
+			errs = append(errs, err)
+		}
+	}
+	for _, r := range relays {
+		circuit, err := circuitAddr(r, pid)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if err := n.dial(ctx, peer.AddrInfo{ID: pid, Addrs: []ma.Multiaddr{circuit}}); err == nil {
+			return nil
+		} else {
+			errs = append(errs, err)
+		}
+	}
+	return fmt.Errorf("%w: %w", ErrUnreachable, errors.Join(errs...))
+}
+
+func (n *Node) hasLimitedConn(pid peer.ID) bool {
+	return len(n.host.Network().ConnsToPeer(pid)) > 0
+}
+
+func (n *Node) dial(ctx context.Context, ai peer.AddrInfo) error {
+	ctx, cancel := context.WithTimeout(ctx, n.opt.DialTimeout)
+	defer cancel()
+	return n.host.Connect(network.WithAllowLimitedConn(ctx, "planet"), ai)
+}
+
+// circuitAddr is the address of pid through the relay at relay
+// ("…/p2p/<relay>/p2p-circuit/p2p/<pid>"); it also teaches the peerstore
+// nothing, so that a stale relay is tried afresh each time.
+func circuitAddr(relay string, pid peer.ID) (ma.Multiaddr, error) {
+	r, err := ma.NewMultiaddr(relay)
+	if err != nil {
+		return nil, fmt.Errorf("relay %q: %w", relay, err)
+	}
+	if _, err := r.ValueForProtocol(ma.P_P2P); err != nil {
+		return nil, fmt.Errorf("relay %q names no peer", relay)
+	}
+	return ma.NewMultiaddr(fmt.Sprintf("%s/p2p-circuit/p2p/%s", r, pid))
+}
+
+// Send delivers out directly if it can, and otherwise leaves it sealed in
+// the other person's mailbox at one of out.Relays, to be handled when they
+// come back. posted says which happened.
+func (n *Node) Send(ctx context.Context, out core.Outgoing) (posted bool, err error) {
+	err = n.Deliver(ctx, out)
+	if !errors.Is(err, ErrUnreachable) {
+		return false, err
+	}
+	id, env, serr := n.planet.SealOutgoing(out)
+	if serr != nil {
+		return false, serr
+	}
+	if perr := n.Post(ctx, out.To, out.Relays, id, env); perr != nil {
+		return false, fmt.Errorf("%w; the mailbox: %w", err, perr)
+	}
+	return true, nil
+}
+
+// Post leaves a sealed envelope for to in the mailbox of the first of
+// relays that takes it.
+func (n *Node) Post(ctx context.Context, to core.DID, relays []string, id string, envelope []byte) error {
+	if len(relays) == 0 {
+		return fmt.Errorf("p2p: %s has no relay to leave a letter at", core.ShortDID(to))
+	}
+	var errs []error
+	for _, r := range relays {
+		err := n.withMailbox(ctx, r, func(s network.Stream, _ core.PeerID) error {
+			return core.DepositLetter(ctx, s, to, id, envelope)
+		})
+		if err == nil {
+			return nil
+		}
+		if errors.Is(err, core.ErrMailboxFull) {
+			return err
+		}
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+// Pickup collects the letters waiting in the person's mailboxes (at the
+// node's relays), opens and applies each, and answers what needs an answer.
+// It returns how many letters it took. A letter that cannot be opened is
+// taken all the same: it will never open.
+func (n *Node) Pickup(ctx context.Context) (int, error) {
+	id, err := n.planet.Identity()
+	if err != nil {
+		return 0, err
+	}
+	total := 0
+	var errs []error
+	for _, r := range n.opt.Relays {
+		var replies []core.Outgoing
+		err := n.withMailbox(ctx, r, func(s network.Stream, relay core.PeerID) error {
+			got, err := core.PickupLetters(ctx, s, id, relay, func(l core.Letter) error {
+				o, err := n.planet.OpenLetter(ctx, l.Envelope)
+				if err != nil {
+					n.opt.Log.Warn("a letter from the mailbox", "from", core.ShortDID(o.From), "err", err)
+				}
+				replies = append(replies, n.answers(ctx, o)...)
+				return nil
+			})
+			total += got
+			return err
+		})
+		if err != nil {
+			errs = append(errs, err)
+		}
+		for _, out := range replies {
+			if _, err := n.Send(ctx, out); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
+	return total, errors.Join(errs...)
+}
+
+// answers are the frames to send after a letter was handled: the reply to
+// its sender, and frames for others.
+func (n *Node) answers(ctx context.Context, o core.Opened) []core.Outgoing {
+	out := o.Send
+	if o.Reply != nil {
+		relays := o.ReplyRelays
+		if c, err := n.planet.ContactByDID(ctx, o.From); err == nil && c != nil && len(c.Relays) > 0 {
+			relays = c.Relays
+		}
+		out = append([]core.Outgoing{{To: o.From, Relays: relays, Protocol: o.Protocol, Frame: o.Reply}}, out...)
+	}
+	return out
+}
+
+// withMailbox opens a mailbox stream to the relay at addr and runs fn on it.
+func (n *Node) withMailbox(ctx context.Context, addr string, fn func(network.Stream, core.PeerID) error) error {
+	m, err := ma.NewMultiaddr(addr)
+	if err != nil {
+		return fmt.Errorf("relay %q: %w", addr, err)
+	}
+	ai, err := peer.AddrInfoFromP2pAddr(m)
+	if err != nil {
+		return fmt.Errorf("relay %q: %w", addr, err)
+	}
+	relay, err := core.ParsePeerID(ai.ID.String())
+	if err != nil {
+		return fmt.Errorf("relay %q: %w", addr, err)
+	}
+	if err := n.dial(ctx, *ai); err != nil {
+		return fmt.Errorf("%w: relay %s: %v", ErrUnreachable, ai.ID, err)
+	}
+	s, err := n.host.NewStream(ctx, ai.ID, core.MailboxProtocol)
+	if err != nil {
+		return fmt.Errorf("relay %s: %w", ai.ID, err)
+	}
+	defer s.Close()
+	return fn(s, relay)
+}

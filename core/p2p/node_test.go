@@ -1,0 +1,412 @@
+package p2p_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/libp2p/go-libp2p"
+	"github.com/libp2p/go-libp2p/core/host"
+	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/libp2p/go-libp2p/p2p/protocol/circuitv2/client"
+	ma "github.com/multiformats/go-multiaddr"
+
+	"planet/core"
+	"planet/core/p2p"
+	"planet/vault"
+	"planet/vault/mem"
+)
+
+// person is one PLANET user in a test: a vault, a libp2p host that
+// listens nowhere (like a browser) and is reached only through the relay,
+// and the node joining them.
+type person struct {
+	name   string
+	clock  *clock
+	planet *core.Planet
+	host   host.Host
+	node   *p2p.Node
+	did    core.DID
+}
+
+// newRelay starts a circuit relay v2 on loopback and returns the address
+// of it that people give as theirs.
+func newRelay(t *testing.T) (host.Host, string) {
+	t.Helper()
+	h, err := libp2p.New(
+		libp2p.ListenAddrStrings("/ip4/127.0.0.1/tcp/0"),
+		libp2p.EnableRelayService(),
+		libp2p.ForceReachabilityPublic(),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { h.Close() })
+	return h, h.Addrs()[0].String() + "/p2p/" + h.ID().String()
+}
+
+func newPerson(t *testing.T, name, relay string) *person {
+	t.Helper()
+	ctx := context.Background()
+	clk := &clock{}
+	pl, err := core.Open(ctx, mem.New(), core.Options{
+		Vault: vault.Options{KDF: vault.KDFParams{Memory: 8 * 1024, Passes: 1, Lanes: 1}},
+		Now:   clk.now,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, err := pl.Create(ctx, "correct horse battery staple "+name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pl.SetSettings(ctx, core.Settings{Name: name}); err != nil {
+		t.Fatal(err)
+	}
+	key, err := p2p.PrivateKey(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := libp2p.New(libp2p.Identity(key), libp2p.NoListenAddrs, libp2p.EnableRelay())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { h.Close() })
+	node, err := p2p.New(h, pl, p2p.Options{Relays: []string{relay}, DialTimeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &person{name: name, clock: clk, planet: pl, host: h, node: node, did: id.DID()}
+	p.reserve(t, relay)
+	return p
+}
+
+// reserve makes the person reachable through the relay.
+func (p *person) reserve(t *testing.T, relay string) {
+	t.Helper()
+	ai, err := peer.AddrInfoFromP2pAddr(ma.StringCast(relay))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := p.host.Connect(ctx, *ai); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := client.Reserve(ctx, p.host, *ai); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (p *person) deliver(t *testing.T, outs ...core.Outgoing) {
+	t.Helper()
+	for _, out := range outs {
+		if err := p.node.Deliver(context.Background(), out); err != nil {
+			t.Fatalf("%s delivering %s to %s: %v", p.name, out.Protocol, core.ShortDID(out.To), err)
+		}
+	}
+}
+
+func (p *person) contact(t *testing.T, d core.DID) *core.Contact {
+	t.Helper()
+	c, err := p.planet.ContactByDID(context.Background(), d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c == nil {
+		t.Fatalf("%s has no contact %s", p.name, core.ShortDID(d))
+	}
+	return c
+}
+
+// credentialFrom returns the credential issuer gave to p, checking that it
+// verifies.
+func (p *person) credentialFrom(t *testing.T, issuer core.DID) *core.Credential {
+	t.Helper()
+	kept, err := p.planet.Credentials(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range kept {
+		if k.SharedBy.IsZero() && k.Credential.Issuer == issuer && k.Credential.Subject.ID == p.did {
+			if err := core.Verify(k.Credential, time.Now()); err != nil {
+				t.Fatalf("%s's credential from %s does not verify: %v", p.name, core.ShortDID(issuer), err)
+			}
+			return k.Credential
+		}
+	}
+	t.Fatalf("%s holds no credential from %s", p.name, core.ShortDID(issuer))
+	return nil
+}
+
+// invite has inviter invite invitee, who accepts; they connect.
+func invite(t *testing.T, inviter, invitee *person, note string, relay string) *core.Invitation {
+	t.Helper()
+	ctx := context.Background()
+	inv, err := inviter.planet.CreateInvitation(ctx, core.InvitationOptions{Note: note, Relays: []string{relay}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, out, err := invitee.planet.AcceptInvitation(ctx, inv.Token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	invitee.deliver(t, out)
+	return inv
+}
+
+func TestTrustNetworkOverRelay(t *testing.T) {
+	ctx := context.Background()
+	_, relay := newRelay(t)
+	alice, bob, carol, dave := newPerson(t, "Alice", relay), newPerson(t, "Bob", relay), newPerson(t, "Carol", relay), newPerson(t, "Dave", relay)
+
+	// Alice invites Bob; Bob accepts through the relay.
+	inv := invite(t, alice, bob, "met at the co-op AGM", relay)
+	for _, pair := range [][2]*person{{alice, bob}, {bob, alice}} {
+		me, other := pair[0], pair[1]
+		c := me.contact(t, other.did)
+		if c.Name != other.name || c.Connected == 0 {
+			t.Fatalf("%s's contact for %s: %+v", me.name, other.name, c)
+		}
+		if got := me.credentialFrom(t, other.did).Subject.Context; got != "met at the co-op AGM" {
+			t.Fatalf("%s's credential from %s has context %q", me.name, other.name, got)
+		}
+	}
+	// Neither listens anywhere: they reached each other through the relay.
+	conns := bob.host.Network().ConnsToPeer(alice.host.ID())
+	if len(conns) == 0 || !strings.Contains(conns[0].RemoteMultiaddr().String(), "/p2p-circuit") {
+		t.Fatalf("Bob's connections to Alice: %v", conns)
+	}
+	if o := bob.contact(t, alice.did).Origin; o != core.OriginInvitedMe {
+		t.Fatalf("Bob's contact for Alice has origin %q, want the first link of his chain", o)
+	}
+	if o := alice.contact(t, bob.did).Origin; o != core.OriginInvitedByMe {
+		t.Fatalf("Alice's contact for Bob has origin %q", o)
+	}
+	if pending, _ := bob.planet.PendingConnections(ctx); len(pending) != 0 {
+		t.Fatalf("Bob still has pending connections: %+v", pending)
+	}
+
+	// The invitation was for one person: Carol cannot use it too.
+	_, out, err := carol.planet.AcceptInvitation(ctx, inv.Token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := carol.node.Deliver(ctx, out); !errors.Is(err, core.ErrInvitationUsedUp) {
+		t.Fatalf("a used-up invitation: %v", err)
+	}
+	if c, _ := carol.planet.ContactByDID(ctx, alice.did); c != nil {
+		t.Fatal("a refused acceptance left a contact")
+	}
+	if kept, _ := carol.planet.Credentials(ctx); len(kept) != 0 {
+		t.Fatalf("a refused acceptance left %d credentials", len(kept))
+	}
+	// Bob's acceptance arriving a second time takes no second use.
+	_, again, err := bob.planet.AcceptInvitation(ctx, inv.Token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bob.deliver(t, again)
+
+	// An altered token is refused before anything is sent.
+	altered := inv.Token[:len(inv.Token)-3] + "AAA"
+	if _, _, err := carol.planet.AcceptInvitation(ctx, altered); err == nil {
+		t.Fatal("an altered invitation was accepted")
+	}
+
+	invite(t, alice, carol, "neighbours", relay)
+	invite(t, alice, dave, "choir", relay)
+
+	// Alice introduces Bob and Carol. Bob accepts first: Carol has not
+	// answered, so his request waits; when Carol accepts, they connect.
+	made, outs, err := alice.planet.Introduce(ctx, bob.did, carol.did, "you both build boats")
+	if err != nil {
+		t.Fatal(err)
+	}
+	alice.deliver(t, outs...)
+	received, _, err := bob.planet.Introductions(ctx)
+	if err != nil || len(received) != 1 || received[0].Other != carol.did.String() || received[0].Note != "you both build boats" {
+		t.Fatalf("Bob's introductions: %+v, %v", received, err)
+	}
+	outs, err = bob.planet.AnswerIntroduction(ctx, made.ID, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bob.deliver(t, outs...)
+	pending, _ := bob.planet.PendingConnections(ctx)
+	if len(pending) != 1 || pending[0].Waiting != core.CodePending {
+		t.Fatalf("Bob's request should wait for Carol: %+v", pending)
+	}
+	outs, err = carol.planet.AnswerIntroduction(ctx, made.ID, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	carol.deliver(t, outs...)
+	for _, pair := range [][2]*person{{bob, carol}, {carol, bob}} {
+		me, other := pair[0], pair[1]
+		c := me.contact(t, other.did)
+		if c.Origin != core.OriginIntroduced || c.IntroducedBy != alice.did.String() {
+			t.Fatalf("%s's contact for %s: %+v", me.name, other.name, c)
+		}
+		if by := me.credentialFrom(t, other.did).Subject.IntroducedBy; by != alice.did {
+			t.Fatalf("%s's credential from %s names introducer %v", me.name, other.name, by)
+		}
+	}
+	if pending, _ := bob.planet.PendingConnections(ctx); len(pending) != 0 {
+		t.Fatalf("Bob's request is still pending after Carol connected: %+v", pending)
+	}
+	eventually(t, "Alice hears that Bob and Carol connected", func() bool {
+		_, mades, _ := alice.planet.Introductions(ctx)
+		return len(mades) == 1 && mades[0].StateA == core.IntroConnected && mades[0].StateB == core.IntroConnected
+	})
+
+	// Alice introduces Carol and Dave; Dave declines, so Carol's
+	// acceptance comes to nothing and Alice hears both.
+	made, outs, err = alice.planet.Introduce(ctx, carol.did, dave.did, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	alice.deliver(t, outs...)
+	outs, err = dave.planet.AnswerIntroduction(ctx, made.ID, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dave.deliver(t, outs...)
+	outs, err = carol.planet.AnswerIntroduction(ctx, made.ID, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := carol.node.Deliver(ctx, outs[0]); err != nil {
+		t.Fatal(err)
+	}
+	if err := carol.node.Deliver(ctx, outs[1]); !errors.Is(err, core.ErrDeclined) {
+		t.Fatalf("connecting after a decline: %v", err)
+	}
+	if c, _ := carol.planet.ContactByDID(ctx, dave.did); c != nil {
+		t.Fatal("Carol has Dave as a contact after he declined")
+	}
+	got, _, _ := carol.planet.Introductions(ctx)
+	for _, r := range got {
+		if r.ID == made.ID && r.State != core.IntroOtherDeclined {
+			t.Fatalf("Carol's introduction to Dave is %q", r.State)
+		}
+	}
+	_, mades, _ := alice.planet.Introductions(ctx)
+	for _, m := range mades {
+		if m.ID == made.ID && (m.StateA != core.IntroAccepted || m.StateB != core.IntroDeclined) {
+			t.Fatalf("Alice's record of the declined introduction: %+v", m)
+		}
+	}
+
+	// Someone who is not a contact cannot introduce people.
+	if _, _, err := bob.planet.Introduce(ctx, alice.did, dave.did, ""); err == nil {
+		t.Fatal("Bob introduced Dave, who is not his contact")
+	}
+
+	// Alice shares her relationships with Bob: his graph now reaches Dave,
+	// through Alice, with her credentials as evidence.
+	outs, err = alice.planet.SetSharing(ctx, bob.did, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	alice.deliver(t, outs...)
+	g, err := bob.planet.TrustGraph(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	paths, err := g.Paths(bob.did, dave.did, 3)
+	if err != nil || len(paths) == 0 {
+		t.Fatalf("Bob's paths to Dave: %v, %v", paths, err)
+	}
+	explained := paths[0].Explain(bob.did, func(d core.DID) string {
+		for _, p := range []*person{alice, bob, carol, dave} {
+			if p.did == d {
+				return p.name
+			}
+		}
+		return core.ShortDID(d)
+	})
+	if !strings.Contains(explained, "Alice") || !strings.Contains(explained, "Dave") {
+		t.Fatalf("the path is explained as %q", explained)
+	}
+	// Sharing is revocable: Bob forgets what Alice shared.
+	outs, err = alice.planet.SetSharing(ctx, bob.did, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	alice.deliver(t, outs...)
+	g, _ = bob.planet.TrustGraph(ctx)
+	if paths, _ := g.Paths(bob.did, dave.did, 3); len(paths) != 0 {
+		t.Fatalf("Bob still reaches Dave after Alice stopped sharing: %v", paths)
+	}
+}
+
+// clock is a person's time, which a test may move ahead.
+type clock struct {
+	mu   sync.Mutex
+	skew time.Duration
+}
+
+func (c *clock) now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return time.Now().Add(c.skew)
+}
+
+func (c *clock) advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.skew += d
+}
+
+func TestExpiredInvitationIsRefused(t *testing.T) {
+	ctx := context.Background()
+	_, relay := newRelay(t)
+	alice, bob := newPerson(t, "Alice", relay), newPerson(t, "Bob", relay)
+	inv, err := alice.planet.CreateInvitation(ctx, core.InvitationOptions{Lifetime: time.Hour, Relays: []string{relay}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, out, err := bob.planet.AcceptInvitation(ctx, inv.Token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// By the time Alice reads Bob's acceptance, the invitation has expired.
+	alice.clock.advance(2 * time.Hour)
+	if err := bob.node.Deliver(ctx, out); !errors.Is(err, core.ErrInvitationExpired) {
+		t.Fatalf("an expired invitation: %v", err)
+	}
+	// A revoked one is refused too.
+	bob.clock.advance(2 * time.Hour)
+	inv, err = alice.planet.CreateInvitation(ctx, core.InvitationOptions{Relays: []string{relay}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := alice.planet.RevokeInvitation(ctx, inv.ID); err != nil {
+		t.Fatal(err)
+	}
+	_, out, err = bob.planet.AcceptInvitation(ctx, inv.Token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := bob.node.Deliver(ctx, out); !errors.Is(err, core.ErrInvitationRevoked) {
+		t.Fatalf("a revoked invitation: %v", err)
+	}
+	if c, _ := alice.planet.ContactByDID(ctx, bob.did); c != nil {
+		t.Fatal("a refused acceptance made a contact")
+	}
+}
+
+func eventually(t *testing.T, what string, ok func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !ok() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out: %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

@@ -1,0 +1,122 @@
+package core
+
+import (
+	"context"
+	"fmt"
+)
+
+// Sharing: a person may let a contact see their relationships, so that the
+// contact's trust graph shows how the two of them reach further. Sharing is
+// opt-in per contact and revocable: turning it off tells the contact to
+// forget everything the person shared.
+
+// MaxSharedPerFrame is the most credentials one share frame carries; more
+// go in several frames.
+const MaxSharedPerFrame = 12
+
+// ShareFrame is the one message of /planet/share/1.0.0: credentials the
+// sender shares, the revocation of everything they shared, or the receipt
+// of either. Change rules: numbered keys are never reused; new fields are
+// optional.
+type ShareFrame struct {
+	// Credentials are the JSON of relationship credentials between the
+	// sender and others.
+	Credentials [][]byte `cbor:"1,keyasint,omitempty"`
+	// Revoke asks the receiver to forget every credential the sender shared.
+	Revoke bool `cbor:"2,keyasint,omitempty"`
+	// Received marks a receipt; Kept says how many credentials were kept.
+	Received bool         `cbor:"3,keyasint,omitempty"`
+	Kept     int          `cbor:"4,keyasint,omitempty"`
+	Refused  *RemoteError `cbor:"5,keyasint,omitempty"`
+}
+
+// SetSharing turns sharing the person's relationships with the contact
+// whose DID is with on or off, and returns the frames that tell them.
+func (p *Planet) SetSharing(ctx context.Context, with DID, on bool) ([]Outgoing, error) {
+	v, id, err := p.unlocked()
+	if err != nil {
+		return nil, err
+	}
+	c, err := p.contactByDID(ctx, v, with)
+	if err != nil {
+		return nil, err
+	}
+	if c == nil || c.Connected == 0 {
+		return nil, fmt.Errorf("%w: %s is not a connected contact", ErrInvalid, ShortDID(with))
+	}
+	c.SharingGraph = on
+	c.Updated = millis(p.opt.Now())
+	if err := putRecord(ctx, v, colContacts, c.ID, c); err != nil {
+		return nil, err
+	}
+	if !on {
+		return []Outgoing{{To: with, Relays: c.Relays, Protocol: ProtocolShare, Frame: &ShareFrame{Revoke: true}}}, nil
+	}
+	kept, err := p.Credentials(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var batches [][][]byte
+	var batch [][]byte
+	for _, k := range kept {
+		cr := k.Credential
+		// Only the person's own relationships, and not the one with the
+		// contact they share with: the contact holds that already.
+		if !k.SharedBy.IsZero() || cr.Issuer == with || cr.Subject.ID == with || (cr.Issuer != id.DID() && cr.Subject.ID != id.DID()) {
+			continue
+		}
+		exact, err := cr.MarshalJSON()
+		if err != nil {
+			return nil, err
+		}
+		if batch = append(batch, exact); len(batch) == MaxSharedPerFrame {
+			batches, batch = append(batches, batch), nil
+		}
+	}
+	if len(batch) > 0 || len(batches) == 0 {
+		batches = append(batches, batch)
+	}
+	out := make([]Outgoing, len(batches))
+	for i, b := range batches {
+		out[i] = Outgoing{To: with, Relays: c.Relays, Protocol: ProtocolShare, Frame: &ShareFrame{Credentials: b}}
+	}
+	return out, nil
+}
+
+// handleShare keeps what a contact shared, or forgets it when they revoke.
+func (p *Planet) handleShare(ctx context.Context, from DID, f *ShareFrame) (Handled, error) {
+	v, _, err := p.unlocked()
+	if err != nil {
+		return Handled{}, err
+	}
+	switch {
+	case f.Received && f.Credentials == nil && !f.Revoke && f.Refused == nil:
+		return Handled{}, nil
+	case f.Refused != nil && !f.Received && f.Credentials == nil && !f.Revoke:
+		return Handled{}, f.Refused
+	case f.Received || f.Refused != nil || f.Kept != 0 || (f.Revoke && f.Credentials != nil):
+		return Handled{}, fmt.Errorf("%w: a share frame holds one message", ErrMalformedFrame)
+	case len(f.Credentials) > MaxSharedPerFrame:
+		return Handled{}, fmt.Errorf("%w: more than %d credentials in one share", ErrMalformedFrame, MaxSharedPerFrame)
+	}
+	c, err := p.contactByDID(ctx, v, from)
+	if err != nil {
+		return Handled{}, err
+	}
+	if c == nil || c.Connected == 0 {
+		return Handled{Reply: &ShareFrame{Refused: refusal(fmt.Errorf("%w: %s", ErrNotAContact, ShortDID(from)))}}, nil
+	}
+	if f.Revoke {
+		_, err := p.ForgetShared(ctx, from)
+		return Handled{}, err
+	}
+	kept := 0
+	for _, data := range f.Credentials {
+		// A credential that does not verify, or is not the sender's, is
+		// left out; the rest are kept.
+		if _, err := p.KeepCredential(ctx, data, from); err == nil {
+			kept++
+		}
+	}
+	return Handled{Reply: &ShareFrame{Received: true, Kept: kept}}, nil
+}
