@@ -11,23 +11,24 @@ import (
 // from anywhere but this origin, and wasm compilation as the one exception to "no eval".
 //
 // connect-src decides where the page may open fetch, WebSocket and WebTransport connections:
-//   - 'self' covers this origin, and under CSP Level 3 also ws:/wss: to the same host and port.
-//     That is where the relay will live: this same server, on the same origin, so the common
-//     case needs nothing more.
-//   - ws://127.0.0.1:* and ws://localhost:* allow plain WebSocket to a relay or a second node on
-//     another loopback port (development and tests). Plain ws: is allowed only on loopback,
-//     where it never crosses a network. IPv6 loopback cannot be listed: CSP host sources have
-//     no syntax for IPv6 literals.
-//   - wss: and https: allow relays run by other people (WebTransport addresses are https: URLs).
-//     Only encrypted transports, and libp2p runs Noise inside them anyway. Narrowing this to a
-//     list of known relays would tie the page to particular operators.
+//   - 'self' covers this origin: the resolver, and /.well-known/planet/relay.json, which tells
+//     the page where this server's relay node listens.
+//   - ws: and wss: reach relays over WebSocket. This server's own relay listens on its own
+//     port (-relay-port), which 'self' does not cover, and invitations and introductions carry
+//     other servers' relay addresses, so the hosts cannot be listed in advance: narrowing this
+//     to known relays would tie the page to particular operators. Plain ws: is needed because a
+//     PLANET server's relay speaks WebSocket without TLS unless a proxy fronts it; that exposes
+//     nothing, since libp2p runs Noise inside every connection and authenticates the relay by
+//     the peer ID its address ends with. (A page served over https: cannot use ws: anyway: the
+//     browser blocks it as mixed content.)
+//   - https: covers WebTransport, whose URLs are https: URLs, to the same relays.
 //
 // WebRTC (ICE, DTLS) is not governed by connect-src and needs no entry.
 const contentSecurityPolicy = "default-src 'self'; " +
 	"script-src 'self' 'wasm-unsafe-eval'; " +
 	"style-src 'self'; " +
 	"img-src 'self' blob: data:; " +
-	"connect-src 'self' ws://127.0.0.1:* ws://localhost:* wss: https:; " +
+	"connect-src 'self' ws: wss: https:; " +
 	"worker-src 'self'; " +
 	"manifest-src 'self'; " +
 	"object-src 'none'; " +

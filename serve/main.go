@@ -1,11 +1,15 @@
 // Serve is PLANET's own small web server. It serves the page, the wasm core and the service
 // worker from memory, answers DID resolution requests at /1.0/identifiers/{did} (did:key and
-// did:peer:2, in the style of the DIF Universal Resolver), and will later also host the relay
-// node and the mailbox.
+// did:peer:2, in the style of the DIF Universal Resolver), and runs a libp2p relay node beside
+// them (circuit relay v2 over WebSocket, WebTransport and WebRTC-direct), whose addresses it
+// publishes at /.well-known/planet/relay.json, and on that node the mailbox, which keeps sealed
+// letters in <data>/mailbox.db for people who are offline (docs/protocols/mailbox.md).
 //
 // Usage:
 //
 //	serve [-addr 127.0.0.1:8080] [-root build/www] [-data build/data]
+//	      [-relay=true] [-relay-port 8081] [-relays multiaddr,...] [-relay-... limits]
+//	      [-mailbox-... limits]
 //	serve -precompress [-root build/www]
 //
 // When serving, it prints exactly one line to standard output,
@@ -13,8 +17,10 @@
 //	PLANET serving on http://127.0.0.1:8080/
 //
 // with the address it actually bound (so -addr 127.0.0.1:0 works for scripts and tests),
-// and logs one line per request to standard error. SIGINT or SIGTERM shut it down gracefully:
-// requests in flight finish, then it exits 0.
+// and logs the relay node's peer ID and addresses, then one line per request, to standard
+// error. The relay listens on the host of -addr; docs/relay.md describes it and its flags.
+// SIGINT or SIGTERM shut it down gracefully: requests in flight finish, the relay node
+// closes, then it exits 0.
 //
 // With -precompress it writes f.br and f.gz beside every compressible file under -root and
 // exits; the build runs it once so that serving later needs no slow compression.
@@ -31,6 +37,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strconv"
 	"syscall"
 	"time"
@@ -65,22 +72,29 @@ type config struct {
 	root        string
 	data        string
 	precompress bool
+	relay       relayConfig
+	mailbox     mailboxConfig
 }
 
 func parseFlags(args []string, stderr io.Writer) (config, error) {
-	var c config
+	c := config{relay: defaultRelayConfig()}
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&c.addr, "addr", "127.0.0.1:8080", "`address` to listen on (host:port; port 0 picks a free one)")
 	fs.StringVar(&c.root, "root", "build/www", "`directory` of the files to serve (the page, planet.wasm, wasm_exec.js)")
 	fs.StringVar(&c.data, "data", "build/data", "`directory` for the server's own data (created with mode 0700)")
 	fs.BoolVar(&c.precompress, "precompress", false, "write f.br and f.gz beside every compressible file under -root, then exit")
+	c.relay.addFlags(fs)
+	c.mailbox.register(fs)
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
 	if fs.NArg() > 0 {
 		fs.Usage()
 		return c, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	if err := c.relay.check(); err != nil {
+		return c, err
 	}
 	return c, nil
 }
@@ -106,11 +120,40 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 
+	var node *relayNode // nil with -relay=false
+	if c.relay.enabled {
+		host, _, err := net.SplitHostPort(c.addr)
+		if err != nil {
+			return fmt.Errorf("-addr %q: %w", c.addr, err)
+		}
+		c.relay.host = host
+		if node, err = startRelay(ctx, c.relay, c.data, log); err != nil {
+			return err
+		}
+		// Closed after the web server below, on every path: the mailbox's handlers may be
+		// serving requests that use it.
+		defer func() {
+			if err := node.Close(); err != nil {
+				log.Warn("closing the relay node", "err", err)
+			}
+		}()
+		// The mailbox keeps sealed letters for people who are offline, on the relay's host.
+		mbox, err := openMailbox(filepath.Join(c.data, "mailbox.db"), c.mailbox, log)
+		if err != nil {
+			return err
+		}
+		defer mbox.Close() // deferred after the node's Close, so it runs before it
+		if err := mbox.Attach(node.Host()); err != nil {
+			return err
+		}
+	}
+
 	ln, err := net.Listen("tcp", c.addr)
 	if err != nil {
 		return err
 	}
-	srv := newServer(logRequests(routes(site, newResolver()), log), log)
+	h := relayInfoHandler(node, c.relay.relays, routes(site, newResolver()))
+	srv := newServer(logRequests(h, log), log)
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

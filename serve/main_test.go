@@ -4,21 +4,29 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/libp2p/go-libp2p/core/crypto"
+	"github.com/libp2p/go-libp2p/core/peer"
+	ma "github.com/multiformats/go-multiaddr"
 )
 
 // syncBuffer is a bytes.Buffer safe for a server's goroutines to write to.
@@ -167,28 +175,51 @@ func smallRoot(t *testing.T) string {
 
 var servingLine = regexp.MustCompile(`^PLANET serving on (http://127\.0\.0\.1:[1-9][0-9]*/)\n$`)
 
-// TestRun runs the command in-process, from its arguments to a graceful stop.
-func TestRun(t *testing.T) {
-	root, data := smallRoot(t), filepath.Join(t.TempDir(), "data", "server")
+// startRun runs the command in-process with args and returns the site's URL from the
+// first line it prints, its standard error, and a function that stops it and returns its
+// error.
+func startRun(t *testing.T, args ...string) (url string, stderr *syncBuffer, stop func() error) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
 	pr, pw := io.Pipe()
-	var stderr syncBuffer
+	stderr = new(syncBuffer)
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-root", root, "-data", data}, pw, &stderr)
+		done <- run(ctx, args, pw, stderr)
 		pw.Close()
 	}()
+	stopped := false
+	var err error
+	stop = func() error {
+		if !stopped {
+			stopped = true
+			cancel()
+			err = <-done
+		}
+		return err
+	}
+	t.Cleanup(func() { stop() })
 
-	line, err := bufio.NewReader(pr).ReadString('\n')
-	if err != nil {
-		t.Fatalf("reading the first line: %v (stderr: %s)", err, stderr.String())
+	line, rerr := bufio.NewReader(pr).ReadString('\n')
+	if rerr != nil {
+		t.Fatalf("reading the first line: %v (stderr: %s)", rerr, stderr.String())
 	}
 	m := servingLine.FindStringSubmatch(line)
 	if m == nil {
 		t.Fatalf("first line %q", line)
 	}
-	resp, _ := get(t, m[1])
+	return m[1], stderr, stop
+}
+
+// TestRun runs the command in-process, from its arguments to a graceful stop, with the relay
+// node beside the web server.
+func TestRun(t *testing.T) {
+	root, data := smallRoot(t), filepath.Join(t.TempDir(), "data", "server")
+	other := "/dns4/relay.example/tcp/443/wss/p2p/12D3KooWGRUVh7R5Ls1XDfUEKhNCEbZczQcqrWaH8TNpUMPGQg9m"
+	url, stderr, stop := startRun(t, "-addr", "127.0.0.1:0", "-root", root, "-data", data,
+		"-relay-port", "0", "-relays", other)
+
+	resp, _ := get(t, url)
 	if resp.StatusCode != 200 {
 		t.Errorf("GET /: %s", resp.Status)
 	}
@@ -196,12 +227,113 @@ func TestRun(t *testing.T) {
 		t.Errorf("data directory: %v, %v", fi, err)
 	}
 
-	cancel()
-	if err := <-done; err != nil {
+	// The page finds its relay on its own origin.
+	resp, body := get(t, url+".well-known/planet/relay.json")
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "application/json" ||
+		resp.Header.Get("Cache-Control") != "no-cache" || resp.Header.Get("Content-Security-Policy") != contentSecurityPolicy {
+		t.Fatalf("GET relay.json: %s %v", resp.Status, resp.Header)
+	}
+	var info relayInfo
+	if err := json.Unmarshal(body, &info); err != nil {
+		t.Fatalf("relay.json: %v\n%s", err, body)
+	}
+	raw, err := os.ReadFile(filepath.Join(data, relayKeyFile))
+	if err != nil {
+		t.Fatalf("the relay key was not kept: %v", err)
+	}
+	key, err := crypto.UnmarshalPrivateKey(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, _ := peer.IDFromPrivateKey(key)
+	if info.Peer != id.String() {
+		t.Errorf("relay.json peer %q, key file's %s", info.Peer, id)
+	}
+	if !slices.Equal(info.Relays, []string{other}) {
+		t.Errorf("relay.json relays %q, want %q", info.Relays, other)
+	}
+	var ws ma.Multiaddr
+	found := map[string]bool{}
+	for _, s := range info.Addrs {
+		a, err := ma.NewMultiaddr(s)
+		if err != nil {
+			t.Fatalf("relay.json address %q: %v", s, err)
+		}
+		if _, last := ma.SplitLast(a); last == nil || last.Code() != ma.P_P2P || last.Value() != id.String() {
+			t.Errorf("address %s does not end in /p2p/%s", a, id)
+		}
+		if ip, _ := a.ValueForProtocol(ma.P_IP4); ip != "127.0.0.1" {
+			t.Errorf("address %s is not on -addr's host", a)
+		}
+		certhash := hasProtocol(a, ma.P_CERTHASH)
+		switch {
+		case hasProtocol(a, ma.P_WS):
+			found["ws"], ws = true, a
+		case hasProtocol(a, ma.P_WEBTRANSPORT):
+			found["webtransport"] = certhash
+		case hasProtocol(a, ma.P_WEBRTC_DIRECT):
+			found["webrtc-direct"] = certhash
+		}
+	}
+	for _, want := range []string{"ws", "webtransport", "webrtc-direct"} {
+		if !found[want] {
+			t.Errorf("relay.json has no %s address (with /certhash/ where needed): %q", want, info.Addrs)
+		}
+	}
+	if !strings.Contains(stderr.String(), "msg=\"relay node started\" peer="+id.String()) {
+		t.Errorf("the relay's peer ID is not in the log:\n%s", stderr.String())
+	}
+
+	// A peer reaches the published WebSocket address.
+	ai, err := peer.AddrInfoFromP2pAddr(ws)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := testPeer(t)
+	if err := h.Connect(p2pContext(t), *ai); err != nil {
+		t.Fatalf("connecting to %s: %v", ws, err)
+	}
+
+	if err := stop(); err != nil {
 		t.Errorf("run: %v", err)
 	}
 	if !strings.Contains(stderr.String(), "msg=request method=GET path=/ status=200") {
 		t.Errorf("no request in the log:\n%s", stderr.String())
+	}
+	// The relay node went down with the web server.
+	if !within(5*time.Second, func() bool { return len(h.Network().ConnsToPeer(id)) == 0 }) {
+		t.Error("still connected to the relay after shutdown")
+	}
+	tcp, _ := ws.ValueForProtocol(ma.P_TCP)
+	if c, err := net.DialTimeout("tcp", "127.0.0.1:"+tcp, time.Second); err == nil {
+		c.Close()
+		t.Error("the relay's WebSocket port still accepts connections after shutdown")
+	}
+}
+
+// TestRunWithoutRelay: -relay=false starts no node (and makes no key); relay.json then lists
+// only the -relays given, or is not found.
+func TestRunWithoutRelay(t *testing.T) {
+	root, data := smallRoot(t), t.TempDir()
+	url, stderr, stop := startRun(t, "-addr", "127.0.0.1:0", "-root", root, "-data", data, "-relay=false")
+	if resp, _ := get(t, url+".well-known/planet/relay.json"); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("relay.json with no relay: %s", resp.Status)
+	}
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(data, relayKeyFile)); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("a relay key was made: %v", err)
+	}
+	if strings.Contains(stderr.String(), "relay node started") {
+		t.Errorf("a relay node started:\n%s", stderr.String())
+	}
+
+	other := "/ip4/192.0.2.1/udp/4001/quic-v1/webtransport/p2p/12D3KooWGRUVh7R5Ls1XDfUEKhNCEbZczQcqrWaH8TNpUMPGQg9m"
+	url, _, _ = startRun(t, "-addr", "127.0.0.1:0", "-root", root, "-data", data, "-relay=false", "-relays", other)
+	resp, body := get(t, url+".well-known/planet/relay.json")
+	if want := `{"addrs":[],"relays":["` + other + `"]}` + "\n"; resp.StatusCode != 200 || string(body) != want {
+		t.Errorf("relay.json with only -relays: %s %s, want %s", resp.Status, body, want)
 	}
 }
 
@@ -210,14 +342,28 @@ func TestFlags(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := (config{addr: "127.0.0.1:8080", root: "build/www", data: "build/data"}); c != want {
+	want := config{addr: "127.0.0.1:8080", root: "build/www", data: "build/data", relay: relayConfig{
+		enabled: true, port: 8081,
+		maxReservations: 128, maxCircuits: 16, reservationsPerIP: 8, reservationTTL: time.Hour,
+		limitData: 1 << 20, limitDuration: 10 * time.Minute,
+	}, mailbox: mailboxConfig{
+		MaxLetters: 1000, MaxBytes: 16 << 20, MaxTotalBytes: 1 << 30,
+		Retention: 30 * 24 * time.Hour, StreamTimeout: 5 * time.Minute,
+	}}
+	if !reflect.DeepEqual(c, want) {
 		t.Errorf("defaults %+v, want %+v", c, want)
 	}
 	if _, err := parseFlags([]string{"extra"}, io.Discard); err == nil {
 		t.Error("a stray argument was accepted")
 	}
-	if err := run(context.Background(), []string{"-root", filepath.Join(t.TempDir(), "none"), "-data", t.TempDir(), "-addr", "127.0.0.1:0"}, io.Discard, io.Discard); err == nil {
+	if err := run(context.Background(), []string{"-root", filepath.Join(t.TempDir(), "none"), "-data", t.TempDir(), "-addr", "127.0.0.1:0", "-relay-port", "0"}, io.Discard, io.Discard); err == nil {
 		t.Error("a missing root was accepted")
+	}
+	// A bad -relays entry stops the start with an error that names it.
+	var stdout bytes.Buffer
+	err = run(context.Background(), []string{"-root", smallRoot(t), "-data", t.TempDir(), "-addr", "127.0.0.1:0", "-relay-port", "0", "-relays", "/ip4/192.0.2.1/tcp/443/wss"}, &stdout, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "-relays") || !strings.Contains(err.Error(), "/ip4/192.0.2.1/tcp/443/wss") || stdout.Len() != 0 {
+		t.Errorf("bad -relays: %v, stdout %q", err, stdout.String())
 	}
 	for addr, want := range map[string]string{
 		"127.0.0.1:8080": "http://127.0.0.1:8080/",
@@ -254,7 +400,7 @@ func TestCommand(t *testing.T) {
 	}
 
 	root, data := smallRoot(t), filepath.Join(t.TempDir(), "data")
-	cmd := exec.Command(bin, "-addr", "127.0.0.1:0", "-root", root, "-data", data)
+	cmd := exec.Command(bin, "-addr", "127.0.0.1:0", "-root", root, "-data", data, "-relay-port", "0")
 	var stderr syncBuffer
 	cmd.Stderr = &stderr
 	stdout, err := cmd.StdoutPipe()
@@ -313,7 +459,7 @@ func TestCommand(t *testing.T) {
 	if fi, err := os.Stat(data); err != nil || fi.Mode().Perm() != 0o700 {
 		t.Errorf("data directory: %v, %v", fi, err)
 	}
-	if !strings.Contains(stderr.String(), "shutting down") {
+	if !strings.Contains(stderr.String(), "shutting down") || !strings.Contains(stderr.String(), "relay node started") {
 		t.Errorf("stderr:\n%s", stderr.String())
 	}
 }

@@ -1,0 +1,235 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/host"
+	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/protocol"
+
+	"planet/core"
+)
+
+// The mailbox keeps sealed envelopes for people who are offline until they
+// pick them up (core.MailboxProtocol, docs/protocols/mailbox.md). The
+// protocol is core's; this file hosts it on the server's libp2p host, over
+// the bbolt store of mailboxstore.go.
+
+// Defaults of mailboxConfig.
+const (
+	defaultMailboxMaxLetters    = 1000
+	defaultMailboxMaxBytes      = 16 << 20
+	defaultMailboxMaxTotalBytes = 1 << 30
+	defaultMailboxRetention     = 30 * 24 * time.Hour
+	defaultMailboxStreamTimeout = 5 * time.Minute
+)
+
+// mailboxConfig holds the mailbox's limits. A zero field takes its default.
+type mailboxConfig struct {
+	// MaxLetters is how many letters may wait for one recipient.
+	MaxLetters int
+	// MaxBytes is how many bytes of letters may wait for one recipient;
+	// each letter counts its envelope and letterOverhead.
+	MaxBytes int64
+	// MaxTotalBytes is the same for all recipients together: the most disk
+	// the mailbox takes, give or take bbolt's own overhead.
+	MaxTotalBytes int64
+	// Retention is how long a letter waits before it is dropped unread.
+	Retention time.Duration
+	// StreamTimeout is how long one mailbox stream may last, so that a
+	// client that stops talking does not hold its stream forever.
+	StreamTimeout time.Duration
+
+	// now is the clock; nil means time.Now. Tests move it forward.
+	now func() time.Time
+}
+
+// register adds the mailbox's flags to fs, with the defaults as their
+// default values.
+func (c *mailboxConfig) register(fs *flag.FlagSet) {
+	fs.IntVar(&c.MaxLetters, "mailbox-max-letters", defaultMailboxMaxLetters, "most `letters` waiting for one recipient in the mailbox")
+	fs.Int64Var(&c.MaxBytes, "mailbox-max-bytes", defaultMailboxMaxBytes, "most `bytes` of letters waiting for one recipient (each letter counts its envelope and 256 bytes)")
+	fs.Int64Var(&c.MaxTotalBytes, "mailbox-max-total-bytes", defaultMailboxMaxTotalBytes, "most `bytes` of letters waiting in the whole mailbox")
+	fs.DurationVar(&c.Retention, "mailbox-retention", defaultMailboxRetention, "how long a letter waits in the mailbox before it is dropped unread (`duration`)")
+	fs.DurationVar(&c.StreamTimeout, "mailbox-stream-timeout", defaultMailboxStreamTimeout, "how long one mailbox stream may last (`duration`)")
+}
+
+// withDefaults returns c with every zero field set to its default, or an
+// error for a negative limit.
+func (c mailboxConfig) withDefaults() (mailboxConfig, error) {
+	if c.MaxLetters < 0 || c.MaxBytes < 0 || c.MaxTotalBytes < 0 || c.Retention < 0 || c.StreamTimeout < 0 {
+		return c, errors.New("mailbox: limits must not be negative")
+	}
+	if c.MaxLetters == 0 {
+		c.MaxLetters = defaultMailboxMaxLetters
+	}
+	if c.MaxBytes == 0 {
+		c.MaxBytes = defaultMailboxMaxBytes
+	}
+	if c.MaxTotalBytes == 0 {
+		c.MaxTotalBytes = defaultMailboxMaxTotalBytes
+	}
+	if c.Retention == 0 {
+		c.Retention = defaultMailboxRetention
+	}
+	if c.StreamTimeout == 0 {
+		c.StreamTimeout = defaultMailboxStreamTimeout
+	}
+	if c.now == nil {
+		c.now = time.Now
+	}
+	return c, nil
+}
+
+// mailbox is the server's mailbox: its store, and the streams it is
+// answering.
+type mailbox struct {
+	store *mailboxStore
+	cfg   mailboxConfig
+	log   *slog.Logger
+
+	// ctx ends every stream in flight when the mailbox closes.
+	ctx    context.Context
+	cancel context.CancelFunc
+
+	mu      sync.Mutex
+	closed  bool
+	hosts   []host.Host
+	streams sync.WaitGroup
+
+	stopSweep chan struct{}
+	swept     chan struct{}
+}
+
+// openMailbox opens the mailbox whose store is the bbolt file at path
+// (created if need be; the server keeps it at <data dir>/mailbox.db), drops
+// the letters that have waited past the retention period, and starts
+// dropping them periodically. Letters stored before a restart are all
+// there. Attach it to a host to answer streams; Close it when done.
+func openMailbox(path string, cfg mailboxConfig, log *slog.Logger) (*mailbox, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	st, err := openMailboxStore(path, cfg)
+	if err != nil {
+		return nil, err
+	}
+	expired, err := st.expireAll()
+	if err != nil {
+		st.close()
+		return nil, fmt.Errorf("mailbox: expiring old letters: %w", err)
+	}
+	total, recipients, err := st.stats()
+	if err != nil {
+		st.close()
+		return nil, fmt.Errorf("mailbox: reading the store: %w", err)
+	}
+	log.Info("mailbox open", "path", path, "letters", total.letters, "bytes", total.bytes,
+		"recipients", recipients, "expired", expired)
+	m := &mailbox{
+		store:     st,
+		cfg:       cfg,
+		log:       log,
+		stopSweep: make(chan struct{}),
+		swept:     make(chan struct{}),
+	}
+	m.ctx, m.cancel = context.WithCancel(context.Background())
+	go m.sweep()
+	return m, nil
+}
+
+// sweep drops expired letters now and then, so that the letters of someone
+// who never comes back do not hold the server's quota for ever.
+func (m *mailbox) sweep() {
+	defer close(m.swept)
+	t := time.NewTicker(max(min(m.cfg.Retention/4, time.Hour), time.Second))
+	defer t.Stop()
+	for {
+		select {
+		case <-m.stopSweep:
+			return
+		case <-t.C:
+			n, err := m.store.expireAll()
+			if err != nil {
+				m.log.Error("mailbox: expiring old letters", "err", err)
+			} else if n > 0 {
+				m.log.Info("mailbox expired letters", "letters", n)
+			}
+		}
+	}
+}
+
+// Attach answers the mailbox protocol on h, naming h's peer ID in pickup
+// challenges. It fails only for a host whose key is not one PLANET peer IDs
+// can hold (RSA and Ed25519 are).
+func (m *mailbox) Attach(h host.Host) error {
+	relay, err := core.ParsePeerID(h.ID().String())
+	if err != nil {
+		return fmt.Errorf("mailbox: host peer id: %w", err)
+	}
+	srv := &core.MailboxServer{Store: m.store, Relay: relay}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return errors.New("mailbox: attach after close")
+	}
+	m.hosts = append(m.hosts, h)
+	h.SetStreamHandler(protocol.ID(core.MailboxProtocol), func(s network.Stream) { m.handle(srv, s) })
+	return nil
+}
+
+// handle answers one stream.
+func (m *mailbox) handle(srv *core.MailboxServer, s network.Stream) {
+	m.mu.Lock()
+	if m.closed {
+		m.mu.Unlock()
+		s.Reset()
+		return
+	}
+	m.streams.Add(1)
+	m.mu.Unlock()
+	defer m.streams.Done()
+
+	// A peer whose ID does not hold an Ed25519 key may deposit; the zero
+	// PeerID it gets here matches no DID, so it can pick nothing up.
+	peer := s.Conn().RemotePeer()
+	remote, _ := core.ParsePeerID(peer.String())
+
+	deadline := time.Now().Add(m.cfg.StreamTimeout)
+	s.SetDeadline(deadline)
+	ctx, cancel := context.WithDeadline(m.ctx, deadline)
+	defer cancel()
+	if err := srv.Serve(ctx, s, remote); err != nil {
+		m.log.Info("mailbox stream", "peer", peer.String(), "err", err)
+	}
+}
+
+// Close stops answering streams, ends those in flight and closes the store.
+// Every letter that was confirmed to its sender, or not yet acknowledged by
+// its recipient, is in the store for the next open.
+func (m *mailbox) Close() error {
+	m.mu.Lock()
+	if m.closed {
+		m.mu.Unlock()
+		return nil
+	}
+	m.closed = true
+	hosts := m.hosts
+	m.mu.Unlock()
+
+	for _, h := range hosts {
+		h.RemoveStreamHandler(protocol.ID(core.MailboxProtocol))
+	}
+	m.cancel()
+	m.streams.Wait()
+	close(m.stopSweep)
+	<-m.swept
+	return m.store.close()
+}

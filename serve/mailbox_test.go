@@ -1,0 +1,751 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"encoding/binary"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/libp2p/go-libp2p"
+	"github.com/libp2p/go-libp2p/core/crypto"
+	"github.com/libp2p/go-libp2p/core/host"
+	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/libp2p/go-libp2p/core/protocol"
+	"go.etcd.io/bbolt"
+
+	"planet/core"
+)
+
+// The messages of /planet/mailbox/1.0.0 as docs/protocols/mailbox.md
+// describes them, written out here apart from core's so that these tests
+// hold the server to the document.
+type wireRequest struct {
+	Deposit *wireDeposit `cbor:"1,keyasint,omitempty"`
+	Pickup  *struct{}    `cbor:"2,keyasint,omitempty"`
+	Proof   *wireProof   `cbor:"3,keyasint,omitempty"`
+	Ack     *wireAck     `cbor:"4,keyasint,omitempty"`
+}
+
+type wireDeposit struct {
+	To       string `cbor:"1,keyasint"`
+	ID       string `cbor:"2,keyasint"`
+	Envelope []byte `cbor:"3,keyasint"`
+}
+
+type wireProof struct {
+	DID       string `cbor:"1,keyasint"`
+	Signature []byte `cbor:"2,keyasint"`
+}
+
+type wireAck struct {
+	IDs []string `cbor:"1,keyasint,omitempty"`
+}
+
+type wireReply struct {
+	Deposited *struct{}          `cbor:"1,keyasint,omitempty"`
+	Challenge *wireChallenge     `cbor:"2,keyasint,omitempty"`
+	Letters   *wireLetters       `cbor:"3,keyasint,omitempty"`
+	Done      *struct{}          `cbor:"4,keyasint,omitempty"`
+	Error     *core.MailboxError `cbor:"5,keyasint,omitempty"`
+}
+
+type wireChallenge struct {
+	Nonce []byte `cbor:"1,keyasint"`
+	Relay []byte `cbor:"2,keyasint"`
+}
+
+type wireLetters struct {
+	Items []struct {
+		ID        string `cbor:"1,keyasint"`
+		Envelope  []byte `cbor:"2,keyasint"`
+		Deposited int64  `cbor:"3,keyasint"`
+	} `cbor:"1,keyasint,omitempty"`
+	More bool `cbor:"2,keyasint,omitempty"`
+}
+
+// wirePickupInput is the signing input of a pickup, as the document gives it.
+func wirePickupInput(relay peer.ID, nonce []byte) []byte {
+	return append(append([]byte("PLANET mailbox pickup v1\x00"), relay...), nonce...)
+}
+
+// mailboxPeer is a person for the tests: an identity, and a real host with
+// its key.
+type mailboxPeer struct {
+	id   *core.Identity
+	host host.Host
+}
+
+func newMailboxPeer(t testing.TB) *mailboxPeer {
+	t.Helper()
+	id, err := core.NewIdentity(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seed := id.Seed()
+	key, err := crypto.UnmarshalEd25519PrivateKey(ed25519.NewKeyFromSeed(seed))
+	clear(seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := libp2p.New(libp2p.Identity(key), libp2p.ListenAddrStrings("/ip4/127.0.0.1/tcp/0"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { h.Close() })
+	if h.ID().String() != id.PeerID().String() {
+		t.Fatalf("host %s, identity %s", h.ID(), id.PeerID())
+	}
+	return &mailboxPeer{id: id, host: h}
+}
+
+// mailboxServer is a mailbox attached to a real host, over a bbolt file
+// in a test directory.
+type mailboxServer struct {
+	t     *testing.T
+	path  string
+	cfg   mailboxConfig
+	host  host.Host
+	relay core.PeerID
+	box   *mailbox
+	log   *syncBuffer
+}
+
+func newMailboxServer(t *testing.T, cfg mailboxConfig) *mailboxServer {
+	t.Helper()
+	srv := &mailboxServer{t: t, path: filepath.Join(t.TempDir(), "mailbox.db"), cfg: cfg, log: &syncBuffer{}}
+	p := newMailboxPeer(t)
+	srv.host, srv.relay = p.host, p.id.PeerID()
+	srv.open()
+	return srv
+}
+
+// open opens the store and attaches it, as the server does at start.
+func (srv *mailboxServer) open() {
+	srv.t.Helper()
+	box, err := openMailbox(srv.path, srv.cfg, slog.New(slog.NewTextHandler(srv.log, nil)))
+	if err != nil {
+		srv.t.Fatal(err)
+	}
+	if err := box.Attach(srv.host); err != nil {
+		srv.t.Fatal(err)
+	}
+	srv.box = box
+	srv.t.Cleanup(func() { box.Close() })
+}
+
+// restart closes the mailbox and opens it again on the same file.
+func (srv *mailboxServer) restart() {
+	srv.t.Helper()
+	if err := srv.box.Close(); err != nil {
+		srv.t.Fatal(err)
+	}
+	srv.open()
+}
+
+func (srv *mailboxServer) stream(from *mailboxPeer) network.Stream {
+	srv.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := from.host.Connect(ctx, peer.AddrInfo{ID: srv.host.ID(), Addrs: srv.host.Addrs()}); err != nil {
+		srv.t.Fatal(err)
+	}
+	s, err := from.host.NewStream(ctx, srv.host.ID(), protocol.ID(core.MailboxProtocol))
+	if err != nil {
+		srv.t.Fatal(err)
+	}
+	s.SetDeadline(time.Now().Add(10 * time.Second))
+	srv.t.Cleanup(func() { s.Reset() })
+	return s
+}
+
+func (srv *mailboxServer) deposit(from *mailboxPeer, to *mailboxPeer, id string, envelope []byte) error {
+	s := srv.stream(from)
+	defer s.Close()
+	return core.DepositLetter(context.Background(), s, to.id.DID(), id, envelope)
+}
+
+// pickup collects p's letters; keep says which to leave in the mailbox.
+func (srv *mailboxServer) pickup(p *mailboxPeer, keep func(core.Letter) bool) ([]core.Letter, error) {
+	var got []core.Letter
+	s := srv.stream(p)
+	defer s.Close()
+	_, err := core.PickupLetters(context.Background(), s, p.id, srv.relay, func(l core.Letter) error {
+		got = append(got, l)
+		if keep != nil && keep(l) {
+			return errors.New("not now")
+		}
+		return nil
+	})
+	return got, err
+}
+
+// waiting lists the ids of the letters waiting for p, straight from the store.
+func (srv *mailboxServer) waiting(p *mailboxPeer) []string {
+	srv.t.Helper()
+	letters, err := srv.box.store.Waiting(p.id.DID(), 0, 1<<20)
+	if err != nil {
+		srv.t.Fatal(err)
+	}
+	var ids []string
+	for _, l := range letters {
+		ids = append(ids, l.ID)
+	}
+	return ids
+}
+
+// checkMailboxStore verifies that the file's counters, index and letters agree.
+func checkMailboxStore(t testing.TB, st *mailboxStore) {
+	t.Helper()
+	err := st.db.View(func(tx *bbolt.Tx) error {
+		var sum letterUsage
+		err := tx.Bucket(mailboxBucketRecipients).ForEachBucket(func(name []byte) error {
+			rb := tx.Bucket(mailboxBucketRecipients).Bucket(name)
+			var mine letterUsage
+			ids := 0
+			err := rb.Bucket(mailboxBucketLetters).ForEach(func(k, v []byte) error {
+				rec, err := decodeLetter(v)
+				if err != nil {
+					return err
+				}
+				if !bytes.Equal(rb.Bucket(mailboxBucketIDs).Get(rec.id), k) {
+					return fmt.Errorf("%s: letter %s is not indexed", name, rec.id)
+				}
+				mine.add(letterCost(rec.envelope))
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+			rb.Bucket(mailboxBucketIDs).ForEach(func(k, v []byte) error { ids++; return nil })
+			if got := readLetterUsage(rb.Get(mailboxKeyUsage)); got != mine || ids != int(mine.letters) {
+				return fmt.Errorf("%s: usage %+v and %d ids, letters %+v", name, got, ids, mine)
+			}
+			if mine.letters == 0 {
+				return fmt.Errorf("%s: empty recipient bucket kept", name)
+			}
+			sum.letters += mine.letters
+			sum.bytes += mine.bytes
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		if total := readLetterUsage(tx.Bucket(mailboxBucketMeta).Get(mailboxKeyTotal)); total != sum {
+			return fmt.Errorf("total %+v, recipients add up to %+v", total, sum)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func mailboxLetterID(i int) string { return fmt.Sprintf("letter-%010d", i) }
+
+func mailboxIDs(letters []core.Letter) []string {
+	var ids []string
+	for _, l := range letters {
+		ids = append(ids, l.ID)
+	}
+	return ids
+}
+
+func TestMailboxDepositPickupAck(t *testing.T) {
+	srv := newMailboxServer(t, mailboxConfig{})
+	alice, bob, carol := newMailboxPeer(t), newMailboxPeer(t), newMailboxPeer(t)
+	want := []string{}
+	for i := range 5 {
+		from := alice
+		if i%2 == 1 {
+			from = carol
+		}
+		if err := srv.deposit(from, bob, mailboxLetterID(i), []byte(fmt.Sprintf("sealed %d", i))); err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, mailboxLetterID(i))
+	}
+	// The same id again is stored once.
+	if err := srv.deposit(alice, bob, mailboxLetterID(2), []byte("sealed 2")); err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.deposit(alice, carol, mailboxLetterID(9), []byte("for carol")); err != nil {
+		t.Fatal(err)
+	}
+	checkMailboxStore(t, srv.box.store)
+
+	got, err := srv.pickup(bob, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(mailboxIDs(got), want) {
+		t.Fatalf("picked up %v, want %v in deposit order", mailboxIDs(got), want)
+	}
+	for i, l := range got {
+		if string(l.Envelope) != fmt.Sprintf("sealed %d", i) {
+			t.Errorf("letter %d holds %q", i, l.Envelope)
+		}
+		if time.Since(l.Deposited) > time.Minute || time.Since(l.Deposited) < 0 {
+			t.Errorf("letter %d deposited at %v", i, l.Deposited)
+		}
+	}
+	if w := srv.waiting(bob); len(w) != 0 {
+		t.Fatalf("acknowledged letters still waiting: %v", w)
+	}
+	if got, _ := srv.pickup(bob, nil); len(got) != 0 {
+		t.Fatalf("second pickup got %v", mailboxIDs(got))
+	}
+	// Carol's letter was not Bob's to take.
+	if w := srv.waiting(carol); !slices.Equal(w, []string{mailboxLetterID(9)}) {
+		t.Fatalf("carol's mailbox: %v", w)
+	}
+	checkMailboxStore(t, srv.box.store)
+}
+
+func TestMailboxUnacknowledgedSurvive(t *testing.T) {
+	srv := newMailboxServer(t, mailboxConfig{})
+	alice, bob := newMailboxPeer(t), newMailboxPeer(t)
+	// More than one batch, so that kept letters are spread over several.
+	const n = 150
+	for i := range n {
+		if err := srv.deposit(alice, bob, mailboxLetterID(i), []byte("sealed")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	kept := func(l core.Letter) bool {
+		var i int
+		fmt.Sscanf(l.ID, "letter-%d", &i)
+		return i%7 == 3
+	}
+	got, err := srv.pickup(bob, kept)
+	if err == nil || !strings.Contains(err.Error(), "kept for the next pickup") {
+		t.Fatalf("pickup with letters kept: %v", err)
+	}
+	if len(got) != n {
+		t.Fatalf("handled %d letters, want %d", len(got), n)
+	}
+	var want []string
+	for i := range n {
+		if i%7 == 3 {
+			want = append(want, mailboxLetterID(i))
+		}
+	}
+	if w := srv.waiting(bob); !slices.Equal(w, want) {
+		t.Fatalf("waiting after the pickup: %v, want %v", w, want)
+	}
+	got, err = srv.pickup(bob, nil)
+	if err != nil || !slices.Equal(mailboxIDs(got), want) {
+		t.Fatalf("next pickup: %v, %v; want %v", mailboxIDs(got), err, want)
+	}
+	checkMailboxStore(t, srv.box.store)
+}
+
+func TestMailboxQuota(t *testing.T) {
+	srv := newMailboxServer(t, mailboxConfig{MaxLetters: 2, MaxBytes: letterOverhead + 1000, MaxTotalBytes: 2000})
+	alice, bob, carol := newMailboxPeer(t), newMailboxPeer(t), newMailboxPeer(t)
+	if err := srv.deposit(alice, bob, mailboxLetterID(0), []byte("one")); err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.deposit(alice, bob, mailboxLetterID(1), []byte("two")); err != nil {
+		t.Fatal(err)
+	}
+	err := srv.deposit(alice, bob, mailboxLetterID(2), []byte("three"))
+	var me *core.MailboxError
+	if !errors.Is(err, core.ErrMailboxFull) || !errors.As(err, &me) || me.Code != core.MailboxCodeFull ||
+		!strings.Contains(err.Error(), "full") {
+		t.Fatalf("deposit over the letter quota: %v", err)
+	}
+	// Depositing an id that is already there is no new letter.
+	if err := srv.deposit(alice, bob, mailboxLetterID(1), []byte("two")); err != nil {
+		t.Fatalf("repeated deposit into a full mailbox: %v", err)
+	}
+	// Carol's byte quota.
+	if err := srv.deposit(alice, carol, mailboxLetterID(3), make([]byte, 1001)); !errors.Is(err, core.ErrMailboxFull) {
+		t.Fatalf("deposit over the byte quota: %v", err)
+	}
+	if err := srv.deposit(alice, carol, mailboxLetterID(4), make([]byte, 1000)); err != nil {
+		t.Fatal(err)
+	}
+	// The server's own cap: Bob's two letters and Carol's fill it.
+	dave := newMailboxPeer(t)
+	err = srv.deposit(alice, dave, mailboxLetterID(5), make([]byte, 500))
+	if !errors.Is(err, core.ErrMailboxFull) || !strings.Contains(err.Error(), "server is full") {
+		t.Fatalf("deposit over the server's cap: %v", err)
+	}
+	if w := srv.waiting(bob); !slices.Equal(w, []string{mailboxLetterID(0), mailboxLetterID(1)}) {
+		t.Fatalf("bob's letters: %v", w)
+	}
+	if w := srv.waiting(carol); !slices.Equal(w, []string{mailboxLetterID(4)}) {
+		t.Fatalf("carol's letters: %v", w)
+	}
+	if w := srv.waiting(dave); len(w) != 0 {
+		t.Fatalf("dave's letters: %v", w)
+	}
+	checkMailboxStore(t, srv.box.store)
+
+	// Picking up makes room again.
+	if _, err := srv.pickup(bob, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.deposit(alice, bob, mailboxLetterID(2), []byte("three")); err != nil {
+		t.Fatalf("deposit after a pickup: %v", err)
+	}
+	checkMailboxStore(t, srv.box.store)
+}
+
+func TestMailboxSurvivesRestart(t *testing.T) {
+	srv := newMailboxServer(t, mailboxConfig{})
+	alice, bob := newMailboxPeer(t), newMailboxPeer(t)
+	for i := range 4 {
+		if err := srv.deposit(alice, bob, mailboxLetterID(i), []byte(fmt.Sprintf("sealed %d", i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	srv.restart()
+	// Bob takes two, and the server restarts in between.
+	got, _ := srv.pickup(bob, func(l core.Letter) bool { return l.ID == mailboxLetterID(1) || l.ID == mailboxLetterID(3) })
+	if len(got) != 4 {
+		t.Fatalf("after a restart, picked up %v", mailboxIDs(got))
+	}
+	srv.restart()
+	if err := srv.deposit(alice, bob, mailboxLetterID(4), []byte("sealed 4")); err != nil {
+		t.Fatal(err)
+	}
+	// The same id as before the restart is still known.
+	if err := srv.deposit(alice, bob, mailboxLetterID(3), []byte("sealed 3")); err != nil {
+		t.Fatal(err)
+	}
+	got, err := srv.pickup(bob, nil)
+	want := []string{mailboxLetterID(1), mailboxLetterID(3), mailboxLetterID(4)}
+	if err != nil || !slices.Equal(mailboxIDs(got), want) {
+		t.Fatalf("after another restart: %v, %v; want %v", mailboxIDs(got), err, want)
+	}
+	if string(got[1].Envelope) != "sealed 3" {
+		t.Fatalf("letter 3 holds %q", got[1].Envelope)
+	}
+	checkMailboxStore(t, srv.box.store)
+}
+
+func TestMailboxCloseDuringPickup(t *testing.T) {
+	srv := newMailboxServer(t, mailboxConfig{})
+	alice, bob := newMailboxPeer(t), newMailboxPeer(t)
+	srv.deposit(alice, bob, mailboxLetterID(0), []byte("sealed"))
+	// Bob receives his letter, and the server shuts down before his ack.
+	s := srv.stream(bob)
+	core.WriteFrame(s, 1024, &wireRequest{Pickup: &struct{}{}})
+	var r wireReply
+	if err := core.ReadFrame(s, 1024, &r); err != nil || r.Challenge == nil {
+		t.Fatalf("challenge: %+v, %v", r, err)
+	}
+	core.WriteFrame(s, 1024, &wireRequest{Proof: &wireProof{DID: bob.id.DID().String(), Signature: bob.id.Sign(wirePickupInput(srv.host.ID(), r.Challenge.Nonce))}})
+	if err := core.ReadFrame(s, 1<<20, &r); err != nil || r.Letters == nil || len(r.Letters.Items) != 1 {
+		t.Fatalf("letters: %+v, %v", r, err)
+	}
+	closed := make(chan error)
+	go func() { closed <- srv.box.Close() }()
+	select {
+	case err := <-closed:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Close waits for a stream in flight")
+	}
+	if _, err := s.Read(make([]byte, 1)); err == nil {
+		t.Fatal("the stream in flight was not ended")
+	}
+	srv.open()
+	if w := srv.waiting(bob); !slices.Equal(w, []string{mailboxLetterID(0)}) {
+		t.Fatalf("after a shutdown mid-pickup, waiting: %v", w)
+	}
+}
+
+func TestMailboxRetention(t *testing.T) {
+	var mu sync.Mutex
+	now := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
+
+	srv := newMailboxServer(t, mailboxConfig{Retention: 48 * time.Hour, now: clock})
+	alice, bob := newMailboxPeer(t), newMailboxPeer(t)
+	srv.deposit(alice, bob, mailboxLetterID(0), []byte("old"))
+	advance(24 * time.Hour)
+	srv.deposit(alice, bob, mailboxLetterID(1), []byte("newer"))
+	advance(24*time.Hour + time.Millisecond)
+
+	// On pickup: the first letter has waited past its time.
+	got, err := srv.pickup(bob, func(core.Letter) bool { return true })
+	if !slices.Equal(mailboxIDs(got), []string{mailboxLetterID(1)}) {
+		t.Fatalf("picked up %v (%v), want only the newer letter", mailboxIDs(got), err)
+	}
+	if !got[0].Deposited.Equal(time.Date(2030, 1, 2, 0, 0, 0, 0, time.UTC)) {
+		t.Errorf("deposited %v", got[0].Deposited)
+	}
+	checkMailboxStore(t, srv.box.store)
+
+	// On open: the second one's time runs out while the server is down.
+	if err := srv.box.Close(); err != nil {
+		t.Fatal(err)
+	}
+	advance(24 * time.Hour)
+	srv.open()
+	if !strings.Contains(srv.log.String(), "expired=1") {
+		t.Errorf("open did not report the expired letter:\n%s", srv.log)
+	}
+	total, recipients, err := srv.box.store.stats()
+	if err != nil || total != (letterUsage{}) || recipients != 0 {
+		t.Fatalf("after expiry: %+v, %d recipients, %v", total, recipients, err)
+	}
+}
+
+// exchange sends raw bytes on a new stream and returns the server's answer.
+func (srv *mailboxServer) exchange(from *mailboxPeer, raw []byte) wireReply {
+	srv.t.Helper()
+	s := srv.stream(from)
+	if _, err := s.Write(raw); err != nil {
+		srv.t.Fatal(err)
+	}
+	var r wireReply
+	if err := core.ReadFrame(s, 1<<20, &r); err != nil {
+		srv.t.Fatalf("no answer to %x: %v", raw[:min(len(raw), 16)], err)
+	}
+	if _, err := s.Read(make([]byte, 1)); err != io.EOF {
+		srv.t.Errorf("after the answer to %x the stream gives %v, want EOF", raw[:min(len(raw), 16)], err)
+	}
+	return r
+}
+
+func encodeWireFrame(t *testing.T, v any) []byte {
+	var buf bytes.Buffer
+	if err := core.WriteFrame(&buf, 1<<20, v); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func TestMailboxRefusesBadFrames(t *testing.T) {
+	srv := newMailboxServer(t, mailboxConfig{})
+	alice, bob := newMailboxPeer(t), newMailboxPeer(t)
+	srv.deposit(alice, bob, mailboxLetterID(0), []byte("sealed"))
+
+	for name, tc := range map[string]struct {
+		raw  []byte
+		code string
+	}{
+		"not cbor":          {[]byte{0x02, 0xff, 0xfe}, core.MailboxCodeMalformed},
+		"empty frame":       {[]byte{0x00}, core.MailboxCodeMalformed},
+		"endless length":    {[]byte{0xff, 0xff, 0xff, 0xff, 0xff, 0x01}, core.MailboxCodeMalformed},
+		"oversize":          {binary.AppendUvarint(nil, 10<<20), core.MailboxCodeTooLarge},
+		"unknown kind":      {encodeWireFrame(t, map[int]any{42: map[int]any{}}), core.MailboxCodeUnexpected},
+		"not a map":         {encodeWireFrame(t, []int{1, 2}), core.MailboxCodeMalformed},
+		"proof first":       {encodeWireFrame(t, &wireRequest{Proof: &wireProof{DID: bob.id.DID().String(), Signature: make([]byte, 64)}}), core.MailboxCodeUnexpected},
+		"short id":          {encodeWireFrame(t, &wireRequest{Deposit: &wireDeposit{To: bob.id.DID().String(), ID: "x", Envelope: []byte("x")}}), core.MailboxCodeMalformed},
+		"big envelope":      {encodeWireFrame(t, &wireRequest{Deposit: &wireDeposit{To: bob.id.DID().String(), ID: mailboxLetterID(1), Envelope: make([]byte, core.MailboxMaxEnvelope+1)}}), core.MailboxCodeTooLarge},
+		"did:web recipient": {encodeWireFrame(t, &wireRequest{Deposit: &wireDeposit{To: "did:web:example.com", ID: mailboxLetterID(1), Envelope: []byte("x")}}), core.MailboxCodeUnsupportedDID},
+	} {
+		r := srv.exchange(alice, tc.raw)
+		if r.Error == nil || r.Error.Code != tc.code {
+			t.Errorf("%s: answer %+v, want code %q", name, r, tc.code)
+		}
+	}
+	// A deposit and then garbage on the same stream: the deposit stands.
+	raw := append(encodeWireFrame(t, &wireRequest{Deposit: &wireDeposit{To: bob.id.DID().String(), ID: mailboxLetterID(1), Envelope: []byte("x")}}), 0x01, 0xff)
+	s := srv.stream(alice)
+	s.Write(raw)
+	var r wireReply
+	if core.ReadFrame(s, 1024, &r); r.Deposited == nil {
+		t.Fatalf("deposit before garbage: %+v", r)
+	}
+	if core.ReadFrame(s, 1024, &r); r.Error == nil || r.Error.Code != core.MailboxCodeMalformed {
+		t.Fatalf("garbage after a deposit: %+v", r)
+	}
+
+	// The server keeps serving, and kept everything.
+	got, err := srv.pickup(bob, nil)
+	if err != nil || !slices.Equal(mailboxIDs(got), []string{mailboxLetterID(0), mailboxLetterID(1)}) {
+		t.Fatalf("pickup after bad frames: %v, %v", mailboxIDs(got), err)
+	}
+	checkMailboxStore(t, srv.box.store)
+}
+
+func TestMailboxPickupProof(t *testing.T) {
+	srv := newMailboxServer(t, mailboxConfig{})
+	alice, bob := newMailboxPeer(t), newMailboxPeer(t)
+	srv.deposit(alice, bob, mailboxLetterID(0), []byte("for bob"))
+
+	// challenge opens a pickup from p and returns the stream and its nonce.
+	challenge := func(p *mailboxPeer) (network.Stream, []byte) {
+		s := srv.stream(p)
+		core.WriteFrame(s, 1024, &wireRequest{Pickup: &struct{}{}})
+		var r wireReply
+		if err := core.ReadFrame(s, 1024, &r); err != nil || r.Challenge == nil {
+			t.Fatalf("challenge: %+v, %v", r, err)
+		}
+		if !bytes.Equal(r.Challenge.Relay, []byte(srv.host.ID())) || len(r.Challenge.Nonce) != 32 {
+			t.Fatalf("challenge %+v does not name the server", r.Challenge)
+		}
+		return s, r.Challenge.Nonce
+	}
+	prove := func(s network.Stream, p *wireProof) wireReply {
+		core.WriteFrame(s, 1024, &wireRequest{Proof: p})
+		var r wireReply
+		if err := core.ReadFrame(s, 1<<20, &r); err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+
+	// Bob's honest proof, recorded; he leaves without acknowledging.
+	s, nonce := challenge(bob)
+	recorded := &wireProof{DID: bob.id.DID().String(), Signature: bob.id.Sign(wirePickupInput(srv.host.ID(), nonce))}
+	if r := prove(s, recorded); r.Letters == nil || len(r.Letters.Items) != 1 {
+		t.Fatalf("honest proof: %+v", r)
+	}
+	s.Reset()
+
+	_, otherNonce := challenge(bob)
+	if bytes.Equal(nonce, otherNonce) {
+		t.Fatal("two streams got the same nonce")
+	}
+	for name, proof := range map[string]func(nonce []byte) *wireProof{
+		"replayed proof": func([]byte) *wireProof { return recorded },
+		"wrong key": func(nonce []byte) *wireProof {
+			return &wireProof{DID: bob.id.DID().String(), Signature: alice.id.Sign(wirePickupInput(srv.host.ID(), nonce))}
+		},
+		"another peer's did": func(nonce []byte) *wireProof {
+			return &wireProof{DID: bob.id.DID().String(), Signature: bob.id.Sign(wirePickupInput(srv.host.ID(), nonce))}
+		},
+		"signed for another server": func(nonce []byte) *wireProof {
+			return &wireProof{DID: alice.id.DID().String(), Signature: alice.id.Sign(wirePickupInput(bob.host.ID(), nonce))}
+		},
+		"not did:key": func(nonce []byte) *wireProof {
+			return &wireProof{DID: "did:web:example.com", Signature: alice.id.Sign(wirePickupInput(srv.host.ID(), nonce))}
+		},
+	} {
+		from := alice
+		if name == "replayed proof" {
+			from = bob // even from the right peer, an old proof is refused
+		}
+		s, nonce := challenge(from)
+		r := prove(s, proof(nonce))
+		if r.Error == nil || (r.Error.Code != core.MailboxCodeUnauthorized && r.Error.Code != core.MailboxCodeUnsupportedDID) {
+			t.Errorf("%s: answer %+v, want a refusal", name, r)
+		}
+	}
+	if w := srv.waiting(bob); !slices.Equal(w, []string{mailboxLetterID(0)}) {
+		t.Fatalf("bob's letters after refused pickups: %v", w)
+	}
+	// Alice, proving her own key, gets her own (empty) mailbox.
+	if got, err := srv.pickup(alice, nil); err != nil || len(got) != 0 {
+		t.Fatalf("alice's pickup: %v, %v", mailboxIDs(got), err)
+	}
+	// Acknowledging a letter that was not offered is refused.
+	s, nonce = challenge(bob)
+	prove(s, &wireProof{DID: bob.id.DID().String(), Signature: bob.id.Sign(wirePickupInput(srv.host.ID(), nonce))})
+	core.WriteFrame(s, 1024, &wireRequest{Ack: &wireAck{IDs: []string{mailboxLetterID(5)}}})
+	var r wireReply
+	if err := core.ReadFrame(s, 1024, &r); err != nil || r.Error == nil || r.Error.Code != core.MailboxCodeMalformed {
+		t.Fatalf("ack of a letter not offered: %+v, %v", r, err)
+	}
+	if got, err := srv.pickup(bob, nil); err != nil || len(got) != 1 {
+		t.Fatalf("bob's pickup: %v, %v", mailboxIDs(got), err)
+	}
+}
+
+func TestMailboxConfig(t *testing.T) {
+	var c mailboxConfig
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	c.register(fs)
+	if c.MaxLetters != defaultMailboxMaxLetters || c.Retention != defaultMailboxRetention {
+		t.Fatalf("defaults: %+v", c)
+	}
+	err := fs.Parse([]string{"-mailbox-max-letters", "5", "-mailbox-max-bytes", "9000", "-mailbox-max-total-bytes", "90000",
+		"-mailbox-retention", "72h", "-mailbox-stream-timeout", "1m"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := mailboxConfig{MaxLetters: 5, MaxBytes: 9000, MaxTotalBytes: 90000, Retention: 72 * time.Hour, StreamTimeout: time.Minute}
+	if !reflect.DeepEqual(c, want) {
+		t.Fatalf("parsed %+v, want %+v", c, want)
+	}
+	if _, err := openMailbox(filepath.Join(t.TempDir(), "m.db"), mailboxConfig{MaxLetters: -1}, slog.New(slog.DiscardHandler)); err == nil {
+		t.Fatal("a negative limit was accepted")
+	}
+	// A second server on the same file fails at once instead of waiting.
+	path := filepath.Join(t.TempDir(), "mailbox.db")
+	box, err := openMailbox(path, mailboxConfig{}, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer box.Close()
+	if _, err := openMailbox(path, mailboxConfig{}, slog.New(slog.DiscardHandler)); err == nil {
+		t.Fatal("the same file opened twice")
+	}
+}
+
+// wireStream is a stream whose other side sent in and reads nothing back.
+type wireStream struct {
+	in  io.Reader
+	out bytes.Buffer
+}
+
+func (s *wireStream) Read(p []byte) (int, error)  { return s.in.Read(p) }
+func (s *wireStream) Write(p []byte) (int, error) { return s.out.Write(p) }
+func (s *wireStream) CloseWrite() error           { return nil }
+func (s *wireStream) Close() error                { return nil }
+func (s *wireStream) Reset() error                { return nil }
+
+// FuzzMailboxServer feeds the server, over its real store, whatever a
+// client may send: it must answer or refuse, and never lose a letter or let
+// its counters drift.
+func FuzzMailboxServer(f *testing.F) {
+	bob, err := core.IdentityFromSeed(bytes.Repeat([]byte{7}, 32))
+	if err != nil {
+		f.Fatal(err)
+	}
+	relay, _ := core.IdentityFromSeed(bytes.Repeat([]byte{8}, 32))
+	box, err := openMailbox(filepath.Join(f.TempDir(), "mailbox.db"), mailboxConfig{MaxLetters: 50}, slog.New(slog.DiscardHandler))
+	if err != nil {
+		f.Fatal(err)
+	}
+	defer box.Close()
+	if err := box.store.Deposit(bob.DID(), mailboxLetterID(0), []byte("waiting")); err != nil {
+		f.Fatal(err)
+	}
+	var seed bytes.Buffer
+	core.WriteFrame(&seed, 1<<20, &wireRequest{Deposit: &wireDeposit{To: bob.DID().String(), ID: mailboxLetterID(1), Envelope: []byte("x")}})
+	core.WriteFrame(&seed, 1<<20, &wireRequest{Deposit: &wireDeposit{To: bob.DID().String(), ID: mailboxLetterID(0), Envelope: []byte("y")}})
+	f.Add(seed.Bytes())
+	seed.Reset()
+	core.WriteFrame(&seed, 1<<20, &wireRequest{Pickup: &struct{}{}})
+	core.WriteFrame(&seed, 1<<20, &wireRequest{Proof: &wireProof{DID: bob.DID().String(), Signature: make([]byte, 64)}})
+	f.Add(seed.Bytes())
+	srv := &core.MailboxServer{Store: box.store, Relay: relay.PeerID()}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		s := &wireStream{in: bytes.NewReader(in)}
+		srv.Serve(context.Background(), s, bob.PeerID())
+		letters, err := box.store.Waiting(bob.DID(), 0, 1)
+		if err != nil || len(letters) != 1 || letters[0].ID != mailboxLetterID(0) || string(letters[0].Envelope) != "waiting" {
+			t.Fatalf("the waiting letter is gone: %+v, %v", letters, err)
+		}
+		checkMailboxStore(t, box.store)
+		for s.out.Len() > 0 {
+			var r wireReply
+			if err := core.ReadFrame(&s.out, 1<<20, &r); err != nil {
+				t.Fatalf("the server wrote a frame that does not decode: %v", err)
+			}
+		}
+	})
+}

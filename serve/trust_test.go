@@ -1,0 +1,217 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/libp2p/go-libp2p"
+	"github.com/libp2p/go-libp2p/core/host"
+	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/libp2p/go-libp2p/p2p/protocol/circuitv2/client"
+	ma "github.com/multiformats/go-multiaddr"
+
+	"planet/core"
+	"planet/core/p2p"
+	"planet/vault"
+	"planet/vault/mem"
+)
+
+// server is the relay and the mailbox of one serve process, which a test
+// can stop and start again on the same data directory and port.
+type server struct {
+	t    *testing.T
+	dir  string
+	port int
+	node *relayNode
+	box  *mailbox
+}
+
+func startServer(t *testing.T, dir string, port int) *server {
+	t.Helper()
+	s := &server{t: t, dir: dir, port: port}
+	s.node = testRelay(t, dir, func(c *relayConfig) { c.port = port })
+	box, err := openMailbox(filepath.Join(dir, "mailbox.db"), mailboxConfig{}, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := box.Attach(s.node.Host()); err != nil {
+		t.Fatal(err)
+	}
+	s.box = box
+	t.Cleanup(func() { box.Close() })
+	return s
+}
+
+// wsAddr is the relay's WebSocket address, as people give it.
+func (s *server) wsAddr() string {
+	for _, a := range s.node.Addrs() {
+		if hasProtocol(a, ma.P_WS) {
+			return a.String()
+		}
+	}
+	s.t.Fatal("the relay has no WebSocket address")
+	return ""
+}
+
+func (s *server) stop() {
+	s.box.Close()
+	s.node.Close()
+}
+
+// tabPerson is a PLANET user whose host, like a browser's, listens nowhere
+// and is reached through the relay; their vault outlives the host.
+type tabPerson struct {
+	name   string
+	planet *core.Planet
+	host   host.Host
+	node   *p2p.Node
+	did    core.DID
+}
+
+func newTabPerson(t *testing.T, name string) *tabPerson {
+	t.Helper()
+	ctx := context.Background()
+	pl, err := core.Open(ctx, mem.New(), core.Options{Vault: vault.Options{KDF: vault.KDFParams{Memory: 8 * 1024, Passes: 1, Lanes: 1}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, err := pl.Create(ctx, "correct horse battery staple "+name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pl.SetSettings(ctx, core.Settings{Name: name}); err != nil {
+		t.Fatal(err)
+	}
+	return &tabPerson{name: name, planet: pl, did: id.DID()}
+}
+
+// online starts the person's host and reserves a slot on the relay at addr.
+func (p *tabPerson) online(t *testing.T, addr string) {
+	t.Helper()
+	id, err := p.planet.Identity()
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := p2p.PrivateKey(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.host = testPeer(t, libp2p.Identity(key), libp2p.DefaultTransports)
+	if p.node, err = p2p.New(p.host, p.planet, p2p.Options{Relays: []string{addr}, DialTimeout: 3 * time.Second}); err != nil {
+		t.Fatal(err)
+	}
+	ai, err := peer.AddrInfoFromP2pAddr(ma.StringCast(addr))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := p2pContext(t)
+	if err := p.host.Connect(ctx, *ai); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := client.Reserve(ctx, p.host, *ai); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (p *tabPerson) offline() { p.host.Close() }
+
+func (p *tabPerson) pickup(t *testing.T, want int) {
+	t.Helper()
+	n, err := p.node.Pickup(p2pContext(t))
+	if err != nil {
+		t.Fatalf("%s picking up: %v", p.name, err)
+	}
+	if n != want {
+		t.Fatalf("%s picked up %d letters, want %d", p.name, n, want)
+	}
+}
+
+// An invitation accepted while the inviter is offline completes through
+// the mailbox when they return, and the answer reaches the invitee, who by
+// then is offline too, the same way; the server restarts in between and
+// loses nothing. Chat left in the mailbox arrives the same way.
+func TestOfflineCompletionThroughMailbox(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	srv := startServer(t, dir, 0)
+	relay := srv.wsAddr()
+	port, err := strconv.Atoi(ma.Split(ma.StringCast(relay))[1].Value())
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	alice, bob := newTabPerson(t, "Alice"), newTabPerson(t, "Bob")
+	alice.online(t, relay)
+	bob.online(t, relay)
+	inv, err := alice.planet.CreateInvitation(ctx, core.InvitationOptions{Note: "allotment neighbours", Relays: []string{relay}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	alice.offline()
+
+	_, out, err := bob.planet.AcceptInvitation(ctx, inv.Token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	posted, err := bob.node.Send(p2pContext(t), out)
+	if err != nil || !posted {
+		t.Fatalf("Bob's acceptance with Alice offline: posted %v, %v", posted, err)
+	}
+	if pending, _ := bob.planet.PendingConnections(ctx); len(pending) != 1 {
+		t.Fatalf("Bob's pending connections: %+v", pending)
+	}
+	bob.offline()
+
+	// The server restarts; the letter waits on disk.
+	srv.stop()
+	srv = startServer(t, dir, port)
+	if srv.wsAddr() != relay {
+		t.Fatalf("the relay came back as %s, not %s", srv.wsAddr(), relay)
+	}
+
+	// Alice returns and picks up Bob's acceptance; Bob is away, so her
+	// answer goes to his mailbox.
+	alice.online(t, relay)
+	alice.pickup(t, 1)
+	if c, _ := alice.planet.ContactByDID(ctx, bob.did); c == nil || c.Connected == 0 || c.Name != "Bob" {
+		t.Fatalf("Alice's contact for Bob: %+v", c)
+	}
+	if _, err := alice.node.Chat(p2pContext(t), bob.did, "welcome to the allotments!"); err != nil {
+		t.Fatal(err)
+	}
+
+	bob.online(t, relay)
+	bob.pickup(t, 2)
+	c, _ := bob.planet.ContactByDID(ctx, alice.did)
+	if c == nil || c.Origin != core.OriginInvitedMe || c.Name != "Alice" {
+		t.Fatalf("Bob's contact for Alice: %+v", c)
+	}
+	if pending, _ := bob.planet.PendingConnections(ctx); len(pending) != 0 {
+		t.Fatalf("Bob's connection is still pending: %+v", pending)
+	}
+	kept, _ := bob.planet.Credentials(ctx)
+	if len(kept) != 2 {
+		t.Fatalf("Bob holds %d credentials, want his and Alice's", len(kept))
+	}
+	for _, k := range kept {
+		if err := core.Verify(k.Credential, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	conv, err := bob.planet.Conversation(ctx, alice.did)
+	if err != nil || len(conv) != 1 || conv[0].Text != "welcome to the allotments!" || conv[0].Via != core.ViaMailbox {
+		t.Fatalf("Bob's conversation with Alice: %+v, %v", conv, err)
+	}
+	// Both online now: chat goes directly and is delivered.
+	msg, err := bob.node.Chat(p2pContext(t), alice.did, "thank you!")
+	if err != nil || msg.State != core.ChatDelivered {
+		t.Fatalf("direct chat: %+v, %v", msg, err)
+	}
+	// Nothing is left in either mailbox.
+	alice.pickup(t, 0)
+	bob.pickup(t, 0)
+}
