@@ -17,7 +17,9 @@
 //     records in one vault update), against raw IndexedDB + WebCrypto;
 //  5. storing and reading a 64 MiB document, against raw IndexedDB + WebCrypto
 //     in 256 KiB chunks;
-//  6. growth of the core's wasm memory while storing a 200 MB file.
+//  6. growth of the core's wasm memory while storing a 200 MB file;
+//  7. the trust graph: path queries over 100,000 relationships and verifying 1,000 credentials,
+//     Go benchmarks natively and inside Chromium.
 
 /* global planet */
 
@@ -54,6 +56,9 @@ const TARGET = {
   readMBps: 150,
   vsBaseline: 2,
   memBytes: 64e6,
+  pathBrowserMs: 50,
+  pathNativeMs: 10,
+  verify1000Ms: 1000,
 };
 
 const started = Date.now();
@@ -181,6 +186,10 @@ async function main() {
     }
   }
 
+  // --- the trust graph: Go benchmarks, native and inside Chromium --------
+  step('trust graph: path queries and credential verification');
+  r.trust = { native: goBench(false), browser: goBench(true) };
+
   r.machine = machine(r.chromium);
   r.load = { start: loadAtStart, end: loadavg()[0] };
   r.seconds = (Date.now() - started) / 1000;
@@ -269,6 +278,23 @@ function machine(chromium) {
   return m;
 }
 
+/**
+ * The trust graph's Go benchmarks (core/graph_test.go, core/credential_test.go), run natively
+ * and compiled to wasm inside headless Chromium through wasmbrowsertest; milliseconds per op.
+ */
+function goBench(browser) {
+  const env = { ...process.env };
+  if (browser) Object.assign(env, { GOOS: 'js', GOARCH: 'wasm', PATH: `${join(root, 'build/bin')}:${env.PATH}` });
+  const out = execFileSync('go', ['test', '-run', '^$', '-bench', '^(BenchmarkPaths100k|BenchmarkVerify1000Credentials)$',
+    '-benchtime', '5x', '-count', '1', './core'], { cwd: root, env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  const msPerOp = {};
+  for (const m of out.matchAll(/^Benchmark(\S+?)(?:-\d+)?\s+\d+\s+([\d.]+) ns\/op/gm)) msPerOp[m[1]] = Number(m[2]) / 1e6;
+  for (const name of ['Paths100k/random', 'Paths100k/near', 'Verify1000Credentials']) {
+    if (!(name in msPerOp)) throw new Error(`no figure for ${name} in the ${browser ? 'browser' : 'native'} Go benchmarks:\n${out}`);
+  }
+  return msPerOp;
+}
+
 // --- the table ---------------------------------------------------------------
 
 const median = (xs) => {
@@ -279,6 +305,7 @@ const median = (xs) => {
 const MB = (bytes) => `${(bytes / 1e6).toFixed(2)} MB`;
 const MBMiB = (bytes) => `${MB(bytes)} (${(bytes / 2 ** 20).toFixed(1)} MiB)`;
 const ms = (x) => `${Math.round(x)} ms`;
+const fineMs = (x) => (x < 10 ? `${x.toFixed(2)} ms` : ms(x));
 const perSec = (n, msTaken) => n / (msTaken / 1000);
 const rate = (x) => `${Math.round(x).toLocaleString('en-US')}/s`;
 const mbps = (bytes, msTaken) => bytes / 1e6 / (msTaken / 1000);
@@ -312,6 +339,7 @@ function tableRows(r) {
   const growth = r.mem.stored - r.mem.idle;
   const growthRead = r.mem.read - r.mem.idle;
   const slower = (x, base) => `${(base / x).toFixed(2)}× slower`;
+  const t = r.trust;
 
   return [
     ['what', 'PLANET', 'baseline', 'target', 'verdict'],
@@ -335,6 +363,9 @@ function tableRows(r) {
     ['wasm memory growth storing 200 MB', MBMiB(growth), '', '≤ 64 MB', verdict(growth <= TARGET.memBytes)],
     ['  after reading it back too', MBMiB(growthRead), '', '', ''],
     ['  idle (vault open, before the file)', MBMiB(r.mem.idle), '', '', ''],
+    ['path query, 100,000 relationships, ≤ 3 hops (far pairs)', fineMs(t.browser['Paths100k/random']), `${fineMs(t.native['Paths100k/random'])} (native Go)`, '≤ 50 ms; native ≤ 10 ms', verdict(t.browser['Paths100k/random'] <= TARGET.pathBrowserMs && t.native['Paths100k/random'] <= TARGET.pathNativeMs)],
+    ['  near pairs (paths found)', fineMs(t.browser['Paths100k/near']), `${fineMs(t.native['Paths100k/near'])} (native Go)`, '≤ 50 ms; native ≤ 10 ms', verdict(t.browser['Paths100k/near'] <= TARGET.pathBrowserMs && t.native['Paths100k/near'] <= TARGET.pathNativeMs)],
+    ['verify 1,000 relationship credentials', ms(t.browser.Verify1000Credentials), `${ms(t.native.Verify1000Credentials)} (native Go)`, '≤ 1 s', verdict(t.browser.Verify1000Credentials <= TARGET.verify1000Ms)],
   ];
 }
 
@@ -350,6 +381,7 @@ function legendLines(r) {
     `- Unlock + list: the baseline has no key derivation; PLANET's unlock is Argon2id (64 MiB, t=3) in Go wasm, anchored at ≈ 650 ms in the design.`,
     `- Batched writes: PLANET's API has no batch call; an import writes all of an export's records in one vault update (one IndexedDB transaction). Each import goes into a fresh profile and is timed from the moment it has read the file's last byte (key derivation already done) until it resolves: parsing the export's JSON, checking, sealing and writing the records. Rate = ${(N_BATCH - N_REF).toLocaleString('en-US')} / (that time for ${N_BATCH.toLocaleString('en-US')} contacts − that time for ${N_REF}); medians of ${IMPORT_ROUNDS}: ${ms(tail('plain'))}, with DIDs ${ms(tail('did'))}, reference ${ms(tail('ref'))} (whole imports ${ms(whole('plain'))}, ${ms(whole('did'))}, ${ms(whole('ref'))}). Contacts have no DID unless said.`,
     `- One add per call: ${N_LIST.toLocaleString('en-US')} awaited planet.contacts.add calls into one vault; the first ${r.adds.tenth} ran at ${rate(perSec(r.adds.tenth, r.adds.first))}, the last ${r.adds.tenth} at ${rate(perSec(r.adds.tenth, r.adds.last))}. Its baseline is one awaited encrypt and one transaction per record.`,
+    '- Trust graph: Go benchmarks of core (BenchmarkPaths100k: 20,000 people, 100,000 relationships in a small world, all paths of up to three hops between a pair; BenchmarkVerify1000Credentials: parse and verify 1,000 eddsa-jcs-2022 credentials from 100 issuers), compiled to wasm and run inside this Chromium by wasmbrowsertest; the baseline is the same benchmark as native Go in this run.',
     `- Memory: the core's wasm linear memory (it never shrinks), after an import (vault open) and after storing a 200 MB file built in the page from random 1 MiB pieces (store ${MBps(mbps(r.bigBytes, r.big.store))}, read ${MBps(mbps(r.bigBytes, r.big.read))}).`,
   ];
 }
