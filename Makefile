@@ -49,7 +49,9 @@ run: build
 
 test: deps build test-native test-wasm test-e2e
 
-test-native:
+# webrtc's native test starts a go-libp2p relay on loopback and runs the
+# package's browser tests in Chromium through wasmbrowsertest.
+test-native: $(BIN)/wasmbrowsertest
 	go vet ./...
 	go test -race -count=1 ./...
 
