@@ -25,7 +25,7 @@ const pass = "violet tugboat umbrella quince"
 
 var testOpts = core.Options{Vault: vault.Options{KDF: vault.KDFParams{Memory: 8 * 1024, Passes: 1, Lanes: 1}}}
 
-func newPlanet(t *testing.T) (*core.Planet, *mem.Store) {
+func newPlanet(t testing.TB) (*core.Planet, *mem.Store) {
 	t.Helper()
 	s := mem.New()
 	p, err := core.Open(ctx, s, testOpts)

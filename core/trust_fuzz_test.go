@@ -1,0 +1,62 @@
+package core_test
+
+import (
+	"errors"
+	"testing"
+
+	"planet/core"
+)
+
+// FuzzTrustFrame feeds any bytes to the trust network's frame decoders and
+// handlers, as a peer or a letter could: nothing panics, and a frame refused
+// as malformed changes nothing in the vault.
+func FuzzTrustFrame(f *testing.F) {
+	alice, _ := newPlanet(f)
+	bob, _ := newPlanet(f)
+	aliceID, _ := alice.Identity()
+	bobID, _ := bob.Identity()
+
+	inv, err := alice.CreateInvitation(ctx, core.InvitationOptions{Note: "seed"})
+	if err != nil {
+		f.Fatal(err)
+	}
+	_, out, err := bob.AcceptInvitation(ctx, inv.Token)
+	if err != nil {
+		f.Fatal(err)
+	}
+	seed := func(protocol byte, frame any) {
+		b, err := core.EncodeFrame(frame)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(protocol, b)
+	}
+	seed(0, out.Frame)
+	seed(0, &core.ConnectFrame{Reply: &core.ConnectReply{Ref: inv.ID, Refused: &core.RemoteError{Code: core.CodeDeclined}}})
+	seed(1, &core.IntroduceFrame{Answer: &core.IntroAnswer{ID: "x", State: core.IntroAccepted}})
+	seed(1, &core.IntroduceFrame{Received: true})
+	seed(2, &core.ShareFrame{Revoke: true})
+	seed(2, &core.ShareFrame{Credentials: [][]byte{[]byte(`{}`)}})
+
+	protocols := core.TrustProtocols
+	senders := []core.DID{bobID.DID(), aliceID.DID()}
+	f.Fuzz(func(t *testing.T, protocol byte, frame []byte) {
+		proto := protocols[int(protocol)%len(protocols)]
+		from := senders[int(protocol/8)%len(senders)]
+		before, err := alice.Counts(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = alice.HandleFrame(ctx, from, proto, frame)
+		if err == nil || !errors.Is(err, core.ErrMalformedFrame) {
+			return
+		}
+		after, err := alice.Counts(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if after != before {
+			t.Fatalf("a malformed %s frame changed the vault: %+v, then %+v", proto, before, after)
+		}
+	})
+}
