@@ -215,3 +215,124 @@ func TestOfflineCompletionThroughMailbox(t *testing.T) {
 	alice.pickup(t, 0)
 	bob.pickup(t, 0)
 }
+
+// run brings the person online the way the tab does: the node holds its
+// reservation on the relay by itself and picks up its mailbox.
+func (p *tabPerson) run(t *testing.T, addr string) (stop func()) {
+	t.Helper()
+	id, err := p.planet.Identity()
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := p2p.PrivateKey(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.host = testPeer(t, libp2p.Identity(key), libp2p.DefaultTransports)
+	p.node, err = p2p.New(p.host, p.planet, p2p.Options{
+		Relays: []string{addr}, DialTimeout: 2 * time.Second,
+		MinBackoff: 50 * time.Millisecond, MaxBackoff: 400 * time.Millisecond,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { p.node.Run(ctx); close(done) }()
+	stop = func() { cancel(); <-done; p.host.Close() }
+	t.Cleanup(func() { cancel(); <-done })
+	return stop
+}
+
+func (p *tabPerson) reserved() bool {
+	st := p.node.Status()
+	return len(st) == 1 && st[0].Connected
+}
+
+// The node keeps its place on the relay by itself: it reserves, picks up
+// what waited while it was away, notices the relay going down, and
+// reserves again with back-off when the relay returns.
+func TestNodeKeepsItsRelay(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	srv := startServer(t, dir, 0)
+	relay := srv.wsAddr()
+	port, err := strconv.Atoi(ma.Split(ma.StringCast(relay))[1].Value())
+	if err != nil {
+		t.Fatal(err)
+	}
+	alice, bob := newTabPerson(t, "Alice"), newTabPerson(t, "Bob")
+	for _, pair := range [][2]*tabPerson{{alice, bob}, {bob, alice}} {
+		if _, err := pair[0].planet.AddContact(ctx, core.ContactInput{Name: pair[1].name, DID: pair[1].did.String()}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	bob.online(t, relay)
+
+	// While Alice is away, Bob's message waits in her mailbox; when her
+	// tab comes back, it arrives without her asking.
+	if err := bob.node.Post(p2pContext(t), alice.did, []string{relay}, "first-letter-0001", sealChat(t, bob, alice, "are you coming saturday?")); err != nil {
+		t.Fatal(err)
+	}
+	alice.run(t, relay)
+	waitFor(t, "Alice's node reserves on the relay", alice.reserved)
+	waitFor(t, "the waiting message reaches Alice", func() bool {
+		conv, _ := alice.planet.Conversation(ctx, bob.did)
+		return len(conv) == 1 && conv[0].Via == core.ViaMailbox
+	})
+
+	// The relay goes down: Alice's node notices; it comes back on the same
+	// address: her node reserves again by itself.
+	srv.stop()
+	waitFor(t, "Alice's node notices the relay has gone", func() bool { return !alice.reserved() })
+	if st := alice.node.Status(); st[0].Err == "" {
+		t.Fatalf("a lost relay without a reason: %+v", st)
+	}
+	startServer(t, dir, port)
+	waitFor(t, "Alice's node reserves again", alice.reserved)
+	bob.offline()
+	bob.online(t, relay)
+	direct(t, bob, alice, "see you there")
+}
+
+// sealChat makes a chat message from one person to another, sealed for the mailbox.
+func sealChat(t *testing.T, from, to *tabPerson, text string) []byte {
+	t.Helper()
+	_, signed, err := from.planet.NewChat(context.Background(), to.did, text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env, err := core.SealSigned(to.did, signed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return env
+}
+
+// direct sends a chat message that must be delivered over a stream, through
+// the relay's circuit to the recipient's reservation.
+func direct(t *testing.T, from, to *tabPerson, text string) {
+	t.Helper()
+	pid, err := p2p.PeerID(to.did)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := from.node.Reach(p2pContext(t), pid, to.node.Relays()); err != nil {
+		t.Fatalf("%s cannot reach %s through the relay: %v", from.name, to.name, err)
+	}
+	msg, err := from.node.Chat(p2pContext(t), to.did, text)
+	if err != nil || msg.State != core.ChatDelivered {
+		t.Fatalf("%s's message to %s: %+v, %v", from.name, to.name, msg, err)
+	}
+}
+
+func waitFor(t *testing.T, what string, ok func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for !ok() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out: %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

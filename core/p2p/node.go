@@ -49,6 +49,9 @@ type Options struct {
 	DialTimeout time.Duration
 	// Log receives what goes wrong in the background; nil discards it.
 	Log *slog.Logger
+	// MinBackoff and MaxBackoff bound the wait before [Node.Run] tries a
+	// relay again after it failed; zero means 1 s and 1 min.
+	MinBackoff, MaxBackoff time.Duration
 }
 
 // Node is a Planet on a libp2p host.
@@ -59,6 +62,7 @@ type Node struct {
 
 	mu     sync.Mutex
 	closed bool
+	relays map[string]*RelayStatus // by address, while Run runs
 }
 
 // New attaches p to h: h answers the trust-network protocols for p from
@@ -81,7 +85,13 @@ func New(h host.Host, p *core.Planet, opt Options) (*Node, error) {
 	if opt.Log == nil {
 		opt.Log = slog.New(slog.DiscardHandler)
 	}
-	n := &Node{host: h, planet: p, opt: opt}
+	if opt.MinBackoff <= 0 {
+		opt.MinBackoff = time.Second
+	}
+	if opt.MaxBackoff < opt.MinBackoff {
+		opt.MaxBackoff = max(time.Minute, opt.MinBackoff)
+	}
+	n := &Node{host: h, planet: p, opt: opt, relays: map[string]*RelayStatus{}}
 	p.SetRelays(opt.Relays)
 	for _, proto := range core.TrustProtocols {
 		h.SetStreamHandler(protocol.ID(proto), n.serveTrust(proto))

@@ -1,3 +1,7 @@
+//go:build !js
+
+// These tests run people over real native go-libp2p hosts, which do not build for js/wasm.
+
 package p2p_test
 
 import (

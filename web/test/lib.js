@@ -13,10 +13,10 @@ export const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 /**
  * Starts `serve` and resolves to {url, stop}. By default on a free loopback
- * port, serving build/www.
+ * port, serving build/www; its relay node always takes free ports.
  */
 export async function startServer({ addr = '127.0.0.1:0', www = join(root, 'build/www') } = {}) {
-  const proc = spawn(join(root, 'build/bin/serve'), ['-addr', addr, '-root', www, '-data', await tempDir('planet-data-')], {
+  const proc = spawn(join(root, 'build/bin/serve'), ['-addr', addr, '-relay-port', '0', '-root', www, '-data', await tempDir('planet-data-')], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const log = [];

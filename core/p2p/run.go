@@ -1,0 +1,169 @@
+package p2p
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"sort"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/event"
+	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/libp2p/go-libp2p/p2p/protocol/circuitv2/client"
+	ma "github.com/multiformats/go-multiaddr"
+)
+
+// RelayStatus is how the node stands with one of its relays.
+type RelayStatus struct {
+	Addr      string
+	Connected bool      // a reservation is held and the connection is up
+	Expires   time.Time // when the reservation runs out, if Connected
+	Retry     time.Time // when the next attempt is due, if not Connected
+	Err       string    // why the last attempt failed; "" after a success
+}
+
+// Status reports the node's relays, in the order of its options, while
+// [Node.Run] runs.
+func (n *Node) Status() []RelayStatus {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	out := make([]RelayStatus, 0, len(n.relays))
+	for _, s := range n.relays {
+		out = append(out, *s)
+	}
+	order := map[string]int{}
+	for i, r := range n.opt.Relays {
+		order[r] = i
+	}
+	sort.Slice(out, func(i, j int) bool { return order[out[i].Addr] < order[out[j].Addr] })
+	return out
+}
+
+func (n *Node) setStatus(s RelayStatus) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.relays[s.Addr] = &s
+}
+
+// Run keeps the node reachable until ctx ends: it holds a reservation on
+// each of its relays and renews it halfway to its expiry, picks up the
+// mailbox whenever a reservation is (re)gained, and when a relay cannot be
+// reached or drops the connection, tries again after a back-off that
+// doubles up to Options.MaxBackoff, with jitter. Renewals are timed well
+// inside a reservation's life, so a browser that slows the timers of a
+// background tab delays them without losing the reservation.
+func (n *Node) Run(ctx context.Context) error {
+	sub, err := n.host.EventBus().Subscribe(new(event.EvtPeerConnectednessChanged))
+	if err != nil {
+		return err
+	}
+	defer sub.Close()
+	// Fan the host's connectedness events out to the relay loops.
+	dropped := map[peer.ID]chan struct{}{}
+	type relay struct {
+		addr string
+		info peer.AddrInfo
+	}
+	var relays []relay
+	for _, r := range n.opt.Relays {
+		m, err := ma.NewMultiaddr(r)
+		if err != nil {
+			return fmt.Errorf("relay %q: %w", r, err)
+		}
+		ai, err := peer.AddrInfoFromP2pAddr(m)
+		if err != nil {
+			return fmt.Errorf("relay %q: %w", r, err)
+		}
+		relays = append(relays, relay{r, *ai})
+		dropped[ai.ID] = make(chan struct{}, 1)
+	}
+	go func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case e, ok := <-sub.Out():
+				if !ok {
+					return
+				}
+				ev := e.(event.EvtPeerConnectednessChanged)
+				if ch, ok := dropped[ev.Peer]; ok && ev.Connectedness != network.Connected {
+					select {
+					case ch <- struct{}{}:
+					default:
+					}
+				}
+			}
+		}
+	}()
+	done := make(chan struct{})
+	for _, r := range relays {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			n.keep(ctx, r.addr, r.info, dropped[r.info.ID])
+		}()
+	}
+	for range relays {
+		<-done
+	}
+	return ctx.Err()
+}
+
+// keep holds a reservation on one relay until ctx ends.
+func (n *Node) keep(ctx context.Context, addr string, ai peer.AddrInfo, dropped <-chan struct{}) {
+	backoff := n.opt.MinBackoff
+	for ctx.Err() == nil {
+		rsvp, err := n.reserve(ctx, ai)
+		if err != nil {
+			wait := backoff/2 + rand.N(backoff/2+1)
+			n.setStatus(RelayStatus{Addr: addr, Retry: time.Now().Add(wait), Err: err.Error()})
+			n.opt.Log.Info("relay unreachable", "relay", addr, "retry", wait, "err", err)
+			backoff = min(2*backoff, n.opt.MaxBackoff)
+			if !sleep(ctx, wait) {
+				return
+			}
+			continue
+		}
+		backoff = n.opt.MinBackoff
+		n.setStatus(RelayStatus{Addr: addr, Connected: true, Expires: rsvp.Expiration})
+		select { // a drop noticed before this reservation does not count
+		case <-dropped:
+		default:
+		}
+		if _, err := n.Pickup(ctx); err != nil {
+			n.opt.Log.Info("mailbox pickup", "relay", addr, "err", err)
+		}
+		renew := time.NewTimer(max(time.Until(rsvp.Expiration)/2, n.opt.MinBackoff))
+		select {
+		case <-ctx.Done():
+			renew.Stop()
+			return
+		case <-renew.C:
+		case <-dropped:
+			renew.Stop()
+			n.setStatus(RelayStatus{Addr: addr, Retry: time.Now(), Err: "the connection to the relay dropped"})
+		}
+	}
+}
+
+func (n *Node) reserve(ctx context.Context, ai peer.AddrInfo) (*client.Reservation, error) {
+	ctx, cancel := context.WithTimeout(ctx, n.opt.DialTimeout)
+	defer cancel()
+	if err := n.host.Connect(ctx, ai); err != nil {
+		return nil, err
+	}
+	return client.Reserve(ctx, n.host, ai)
+}
+
+// sleep waits for d or until ctx ends, and reports whether ctx is still live.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
