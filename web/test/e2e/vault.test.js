@@ -186,7 +186,7 @@ test('the export opens with an independent age implementation and holds the orig
   assert.equal(names[0], 'manifest.json');
   const manifest = JSON.parse(new TextDecoder().decode(entries.get('manifest.json')));
   assert.equal(manifest.did, did);
-  assert.deepEqual(manifest.counts, { contacts: 1, notes: 1, photos: 1, documents: 1, credentials: 0 });
+  assert.deepEqual(manifest.counts, { contacts: 1, notes: 1, photos: 1, documents: 1, credentials: 0, messages: 0 });
   assert.equal(sha(entries.get(`photos/${files.photo.name}`)), files.photo.sha);
   assert.equal(sha(entries.get(`documents/${files.doc.name}`)), files.doc.sha);
   const vcf = new TextDecoder().decode(entries.get('contacts.vcf'));
