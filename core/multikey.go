@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"sync"
 
 	"filippo.io/edwards25519"
 	"github.com/mr-tron/base58"
@@ -69,9 +70,42 @@ func encodeMultikey(code uint64, key []byte) string {
 	return "z" + base58.Encode(append(b, key...))
 }
 
+// checkedMultikeys remembers the keys of Ed25519 Multikeys already decoded
+// and checked. Checking a key costs a base58 decode and a field inversion,
+// slow in wasm, and one person's key is read again and again: a credential
+// names its issuer's DID three times, and a person's contacts share many
+// credentials from the same few people. It holds at most
+// maxCheckedMultikeys entries and starts afresh when full.
+var checkedMultikeys struct {
+	sync.Mutex
+	keys map[string]ed25519.PublicKey
+}
+
+const maxCheckedMultikeys = 4096
+
 // decodeEd25519Multikey decodes a "z6Mk…" Multikey and checks that it holds a
-// usable Ed25519 public key.
+// usable Ed25519 public key. The key returned is the caller's to keep.
 func decodeEd25519Multikey(s string) (ed25519.PublicKey, error) {
+	checkedMultikeys.Lock()
+	pub, ok := checkedMultikeys.keys[s]
+	checkedMultikeys.Unlock()
+	if ok {
+		return bytes.Clone(pub), nil
+	}
+	pub, err := decodeEd25519MultikeyUncached(s)
+	if err != nil {
+		return nil, err
+	}
+	checkedMultikeys.Lock()
+	if len(checkedMultikeys.keys) >= maxCheckedMultikeys || checkedMultikeys.keys == nil {
+		checkedMultikeys.keys = make(map[string]ed25519.PublicKey)
+	}
+	checkedMultikeys.keys[s] = bytes.Clone(pub)
+	checkedMultikeys.Unlock()
+	return pub, nil
+}
+
+func decodeEd25519MultikeyUncached(s string) (ed25519.PublicKey, error) {
 	if s == "" || s[0] != 'z' {
 		return nil, errors.New("multikey is not base58btc multibase (must start with 'z')")
 	}
