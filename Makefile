@@ -28,7 +28,7 @@ WEB_FILES := $(shell find web -path web/test -prune -o -type f -print)
 build: $(WWW)/planet.wasm $(WWW)/.web $(BIN)/serve
 	@$(BIN)/serve -precompress -root $(WWW)
 
-$(WWW)/planet.wasm: $(shell find core vault idb wasm -name '*.go') go.mod go.sum
+$(WWW)/planet.wasm: $(shell find core vault idb wasm webrtc -name '*.go') go.mod go.sum
 	@mkdir -p $(WWW)
 	GOOS=js GOARCH=wasm go build -trimpath -ldflags "-s -w -X main.version=$(VERSION)" -o $@ ./wasm
 

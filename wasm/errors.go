@@ -11,6 +11,7 @@ import (
 	"github.com/hack-pad/safejs"
 
 	"planet/core"
+	"planet/core/p2p"
 	"planet/idb"
 	"planet/vault"
 )
@@ -24,6 +25,7 @@ type code string
 // others carry the core's own words, which say what was wrong.
 func classify(err error) (code, string) {
 	var weak *vault.ErrWeakPassphrase
+	var remote *core.RemoteError
 	switch {
 	case errors.As(err, &weak):
 		return "weak_passphrase", sentence(weak.Strength.Warning, "That passphrase is too easy to guess.")
@@ -45,6 +47,14 @@ func classify(err error) (code, string) {
 		return "corrupt", "Stored data failed its integrity check: " + err.Error() + "."
 	case errors.Is(err, idb.ErrStorage):
 		return "storage", sentence(err.Error(), "")
+	case errors.Is(err, errNetworkDown):
+		return "offline", sentence(err.Error(), "")
+	case errors.As(err, &remote):
+		return "refused", sentence(remote.Error(), "The other person refused.")
+	case errors.Is(err, p2p.ErrUnreachable):
+		return "unreachable", "The other person cannot be reached now, and their mailbox could not take the message: " + strings.TrimSuffix(err.Error(), ".") + "."
+	case isInvitationProblem(err):
+		return "invalid", sentence(err.Error(), "")
 	}
 	return "internal", "Something went wrong inside PLANET: " + err.Error() + "."
 }
@@ -82,4 +92,17 @@ func jsErr(err error) safejs.Value {
 	e.Set("code", string(c))
 	e.Set("name", "PlanetError")
 	return e
+}
+
+// isInvitationProblem reports an invitation that cannot be accepted as it
+// is (broken, forged, expired, not valid yet): bad input, as far as the
+// page is concerned.
+func isInvitationProblem(err error) bool {
+	for _, e := range []error{core.ErrInvitationMalformed, core.ErrInvitationForged,
+		core.ErrInvitationExpired, core.ErrInvitationNotYetValid} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
 }

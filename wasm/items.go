@@ -14,8 +14,15 @@ import (
 // recordJS is the page's view of a record: the fields of d.ts, times as
 // RFC 3339.
 func contactJS(c *core.Contact) map[string]any {
-	return map[string]any{"id": c.ID, "name": c.Name, "did": c.DID, "notes": c.Notes,
+	m := map[string]any{"id": c.ID, "name": c.Name, "did": c.DID, "notes": c.Notes,
 		"created": core.Time(c.Created), "updated": core.Time(c.Updated)}
+	if c.Origin != "" {
+		m["origin"] = c.Origin
+	}
+	if c.Connected != 0 {
+		m["connected"] = core.Time(c.Connected)
+	}
+	return m
 }
 
 func noteJS(n *core.Note) map[string]any {

@@ -11,6 +11,7 @@ import (
 	"context"
 	"fmt"
 	"runtime"
+	"sync"
 	"time"
 
 	"github.com/hack-pad/safejs"
@@ -65,6 +66,20 @@ func announce(name string, detail safejs.Value) {
 
 func api(p *core.Planet) safejs.Value {
 	ctx := context.Background()
+	net := newTabNetwork(p)
+	// The node lives while the vault is open; the page's own lock listener
+	// (onLock) is called after the node is told to stop.
+	var pageOnLock safejs.Value
+	var lockMu sync.Mutex
+	p.OnLock(func() {
+		net.stop()
+		lockMu.Lock()
+		listener := pageOnLock
+		lockMu.Unlock()
+		if listener.Type() == safejs.TypeFunction {
+			go listener.Invoke()
+		}
+	})
 	o := newObject()
 	o.Set("version", version)
 	o.Set("state", async(func([]safejs.Value) (any, error) { return string(p.State()), nil }))
@@ -82,6 +97,7 @@ func api(p *core.Planet) safejs.Value {
 		if err != nil {
 			return nil, err
 		}
+		net.start()
 		return identityJS(id)
 	}))
 	o.Set("unlock", async(func(args []safejs.Value) (any, error) {
@@ -94,6 +110,7 @@ func api(p *core.Planet) safejs.Value {
 		if err != nil {
 			return nil, err
 		}
+		net.start()
 		return identityJS(id)
 	}))
 	o.Set("lock", async(func([]safejs.Value) (any, error) { p.Lock(); return nil, nil }))
@@ -119,11 +136,9 @@ func api(p *core.Planet) safejs.Value {
 	o.Set("touch", fn(func([]safejs.Value) (any, error) { p.Touch(); return nil, nil }))
 	o.Set("onLock", fn(func(args []safejs.Value) (any, error) {
 		listener := arg(args, 0)
-		if listener.Type() != safejs.TypeFunction {
-			p.OnLock(nil)
-			return nil, nil
-		}
-		p.OnLock(func() { go listener.Invoke() })
+		lockMu.Lock()
+		defer lockMu.Unlock()
+		pageOnLock = listener
 		return nil, nil
 	}))
 	o.Set("settings", async(func([]safejs.Value) (any, error) {
@@ -134,11 +149,16 @@ func api(p *core.Planet) safejs.Value {
 		return toJS(s)
 	}))
 	o.Set("setSettings", async(func(args []safejs.Value) (any, error) {
-		var s core.Settings
+		// Members left out keep their values: a page that knows only
+		// autoLockMinutes must not erase the person's name.
+		s, err := p.Settings()
+		if err != nil {
+			return nil, err
+		}
 		if err := fromJS(arg(args, 0), &s); err != nil {
 			return nil, err
 		}
-		s, err := p.SetSettings(ctx, s)
+		s, err = p.SetSettings(ctx, s)
 		if err != nil {
 			return nil, err
 		}
@@ -154,6 +174,11 @@ func api(p *core.Planet) safejs.Value {
 	o.Set("contacts", contactsAPI(ctx, p))
 	o.Set("notes", notesAPI(ctx, p))
 	o.Set("files", filesAPI(ctx, p))
+	o.Set("network", networkAPI(net))
+	o.Set("invitations", invitationsAPI(ctx, p, net))
+	o.Set("chat", chatAPI(ctx, p, net))
+	o.Set("credentials", credentialsAPI(ctx, p))
+	o.Set("profile", profileAPI(ctx, p))
 	o.Set("exportVault", async(func(args []safejs.Value) (any, error) {
 		pass, err := str(args, 0)
 		if err != nil {
@@ -186,6 +211,7 @@ func api(p *core.Planet) safejs.Value {
 		if err != nil {
 			return nil, err
 		}
+		net.start()
 		return toJS(struct {
 			core.Counts
 			DID string `json:"did"`

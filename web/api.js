@@ -13,6 +13,12 @@ import { ready as coreReady } from './boot.js';
 /** Fired on window when a call fails because the vault is locked. */
 export const LOCKED_EVENT = 'planet-locked';
 
+/** Fired on window by the core when a chat message may have arrived. */
+export const CHAT_EVENT = 'planet-chat';
+
+/** Fired on window by the core when a trust-network exchange changed contacts or invitations. */
+export const CONTACTS_EVENT = 'planet-contacts';
+
 /**
  * The core's API. Set once `ready` has resolved; the screens only exist after
  * that, so they can use it directly.
@@ -63,7 +69,8 @@ function fail(err) {
 }
 
 /**
- * Wraps the API object (and its namespaces: contacts, notes, files) so that
+ * Wraps the API object (and its namespaces: contacts, notes, files, network,
+ * invitations, chat, credentials, profile) so that
  * every method's errors, thrown or rejected, come out as PlanetErrors.
  * Values the methods return are passed through untouched.
  * @template {object} T

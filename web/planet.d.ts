@@ -7,6 +7,13 @@
 //     at a time may); the core starts as soon as that tab closes.
 //   - `planet-failed`: the core cannot start (e.g. IndexedDB refused); the
 //     event's `detail` is a PlanetError saying why.
+// And while the vault is open (CustomEvents on `window`, `detail` is
+// `{from?: string}`, the DID of the person the news came from, when known):
+//   - `planet-chat`: a chat message may have arrived (a chat stream from a
+//     contact, or a mailbox pickup); refresh the conversation shown.
+//   - `planet-contacts`: a trust-network exchange was handled (someone
+//     accepted an invitation, answered a connection) or the mailbox was
+//     read; refresh contacts and invitations shown.
 // Every method that touches the vault returns a Promise. A rejected Promise
 // carries a PlanetError: a plain JS Error with a stable `code` and a human
 // message that can be shown to the person as it is.
@@ -22,6 +29,9 @@ export type ErrorCode =
   | "corrupt"           // stored or imported data failed authentication
   | "bad_export"        // an import file is not a PLANET export, is truncated, or the passphrase is wrong
   | "storage"           // IndexedDB refused (quota, private mode, …)
+  | "offline"           // the tab's network node is not running (starting, or failed: message says why)
+  | "unreachable"       // the other person could be reached neither directly nor through their mailbox
+  | "refused"           // the other person refused (an invitation used up, revoked, …); message says why
   | "internal";         // a bug: please report
 
 export interface PlanetError extends Error {
@@ -59,6 +69,13 @@ export interface Contact {
   notes: string;
   created: string;   // RFC 3339
   updated: string;   // RFC 3339
+  /**
+   * How the two connected on the trust network: "invited-me" (they invited
+   * the person), "invited-by-me", "introduced"; absent for a contact typed in.
+   */
+  origin?: "invited-me" | "invited-by-me" | "introduced";
+  /** When the two exchanged relationship credentials (RFC 3339); absent if they have not. */
+  connected?: string;
 }
 export interface ContactInput { name: string; did?: string; notes?: string; }
 
@@ -91,6 +108,140 @@ export type Progress = (done: number, total: number) => void;
 export interface Settings {
   /** Minutes of inactivity before the vault locks itself; 0 means never, at most 10080 (a week). */
   autoLockMinutes: number;
+  /** How the person calls themself to the people they connect with; "" until given. */
+  name: string;
+}
+
+/** How the tab's libp2p node stands with one of its relays. */
+export interface RelayStatus {
+  /** The relay's multiaddr, ending in /p2p/<relay peer ID>. */
+  addr: string;
+  /** A reservation is held: people can reach this tab through the relay. */
+  connected: boolean;
+  /** When the reservation runs out (RFC 3339; renewed well before), if connected. */
+  expires?: string;
+  /** When the next attempt is due (RFC 3339), if not connected and it failed. */
+  retry?: string;
+  /** Why the last attempt failed. */
+  error?: string;
+}
+
+export interface PeerConnection {
+  /** The other side's peer ID. */
+  peer: string;
+  /** Its address as this tab dialled or accepted it. */
+  addr: string;
+  /** Through a relay (/p2p-circuit): limited in time and bytes. */
+  relayed: boolean;
+}
+
+export interface NetworkStatus {
+  /**
+   * "off" while the vault is locked; "starting" (reading the server's relay
+   * addresses, building the node); "online" (the node runs; see each relay);
+   * "no-relay" (the server offers no relay this browser can use: the vault
+   * works, nobody can reach this tab); "failed" (error says why).
+   */
+  state: "off" | "starting" | "online" | "no-relay" | "failed";
+  /** Why the state is "no-relay" or "failed". */
+  error?: string;
+  /** This tab's libp2p peer ID ("" while locked). */
+  peerId: string;
+  did: string;
+  relays: RelayStatus[];
+  connections: PeerConnection[];
+}
+
+export interface NewInvitation {
+  id: string;
+  /** The invitation token (a compact JWS): whoever holds it may accept. */
+  token: string;
+  /** A link to this page that carries the token: `<origin>/#/invite/<token>`. */
+  link: string;
+  note: string;
+  /** RFC 3339. */
+  expires: string;
+  /** How many people may accept it. */
+  uses: number;
+}
+
+export interface InvitationInfo {
+  id: string;
+  note: string;
+  created: string;
+  expires: string;
+  usesLeft: number;
+  revoked: boolean;
+  /** DIDs of the people who accepted it. */
+  acceptedBy: string[];
+}
+
+export interface InvitationPreview {
+  /** The inviter's DID. */
+  inviter: string;
+  note: string;
+  expires: string;
+  uses: number;
+}
+
+export interface AcceptedInvitation {
+  /** The inviter's DID. */
+  inviter: string;
+  note: string;
+  /**
+   * "direct": the inviter was reached and the two are now connected;
+   * "mailbox": the request waits in the inviter's mailbox and the connection
+   * completes when they answer (see invitations.pending()).
+   */
+  delivered: "direct" | "mailbox";
+}
+
+export interface PendingConnection {
+  /** The invitation or introduction id. */
+  ref: string;
+  /** The other side's DID. */
+  with: string;
+  note: string;
+  created: string;
+  /** Why there is no answer yet: "" (not delivered), "pending" (not answered), "mailbox" (in their mailbox). */
+  waiting: string;
+}
+
+export interface ChatMessage {
+  id: string;
+  from: string;
+  to: string;
+  text: string;
+  /** "sent" (kept, not acknowledged yet), "delivered" (acknowledged), "received" (from the other person). */
+  state: "sent" | "delivered" | "received";
+  /** When the writer made it, by their clock (RFC 3339). */
+  created: string;
+  /** How a received message came: "direct" or "mailbox"; "" for one the person wrote. */
+  via: "" | "direct" | "mailbox";
+}
+
+/** A relationship credential kept in the vault, verified when listed. */
+export interface KeptCredential {
+  /** urn:uuid:… */
+  id: string;
+  /** The concrete type, e.g. "RelationshipCredential". */
+  type: string;
+  issuer: string;
+  subject: string;
+  /** How the two know each other, in the issuer's words. */
+  context: string;
+  introducedBy?: string;
+  validFrom: string;
+  /** When the vault kept it (RFC 3339). */
+  received: string;
+  /** The contact who shared it; absent for the person's own relationships. */
+  sharedBy?: string;
+  /** Whether its proof (eddsa-jcs-2022) and dates verify now. */
+  verified: boolean;
+  /** Why it does not verify. */
+  problem?: string;
+  /** The credential itself, as signed (W3C VC 2.0 JSON). */
+  credential: object;
 }
 
 export interface Counts {
@@ -130,7 +281,8 @@ export interface PlanetAPI {
   onLock(listener: () => void): void;
 
   settings(): Promise<Settings>;
-  setSettings(s: Settings): Promise<Settings>;
+  /** Members left out keep their values. */
+  setSettings(s: Partial<Settings>): Promise<Settings>;
   counts(): Promise<Counts>;
 
   contacts: {
@@ -174,6 +326,53 @@ export interface PlanetAPI {
    * and left unlocked. A bad file changes nothing.
    */
   importVault(file: File | Blob, exportPassphrase: string, newPassphrase: string, onProgress?: Progress): Promise<ImportSummary>;
+
+  /** The tab's libp2p node, which runs while the vault is open. */
+  network: {
+    status(): Promise<NetworkStatus>;
+  };
+
+  invitations: {
+    /**
+     * Makes an invitation, reachable through the node's relays. `hours`
+     * defaults to a week (at most 366 days), `uses` to one (at most 1000).
+     */
+    create(opts?: { note?: string; hours?: number; uses?: number }): Promise<NewInvitation>;
+    /** The person's invitations, newest first. */
+    list(): Promise<InvitationInfo[]>;
+    /** Withdraws an invitation: nobody can accept it any more. */
+    revoke(id: string): Promise<void>;
+    /** Reads an invitation (its link or token) without accepting it; "invalid" if it is broken, forged or expired. */
+    read(linkOrToken: string): Promise<InvitationPreview>;
+    /**
+     * Accepts an invitation (its link or token): issues the inviter a
+     * relationship credential and sends it, directly or into their mailbox.
+     * Needs the network ("offline" otherwise); a refusal is "refused".
+     */
+    accept(linkOrToken: string): Promise<AcceptedInvitation>;
+    /** Connections asked for and not answered yet. */
+    pending(): Promise<PendingConnection[]>;
+  };
+
+  chat: {
+    /**
+     * Sends a message: directly when the other person is reachable (state
+     * "delivered"), otherwise sealed into their mailbox (state "sent").
+     */
+    send(did: string, text: string): Promise<ChatMessage>;
+    /** The messages with did, in conversation order. */
+    conversation(did: string): Promise<ChatMessage[]>;
+  };
+
+  credentials: {
+    /** Every relationship credential kept: the person's own and those contacts shared. */
+    list(): Promise<KeptCredential[]>;
+  };
+
+  profile: {
+    /** Sets the name the person gives to the people they connect with. */
+    setName(name: string): Promise<Settings>;
+  };
 
   /** An SVG QR code for text (e.g. the DID). */
   qrSVG(text: string): string;

@@ -46,6 +46,7 @@ const SHELL = [
   'components/photos-section.js',
   'components/documents-section.js',
   'components/settings-section.js',
+  'components/invite-section.js',
   'components/passphrase-strength.js',
   'components/dialogs.js',
   'components/update-banner.js',

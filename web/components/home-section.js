@@ -1,7 +1,8 @@
-// <planet-home>: who you are (DID, peer ID, a QR code to share the DID) and
-// what the vault holds.
+// <planet-home>: who you are (DID, peer ID, a QR code to share the DID), how
+// the tab's network node stands with its relays (updated live), and what the
+// vault holds.
 
-import { planet, errorMessage } from '../api.js';
+import { planet, errorMessage, CONTACTS_EVENT } from '../api.js';
 import { ObjectURLs } from '../blobs.js';
 import { el, alertBox, statusLine } from '../elements.js';
 import { plural } from '../format.js';
@@ -9,6 +10,11 @@ import { plural } from '../format.js';
 /** @typedef {import('../planet.d.ts').Identity} Identity */
 /** @typedef {import('../planet.d.ts').ImportSummary} ImportSummary */
 /** @typedef {import('../planet.d.ts').Counts} Counts */
+/** @typedef {import('../planet.d.ts').NetworkStatus} NetworkStatus */
+/** @typedef {import('../planet.d.ts').RelayStatus} RelayStatus */
+
+/** How often the network card asks the core how the node stands. */
+const NETWORK_POLL_MS = 1000;
 
 export class HomeSection extends HTMLElement {
   /** @type {Identity | null} */
@@ -17,6 +23,10 @@ export class HomeSection extends HTMLElement {
   imported = null;
 
   #urls = new ObjectURLs();
+  /** @type {ReturnType<typeof setInterval> | undefined} */
+  #poll;
+  /** Shows the counts again when the trust network brought a contact. */
+  #onContacts = () => {};
 
   connectedCallback() {
     if (this.childElementCount) return;
@@ -27,16 +37,27 @@ export class HomeSection extends HTMLElement {
     const countsCard = el('section', { class: 'card', 'aria-labelledby': 'counts-heading' },
       el('h2', { id: 'counts-heading' }, 'In your vault'),
       el('p', { class: 'loading' }, 'Loading…'));
+    const network = new NetworkCard();
     this.append(
       el('h1', { tabindex: -1 }, 'Home'),
       ...(this.imported ? [el('p', { class: 'notice', role: 'status' }, importSummaryText(this.imported))] : []),
       alert.node,
-      el('div', { class: 'home-grid' }, identityCard, countsCard),
+      el('div', { class: 'home-grid' }, identityCard, network.node, countsCard),
     );
     this.#load(identityCard, countsCard, alert);
+    const refresh = () => network.refresh();
+    refresh();
+    this.#poll = setInterval(refresh, NETWORK_POLL_MS);
+    this.#onContacts = () => {
+      planet.counts().then((c) => countsCard.lastElementChild?.replaceWith(countsView(c)), () => {});
+    };
+    window.addEventListener(CONTACTS_EVENT, this.#onContacts);
   }
 
   disconnectedCallback() {
+    window.removeEventListener(CONTACTS_EVENT, this.#onContacts);
+    clearInterval(this.#poll);
+    this.#poll = undefined;
     this.#urls.revokeAll();
   }
 
@@ -103,6 +124,117 @@ export class HomeSection extends HTMLElement {
       return el('p', { class: 'hint' }, `No QR code: ${errorMessage(err)}`);
     }
   }
+}
+
+/**
+ * The network card: the node's state, each relay (connected, or
+ * reconnecting with the reason), and how many peers the tab is connected to.
+ * Only what changed is written again, so that assistive technology announces
+ * changes, not every poll.
+ */
+class NetworkCard {
+  summary = el('p', { class: 'network-summary', 'data-testid': 'network-state', role: 'status' }, 'Starting…');
+  relays = el('ul', { class: 'relays', 'aria-label': 'Relays', 'data-testid': 'relays' });
+  peers = el('p', { class: 'hint', 'data-testid': 'network-peers' });
+  node = el('section', { class: 'card network', 'aria-labelledby': 'network-heading' },
+    el('h2', { id: 'network-heading' }, 'Network'),
+    el('p', { class: 'hint' }, 'Your vault reaches the people you connect with through a relay; what you say to each other is encrypted end to end.'),
+    this.summary, this.relays, this.peers);
+  #last = '';
+  #busy = false;
+
+  async refresh() {
+    if (this.#busy) return;
+    this.#busy = true;
+    try {
+      this.#show(await planet.network.status());
+    } catch (err) {
+      this.#show(null, errorMessage(err));
+    } finally {
+      this.#busy = false;
+    }
+  }
+
+  /**
+   * @param {NetworkStatus | null} status
+   * @param {string} [failure]
+   */
+  #show(status, failure = '') {
+    const now = Date.now();
+    const summary = status ? summaryText(status) : `Network status unavailable: ${failure}`;
+    const relays = status?.relays ?? [];
+    const rows = relays.map((r) => relayText(r, now));
+    const peers = status ? peersText(status) : '';
+    const key = JSON.stringify([summary, rows, peers, status?.state]);
+    if (key === this.#last) return;
+    this.#last = key;
+    this.node.dataset.state = status?.state ?? 'failed';
+    if (this.summary.textContent !== summary) this.summary.textContent = summary;
+    this.relays.replaceChildren(...relays.map((r, i) => {
+      const state = r.connected ? 'connected' : (r.error ? 'reconnecting' : 'connecting');
+      return el('li', { class: `relay ${state}`, 'data-testid': 'relay', 'data-state': state },
+        el('span', { class: 'relay-name' }, relayName(r.addr)),
+        el('span', { class: 'relay-state' }, rows[i]));
+    }));
+    this.relays.hidden = relays.length === 0;
+    this.peers.textContent = peers;
+  }
+}
+
+/** @param {NetworkStatus} s */
+function summaryText(s) {
+  switch (s.state) {
+    case 'starting': return 'Starting the network…';
+    case 'no-relay': return s.error || 'No relay: nobody can reach you from this browser.';
+    case 'failed': return `The network could not start: ${s.error ?? 'unknown reason'}`;
+    case 'off': return 'The network is off while the vault is locked.';
+  }
+  const up = s.relays.filter((r) => r.connected).length;
+  if (up === s.relays.length) return up === 1 ? 'Online: reachable through your relay.' : `Online: reachable through ${up} relays.`;
+  if (up > 0) return `Online: reachable through ${up} of ${s.relays.length} relays.`;
+  return 'Offline: reconnecting to the relay…';
+}
+
+/**
+ * @param {RelayStatus} r
+ * @param {number} now
+ */
+function relayText(r, now) {
+  if (r.connected) return 'Connected';
+  if (!r.error) return 'Connecting…';
+  let text = `Reconnecting: ${r.error}`;
+  if (r.retry) {
+    const secs = Math.max(0, Math.round((Date.parse(r.retry) - now) / 1000));
+    text += secs > 0 ? ` (next try in ${plural(secs, 'second', 'seconds')})` : ' (trying now)';
+  }
+  return text;
+}
+
+/**
+ * A relay's multiaddr as a person reads it: host, port and transport.
+ * @param {string} addr
+ */
+function relayName(addr) {
+  const parts = addr.split('/');
+  const at = (/** @type {string} */ name) => {
+    const i = parts.indexOf(name);
+    return i >= 0 ? parts[i + 1] : undefined;
+  };
+  const host = at('ip4') ?? (at('ip6') ? `[${at('ip6')}]` : undefined) ?? at('dns') ?? at('dns4') ?? at('dns6') ?? '?';
+  const port = at('tcp') ?? at('udp');
+  const transport = parts.includes('webtransport') ? 'WebTransport'
+    : parts.includes('wss') || parts.includes('tls') ? 'secure WebSocket'
+      : parts.includes('ws') ? 'WebSocket' : 'libp2p';
+  return `Relay ${host}${port ? `:${port}` : ''} (${transport})`;
+}
+
+/** @param {NetworkStatus} s */
+function peersText(s) {
+  const relayIDs = new Set(s.relays.map((r) => r.addr.split('/p2p/').pop()));
+  const people = s.connections.filter((c) => !relayIDs.has(c.peer));
+  if (people.length === 0) return '';
+  const relayed = people.filter((c) => c.relayed).length;
+  return `Connected to ${plural(people.length, 'person', 'people')}${relayed ? ` (${relayed} through a relay)` : ''}.`;
 }
 
 /** @param {Counts} counts */

@@ -1,4 +1,4 @@
-// <planet-settings>: passphrase, auto-lock, storage, export, lock.
+// <planet-settings>: your name, passphrase, auto-lock, storage, export, lock.
 
 import { planet, errorMessage } from '../api.js';
 import { downloadBlob } from '../blobs.js';
@@ -12,6 +12,7 @@ export class SettingsSection extends HTMLElement {
     if (this.childElementCount) return;
     this.append(
       el('h1', { tabindex: -1 }, 'Settings'),
+      this.#nameCard(),
       this.#passphraseCard(),
       this.#autoLockCard(),
       this.#storageCard(),
@@ -19,6 +20,31 @@ export class SettingsSection extends HTMLElement {
       this.#lockCard(),
       el('p', { class: 'hint version' }, `PLANET core ${planet.version}`),
     );
+  }
+
+  #nameCard() {
+    const name = el('input', { type: 'text', autocomplete: 'name', maxlength: 200 });
+    const alert = alertBox();
+    const status = statusLine();
+    const form = el('form', { class: 'stack', novalidate: true },
+      field('Your name', name, 'How you appear to the people you connect with. It travels with your invitations and connections.'),
+      alert.node,
+      el('div', { class: 'row' }, el('button', { type: 'submit', class: 'button primary' }, 'Save name'), status.node));
+    planet.settings().then(
+      (s) => { if (!name.value) name.value = s.name ?? ''; },
+      (err) => alert.show(errorMessage(err)));
+    form.addEventListener('submit', async (e) => {
+      e.preventDefault();
+      alert.clear();
+      try {
+        const saved = await whileBusy(form, () => planet.profile.setName(name.value));
+        name.value = saved.name;
+        status.show('Saved.', 6000);
+      } catch (err) {
+        alert.show(errorMessage(err));
+      }
+    });
+    return card('Your name', [form]);
   }
 
   #passphraseCard() {

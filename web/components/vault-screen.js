@@ -10,6 +10,7 @@ import { NotesSection } from './notes-section.js';
 import { PhotosSection } from './photos-section.js';
 import { DocumentsSection } from './documents-section.js';
 import { SettingsSection } from './settings-section.js';
+import { InviteSection } from './invite-section.js';
 
 /** @typedef {import('../planet.d.ts').Identity} Identity */
 /** @typedef {import('../planet.d.ts').ImportSummary} ImportSummary */
@@ -27,9 +28,16 @@ const sections = [
   { route: 'settings', label: 'Settings', make: () => new SettingsSection() },
 ];
 
+/**
+ * An invitation link (#/invite/<token>) opened in the vault: not a section
+ * of the navigation, a page of its own.
+ */
+const invitation = { route: 'invite', label: 'Invitation', make: () => Object.assign(new InviteSection(), { link: location.href }) };
+
 /** @param {string} hash */
 function routeOf(hash) {
   const route = hash.replace(/^#\/?/, '');
+  if (route.startsWith('invite/')) return invitation;
   return sections.find((s) => s.route === route) ?? sections[0];
 }
 

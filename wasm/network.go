@@ -1,0 +1,547 @@
+//go:build js && wasm
+
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/hack-pad/safejs"
+	"github.com/libp2p/go-libp2p/core/host"
+	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/libp2p/go-libp2p/core/protocol"
+	ma "github.com/multiformats/go-multiaddr"
+
+	"planet/core"
+	"planet/core/p2p"
+	"planet/webrtc"
+)
+
+// The tab's libp2p node. It runs while the vault is unlocked: unlocking
+// (create, unlock, import) starts it, locking stops it, since the node
+// signs with the identity's key and writes what arrives into the vault.
+// It reaches people through the relays the page's own server publishes at
+// relayInfoPath; a server without a relay leaves the vault working and the
+// network saying why nobody can reach this tab.
+
+// relayInfoPath is where serve publishes its relay's addresses.
+const relayInfoPath = "/.well-known/planet/relay.json"
+
+// Where the node stands, as network.status() reports it.
+const (
+	netOff      = "off"      // the vault is locked
+	netStarting = "starting" // reading the relay's addresses, building the host
+	netOnline   = "online"   // the node runs (see each relay for whether it is reached)
+	netNoRelay  = "no-relay" // the server offers no relay this browser can use
+	netFailed   = "failed"   // the node could not start; error says why
+)
+
+// errNetworkDown is returned by calls that need the node while it is not
+// running.
+var errNetworkDown = errors.New("the network is not running")
+
+// tabNetwork owns the node of the unlocked vault.
+type tabNetwork struct {
+	p *core.Planet
+
+	mu     sync.Mutex
+	cancel context.CancelFunc // nil while stopped
+	state  string
+	err    string
+	node   *p2p.Node
+}
+
+func newTabNetwork(p *core.Planet) *tabNetwork {
+	n := &tabNetwork{p: p, state: netOff}
+	n.watchPageHide()
+	return n
+}
+
+// start starts the node in the background, if it is not running already.
+// It returns at once: it is called from the API's goroutines, and its work
+// (a fetch, dials) waits on JavaScript.
+func (n *tabNetwork) start() {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.cancel != nil {
+		return
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	n.cancel, n.state, n.err, n.node = cancel, netStarting, "", nil
+	go n.run(ctx)
+}
+
+// stop stops the node and closes its host. It does not wait.
+func (n *tabNetwork) stop() {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.cancel != nil {
+		n.cancel()
+	}
+	n.cancel, n.state, n.err, n.node = nil, netOff, "", nil
+}
+
+// set records how the start went, unless ctx was cancelled meanwhile (the
+// vault locked, and perhaps unlocked again with a newer start).
+func (n *tabNetwork) set(ctx context.Context, state, err string, node *p2p.Node) bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if ctx.Err() != nil {
+		return false
+	}
+	n.state, n.err, n.node = state, err, node
+	return true
+}
+
+func (n *tabNetwork) run(ctx context.Context) {
+	fail := func(err error) { n.set(ctx, netFailed, sentence(err.Error(), ""), nil) }
+	id, err := n.p.Identity()
+	if err != nil {
+		fail(err)
+		return
+	}
+	priv, err := p2p.PrivateKey(id)
+	if err != nil {
+		fail(err)
+		return
+	}
+	relays, why, err := relayAddrs(ctx)
+	if err != nil {
+		fail(fmt.Errorf("could not read the server's relay: %w", err))
+		return
+	}
+	h, err := webrtc.NewHost(ctx, priv)
+	if err != nil {
+		fail(err)
+		return
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	node, err := p2p.New(&announcingHost{Host: h}, n.p, p2p.Options{Relays: relays, Log: log})
+	if err != nil {
+		h.Close()
+		fail(err)
+		return
+	}
+	state := netOnline
+	if len(relays) == 0 {
+		state = netNoRelay
+	}
+	if !n.set(ctx, state, why, node) {
+		node.Close()
+		h.Close()
+		return
+	}
+	go func() {
+		// Run returns when ctx ends, or at once with no relay to keep; the
+		// node answers and sends all the same until the vault locks.
+		if err := node.Run(ctx); err != nil && ctx.Err() == nil {
+			n.set(ctx, netFailed, sentence(err.Error(), ""), nil)
+		}
+		<-ctx.Done()
+		node.Close()
+		h.Close()
+	}()
+}
+
+// settled waits, up to a bound, while the node is starting, so that a call
+// made right after unlocking finds it running (and an invitation made then
+// carries the node's relays).
+func (n *tabNetwork) settled(ctx context.Context) {
+	deadline := time.Now().Add(15 * time.Second)
+	for time.Now().Before(deadline) {
+		n.mu.Lock()
+		starting := n.state == netStarting
+		n.mu.Unlock()
+		if !starting || !sleepCtx(ctx, 100*time.Millisecond) {
+			return
+		}
+	}
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
+
+// current returns the running node, or an error saying why there is none.
+func (n *tabNetwork) current() (*p2p.Node, error) {
+	if _, err := n.p.Identity(); err != nil {
+		return nil, err // locked: say so, rather than that the node is down
+	}
+	n.settled(context.Background())
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.node != nil {
+		return n.node, nil
+	}
+	switch n.state {
+	case netStarting:
+		return nil, fmt.Errorf("%w: it is still starting; try again in a moment", errNetworkDown)
+	case netFailed:
+		return nil, fmt.Errorf("%w: %s", errNetworkDown, strings.TrimSuffix(n.err, "."))
+	}
+	return nil, errNetworkDown
+}
+
+// watchPageHide stops the node when the page goes away for good (not into
+// the back-forward cache), so that relays see the tab leave at once.
+func (n *tabNetwork) watchPageHide() {
+	cb, err := safejs.FuncOf(func(_ safejs.Value, args []safejs.Value) any {
+		if persisted, err := arg(args, 0).Get("persisted"); err == nil {
+			if b, err := persisted.Bool(); err == nil && b {
+				return nil
+			}
+		}
+		go n.stop() // never wait inside a JavaScript callback
+		return nil
+	})
+	if err != nil {
+		return
+	}
+	global.Call("addEventListener", "pagehide", cb.Value()) // kept for the life of the page
+}
+
+// relayInfo is the server's /.well-known/planet/relay.json (docs/relay.md).
+type relayInfo struct {
+	Peer   string   `json:"peer"`
+	Addrs  []string `json:"addrs"`
+	Relays []string `json:"relays"`
+}
+
+// relayAddrs fetches the page's own server's relay addresses and picks, for
+// each relay, the one address this browser dials best. With no usable
+// relay it returns none and the reason.
+func relayAddrs(ctx context.Context) ([]string, string, error) {
+	info, found, err := fetchRelayInfo(ctx)
+	if err != nil {
+		return nil, "", err
+	}
+	if !found {
+		return nil, "This server offers no relay: your vault works, but nobody can reach you through it.", nil
+	}
+	_, wt := globalValue("WebTransport")
+	page := pageProtocol()
+	picked := pickRelayAddrs(append(append([]string(nil), info.Addrs...), info.Relays...), wt, page == "https:")
+	if len(picked) == 0 {
+		return nil, "None of the server's relay addresses can be used by this browser.", nil
+	}
+	return picked, "", nil
+}
+
+// pickRelayAddrs keeps one address per relay peer, the best this browser
+// can dial, at most core.MaxInvitationRelays of them (they travel in
+// invitations). WebSocket comes first: its address stays the same, while a
+// WebTransport address changes with its certificates every few days and
+// would go stale in the invitations and contacts that keep it. A page
+// served over https may not open plain ws: to another host.
+func pickRelayAddrs(addrs []string, webTransport, securePage bool) []string {
+	type choice struct {
+		addr string
+		rank int
+	}
+	best := map[string]choice{}
+	var order []string
+	for _, s := range addrs {
+		rank := relayAddrRank(s, webTransport, securePage)
+		if rank == 0 {
+			continue
+		}
+		m, _ := ma.NewMultiaddr(s)
+		pid, err := m.ValueForProtocol(ma.P_P2P)
+		if err != nil {
+			continue
+		}
+		c, seen := best[pid]
+		if !seen {
+			order = append(order, pid)
+		}
+		if !seen || rank > c.rank {
+			best[pid] = choice{s, rank}
+		}
+	}
+	var out []string
+	for _, pid := range order {
+		if len(out) == core.MaxInvitationRelays {
+			break
+		}
+		out = append(out, best[pid].addr)
+	}
+	return out
+}
+
+// relayAddrRank says how well the browser dials s: 0 not at all, higher better.
+func relayAddrRank(s string, webTransport, securePage bool) int {
+	if len(s) > core.MaxInvitationRelayLength {
+		return 0
+	}
+	m, err := ma.NewMultiaddr(s)
+	if err != nil {
+		return 0
+	}
+	has := func(code int) bool { _, err := m.ValueForProtocol(code); return err == nil }
+	if has(ma.P_CIRCUIT) || !has(ma.P_P2P) {
+		return 0
+	}
+	switch {
+	case has(ma.P_WSS) || (has(ma.P_TLS) && has(ma.P_WS)):
+		return 4
+	case has(ma.P_WS):
+		if securePage && !loopback(m) {
+			return 0
+		}
+		return 3
+	case has(ma.P_WEBTRANSPORT) && has(ma.P_CERTHASH):
+		if !webTransport {
+			return 0
+		}
+		return 2
+	}
+	return 0
+}
+
+func loopback(m ma.Multiaddr) bool {
+	if v, err := m.ValueForProtocol(ma.P_IP4); err == nil {
+		return strings.HasPrefix(v, "127.")
+	}
+	if v, err := m.ValueForProtocol(ma.P_IP6); err == nil {
+		return v == "::1"
+	}
+	for _, code := range []int{ma.P_DNS, ma.P_DNS4, ma.P_DNS6} {
+		if v, err := m.ValueForProtocol(code); err == nil {
+			return v == "localhost"
+		}
+	}
+	return false
+}
+
+// fetchRelayInfo reads relay.json from the page's own origin; found is
+// false when the server answers 404 (it runs no relay).
+func fetchRelayInfo(ctx context.Context) (info relayInfo, found bool, err error) {
+	fetch, ok := globalValue("fetch")
+	if !ok {
+		return info, false, errors.New("this browser has no fetch")
+	}
+	opts := newObject()
+	opts.Set("cache", "no-cache")
+	opts.Set("credentials", "omit")
+	p, err := fetch.Invoke(relayInfoPath, opts)
+	if err != nil {
+		return info, false, err
+	}
+	resp, err := awaitCtx(ctx, p)
+	if err != nil {
+		return info, false, err
+	}
+	status, _ := resp.Get("status")
+	code, _ := status.Int()
+	if code == 404 {
+		return info, false, nil
+	}
+	if code != 200 {
+		return info, false, fmt.Errorf("%s answered %d", relayInfoPath, code)
+	}
+	tp, err := resp.Call("text")
+	if err != nil {
+		return info, false, err
+	}
+	text, err := awaitCtx(ctx, tp)
+	if err != nil {
+		return info, false, err
+	}
+	s, err := text.String()
+	if err != nil {
+		return info, false, err
+	}
+	if err := json.Unmarshal([]byte(s), &info); err != nil {
+		return info, false, fmt.Errorf("%s: %w", relayInfoPath, err)
+	}
+	return info, true, nil
+}
+
+// awaitCtx is await that gives up when ctx ends (the promise's callbacks
+// are released once it settles either way).
+func awaitCtx(ctx context.Context, p safejs.Value) (safejs.Value, error) {
+	type result struct {
+		v   safejs.Value
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		v, err := await(p)
+		done <- result{v, err}
+	}()
+	select {
+	case r := <-done:
+		return r.v, r.err
+	case <-ctx.Done():
+		return safejs.Value{}, ctx.Err()
+	}
+}
+
+func globalValue(name string) (safejs.Value, bool) {
+	v, err := global.Get(name)
+	if err != nil || v.IsUndefined() || v.IsNull() {
+		return v, false
+	}
+	return v, true
+}
+
+// pageProtocol is location.protocol ("http:", "https:").
+func pageProtocol() string {
+	loc, ok := globalValue("location")
+	if !ok {
+		return ""
+	}
+	p, err := loc.Get("protocol")
+	if err != nil {
+		return ""
+	}
+	s, _ := p.String()
+	return s
+}
+
+// pageOrigin is location.origin.
+func pageOrigin() string {
+	loc, ok := globalValue("location")
+	if !ok {
+		return ""
+	}
+	o, err := loc.Get("origin")
+	if err != nil {
+		return ""
+	}
+	s, _ := o.String()
+	return s
+}
+
+// announcingHost tells the page when something arrived that it may want to
+// show: after a chat stream (event planet-chat) or a trust-network stream
+// (planet-contacts) was handled, and after each mailbox exchange (both:
+// a pickup may have brought either).
+type announcingHost struct {
+	host.Host
+}
+
+func (h *announcingHost) SetStreamHandler(pid protocol.ID, handler network.StreamHandler) {
+	h.Host.SetStreamHandler(pid, func(s network.Stream) {
+		handler(s)
+		from := s.Conn().RemotePeer()
+		if pid == core.ChatProtocol {
+			announceChange("planet-chat", from)
+		} else {
+			announceChange("planet-contacts", from)
+		}
+	})
+}
+
+func (h *announcingHost) NewStream(ctx context.Context, p peer.ID, pids ...protocol.ID) (network.Stream, error) {
+	s, err := h.Host.NewStream(ctx, p, pids...)
+	if err != nil || s.Protocol() != core.MailboxProtocol {
+		return s, err
+	}
+	return &mailboxStream{Stream: s}, nil
+}
+
+type mailboxStream struct {
+	network.Stream
+	once sync.Once
+}
+
+func (s *mailboxStream) Close() error {
+	err := s.Stream.Close()
+	s.once.Do(func() {
+		announceChange("planet-chat", "")
+		announceChange("planet-contacts", "")
+	})
+	return err
+}
+
+// announceChange dispatches name on window with detail {from}: the DID of
+// the person the news came from, when known.
+func announceChange(name string, from peer.ID) {
+	detail := map[string]string{}
+	if from != "" {
+		if pub, err := from.ExtractPublicKey(); err == nil {
+			if raw, err := pub.Raw(); err == nil {
+				detail["from"] = core.DIDFromEd25519(raw).String()
+			}
+		}
+	}
+	v, err := toJS(detail)
+	if err != nil {
+		return
+	}
+	announce(name, v)
+}
+
+// statusJS is network.status().
+func (n *tabNetwork) statusJS() (any, error) {
+	n.mu.Lock()
+	state, why, node := n.state, n.err, n.node
+	n.mu.Unlock()
+	type relayJS struct {
+		Addr      string     `json:"addr"`
+		Connected bool       `json:"connected"`
+		Expires   *time.Time `json:"expires,omitempty"`
+		Retry     *time.Time `json:"retry,omitempty"`
+		Error     string     `json:"error,omitempty"`
+	}
+	type connJS struct {
+		Peer    string `json:"peer"`
+		Addr    string `json:"addr"`
+		Relayed bool   `json:"relayed"`
+	}
+	out := struct {
+		State       string    `json:"state"`
+		Error       string    `json:"error,omitempty"`
+		PeerID      string    `json:"peerId"`
+		DID         string    `json:"did"`
+		Relays      []relayJS `json:"relays"`
+		Connections []connJS  `json:"connections"`
+	}{State: state, Error: why, Relays: []relayJS{}, Connections: []connJS{}}
+	if id, err := n.p.Identity(); err == nil {
+		out.PeerID, out.DID = id.PeerID().String(), id.DID().String()
+	}
+	if node == nil {
+		return toJS(out)
+	}
+	known := map[string]p2p.RelayStatus{}
+	for _, s := range node.Status() {
+		known[s.Addr] = s
+	}
+	for _, addr := range node.Relays() {
+		r := relayJS{Addr: addr}
+		if s, ok := known[addr]; ok {
+			r.Connected, r.Error = s.Connected, s.Err
+			if !s.Expires.IsZero() {
+				r.Expires = &s.Expires
+			}
+			if !s.Retry.IsZero() {
+				r.Retry = &s.Retry
+			}
+		}
+		out.Relays = append(out.Relays, r)
+	}
+	for _, c := range node.Host().Network().Conns() {
+		_, err := c.RemoteMultiaddr().ValueForProtocol(ma.P_CIRCUIT)
+		out.Connections = append(out.Connections, connJS{
+			Peer: c.RemotePeer().String(), Addr: c.RemoteMultiaddr().String(),
+			Relayed: err == nil || c.Stat().Limited,
+		})
+	}
+	return toJS(out)
+}

@@ -1,0 +1,269 @@
+//go:build js && wasm
+
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/hack-pad/safejs"
+
+	"planet/core"
+)
+
+// The trust network's part of the API: the node's status, invitations,
+// chat, the relationship credentials kept, and the name the person gives
+// the people they connect with.
+
+func networkAPI(net *tabNetwork) safejs.Value {
+	o := newObject()
+	o.Set("status", async(func([]safejs.Value) (any, error) { return net.statusJS() }))
+	return o
+}
+
+func invitationsAPI(ctx context.Context, p *core.Planet, net *tabNetwork) safejs.Value {
+	o := newObject()
+	o.Set("create", async(func(args []safejs.Value) (any, error) {
+		var in struct {
+			Note  string  `json:"note"`
+			Hours float64 `json:"hours"`
+			Uses  int     `json:"uses"`
+		}
+		if a := arg(args, 0); !a.IsUndefined() && !a.IsNull() {
+			if err := fromJS(a, &in); err != nil {
+				return nil, err
+			}
+		}
+		if in.Hours < 0 {
+			return nil, fmt.Errorf("an invitation cannot last a negative number of hours: %w", errInvalidArg)
+		}
+		net.settled(ctx)
+		opts := core.InvitationOptions{
+			Note:     strings.TrimSpace(in.Note),
+			Lifetime: time.Duration(in.Hours * float64(time.Hour)).Round(time.Second),
+			Uses:     in.Uses,
+			Relays:   p.Relays(), // the node's, set when it started
+		}
+		inv, err := p.CreateInvitation(ctx, opts)
+		if err != nil {
+			return nil, err
+		}
+		return toJS(map[string]any{"id": inv.ID, "token": inv.Token,
+			"link": core.InvitationLink(pageOrigin()+"/", inv.Token),
+			"note": inv.Note, "expires": inv.Expires, "uses": inv.Uses})
+	}))
+	o.Set("list", async(func([]safejs.Value) (any, error) {
+		rs, err := p.Invitations(ctx)
+		if err != nil {
+			return nil, err
+		}
+		out := make([]map[string]any, len(rs))
+		for i, r := range rs {
+			accepted := r.AcceptedBy
+			if accepted == nil {
+				accepted = []string{}
+			}
+			out[i] = map[string]any{"id": r.ID, "note": r.Note,
+				"created": time.Unix(r.Created, 0).UTC(), "expires": time.Unix(r.Expires, 0).UTC(),
+				"usesLeft": r.UsesLeft, "revoked": r.Revoked, "acceptedBy": accepted}
+		}
+		return toJS(out)
+	}))
+	o.Set("revoke", async(func(args []safejs.Value) (any, error) {
+		id, err := str(args, 0)
+		if err != nil {
+			return nil, err
+		}
+		return nil, p.RevokeInvitation(ctx, id)
+	}))
+	o.Set("read", async(func(args []safejs.Value) (any, error) {
+		token, err := tokenArg(args, 0)
+		if err != nil {
+			return nil, err
+		}
+		inv, err := core.ParseInvitation(token, time.Now())
+		if err != nil {
+			return nil, err
+		}
+		return toJS(map[string]any{"inviter": inv.Inviter.String(), "note": inv.Note,
+			"expires": inv.Expires, "uses": inv.Uses})
+	}))
+	o.Set("accept", async(func(args []safejs.Value) (any, error) {
+		token, err := tokenArg(args, 0)
+		if err != nil {
+			return nil, err
+		}
+		node, err := net.current()
+		if err != nil {
+			return nil, err
+		}
+		inv, out, err := p.AcceptInvitation(ctx, token)
+		if err != nil {
+			return nil, err
+		}
+		sendCtx, cancel := context.WithTimeout(ctx, time.Minute)
+		defer cancel()
+		posted, err := node.Send(sendCtx, out)
+		if err != nil {
+			return nil, err
+		}
+		via := core.ViaDirect
+		if posted {
+			via = core.ViaMailbox
+			if err := p.SetPendingWaiting(ctx, inv.ID, "mailbox"); err != nil {
+				return nil, err
+			}
+		}
+		return toJS(map[string]any{"inviter": inv.Inviter.String(), "note": inv.Note, "delivered": via})
+	}))
+	o.Set("pending", async(func([]safejs.Value) (any, error) {
+		ps, err := p.PendingConnections(ctx)
+		if err != nil {
+			return nil, err
+		}
+		out := make([]map[string]any, len(ps))
+		for i, pc := range ps {
+			out[i] = map[string]any{"ref": pc.Ref, "with": pc.With, "note": pc.Note,
+				"created": core.Time(pc.Created), "waiting": pc.Waiting}
+		}
+		return toJS(out)
+	}))
+	return o
+}
+
+// tokenArg reads an invitation given as its link or as the bare token.
+func tokenArg(args []safejs.Value, i int) (string, error) {
+	text, err := str(args, i)
+	if err != nil {
+		return "", err
+	}
+	token := strings.TrimSpace(text)
+	if strings.Contains(token, "#") {
+		return core.TokenFromLink(token)
+	}
+	return token, nil
+}
+
+func chatJS(m *core.ChatMessage) map[string]any {
+	return map[string]any{"id": m.ID, "from": m.From.String(), "to": m.To.String(), "text": m.Text,
+		"state": string(m.State), "created": m.Created.UTC(), "via": m.Via}
+}
+
+func chatAPI(ctx context.Context, p *core.Planet, net *tabNetwork) safejs.Value {
+	o := newObject()
+	o.Set("send", async(func(args []safejs.Value) (any, error) {
+		to, err := didArg(args, 0)
+		if err != nil {
+			return nil, err
+		}
+		text, err := str(args, 1)
+		if err != nil {
+			return nil, err
+		}
+		node, err := net.current()
+		if err != nil {
+			return nil, err
+		}
+		sendCtx, cancel := context.WithTimeout(ctx, time.Minute)
+		defer cancel()
+		m, err := node.Chat(sendCtx, to, text)
+		if err != nil {
+			return nil, err
+		}
+		return toJS(chatJS(m))
+	}))
+	o.Set("conversation", async(func(args []safejs.Value) (any, error) {
+		with, err := didArg(args, 0)
+		if err != nil {
+			return nil, err
+		}
+		ms, err := p.Conversation(ctx, with)
+		if err != nil {
+			return nil, err
+		}
+		out := make([]map[string]any, len(ms))
+		for i := range ms {
+			out[i] = chatJS(&ms[i])
+		}
+		return toJS(out)
+	}))
+	return o
+}
+
+func didArg(args []safejs.Value, i int) (core.DID, error) {
+	s, err := str(args, i)
+	if err != nil {
+		return core.DID{}, err
+	}
+	d, err := core.ParseDID(strings.TrimSpace(s))
+	if err != nil {
+		return core.DID{}, fmt.Errorf("%v: %w", err, errInvalidArg)
+	}
+	return d, nil
+}
+
+// credentialsAPI lists the relationship credentials kept, each verified
+// afresh, so that the page shows what holds now, not what held when it
+// arrived.
+func credentialsAPI(ctx context.Context, p *core.Planet) safejs.Value {
+	o := newObject()
+	o.Set("list", async(func([]safejs.Value) (any, error) {
+		kept, err := p.Credentials(ctx)
+		if err != nil {
+			return nil, err
+		}
+		now := time.Now()
+		out := make([]map[string]any, 0, len(kept))
+		for _, k := range kept {
+			c := k.Credential
+			raw, err := c.MarshalJSON()
+			if err != nil {
+				return nil, err
+			}
+			v := map[string]any{"id": c.ID, "type": c.ConcreteType(), "issuer": c.Issuer.String(),
+				"subject": c.Subject.ID.String(), "context": c.Subject.Context,
+				"validFrom": c.ValidFrom.String(), "received": core.Time(k.Received),
+				"verified": true, "credential": rawJSON(raw)}
+			if !c.Subject.IntroducedBy.IsZero() {
+				v["introducedBy"] = c.Subject.IntroducedBy.String()
+			}
+			if !k.SharedBy.IsZero() {
+				v["sharedBy"] = k.SharedBy.String()
+			}
+			if err := core.Verify(c, now); err != nil {
+				v["verified"], v["problem"] = false, sentence(err.Error(), "")
+			}
+			out = append(out, v)
+		}
+		return toJS(out)
+	}))
+	return o
+}
+
+// rawJSON keeps a credential's JSON as it is when the answer is encoded.
+type rawJSON []byte
+
+func (r rawJSON) MarshalJSON() ([]byte, error) { return r, nil }
+
+func profileAPI(ctx context.Context, p *core.Planet) safejs.Value {
+	o := newObject()
+	o.Set("setName", async(func(args []safejs.Value) (any, error) {
+		name, err := str(args, 0)
+		if err != nil {
+			return nil, err
+		}
+		s, err := p.Settings()
+		if err != nil {
+			return nil, err
+		}
+		s.Name = strings.TrimSpace(name)
+		s, err = p.SetSettings(ctx, s)
+		if err != nil {
+			return nil, err
+		}
+		return toJS(s)
+	}))
+	return o
+}

@@ -1,0 +1,248 @@
+// End to end over the network: two people in separate Chromium profiles,
+// each tab running its own libp2p node against the real server's relay.
+// They connect by invitation, chat both ways, and a message written while
+// one of them is away waits in the mailbox until they come back.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer, person } from '../lib.js';
+
+const PASS = 'violet tugboat umbrella quince';
+const NOTE = 'met at the co-op AGM';
+
+let server;
+const people = [];
+/** Content-Security-Policy violations the pages reported. */
+const violations = [];
+
+before(async () => {
+  server = await startServer();
+});
+
+after(async () => {
+  for (const p of people) await p.close().catch(() => {});
+  await server?.stop();
+  assert.deepEqual(violations, [], 'no Content-Security-Policy violations');
+});
+
+/** @param {{dir?: string}} [opts] */
+async function newPerson(opts) {
+  const p = await person(opts);
+  people.push(p);
+  p.page.on('console', (m) => {
+    if (/Content Security Policy/i.test(m.text())) violations.push(m.text());
+  });
+  return p;
+}
+
+/** Creates a vault through the page; returns the DID shown on Home. */
+async function createVault(page) {
+  await page.goto(server.url);
+  await page.getByLabel('Passphrase', { exact: true }).fill(PASS);
+  await page.getByLabel('Confirm passphrase').fill(PASS);
+  await page.getByRole('button', { name: 'Create vault' }).click();
+  return page.getByTestId('did').textContent({ timeout: 30_000 });
+}
+
+/** Waits until Home shows every relay connected; returns the relays' rows. */
+async function waitOnline(page) {
+  const card = page.getByRole('region', { name: 'Network' });
+  await card.getByTestId('relay').first().waitFor({ timeout: 30_000 });
+  await page.waitForFunction(() => {
+    const rows = [...document.querySelectorAll('[data-testid="relay"]')];
+    return rows.length > 0 && rows.every((r) => r.getAttribute('data-state') === 'connected');
+  }, null, { timeout: 30_000 });
+  return card.getByTestId('relay').allTextContents();
+}
+
+/** Lists the controls on the page that have no accessible name. */
+async function unnamedControls(page) {
+  const snapshot = await page.locator('body').ariaSnapshot();
+  return snapshot.split('\n')
+    .map((l) => l.trim())
+    .filter((l) => /^- (button|link|textbox|checkbox|spinbutton|combobox|slider)\b/.test(l))
+    .filter((l) => !/^- \w+ "[^"]+"/.test(l));
+}
+
+/** Calls the core's API in the page: planet.<path>(...args). */
+function call(page, path, ...args) {
+  return page.evaluate(async ([path, args]) => {
+    const names = path.split('.');
+    const method = names.pop();
+    let target = globalThis.planet;
+    for (const n of names) target = target[n];
+    try {
+      return { ok: await target[method](...args) };
+    } catch (err) {
+      return { code: err.code, message: err.message };
+    }
+  }, [path, args]);
+}
+
+async function api(page, path, ...args) {
+  const r = await call(page, path, ...args);
+  if (!('ok' in r)) throw new Error(`${path}: ${r.code}: ${r.message}`);
+  return r.ok;
+}
+
+/** Counts planet-chat events on the page from now on. */
+async function countChatEvents(page) {
+  await page.evaluate(() => {
+    globalThis.chatEvents = 0;
+    addEventListener('planet-chat', () => { globalThis.chatEvents += 1; });
+  });
+}
+
+/** Polls until fn returns something truthy. */
+async function eventually(what, fn, timeout = 30_000) {
+  const end = Date.now() + timeout;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+test('two people connect by invitation through the relay, chat, and a message waits in the mailbox', { timeout: 300_000 }, async () => {
+  const alice = await newPerson();
+  const bob = await newPerson();
+  const [aliceDID, bobDID] = [await createVault(alice.page), await createVault(bob.page)];
+  assert.match(aliceDID, /^did:key:z6Mk/);
+  assert.notEqual(aliceDID, bobDID);
+
+  // Home shows each tab connected to the server's relay, with its peer ID.
+  for (const { page } of [alice, bob]) {
+    const rows = await waitOnline(page);
+    assert.deepEqual(await unnamedControls(page), [], 'controls without a name on Home');
+    assert.equal(rows.length, 1, `one relay: ${rows}`);
+    assert.match(rows[0], /Relay 127\.0\.0\.1:\d+ \(WebSocket\)Connected/);
+    assert.match(await page.getByTestId('network-state').textContent(), /^Online/);
+    const status = await api(page, 'network.status');
+    assert.equal(status.state, 'online');
+    assert.equal(status.peerId, await page.getByTestId('peer-id').textContent());
+    assert.equal(status.relays[0].connected, true);
+    assert.ok(Date.parse(status.relays[0].expires) > Date.now(), 'the reservation has not run out');
+    assert.ok(status.connections.some((c) => status.relays[0].addr.endsWith(`/p2p/${c.peer}`) && !c.relayed),
+      'a direct connection to the relay');
+  }
+
+  await api(alice.page, 'profile.setName', 'Alice');
+  await api(bob.page, 'profile.setName', 'Bob');
+  assert.equal((await api(bob.page, 'settings')).name, 'Bob');
+  // Saving the auto-lock alone keeps the name.
+  await api(bob.page, 'setSettings', { autoLockMinutes: 30 });
+  assert.equal((await api(bob.page, 'settings')).name, 'Bob');
+
+  // Alice invites Bob; the invitation reaches her through her relay.
+  const inv = await api(alice.page, 'invitations.create', { note: NOTE, hours: 2 });
+  assert.equal(inv.link, `${server.url}#/invite/${inv.token}`);
+  assert.equal(inv.uses, 1);
+  assert.ok(Math.abs(Date.parse(inv.expires) - Date.now() - 2 * 3600_000) < 120_000, 'expires in two hours');
+  const aliceRelay = (await api(alice.page, 'network.status')).relays[0].addr;
+  const payload = JSON.parse(Buffer.from(inv.token.split('.')[1], 'base64url').toString());
+  assert.deepEqual(payload.relays, [aliceRelay], 'the invitation names the relay Alice holds a reservation on');
+
+  // Text that is no invitation is refused as such.
+  assert.equal((await call(bob.page, 'invitations.accept', 'not an invitation')).code, 'invalid');
+
+  const preview = await api(bob.page, 'invitations.read', inv.link);
+  assert.equal(preview.inviter, aliceDID);
+  assert.equal(preview.note, NOTE);
+
+  // Bob opens the link in his open vault and accepts.
+  await bob.page.goto(inv.link);
+  await bob.page.getByRole('heading', { level: 1, name: 'Invitation' }).waitFor();
+  assert.equal(await bob.page.getByTestId('inviter').textContent(), aliceDID);
+  assert.equal(await bob.page.getByTestId('invitation-note').textContent(), NOTE);
+  assert.deepEqual(await unnamedControls(bob.page), [], 'controls without a name on the invitation');
+  await bob.page.getByRole('button', { name: 'Accept invitation' }).click();
+  await bob.page.getByRole('status').filter({ hasText: /^Connected/ }).waitFor({ timeout: 60_000 });
+  // Alice's Home hears of her new contact and counts it.
+  await alice.page.waitForFunction(() => document.querySelector('[data-testid="count-contacts"]')?.textContent === '1',
+    null, { timeout: 10_000 });
+  await bob.page.getByRole('link', { name: 'See your contacts' }).click();
+  await bob.page.getByRole('heading', { level: 1, name: 'Contacts' }).waitFor();
+  assert.deepEqual(await api(bob.page, 'invitations.pending'), []);
+  const listed = await api(alice.page, 'invitations.list');
+  assert.equal(listed.length, 1);
+  assert.equal(listed[0].usesLeft, 0);
+  assert.deepEqual(listed[0].acceptedBy, [bobDID]);
+  // Both have each other as contacts, connected by the invitation, and hold
+  // the pair of relationship credentials, verifying.
+  for (const [me, other, name, origin] of [[alice, bobDID, 'Bob', 'invited-by-me'], [bob, aliceDID, 'Alice', 'invited-me']]) {
+    const contacts = await api(me.page, 'contacts.list');
+    const c = contacts.find((x) => x.did === other);
+    assert.ok(c, `contact ${name} in ${JSON.stringify(contacts)}`);
+    assert.equal(c.name, name);
+    assert.equal(c.origin, origin);
+    assert.ok(c.connected);
+    const creds = await api(me.page, 'credentials.list');
+    const between = creds.filter((k) => [k.issuer, k.subject].sort().join() === [aliceDID, bobDID].sort().join());
+    assert.equal(between.length, 2, `two credentials, one each way: ${JSON.stringify(creds)}`);
+    for (const k of between) {
+      assert.equal(k.type, 'RelationshipCredential');
+      assert.equal(k.verified, true, k.problem);
+      assert.equal(k.context, NOTE);
+      assert.equal(k.credential.proof.cryptosuite, 'eddsa-jcs-2022');
+    }
+    assert.equal((await api(me.page, 'counts')).contacts, 1);
+  }
+
+  // They chat both ways, directly (through the relay): delivered at once.
+  await countChatEvents(bob.page);
+  const hello = await api(alice.page, 'chat.send', bobDID, 'Hello Bob!');
+  assert.equal(hello.state, 'delivered');
+  assert.equal(hello.from, aliceDID);
+  assert.equal(hello.to, bobDID);
+  await eventually('Bob hears of the message', () => bob.page.evaluate(() => globalThis.chatEvents > 0));
+  let convo = await api(bob.page, 'chat.conversation', aliceDID);
+  assert.deepEqual(convo.map((m) => [m.text, m.state, m.via]), [['Hello Bob!', 'received', 'direct']]);
+
+  const reply = await api(bob.page, 'chat.send', aliceDID, 'Hi Alice, see you at five.');
+  assert.equal(reply.state, 'delivered');
+  convo = await api(alice.page, 'chat.conversation', bobDID);
+  assert.deepEqual(convo.map((m) => [m.from, m.text, m.state]),
+    [[aliceDID, 'Hello Bob!', 'delivered'], [bobDID, 'Hi Alice, see you at five.', 'received']]);
+  const status = await api(alice.page, 'network.status');
+  assert.ok(status.connections.some((c) => c.peer !== status.relays[0].addr.split('/p2p/')[1] && c.relayed),
+    `Alice is connected to Bob through the relay: ${JSON.stringify(status.connections)}`);
+  await eventually('Home to show the connection to Bob', async () =>
+    /Connected to 1 person/.test(await alice.page.getByTestId('network-peers').textContent()));
+
+  // Bob closes his browser; Alice writes; the message waits in his mailbox.
+  await bob.close({ keep: true });
+  const late = await api(alice.page, 'chat.send', bobDID, 'Are you still coming?');
+  assert.equal(late.state, 'sent', 'not delivered while Bob is away');
+
+  // Bob comes back, unlocks, and the message arrives from the mailbox.
+  const back = await newPerson({ dir: bob.dir });
+  await back.page.goto(server.url);
+  await back.page.getByLabel('Passphrase', { exact: true }).fill(PASS);
+  await back.page.getByRole('button', { name: 'Unlock' }).click();
+  await waitOnline(back.page);
+  convo = await eventually('the message from the mailbox', async () => {
+    const c = await api(back.page, 'chat.conversation', aliceDID);
+    return c.length === 3 && c;
+  });
+  assert.deepEqual(convo.map((m) => [m.text, m.state, m.via]), [
+    ['Hello Bob!', 'received', 'direct'],
+    ['Hi Alice, see you at five.', 'delivered', ''],
+    ['Are you still coming?', 'received', 'mailbox'],
+  ]);
+
+  // When the relay goes away, Home says so, with the reason, and keeps trying.
+  await server.stop();
+  const row = alice.page.getByRole('region', { name: 'Network' }).getByTestId('relay');
+  await alice.page.waitForFunction(() =>
+    document.querySelector('[data-testid="relay"]')?.getAttribute('data-state') === 'reconnecting', null, { timeout: 30_000 });
+  assert.match(await row.textContent(), /Reconnecting: .+/);
+  assert.match(await alice.page.getByTestId('network-state').textContent(), /reconnecting/i);
+  assert.equal((await api(alice.page, 'network.status')).relays[0].connected, false);
+
+  // Locking stops the node.
+  await back.page.getByRole('button', { name: 'Lock', exact: true }).click();
+  await back.page.getByRole('button', { name: 'Unlock' }).waitFor();
+  assert.equal((await api(back.page, 'network.status')).state, 'off');
+  assert.equal((await call(back.page, 'chat.send', aliceDID, 'locked')).code, 'locked');
+});
