@@ -57,6 +57,15 @@ func (s *server) wsAddr() string {
 	return ""
 }
 
+// boundPort is the port the relay took, to start it again on.
+func (s *server) boundPort() int {
+	port, err := strconv.Atoi(ma.Split(ma.StringCast(s.wsAddr()))[1].Value())
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return port
+}
+
 func (s *server) stop() {
 	s.box.Close()
 	s.node.Close()
@@ -138,11 +147,7 @@ func TestOfflineCompletionThroughMailbox(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	srv := startServer(t, dir, 0)
-	relay := srv.wsAddr()
-	port, err := strconv.Atoi(ma.Split(ma.StringCast(relay))[1].Value())
-	if err != nil {
-		t.Fatal(err)
-	}
+	relay, port := srv.wsAddr(), srv.boundPort()
 
 	alice, bob := newTabPerson(t, "Alice"), newTabPerson(t, "Bob")
 	alice.online(t, relay)
@@ -256,11 +261,7 @@ func TestNodeKeepsItsRelay(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	srv := startServer(t, dir, 0)
-	relay := srv.wsAddr()
-	port, err := strconv.Atoi(ma.Split(ma.StringCast(relay))[1].Value())
-	if err != nil {
-		t.Fatal(err)
-	}
+	relay, port := srv.wsAddr(), srv.boundPort()
 	alice, bob := newTabPerson(t, "Alice"), newTabPerson(t, "Bob")
 	for _, pair := range [][2]*tabPerson{{alice, bob}, {bob, alice}} {
 		if _, err := pair[0].planet.AddContact(ctx, core.ContactInput{Name: pair[1].name, DID: pair[1].did.String()}); err != nil {
