@@ -22,7 +22,24 @@ func contactJS(c *core.Contact) map[string]any {
 	if c.Connected != 0 {
 		m["connected"] = core.Time(c.Connected)
 	}
+	if id := contactPeerID(c.DID); id != "" {
+		m["peerId"] = id
+	}
 	return m
+}
+
+// contactPeerID is the libp2p peer ID of a did:key, so that the page can tell
+// whether the tab is connected to the contact; "" for other DIDs.
+func contactPeerID(did string) string {
+	d, err := core.ParseDID(did)
+	if err != nil {
+		return ""
+	}
+	pub, err := d.Ed25519PublicKey()
+	if err != nil {
+		return ""
+	}
+	return core.PeerIDFromEd25519(pub).String()
 }
 
 func noteJS(n *core.Note) map[string]any {

@@ -66,6 +66,8 @@ export interface Contact {
   name: string;
   /** Optional; when set it is a valid DID. */
   did: string;
+  /** The libp2p peer ID of a did:key DID (12D3KooW…); absent for other DIDs and none. */
+  peerId?: string;
   notes: string;
   created: string;   // RFC 3339
   updated: string;   // RFC 3339

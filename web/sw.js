@@ -41,6 +41,7 @@ const SHELL = [
   'components/home-section.js',
   'components/record-section.js',
   'components/contacts-section.js',
+  'components/chat-section.js',
   'components/notes-section.js',
   'components/files-section.js',
   'components/photos-section.js',

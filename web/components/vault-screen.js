@@ -6,6 +6,7 @@
 import { el } from '../elements.js';
 import { HomeSection } from './home-section.js';
 import { ContactsSection } from './contacts-section.js';
+import { ChatSection } from './chat-section.js';
 import { NotesSection } from './notes-section.js';
 import { PhotosSection } from './photos-section.js';
 import { DocumentsSection } from './documents-section.js';
@@ -22,6 +23,7 @@ import { InviteSection } from './invite-section.js';
 const sections = [
   { route: 'home', label: 'Home', make: (v) => Object.assign(new HomeSection(), { identity: v.identity, imported: v.takeImported() }) },
   { route: 'contacts', label: 'Contacts', make: () => new ContactsSection() },
+  { route: 'chat', label: 'Chat', make: () => new ChatSection() },
   { route: 'notes', label: 'Notes', make: () => new NotesSection() },
   { route: 'photos', label: 'Photos', make: () => new PhotosSection() },
   { route: 'documents', label: 'Documents', make: () => new DocumentsSection() },

@@ -1,0 +1,343 @@
+// <planet-chat>: talking with contacts. On one side the contacts that have a
+// DID, each with whether the tab is connected to them now; on the other the
+// conversation with the one picked: the messages in order (an ARIA log, so
+// new ones are announced), each of the person's own with its state and each
+// of the other's with how it came, and a box to write in.
+//
+// The conversation is read again when the core says a message may have
+// arrived (planet-chat) and, lightly, every couple of seconds while the page
+// is in view, so that "sent" turns "delivered" and presence follows the
+// network. Only what changed is written again, so that the log announces new
+// messages, not every refresh.
+
+import { planet, errorMessage, CHAT_EVENT, CONTACTS_EVENT } from '../api.js';
+import { el, field, alertBox, statusLine, whileBusy } from '../elements.js';
+import { humanDate, plural } from '../format.js';
+
+/** @typedef {import('../planet.d.ts').Contact} Contact */
+/** @typedef {import('../planet.d.ts').ChatMessage} ChatMessage */
+/** @typedef {import('../planet.d.ts').NetworkStatus} NetworkStatus */
+
+/** How often states and presence are read again while the section is in view. */
+const REFRESH_MS = 2000;
+
+/** @typedef {'online' | 'offline' | 'unknown'} Presence */
+
+export class ChatSection extends HTMLElement {
+  /** @type {Contact[]} contacts that have a DID, by name */
+  #contacts = [];
+  /** @type {Contact | null} the contact whose conversation is open */
+  #current = null;
+  /** @type {NetworkStatus | null} */
+  #network = null;
+  /** @type {Map<string, HTMLLIElement>} a message's id → its row in the log */
+  #rows = new Map();
+  /** @type {Map<string, HTMLLIElement>} a contact's DID → its row in the list */
+  #contactRows = new Map();
+  /** @type {ReturnType<typeof setInterval> | undefined} */
+  #timer;
+  #busy = false;
+  /** A refresh was asked for while one ran: run again after it. */
+  #again = false;
+
+  #listAlert = alertBox();
+  #sendAlert = alertBox();
+  #status = statusLine();
+  #list = el('ul', { class: 'chat-contacts', 'aria-label': 'Contacts to chat with', 'data-testid': 'chat-contacts' });
+  #withoutDID = el('p', { class: 'hint', hidden: true });
+  #heading = el('h2', { id: 'chat-heading' }, 'Conversation');
+  #presence = el('p', { class: 'presence', 'data-testid': 'chat-presence' });
+  #log = el('ol', {
+    class: 'messages', role: 'log', 'aria-live': 'polite', 'aria-labelledby': 'chat-heading',
+    tabindex: 0, 'data-testid': 'messages',
+  });
+  #empty = el('p', { class: 'empty', hidden: true }, 'No messages yet. Say hello below.');
+  #text = el('textarea', { rows: 3, autocomplete: 'off', 'aria-keyshortcuts': 'Enter' });
+  #send = el('button', { type: 'submit', class: 'button primary' }, 'Send');
+  /** @type {HTMLFormElement} */
+  #form = el('form', { class: 'stack chat-form', novalidate: true });
+  #conversation = el('section', { class: 'card chat-conversation', 'aria-labelledby': 'chat-heading', hidden: true });
+  #pick = el('p', { class: 'hint chat-pick' }, 'Pick a contact to open your conversation.');
+
+  #onChat = () => { this.#refresh(); };
+  #onContacts = () => { this.#loadContacts(); };
+
+  connectedCallback() {
+    if (this.childElementCount) {
+      this.#start();
+      return;
+    }
+    this.#form.append(
+      field('Message', this.#text, 'Enter sends; Shift+Enter starts a new line.'),
+      this.#sendAlert.node,
+      el('div', { class: 'row' }, this.#send, this.#status.node));
+    this.#form.addEventListener('submit', (e) => {
+      e.preventDefault();
+      this.#sendMessage();
+    });
+    this.#text.addEventListener('keydown', (e) => {
+      if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
+        e.preventDefault();
+        this.#form.requestSubmit();
+      }
+    });
+    this.#conversation.append(this.#heading, this.#presence, this.#log, this.#empty, this.#form);
+    this.append(
+      el('h1', { tabindex: -1 }, 'Chat'),
+      el('p', { class: 'lead' }, 'Messages with your contacts, encrypted end to end. When someone is away, what you write waits in their mailbox.'),
+      el('div', { class: 'chat-layout' },
+        el('section', { class: 'card chat-people', 'aria-labelledby': 'chat-people-heading' },
+          el('h2', { id: 'chat-people-heading' }, 'People'),
+          this.#listAlert.node,
+          this.#list,
+          this.#withoutDID),
+        el('div', { class: 'chat-main' }, this.#pick, this.#conversation)));
+    this.#loadContacts();
+    this.#start();
+  }
+
+  disconnectedCallback() {
+    window.removeEventListener(CHAT_EVENT, this.#onChat);
+    window.removeEventListener(CONTACTS_EVENT, this.#onContacts);
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+  }
+
+  #start() {
+    window.addEventListener(CHAT_EVENT, this.#onChat);
+    window.addEventListener(CONTACTS_EVENT, this.#onContacts);
+    clearInterval(this.#timer);
+    this.#timer = setInterval(() => {
+      if (document.visibilityState === 'visible') this.#refresh();
+    }, REFRESH_MS);
+  }
+
+  async #loadContacts() {
+    try {
+      const [all, network] = await Promise.all([planet.contacts.list(), planet.network.status().catch(() => null)]);
+      this.#network = network;
+      this.#listAlert.clear();
+      const byName = (/** @type {Contact} */ a, /** @type {Contact} */ b) =>
+        a.name.localeCompare(b.name, undefined, { sensitivity: 'base' });
+      this.#contacts = all.filter((c) => c.did).sort(byName);
+      const without = all.length - this.#contacts.length;
+      this.#withoutDID.hidden = without === 0;
+      this.#withoutDID.textContent = `${plural(without, 'contact has', 'contacts have')} no DID and cannot be chatted with; add their DID in Contacts.`;
+      this.#showContacts();
+      if (this.#current) {
+        const again = this.#contacts.find((c) => c.did === this.#current?.did);
+        if (again) this.#current = again;
+        else this.#close();
+      }
+      this.#showPresence();
+    } catch (err) {
+      this.#listAlert.show(errorMessage(err));
+    }
+  }
+
+  #showContacts() {
+    this.#contactRows.clear();
+    if (this.#contacts.length === 0) {
+      this.#list.replaceChildren(el('li', { class: 'empty' },
+        'Nobody to chat with yet: connect with someone by invitation, or add a contact with their DID.'));
+      return;
+    }
+    this.#list.replaceChildren(...this.#contacts.map((c) => {
+      const stateId = `chat-presence-${c.id}`;
+      const row = el('li', { class: 'chat-contact', 'data-testid': 'chat-contact' },
+        el('button', {
+          type: 'button', class: 'chat-contact-button', 'aria-describedby': stateId,
+          onclick: () => this.#open(c),
+        }, el('span', { class: 'chat-contact-name' }, c.name)),
+        el('span', { class: 'chat-contact-state', id: stateId }));
+      if (c.did === this.#current?.did) row.querySelector('button')?.setAttribute('aria-current', 'true');
+      this.#contactRows.set(c.did, row);
+      return row;
+    }));
+  }
+
+  /** @param {Contact} contact */
+  #presenceOf(contact) {
+    /** @type {{presence: Presence, text: string}} */
+    const offline = { presence: 'offline', text: 'offline — messages wait in their mailbox' };
+    if (!contact.peerId) return { presence: /** @type {Presence} */ ('unknown'), text: 'presence unknown' };
+    const conns = (this.#network?.connections ?? []).filter((c) => c.peer === contact.peerId);
+    if (conns.length === 0) return offline;
+    const direct = conns.some((c) => !c.relayed);
+    return { presence: /** @type {Presence} */ ('online'), text: direct ? 'online (direct)' : 'online (relayed)' };
+  }
+
+  #showPresence() {
+    for (const c of this.#contacts) {
+      const row = this.#contactRows.get(c.did);
+      if (!row) continue;
+      const { presence, text } = this.#presenceOf(c);
+      row.dataset.presence = presence;
+      const state = /** @type {HTMLElement} */ (row.querySelector('.chat-contact-state'));
+      if (state.textContent !== text) state.textContent = text;
+    }
+    if (this.#current) {
+      const { presence, text } = this.#presenceOf(this.#current);
+      const line = `${this.#current.name} is ${text}.`;
+      this.#presence.dataset.presence = presence;
+      if (this.#presence.textContent !== line) this.#presence.textContent = line;
+    }
+  }
+
+  /** @param {Contact} contact */
+  #open(contact) {
+    if (this.#current?.did !== contact.did) {
+      this.#current = contact;
+      this.#rows.clear();
+      this.#log.replaceChildren();
+      this.#sendAlert.clear();
+      this.#status.clear();
+      this.#text.value = '';
+    }
+    for (const [did, row] of this.#contactRows) {
+      const button = row.querySelector('button');
+      if (did === contact.did) button?.setAttribute('aria-current', 'true');
+      else button?.removeAttribute('aria-current');
+    }
+    this.#heading.textContent = `Conversation with ${contact.name}`;
+    this.#pick.hidden = true;
+    this.#conversation.hidden = false;
+    this.#showPresence();
+    this.#refresh();
+    this.#text.focus();
+  }
+
+  #close() {
+    this.#current = null;
+    this.#rows.clear();
+    this.#log.replaceChildren();
+    this.#conversation.hidden = true;
+    this.#pick.hidden = false;
+  }
+
+  /** Reads presence and the open conversation again. */
+  async #refresh() {
+    if (this.#busy) {
+      this.#again = true;
+      return;
+    }
+    this.#busy = true;
+    this.#again = false;
+    try {
+      const contact = this.#current;
+      const [network, messages] = await Promise.all([
+        planet.network.status().catch(() => null),
+        contact ? planet.chat.conversation(contact.did) : Promise.resolve(null),
+      ]);
+      this.#network = network;
+      this.#showPresence();
+      if (contact && messages && contact === this.#current) this.#showMessages(contact, messages);
+    } catch (err) {
+      if (this.#current) this.#sendAlert.show(`The conversation could not be read: ${errorMessage(err)}`);
+    } finally {
+      this.#busy = false;
+    }
+    if (this.#again) await this.#refresh();
+  }
+
+  /**
+   * @param {Contact} contact
+   * @param {ChatMessage[]} messages
+   */
+  #showMessages(contact, messages) {
+    const atBottom = this.#log.scrollTop + this.#log.clientHeight >= this.#log.scrollHeight - 8;
+    let added = false;
+    /** @type {Element | null} */
+    let next = this.#log.firstElementChild;
+    for (const m of messages) {
+      let row = this.#rows.get(m.id);
+      if (!row) {
+        row = messageRow(m, contact);
+        this.#rows.set(m.id, row);
+        added = true;
+      } else {
+        updateRow(row, m);
+      }
+      if (row !== next) this.#log.insertBefore(row, next);
+      next = row.nextElementSibling;
+    }
+    this.#empty.hidden = messages.length > 0;
+    if (added && atBottom) this.#log.scrollTop = this.#log.scrollHeight;
+  }
+
+  async #sendMessage() {
+    const contact = this.#current;
+    if (!contact) return;
+    const text = this.#text.value;
+    this.#sendAlert.clear();
+    if (!text.trim()) {
+      this.#sendAlert.show('Write a message first.');
+      this.#text.focus();
+      return;
+    }
+    this.#status.show('Sending…');
+    try {
+      const sent = await whileBusy(this.#form, () => planet.chat.send(contact.did, text));
+      if (this.#text.value === text) this.#text.value = '';
+      this.#status.show(sent.state === 'delivered' ? 'Delivered' : `Sent: it waits in ${contact.name}'s mailbox`, 4000);
+      await this.#refresh();
+      this.#log.scrollTop = this.#log.scrollHeight;
+    } catch (err) {
+      this.#status.clear();
+      this.#sendAlert.show(`Not sent: ${errorMessage(err)}`);
+    }
+    this.#text.focus();
+  }
+}
+
+const timeOnly = new Intl.DateTimeFormat(undefined, { timeStyle: 'short' });
+
+/**
+ * A message's time: the time alone for today, else the date too.
+ * @param {string} rfc3339
+ */
+function when(rfc3339) {
+  const d = new Date(rfc3339);
+  if (Number.isNaN(d.getTime())) return rfc3339;
+  return d.toDateString() === new Date().toDateString() ? timeOnly.format(d) : humanDate(rfc3339);
+}
+
+/** @param {ChatMessage} m */
+function stateText(m) {
+  switch (m.state) {
+    case 'delivered': return 'delivered';
+    case 'sent': return 'sent, not delivered yet';
+    default: return m.via === 'mailbox' ? 'via mailbox' : 'direct';
+  }
+}
+
+/**
+ * @param {ChatMessage} m
+ * @param {Contact} contact
+ */
+function messageRow(m, contact) {
+  const mine = m.state !== 'received';
+  return el('li', { class: `message ${mine ? 'mine' : 'theirs'}`, 'data-testid': 'message', dataset: { state: m.state, via: m.via } },
+    el('p', { class: 'message-text prose', 'data-testid': 'message-text' }, m.text),
+    el('p', { class: 'message-meta' },
+      el('span', { class: 'message-author' }, mine ? 'You' : contact.name),
+      ' · ',
+      el('time', { datetime: m.created }, when(m.created)),
+      ' · ',
+      el('span', { class: 'message-state', 'data-testid': 'message-state' }, stateText(m))));
+}
+
+/**
+ * Writes a message's state again if it changed (e.g. sent → delivered).
+ * @param {HTMLLIElement} row
+ * @param {ChatMessage} m
+ */
+function updateRow(row, m) {
+  if (row.dataset.state === m.state && row.dataset.via === m.via) return;
+  row.dataset.state = m.state;
+  row.dataset.via = m.via;
+  const state = row.querySelector('.message-state');
+  if (state) state.textContent = stateText(m);
+}
+
+customElements.define('planet-chat', ChatSection);

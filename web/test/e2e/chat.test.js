@@ -1,0 +1,222 @@
+// End to end, the Chat section: two people in separate Chromium profiles,
+// connected by invitation, talk through the page. Presence follows the
+// network, a reply shows up without reloading, and a message written while
+// the other person is away waits in their mailbox and is marked so when they
+// come back.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer, person } from '../lib.js';
+
+const PASS = 'violet tugboat umbrella quince';
+const OFFLINE = 'offline — messages wait in their mailbox';
+
+let server;
+const people = [];
+/** Content-Security-Policy violations the pages reported. */
+const violations = [];
+
+before(async () => {
+  server = await startServer();
+});
+
+after(async () => {
+  for (const p of people) await p.close().catch(() => {});
+  await server?.stop();
+  assert.deepEqual(violations, [], 'no Content-Security-Policy violations');
+});
+
+/** @param {{dir?: string}} [opts] */
+async function newPerson(opts) {
+  const p = await person(opts);
+  people.push(p);
+  p.page.on('console', (m) => {
+    if (/Content Security Policy/i.test(m.text())) violations.push(m.text());
+  });
+  return p;
+}
+
+/** Creates a vault through the page; returns the DID shown on Home. */
+async function createVault(page) {
+  await page.goto(server.url);
+  await page.getByLabel('Passphrase', { exact: true }).fill(PASS);
+  await page.getByLabel('Confirm passphrase').fill(PASS);
+  await page.getByRole('button', { name: 'Create vault' }).click();
+  return page.getByTestId('did').textContent({ timeout: 30_000 });
+}
+
+/** Waits until Home shows every relay connected. */
+async function waitOnline(page) {
+  await page.getByRole('region', { name: 'Network' }).getByTestId('relay').first().waitFor({ timeout: 30_000 });
+  await page.waitForFunction(() => {
+    const rows = [...document.querySelectorAll('[data-testid="relay"]')];
+    return rows.length > 0 && rows.every((r) => r.getAttribute('data-state') === 'connected');
+  }, null, { timeout: 30_000 });
+}
+
+/** Lists the controls on the page that have no accessible name. */
+async function unnamedControls(page) {
+  const snapshot = await page.locator('body').ariaSnapshot();
+  return snapshot.split('\n')
+    .map((l) => l.trim())
+    .filter((l) => /^- (button|link|textbox|checkbox|spinbutton|combobox|slider)\b/.test(l))
+    .filter((l) => !/^- \w+ "[^"]+"/.test(l));
+}
+
+/** Calls the core's API in the page: planet.<path>(...args). */
+async function api(page, path, ...args) {
+  const r = await page.evaluate(async ([path, args]) => {
+    const names = path.split('.');
+    const method = names.pop();
+    let target = globalThis.planet;
+    for (const n of names) target = target[n];
+    try {
+      return { ok: await target[method](...args) };
+    } catch (err) {
+      return { code: err.code, message: err.message };
+    }
+  }, [path, args]);
+  if (!('ok' in r)) throw new Error(`${path}: ${r.code}: ${r.message}`);
+  return r.ok;
+}
+
+/** Polls until fn returns something truthy. */
+async function eventually(what, fn, timeout = 30_000) {
+  const end = Date.now() + timeout;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/** Opens Chat from the navigation and the conversation with name. */
+async function openChat(page, name) {
+  await page.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name: 'Chat', exact: true }).click();
+  await page.getByRole('heading', { level: 1, name: 'Chat' }).waitFor();
+  await page.getByRole('button', { name, exact: true }).click();
+  return page.getByRole('log', { name: `Conversation with ${name}` });
+}
+
+/** The presence shown for the contact called name in the list of people. */
+function presenceOf(page, name) {
+  return page.getByTestId('chat-contact').filter({ has: page.getByRole('button', { name, exact: true }) })
+    .locator('.chat-contact-state');
+}
+
+/** The messages of a log as [text, state shown] pairs. */
+async function shown(log) {
+  const rows = await log.getByTestId('message').all();
+  return Promise.all(rows.map(async (r) => [
+    await r.getByTestId('message-text').textContent(),
+    await r.getByTestId('message-state').textContent(),
+  ]));
+}
+
+/** Waits until a log shows want (as [text, state shown] pairs). */
+async function waitShown(what, log, want, timeout) {
+  let got;
+  try {
+    await eventually(what, async () => {
+      got = await shown(log);
+      return JSON.stringify(got) === JSON.stringify(want);
+    }, timeout);
+  } catch (err) {
+    assert.deepEqual(got, want, err.message);
+  }
+}
+
+test('two people chat in the page, live, and a message written while one is away comes through the mailbox', { timeout: 300_000 }, async () => {
+  const alice = await newPerson();
+  const bob = await newPerson();
+  const [aliceDID, bobDID] = [await createVault(alice.page), await createVault(bob.page)];
+  assert.match(aliceDID, /^did:key:z6Mk/);
+  await Promise.all([waitOnline(alice.page), waitOnline(bob.page)]);
+  await api(alice.page, 'profile.setName', 'Alice');
+  await api(bob.page, 'profile.setName', 'Bob');
+
+  // They connect by invitation; Alice also keeps a contact with no DID.
+  const inv = await api(alice.page, 'invitations.create', { note: 'book club' });
+  assert.equal((await api(bob.page, 'invitations.accept', inv.link)).delivered, 'direct');
+  const bobContact = await eventually('Bob among Alice\'s contacts', async () =>
+    (await api(alice.page, 'contacts.list')).find((c) => c.did === bobDID));
+  assert.equal(bobContact.peerId, (await api(bob.page, 'identity')).peerId, 'a contact carries the peer ID of its did:key');
+  await api(alice.page, 'contacts.add', { name: 'Carol' });
+
+  // Bob opens the conversation with Alice first, to see her message arrive.
+  const bobLog = await openChat(bob.page, 'Alice');
+  assert.equal(await bobLog.getByTestId('message').count(), 0);
+
+  // Alice sees Bob online, through the relay; Carol cannot be chatted with.
+  const aliceLog = await openChat(alice.page, 'Bob');
+  await assert.doesNotReject(presenceOf(alice.page, 'Bob').filter({ hasText: 'online (relayed)' }).waitFor({ timeout: 30_000 }));
+  assert.equal(await alice.page.getByRole('button', { name: 'Carol' }).count(), 0);
+  await alice.page.getByText('1 contact has no DID and cannot be chatted with').waitFor();
+  assert.match(await alice.page.getByTestId('chat-presence').textContent(), /^Bob is online \(relayed\)/);
+  assert.equal(await aliceLog.getAttribute('aria-live'), 'polite');
+  assert.deepEqual(await unnamedControls(alice.page), [], 'controls without a name in Chat');
+
+  // An empty message is refused in the page.
+  const aliceBox = alice.page.getByRole('textbox', { name: 'Message' });
+  await alice.page.getByRole('button', { name: 'Send', exact: true }).click();
+  await alice.page.getByRole('alert').filter({ hasText: 'Write a message first.' }).waitFor();
+
+  // Shift+Enter starts a new line, Enter sends; delivered at once.
+  await aliceBox.fill('Hello Bob!');
+  await aliceBox.press('Shift+Enter');
+  await aliceBox.pressSequentially('Tea at five?');
+  await aliceBox.press('Enter');
+  await waitShown('Alice\'s message delivered', aliceLog, [['Hello Bob!\nTea at five?', 'delivered']]);
+  assert.equal(await aliceBox.inputValue(), '');
+  assert.equal(await alice.page.getByRole('alert').filter({ hasText: /\S/ }).count(), 0, 'the earlier alert is gone');
+  assert.equal(await aliceLog.getByTestId('message').first().getAttribute('class'), 'message mine');
+
+  // Bob's open conversation shows it without a reload, as come directly.
+  await waitShown('the message on Bob\'s page', bobLog, [['Hello Bob!\nTea at five?', 'direct']]);
+  assert.equal(await bobLog.getByTestId('message').first().getAttribute('class'), 'message theirs');
+
+  // Bob answers with the Send button.
+  await bob.page.getByRole('textbox', { name: 'Message' }).fill('Yes, see you there.');
+  await bob.page.getByRole('button', { name: 'Send', exact: true }).click();
+  await waitShown('Bob\'s reply delivered', bobLog, [['Hello Bob!\nTea at five?', 'direct'], ['Yes, see you there.', 'delivered']]);
+  await waitShown('the reply on Alice\'s page', aliceLog, [['Hello Bob!\nTea at five?', 'delivered'], ['Yes, see you there.', 'direct']]);
+  assert.deepEqual(await unnamedControls(bob.page), [], 'controls without a name in Bob\'s Chat');
+
+  // Bob closes his browser: Alice's Chat shows him offline.
+  await bob.close({ keep: true });
+  await presenceOf(alice.page, 'Bob').filter({ hasText: OFFLINE }).waitFor({ timeout: 60_000 });
+  assert.equal(await alice.page.getByTestId('chat-presence').textContent(), `Bob is ${OFFLINE}.`);
+
+  // What she writes now is kept, not delivered: it waits in his mailbox.
+  await aliceBox.fill('Are you still coming?');
+  await aliceBox.press('Enter');
+  await waitShown('the message kept for Bob', aliceLog, [
+    ['Hello Bob!\nTea at five?', 'delivered'],
+    ['Yes, see you there.', 'direct'],
+    ['Are you still coming?', 'sent, not delivered yet'],
+  ]);
+  assert.equal(await aliceLog.getByTestId('message').last().getAttribute('data-state'), 'sent');
+
+  // Bob comes back, unlocks, and finds it in Chat, marked as from his mailbox.
+  const back = await newPerson({ dir: bob.dir });
+  await back.page.goto(server.url);
+  await back.page.getByLabel('Passphrase', { exact: true }).fill(PASS);
+  await back.page.getByRole('button', { name: 'Unlock' }).click();
+  await waitOnline(back.page);
+  const backLog = await openChat(back.page, 'Alice');
+  await waitShown('the message from the mailbox', backLog, [
+    ['Hello Bob!\nTea at five?', 'direct'],
+    ['Yes, see you there.', 'delivered'],
+    ['Are you still coming?', 'via mailbox'],
+  ]);
+  assert.equal(await backLog.getByTestId('message').last().getAttribute('data-via'), 'mailbox');
+  assert.deepEqual(await unnamedControls(back.page), [], 'controls without a name after coming back');
+
+  // Without the server nothing can be sent: the page says why and keeps the text.
+  await server.stop();
+  await back.page.getByRole('textbox', { name: 'Message' }).fill('Coming, sorry!');
+  await back.page.getByRole('button', { name: 'Send', exact: true }).click();
+  await back.page.getByRole('alert').filter({ hasText: /^Not sent: / }).waitFor({ timeout: 120_000 });
+  assert.equal(await back.page.getByRole('textbox', { name: 'Message' }).inputValue(), 'Coming, sorry!');
+});
