@@ -70,38 +70,51 @@ func encodeMultikey(code uint64, key []byte) string {
 	return "z" + base58.Encode(append(b, key...))
 }
 
-// checkedMultikeys remembers the keys of Ed25519 Multikeys already decoded
-// and checked. Checking a key costs a base58 decode and a field inversion,
-// slow in wasm, and one person's key is read again and again: a credential
-// names its issuer's DID three times, and a person's contacts share many
-// credentials from the same few people. It holds at most
-// maxCheckedMultikeys entries and starts afresh when full.
-var checkedMultikeys struct {
-	sync.Mutex
-	keys map[string]ed25519.PublicKey
+// keyCache remembers the results of a pure computation on public keys, for
+// keys already checked: checking a key costs a base58 decode and a field
+// inversion, slow in wasm, and one person's key is read again and again (a
+// credential names its issuer's DID three times, and a person's contacts
+// share many credentials from the same few people). It holds at most
+// maxCachedKeys entries and starts afresh when full; what it returns is the
+// caller's to keep.
+type keyCache struct {
+	mu sync.Mutex
+	m  map[string][]byte
 }
 
-const maxCheckedMultikeys = 4096
+const maxCachedKeys = 4096
+
+func (c *keyCache) get(k string) ([]byte, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	v, ok := c.m[k]
+	return bytes.Clone(v), ok
+}
+
+func (c *keyCache) put(k string, v []byte) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || len(c.m) >= maxCachedKeys {
+		c.m = make(map[string][]byte)
+	}
+	c.m[k] = bytes.Clone(v)
+}
+
+// checkedMultikeys maps Ed25519 Multikeys to their checked keys;
+// montgomeryKeys maps checked Ed25519 keys to their X25519 keys.
+var checkedMultikeys, montgomeryKeys keyCache
 
 // decodeEd25519Multikey decodes a "z6Mk…" Multikey and checks that it holds a
-// usable Ed25519 public key. The key returned is the caller's to keep.
+// usable Ed25519 public key.
 func decodeEd25519Multikey(s string) (ed25519.PublicKey, error) {
-	checkedMultikeys.Lock()
-	pub, ok := checkedMultikeys.keys[s]
-	checkedMultikeys.Unlock()
-	if ok {
-		return bytes.Clone(pub), nil
+	if pub, ok := checkedMultikeys.get(s); ok {
+		return pub, nil
 	}
 	pub, err := decodeEd25519MultikeyUncached(s)
 	if err != nil {
 		return nil, err
 	}
-	checkedMultikeys.Lock()
-	if len(checkedMultikeys.keys) >= maxCheckedMultikeys || checkedMultikeys.keys == nil {
-		checkedMultikeys.keys = make(map[string]ed25519.PublicKey)
-	}
-	checkedMultikeys.keys[s] = bytes.Clone(pub)
-	checkedMultikeys.Unlock()
+	checkedMultikeys.put(s, pub)
 	return pub, nil
 }
 

@@ -22,11 +22,16 @@ const x25519KeySize = 32
 // coordinate) that corresponds to an Ed25519 public key. It returns an error if
 // pub is not 32 bytes, not a point on the curve, or of small order.
 func X25519PublicFromEd25519(pub ed25519.PublicKey) ([]byte, error) {
+	if x, ok := montgomeryKeys.get(string(pub)); ok {
+		return x, nil
+	}
 	p, err := decodeEd25519Public(pub)
 	if err != nil {
 		return nil, fmt.Errorf("x25519 from ed25519: %w", err)
 	}
-	return p.BytesMontgomery(), nil
+	x := p.BytesMontgomery()
+	montgomeryKeys.put(string(pub), x)
+	return x, nil
 }
 
 // X25519PrivateFromEd25519 returns the X25519 private key that matches
