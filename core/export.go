@@ -186,6 +186,10 @@ func (p *Planet) Export(ctx context.Context, w io.Writer, passphrase string, pro
 	if err != nil {
 		return err
 	}
+	trust, err := p.trustForExport(ctx)
+	if err != nil {
+		return err
+	}
 	creds := make([]credentialExport, len(kept))
 	for i, k := range kept {
 		raw, err := k.Credential.MarshalJSON()
@@ -258,6 +262,7 @@ func (p *Planet) Export(ctx context.Context, w io.Writer, passphrase string, pro
 	x.json("credentials.json", creds)
 	x.json("graph.json", graph)
 	x.json("messages.json", messages)
+	x.json("trust.json", trust)
 	x.json("photos.json", nonNil(photos))
 	x.json("documents.json", nonNil(documents))
 	if x.err != nil {

@@ -112,6 +112,7 @@ type importer struct {
 	now      func() time.Time
 	counts   Counts
 	messages []messageExport
+	trust    trustExport
 }
 
 // run reads the archive into the prepared vault.
@@ -195,6 +196,10 @@ func (im *importer) run(ctx context.Context, tr *tar.Reader, rest io.Reader) (*I
 			}
 		case name == "messages.json":
 			if err := readJSON(tr, h, &im.messages); err != nil {
+				return id, settings, err
+			}
+		case name == "trust.json":
+			if err := readJSON(tr, h, &im.trust); err != nil {
 				return id, settings, err
 			}
 		case name == "notes.json":
@@ -341,6 +346,9 @@ func (im *importer) writeRecords(ctx context.Context, id *Identity, settings Set
 		}
 		im.counts.Credentials = len(creds)
 		if err := im.writeMessages(tx, id); err != nil {
+			return err
+		}
+		if err := restoreTrust(im.trust, put); err != nil {
 			return err
 		}
 		for _, f := range files {

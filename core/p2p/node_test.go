@@ -5,8 +5,10 @@
 package p2p_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -310,6 +312,24 @@ func TestTrustNetworkOverRelay(t *testing.T) {
 		t.Fatal("Bob introduced Dave, who is not his contact")
 	}
 
+	// The exchanges on record go with an export: invitations, introductions
+	// received and made, with their states.
+	for _, p := range []*person{alice, carol} {
+		q := reimported(t, p)
+		for _, c := range []struct {
+			what string
+			get  func(*core.Planet) any
+		}{
+			{"invitations", func(x *core.Planet) any { r, _ := x.Invitations(ctx); return r }},
+			{"introductions", func(x *core.Planet) any { r, m, _ := x.Introductions(ctx); return [2]any{r, m} }},
+			{"pending connections", func(x *core.Planet) any { r, _ := x.PendingConnections(ctx); return r }},
+		} {
+			if got, want := c.get(q), c.get(p.planet); !reflect.DeepEqual(got, want) {
+				t.Fatalf("%s's %s after an export and import:\n%+v\nwant\n%+v", p.name, c.what, got, want)
+			}
+		}
+	}
+
 	// Alice shares her relationships with Bob: his graph now reaches Dave,
 	// through Alice, with her credentials as evidence.
 	outs, err = alice.planet.SetSharing(ctx, bob.did, true)
@@ -402,6 +422,24 @@ func TestExpiredInvitationIsRefused(t *testing.T) {
 	if c, _ := alice.planet.ContactByDID(ctx, bob.did); c != nil {
 		t.Fatal("a refused acceptance made a contact")
 	}
+}
+
+// reimported exports p's vault and imports it into a fresh one.
+func reimported(t *testing.T, p *person) *core.Planet {
+	t.Helper()
+	ctx := context.Background()
+	var file bytes.Buffer
+	if err := p.planet.Export(ctx, &file, "harbour lights at eleven o'clock", nil); err != nil {
+		t.Fatal(err)
+	}
+	q, err := core.Open(ctx, mem.New(), core.Options{Vault: vault.Options{KDF: vault.KDFParams{Memory: 8 * 1024, Passes: 1, Lanes: 1}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := q.Import(ctx, bytes.NewReader(file.Bytes()), int64(file.Len()), "harbour lights at eleven o'clock", "a new local passphrase for this", nil); err != nil {
+		t.Fatal(err)
+	}
+	return q
 }
 
 func eventually(t *testing.T, what string, ok func() bool) {
