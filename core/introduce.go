@@ -399,9 +399,14 @@ func (p *Planet) connectByIntroduction(ctx context.Context, from DID, req *Conne
 	if theirs.Subject.IntroducedBy != c.Introducer {
 		return refused(c.ID, fmt.Errorf("%w: the credential does not name %s as the introducer", ErrInvalid, ShortDID(c.Introducer))), nil
 	}
-	ours, err := p.issue(id, from, RelationshipContext{Context: c.Note, IntroducedBy: c.Introducer})
-	if err != nil {
-		return Handled{}, err
+	// If the person accepted and asked too (both accepted at once, or the
+	// other's request crossed theirs), the credential they issued then is
+	// their half: answer with it rather than issue a second.
+	ours := p.pendingCredential(ctx, v, c.ID, from)
+	if ours == nil {
+		if ours, err = p.issue(id, from, RelationshipContext{Context: c.Note, IntroducedBy: c.Introducer}); err != nil {
+			return Handled{}, err
+		}
 	}
 	now := millis(p.opt.Now())
 	r.State = IntroConnected
@@ -426,6 +431,24 @@ func (p *Planet) connectByIntroduction(ctx context.Context, from DID, req *Conne
 	h, err := p.replyWith(c.ID, ours)
 	h.Send = []Outgoing{p.introAnswer(ctx, v, c, IntroConnected)}
 	return h, err
+}
+
+// pendingCredential returns the credential the person issued to subject
+// for the pending connection ref, or nil if there is none.
+func (p *Planet) pendingCredential(ctx context.Context, v *vault.Vault, ref string, subject DID) *Credential {
+	pc, err := getRecord[PendingConnection](ctx, v, colPending, ref)
+	if err != nil || pc.Credential == "" || pc.With != subject.String() {
+		return nil
+	}
+	rec, err := getRecord[credentialRecord](ctx, v, colCredentials, pc.Credential)
+	if err != nil {
+		return nil
+	}
+	k, err := rec.kept()
+	if err != nil || k.Credential.Subject.ID != subject {
+		return nil
+	}
+	return k.Credential
 }
 
 // handleIntroductionAnswer records what one of the two made of the

@@ -264,6 +264,20 @@ func TestTrustNetworkOverRelay(t *testing.T) {
 	if pending, _ := bob.planet.PendingConnections(ctx); len(pending) != 0 {
 		t.Fatalf("Bob's request is still pending after Carol connected: %+v", pending)
 	}
+	// One credential each way, on both sides: the one Bob issued when he
+	// accepted is the one Carol received.
+	for _, p := range []*person{bob, carol} {
+		kept, _ := p.planet.Credentials(ctx)
+		between := 0
+		for _, k := range kept {
+			if c := k.Credential; (c.Issuer == bob.did && c.Subject.ID == carol.did) || (c.Issuer == carol.did && c.Subject.ID == bob.did) {
+				between++
+			}
+		}
+		if between != 2 {
+			t.Fatalf("%s holds %d credentials between Bob and Carol, want one each way", p.name, between)
+		}
+	}
 	eventually(t, "Alice hears that Bob and Carol connected", func() bool {
 		_, mades, _ := alice.planet.Introductions(ctx)
 		return len(mades) == 1 && mades[0].StateA == core.IntroConnected && mades[0].StateB == core.IntroConnected
