@@ -22,6 +22,12 @@ func contactJS(c *core.Contact) map[string]any {
 	if c.Connected != 0 {
 		m["connected"] = core.Time(c.Connected)
 	}
+	if c.IntroducedBy != "" {
+		m["introducedBy"] = c.IntroducedBy
+	}
+	if c.SharingGraph {
+		m["sharingGraph"] = true
+	}
 	if id := contactPeerID(c.DID); id != "" {
 		m["peerId"] = id
 	}

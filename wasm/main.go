@@ -179,6 +179,9 @@ func api(p *core.Planet) safejs.Value {
 	o.Set("chat", chatAPI(ctx, p, net))
 	o.Set("credentials", credentialsAPI(ctx, p))
 	o.Set("profile", profileAPI(ctx, p))
+	o.Set("introductions", introductionsAPI(ctx, p, net))
+	o.Set("sharing", sharingAPI(ctx, p, net))
+	o.Set("graph", graphAPI(ctx, p))
 	o.Set("exportVault", async(func(args []safejs.Value) (any, error) {
 		pass, err := str(args, 0)
 		if err != nil {

@@ -16,7 +16,10 @@ export const LOCKED_EVENT = 'planet-locked';
 /** Fired on window by the core when a chat message may have arrived. */
 export const CHAT_EVENT = 'planet-chat';
 
-/** Fired on window by the core when a trust-network exchange changed contacts or invitations. */
+/**
+ * Fired on window by the core when a trust-network exchange (connection,
+ * introduction, sharing) may have changed contacts, introductions or the graph.
+ */
 export const CONTACTS_EVENT = 'planet-contacts';
 
 /**
@@ -70,7 +73,7 @@ function fail(err) {
 
 /**
  * Wraps the API object (and its namespaces: contacts, notes, files, network,
- * invitations, chat, credentials, profile) so that
+ * invitations, chat, credentials, profile, introductions, sharing, graph) so that
  * every method's errors, thrown or rejected, come out as PlanetErrors.
  * Values the methods return are passed through untouched.
  * @template {object} T

@@ -78,6 +78,10 @@ export interface Contact {
   origin?: "invited-me" | "invited-by-me" | "introduced";
   /** When the two exchanged relationship credentials (RFC 3339); absent if they have not. */
   connected?: string;
+  /** For origin "introduced": the DID of whoever introduced the two. */
+  introducedBy?: string;
+  /** Whether the person shares their relationships with this contact. */
+  sharingGraph?: boolean;
 }
 export interface ContactInput { name: string; did?: string; notes?: string; }
 
@@ -376,8 +380,92 @@ export interface PlanetAPI {
     setName(name: string): Promise<Settings>;
   };
 
+  /**
+   * Introductions: the person introduces two of their connected contacts,
+   * and answers introductions others made. Each call delivers its frames
+   * directly or into the recipients' mailboxes, and needs the network
+   * ("offline" otherwise).
+   */
+  introductions: {
+    /** Introduces a to b (both connected contacts) with a note on why they should meet. */
+    introduce(a: string, b: string, note?: string): Promise<MadeIntroduction>;
+    /** The introductions received and made, newest first. */
+    list(): Promise<{ received: ReceivedIntroduction[]; made: MadeIntroduction[] }>;
+    /**
+     * Accepts or declines a pending introduction. The introducer hears of
+     * it; accepting also asks the other person to connect, which completes
+     * once they have accepted too (state "connected").
+     */
+    answer(id: string, accept: boolean): Promise<ReceivedIntroduction>;
+  };
+
+  /** Sharing the person's relationships with a contact (opt-in, revocable). */
+  sharing: {
+    /** Turns sharing with the connected contact did on or off and tells them. */
+    set(did: string, on: boolean): Promise<void>;
+  };
+
+  /** The trust graph made by the credentials kept: the person's own and those shared with them. */
+  graph: {
+    get(): Promise<TrustGraphView>;
+    /** The chains of relationships (at most three hops) from the person to did, each told in words. */
+    paths(did: string): Promise<{ paths: TrustPath[] }>;
+    /** The DIDs of the people connected both to the person and to did. */
+    mutual(did: string): Promise<string[]>;
+  };
+
   /** An SVG QR code for text (e.g. the DID). */
   qrSVG(text: string): string;
+}
+
+/** The state of one side of an introduction. */
+export type IntroductionState = "pending" | "accepted" | "declined" | "connected";
+
+export interface ReceivedIntroduction {
+  id: string;
+  /** The DID of whoever made the introduction, and the name the person knows them by. */
+  introducer: string;
+  introducerName: string;
+  /** The DID of the person introduced, and their name (as a contact, or as the introducer gave it). */
+  other: string;
+  otherName: string;
+  note: string;
+  /** "other-declined": the person accepted but the other declined. */
+  state: IntroductionState | "other-declined";
+  received: string;   // RFC 3339
+  expires: string;    // RFC 3339
+}
+
+export interface MadeIntroduction {
+  id: string;
+  a: string;
+  b: string;
+  aName: string;
+  bName: string;
+  note: string;
+  stateA: IntroductionState;
+  stateB: IntroductionState;
+  created: string;    // RFC 3339
+}
+
+export interface TrustGraphView {
+  /** The person's own DID. */
+  me: string;
+  /** name: the contact's name, "You", or a shortened DID for someone the person has no name for. */
+  nodes: { did: string; name: string; me: boolean; contact: boolean }[];
+  /**
+   * One relationship each. introducedBy: who introduced the two; sharedBy:
+   * the contact who shared it (absent for the person's own); oneSided: only
+   * one of the two has signed for it.
+   */
+  edges: { a: string; b: string; context: string; introducedBy?: string; sharedBy?: string; oneSided: boolean }[];
+}
+
+export interface TrustPath {
+  /** The people along the path, the person first. */
+  dids: string[];
+  /** The path in words, with the names the person knows people by. */
+  explain: string;
 }
 
 declare global {

@@ -48,6 +48,8 @@ const SHELL = [
   'components/documents-section.js',
   'components/settings-section.js',
   'components/invite-section.js',
+  'components/introduce-section.js',
+  'components/graph-section.js',
   'components/passphrase-strength.js',
   'components/dialogs.js',
   'components/update-banner.js',

@@ -12,6 +12,8 @@ import { PhotosSection } from './photos-section.js';
 import { DocumentsSection } from './documents-section.js';
 import { SettingsSection } from './settings-section.js';
 import { InviteSection } from './invite-section.js';
+import { IntroduceSection } from './introduce-section.js';
+import { GraphSection } from './graph-section.js';
 
 /** @typedef {import('../planet.d.ts').Identity} Identity */
 /** @typedef {import('../planet.d.ts').ImportSummary} ImportSummary */
@@ -24,6 +26,8 @@ const sections = [
   { route: 'home', label: 'Home', make: (v) => Object.assign(new HomeSection(), { identity: v.identity, imported: v.takeImported() }) },
   { route: 'contacts', label: 'Contacts', make: () => new ContactsSection() },
   { route: 'chat', label: 'Chat', make: () => new ChatSection() },
+  { route: 'introduce', label: 'Introduce', make: () => new IntroduceSection() },
+  { route: 'graph', label: 'Trust graph', make: () => new GraphSection() },
   { route: 'notes', label: 'Notes', make: () => new NotesSection() },
   { route: 'photos', label: 'Photos', make: () => new PhotosSection() },
   { route: 'documents', label: 'Documents', make: () => new DocumentsSection() },
