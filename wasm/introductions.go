@@ -308,6 +308,29 @@ func graphAPI(ctx context.Context, p *core.Planet) safejs.Value {
 		}
 		return toJS(map[string]any{"paths": out})
 	}))
+	o.Set("connections", async(func(args []safejs.Value) (any, error) {
+		filter := ""
+		if len(args) > 0 && args[0].Type() == safejs.TypeString {
+			s, err := args[0].String()
+			if err != nil {
+				return nil, err
+			}
+			filter = s
+		}
+		g, n, err := load()
+		if err != nil {
+			return nil, err
+		}
+		out := []map[string]any{}
+		for _, step := range g.Connections(n.me, filter) {
+			context := step.Edge.ClaimBy(n.me).Context
+			if context == "" {
+				context = step.Edge.ClaimBy(step.To).Context
+			}
+			out = append(out, map[string]any{"did": step.To.String(), "name": n.name(step.To), "context": context})
+		}
+		return toJS(out)
+	}))
 	o.Set("mutual", async(func(args []safejs.Value) (any, error) {
 		with, err := didArg(args, 0)
 		if err != nil {

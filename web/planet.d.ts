@@ -410,6 +410,8 @@ export interface PlanetAPI {
     get(): Promise<TrustGraphView>;
     /** The chains of relationships (at most three hops) from the person to did, each told in words. */
     paths(did: string): Promise<{ paths: TrustPath[] }>;
+    /** The people you are connected to, with how you know them; only those whose relationship's context holds `context` (any case), if given. */
+    connections(context?: string): Promise<{ did: string; name: string; context: string }[]>;
     /** The DIDs of the people connected both to the person and to did. */
     mutual(did: string): Promise<string[]>;
   };

@@ -49,6 +49,7 @@ const SHELL = [
   'components/settings-section.js',
   'components/invite-section.js',
   'components/introduce-section.js',
+  'components/invitations-card.js',
   'components/graph-section.js',
   'components/passphrase-strength.js',
   'components/dialogs.js',

@@ -11,7 +11,7 @@
 // who knows whom, not how much anyone counts.
 
 import { planet, errorMessage, CONTACTS_EVENT } from '../api.js';
-import { el, alertBox } from '../elements.js';
+import { el, alertBox, field } from '../elements.js';
 import { plural } from '../format.js';
 
 /** @typedef {import('../planet.d.ts').Contact} Contact */
@@ -53,6 +53,9 @@ export class GraphSection extends HTMLElement {
   #sharingAlert = alertBox();
   #picture = el('div', { class: 'graph-picture' }, el('p', { class: 'loading' }, 'Loading…'));
   #people = el('ul', { class: 'graph-people', 'aria-label': 'People in your trust graph' });
+  #byContext = el('input', { type: 'search', autocomplete: 'off' });
+  /** @type {Set<string> | null} the DIDs the context filter keeps; null when it is empty */
+  #matching = null;
   #detailHeading = el('h2', { id: 'graph-detail-heading', tabindex: -1 }, 'How you are connected');
   #detail = el('div', { class: 'stack graph-detail-body', 'aria-live': 'polite' },
     el('p', { class: 'hint' }, 'Choose someone, in the list or in the picture, to see how you are connected to them.'));
@@ -71,6 +74,7 @@ export class GraphSection extends HTMLElement {
   }
 
   #build() {
+    this.#byContext.addEventListener('input', () => this.#filter());
     this.append(
       el('h1', { tabindex: -1 }, 'Trust graph'),
       el('p', { class: 'lead' },
@@ -84,6 +88,7 @@ export class GraphSection extends HTMLElement {
         el('div', { class: 'graph-side' },
           el('section', { class: 'card stack', 'aria-labelledby': 'graph-people-heading' },
             el('h2', { id: 'graph-people-heading' }, 'People'),
+            field('Find by how you know them', this.#byContext, 'Shows the people you are connected to whose relationship mentions it, such as "choir".'),
             this.#people),
           el('section', { class: 'card stack', 'aria-labelledby': 'graph-detail-heading' },
             this.#detailHeading,
@@ -168,14 +173,33 @@ export class GraphSection extends HTMLElement {
     }
   }
 
+  /** Keeps, in the list of people, those the context filter finds. */
+  async #filter() {
+    const words = this.#byContext.value.trim();
+    if (!words) {
+      this.#matching = null;
+    } else {
+      try {
+        const found = await planet.graph.connections(words);
+        if (words !== this.#byContext.value.trim()) return; // typed on meanwhile
+        this.#matching = new Set(found.map((c) => c.did));
+      } catch (err) {
+        this.#alert.show(errorMessage(err));
+        return;
+      }
+    }
+    if (this.#graph) this.#showPeople(this.#graph);
+  }
+
   /** @param {TrustGraphView} graph */
   #showPeople(graph) {
-    const others = graph.nodes.filter((n) => !n.me).sort((a, b) =>
+    const matching = this.#matching;
+    const others = graph.nodes.filter((n) => !n.me && (!matching || matching.has(n.did))).sort((a, b) =>
       Number(b.contact) - Number(a.contact) ||
       displayName(a).localeCompare(displayName(b), undefined, { sensitivity: 'base' }) ||
       a.did.localeCompare(b.did));
     if (others.length === 0) {
-      this.#people.replaceChildren(el('li', { class: 'empty' }, 'Nobody yet.'));
+      this.#people.replaceChildren(el('li', { class: 'empty' }, matching ? 'Nobody you know that way.' : 'Nobody yet.'));
       return;
     }
     this.#people.replaceChildren(...others.map((n) => {

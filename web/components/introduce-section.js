@@ -1,4 +1,5 @@
-// <planet-introduce>: introducing two contacts to each other, and answering
+// <planet-introduce>: inviting someone new (<planet-invitations>),
+// introducing two contacts to each other, and answering
 // the introductions others made. An introduction tells both people who the
 // other is and why they should meet; each says yes or no on their own, and
 // when both say yes they are connected, as if one had invited the other.
@@ -9,6 +10,7 @@
 import { planet, errorMessage, CONTACTS_EVENT } from '../api.js';
 import { el, field, alertBox, statusLine, whileBusy } from '../elements.js';
 import { humanDate } from '../format.js';
+import { InvitationsCard } from './invitations-card.js';
 
 /** @typedef {import('../planet.d.ts').Contact} Contact */
 /** @typedef {import('../planet.d.ts').ReceivedIntroduction} ReceivedIntroduction */
@@ -60,6 +62,7 @@ export class IntroduceSection extends HTMLElement {
       el('h1', { tabindex: -1 }, 'Introduce'),
       el('p', { class: 'lead' },
         'Know two people who should know each other? Introduce them. Each of them is told who the other is and why you think they should meet, and each decides for themself. If both accept, they are connected, just as if one had invited the other.'),
+      new InvitationsCard(),
       el('div', { class: 'introduce-layout' },
         el('section', { class: 'card stack', 'aria-labelledby': 'introduce-heading' },
           el('h2', { id: 'introduce-heading' }, 'Introduce two people'),

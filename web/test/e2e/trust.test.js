@@ -128,9 +128,17 @@ test('an introduction through the page connects two people, and shared connectio
     await api(p.page, 'profile.setName', name);
   }
 
-  // Alice invites Bob by link: he opens it in his vault and accepts.
-  const inv = await api(alice.page, 'invitations.create', { note: 'neighbours', hours: 2 });
-  await bob.page.goto(inv.link);
+  // Alice invites Bob in the page: the link and its QR code; he opens the
+  // link in his vault and accepts.
+  await openSection(alice.page, 'Introduce');
+  await alice.page.getByLabel('How you know them').fill('neighbours');
+  await alice.page.getByLabel('Valid for').selectOption({ label: '1 day' });
+  await alice.page.getByRole('button', { name: 'Create invitation' }).click();
+  const link = await alice.page.getByLabel('Invitation link').inputValue();
+  assert.ok(link.startsWith(`${server.url}#/invite/`), link);
+  await alice.page.getByRole('img', { name: 'QR code of the invitation link' }).waitFor();
+  await alice.page.getByTestId('invitation').filter({ hasText: 'neighbours' }).filter({ hasText: '1 use left' }).waitFor();
+  await bob.page.goto(link);
   await bob.page.getByRole('heading', { level: 1, name: 'Invitation' }).waitFor();
   await bob.page.getByRole('button', { name: 'Accept invitation' }).click();
   await bob.page.getByRole('status').filter({ hasText: /^Connected/ }).waitFor({ timeout: 60_000 });
@@ -227,4 +235,16 @@ test('an introduction through the page connects two people, and shared connectio
   assert.ok(paths.some((p) => p.dids.join() === [bob.did, carol.did, dave.did].join()), JSON.stringify(paths));
   assert.deepEqual(await api(bob.page, 'graph.mutual', carol.did), [alice.did]);
   assert.deepEqual(await unnamedControls(bob.page), [], "controls without a name on Bob's Trust graph");
+
+  // Bob finds his connections by how he knows them: the introduction's note.
+  await bob.page.getByLabel('Find by how you know them').fill('BICYCLES');
+  await eventually('only Carol listed for "bicycles"', async () => {
+    const listed = await bob.page.getByTestId('graph-person').allTextContents();
+    return listed.length === 1 && listed[0].includes('Carol');
+  });
+  const byContext = await api(bob.page, 'graph.connections', 'bicycles');
+  assert.deepEqual(byContext.map((c) => c.did), [carol.did]);
+  assert.equal(byContext[0].context, WHY);
+  await bob.page.getByLabel('Find by how you know them').fill('');
+  await eventually('everyone listed again', async () => (await bob.page.getByTestId('graph-person').count()) === 3);
 });
