@@ -4,92 +4,14 @@
 // the other person is away waits in their mailbox and is marked so when they
 // come back.
 
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, person } from '../lib.js';
+import { onServer, PASS, waitOnline, unnamedControls, api, eventually } from '../pages.js';
 
-const PASS = 'violet tugboat umbrella quince';
 const OFFLINE = 'offline — messages wait in their mailbox';
 
-let server;
-const people = [];
-/** Content-Security-Policy violations the pages reported. */
-const violations = [];
-
-before(async () => {
-  server = await startServer();
-});
-
-after(async () => {
-  for (const p of people) await p.close().catch(() => {});
-  await server?.stop();
-  assert.deepEqual(violations, [], 'no Content-Security-Policy violations');
-});
-
-/** @param {{dir?: string}} [opts] */
-async function newPerson(opts) {
-  const p = await person(opts);
-  people.push(p);
-  p.page.on('console', (m) => {
-    if (/Content Security Policy/i.test(m.text())) violations.push(m.text());
-  });
-  return p;
-}
-
-/** Creates a vault through the page; returns the DID shown on Home. */
-async function createVault(page) {
-  await page.goto(server.url);
-  await page.getByLabel('Passphrase', { exact: true }).fill(PASS);
-  await page.getByLabel('Confirm passphrase').fill(PASS);
-  await page.getByRole('button', { name: 'Create vault' }).click();
-  return page.getByTestId('did').textContent({ timeout: 30_000 });
-}
-
-/** Waits until Home shows every relay connected. */
-async function waitOnline(page) {
-  await page.getByRole('region', { name: 'Network' }).getByTestId('relay').first().waitFor({ timeout: 30_000 });
-  await page.waitForFunction(() => {
-    const rows = [...document.querySelectorAll('[data-testid="relay"]')];
-    return rows.length > 0 && rows.every((r) => r.getAttribute('data-state') === 'connected');
-  }, null, { timeout: 30_000 });
-}
-
-/** Lists the controls on the page that have no accessible name. */
-async function unnamedControls(page) {
-  const snapshot = await page.locator('body').ariaSnapshot();
-  return snapshot.split('\n')
-    .map((l) => l.trim())
-    .filter((l) => /^- (button|link|textbox|checkbox|spinbutton|combobox|slider)\b/.test(l))
-    .filter((l) => !/^- \w+ "[^"]+"/.test(l));
-}
-
-/** Calls the core's API in the page: planet.<path>(...args). */
-async function api(page, path, ...args) {
-  const r = await page.evaluate(async ([path, args]) => {
-    const names = path.split('.');
-    const method = names.pop();
-    let target = globalThis.planet;
-    for (const n of names) target = target[n];
-    try {
-      return { ok: await target[method](...args) };
-    } catch (err) {
-      return { code: err.code, message: err.message };
-    }
-  }, [path, args]);
-  if (!('ok' in r)) throw new Error(`${path}: ${r.code}: ${r.message}`);
-  return r.ok;
-}
-
-/** Polls until fn returns something truthy. */
-async function eventually(what, fn, timeout = 30_000) {
-  const end = Date.now() + timeout;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
+const site = onServer();
+const { newPerson, createVault } = site;
 
 /** Opens Chat from the navigation and the conversation with name. */
 async function openChat(page, name) {
@@ -200,7 +122,7 @@ test('two people chat in the page, live, and a message written while one is away
 
   // Bob comes back, unlocks, and finds it in Chat, marked as from his mailbox.
   const back = await newPerson({ dir: bob.dir });
-  await back.page.goto(server.url);
+  await back.page.goto(site.server.url);
   await back.page.getByLabel('Passphrase', { exact: true }).fill(PASS);
   await back.page.getByRole('button', { name: 'Unlock' }).click();
   await waitOnline(back.page);
@@ -214,7 +136,7 @@ test('two people chat in the page, live, and a message written while one is away
   assert.deepEqual(await unnamedControls(back.page), [], 'controls without a name after coming back');
 
   // Without the server nothing can be sent: the page says why and keeps the text.
-  await server.stop();
+  await site.server.stop();
   await back.page.getByRole('textbox', { name: 'Message' }).fill('Coming, sorry!');
   await back.page.getByRole('button', { name: 'Send', exact: true }).click();
   await back.page.getByRole('alert').filter({ hasText: /^Not sent: / }).waitFor({ timeout: 120_000 });

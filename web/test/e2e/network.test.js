@@ -3,87 +3,14 @@
 // They connect by invitation, chat both ways, and a message written while
 // one of them is away waits in the mailbox until they come back.
 
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, person } from '../lib.js';
+import { onServer, PASS, waitOnline, unnamedControls, call, api, eventually } from '../pages.js';
 
-const PASS = 'violet tugboat umbrella quince';
 const NOTE = 'met at the co-op AGM';
 
-let server;
-const people = [];
-/** Content-Security-Policy violations the pages reported. */
-const violations = [];
-
-before(async () => {
-  server = await startServer();
-});
-
-after(async () => {
-  for (const p of people) await p.close().catch(() => {});
-  await server?.stop();
-  assert.deepEqual(violations, [], 'no Content-Security-Policy violations');
-});
-
-/** @param {{dir?: string}} [opts] */
-async function newPerson(opts) {
-  const p = await person(opts);
-  people.push(p);
-  p.page.on('console', (m) => {
-    if (/Content Security Policy/i.test(m.text())) violations.push(m.text());
-  });
-  return p;
-}
-
-/** Creates a vault through the page; returns the DID shown on Home. */
-async function createVault(page) {
-  await page.goto(server.url);
-  await page.getByLabel('Passphrase', { exact: true }).fill(PASS);
-  await page.getByLabel('Confirm passphrase').fill(PASS);
-  await page.getByRole('button', { name: 'Create vault' }).click();
-  return page.getByTestId('did').textContent({ timeout: 30_000 });
-}
-
-/** Waits until Home shows every relay connected; returns the relays' rows. */
-async function waitOnline(page) {
-  const card = page.getByRole('region', { name: 'Network' });
-  await card.getByTestId('relay').first().waitFor({ timeout: 30_000 });
-  await page.waitForFunction(() => {
-    const rows = [...document.querySelectorAll('[data-testid="relay"]')];
-    return rows.length > 0 && rows.every((r) => r.getAttribute('data-state') === 'connected');
-  }, null, { timeout: 30_000 });
-  return card.getByTestId('relay').allTextContents();
-}
-
-/** Lists the controls on the page that have no accessible name. */
-async function unnamedControls(page) {
-  const snapshot = await page.locator('body').ariaSnapshot();
-  return snapshot.split('\n')
-    .map((l) => l.trim())
-    .filter((l) => /^- (button|link|textbox|checkbox|spinbutton|combobox|slider)\b/.test(l))
-    .filter((l) => !/^- \w+ "[^"]+"/.test(l));
-}
-
-/** Calls the core's API in the page: planet.<path>(...args). */
-function call(page, path, ...args) {
-  return page.evaluate(async ([path, args]) => {
-    const names = path.split('.');
-    const method = names.pop();
-    let target = globalThis.planet;
-    for (const n of names) target = target[n];
-    try {
-      return { ok: await target[method](...args) };
-    } catch (err) {
-      return { code: err.code, message: err.message };
-    }
-  }, [path, args]);
-}
-
-async function api(page, path, ...args) {
-  const r = await call(page, path, ...args);
-  if (!('ok' in r)) throw new Error(`${path}: ${r.code}: ${r.message}`);
-  return r.ok;
-}
+const site = onServer();
+const { newPerson, createVault } = site;
 
 /** Counts planet-chat events on the page from now on. */
 async function countChatEvents(page) {
@@ -91,17 +18,6 @@ async function countChatEvents(page) {
     globalThis.chatEvents = 0;
     addEventListener('planet-chat', () => { globalThis.chatEvents += 1; });
   });
-}
-
-/** Polls until fn returns something truthy. */
-async function eventually(what, fn, timeout = 30_000) {
-  const end = Date.now() + timeout;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
 }
 
 test('two people connect by invitation through the relay, chat, and a message waits in the mailbox', { timeout: 300_000 }, async () => {
@@ -136,7 +52,7 @@ test('two people connect by invitation through the relay, chat, and a message wa
 
   // Alice invites Bob; the invitation reaches her through her relay.
   const inv = await api(alice.page, 'invitations.create', { note: NOTE, hours: 2 });
-  assert.equal(inv.link, `${server.url}#/invite/${inv.token}`);
+  assert.equal(inv.link, `${site.server.url}#/invite/${inv.token}`);
   assert.equal(inv.uses, 1);
   assert.ok(Math.abs(Date.parse(inv.expires) - Date.now() - 2 * 3600_000) < 120_000, 'expires in two hours');
   const aliceRelay = (await api(alice.page, 'network.status')).relays[0].addr;
@@ -217,7 +133,7 @@ test('two people connect by invitation through the relay, chat, and a message wa
 
   // Bob comes back, unlocks, and the message arrives from the mailbox.
   const back = await newPerson({ dir: bob.dir });
-  await back.page.goto(server.url);
+  await back.page.goto(site.server.url);
   await back.page.getByLabel('Passphrase', { exact: true }).fill(PASS);
   await back.page.getByRole('button', { name: 'Unlock' }).click();
   await waitOnline(back.page);
@@ -232,7 +148,7 @@ test('two people connect by invitation through the relay, chat, and a message wa
   ]);
 
   // When the relay goes away, Home says so, with the reason, and keeps trying.
-  await server.stop();
+  await site.server.stop();
   const row = alice.page.getByRole('region', { name: 'Network' }).getByTestId('relay');
   await alice.page.waitForFunction(() =>
     document.querySelector('[data-testid="relay"]')?.getAttribute('data-state') === 'reconnecting', null, { timeout: 30_000 });

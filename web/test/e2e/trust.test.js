@@ -5,91 +5,14 @@
 // credentials that name Alice as introducer. Carol then shares her
 // connections with Bob, whose trust graph shows how he reaches Dave.
 
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, person } from '../lib.js';
+import { onServer, waitOnline, unnamedControls, api, eventually } from '../pages.js';
 
-const PASS = 'violet tugboat umbrella quince';
 const WHY = 'you both restore old bicycles';
 
-let server;
-const people = [];
-/** Content-Security-Policy violations the pages reported. */
-const violations = [];
-
-before(async () => {
-  server = await startServer();
-});
-
-after(async () => {
-  for (const p of people) await p.close().catch(() => {});
-  await server?.stop();
-  assert.deepEqual(violations, [], 'no Content-Security-Policy violations');
-});
-
-async function newPerson() {
-  const p = await person();
-  people.push(p);
-  p.page.on('console', (m) => {
-    if (/Content Security Policy/i.test(m.text())) violations.push(m.text());
-  });
-  return p;
-}
-
-/** Creates a vault through the page; returns the DID shown on Home. */
-async function createVault(page) {
-  await page.goto(server.url);
-  await page.getByLabel('Passphrase', { exact: true }).fill(PASS);
-  await page.getByLabel('Confirm passphrase').fill(PASS);
-  await page.getByRole('button', { name: 'Create vault' }).click();
-  return page.getByTestId('did').textContent({ timeout: 30_000 });
-}
-
-/** Waits until Home shows every relay connected. */
-async function waitOnline(page) {
-  await page.getByRole('region', { name: 'Network' }).getByTestId('relay').first().waitFor({ timeout: 30_000 });
-  await page.waitForFunction(() => {
-    const rows = [...document.querySelectorAll('[data-testid="relay"]')];
-    return rows.length > 0 && rows.every((r) => r.getAttribute('data-state') === 'connected');
-  }, null, { timeout: 30_000 });
-}
-
-/** Lists the controls on the page that have no accessible name. */
-async function unnamedControls(page) {
-  const snapshot = await page.locator('body').ariaSnapshot();
-  return snapshot.split('\n')
-    .map((l) => l.trim())
-    .filter((l) => /^- (button|link|textbox|checkbox|spinbutton|combobox|slider)\b/.test(l))
-    .filter((l) => !/^- \w+ "[^"]+"/.test(l));
-}
-
-/** Calls the core's API in the page: planet.<path>(...args). */
-async function api(page, path, ...args) {
-  const r = await page.evaluate(async ([path, args]) => {
-    const names = path.split('.');
-    const method = names.pop();
-    let target = globalThis.planet;
-    for (const n of names) target = target[n];
-    try {
-      return { ok: await target[method](...args) };
-    } catch (err) {
-      return { code: err.code, message: err.message };
-    }
-  }, [path, args]);
-  if (!('ok' in r)) throw new Error(`${path}: ${r.code}: ${r.message}`);
-  return r.ok;
-}
-
-/** Polls until fn returns something truthy. */
-async function eventually(what, fn, timeout = 30_000) {
-  const end = Date.now() + timeout;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
+const site = onServer();
+const { newPerson, createVault } = site;
 
 /** The contact of me whose DID is did, once it is connected. */
 function connectedContact(me, did, what) {
@@ -135,7 +58,7 @@ test('an introduction through the page connects two people, and shared connectio
   await alice.page.getByLabel('Valid for').selectOption({ label: '1 day' });
   await alice.page.getByRole('button', { name: 'Create invitation' }).click();
   const link = await alice.page.getByLabel('Invitation link').inputValue();
-  assert.ok(link.startsWith(`${server.url}#/invite/`), link);
+  assert.ok(link.startsWith(`${site.server.url}#/invite/`), link);
   await alice.page.getByRole('img', { name: 'QR code of the invitation link' }).waitFor();
   await alice.page.getByTestId('invitation').filter({ hasText: 'neighbours' }).filter({ hasText: '1 use left' }).waitFor();
   await bob.page.goto(link);
