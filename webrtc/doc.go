@@ -20,9 +20,16 @@
 //     (/p2p-circuit): a tab reserves a slot with the relay
 //     (client.Reserve) and peers dial it at relay/p2p-circuit/p2p/ID.
 //
-// Browser-to-browser WebRTC is to come, on top of the relayed connection.
+//   - [WebRTC] connects two browsers directly, per the libp2p WebRTC
+//     spec: over a relayed connection they exchange an SDP offer, answer
+//     and ICE candidates (SignalingProtocol), then each libp2p stream is
+//     a data channel, framed in messages of at most 16 KiB with FIN,
+//     FIN_ACK, STOP_SENDING and RESET. No handshake runs on top: the SDP
+//     travelled over a Noise-secured connection and DTLS binds to it.
+//     [ConnectWebRTC] makes one; the other side's arrive by themselves.
 //
-// A page can only dial: none of these transports listens.
+// A page cannot accept connections from the network: it reaches peers by
+// dialling, or through a relay and then WebRTC.
 //
 // # Rules of the browser
 //

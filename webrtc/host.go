@@ -24,6 +24,7 @@ import (
 	"github.com/libp2p/go-libp2p/p2p/protocol/identify"
 	"github.com/libp2p/go-libp2p/p2p/protocol/ping"
 	"github.com/libp2p/go-libp2p/p2p/security/noise"
+	ma "github.com/multiformats/go-multiaddr"
 )
 
 // UserAgent is what the host tells peers about itself in identify, unless
@@ -34,8 +35,9 @@ const UserAgent = "planet"
 type Option func(*config)
 
 type config struct {
-	userAgent string
-	limits    rcmgr.ConcreteLimitConfig
+	userAgent  string
+	limits     rcmgr.ConcreteLimitConfig
+	iceServers []string
 }
 
 // WithUserAgent sets the agent string the host announces through identify.
@@ -46,6 +48,13 @@ func WithUserAgent(ua string) Option {
 // WithLimits replaces [TabLimits] as the resource manager's limits.
 func WithLimits(l rcmgr.ConcreteLimitConfig) Option {
 	return func(c *config) { c.limits = l }
+}
+
+// WithICEServers gives browser-to-browser WebRTC STUN or TURN servers
+// (their URLs) for finding a way between two browsers on different
+// networks.
+func WithICEServers(urls ...string) Option {
+	return func(c *config) { c.iceServers = urls }
 }
 
 // TabLimits are the resource limits of a host living in a browser tab:
@@ -76,6 +85,8 @@ func TabLimits() rcmgr.ConcreteLimitConfig {
 //     transports, which dial only, and the circuit relay v2 client, so
 //     that the host can reserve a slot on a relay (client.Reserve) and
 //     dial or accept /p2p-circuit connections through it;
+//   - browser-to-browser [WebRTC] over those relayed connections
+//     ([ConnectWebRTC] makes one; the other side's come by themselves);
 //   - identify and ping;
 //   - a resource manager with [TabLimits].
 //
@@ -156,6 +167,17 @@ func NewHost(ctx context.Context, priv crypto.PrivKey, opts ...Option) (host.Hos
 	if err := client.AddTransport(h, up); err != nil {
 		return nil, fmt.Errorf("host: circuit relay client: %w", err)
 	}
+	if present(jsRTCPeerConnection) {
+		if h.rtc, err = NewWebRTC(h, h.rm, cfg.iceServers); err != nil {
+			return nil, err
+		}
+		if err := h.sw.AddTransport(h.rtc); err != nil {
+			return nil, fmt.Errorf("host: %w", err)
+		}
+		if err := h.sw.Listen(ma.StringCast("/webrtc")); err != nil {
+			return nil, fmt.Errorf("host: %w", err)
+		}
+	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -171,6 +193,18 @@ type tabHost struct {
 	rm  network.ResourceManager
 	sw  *swarm.Swarm
 	ids identify.IDService
+	rtc *WebRTC // nil where the browser has no WebRTC
+}
+
+// ConnectWebRTC makes a direct WebRTC connection from h, a host built by
+// [NewHost], to p, over the connection h already has with p through a
+// relay (see [WebRTC.Connect]).
+func ConnectWebRTC(ctx context.Context, h host.Host, p peer.ID) error {
+	th, ok := h.(*tabHost)
+	if !ok || th.rtc == nil {
+		return errors.New("webrtc: this host cannot make WebRTC connections")
+	}
+	return th.rtc.Connect(ctx, p)
 }
 
 // Close stops identify, closes every connection and transport, then the

@@ -1,0 +1,266 @@
+//go:build js && wasm
+
+package webrtc
+
+import (
+	"errors"
+	"io"
+	"testing"
+	"time"
+
+	"github.com/hack-pad/safejs"
+	"github.com/libp2p/go-libp2p/core/host"
+	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/libp2p/go-libp2p/p2p/protocol/circuitv2/client"
+	"github.com/libp2p/go-libp2p/p2p/protocol/ping"
+	ma "github.com/multiformats/go-multiaddr"
+)
+
+// Protocols the WebRTC tests serve on the receiving host.
+const (
+	sinkProtocol  = "/planet/test/sink/1"  // reads nothing, ever
+	resetProtocol = "/planet/test/reset/1" // resets at once
+	stopProtocol  = "/planet/test/stop/1"  // stops reading at once, then waits
+)
+
+// allowLoopbackICE lets this page's ICE use 127.0.0.1: Chromium hides
+// local addresses behind mDNS names unless the page may capture media,
+// which the test browser's flags grant without asking.
+func allowLoopbackICE(t *testing.T) {
+	t.Helper()
+	md, err := safejs.Global().Get("navigator")
+	if err == nil {
+		md, err = md.Get("mediaDevices")
+	}
+	if err != nil || !present(md) {
+		t.Fatal("no navigator.mediaDevices")
+	}
+	p, err := md.Call("getUserMedia", map[string]any{"audio": true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stream, err := await(testContext(t), p)
+	if err != nil {
+		t.Fatalf("getUserMedia: %v", err)
+	}
+	tracks, err := stream.Call("getTracks")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, _ := tracks.Length()
+	for i := range n {
+		if tr, err := tracks.Index(i); err == nil {
+			tr.Call("stop")
+		}
+	}
+}
+
+// webrtcPair returns two hosts in this page connected by WebRTC: bob
+// holds a reservation on the relay, alice reached him through it and
+// then made the direct connection.
+func webrtcPair(t *testing.T) (alice, bob host.Host) {
+	t.Helper()
+	allowLoopbackICE(t)
+	ctx := testContext(t)
+	relay, relayAddr := peerAt(t, "PLANET_TEST_RELAY")
+	alice, bob = newTestHost(t), newTestHost(t)
+	bob.SetStreamHandler(echoProtocol, func(s network.Stream) {
+		defer s.Close()
+		if _, err := io.Copy(s, s); err != nil {
+			s.Reset()
+		}
+	})
+	bob.SetStreamHandler(sinkProtocol, func(s network.Stream) {})
+	bob.SetStreamHandler(resetProtocol, func(s network.Stream) { s.Reset() })
+	bob.SetStreamHandler(stopProtocol, func(s network.Stream) { s.CloseRead() })
+	if err := bob.Connect(ctx, relay); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := client.Reserve(ctx, bob, relay); err != nil {
+		t.Fatalf("bob reserving a slot: %v", err)
+	}
+	circuit := relayAddr.Encapsulate(ma.StringCast("/p2p-circuit"))
+	if err := alice.Connect(network.WithAllowLimitedConn(ctx, "test"), peer.AddrInfo{ID: bob.ID(), Addrs: []ma.Multiaddr{circuit}}); err != nil {
+		t.Fatalf("alice reaching bob through the relay: %v", err)
+	}
+	start := time.Now()
+	if err := ConnectWebRTC(ctx, alice, bob.ID()); err != nil {
+		t.Fatalf("WebRTC from alice to bob: %v", err)
+	}
+	t.Logf("WebRTC connection made in %v", time.Since(start))
+	return alice, bob
+}
+
+// webrtcConn returns h's WebRTC connection to p, waiting for it a little
+// (the side that answered learns of it last).
+func webrtcConn(t *testing.T, h host.Host, p peer.ID) network.Conn {
+	t.Helper()
+	for range 100 {
+		for _, c := range h.Network().ConnsToPeer(p) {
+			if c.ConnState().Transport == "webrtc" {
+				return c
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("no WebRTC connection to %s", p)
+	return nil
+}
+
+// TestWebRTCDirect makes a WebRTC connection through the relay and checks
+// that streams and ping now use it, not the relay, both ways.
+func TestWebRTCDirect(t *testing.T) {
+	alice, bob := webrtcPair(t)
+	ctx := testContext(t)
+	for _, side := range []struct {
+		h    host.Host
+		peer peer.ID
+	}{{alice, bob.ID()}, {bob, alice.ID()}} {
+		c := webrtcConn(t, side.h, side.peer)
+		if c.Stat().Limited {
+			t.Error("the WebRTC connection is marked limited")
+		}
+		if _, err := c.RemoteMultiaddr().ValueForProtocol(ma.P_WEBRTC); err != nil {
+			t.Errorf("the WebRTC connection's address %s lacks /webrtc", c.RemoteMultiaddr())
+		}
+	}
+	// Without the limited-connection permission, only a direct connection
+	// will do: this stream must go over WebRTC.
+	s, err := alice.NewStream(ctx, bob.ID(), echoProtocol)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tr := s.Conn().ConnState().Transport; tr != "webrtc" {
+		t.Fatalf("the stream runs over %q, not webrtc", tr)
+	}
+	s.Reset()
+	res := <-ping.Ping(ctx, alice, bob.ID())
+	if res.Error != nil {
+		t.Fatalf("ping over WebRTC: %v", res.Error)
+	}
+	t.Logf("ping over WebRTC: %v", res.RTT)
+	if err := ConnectWebRTC(ctx, alice, bob.ID()); err != nil {
+		t.Fatalf("a second Connect: %v", err)
+	}
+	if n := len(alice.Network().ConnsToPeer(bob.ID())); n != 2 {
+		t.Errorf("alice has %d connections to bob, want the relayed one and one WebRTC", n)
+	}
+}
+
+// TestWebRTCEcho moves 8 MiB each way, far more than the relay would
+// carry and than one frame or the browser's send buffer holds: frames are
+// cut at 16 KiB, writes wait on bufferedAmount, FIN and FIN_ACK end it.
+func TestWebRTCEcho(t *testing.T) {
+	alice, bob := webrtcPair(t)
+	start := time.Now()
+	echo(testContext(t), t, alice, bob.ID(), echoProtocol, 8<<20)
+	t.Logf("8 MiB echoed over WebRTC in %v", time.Since(start))
+	// Many small streams, one after another: channel ids are reused.
+	for range 50 {
+		echo(testContext(t), t, alice, bob.ID(), echoProtocol, 100)
+	}
+}
+
+// TestWebRTCReset: a stream the other side resets fails on this side.
+func TestWebRTCReset(t *testing.T) {
+	alice, bob := webrtcPair(t)
+	s, err := alice.NewStream(testContext(t), bob.ID(), resetProtocol)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.SetReadDeadline(time.Now().Add(10 * time.Second))
+	_, err = io.ReadAll(s)
+	var se *network.StreamError
+	if !errors.As(err, &se) || !errors.Is(err, network.ErrReset) {
+		t.Fatalf("reading a stream the other side reset: %v, want a reset", err)
+	}
+}
+
+// TestWebRTCStopSending: once the other side stops reading, writes fail
+// instead of sending into the void.
+func TestWebRTCStopSending(t *testing.T) {
+	alice, bob := webrtcPair(t)
+	s, err := alice.NewStream(testContext(t), bob.ID(), stopProtocol)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Reset()
+	s.SetWriteDeadline(time.Now().Add(10 * time.Second))
+	chunk := make([]byte, 1<<10)
+	for i := 0; ; i++ {
+		if _, err := s.Write(chunk); err != nil {
+			if !errors.Is(err, errStopSending) {
+				t.Fatalf("writing after the other side stopped reading: %v", err)
+			}
+			return
+		}
+		if i > 10_000 {
+			t.Fatal("10 MiB written to a stream whose reader stopped")
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// TestWebRTCUnreadBound: a reader that reads nothing holds at most
+// maxStreamUnread; beyond, the stream is reset on both sides, and the
+// connection carries on.
+func TestWebRTCUnreadBound(t *testing.T) {
+	alice, bob := webrtcPair(t)
+	ctx := testContext(t)
+	s, err := alice.NewStream(ctx, bob.ID(), sinkProtocol)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.SetWriteDeadline(time.Now().Add(20 * time.Second))
+	data := make([]byte, 64<<10)
+	written := 0
+	for written <= 2*maxStreamUnread {
+		n, err := s.Write(data)
+		written += n
+		if err != nil {
+			if !errors.Is(err, network.ErrReset) {
+				t.Fatalf("after %d bytes to a reader that does not read: %v, want a reset", written, err)
+			}
+			t.Logf("reset after %d bytes", written)
+			echo(ctx, t, alice, bob.ID(), echoProtocol, 1<<10)
+			return
+		}
+	}
+	t.Fatalf("%d bytes written to a reader that reads nothing, and no reset", written)
+}
+
+// TestWebRTCPeerGone: when the other side goes away, the connection ends
+// here too (its streams fail) and the host forgets it.
+func TestWebRTCPeerGone(t *testing.T) {
+	alice, bob := webrtcPair(t)
+	c := webrtcConn(t, alice, bob.ID())
+	s, err := alice.NewStream(testContext(t), bob.ID(), sinkProtocol)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Write([]byte("hello")); err != nil {
+		t.Fatal(err)
+	}
+	bob.Close()
+	s.SetReadDeadline(time.Now().Add(disconnectGrace + 10*time.Second))
+	if _, err := io.ReadAll(s); err == nil {
+		t.Error("a stream to a host that closed ended cleanly")
+	}
+	deadline := time.Now().Add(disconnectGrace + 10*time.Second)
+	for !c.IsClosed() {
+		if time.Now().After(deadline) {
+			t.Fatal("the WebRTC connection to a closed host is still open")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestWebRTCNoRelayedConn: without a connection to signal over, Connect
+// says so.
+func TestWebRTCNoRelayedConn(t *testing.T) {
+	alice, bob := newTestHost(t), newTestHost(t)
+	if err := ConnectWebRTC(testContext(t), alice, bob.ID()); !errors.Is(err, ErrNoRelayedConn) {
+		t.Fatalf("Connect with no connection: %v, want ErrNoRelayedConn", err)
+	}
+}
