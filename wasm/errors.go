@@ -51,6 +51,8 @@ func classify(err error) (code, string) {
 		return "offline", sentence(err.Error(), "")
 	case errors.As(err, &remote):
 		return "refused", sentence(remote.Error(), "The other person refused.")
+	case errors.Is(err, errPeerUnreachable):
+		return "unreachable", sentence(err.Error(), "")
 	case errors.Is(err, p2p.ErrUnreachable):
 		return "unreachable", "The other person cannot be reached now, and their mailbox could not take the message: " + strings.TrimSuffix(err.Error(), ".") + "."
 	case isInvitationProblem(err):

@@ -18,6 +18,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/core/protocol"
+	"github.com/libp2p/go-libp2p/p2p/protocol/ping"
 	ma "github.com/multiformats/go-multiaddr"
 
 	"planet/core"
@@ -47,6 +48,9 @@ const (
 // errNetworkDown is returned by calls that need the node while it is not
 // running.
 var errNetworkDown = errors.New("the network is not running")
+
+// errPeerUnreachable is network.ping's failure to reach the peer.
+var errPeerUnreachable = errors.New("that peer cannot be reached")
 
 // tabNetwork owns the node of the unlocked vault.
 type tabNetwork struct {
@@ -124,7 +128,8 @@ func (n *tabNetwork) run(ctx context.Context) {
 		return
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	node, err := p2p.New(&announcingHost{Host: h}, n.p, p2p.Options{Relays: relays, Log: log})
+	direct := func(ctx context.Context, p peer.ID) error { return webrtc.ConnectWebRTC(ctx, h, p) }
+	node, err := p2p.New(&announcingHost{Host: h}, n.p, p2p.Options{Relays: relays, Log: log, Direct: direct})
 	if err != nil {
 		h.Close()
 		fail(err)
@@ -504,15 +509,17 @@ func (n *tabNetwork) statusJS() (any, error) {
 		Peer    string `json:"peer"`
 		Addr    string `json:"addr"`
 		Relayed bool   `json:"relayed"`
+		Kind    string `json:"kind"`
 	}
 	out := struct {
 		State       string    `json:"state"`
 		Error       string    `json:"error,omitempty"`
 		PeerID      string    `json:"peerId"`
 		DID         string    `json:"did"`
+		Addresses   []string  `json:"addresses"`
 		Relays      []relayJS `json:"relays"`
 		Connections []connJS  `json:"connections"`
-	}{State: state, Error: why, Relays: []relayJS{}, Connections: []connJS{}}
+	}{State: state, Error: why, Addresses: []string{}, Relays: []relayJS{}, Connections: []connJS{}}
 	if id, err := n.p.Identity(); err == nil {
 		out.PeerID, out.DID = id.PeerID().String(), id.DID().String()
 	}
@@ -535,13 +542,84 @@ func (n *tabNetwork) statusJS() (any, error) {
 			}
 		}
 		out.Relays = append(out.Relays, r)
+		if r.Connected {
+			// Where others reach this tab: WebRTC set up through the relay,
+			// or the relay itself.
+			for _, via := range []string{"/p2p-circuit/webrtc/p2p/", "/p2p-circuit/p2p/"} {
+				out.Addresses = append(out.Addresses, addr+via+out.PeerID)
+			}
+		}
 	}
 	for _, c := range node.Host().Network().Conns() {
-		_, err := c.RemoteMultiaddr().ValueForProtocol(ma.P_CIRCUIT)
+		kind := connKind(c)
 		out.Connections = append(out.Connections, connJS{
 			Peer: c.RemotePeer().String(), Addr: c.RemoteMultiaddr().String(),
-			Relayed: err == nil || c.Stat().Limited,
+			Relayed: kind == connRelayed, Kind: kind,
 		})
 	}
 	return toJS(out)
+}
+
+// How a connection runs, as the API names it.
+const (
+	connWebRTC  = "webrtc"  // browser to browser, directly
+	connRelayed = "relayed" // through a relay (/p2p-circuit): limited in time and bytes
+	connDirect  = "direct"  // straight to the other side (a relay or a server)
+)
+
+func connKind(c network.Conn) string {
+	if c.ConnState().Transport == "webrtc" {
+		return connWebRTC
+	}
+	if _, err := c.RemoteMultiaddr().ValueForProtocol(ma.P_CIRCUIT); err == nil || c.Stat().Limited {
+		return connRelayed
+	}
+	return connDirect
+}
+
+// pingJS is network.ping(addr): it reaches the peer at addr (a
+// …/p2p-circuit/webrtc/p2p/<peer> address goes through the relay, then
+// WebRTC) and pings it once.
+func (n *tabNetwork) pingJS(ctx context.Context, addr string) (any, error) {
+	node, err := n.current()
+	if err != nil {
+		return nil, err
+	}
+	target, err := ma.NewMultiaddr(addr)
+	if err != nil {
+		return nil, fmt.Errorf("%q is not a multiaddr: %w", addr, errInvalidArg)
+	}
+	ai, err := peer.AddrInfoFromP2pAddr(target)
+	if err != nil {
+		return nil, fmt.Errorf("%q names no peer (/p2p/…): %w", addr, errInvalidArg)
+	}
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	h := node.Host()
+	viaWebRTC := false
+	for i, a := range ai.Addrs {
+		if rest, last := ma.SplitLast(a); last != nil && last.Code() == ma.P_WEBRTC {
+			ai.Addrs[i], viaWebRTC = rest, true
+		}
+	}
+	if err := h.Connect(network.WithAllowLimitedConn(ctx, "ping"), *ai); err != nil {
+		return nil, fmt.Errorf("%w: %v", errPeerUnreachable, err)
+	}
+	if viaWebRTC {
+		if err := webrtc.ConnectWebRTC(ctx, h, ai.ID); err != nil {
+			return nil, fmt.Errorf("%w: %v", errPeerUnreachable, err)
+		}
+	}
+	res := <-ping.Ping(ctx, h, ai.ID)
+	if res.Error != nil {
+		return nil, fmt.Errorf("%w: %v", errPeerUnreachable, res.Error)
+	}
+	// Streams take a connection that is not limited first, as ping did.
+	kind := ""
+	for _, c := range h.Network().ConnsToPeer(ai.ID) {
+		if kind == "" || !c.Stat().Limited {
+			kind = connKind(c)
+		}
+	}
+	return toJS(map[string]any{"ms": float64(res.RTT.Microseconds()) / 1000, "kind": kind})
 }

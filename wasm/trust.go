@@ -20,6 +20,13 @@ import (
 func networkAPI(net *tabNetwork) safejs.Value {
 	o := newObject()
 	o.Set("status", async(func([]safejs.Value) (any, error) { return net.statusJS() }))
+	o.Set("ping", async(func(args []safejs.Value) (any, error) {
+		addr, err := str(args, 0)
+		if err != nil {
+			return nil, err
+		}
+		return net.pingJS(context.Background(), addr)
+	}))
 	return o
 }
 

@@ -139,6 +139,19 @@ export interface PeerConnection {
   addr: string;
   /** Through a relay (/p2p-circuit): limited in time and bytes. */
   relayed: boolean;
+  /**
+   * How it runs: "webrtc" (browser to browser, directly; made through a
+   * relay), "relayed" (through a relay), "direct" (straight to a server,
+   * such as the relay itself). Streams take a direct one when there is.
+   */
+  kind: "webrtc" | "relayed" | "direct";
+}
+
+export interface PingResult {
+  /** Round-trip time in milliseconds. */
+  ms: number;
+  /** The kind of connection the ping ran over. */
+  kind: PeerConnection["kind"];
 }
 
 export interface NetworkStatus {
@@ -154,6 +167,12 @@ export interface NetworkStatus {
   /** This tab's libp2p peer ID ("" while locked). */
   peerId: string;
   did: string;
+  /**
+   * Where others reach this tab, one pair per relay holding a reservation:
+   * `<relay>/p2p-circuit/webrtc/p2p/<peerId>` (WebRTC, set up through the
+   * relay) and `<relay>/p2p-circuit/p2p/<peerId>` (through the relay).
+   */
+  addresses: string[];
   relays: RelayStatus[];
   connections: PeerConnection[];
 }
@@ -336,6 +355,12 @@ export interface PlanetAPI {
   /** The tab's libp2p node, which runs while the vault is open. */
   network: {
     status(): Promise<NetworkStatus>;
+    /**
+     * Reaches the peer at a multiaddr ending in /p2p/<peer> and pings it
+     * once. A `…/p2p-circuit/webrtc/p2p/<peer>` address connects through
+     * the relay and then directly by WebRTC. "unreachable" if it cannot.
+     */
+    ping(addr: string): Promise<PingResult>;
   };
 
   invitations: {

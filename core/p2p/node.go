@@ -52,7 +52,16 @@ type Options struct {
 	// MinBackoff and MaxBackoff bound the wait before [Node.Run] tries a
 	// relay again after it failed; zero means 1 s and 1 min.
 	MinBackoff, MaxBackoff time.Duration
+	// Direct, if set, makes a direct connection to a peer over the
+	// relayed one [Node.Reach] has just found or made (in the browser:
+	// WebRTC). Streams then prefer the direct connection; when Direct
+	// fails, the relayed one serves, and Direct is not tried again with
+	// that peer for a minute.
+	Direct func(ctx context.Context, p peer.ID) error
 }
+
+// directRetry is how long Reach leaves a peer alone after Direct failed.
+const directRetry = time.Minute
 
 // Node is a Planet on a libp2p host.
 type Node struct {
@@ -60,9 +69,10 @@ type Node struct {
 	planet *core.Planet
 	opt    Options
 
-	mu     sync.Mutex
-	closed bool
-	relays map[string]*RelayStatus // by address, while Run runs
+	mu           sync.Mutex
+	closed       bool
+	relays       map[string]*RelayStatus // by address, while Run runs
+	directFailed map[peer.ID]time.Time   // when Direct last failed, by peer
 }
 
 // New attaches p to h: h answers the trust-network protocols for p from
@@ -91,7 +101,7 @@ func New(h host.Host, p *core.Planet, opt Options) (*Node, error) {
 	if opt.MaxBackoff < opt.MinBackoff {
 		opt.MaxBackoff = max(time.Minute, opt.MinBackoff)
 	}
-	n := &Node{host: h, planet: p, opt: opt, relays: map[string]*RelayStatus{}}
+	n := &Node{host: h, planet: p, opt: opt, relays: map[string]*RelayStatus{}, directFailed: map[peer.ID]time.Time{}}
 	p.SetRelays(opt.Relays)
 	for _, proto := range core.TrustProtocols {
 		h.SetStreamHandler(protocol.ID(proto), n.serveTrust(proto))
@@ -233,14 +243,20 @@ func (n *Node) Deliver(ctx context.Context, out core.Outgoing) error {
 }
 
 // Reach makes sure the host has a connection to pid: one it already has,
-// one to an address it knows, or one through each of relays in turn.
+// one to an address it knows, or one through each of relays in turn. A
+// connection through a relay is then made direct if [Options.Direct] can.
 func (n *Node) Reach(ctx context.Context, pid peer.ID, relays []string) error {
-	if n.host.Network().Connectedness(pid) == network.Connected || n.hasLimitedConn(pid) {
+	if n.host.Network().Connectedness(pid) == network.Connected {
+		return nil
+	}
+	if n.hasLimitedConn(pid) {
+		n.direct(ctx, pid)
 		return nil
 	}
 	var errs []error
 	if len(n.host.Peerstore().Addrs(pid)) > 0 {
 		if err := n.dial(ctx, peer.AddrInfo{ID: pid}); err == nil {
+			n.direct(ctx, pid)
 			return nil
 		} else {
 			errs = append(errs, err)
@@ -253,12 +269,38 @@ func (n *Node) Reach(ctx context.Context, pid peer.ID, relays []string) error {
 			continue
 		}
 		if err := n.dial(ctx, peer.AddrInfo{ID: pid, Addrs: []ma.Multiaddr{circuit}}); err == nil {
+			n.direct(ctx, pid)
 			return nil
 		} else {
 			errs = append(errs, err)
 		}
 	}
 	return fmt.Errorf("%w: %w", ErrUnreachable, errors.Join(errs...))
+}
+
+// direct tries Options.Direct on a peer the host reaches only through a
+// relay, unless it failed with that peer lately.
+func (n *Node) direct(ctx context.Context, pid peer.ID) {
+	if n.opt.Direct == nil || n.host.Network().Connectedness(pid) == network.Connected {
+		return
+	}
+	n.mu.Lock()
+	failed, ok := n.directFailed[pid]
+	n.mu.Unlock()
+	if ok && time.Since(failed) < directRetry {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, n.opt.DialTimeout)
+	defer cancel()
+	err := n.opt.Direct(ctx, pid)
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if err != nil {
+		n.directFailed[pid] = time.Now()
+		n.opt.Log.Info("no direct connection; going through the relay", "peer", pid, "err", err)
+		return
+	}
+	delete(n.directFailed, pid)
 }
 
 func (n *Node) hasLimitedConn(pid peer.ID) bool {

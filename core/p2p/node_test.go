@@ -16,6 +16,7 @@ import (
 
 	"github.com/libp2p/go-libp2p"
 	"github.com/libp2p/go-libp2p/core/host"
+	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/p2p/protocol/circuitv2/client"
 	ma "github.com/multiformats/go-multiaddr"
@@ -56,6 +57,13 @@ func newRelay(t *testing.T) (host.Host, string) {
 
 func newPerson(t *testing.T, name, relay string) *person {
 	t.Helper()
+	return newPersonWith(t, name, relay, p2p.Options{})
+}
+
+// newPersonWith is newPerson with opt for the node (its relays and dial
+// timeout are set here).
+func newPersonWith(t *testing.T, name, relay string, opt p2p.Options) *person {
+	t.Helper()
 	ctx := context.Background()
 	clk := &clock{}
 	pl, err := core.Open(ctx, mem.New(), core.Options{
@@ -81,7 +89,8 @@ func newPerson(t *testing.T, name, relay string) *person {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { h.Close() })
-	node, err := p2p.New(h, pl, p2p.Options{Relays: []string{relay}, DialTimeout: 5 * time.Second})
+	opt.Relays, opt.DialTimeout = []string{relay}, 5*time.Second
+	node, err := p2p.New(h, pl, opt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -464,5 +473,53 @@ func eventually(t *testing.T, what string, ok func() bool) {
 			t.Fatalf("timed out: %s", what)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestReachGoesDirect: a peer reached through a relay is then connected
+// to directly when Options.Direct can, and streams take that connection;
+// when Direct fails, the relayed connection serves and Direct is left
+// alone for a while.
+func TestReachGoesDirect(t *testing.T) {
+	ctx := context.Background()
+	_, relay := newRelay(t)
+	bob := newPerson(t, "Bob", relay)
+	if err := bob.host.Network().Listen(ma.StringCast("/ip4/127.0.0.1/tcp/0")); err != nil {
+		t.Fatal(err)
+	}
+	var alice *person
+	alice = newPersonWith(t, "Alice", relay, p2p.Options{Direct: func(ctx context.Context, p peer.ID) error {
+		// Without forcing it, the host would settle for the relayed connection.
+		ctx = network.WithForceDirectDial(ctx, "test")
+		return alice.host.Connect(ctx, peer.AddrInfo{ID: p, Addrs: bob.host.Network().ListenAddresses()})
+	}})
+	if err := alice.node.Reach(ctx, bob.host.ID(), []string{relay}); err != nil {
+		t.Fatal(err)
+	}
+	if c := alice.host.Network().Connectedness(bob.host.ID()); c != network.Connected {
+		t.Fatalf("after Reach, alice is %v to bob, want a direct connection", c)
+	}
+	if _, err := alice.node.Chat(ctx, bob.did, "over the direct connection"); err != nil {
+		t.Fatal(err)
+	}
+
+	calls := 0
+	carol := newPersonWith(t, "Carol", relay, p2p.Options{Direct: func(context.Context, peer.ID) error {
+		calls++
+		return errors.New("no way through")
+	}})
+	for range 2 {
+		if err := carol.node.Reach(ctx, bob.host.ID(), []string{relay}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if c := carol.host.Network().Connectedness(bob.host.ID()); c != network.Limited {
+		t.Errorf("carol is %v to bob, want the relayed connection", c)
+	}
+	if calls != 1 {
+		t.Errorf("Direct was tried %d times within a minute, want once", calls)
+	}
+	if _, err := carol.node.Chat(ctx, bob.did, "through the relay"); err != nil {
+		t.Fatal(err)
 	}
 }

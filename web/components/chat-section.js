@@ -163,8 +163,10 @@ export class ChatSection extends HTMLElement {
     if (!contact.peerId) return { presence: /** @type {Presence} */ ('unknown'), text: 'presence unknown' };
     const conns = (this.#network?.connections ?? []).filter((c) => c.peer === contact.peerId);
     if (conns.length === 0) return offline;
-    const direct = conns.some((c) => !c.relayed);
-    return { presence: /** @type {Presence} */ ('online'), text: direct ? 'online (direct)' : 'online (relayed)' };
+    // Streams take a direct connection over a relayed one, as the node does.
+    const how = conns.some((c) => c.kind === 'webrtc') ? 'direct WebRTC'
+      : conns.some((c) => !c.relayed) ? 'direct' : 'relayed';
+    return { presence: /** @type {Presence} */ ('online'), text: `online (${how})` };
   }
 
   #showPresence() {

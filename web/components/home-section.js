@@ -12,6 +12,7 @@ import { plural } from '../format.js';
 /** @typedef {import('../planet.d.ts').Counts} Counts */
 /** @typedef {import('../planet.d.ts').NetworkStatus} NetworkStatus */
 /** @typedef {import('../planet.d.ts').RelayStatus} RelayStatus */
+/** @typedef {import('../planet.d.ts').PeerConnection} PeerConnection */
 
 /** How often the network card asks the core how the node stands. */
 const NETWORK_POLL_MS = 1000;
@@ -231,10 +232,17 @@ function relayName(addr) {
 /** @param {NetworkStatus} s */
 function peersText(s) {
   const relayIDs = new Set(s.relays.map((r) => r.addr.split('/p2p/').pop()));
-  const people = s.connections.filter((c) => !relayIDs.has(c.peer));
-  if (people.length === 0) return '';
-  const relayed = people.filter((c) => c.relayed).length;
-  return `Connected to ${plural(people.length, 'person', 'people')}${relayed ? ` (${relayed} through a relay)` : ''}.`;
+  /** @type {Map<string, PeerConnection[]>} one entry per person, with all their connections */
+  const people = new Map();
+  for (const c of s.connections) {
+    if (!relayIDs.has(c.peer)) people.set(c.peer, [...(people.get(c.peer) ?? []), c]);
+  }
+  if (people.size === 0) return '';
+  const conns = [...people.values()];
+  const webrtc = conns.filter((cs) => cs.some((c) => c.kind === 'webrtc')).length;
+  const relayed = conns.filter((cs) => cs.every((c) => c.relayed)).length;
+  const how = [webrtc && `${webrtc} by direct WebRTC`, relayed && `${relayed} through a relay`].filter(Boolean);
+  return `Connected to ${plural(people.size, 'person', 'people')}${how.length ? ` (${how.join(', ')})` : ''}.`;
 }
 
 /** @param {Counts} counts */
