@@ -35,9 +35,11 @@ import (
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/libp2p/go-libp2p/core/protocol"
 	rcmgr "github.com/libp2p/go-libp2p/p2p/host/resource-manager"
 	"github.com/libp2p/go-libp2p/p2p/muxer/yamux"
 	"github.com/libp2p/go-libp2p/p2p/net/connmgr"
+	"github.com/libp2p/go-libp2p/p2p/protocol/circuitv2/proto"
 	"github.com/libp2p/go-libp2p/p2p/protocol/circuitv2/relay"
 	"github.com/libp2p/go-libp2p/p2p/security/noise"
 	libp2pquic "github.com/libp2p/go-libp2p/p2p/transport/quic"
@@ -420,10 +422,27 @@ func newResourceManager(cfg relayConfig) (network.ResourceManager, error) {
 	scaled := limits.Scale(512<<20, 4096)
 
 	conns := 2*cfg.maxReservations + 64
-	system := scaled.ToPartialLimitConfig().System
+	defaults := scaled.ToPartialLimitConfig()
+	system := defaults.System
 	system.ConnsInbound = rcmgr.LimitVal(max(conns, int(system.ConnsInbound)))
 	system.Conns = rcmgr.LimitVal(max(conns+int(system.ConnsOutbound), int(system.Conns)))
 	partial := rcmgr.PartialLimitConfig{System: system}
+
+	// Every relayed connection holds two streams in the relay service's scope while it is
+	// open: the hop stream from the peer that dialled and the stop stream to the one it
+	// reached. Scaled as above, the service allows 384 streams, so 192 relayed connections
+	// at once however many reservations -relay-max-reservations admits; make room for one
+	// relayed connection per reservation, as many hop streams in and stop streams out.
+	circuits := rcmgr.LimitVal(cfg.maxReservations)
+	svc := defaults.Service[relay.ServiceName]
+	svc.StreamsInbound = max(svc.StreamsInbound, circuits)
+	svc.StreamsOutbound = max(svc.StreamsOutbound, circuits)
+	svc.Streams = max(svc.Streams, 2*circuits)
+	partial.Service = map[string]rcmgr.ResourceLimits{relay.ServiceName: svc}
+	hop, stop := defaults.Protocol[proto.ProtoIDv2Hop], defaults.Protocol[proto.ProtoIDv2Stop]
+	hop.StreamsInbound, hop.Streams = max(hop.StreamsInbound, circuits), max(hop.Streams, circuits)
+	stop.StreamsOutbound, stop.Streams = max(stop.StreamsOutbound, circuits), max(stop.Streams, circuits)
+	partial.Protocol = map[protocol.ID]rcmgr.ResourceLimits{proto.ProtoIDv2Hop: hop, proto.ProtoIDv2Stop: stop}
 
 	return rcmgr.NewResourceManager(rcmgr.NewFixedLimiter(partial.Build(scaled)))
 }

@@ -22,9 +22,11 @@ import (
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/core/protocol"
+	rcmgr "github.com/libp2p/go-libp2p/p2p/host/resource-manager"
 	"github.com/libp2p/go-libp2p/p2p/protocol/circuitv2/client"
 	pbv2 "github.com/libp2p/go-libp2p/p2p/protocol/circuitv2/pb"
 	"github.com/libp2p/go-libp2p/p2p/protocol/circuitv2/proto"
+	"github.com/libp2p/go-libp2p/p2p/protocol/circuitv2/relay"
 	"github.com/libp2p/go-libp2p/p2p/protocol/identify"
 	"github.com/libp2p/go-libp2p/p2p/protocol/ping"
 	"github.com/libp2p/go-libp2p/p2p/security/noise"
@@ -538,5 +540,39 @@ func TestRelayInfoHandler(t *testing.T) {
 	w = serve(relayInfoHandler(nil, nil, next), "GET", relayInfoPath)
 	if w.Code != http.StatusNotFound || w.Header().Get("Content-Security-Policy") != contentSecurityPolicy {
 		t.Errorf("no node, no relays: %d", w.Code)
+	}
+}
+
+// TestRelayResourceLimits: the resource manager leaves room for one relayed connection per
+// reservation, each holding a hop stream in and a stop stream out, so that
+// -relay-max-reservations, not a fixed default, bounds how many can be open at once.
+func TestRelayResourceLimits(t *testing.T) {
+	for _, n := range []int{defaultRelayConfig().maxReservations, 1000} {
+		cfg := defaultRelayConfig()
+		cfg.maxReservations = n
+		rm, err := newResourceManager(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		limit := func(s network.ResourceScope) rcmgr.Limit { return s.(rcmgr.ResourceScopeLimiter).Limit() }
+		check := func(what string, l rcmgr.Limit, in, out, total int) {
+			if l.GetStreamLimit(network.DirInbound) < in || l.GetStreamLimit(network.DirOutbound) < out || l.GetStreamTotalLimit() < total {
+				t.Errorf("%d reservations: %s allows %d streams in, %d out, %d in all; want at least %d, %d, %d", n, what,
+					l.GetStreamLimit(network.DirInbound), l.GetStreamLimit(network.DirOutbound), l.GetStreamTotalLimit(), in, out, total)
+			}
+		}
+		rm.ViewService(relay.ServiceName, func(s network.ServiceScope) error {
+			check("the relay service", limit(s), n, n, 2*n)
+			return nil
+		})
+		rm.ViewProtocol(proto.ProtoIDv2Hop, func(s network.ProtocolScope) error {
+			check("the hop protocol", limit(s), n, 0, n)
+			return nil
+		})
+		rm.ViewProtocol(proto.ProtoIDv2Stop, func(s network.ProtocolScope) error {
+			check("the stop protocol", limit(s), 0, n, n)
+			return nil
+		})
+		rm.Close()
 	}
 }

@@ -606,7 +606,7 @@ func (n *tabNetwork) pingJS(ctx context.Context, addr string) (any, error) {
 		return nil, fmt.Errorf("%w: %v", errPeerUnreachable, err)
 	}
 	if viaWebRTC {
-		if err := webrtc.ConnectWebRTC(ctx, h, ai.ID); err != nil {
+		if err := node.Direct(ctx, ai.ID); err != nil {
 			return nil, fmt.Errorf("%w: %v", errPeerUnreachable, err)
 		}
 	}

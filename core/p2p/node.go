@@ -278,6 +278,21 @@ func (n *Node) Reach(ctx context.Context, pid peer.ID, relays []string) error {
 	return fmt.Errorf("%w: %w", ErrUnreachable, errors.Join(errs...))
 }
 
+// ErrNoDirect is what [Node.Direct] returns when the node was given no
+// way to connect directly.
+var ErrNoDirect = errors.New("p2p: this node cannot make direct connections")
+
+// Direct makes a direct connection to pid over the relayed one the host
+// has, with [Options.Direct], within the dial timeout.
+func (n *Node) Direct(ctx context.Context, pid peer.ID) error {
+	if n.opt.Direct == nil {
+		return ErrNoDirect
+	}
+	ctx, cancel := context.WithTimeout(ctx, n.opt.DialTimeout)
+	defer cancel()
+	return n.opt.Direct(ctx, pid)
+}
+
 // direct tries Options.Direct on a peer the host reaches only through a
 // relay, unless it failed with that peer lately.
 func (n *Node) direct(ctx context.Context, pid peer.ID) {
@@ -290,9 +305,7 @@ func (n *Node) direct(ctx context.Context, pid peer.ID) {
 	if ok && time.Since(failed) < directRetry {
 		return
 	}
-	ctx, cancel := context.WithTimeout(ctx, n.opt.DialTimeout)
-	defer cancel()
-	err := n.opt.Direct(ctx, pid)
+	err := n.Direct(ctx, pid)
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if err != nil {

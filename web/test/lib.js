@@ -12,11 +12,12 @@ import { chromium } from 'playwright-core';
 export const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 /**
- * Starts `serve` and resolves to {url, stop}. By default on a free loopback
- * port, serving build/www; its relay node always takes free ports.
+ * Starts `serve` and resolves to {url, pid, log, stop}. By default on a free
+ * loopback port, serving build/www; its relay node always takes free ports.
+ * `args` are more flags for serve, after those (the relay's limits, say).
  */
-export async function startServer({ addr = '127.0.0.1:0', www = join(root, 'build/www') } = {}) {
-  const proc = spawn(join(root, 'build/bin/serve'), ['-addr', addr, '-relay-port', '0', '-root', www, '-data', await tempDir('planet-data-')], {
+export async function startServer({ addr = '127.0.0.1:0', www = join(root, 'build/www'), args = [] } = {}) {
+  const proc = spawn(join(root, 'build/bin/serve'), ['-addr', addr, '-relay-port', '0', '-root', www, '-data', await tempDir('planet-data-'), ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const log = [];
@@ -32,6 +33,7 @@ export async function startServer({ addr = '127.0.0.1:0', www = join(root, 'buil
   });
   return {
     url,
+    pid: proc.pid,
     log,
     async stop() {
       if (proc.exitCode !== null) return;
@@ -53,16 +55,29 @@ const FLAGS = [
 ];
 
 /**
- * A person: a fresh Chromium profile of their own.
+ * For pages that connect over WebRTC on this machine: ICE may use loopback
+ * addresses, and getUserMedia is answered without a prompt with fake devices;
+ * a page with that media permission offers the host's addresses instead of
+ * mDNS names.
+ */
+export const WEBRTC_FLAGS = [
+  '--allow-loopback-in-peer-connection',
+  '--use-fake-ui-for-media-stream',
+  '--use-fake-device-for-media-stream',
+];
+
+/**
+ * A person: a fresh Chromium profile of their own. With webrtc, Chromium is
+ * launched with WEBRTC_FLAGS.
  * @returns {Promise<{context: import('playwright-core').BrowserContext, page: import('playwright-core').Page, dir: string, close: () => Promise<void>}>}
  */
-export async function person({ dir, offline = false } = {}) {
+export async function person({ dir, offline = false, webrtc = false } = {}) {
   const own = !dir;
   dir ??= await tempDir('planet-profile-');
   const context = await chromium.launchPersistentContext(dir, {
     executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
     headless: true,
-    args: FLAGS,
+    args: webrtc ? [...FLAGS, ...WEBRTC_FLAGS] : FLAGS,
     acceptDownloads: true,
     viewport: { width: 1280, height: 900 },
     offline,

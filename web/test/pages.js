@@ -26,9 +26,14 @@ export function onServer() {
   });
   return {
     get server() { return site.server; },
-    /** A person in a fresh Chromium profile (or the profile in opts.dir). */
+    /**
+     * A person in a fresh Chromium profile (or the profile in opts.dir),
+     * whose pages may connect to others by WebRTC over loopback: the media
+     * permission lets ICE offer 127.0.0.1 rather than mDNS names.
+     */
     async newPerson(opts) {
-      const p = await person(opts);
+      const p = await person({ webrtc: true, ...opts });
+      await p.context.grantPermissions(['camera', 'microphone']);
       site.people.push(p);
       p.page.on('console', (m) => {
         if (/Content Security Policy/i.test(m.text())) site.violations.push(m.text());

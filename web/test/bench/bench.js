@@ -19,11 +19,17 @@
 //     in 256 KiB chunks;
 //  6. growth of the core's wasm memory while storing a 200 MB file;
 //  7. the trust graph: path queries over 100,000 relationships and verifying 1,000 credentials,
-//     Go benchmarks natively and inside Chromium.
+//     Go benchmarks natively and inside Chromium;
+//  8. the relay: 500 native go-libp2p clients (serve/relayload) reserving slots on a serve
+//     of its own and echoing messages in pairs through it, all connected at once; the
+//     relay's memory per connection against plain connections to it.
+//
+// PLANET_BENCH_ONLY=relay runs step 8 alone and prints its rows; such a partial run is not
+// recorded.
 
 /* global planet */
 
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { get } from 'node:http';
@@ -47,6 +53,12 @@ const FILE_MIB = 64;
 const FILE_ROUNDS = 3; // store + read, PLANET and baseline in turn (median)
 const IMPORT_ROUNDS = 3; // imports of each kind, each into a fresh profile (median)
 const BIG_BYTES = 200e6;
+const N_RELAY = 500; // native clients on the relay at once, in pairs
+const RELAY_MESSAGES = 20; // messages echoed each way across each pair's relayed connection
+// serve's defaults admit 128 reservations, 8 from one IP address; every client of the
+// relay step comes from 127.0.0.1.
+const RELAY_FLAGS = ['-relay-max-reservations', String(2 * N_RELAY), '-relay-reservations-per-ip', String(2 * N_RELAY)];
+const ONLY = process.env.PLANET_BENCH_ONLY ?? '';
 const TARGET = {
   wasmBytes: 3e6,
   visitMs: 300,
@@ -67,6 +79,18 @@ const cleanup = [];
 const step = (s) => console.error(`bench: ${s} (${((Date.now() - started) / 1000).toFixed(0)} s)`);
 
 async function main() {
+  if (ONLY === 'relay') {
+    const r = { relay: await relayLoad() };
+    const rows = [HEADER, ...relayRows(r)];
+    console.log();
+    console.log(formatText(rows));
+    console.log();
+    console.log(relayLegend(r));
+    console.log('\nnot recorded in docs/benchmarks.md: PLANET_BENCH_ONLY runs part of the bench');
+    return;
+  }
+  if (ONLY !== '') throw new Error(`PLANET_BENCH_ONLY=${ONLY}: only "relay" runs alone`);
+
   const server = await startServer();
   cleanup.push(() => server.stop());
 
@@ -190,6 +214,9 @@ async function main() {
   step('trust graph: path queries and credential verification');
   r.trust = { native: goBench(false), browser: goBench(true) };
 
+  // --- the relay: native clients on a serve of its own --------------------
+  r.relay = await relayLoad();
+
   r.machine = machine(r.chromium);
   r.load = { start: loadAtStart, end: loadavg()[0] };
   r.seconds = (Date.now() - started) / 1000;
@@ -295,6 +322,50 @@ function goBench(browser) {
   return msPerOp;
 }
 
+/**
+ * The relay under load: serve/relayload, built into build/bin, against a serve of its own
+ * (started with RELAY_FLAGS) over its WebSocket address; resolves to relayload's JSON report.
+ * A run with errors still reports (the verdict shows them); one without a report throws.
+ */
+async function relayLoad() {
+  step(`relay: ${N_RELAY} native clients reserving + messaging`);
+  const bin = join(root, 'build/bin/relayload');
+  execFileSync('go', ['build', '-o', bin, './serve/relayload'], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
+  // An empty site: the relay's memory is what is measured, not the client's files held in
+  // memory beside it, nor the garbage left from loading them.
+  const www = await tempDir('planet-relay-www-');
+  const relay = await startServer({ www, args: RELAY_FLAGS });
+  try {
+    const res = await fetch(new URL('.well-known/planet/relay.json', relay.url));
+    if (!res.ok) throw new Error(`relay.json: HTTP ${res.status}`);
+    const info = await res.json();
+    // WebSocket, as browsers reach the relay; in one process, go-libp2p clients over it
+    // cost less than over QUIC, on both sides.
+    const addr = info.addrs.find((a) => /^\/ip4\/127\.0\.0\.1\/tcp\/\d+\/ws\/p2p\//.test(a));
+    if (!addr) throw new Error(`relay.json has no WebSocket address on 127.0.0.1: ${info.addrs.join(' ')}`);
+    const args = ['-relay', addr, '-pid', String(relay.pid), '-clients', String(N_RELAY), '-messages', String(RELAY_MESSAGES), '-json'];
+    const { code, stdout } = await new Promise((resolve, reject) => {
+      const p = execFile(bin, args, { cwd: root, encoding: 'utf8', maxBuffer: 1 << 20 }, (err, out) => {
+        if (err && typeof err.code !== 'number') reject(err);
+        else resolve({ code: err ? err.code : 0, stdout: out });
+      });
+      p.stderr.pipe(process.stderr); // its progress
+    });
+    let rep;
+    try {
+      rep = JSON.parse(stdout);
+    } catch {
+      throw new Error(`relayload exited with ${code} without a report:\n${stdout}`);
+    }
+    if ((code === 0) !== (rep.errors === 0)) throw new Error(`relayload exited with ${code} reporting ${rep.errors} errors`);
+    rep.flags = RELAY_FLAGS.join(' ');
+    return rep;
+  } finally {
+    await relay.stop();
+    await rm(www, { recursive: true, force: true });
+  }
+}
+
 // --- the table ---------------------------------------------------------------
 
 const median = (xs) => {
@@ -312,6 +383,10 @@ const mbps = (bytes, msTaken) => bytes / 1e6 / (msTaken / 1000);
 const MBps = (x) => `${x.toFixed(0)} MB/s`;
 const loadLine = (l) => `${l.start.toFixed(1)} at start, ${l.end.toFixed(1)} at end`;
 const verdict = (ok) => (ok ? 'meets' : 'misses');
+const KiB = (bytes) => `${(bytes / 2 ** 10).toFixed(0)} KiB`;
+const MiB = (bytes) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
+const secs = (x) => `${x.toFixed(1)} s`;
+const HEADER = ['what', 'PLANET', 'baseline', 'target', 'verdict'];
 
 function tableRows(r) {
   const visit = median(r.visits.map((m) => m['planet-unlock-prompt']));
@@ -342,7 +417,7 @@ function tableRows(r) {
   const t = r.trust;
 
   return [
-    ['what', 'PLANET', 'baseline', 'target', 'verdict'],
+    HEADER,
     ['wasm transfer size, brotli (planet.wasm)', MB(r.wasm.planet.br), `${MB(r.wasm.floor.br)} (Go hello world)`, '≤ 3 MB', verdict(r.wasm.planet.br <= TARGET.wasmBytes)],
     ['  whole client, brotli (every file served)', `${MB(r.client.br)} (${r.client.files} files)`, '', '≤ 3 MB', verdict(r.client.br <= TARGET.wasmBytes)],
     ['  wasm uncompressed', MB(r.wasm.planet.plain), `${MB(r.wasm.floor.plain)} (Go hello world)`, '', ''],
@@ -366,6 +441,21 @@ function tableRows(r) {
     ['path query, 100,000 relationships, ≤ 3 hops (far pairs)', fineMs(t.browser['Paths100k/random']), `${fineMs(t.native['Paths100k/random'])} (native Go)`, '≤ 50 ms; native ≤ 10 ms', verdict(t.browser['Paths100k/random'] <= TARGET.pathBrowserMs && t.native['Paths100k/random'] <= TARGET.pathNativeMs)],
     ['  near pairs (paths found)', fineMs(t.browser['Paths100k/near']), `${fineMs(t.native['Paths100k/near'])} (native Go)`, '≤ 50 ms; native ≤ 10 ms', verdict(t.browser['Paths100k/near'] <= TARGET.pathBrowserMs && t.native['Paths100k/near'] <= TARGET.pathNativeMs)],
     ['verify 1,000 relationship credentials', ms(t.browser.Verify1000Credentials), `${ms(t.native.Verify1000Credentials)} (native Go)`, '≤ 1 s', verdict(t.browser.Verify1000Credentials <= TARGET.verify1000Ms)],
+    ...relayRows(r),
+  ];
+}
+
+/** The relay step's rows: PLANET is the relay with reservations and relayed connections, the baseline the same clients' plain connections to it. */
+function relayRows(r) {
+  const x = r.relay;
+  const messages = 2 * x.pairs * x.messagesPerPair;
+  const ok = x.errors === 0 && x.reservations === x.clients && x.pairsOK === x.pairs && x.messagesOK === messages;
+  return [
+    [`relay: ${x.clients.toLocaleString('en-US')} native clients reserving + messaging`, `${x.errors} errors (${x.reservations} reservations, ${x.pairsOK}/${x.pairs} pairs relayed)`, `${x.connected} plain connections`, '0 errors', verdict(ok)],
+    ['  relay memory per connection', `${KiB(x.bytesPerConn.relay)} (reserved + relaying)`, `${KiB(x.bytesPerConn.plain)} (plain connection)`, '', ''],
+    ['  relay RSS, all clients connected', MiB(x.rss.relay), `${MiB(x.rss.plain)} (${MiB(x.rss.before)} before)`, '', ''],
+    ['  wall time', `${secs(x.seconds.relay)} (reserve, dial, echo)`, `${secs(x.seconds.connect)} (connect + identify)`, '', ''],
+    [`  messages echoed through the relay (${x.messagesOK.toLocaleString('en-US')} of ${messages.toLocaleString('en-US')})`, rate(x.messagesPerSecond), '', '', ''],
   ];
 }
 
@@ -383,7 +473,14 @@ function legendLines(r) {
     `- One add per call: ${N_LIST.toLocaleString('en-US')} awaited planet.contacts.add calls into one vault; the first ${r.adds.tenth} ran at ${rate(perSec(r.adds.tenth, r.adds.first))}, the last ${r.adds.tenth} at ${rate(perSec(r.adds.tenth, r.adds.last))}. Its baseline is one awaited encrypt and one transaction per record.`,
     '- Trust graph: Go benchmarks of core (BenchmarkPaths100k: 20,000 people, 100,000 relationships in a small world, all paths of up to three hops between a pair; BenchmarkVerify1000Credentials: parse and verify 1,000 eddsa-jcs-2022 credentials from 100 issuers), compiled to wasm and run inside this Chromium by wasmbrowsertest; the baseline is the same benchmark as native Go in this run.',
     `- Memory: the core's wasm linear memory (it never shrinks), after an import (vault open) and after storing a 200 MB file built in the page from random 1 MiB pieces (store ${MBps(mbps(r.bigBytes, r.big.store))}, read ${MBps(mbps(r.bigBytes, r.big.read))}).`,
+    relayLegend(r),
   ];
+}
+
+function relayLegend(r) {
+  const x = r.relay;
+  const errors = x.firstErrors.length ? ` First errors: ${x.firstErrors.map((e) => e.replace(/\s+/g, ' ')).join('; ')}.` : '';
+  return `- Relay: serve/relayload runs ${x.clients} go-libp2p clients in one process (${MiB(x.clientsRSS)} RSS) against a serve of its own serving no files, started with ${x.flags}, over ${x.transport === 'ws' ? 'WebSocket' : x.transport} on loopback. Baseline: each client connects to the relay (connection + identify), 16 at a time, and stays. Then each reserves a slot (${secs(x.seconds.reserve)}), the clients pair up and each pair dials through the relay (${secs(x.seconds.dial)}), and every pair at once echoes ${x.messagesPerPair} messages of ${x.messageBytes} bytes each way (${secs(x.seconds.messages)}), everyone still connected when memory is read. Memory per connection is the growth of serve's VmRSS, read 2 s after each phase, over its reading before any client came, divided by the clients (Go heap headroom included).${errors}`;
 }
 
 /** Plain text, columns padded to line up. */

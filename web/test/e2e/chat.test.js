@@ -70,12 +70,13 @@ test('two people chat in the page, live, and a message written while one is away
   const bobLog = await openChat(bob.page, 'Alice');
   assert.equal(await bobLog.getByTestId('message').count(), 0);
 
-  // Alice sees Bob online, through the relay; Carol cannot be chatted with.
+  // Alice sees Bob online, by WebRTC made through the relay when Bob
+  // accepted; Carol cannot be chatted with.
   const aliceLog = await openChat(alice.page, 'Bob');
-  await assert.doesNotReject(presenceOf(alice.page, 'Bob').filter({ hasText: 'online (relayed)' }).waitFor({ timeout: 30_000 }));
+  await assert.doesNotReject(presenceOf(alice.page, 'Bob').filter({ hasText: 'online (direct WebRTC)' }).waitFor({ timeout: 30_000 }));
   assert.equal(await alice.page.getByRole('button', { name: 'Carol' }).count(), 0);
   await alice.page.getByText('1 contact has no DID and cannot be chatted with').waitFor();
-  assert.match(await alice.page.getByTestId('chat-presence').textContent(), /^Bob is online \(relayed\)/);
+  assert.match(await alice.page.getByTestId('chat-presence').textContent(), /^Bob is online \(direct WebRTC\)/);
   assert.equal(await aliceLog.getAttribute('aria-live'), 'polite');
   assert.deepEqual(await unnamedControls(alice.page), [], 'controls without a name in Chat');
 

@@ -120,11 +120,21 @@ test('two people connect by invitation through the relay, chat, and a message wa
   convo = await api(alice.page, 'chat.conversation', bobDID);
   assert.deepEqual(convo.map((m) => [m.from, m.text, m.state]),
     [[aliceDID, 'Hello Bob!', 'delivered'], [bobDID, 'Hi Alice, see you at five.', 'received']]);
-  const status = await api(alice.page, 'network.status');
-  assert.ok(status.connections.some((c) => c.peer !== status.relays[0].addr.split('/p2p/')[1] && c.relayed),
-    `Alice is connected to Bob through the relay: ${JSON.stringify(status.connections)}`);
+  // The connection in use is a direct WebRTC one, made through the relay;
+  // the relayed one may still be open beside it.
+  const bobPeer = (await api(bob.page, 'identity')).peerId;
+  for (const [me, other] of [[alice, bobPeer], [bob, (await api(alice.page, 'identity')).peerId]]) {
+    const status = await api(me.page, 'network.status');
+    const theirs = status.connections.filter((c) => c.peer === other);
+    assert.ok(theirs.some((c) => c.kind === 'webrtc' && !c.relayed && /\/webrtc$/.test(c.addr)),
+      `a direct WebRTC connection: ${JSON.stringify(theirs)}`);
+  }
+  const ping = await api(alice.page, 'network.ping',
+    (await api(bob.page, 'network.status')).addresses.find((a) => a.includes('/p2p-circuit/webrtc/')));
+  assert.equal(ping.kind, 'webrtc', 'the ping ran over WebRTC');
+  assert.ok(ping.ms > 0 && ping.ms < 1000, `ping ${ping.ms} ms`);
   await eventually('Home to show the connection to Bob', async () =>
-    /Connected to 1 person/.test(await alice.page.getByTestId('network-peers').textContent()));
+    /Connected to 1 person \(1 by direct WebRTC\)/.test(await alice.page.getByTestId('network-peers').textContent()));
 
   // Bob closes his browser; Alice writes; the message waits in his mailbox.
   await bob.close({ keep: true });
