@@ -15,7 +15,8 @@ WEBTEST := web/test
 # runner finds it through a `headless_shell` wrapper that adds the flags a
 # root, offline, headless machine needs.
 CHROMIUM_FLAGS := --no-sandbox --disable-gpu --no-first-run --disable-background-networking \
-	--disable-component-update --disable-sync --use-fake-ui-for-media-stream
+	--disable-component-update --disable-sync --use-fake-ui-for-media-stream --use-fake-device-for-media-stream \
+	--allow-loopback-in-peer-connection
 
 .PHONY: all build run test test-native test-wasm test-e2e bench deps deps-browser deps-node clean
 

@@ -12,10 +12,12 @@
 //   - [WebSocket] dials /ws and /wss multiaddrs with the browser's
 //     WebSocket; go-libp2p's upgrader secures the byte stream with Noise
 //     and multiplexes it with yamux.
+//
 //   - [WebTransport] dials /quic-v1/webtransport/certhash/… multiaddrs
 //     with the browser's WebTransport, authenticates the server with Noise
 //     on the first stream (binding its certificate hashes to its libp2p
 //     key), and maps each libp2p stream to a WebTransport stream.
+//
 //   - The circuit relay v2 client reaches other browsers through a relay
 //     (/p2p-circuit): a tab reserves a slot with the relay
 //     (client.Reserve) and peers dial it at relay/p2p-circuit/p2p/ID.

@@ -78,16 +78,20 @@ type frameReader struct {
 	buf []byte
 }
 
-// push adds one received message and returns the frames it completed. A
-// frame that claims more than maxFrame bytes, or does not parse, is an
-// error: the stream is then reset.
+// push adds one received message and returns the frames it completed;
+// their data shares memory with msg, which the caller gives up. A frame
+// that claims more than maxFrame bytes, or does not parse, is an error:
+// the stream is then reset.
 func (r *frameReader) push(msg []byte) ([]frame, error) {
-	r.buf = append(r.buf, msg...)
+	buf := msg
+	if len(r.buf) > 0 {
+		buf = append(r.buf, msg...)
+	}
 	var out []frame
-	for len(r.buf) > 0 {
-		n, k := protowire.ConsumeVarint(r.buf)
+	for len(buf) > 0 {
+		n, k := protowire.ConsumeVarint(buf)
 		if k < 0 {
-			if len(r.buf) >= binaryVarintMax {
+			if len(buf) >= binaryVarintMax {
 				return nil, fmt.Errorf("%w: bad length prefix", errBadFrame)
 			}
 			break // the prefix is not complete yet
@@ -95,18 +99,19 @@ func (r *frameReader) push(msg []byte) ([]frame, error) {
 		if n+uint64(k) > maxFrame {
 			return nil, fmt.Errorf("%w: %d bytes, more than the %d allowed", errBadFrame, n+uint64(k), maxFrame)
 		}
-		if uint64(len(r.buf)-k) < n {
+		if uint64(len(buf)-k) < n {
 			break
 		}
-		f, err := parseFrame(r.buf[k : k+int(n)])
+		f, err := parseFrame(buf[k : k+int(n) : k+int(n)])
 		if err != nil {
 			return nil, err
 		}
 		out = append(out, f)
-		r.buf = r.buf[k+int(n):]
+		buf = buf[k+int(n):]
 	}
-	if len(r.buf) == 0 {
-		r.buf = nil // drop the backing array between frames
+	r.buf = nil
+	if len(buf) > 0 { // the start of a frame: kept until the rest comes
+		r.buf = append([]byte(nil), buf...)
 	}
 	return out, nil
 }
@@ -115,7 +120,7 @@ func (r *frameReader) push(msg []byte) ([]frame, error) {
 const binaryVarintMax = 10
 
 // parseFrame decodes one Message. Unknown fields are skipped, as protobuf
-// requires; data is copied out of msg.
+// requires; data shares memory with msg.
 func parseFrame(msg []byte) (frame, error) {
 	f := frame{flag: -1}
 	for len(msg) > 0 {
@@ -140,7 +145,7 @@ func parseFrame(msg []byte) (frame, error) {
 			if n < 0 {
 				return frame{}, fmt.Errorf("%w: message: %v", errBadFrame, protowire.ParseError(n))
 			}
-			f.hasData, f.data = true, append([]byte(nil), v...)
+			f.hasData, f.data = true, v
 			msg = msg[n:]
 		default:
 			n := protowire.ConsumeFieldValue(num, typ, msg)

@@ -28,7 +28,7 @@ const (
 	hopProtocol  = "/libp2p/circuit/relay/0.2.0/hop"
 )
 
-func newTestHost(t *testing.T) host.Host {
+func newTestHost(t testing.TB) host.Host {
 	t.Helper()
 	priv, _, err := crypto.GenerateEd25519Key(rand.Reader)
 	if err != nil {
@@ -43,7 +43,7 @@ func newTestHost(t *testing.T) host.Host {
 }
 
 // peerAt returns the peer and address in the multiaddr of variable name.
-func peerAt(t *testing.T, name string) (peer.AddrInfo, ma.Multiaddr) {
+func peerAt(t testing.TB, name string) (peer.AddrInfo, ma.Multiaddr) {
 	t.Helper()
 	a := testAddr(t, name)
 	ai, err := peer.AddrInfoFromP2pAddr(a)

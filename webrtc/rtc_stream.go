@@ -70,6 +70,8 @@ type rtcStream struct {
 	finSent     bool
 	writeDone   bool          // our FIN was acknowledged (or timed out), or the stream was reset
 	finAcked    chan struct{} // closed on FIN_ACK
+	frame       []byte        // the frame being sent
+	jsFrame     safejs.Value  // its copy for the browser (a Uint8Array of maxFrame bytes)
 
 	readDL, writeDL *deadline
 }
@@ -225,15 +227,26 @@ func (s *rtcStream) ended() {
 	s.gone(s)
 }
 
-// sendLocked sends one frame if the channel is open. A failure to send
-// ends the channel.
+// sendLocked sends one frame if the channel is open. The frame is built
+// in buffers the stream keeps (send copies what it is given).
 func (s *rtcStream) sendLocked(flag int, data []byte) error {
 	if !s.open || s.closed {
 		return errConnGone
 	}
-	arr, err := bytesToJS(appendFrame(nil, flag, data))
+	s.frame = appendFrame(s.frame[:0], flag, data)
+	var err error
+	if !present(s.jsFrame) {
+		s.jsFrame, err = jsUint8Array.New(maxFrame)
+	}
+	var view safejs.Value
 	if err == nil {
-		_, err = s.ch.Call("send", arr)
+		view, err = s.jsFrame.Call("subarray", 0, len(s.frame))
+	}
+	if err == nil {
+		_, err = safejs.CopyBytesToJS(view, s.frame)
+	}
+	if err == nil {
+		_, err = s.ch.Call("send", view)
 	}
 	if err != nil {
 		return fmt.Errorf("webrtc: sending on the data channel: %w", err)

@@ -3,6 +3,8 @@
 package webrtc
 
 import (
+	"context"
+	"encoding/binary"
 	"errors"
 	"io"
 	"testing"
@@ -19,6 +21,7 @@ import (
 
 // Protocols the WebRTC tests serve on the receiving host.
 const (
+	countProtocol = "/planet/test/count/1" // reads to the end, answers the byte count
 	sinkProtocol  = "/planet/test/sink/1"  // reads nothing, ever
 	resetProtocol = "/planet/test/reset/1" // resets at once
 	stopProtocol  = "/planet/test/stop/1"  // stops reading at once, then waits
@@ -27,7 +30,7 @@ const (
 // allowLoopbackICE lets this page's ICE use 127.0.0.1: Chromium hides
 // local addresses behind mDNS names unless the page may capture media,
 // which the test browser's flags grant without asking.
-func allowLoopbackICE(t *testing.T) {
+func allowLoopbackICE(t testing.TB) {
 	t.Helper()
 	md, err := safejs.Global().Get("navigator")
 	if err == nil {
@@ -59,7 +62,19 @@ func allowLoopbackICE(t *testing.T) {
 // webrtcPair returns two hosts in this page connected by WebRTC: bob
 // holds a reservation on the relay, alice reached him through it and
 // then made the direct connection.
-func webrtcPair(t *testing.T) (alice, bob host.Host) {
+func webrtcPair(t testing.TB) (alice, bob host.Host) {
+	t.Helper()
+	alice, bob, circuit := reservedPair(t)
+	start := time.Now()
+	connectWebRTC(t, alice, bob, circuit)
+	t.Logf("WebRTC connection made in %v", time.Since(start))
+	return alice, bob
+}
+
+// reservedPair returns two hosts in this page: bob serves the test
+// protocols and holds a reservation on the relay, where alice can reach
+// him at circuit.
+func reservedPair(t testing.TB) (alice, bob host.Host, circuit ma.Multiaddr) {
 	t.Helper()
 	allowLoopbackICE(t)
 	ctx := testContext(t)
@@ -72,6 +87,15 @@ func webrtcPair(t *testing.T) (alice, bob host.Host) {
 		}
 	})
 	bob.SetStreamHandler(sinkProtocol, func(s network.Stream) {})
+	bob.SetStreamHandler(countProtocol, func(s network.Stream) {
+		n, err := io.Copy(io.Discard, s)
+		if err != nil {
+			s.Reset()
+			return
+		}
+		binary.Write(s, binary.BigEndian, uint64(n))
+		s.Close()
+	})
 	bob.SetStreamHandler(resetProtocol, func(s network.Stream) { s.Reset() })
 	bob.SetStreamHandler(stopProtocol, func(s network.Stream) { s.CloseRead() })
 	if err := bob.Connect(ctx, relay); err != nil {
@@ -80,16 +104,20 @@ func webrtcPair(t *testing.T) (alice, bob host.Host) {
 	if _, err := client.Reserve(ctx, bob, relay); err != nil {
 		t.Fatalf("bob reserving a slot: %v", err)
 	}
-	circuit := relayAddr.Encapsulate(ma.StringCast("/p2p-circuit"))
+	return alice, bob, relayAddr.Encapsulate(ma.StringCast("/p2p-circuit"))
+}
+
+// connectWebRTC connects alice to bob through the relay at circuit, then
+// by WebRTC.
+func connectWebRTC(t testing.TB, alice, bob host.Host, circuit ma.Multiaddr) {
+	t.Helper()
+	ctx := testContext(t)
 	if err := alice.Connect(network.WithAllowLimitedConn(ctx, "test"), peer.AddrInfo{ID: bob.ID(), Addrs: []ma.Multiaddr{circuit}}); err != nil {
 		t.Fatalf("alice reaching bob through the relay: %v", err)
 	}
-	start := time.Now()
 	if err := ConnectWebRTC(ctx, alice, bob.ID()); err != nil {
 		t.Fatalf("WebRTC from alice to bob: %v", err)
 	}
-	t.Logf("WebRTC connection made in %v", time.Since(start))
-	return alice, bob
 }
 
 // webrtcConn returns h's WebRTC connection to p, waiting for it a little
@@ -263,4 +291,81 @@ func TestWebRTCNoRelayedConn(t *testing.T) {
 	if err := ConnectWebRTC(testContext(t), alice, bob.ID()); !errors.Is(err, ErrNoRelayedConn) {
 		t.Fatalf("Connect with no connection: %v, want ErrNoRelayedConn", err)
 	}
+}
+
+// BenchmarkWebRTCConnect times one connection from a host holding a
+// reservation: through the relay to the other host, then WebRTC, until
+// the swarm holds it. Each round closes the connections first.
+func BenchmarkWebRTCConnect(b *testing.B) {
+	alice, bob, circuit := reservedPair(b)
+	var relayed, direct time.Duration
+	for b.Loop() {
+		b.StopTimer()
+		alice.Network().ClosePeer(bob.ID())
+		for len(bob.Network().ConnsToPeer(alice.ID())) > 0 {
+			time.Sleep(time.Millisecond)
+		}
+		b.StartTimer()
+		start := time.Now()
+		ctx := testContext(b)
+		if err := alice.Connect(network.WithAllowLimitedConn(ctx, "test"), peer.AddrInfo{ID: bob.ID(), Addrs: []ma.Multiaddr{circuit}}); err != nil {
+			b.Fatalf("alice reaching bob through the relay: %v", err)
+		}
+		mid := time.Now()
+		if err := ConnectWebRTC(ctx, alice, bob.ID()); err != nil {
+			b.Fatalf("WebRTC from alice to bob: %v", err)
+		}
+		relayed, direct = relayed+mid.Sub(start), direct+time.Since(mid)
+	}
+	b.ReportMetric(float64(relayed.Microseconds())/1000/float64(b.N), "ms/relayed")
+	b.ReportMetric(float64(direct.Microseconds())/1000/float64(b.N), "ms/webrtc")
+}
+
+// BenchmarkWebRTCThroughput sends 32 MiB on one stream over WebRTC, in
+// 64 KiB writes, and waits for the other side's count of what arrived.
+func BenchmarkWebRTCThroughput(b *testing.B) {
+	const total, chunk = 32 << 20, 64 << 10
+	alice, bob := webrtcPair(b)
+	data := make([]byte, chunk)
+	b.SetBytes(total)
+	for b.Loop() {
+		s, err := alice.NewStream(testContext(b), bob.ID(), countProtocol)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if tr := s.Conn().ConnState().Transport; tr != "webrtc" {
+			b.Fatalf("the stream runs over %q", tr)
+		}
+		for sent := 0; sent < total; sent += chunk {
+			if _, err := s.Write(data); err != nil {
+				b.Fatal(err)
+			}
+		}
+		s.CloseWrite()
+		var got uint64
+		if err := binary.Read(s, binary.BigEndian, &got); err != nil || got != total {
+			b.Fatalf("the other side counted %d bytes (%v), want %d", got, err, total)
+		}
+		s.Close()
+	}
+}
+
+// BenchmarkWebRTCPing is one ping round trip over WebRTC.
+func BenchmarkWebRTCPing(b *testing.B) {
+	alice, bob := webrtcPair(b)
+	ctx, cancel := context.WithCancel(testContext(b))
+	defer cancel()
+	pings := ping.Ping(ctx, alice, bob.ID())
+	for range 10 { // warm up
+		<-pings
+	}
+	var total time.Duration
+	for b.Loop() {
+		r := <-pings
+		if r.Error != nil {
+			b.Fatal(r.Error)
+		}
+		total += r.RTT
+	}
+	b.ReportMetric(float64(total.Microseconds())/1000/float64(b.N), "ms/rtt")
 }

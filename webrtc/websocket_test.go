@@ -19,7 +19,7 @@ import (
 
 // testAddr returns the multiaddr the native side passed in the variable
 // name; without it (the tests run outside TestInChromium) the test skips.
-func testAddr(t *testing.T, name string) ma.Multiaddr {
+func testAddr(t testing.TB, name string) ma.Multiaddr {
 	t.Helper()
 	s := os.Getenv(name)
 	if s == "" {
@@ -32,7 +32,7 @@ func testAddr(t *testing.T, name string) ma.Multiaddr {
 	return a
 }
 
-func testContext(t *testing.T) context.Context {
+func testContext(t testing.TB) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	t.Cleanup(cancel)
 	return ctx
