@@ -243,7 +243,7 @@ func (t *WebRTC) negotiate(ctx context.Context, s network.Stream, initiator bool
 	var initCh safejs.Value
 	if initiator {
 		// A channel, so that the offer has something to gather
-		// candidates for; the other side closes it.
+		// candidates for; we close it once it is open (below).
 		if initCh, err = c.pc.Call("createDataChannel", "init"); err != nil {
 			return nil, err
 		}

@@ -156,13 +156,18 @@ func (c *rtcConn) watchSCTP() {
 }
 
 // channelOpened handles a data channel the other side opened. The
-// dialer's "init" channel only served to start ICE and is closed.
+// dialer's "init" channel only served to start ICE: it is left for the
+// dialer to close (closing it here before the dialer saw it open can
+// leave a dialer waiting for it, as js-libp2p's does).
 func (c *rtcConn) channelOpened(ev safejs.Value) {
 	ch, err := ev.Get("channel")
 	if err != nil {
 		return
 	}
-	if jsString(ch, "label") == "init" || c.IsClosed() {
+	if jsString(ch, "label") == "init" {
+		return
+	}
+	if c.IsClosed() {
 		ch.Call("close")
 		return
 	}
