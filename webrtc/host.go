@@ -6,12 +6,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/libp2p/go-libp2p/core/crypto"
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/core/peerstore"
+	"github.com/libp2p/go-libp2p/core/protocol"
 	"github.com/libp2p/go-libp2p/core/sec"
 	blankhost "github.com/libp2p/go-libp2p/p2p/host/blank"
 	"github.com/libp2p/go-libp2p/p2p/host/eventbus"
@@ -25,6 +27,7 @@ import (
 	"github.com/libp2p/go-libp2p/p2p/protocol/ping"
 	"github.com/libp2p/go-libp2p/p2p/security/noise"
 	ma "github.com/multiformats/go-multiaddr"
+	mstream "github.com/multiformats/go-multistream"
 )
 
 // UserAgent is what the host tells peers about itself in identify, unless
@@ -205,6 +208,33 @@ func ConnectWebRTC(ctx context.Context, h host.Host, p peer.ID) error {
 		return errors.New("webrtc: this host cannot make WebRTC connections")
 	}
 	return th.rtc.Connect(ctx, p)
+}
+
+// NewStream opens a stream to p and negotiates one of protos on it, all
+// within ctx. The blank host's own NewStream gives the negotiation no
+// deadline, so a stream whose other side never answers would hold its
+// caller for good; here ctx's deadline bounds it, and ctx ending resets it.
+func (h *tabHost) NewStream(ctx context.Context, p peer.ID, protos ...protocol.ID) (network.Stream, error) {
+	s, err := h.Network().NewStream(ctx, p)
+	if err != nil {
+		return nil, fmt.Errorf("failed to open stream: %w", err)
+	}
+	if deadline, ok := ctx.Deadline(); ok {
+		s.SetDeadline(deadline)
+	}
+	stop := context.AfterFunc(ctx, func() { s.Reset() })
+	selected, err := mstream.SelectOneOf(protos, s)
+	if !stop() {
+		err = ctx.Err()
+	}
+	if err != nil {
+		s.Reset()
+		return nil, fmt.Errorf("failed to negotiate protocol: %w", err)
+	}
+	s.SetDeadline(time.Time{})
+	s.SetProtocol(selected)
+	h.Peerstore().AddProtocols(p, selected)
+	return s, nil
 }
 
 // Close stops identify, closes every connection and transport, then the

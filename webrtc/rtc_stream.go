@@ -68,6 +68,7 @@ type rtcStream struct {
 	remoteFIN   bool  // the other side will send no more
 	readStopped bool  // we read no more (CloseRead or Reset)
 	finSent     bool
+	finAckOwed  bool          // a FIN arrived before the open event; FIN_ACK goes when it comes
 	writeDone   bool          // our FIN was acknowledged (or timed out), or the stream was reset
 	finAcked    chan struct{} // closed on FIN_ACK
 	frame       []byte        // the frame being sent
@@ -78,8 +79,9 @@ type rtcStream struct {
 
 var _ network.MuxedStream = (*rtcStream)(nil)
 
-// newRTCStream wraps ch and starts listening to its events at once, so
-// that messages which arrive before anyone reads are kept.
+// newRTCStream wraps ch, a channel just created here or just announced
+// by the other side, and starts listening to its events at once, so that
+// messages which arrive before anyone reads are kept.
 func newRTCStream(ch safejs.Value, gone func(*rtcStream)) (*rtcStream, error) {
 	s := &rtcStream{
 		ch:       ch,
@@ -96,7 +98,14 @@ func newRTCStream(ch safejs.Value, gone func(*rtcStream)) (*rtcStream, error) {
 	if err := ch.Set("bufferedAmountLowThreshold", channelLowWater); err != nil {
 		return nil, err
 	}
-	s.open = jsString(ch, "readyState") == "open"
+	// Nothing is sent before the channel's open event, not even on a
+	// channel the other side opened, which the browser announces with
+	// readyState already "open" and then fires open on. Writing earlier,
+	// inside the datachannel event, makes Chromium 156 drop the writer's
+	// next message now and then (seen in plain JavaScript between two
+	// browsers on loopback). It still drops one, more rarely, after the
+	// open event (docs/browser-node.md, Limits), so callers bound their
+	// waits: the host's NewStream by its context.
 	handlers := map[string]func(safejs.Value){
 		"onopen":              func(safejs.Value) { s.opened() },
 		"onmessage":           s.received,
@@ -133,6 +142,10 @@ func notify(c chan struct{}) {
 func (s *rtcStream) opened() {
 	s.mu.Lock()
 	s.open = true
+	if s.finAckOwed {
+		s.finAckOwed = false
+		s.sendLocked(flagFINAck, nil)
+	}
 	s.mu.Unlock()
 	notify(s.writable)
 }
@@ -173,7 +186,11 @@ func (s *rtcStream) received(ev safejs.Value) {
 			if s.rerr == nil {
 				s.rerr = io.EOF
 			}
-			s.sendLocked(flagFINAck, nil)
+			if s.open {
+				s.sendLocked(flagFINAck, nil)
+			} else {
+				s.finAckOwed = true // sent once the channel opens
+			}
 			notify(s.readable)
 		case flagStopSending:
 			if s.werr == nil || s.werr == errWriteClosed {

@@ -58,6 +58,11 @@ type Options struct {
 	// fails, the relayed one serves, and Direct is not tried again with
 	// that peer for a minute.
 	Direct func(ctx context.Context, p peer.ID) error
+	// ChatTimeout bounds one try at handing a chat message over (opening
+	// the stream if need be, writing, reading the acknowledgement); zero
+	// means 5 s. ChatIdle is how long a chat stream kept to a person stays
+	// open after its last message; zero means 30 s.
+	ChatTimeout, ChatIdle time.Duration
 }
 
 // directRetry is how long Reach leaves a peer alone after Direct failed.
@@ -73,6 +78,7 @@ type Node struct {
 	closed       bool
 	relays       map[string]*RelayStatus // by address, while Run runs
 	directFailed map[peer.ID]time.Time   // when Direct last failed, by peer
+	chats        map[peer.ID]*chatLine   // chat streams kept open, by peer
 }
 
 // New attaches p to h: h answers the trust-network protocols for p from
@@ -101,7 +107,14 @@ func New(h host.Host, p *core.Planet, opt Options) (*Node, error) {
 	if opt.MaxBackoff < opt.MinBackoff {
 		opt.MaxBackoff = max(time.Minute, opt.MinBackoff)
 	}
-	n := &Node{host: h, planet: p, opt: opt, relays: map[string]*RelayStatus{}, directFailed: map[peer.ID]time.Time{}}
+	if opt.ChatTimeout <= 0 {
+		opt.ChatTimeout = 5 * time.Second
+	}
+	if opt.ChatIdle <= 0 {
+		opt.ChatIdle = 30 * time.Second
+	}
+	n := &Node{host: h, planet: p, opt: opt, relays: map[string]*RelayStatus{},
+		directFailed: map[peer.ID]time.Time{}, chats: map[peer.ID]*chatLine{}}
 	p.SetRelays(opt.Relays)
 	for _, proto := range core.TrustProtocols {
 		h.SetStreamHandler(protocol.ID(proto), n.serveTrust(proto))
@@ -116,7 +129,8 @@ func (n *Node) Host() host.Host { return n.host }
 // Relays are the relay addresses the node gives for answers.
 func (n *Node) Relays() []string { return n.opt.Relays }
 
-// Close stops answering; it does not close the host.
+// Close stops answering and closes the chat streams it keeps; it does not
+// close the host.
 func (n *Node) Close() {
 	n.mu.Lock()
 	n.closed = true
@@ -125,6 +139,7 @@ func (n *Node) Close() {
 		n.host.RemoveStreamHandler(protocol.ID(proto))
 	}
 	n.host.RemoveStreamHandler(core.ChatProtocol)
+	n.closeChats()
 }
 
 func (n *Node) serveChat(s network.Stream) {
@@ -140,9 +155,10 @@ func (n *Node) serveChat(s network.Stream) {
 	}
 }
 
-// Chat sends text to the contact with DID to: over a chat stream when they
-// are reachable (the message is then delivered), otherwise sealed into
-// their mailbox (it stays sent until they pick it up).
+// Chat sends text to the contact with DID to: over the chat stream kept
+// to them when they are reachable (the message is then delivered),
+// otherwise sealed into their mailbox (it stays sent until they pick it
+// up).
 func (n *Node) Chat(ctx context.Context, to core.DID, text string) (*core.ChatMessage, error) {
 	c, err := n.planet.ContactByDID(ctx, to)
 	if err != nil {
@@ -160,21 +176,18 @@ func (n *Node) Chat(ctx context.Context, to core.DID, text string) (*core.ChatMe
 	if err != nil {
 		return nil, err
 	}
-	if err := n.Reach(ctx, pid, relays); err == nil {
-		s, err := n.host.NewStream(network.WithAllowLimitedConn(ctx, "planet"), pid, core.ChatProtocol)
-		if err == nil {
-			err = core.SendChat(ctx, s, signed)
-			s.Close()
-		}
-		if err == nil {
-			if err := n.planet.MarkDelivered(ctx, msg.ID); err != nil {
-				return nil, err
-			}
-			msg.State = core.ChatDelivered
-			return msg, nil
-		}
-		n.opt.Log.Info("chat stream failed; leaving the message in the mailbox", "to", core.ShortDID(to), "err", err)
+	err = n.Reach(ctx, pid, relays)
+	if err == nil {
+		err = n.sendChat(ctx, pid, signed)
 	}
+	if err == nil {
+		if err := n.planet.MarkDelivered(ctx, msg.ID); err != nil {
+			return nil, err
+		}
+		msg.State = core.ChatDelivered
+		return msg, nil
+	}
+	n.opt.Log.Info("no chat stream; leaving the message in the mailbox", "to", core.ShortDID(to), "err", err)
 	env, err := core.SealSigned(to, signed)
 	if err != nil {
 		return nil, err

@@ -1,0 +1,146 @@
+//go:build !js
+
+package p2p_test
+
+import (
+	"context"
+	"io"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
+
+	"planet/core"
+	"planet/core/p2p"
+)
+
+// chatStreams are the open chat streams h has to p.
+func chatStreams(h interface {
+	Network() network.Network
+}, p peer.ID) []network.Stream {
+	var out []network.Stream
+	for _, c := range h.Network().ConnsToPeer(p) {
+		for _, s := range c.GetStreams() {
+			if s.Protocol() == core.ChatProtocol {
+				out = append(out, s)
+			}
+		}
+	}
+	return out
+}
+
+// chatPair is Alice and Bob over a relay, Alice's node made with opt.
+func chatPair(t *testing.T, opt p2p.Options) (alice, bob *person) {
+	t.Helper()
+	_, relay := newRelay(t)
+	bob = newPerson(t, "Bob", relay)
+	alice = newPersonWith(t, "Alice", relay, opt)
+	if err := alice.node.Reach(context.Background(), bob.host.ID(), []string{relay}); err != nil {
+		t.Fatal(err)
+	}
+	return alice, bob
+}
+
+func chatDelivered(t *testing.T, from, to *person, text string) *core.ChatMessage {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	m, err := from.node.Chat(ctx, to.did, text)
+	if err != nil {
+		t.Fatalf("%s chatting to %s: %v", from.name, to.name, err)
+	}
+	if m.State != core.ChatDelivered {
+		t.Fatalf("%q is %s, want delivered", text, m.State)
+	}
+	return m
+}
+
+// TestChatKeepsOneStream: a conversation goes over one chat stream, not
+// one per message, in order; the stream closes once the conversation is
+// idle, and the next message opens another.
+func TestChatKeepsOneStream(t *testing.T) {
+	alice, bob := chatPair(t, p2p.Options{ChatIdle: 500 * time.Millisecond})
+	texts := []string{"one", "two", "three", "four", "five"}
+	for _, text := range texts {
+		chatDelivered(t, alice, bob, text)
+		if n := len(chatStreams(alice.host, bob.host.ID())); n != 1 {
+			t.Fatalf("after %q alice has %d chat streams to bob, want 1", text, n)
+		}
+	}
+	convo, err := bob.planet.Conversation(context.Background(), alice.did)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, m := range convo {
+		got = append(got, m.Text)
+	}
+	if len(got) != len(texts) {
+		t.Fatalf("bob has %q, want %q", got, texts)
+	}
+	for i := range texts {
+		if got[i] != texts[i] {
+			t.Fatalf("bob has %q, want %q", got, texts)
+		}
+	}
+	eventually(t, "the idle chat stream to close", func() bool {
+		return len(chatStreams(alice.host, bob.host.ID())) == 0 && len(chatStreams(bob.host, alice.host.ID())) == 0
+	})
+	chatDelivered(t, alice, bob, "six, after a pause")
+}
+
+// TestChatReplacesABrokenStream: when the stream kept for the
+// conversation is gone (reset by the other side, say after a restart of
+// its node), the next message goes over a new one, delivered as ever.
+func TestChatReplacesABrokenStream(t *testing.T) {
+	alice, bob := chatPair(t, p2p.Options{})
+	chatDelivered(t, alice, bob, "before")
+	theirs := chatStreams(bob.host, alice.host.ID())
+	if len(theirs) != 1 {
+		t.Fatalf("bob has %d chat streams from alice, want 1", len(theirs))
+	}
+	theirs[0].Reset()
+	chatDelivered(t, alice, bob, "after the reset")
+	convo, err := bob.planet.Conversation(context.Background(), alice.did)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(convo) != 2 {
+		t.Fatalf("bob has %d messages, want 2", len(convo))
+	}
+}
+
+// TestChatGivesUpOnASilentStream: a chat stream on which no answer comes
+// (the way Chromium sometimes leaves a new data channel) is given up after
+// Options.ChatTimeout, and the message is delivered over a new stream,
+// kept once.
+func TestChatGivesUpOnASilentStream(t *testing.T) {
+	alice, bob := chatPair(t, p2p.Options{ChatTimeout: 500 * time.Millisecond})
+	var silenced atomic.Int32
+	bob.host.SetStreamHandler(core.ChatProtocol, func(s network.Stream) {
+		silenced.Add(1)
+		// Read what comes and answer nothing, then let Bob's node answer
+		// chat streams again (New sets its handlers anew).
+		go io.Copy(io.Discard, s)
+		if _, err := p2p.New(bob.host, bob.planet, p2p.Options{Relays: bob.node.Relays()}); err != nil {
+			t.Error(err)
+		}
+	})
+	start := time.Now()
+	m := chatDelivered(t, alice, bob, "through in the end")
+	if took := time.Since(start); took < 500*time.Millisecond {
+		t.Errorf("delivered after %v, before the first stream could time out", took)
+	}
+	if silenced.Load() != 1 {
+		t.Errorf("%d streams went unanswered, want 1", silenced.Load())
+	}
+	convo, err := bob.planet.Conversation(context.Background(), alice.did)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(convo) != 1 || convo[0].ID != m.ID {
+		t.Fatalf("bob has %v, want the one message", convo)
+	}
+}
