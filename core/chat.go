@@ -297,9 +297,12 @@ func (p *Planet) NewChat(ctx context.Context, to DID, text string) (*ChatMessage
 
 	p.chatMu.Lock()
 	defer p.chatMu.Unlock()
-	last, err := p.lastSeq(ctx, v, id.DID(), to)
-	if err != nil {
-		return nil, nil, err
+	mem := p.chat.of(v)
+	last, ok := mem.lastSeq[to]
+	if !ok {
+		if last, err = p.lastSeq(ctx, v, id.DID(), to); err != nil {
+			return nil, nil, err
+		}
 	}
 	seq := last + 1
 	now := p.opt.Now()
@@ -331,6 +334,7 @@ func (p *Planet) NewChat(ctx context.Context, to DID, text string) (*ChatMessage
 	if err != nil {
 		return nil, nil, err
 	}
+	mem.lastSeq[to], mem.lastSent = seq, rec
 	c, err := rec.chatMessage()
 	if err != nil {
 		return nil, nil, err
@@ -450,9 +454,12 @@ func (p *Planet) MarkDelivered(ctx context.Context, id string) error {
 	recID := messageRecordID(id, me.DID())
 	p.chatMu.Lock()
 	defer p.chatMu.Unlock()
-	rec, err := getRecord[messageRecord](ctx, v, colMessages, recID)
-	if err != nil {
-		return fmt.Errorf("mark delivered: message %s: %w", id, err)
+	mem := p.chat.of(v)
+	rec := mem.lastSent
+	if rec == nil || rec.ID != id {
+		if rec, err = getRecord[messageRecord](ctx, v, colMessages, recID); err != nil {
+			return fmt.Errorf("mark delivered: message %s: %w", id, err)
+		}
 	}
 	switch rec.State {
 	case ChatDelivered:
@@ -461,8 +468,34 @@ func (p *Planet) MarkDelivered(ctx context.Context, id string) error {
 	default:
 		return fmt.Errorf("mark delivered: %w: message %s was not sent by you", ErrInvalid, id)
 	}
-	rec.State, rec.Delivered = ChatDelivered, millis(p.opt.Now())
-	return putRecord(ctx, v, colMessages, recID, rec)
+	next := *rec
+	next.State, next.Delivered = ChatDelivered, millis(p.opt.Now())
+	if err := putRecord(ctx, v, colMessages, recID, &next); err != nil {
+		return err
+	}
+	if mem.lastSent == rec {
+		mem.lastSent = &next
+	}
+	return nil
+}
+
+// chatMemory is what chat remembers between calls, so that writing a
+// message and marking it delivered read nothing back from the vault: the
+// seq of the person's last message to each peer, and the record of the
+// last message written. It belongs to one vault; Planet.chatMu guards it.
+type chatMemory struct {
+	vault    *vault.Vault
+	lastSeq  map[DID]uint64
+	lastSent *messageRecord
+}
+
+// of returns the memory for v, forgetting what was remembered of another
+// vault.
+func (c *chatMemory) of(v *vault.Vault) *chatMemory {
+	if c.vault != v {
+		*c = chatMemory{vault: v, lastSeq: map[DID]uint64{}}
+	}
+	return c
 }
 
 // Conversation returns the messages between the person and with, sent and

@@ -357,6 +357,20 @@ func TestChatDelivered(t *testing.T) {
 	if again := must(alice.p.Conversation(ctx, bob.id.DID()))[0]; !again.Delivered.Equal(got.Delivered) {
 		t.Errorf("marking again moved the delivery time from %v to %v", got.Delivered, again.Delivered)
 	}
+	// Two more: the earlier is marked from the vault, the later from what
+	// NewChat remembers; both end delivered, with their seq.
+	m2, _ := must2(alice.p.NewChat(ctx, bob.id.DID(), "and this?"))
+	m3, _ := must2(alice.p.NewChat(ctx, bob.id.DID(), "and this one?"))
+	for _, id := range []string{m2.ID, m3.ID} {
+		if err := alice.p.MarkDelivered(ctx, id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, c := range must(alice.p.Conversation(ctx, bob.id.DID())) {
+		if c.State != core.ChatDelivered || c.Seq != uint64(i+1) {
+			t.Errorf("message %d: %s with seq %d, want delivered with seq %d", i+1, c.State, c.Seq, i+1)
+		}
+	}
 	if err := bob.p.MarkDelivered(ctx, m.ID); !errors.Is(err, vault.ErrNotFound) {
 		t.Errorf("bob marking alice's message: %v", err)
 	}

@@ -52,6 +52,7 @@ type Planet struct {
 	relays   []string // where the person is reached now; see SetRelays
 
 	chatMu sync.Mutex // serialises chat's read-modify-writes of its records
+	chat   chatMemory // under chatMu
 }
 
 // Open prepares the Planet kept in store, whether or not it holds a vault.

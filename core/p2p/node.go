@@ -160,21 +160,33 @@ func (n *Node) serveChat(s network.Stream) {
 // otherwise sealed into their mailbox (it stays sent until they pick it
 // up).
 func (n *Node) Chat(ctx context.Context, to core.DID, text string) (*core.ChatMessage, error) {
-	c, err := n.planet.ContactByDID(ctx, to)
+	pid, err := PeerID(to)
 	if err != nil {
 		return nil, err
-	}
-	var relays []string
-	if c != nil {
-		relays = c.Relays
 	}
 	msg, signed, err := n.planet.NewChat(ctx, to, text)
 	if err != nil {
 		return nil, err
 	}
-	pid, err := PeerID(to)
-	if err != nil {
-		return nil, err
+	// The contact's relays are needed only to reach them from scratch or
+	// to leave a letter, and reading them means reading every contact.
+	var relays []string
+	looked := false
+	lookup := func() error {
+		if looked {
+			return nil
+		}
+		looked = true
+		c, err := n.planet.ContactByDID(ctx, to)
+		if c != nil {
+			relays = c.Relays
+		}
+		return err
+	}
+	if n.host.Network().Connectedness(pid) == network.NotConnected {
+		if err := lookup(); err != nil {
+			return nil, err
+		}
 	}
 	err = n.Reach(ctx, pid, relays)
 	if err == nil {
@@ -188,6 +200,9 @@ func (n *Node) Chat(ctx context.Context, to core.DID, text string) (*core.ChatMe
 		return msg, nil
 	}
 	n.opt.Log.Info("no chat stream; leaving the message in the mailbox", "to", core.ShortDID(to), "err", err)
+	if err := lookup(); err != nil {
+		return nil, err
+	}
 	env, err := core.SealSigned(to, signed)
 	if err != nil {
 		return nil, err
