@@ -3,6 +3,8 @@
 // one per simulated person.
 
 import { spawn } from 'node:child_process';
+import { createSocket } from 'node:dgram';
+import { createServer as createNetServer } from 'node:net';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
@@ -12,36 +14,77 @@ import { chromium } from 'playwright-core';
 export const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 /**
- * Starts `serve` and resolves to {url, pid, log, stop}. By default on a free
- * loopback port, serving build/www; its relay node always takes free ports.
- * `args` are more flags for serve, after those (the relay's limits, say).
+ * Starts `serve` and resolves to {url, pid, log, stop, restart}. By default
+ * on a free loopback port, serving build/www, with its relay on one free
+ * port number for both TCP and UDP; restart() stops the server and starts
+ * it again on the same ports with the same data directory, as a machine
+ * that reboots would. `args` are more flags for serve, after those (the
+ * relay's limits, say).
  */
 export async function startServer({ addr = '127.0.0.1:0', www = join(root, 'build/www'), args = [] } = {}) {
-  const proc = spawn(join(root, 'build/bin/serve'), ['-addr', addr, '-relay-port', '0', '-root', www, '-data', await tempDir('planet-data-'), ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const data = await tempDir('planet-data-');
+  const relayPort = await freePortPair();
   const log = [];
-  proc.stderr.on('data', (d) => log.push(String(d)));
-  const url = await new Promise((resolve, reject) => {
-    let out = '';
-    proc.stdout.on('data', (d) => {
-      out += d;
-      const m = out.match(/PLANET serving on (http:\/\/\S+\/)/);
-      if (m) resolve(m[1]);
+  let proc;
+  const launch = async (listen) => {
+    proc = spawn(join(root, 'build/bin/serve'), ['-addr', listen, '-relay-port', String(relayPort), '-root', www, '-data', data, ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
     });
-    proc.on('exit', (code) => reject(new Error(`serve exited with ${code}:\n${log.join('')}`)));
-  });
-  return {
-    url,
-    pid: proc.pid,
+    const me = proc;
+    me.stderr.on('data', (d) => log.push(String(d)));
+    return new Promise((resolve, reject) => {
+      let out = '';
+      me.stdout.on('data', (d) => {
+        out += d;
+        const m = out.match(/PLANET serving on (http:\/\/\S+\/)/);
+        if (m) resolve(m[1]);
+      });
+      me.on('exit', (code) => reject(new Error(`serve exited with ${code}:\n${log.join('')}`)));
+    });
+  };
+  const server = {
+    url: await launch(addr),
+    get pid() { return proc.pid; },
     log,
     async stop() {
-      if (proc.exitCode !== null) return;
+      if (proc.exitCode !== null || proc.signalCode !== null) return;
       const exited = new Promise((r) => proc.on('exit', r));
       proc.kill('SIGTERM');
       await exited;
     },
+    async restart() {
+      await server.stop();
+      const url = await launch(new URL(server.url).host);
+      if (url !== server.url) throw new Error(`serve came back on ${url}, not ${server.url}`);
+    },
   };
+  return server;
+}
+
+/**
+ * A port number free on 127.0.0.1 for both TCP and UDP, for serve's relay
+ * (WebSocket on TCP; QUIC, WebTransport and WebRTC-direct on UDP).
+ */
+async function freePortPair() {
+  for (let i = 0; i < 20; i++) {
+    const tcp = createNetServer();
+    await new Promise((resolve, reject) => {
+      tcp.once('error', reject);
+      tcp.listen(0, '127.0.0.1', resolve);
+    });
+    const { port } = tcp.address();
+    const udp = createSocket('udp4');
+    const free = await new Promise((resolve) => {
+      udp.once('error', () => resolve(false));
+      udp.bind(port, '127.0.0.1', () => resolve(true));
+    });
+    await new Promise((r) => tcp.close(r));
+    if (free) {
+      await new Promise((r) => udp.close(r));
+      return port;
+    }
+  }
+  throw new Error('no port free for both TCP and UDP on 127.0.0.1');
 }
 
 export async function tempDir(prefix) {

@@ -121,6 +121,14 @@ test('two people chat in the page, live, and a message written while one is away
   ]);
   assert.equal(await aliceLog.getByTestId('message').last().getAttribute('data-state'), 'sent');
 
+  // The server restarts while the letter waits: the mailbox keeps it on
+  // disk, and Alice's tab takes its place on the relay again by itself.
+  await site.server.restart();
+  await eventually('Alice back on the relay', async () => {
+    const { relays } = await api(alice.page, 'network.status');
+    return relays.length > 0 && relays.every((r) => r.connected);
+  }, 60_000);
+
   // Bob comes back, unlocks, and finds it in Chat, marked as from his mailbox.
   const back = await newPerson({ dir: bob.dir });
   await back.page.goto(site.server.url);
@@ -136,8 +144,38 @@ test('two people chat in the page, live, and a message written while one is away
   assert.equal(await backLog.getByTestId('message').last().getAttribute('data-via'), 'mailbox');
   assert.deepEqual(await unnamedControls(back.page), [], 'controls without a name after coming back');
 
-  // Without the server nothing can be sent: the page says why and keeps the text.
+  // After the restart they chat live again, and both vaults hold all of it.
+  await back.page.getByRole('textbox', { name: 'Message' }).fill('Yes, on my way.');
+  await back.page.getByRole('button', { name: 'Send', exact: true }).click();
+  await waitShown('Bob\'s answer delivered', backLog, [
+    ['Hello Bob!\nTea at five?', 'direct'],
+    ['Yes, see you there.', 'delivered'],
+    ['Are you still coming?', 'via mailbox'],
+    ['Yes, on my way.', 'delivered'],
+  ]);
+  await waitShown('Bob\'s answer on Alice\'s page', aliceLog, [
+    ['Hello Bob!\nTea at five?', 'delivered'],
+    ['Yes, see you there.', 'direct'],
+    ['Are you still coming?', 'sent, not delivered yet'],
+    ['Yes, on my way.', 'direct'],
+  ]);
+
+  // Their tabs talk browser to browser: when the server goes away, the
+  // conversation goes on.
   await site.server.stop();
+  await back.page.getByRole('textbox', { name: 'Message' }).fill('The server is down, we still talk.');
+  await back.page.getByRole('button', { name: 'Send', exact: true }).click();
+  await waitShown('a message with the server down, on Alice\'s page', aliceLog, [
+    ['Hello Bob!\nTea at five?', 'delivered'],
+    ['Yes, see you there.', 'direct'],
+    ['Are you still coming?', 'sent, not delivered yet'],
+    ['Yes, on my way.', 'direct'],
+    ['The server is down, we still talk.', 'direct'],
+  ]);
+
+  // With neither Alice nor the server to reach, nothing can be sent: the
+  // page says why and keeps the text.
+  await alice.close();
   await back.page.getByRole('textbox', { name: 'Message' }).fill('Coming, sorry!');
   await back.page.getByRole('button', { name: 'Send', exact: true }).click();
   await back.page.getByRole('alert').filter({ hasText: /^Not sent: / }).waitFor({ timeout: 120_000 });
