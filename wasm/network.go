@@ -610,7 +610,17 @@ func (n *tabNetwork) pingJS(ctx context.Context, addr string) (any, error) {
 			return nil, fmt.Errorf("%w: %v", errPeerUnreachable, err)
 		}
 	}
-	res := <-ping.Ping(ctx, h, ai.ID)
+	// A second try on a new stream, as core/p2p does when opening one:
+	// Chromium sometimes leaves a new data channel's negotiation hanging.
+	var res ping.Result
+	for range 2 {
+		try, cancel := context.WithTimeout(ctx, 5*time.Second)
+		res = <-ping.Ping(try, h, ai.ID)
+		cancel()
+		if res.Error == nil || ctx.Err() != nil {
+			break
+		}
+	}
 	if res.Error != nil {
 		return nil, fmt.Errorf("%w: %v", errPeerUnreachable, res.Error)
 	}

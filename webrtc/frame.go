@@ -58,17 +58,25 @@ type frame struct {
 // appendFrame appends the frame carrying data (at most maxPayload bytes)
 // and, when flag is not -1, the flag.
 func appendFrame(dst []byte, flag int, data []byte) []byte {
-	var msg []byte
+	// The Message's length comes first, so it is counted before the
+	// fields are written straight into dst, without a buffer between.
+	n := 0
 	if flag >= 0 {
-		msg = protowire.AppendTag(msg, 1, protowire.VarintType)
-		msg = protowire.AppendVarint(msg, uint64(flag))
+		n += protowire.SizeTag(1) + protowire.SizeVarint(uint64(flag))
 	}
 	if data != nil {
-		msg = protowire.AppendTag(msg, 2, protowire.BytesType)
-		msg = protowire.AppendBytes(msg, data)
+		n += protowire.SizeTag(2) + protowire.SizeBytes(len(data))
 	}
-	dst = protowire.AppendVarint(dst, uint64(len(msg)))
-	return append(dst, msg...)
+	dst = protowire.AppendVarint(dst, uint64(n))
+	if flag >= 0 {
+		dst = protowire.AppendTag(dst, 1, protowire.VarintType)
+		dst = protowire.AppendVarint(dst, uint64(flag))
+	}
+	if data != nil {
+		dst = protowire.AppendTag(dst, 2, protowire.BytesType)
+		dst = protowire.AppendBytes(dst, data)
+	}
+	return dst
 }
 
 // frameReader reassembles frames from data channel messages. The libp2p

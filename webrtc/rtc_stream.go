@@ -73,6 +73,7 @@ type rtcStream struct {
 	finAcked    chan struct{} // closed on FIN_ACK
 	frame       []byte        // the frame being sent
 	jsFrame     safejs.Value  // its copy for the browser (a Uint8Array of maxFrame bytes)
+	jsFull      safejs.Value  // jsFrame's view for a frame of maxFrame bytes, once made
 
 	readDL, writeDL *deadline
 }
@@ -255,9 +256,13 @@ func (s *rtcStream) sendLocked(flag int, data []byte) error {
 	if !present(s.jsFrame) {
 		s.jsFrame, err = jsUint8Array.New(maxFrame)
 	}
-	var view safejs.Value
-	if err == nil {
+	// A full frame's view is kept: a bulk write sends thousands of them.
+	view := s.jsFull
+	if err == nil && (len(s.frame) != maxFrame || !present(view)) {
 		view, err = s.jsFrame.Call("subarray", 0, len(s.frame))
+		if err == nil && len(s.frame) == maxFrame {
+			s.jsFull = view
+		}
 	}
 	if err == nil {
 		_, err = safejs.CopyBytesToJS(view, s.frame)

@@ -3,10 +3,15 @@
 package webrtc
 
 import (
+	"bytes"
 	"context"
+	"crypto/rand"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"io"
+	"os"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -179,14 +184,118 @@ func TestWebRTCDirect(t *testing.T) {
 // TestWebRTCEcho moves 8 MiB each way, far more than the relay would
 // carry and than one frame or the browser's send buffer holds: frames are
 // cut at 16 KiB, writes wait on bufferedAmount, FIN and FIN_ACK end it.
+// The writer keeps within 1 MiB of what has come back: data channels give
+// a reader no flow control, and the echo, whose own writes wait on its
+// send buffer, would otherwise hold more than maxStreamUnread unread now
+// and then, and have the stream reset (TestWebRTCUnreadBound).
 func TestWebRTCEcho(t *testing.T) {
 	alice, bob := webrtcPair(t)
 	start := time.Now()
-	echo(testContext(t), t, alice, bob.ID(), echoProtocol, 8<<20)
+	windowedEcho(testContext(t), t, alice, bob.ID(), 8<<20, 1<<20)
 	t.Logf("8 MiB echoed over WebRTC in %v", time.Since(start))
 	// Many small streams, one after another: channel ids are reused.
-	for range 50 {
-		echo(testContext(t), t, alice, bob.ID(), echoProtocol, 100)
+	// Chromium now and then leaves one waiting in multistream-select
+	// (docs/browser-node.md, Limits); such a stream is given up after 5 s
+	// and another made, as core/p2p does.
+	stalled := 0
+	for i := range 50 {
+		for try := 0; ; try++ {
+			ctx, cancel := context.WithTimeout(testContext(t), 5*time.Second)
+			err := shortEcho(ctx, alice, bob.ID())
+			cancel()
+			if err == nil {
+				break
+			}
+			if try == 1 || !errors.Is(err, context.DeadlineExceeded) {
+				t.Fatalf("short stream %d: %v", i, err)
+			}
+			stalled++
+		}
+	}
+	if stalled > 0 {
+		t.Logf("%d of 50 short streams stalled and were made again", stalled)
+	}
+}
+
+// shortEcho sends 100 bytes to the echo protocol on a new stream to p and
+// reads them back, within ctx.
+func shortEcho(ctx context.Context, h host.Host, p peer.ID) error {
+	s, err := h.NewStream(ctx, p, echoProtocol)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	if d, ok := ctx.Deadline(); ok {
+		s.SetDeadline(d)
+	}
+	want := make([]byte, 100)
+	rand.Read(want)
+	if _, err := s.Write(want); err != nil {
+		return err
+	}
+	s.CloseWrite()
+	got, err := io.ReadAll(s)
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		err = context.DeadlineExceeded
+	}
+	if err != nil {
+		return err
+	}
+	if !bytes.Equal(got, want) {
+		return fmt.Errorf("the echo of 100 bytes came back as %d different bytes", len(got))
+	}
+	return nil
+}
+
+// windowedEcho writes n random bytes to the echo protocol on a stream to
+// p, never more than window ahead of what has come back, and checks the
+// echo.
+func windowedEcho(ctx context.Context, t *testing.T, h host.Host, p peer.ID, n, window int) {
+	t.Helper()
+	s, err := h.NewStream(ctx, p, echoProtocol)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	want := make([]byte, n)
+	rand.Read(want)
+	var back atomic.Int64
+	errc := make(chan error, 1)
+	go func() {
+		const piece = 64 << 10
+		for sent := 0; sent < n; sent += piece {
+			for sent-int(back.Load()) > window {
+				if ctx.Err() != nil {
+					errc <- ctx.Err()
+					return
+				}
+				time.Sleep(time.Millisecond)
+			}
+			if _, err := s.Write(want[sent:min(sent+piece, n)]); err != nil {
+				errc <- err
+				return
+			}
+		}
+		errc <- s.CloseWrite()
+	}()
+	got := make([]byte, 0, n)
+	buf := make([]byte, 64<<10)
+	for {
+		k, err := s.Read(buf)
+		got = append(got, buf[:k]...)
+		back.Store(int64(len(got)))
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatalf("reading the echo after %d bytes: %v", len(got), err)
+		}
+	}
+	if err := <-errc; err != nil {
+		t.Fatalf("writing: %v", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatalf("echo of %d bytes came back as %d different bytes", n, len(got))
 	}
 }
 

@@ -253,7 +253,7 @@ func (n *Node) Deliver(ctx context.Context, out core.Outgoing) error {
 	if err := n.Reach(ctx, pid, out.Relays); err != nil {
 		return err
 	}
-	s, err := n.host.NewStream(network.WithAllowLimitedConn(ctx, "planet"), pid, protocol.ID(out.Protocol))
+	s, err := n.openStream(ctx, pid, protocol.ID(out.Protocol))
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrUnreachable, err)
 	}
@@ -268,6 +268,36 @@ func (n *Node) Deliver(ctx context.Context, out core.Outgoing) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// openTimeout bounds one try at opening a stream and agreeing on its
+// protocol.
+const openTimeout = 5 * time.Second
+
+// openStream opens a stream of proto to pid, on a relayed connection if
+// need be, as the host's NewStream does, but gives each try openTimeout
+// and makes a second one when the first runs out of time: in the browser,
+// Chromium now and then drops the first messages of a data channel the
+// other side has just opened, which leaves the protocol negotiation on it
+// waiting for good (docs/browser-node.md, Limits); another stream gets
+// through.
+func (n *Node) openStream(ctx context.Context, pid peer.ID, proto protocol.ID) (network.Stream, error) {
+	var err error
+	for range 2 {
+		try, cancel := context.WithTimeout(ctx, openTimeout)
+		var s network.Stream
+		s, err = n.host.NewStream(network.WithAllowLimitedConn(try, "planet"), pid, proto)
+		timedOut := try.Err() != nil
+		cancel()
+		if err == nil {
+			return s, nil
+		}
+		if !timedOut || ctx.Err() != nil {
+			break
+		}
+		n.opt.Log.Info("no answer opening a stream; trying another", "peer", pid, "protocol", proto)
+	}
+	return nil, err
 }
 
 // Reach makes sure the host has a connection to pid: one it already has,
