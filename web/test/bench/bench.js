@@ -39,6 +39,7 @@ import { root, startServer, person, tempDir } from '../lib.js';
 import { buildFloor } from './floor.js';
 import { exportWithContacts } from './export.js';
 import * as inpage from './inpage.js';
+import { webrtcStep } from './webrtc.js';
 
 const PASS = 'violet tugboat umbrella quince';
 const EXPORT_PASS = 'harbour lights at eleven';
@@ -71,6 +72,8 @@ const TARGET = {
   pathBrowserMs: 50,
   pathNativeMs: 10,
   verify1000Ms: 1000,
+  connectMs: 500,
+  chatRttMs: 5,
 };
 
 const started = Date.now();
@@ -79,6 +82,17 @@ const cleanup = [];
 const step = (s) => console.error(`bench: ${s} (${((Date.now() - started) / 1000).toFixed(0)} s)`);
 
 async function main() {
+  if (ONLY === 'webrtc') {
+    const server = await startServer();
+    cleanup.push(() => server.stop());
+    const r = { webrtc: await webrtcStep(server.url, step) };
+    console.log();
+    console.log(formatText([HEADER, ...webrtcRows(r)]));
+    console.log();
+    console.log(webrtcLegend(r));
+    console.log('\nnot recorded in docs/benchmarks.md: PLANET_BENCH_ONLY runs part of the bench');
+    return;
+  }
   if (ONLY === 'relay') {
     const r = { relay: await relayLoad() };
     const rows = [HEADER, ...relayRows(r)];
@@ -89,7 +103,7 @@ async function main() {
     console.log('\nnot recorded in docs/benchmarks.md: PLANET_BENCH_ONLY runs part of the bench');
     return;
   }
-  if (ONLY !== '') throw new Error(`PLANET_BENCH_ONLY=${ONLY}: only "relay" runs alone`);
+  if (ONLY !== '') throw new Error(`PLANET_BENCH_ONLY=${ONLY}: only "relay" or "webrtc" runs alone`);
 
   const server = await startServer();
   cleanup.push(() => server.stop());
@@ -213,6 +227,9 @@ async function main() {
   // --- the trust graph: Go benchmarks, native and inside Chromium --------
   step('trust graph: path queries and credential verification');
   r.trust = { native: goBench(false), browser: goBench(true) };
+
+  // --- browser to browser: WebRTC through the server's relay --------------
+  r.webrtc = await webrtcStep(server.url, step);
 
   // --- the relay: native clients on a serve of its own --------------------
   r.relay = await relayLoad();
@@ -441,8 +458,28 @@ function tableRows(r) {
     ['path query, 100,000 relationships, ≤ 3 hops (far pairs)', fineMs(t.browser['Paths100k/random']), `${fineMs(t.native['Paths100k/random'])} (native Go)`, '≤ 50 ms; native ≤ 10 ms', verdict(t.browser['Paths100k/random'] <= TARGET.pathBrowserMs && t.native['Paths100k/random'] <= TARGET.pathNativeMs)],
     ['  near pairs (paths found)', fineMs(t.browser['Paths100k/near']), `${fineMs(t.native['Paths100k/near'])} (native Go)`, '≤ 50 ms; native ≤ 10 ms', verdict(t.browser['Paths100k/near'] <= TARGET.pathBrowserMs && t.native['Paths100k/near'] <= TARGET.pathNativeMs)],
     ['verify 1,000 relationship credentials', ms(t.browser.Verify1000Credentials), `${ms(t.native.Verify1000Credentials)} (native Go)`, '≤ 1 s', verdict(t.browser.Verify1000Credentials <= TARGET.verify1000Ms)],
+    ...webrtcRows(r),
     ...relayRows(r),
   ];
+}
+
+/** Browser-to-browser WebRTC: PLANET beside js-libp2p and a raw data channel (see webrtc.js). */
+function webrtcRows(r) {
+  const { planet: p, js, raw } = r.webrtc;
+  return [
+    ['browser-to-browser connect via relay (reservation held → direct WebRTC)', ms(p.connectMs), `${ms(js.timeToDirectMs)} (js-libp2p)`, '≤ 500 ms', verdict(p.connectMs <= TARGET.connectMs)],
+    ['  through the relay, then WebRTC', `${ms(p.relayedMs)} + ${ms(p.webrtcMs)}`, '', '', ''],
+    [`chat message round trip, direct WebRTC (chat.send → delivered, median of ${p.chats})`, fineMs(p.chatMs), `${fineMs(p.pagePingMs)} (libp2p ping, same tabs)`, '≤ 5 ms', verdict(p.chatMs <= TARGET.chatRttMs)],
+    ['  libp2p ping over direct WebRTC, two nodes in one page', fineMs(p.pingMs), `${fineMs(js.pingMs)} (js-libp2p)`, '', ''],
+    ['  raw data channel round trip', '', `${fineMs(raw.rttMs)} (plain JS, one page)`, '', ''],
+    ['stream throughput over WebRTC (32 MiB, 64 KiB writes)', `${p.throughputMBps.toFixed(1)} MB/s`, `${js.throughputMBps.toFixed(1)} MB/s (js-libp2p)`, '≥ js-libp2p', verdict(p.throughputMBps >= js.throughputMBps)],
+    ['  raw data channel, 16 KiB messages', '', `${raw.throughputMBps.toFixed(1)} MB/s (plain JS, one page)`, '', ''],
+  ];
+}
+
+function webrtcLegend(r) {
+  const { js } = r.webrtc;
+  return `- WebRTC: everything goes through this run's serve relay over WebSocket on loopback, with Chromium allowed to use 127.0.0.1 for ICE. Connect, ping and throughput run two nodes in one page on both sides: PLANET's are Go benchmarks of package webrtc (BenchmarkWebRTC*, 10 rounds) inside Chromium, connect being the relayed connection plus WebRTC until the swarm holds it, each round from scratch; js-libp2p's (libp2p, @libp2p/webrtc, bundled by esbuild) are ${js.params.directRuns} timed dials of a /p2p-circuit/webrtc address (${js.failedDials} failed dial(s) left out), ${js.params.pings} pings and ${js.params.throughputRounds} transfers (median). Chat is two people in their own browsers, connected by invitation (which made the WebRTC connection), timing planet.chat.send until the message comes back delivered: the sender signs it and keeps it, the receiver verifies and keeps it before acknowledging, the sender marks it delivered (three IndexedDB transactions on the way); its baseline is network.ping between the same two tabs. The raw data channel is two RTCPeerConnections in one page, plain JS.`;
 }
 
 /** The relay step's rows: PLANET is the relay with reservations and relayed connections, the baseline the same clients' plain connections to it. */
@@ -473,6 +510,7 @@ function legendLines(r) {
     `- One add per call: ${N_LIST.toLocaleString('en-US')} awaited planet.contacts.add calls into one vault; the first ${r.adds.tenth} ran at ${rate(perSec(r.adds.tenth, r.adds.first))}, the last ${r.adds.tenth} at ${rate(perSec(r.adds.tenth, r.adds.last))}. Its baseline is one awaited encrypt and one transaction per record.`,
     '- Trust graph: Go benchmarks of core (BenchmarkPaths100k: 20,000 people, 100,000 relationships in a small world, all paths of up to three hops between a pair; BenchmarkVerify1000Credentials: parse and verify 1,000 eddsa-jcs-2022 credentials from 100 issuers), compiled to wasm and run inside this Chromium by wasmbrowsertest; the baseline is the same benchmark as native Go in this run.',
     `- Memory: the core's wasm linear memory (it never shrinks), after an import (vault open) and after storing a 200 MB file built in the page from random 1 MiB pieces (store ${MBps(mbps(r.bigBytes, r.big.store))}, read ${MBps(mbps(r.bigBytes, r.big.read))}).`,
+    webrtcLegend(r),
     relayLegend(r),
   ];
 }

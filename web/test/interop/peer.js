@@ -4,8 +4,9 @@
 // address, SDP and ICE over /webrtc-signaling/0.0.1), and it is the baseline
 // `make bench` measures PLANET's direct connections against.
 //
-// Everything is reached through window.jsPeer; see interop.js for how a test
-// opens a page with it.
+// Everything is reached through window.jsPeer, one peer; window.newJsPeer()
+// makes another in the same page. See interop.js for how a test opens a page
+// with it.
 
 import { createLibp2p } from 'libp2p';
 import { webSockets } from '@libp2p/websockets';
@@ -21,16 +22,8 @@ const PING = '/ipfs/ping/1.0.0';
 const PING_BYTES = 32;
 export const SINK = '/planet-bench/sink/1.0.0';
 
-/** @type {import('libp2p').Libp2p | undefined} */
-let node;
-
 const now = () => performance.now();
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-function need() {
-  if (!node) throw new Error('the peer has not been started');
-  return node;
-}
 
 /**
  * With media permission Chromium hands WebRTC the machine's own addresses as
@@ -89,14 +82,14 @@ function describe(conn) {
 const DIAL_ATTEMPTS = 3;
 
 /**
- * Dials addr (a multiaddr string); resolves to the connection libp2p chose
- * and the number of dials it took.
+ * Dials addr (a multiaddr string) from node; resolves to the connection
+ * libp2p chose and the number of dials it took.
  */
-async function connect(addr) {
+async function connect(node, addr) {
   const ma = multiaddr(addr);
   for (let attempts = 1; ; attempts++) {
     try {
-      return { conn: await need().dial(ma), attempts };
+      return { conn: await node.dial(ma), attempts };
     } catch (err) {
       if (attempts >= DIAL_ATTEMPTS || !addr.includes('/webrtc/')) throw err;
       console.warn(`dial ${attempts} of ${addr} failed, trying again: ${err.name}: ${err.message}`);
@@ -141,146 +134,159 @@ async function pingOver(conn, count, warmup = 0) {
   }
 }
 
-const jsPeer = {
-  /**
-   * Starts the node, connects to the relay at relayAddr and waits until the
-   * reservation holds and a /p2p-circuit/webrtc address is listed.
-   * @returns {Promise<{peerId: string, addrs: string[]}>}
-   */
-  async start(relayAddr, { timeoutMs = 30_000 } = {}) {
-    if (node) throw new Error('the peer is already started');
-    await allowHostCandidates();
-    node = await createLibp2p({
-      addresses: { listen: ['/p2p-circuit', '/webrtc'] },
-      transports: [
-        // Plain ws:// on loopback: this version has no dial filter of its own;
-        // the default browser gater that refuses ws:// and private addresses
-        // is replaced below.
-        webSockets(),
-        circuitRelayTransport(),
-        // Loopback only: no STUN or TURN, host candidates are enough.
-        webRTC({ rtcConfiguration: { iceServers: [] } }),
-      ],
-      connectionEncrypters: [noise()],
-      streamMuxers: [yamux()],
-      connectionGater: { denyDialMultiaddr: () => false },
-      services: { identify: identify(), ping: ping() },
-    });
-    await node.handle(SINK, sink, { maxInboundStreams: 16 });
-    await node.dial(multiaddr(relayAddr));
-    const end = Date.now() + timeoutMs;
-    for (;;) {
-      const addrs = jsPeer.addresses();
-      if (addrs.some((a) => a.includes('/p2p-circuit/webrtc'))) return { peerId: node.peerId.toString(), addrs };
-      if (Date.now() > end) throw new Error(`no /p2p-circuit/webrtc address after ${timeoutMs} ms: ${addrs.join(' ')}`);
-      await sleep(50);
-    }
-  },
+/** A js-libp2p peer, not started yet. */
+function newPeer() {
+  /** @type {import('libp2p').Libp2p | undefined} */
+  let node;
+  const need = () => {
+    if (!node) throw new Error('the peer has not been started');
+    return node;
+  };
+  const connectTo = (addr) => connect(need(), addr);
 
-  /** This peer's addresses as strings, each ending in /p2p/<its id>. */
-  addresses() {
-    return need().getMultiaddrs().map(String);
-  },
-
-  /**
-   * One ping over the connection a dial of addr gives (a /p2p-circuit/webrtc
-   * address: a direct WebRTC connection signalled through the relay).
-   * @returns {Promise<{ms: number, remoteAddr: string, limited: boolean, attempts: number}>}
-   */
-  async ping(addr) {
-    const { conn, attempts } = await connect(addr);
-    const [ms] = await pingOver(conn, 1);
-    const { remoteAddr, limited } = describe(conn);
-    return { ms, remoteAddr, limited, attempts };
-  },
-
-  /**
-   * count pings on one stream after warmup untimed ones.
-   * @returns {Promise<{rtts: number[], remoteAddr: string, limited: boolean, attempts: number}>}
-   */
-  async pings(addr, count = 100, warmup = 10) {
-    const { conn, attempts } = await connect(addr);
-    const rtts = await pingOver(conn, count, warmup);
-    const { remoteAddr, limited } = describe(conn);
-    return { rtts, remoteAddr, limited, attempts };
-  },
-
-  /** Open connections to the peer with that ID. */
-  connections(peerId) {
-    return need().getConnections()
-      .filter((c) => c.remotePeer.toString() === peerId && c.status === 'open')
-      .map(describe);
-  },
-
-  /** Closes every connection to the peer with that ID. */
-  async hangUp(peerId) {
-    const n = need();
-    const conns = n.getConnections().filter((c) => c.remotePeer.toString() === peerId);
-    await Promise.all(conns.map((c) => c.close().catch((err) => c.abort(err))));
-  },
-
-  /**
-   * Writes totalBytes in chunkBytes pieces on the sink protocol over the
-   * connection to addr, closes the write side and waits for the count.
-   * @returns {Promise<{ms: number, bytes: number, remoteAddr: string}>}
-   */
-  async sendBytes(addr, totalBytes, chunkBytes = 64 * 1024) {
-    const { conn } = await connect(addr);
-    const stream = await conn.newStream(SINK);
-    const piece = new Uint8Array(chunkBytes);
-    for (let i = 0; i < chunkBytes; i += 65536) crypto.getRandomValues(piece.subarray(i, i + 65536));
-    try {
-      const read = reader(stream);
-      const t0 = now();
-      for (let sent = 0; sent < totalBytes;) {
-        const n = Math.min(chunkBytes, totalBytes - sent);
-        await send(stream, n === piece.byteLength ? piece : piece.subarray(0, n));
-        sent += n;
-      }
-      await stream.close();
-      const count = await read(8);
-      const ms = now() - t0;
-      const bytes = Number(new DataView(count.buffer, count.byteOffset, 8).getBigUint64(0));
-      if (bytes !== totalBytes) throw new Error(`the sink counted ${bytes} of ${totalBytes} bytes`);
-      return { ms, bytes, remoteAddr: conn.remoteAddr.toString() };
-    } catch (err) {
-      stream.abort(err);
-      throw err;
-    }
-  },
-
-  /**
-   * From the start of a dial of a /p2p-circuit/webrtc address to the WebRTC
-   * connection being open (upgraded, ready for streams). Any connection to
-   * that peer is closed first so the dial makes a new one. steps are the
-   * dial's progress events, each with the time since the start. One dial
-   * only: a failure (see DIAL_ATTEMPTS) rejects, naming the steps reached.
-   * @returns {Promise<{ms: number, remoteAddr: string, limited: boolean, direction: string, steps: {step: string, ms: number}[]}>}
-   */
-  async timeToDirect(addr) {
-    const target = multiaddr(addr);
-    const peerId = target.getComponents().findLast((c) => c.name === 'p2p')?.value;
-    if (!peerId) throw new Error(`${addr} names no peer`);
-    await jsPeer.hangUp(peerId);
-    const steps = [];
-    const t0 = now();
-    let conn;
-    try {
-      conn = await need().dial(target, {
-        onProgress: (e) => steps.push({ step: e.type, ms: Math.round((now() - t0) * 10) / 10 }),
+  const jsPeer = {
+    /**
+     * Starts the node, connects to the relay at relayAddr and waits until the
+     * reservation holds and a /p2p-circuit/webrtc address is listed.
+     * @returns {Promise<{peerId: string, addrs: string[]}>}
+     */
+    async start(relayAddr, { timeoutMs = 30_000 } = {}) {
+      if (node) throw new Error('the peer is already started');
+      await allowHostCandidates();
+      node = await createLibp2p({
+        addresses: { listen: ['/p2p-circuit', '/webrtc'] },
+        transports: [
+          // Plain ws:// on loopback: this version has no dial filter of its own;
+          // the default browser gater that refuses ws:// and private addresses
+          // is replaced below.
+          webSockets(),
+          circuitRelayTransport(),
+          // Loopback only: no STUN or TURN, host candidates are enough.
+          webRTC({ rtcConfiguration: { iceServers: [] } }),
+        ],
+        connectionEncrypters: [noise()],
+        streamMuxers: [yamux()],
+        connectionGater: { denyDialMultiaddr: () => false },
+        services: { identify: identify(), ping: ping() },
       });
-    } catch (err) {
-      throw new Error(`${err.name}: ${err.message} (after ${steps.map((s) => `${s.step} at ${s.ms} ms`).join(', ')})`, { cause: err });
-    }
-    const ms = now() - t0;
-    return { ms, ...describe(conn), steps };
-  },
+      await node.handle(SINK, sink, { maxInboundStreams: 16 });
+      await node.dial(multiaddr(relayAddr));
+      const end = Date.now() + timeoutMs;
+      for (;;) {
+        const addrs = jsPeer.addresses();
+        if (addrs.some((a) => a.includes('/p2p-circuit/webrtc'))) return { peerId: node.peerId.toString(), addrs };
+        if (Date.now() > end) throw new Error(`no /p2p-circuit/webrtc address after ${timeoutMs} ms: ${addrs.join(' ')}`);
+        await sleep(50);
+      }
+    },
 
-  async stop() {
-    const n = node;
-    node = undefined;
-    await n?.stop();
-  },
-};
+    /** This peer's addresses as strings, each ending in /p2p/<its id>. */
+    addresses() {
+      return need().getMultiaddrs().map(String);
+    },
 
-globalThis.jsPeer = jsPeer;
+    /**
+     * One ping over the connection a dial of addr gives (a /p2p-circuit/webrtc
+     * address: a direct WebRTC connection signalled through the relay).
+     * @returns {Promise<{ms: number, remoteAddr: string, limited: boolean, attempts: number}>}
+     */
+    async ping(addr) {
+      const { conn, attempts } = await connectTo(addr);
+      const [ms] = await pingOver(conn, 1);
+      const { remoteAddr, limited } = describe(conn);
+      return { ms, remoteAddr, limited, attempts };
+    },
+
+    /**
+     * count pings on one stream after warmup untimed ones.
+     * @returns {Promise<{rtts: number[], remoteAddr: string, limited: boolean, attempts: number}>}
+     */
+    async pings(addr, count = 100, warmup = 10) {
+      const { conn, attempts } = await connectTo(addr);
+      const rtts = await pingOver(conn, count, warmup);
+      const { remoteAddr, limited } = describe(conn);
+      return { rtts, remoteAddr, limited, attempts };
+    },
+
+    /** Open connections to the peer with that ID. */
+    connections(peerId) {
+      return need().getConnections()
+        .filter((c) => c.remotePeer.toString() === peerId && c.status === 'open')
+        .map(describe);
+    },
+
+    /** Closes every connection to the peer with that ID. */
+    async hangUp(peerId) {
+      const n = need();
+      const conns = n.getConnections().filter((c) => c.remotePeer.toString() === peerId);
+      await Promise.all(conns.map((c) => c.close().catch((err) => c.abort(err))));
+    },
+
+    /**
+     * Writes totalBytes in chunkBytes pieces on the sink protocol over the
+     * connection to addr, closes the write side and waits for the count.
+     * @returns {Promise<{ms: number, bytes: number, remoteAddr: string}>}
+     */
+    async sendBytes(addr, totalBytes, chunkBytes = 64 * 1024) {
+      const { conn } = await connectTo(addr);
+      const stream = await conn.newStream(SINK);
+      const piece = new Uint8Array(chunkBytes);
+      for (let i = 0; i < chunkBytes; i += 65536) crypto.getRandomValues(piece.subarray(i, i + 65536));
+      try {
+        const read = reader(stream);
+        const t0 = now();
+        for (let sent = 0; sent < totalBytes;) {
+          const n = Math.min(chunkBytes, totalBytes - sent);
+          await send(stream, n === piece.byteLength ? piece : piece.subarray(0, n));
+          sent += n;
+        }
+        await stream.close();
+        const count = await read(8);
+        const ms = now() - t0;
+        const bytes = Number(new DataView(count.buffer, count.byteOffset, 8).getBigUint64(0));
+        if (bytes !== totalBytes) throw new Error(`the sink counted ${bytes} of ${totalBytes} bytes`);
+        return { ms, bytes, remoteAddr: conn.remoteAddr.toString() };
+      } catch (err) {
+        stream.abort(err);
+        throw err;
+      }
+    },
+
+    /**
+     * From the start of a dial of a /p2p-circuit/webrtc address to the WebRTC
+     * connection being open (upgraded, ready for streams). Any connection to
+     * that peer is closed first so the dial makes a new one. steps are the
+     * dial's progress events, each with the time since the start. One dial
+     * only: a failure (see DIAL_ATTEMPTS) rejects, naming the steps reached.
+     * @returns {Promise<{ms: number, remoteAddr: string, limited: boolean, direction: string, steps: {step: string, ms: number}[]}>}
+     */
+    async timeToDirect(addr) {
+      const target = multiaddr(addr);
+      const peerId = target.getComponents().findLast((c) => c.name === 'p2p')?.value;
+      if (!peerId) throw new Error(`${addr} names no peer`);
+      await jsPeer.hangUp(peerId);
+      const steps = [];
+      const t0 = now();
+      let conn;
+      try {
+        conn = await need().dial(target, {
+          onProgress: (e) => steps.push({ step: e.type, ms: Math.round((now() - t0) * 10) / 10 }),
+        });
+      } catch (err) {
+        throw new Error(`${err.name}: ${err.message} (after ${steps.map((s) => `${s.step} at ${s.ms} ms`).join(', ')})`, { cause: err });
+      }
+      const ms = now() - t0;
+      return { ms, ...describe(conn), steps };
+    },
+
+    async stop() {
+      const n = node;
+      node = undefined;
+      await n?.stop();
+    },
+  };
+  return jsPeer;
+}
+
+globalThis.jsPeer = newPeer();
+globalThis.newJsPeer = newPeer;
