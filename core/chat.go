@@ -386,6 +386,37 @@ func (p *Planet) ReceiveChat(ctx context.Context, signed []byte, via string) (*C
 // receiveChat is ReceiveChat; with a non-zero remote, the message must also
 // have been signed by the key of that peer.
 func (p *Planet) receiveChat(ctx context.Context, signed []byte, via string, remote PeerID) (*ChatMessage, bool, error) {
+	m, err := p.verifyChat(signed, remote)
+	if err != nil {
+		return nil, false, err
+	}
+	return p.keepChat(ctx, m, signed, via)
+}
+
+// verifyChat verifies signed, which came on a chat stream from remote or,
+// with a zero remote, from the mailbox: a message that is not from the
+// person, signed by its sender's key (and, with a remote, by that peer's).
+func (p *Planet) verifyChat(signed []byte, remote PeerID) (*Message, error) {
+	_, id, err := p.unlocked()
+	if err != nil {
+		return nil, err
+	}
+	m, signer, err := verifyMessage(signed, p.opt.Now())
+	if err != nil {
+		return nil, fmt.Errorf("receive chat: %w: %w", ErrInvalid, err)
+	}
+	if !remote.IsZero() && PeerIDFromEd25519(signer) != remote {
+		return nil, fmt.Errorf("receive chat: %w: the message was signed by %s, but sent by peer %s", ErrInvalid, m.From, remote)
+	}
+	if m.From == id.DID() {
+		return nil, fmt.Errorf("receive chat: %w: the message is from yourself", ErrInvalid)
+	}
+	return m, nil
+}
+
+// keepChat keeps m, a verified chat message that arrived via via as
+// signed; see ReceiveChat.
+func (p *Planet) keepChat(ctx context.Context, m *Message, signed []byte, via string) (*ChatMessage, bool, error) {
 	v, id, err := p.unlocked()
 	if err != nil {
 		return nil, false, err
@@ -394,19 +425,9 @@ func (p *Planet) receiveChat(ctx context.Context, signed []byte, via string, rem
 		return nil, false, fmt.Errorf("receive chat: %w: unknown way of arrival %q", ErrInvalid, via)
 	}
 	now := p.opt.Now()
-	m, signer, err := verifyMessage(signed, now)
-	if err != nil {
-		return nil, false, fmt.Errorf("receive chat: %w: %w", ErrInvalid, err)
-	}
-	if !remote.IsZero() && PeerIDFromEd25519(signer) != remote {
-		return nil, false, fmt.Errorf("receive chat: %w: the message was signed by %s, but sent by peer %s", ErrInvalid, m.From, remote)
-	}
 	body, err := readChat(m)
 	if err != nil {
 		return nil, false, fmt.Errorf("receive chat: %w: %w", ErrInvalid, err)
-	}
-	if m.From == id.DID() {
-		return nil, false, fmt.Errorf("receive chat: %w: the message is from yourself", ErrInvalid)
 	}
 	if m.To[0] != id.DID() {
 		return nil, false, fmt.Errorf("receive chat: %w: the message is addressed to %s, not to you", ErrInvalid, m.To[0])
@@ -451,30 +472,62 @@ func (p *Planet) MarkDelivered(ctx context.Context, id string) error {
 	if checkMessageID(id) != nil {
 		return fmt.Errorf("mark delivered: %w: %q is not a message id", ErrInvalid, id)
 	}
-	recID := messageRecordID(id, me.DID())
 	p.chatMu.Lock()
 	defer p.chatMu.Unlock()
 	mem := p.chat.of(v)
+	rec, err := p.undelivered(ctx, v, me.DID(), mem, id)
+	if err != nil || rec == nil {
+		return err
+	}
+	return p.writeDelivered(ctx, v, me.DID(), mem, []*messageRecord{rec})
+}
+
+// undelivered returns the record of the person's message id if it is still
+// sent, nil if it is delivered already, or an error wrapping
+// [vault.ErrNotFound] (no message the person sent) or [ErrInvalid] (one the
+// person received). p.chatMu is held.
+func (p *Planet) undelivered(ctx context.Context, v *vault.Vault, me DID, mem *chatMemory, id string) (*messageRecord, error) {
 	rec := mem.lastSent
 	if rec == nil || rec.ID != id {
-		if rec, err = getRecord[messageRecord](ctx, v, colMessages, recID); err != nil {
-			return fmt.Errorf("mark delivered: message %s: %w", id, err)
+		var err error
+		if rec, err = getRecord[messageRecord](ctx, v, colMessages, messageRecordID(id, me)); err != nil {
+			return nil, fmt.Errorf("mark delivered: message %s: %w", id, err)
 		}
 	}
 	switch rec.State {
 	case ChatDelivered:
-		return nil
+		return nil, nil
 	case ChatSent:
-	default:
-		return fmt.Errorf("mark delivered: %w: message %s was not sent by you", ErrInvalid, id)
+		return rec, nil
 	}
-	next := *rec
-	next.State, next.Delivered = ChatDelivered, millis(p.opt.Now())
-	if err := putRecord(ctx, v, colMessages, recID, &next); err != nil {
+	return nil, fmt.Errorf("mark delivered: %w: message %s was not sent by you", ErrInvalid, id)
+}
+
+// writeDelivered marks recs, records of the person's messages still sent,
+// delivered now, in one vault update. p.chatMu is held.
+func (p *Planet) writeDelivered(ctx context.Context, v *vault.Vault, me DID, mem *chatMemory, recs []*messageRecord) error {
+	now := millis(p.opt.Now())
+	next := make([]*messageRecord, len(recs))
+	err := v.Update(ctx, func(tx *vault.Tx) error {
+		for i, rec := range recs {
+			n := *rec
+			n.State, n.Delivered = ChatDelivered, now
+			b, err := vault.MarshalCBOR(&n)
+			if err != nil {
+				return err
+			}
+			tx.Put(colMessages, messageRecordID(n.ID, me), b)
+			next[i] = &n
+		}
+		return nil
+	})
+	if err != nil {
 		return err
 	}
-	if mem.lastSent == rec {
-		mem.lastSent = &next
+	for i, rec := range recs {
+		if mem.lastSent == rec {
+			mem.lastSent = next[i]
+		}
 	}
 	return nil
 }
@@ -682,12 +735,19 @@ func (p *Planet) ServeChat(ctx context.Context, s Stream, remote PeerID) error {
 			s.Reset()
 			return fmt.Errorf("serve chat from %s: %w", remote, ctxErr(ctx, err))
 		}
-		c, _, err := p.receiveChat(ctx, f.Signed, ViaDirect, remote)
+		m, err := p.verifyChat(f.Signed, remote)
+		if err == nil {
+			if typeMatches(m.Type, ChatReceiptType) {
+				_, err = p.applyReceipt(ctx, m)
+			} else {
+				_, _, err = p.keepChat(ctx, m, f.Signed, ViaDirect)
+			}
+		}
 		if err != nil {
 			s.Reset()
 			return fmt.Errorf("serve chat from %s: %w", remote, err)
 		}
-		if err := WriteFrame(s, chatMaxAck, ChatAck{ID: c.ID}); err != nil {
+		if err := WriteFrame(s, chatMaxAck, ChatAck{ID: m.ID}); err != nil {
 			s.Reset()
 			return fmt.Errorf("serve chat from %s: %w", remote, ctxErr(ctx, err))
 		}

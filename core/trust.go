@@ -423,12 +423,15 @@ func (p *Planet) SealOutgoing(out Outgoing) (id string, envelope []byte, err err
 type Opened struct {
 	From     DID
 	Protocol string       // the protocol of a trust-network frame; "" for a chat message
-	Chat     *ChatMessage // the chat message kept, or nil
-	Handled               // what handling a trust-network frame produced
+	Chat     *ChatMessage // the chat message kept (now or before), or nil
+	// Delivered are the person's messages that a receipt marked delivered.
+	Delivered []string
+	Handled   // what handling a trust-network frame produced
 }
 
 // OpenLetter opens an envelope picked up from the person's mailbox and
-// applies what is inside: a chat message is kept, a trust-network frame is
+// applies what is inside: a chat message is kept, a receipt marks the
+// person's messages it names delivered, a trust-network frame is
 // handled as if it had come over a stream from its signer. A refusal that
 // an answer brings is returned, with what was opened, as a
 // [*RemoteError].
@@ -442,8 +445,15 @@ func (p *Planet) OpenLetter(ctx context.Context, envelope []byte) (Opened, error
 		return Opened{}, err
 	}
 	o := Opened{From: m.From}
-	if m.Type == ChatMessageType {
-		o.Chat, _, err = p.ReceiveChat(ctx, signed, ViaMailbox)
+	switch {
+	case typeMatches(m.Type, ChatMessageType):
+		if m.From == me.DID() {
+			return o, fmt.Errorf("%w: a chat message from yourself", ErrInvalid)
+		}
+		o.Chat, _, err = p.keepChat(ctx, m, signed, ViaMailbox)
+		return o, err
+	case typeMatches(m.Type, ChatReceiptType):
+		o.Delivered, err = p.applyReceipt(ctx, m)
 		return o, err
 	}
 	for proto, typ := range trustMessageTypes {

@@ -185,8 +185,9 @@ func TestOfflineCompletionThroughMailbox(t *testing.T) {
 	if c, _ := alice.planet.ContactByDID(ctx, bob.did); c == nil || c.Connected == 0 || c.Name != "Bob" {
 		t.Fatalf("Alice's contact for Bob: %+v", c)
 	}
-	if _, err := alice.node.Chat(p2pContext(t), bob.did, "welcome to the allotments!"); err != nil {
-		t.Fatal(err)
+	welcome, err := alice.node.Chat(p2pContext(t), bob.did, "welcome to the allotments!")
+	if err != nil || welcome.State != core.ChatSent {
+		t.Fatalf("Alice's message with Bob away: %+v, %v", welcome, err)
 	}
 
 	bob.online(t, relay)
@@ -211,6 +212,10 @@ func TestOfflineCompletionThroughMailbox(t *testing.T) {
 	if err != nil || len(conv) != 1 || conv[0].Text != "welcome to the allotments!" || conv[0].Via != core.ViaMailbox {
 		t.Fatalf("Bob's conversation with Alice: %+v, %v", conv, err)
 	}
+	// Bob's receipt reaches Alice, who is online, directly.
+	if got := chatState(t, alice, bob, welcome.ID); got != core.ChatDelivered {
+		t.Fatalf("Alice's message after Bob picked it up is %s, want delivered", got)
+	}
 	// Both online now: chat goes directly and is delivered.
 	msg, err := bob.node.Chat(p2pContext(t), alice.did, "thank you!")
 	if err != nil || msg.State != core.ChatDelivered {
@@ -219,6 +224,80 @@ func TestOfflineCompletionThroughMailbox(t *testing.T) {
 	// Nothing is left in either mailbox.
 	alice.pickup(t, 0)
 	bob.pickup(t, 0)
+}
+
+// chatState is where p's message id to other stands.
+func chatState(t *testing.T, p, other *tabPerson, id string) core.ChatState {
+	t.Helper()
+	conv, err := p.planet.Conversation(context.Background(), other.did)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range conv {
+		if m.ID == id {
+			return m.State
+		}
+	}
+	t.Fatalf("%s has no message %s", p.name, id)
+	return ""
+}
+
+// A message that waited in the mailbox becomes delivered for its writer
+// when the reader picks it up: by a receipt that, with the writer away
+// too, waits in the writer's mailbox in turn, across a server restart.
+func TestReceiptForAMessageFromTheMailbox(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	srv := startServer(t, dir, 0)
+	relay, port := srv.wsAddr(), srv.boundPort()
+	alice, bob := newTabPerson(t, "Alice"), newTabPerson(t, "Bob")
+	alice.online(t, relay)
+	bob.online(t, relay)
+	inv, err := alice.planet.CreateInvitation(ctx, core.InvitationOptions{Note: "allotment neighbours", Relays: []string{relay}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, out, err := bob.planet.AcceptInvitation(ctx, inv.Token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if posted, err := bob.node.Send(p2pContext(t), out); err != nil || posted {
+		t.Fatalf("Bob's acceptance: posted %v, %v", posted, err)
+	}
+	bob.offline()
+
+	var sent []string
+	for _, text := range []string{"are you coming saturday?", "bring the shears"} {
+		m, err := alice.node.Chat(p2pContext(t), bob.did, text)
+		if err != nil || m.State != core.ChatSent {
+			t.Fatalf("%q with Bob away: %+v, %v", text, m, err)
+		}
+		sent = append(sent, m.ID)
+	}
+	alice.offline()
+
+	bob.online(t, relay)
+	bob.pickup(t, 2)
+	bob.offline()
+	srv.stop()
+	srv = startServer(t, dir, port)
+
+	alice.online(t, relay)
+	for _, id := range sent {
+		if got := chatState(t, alice, bob, id); got != core.ChatSent {
+			t.Fatalf("before the receipt: %s", got)
+		}
+	}
+	alice.pickup(t, 1) // Bob's receipt, one for both messages
+	for _, id := range sent {
+		if got := chatState(t, alice, bob, id); got != core.ChatDelivered {
+			t.Fatalf("after the receipt: %s, want delivered", got)
+		}
+	}
+	if n, _ := alice.planet.Counts(ctx); n.Messages != 2 {
+		t.Fatalf("Alice counts %d messages, want 2", n.Messages)
+	}
+	alice.pickup(t, 0)
 }
 
 // run brings the person online the way the tab does: the node holds its

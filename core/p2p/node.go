@@ -157,16 +157,35 @@ func (n *Node) serveChat(s network.Stream) {
 
 // Chat sends text to the contact with DID to: over the chat stream kept
 // to them when they are reachable (the message is then delivered),
-// otherwise sealed into their mailbox (it stays sent until they pick it
-// up).
+// otherwise sealed into their mailbox (it stays sent until their receipt
+// comes back).
 func (n *Node) Chat(ctx context.Context, to core.DID, text string) (*core.ChatMessage, error) {
-	pid, err := PeerID(to)
-	if err != nil {
+	if _, err := PeerID(to); err != nil {
 		return nil, err
 	}
 	msg, signed, err := n.planet.NewChat(ctx, to, text)
 	if err != nil {
 		return nil, err
+	}
+	delivered, err := n.handOver(ctx, to, msg.ID, signed)
+	if err != nil || !delivered {
+		return msg, err
+	}
+	if err := n.planet.MarkDelivered(ctx, msg.ID); err != nil {
+		return nil, err
+	}
+	msg.State = core.ChatDelivered
+	return msg, nil
+}
+
+// handOver gives signed, a message of the chat protocol (a chat message or
+// a receipt) with the given id, to the person with DID to: on the chat
+// stream kept to them when they can be reached, and then delivered is
+// true; otherwise sealed into their mailbox.
+func (n *Node) handOver(ctx context.Context, to core.DID, id string, signed []byte) (delivered bool, err error) {
+	pid, err := PeerID(to)
+	if err != nil {
+		return false, err
 	}
 	// The contact's relays are needed only to reach them from scratch or
 	// to leave a letter, and reading them means reading every contact.
@@ -185,7 +204,7 @@ func (n *Node) Chat(ctx context.Context, to core.DID, text string) (*core.ChatMe
 	}
 	if n.host.Network().Connectedness(pid) == network.NotConnected {
 		if err := lookup(); err != nil {
-			return nil, err
+			return false, err
 		}
 	}
 	err = n.Reach(ctx, pid, relays)
@@ -193,21 +212,38 @@ func (n *Node) Chat(ctx context.Context, to core.DID, text string) (*core.ChatMe
 		err = n.sendChat(ctx, pid, signed)
 	}
 	if err == nil {
-		if err := n.planet.MarkDelivered(ctx, msg.ID); err != nil {
-			return nil, err
-		}
-		msg.State = core.ChatDelivered
-		return msg, nil
+		return true, nil
 	}
 	n.opt.Log.Info("no chat stream; leaving the message in the mailbox", "to", core.ShortDID(to), "err", err)
 	if err := lookup(); err != nil {
-		return nil, err
+		return false, err
 	}
 	env, err := core.SealSigned(to, signed)
 	if err != nil {
-		return nil, err
+		return false, err
 	}
-	return msg, n.Post(ctx, to, relays, msg.ID, env)
+	return false, n.Post(ctx, to, relays, id, env)
+}
+
+// sendReceipts tells the writers of chat messages picked up from the
+// mailbox that they arrived (kept: message ids by writer), with receipts
+// handed over as chat messages are. A receipt that cannot be given is
+// only logged: the message is kept all the same, and its writer sees it
+// as sent.
+func (n *Node) sendReceipts(ctx context.Context, kept map[core.DID][]string) {
+	for to, ids := range kept {
+		for len(ids) > 0 {
+			batch := ids[:min(len(ids), core.MaxReceiptIDs)]
+			ids = ids[len(batch):]
+			id, signed, err := n.planet.NewChatReceipt(to, batch)
+			if err == nil {
+				_, err = n.handOver(ctx, to, id, signed)
+			}
+			if err != nil {
+				n.opt.Log.Warn("could not send a receipt", "to", core.ShortDID(to), "err", err)
+			}
+		}
+	}
 }
 
 func (n *Node) serveTrust(proto string) network.StreamHandler {
@@ -439,8 +475,9 @@ func (n *Node) Post(ctx context.Context, to core.DID, relays []string, id string
 }
 
 // Pickup collects the letters waiting in the person's mailboxes (at the
-// node's relays), opens and applies each, and answers what needs an answer.
-// It returns how many letters it took. A letter that cannot be opened is
+// node's relays), opens and applies each, and answers what needs an answer:
+// a trust-network frame its reply, chat messages a receipt to their
+// writer. It returns how many letters it took. A letter that cannot be opened is
 // taken all the same: it will never open.
 func (n *Node) Pickup(ctx context.Context) (int, error) {
 	id, err := n.planet.Identity()
@@ -449,6 +486,7 @@ func (n *Node) Pickup(ctx context.Context) (int, error) {
 	}
 	total := 0
 	var errs []error
+	kept := map[core.DID][]string{} // chat messages picked up, by writer
 	for _, r := range n.opt.Relays {
 		var replies []core.Outgoing
 		err := n.withMailbox(ctx, r, func(s network.Stream, relay core.PeerID) error {
@@ -456,6 +494,9 @@ func (n *Node) Pickup(ctx context.Context) (int, error) {
 				o, err := n.planet.OpenLetter(ctx, l.Envelope)
 				if err != nil {
 					n.opt.Log.Warn("a letter from the mailbox", "from", core.ShortDID(o.From), "err", err)
+				}
+				if o.Chat != nil {
+					kept[o.From] = append(kept[o.From], o.Chat.ID)
 				}
 				replies = append(replies, n.answers(ctx, o)...)
 				return nil
@@ -472,6 +513,7 @@ func (n *Node) Pickup(ctx context.Context) (int, error) {
 			}
 		}
 	}
+	n.sendReceipts(ctx, kept)
 	return total, errors.Join(errs...)
 }
 

@@ -137,10 +137,15 @@ class NetworkCard {
   summary = el('p', { class: 'network-summary', 'data-testid': 'network-state', role: 'status' }, 'Starting…');
   relays = el('ul', { class: 'relays', 'aria-label': 'Relays', 'data-testid': 'relays' });
   peers = el('p', { class: 'hint', 'data-testid': 'network-peers' });
+  addressList = el('ul', { class: 'addresses', 'aria-label': 'Your addresses', 'data-testid': 'addresses' });
+  addresses = el('details', { class: 'addresses-box', hidden: true },
+    el('summary', {}, 'Your addresses'),
+    el('p', { class: 'hint' }, 'Where other libp2p peers reach this tab: through your relay, then browser to browser by WebRTC.'),
+    this.addressList);
   node = el('section', { class: 'card network', 'aria-labelledby': 'network-heading' },
     el('h2', { id: 'network-heading' }, 'Network'),
     el('p', { class: 'hint' }, 'Your vault reaches the people you connect with through a relay; what you say to each other is encrypted end to end.'),
-    this.summary, this.relays, this.peers);
+    this.summary, this.relays, this.peers, this.addresses);
   #last = '';
   #busy = false;
 
@@ -166,7 +171,8 @@ class NetworkCard {
     const relays = status?.relays ?? [];
     const rows = relays.map((r) => relayText(r, now));
     const peers = status ? peersText(status) : '';
-    const key = JSON.stringify([summary, rows, peers, status?.state]);
+    const addrs = status?.addresses ?? [];
+    const key = JSON.stringify([summary, rows, peers, status?.state, addrs]);
     if (key === this.#last) return;
     this.#last = key;
     this.node.dataset.state = status?.state ?? 'failed';
@@ -179,6 +185,8 @@ class NetworkCard {
     }));
     this.relays.hidden = relays.length === 0;
     this.peers.textContent = peers;
+    this.addressList.replaceChildren(...addrs.map((a) => el('li', {}, el('code', {}, a))));
+    this.addresses.hidden = addrs.length === 0;
   }
 }
 

@@ -143,6 +143,12 @@ test('two people chat in the page, live, and a message written while one is away
   ]);
   assert.equal(await backLog.getByTestId('message').last().getAttribute('data-via'), 'mailbox');
   assert.deepEqual(await unnamedControls(back.page), [], 'controls without a name after coming back');
+  // Bob's tab sends Alice a receipt: her page shows the letter delivered.
+  await waitShown('Alice\'s letter delivered, by Bob\'s receipt', aliceLog, [
+    ['Hello Bob!\nTea at five?', 'delivered'],
+    ['Yes, see you there.', 'direct'],
+    ['Are you still coming?', 'delivered'],
+  ]);
 
   // After the restart they chat live again, and both vaults hold all of it.
   await back.page.getByRole('textbox', { name: 'Message' }).fill('Yes, on my way.');
@@ -156,7 +162,7 @@ test('two people chat in the page, live, and a message written while one is away
   await waitShown('Bob\'s answer on Alice\'s page', aliceLog, [
     ['Hello Bob!\nTea at five?', 'delivered'],
     ['Yes, see you there.', 'direct'],
-    ['Are you still coming?', 'sent, not delivered yet'],
+    ['Are you still coming?', 'delivered'],
     ['Yes, on my way.', 'direct'],
   ]);
 
@@ -168,7 +174,7 @@ test('two people chat in the page, live, and a message written while one is away
   await waitShown('a message with the server down, on Alice\'s page', aliceLog, [
     ['Hello Bob!\nTea at five?', 'delivered'],
     ['Yes, see you there.', 'direct'],
-    ['Are you still coming?', 'sent, not delivered yet'],
+    ['Are you still coming?', 'delivered'],
     ['Yes, on my way.', 'direct'],
     ['The server is down, we still talk.', 'direct'],
   ]);

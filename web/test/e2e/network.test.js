@@ -135,6 +135,14 @@ test('two people connect by invitation through the relay, chat, and a message wa
   assert.ok(ping.ms > 0 && ping.ms < 1000, `ping ${ping.ms} ms`);
   await eventually('Home to show the connection to Bob', async () =>
     /Connected to 1 person \(1 by direct WebRTC\)/.test(await alice.page.getByTestId('network-peers').textContent()));
+  // Home lists the tab's own addresses, as network.status() does: through
+  // the relay, and through it by WebRTC.
+  const addresses = (await api(alice.page, 'network.status')).addresses;
+  const alicePeer = (await api(alice.page, 'identity')).peerId;
+  assert.ok(addresses.some((a) => a.endsWith(`/p2p-circuit/webrtc/p2p/${alicePeer}`)), addresses.join(' '));
+  await alice.page.getByText('Your addresses').click();
+  await eventually('Home to list the addresses', async () =>
+    JSON.stringify(await alice.page.getByTestId('addresses').locator('code').allTextContents()) === JSON.stringify(addresses));
 
   // Bob closes his browser; Alice writes; the message waits in his mailbox.
   await bob.close({ keep: true });
@@ -156,6 +164,11 @@ test('two people connect by invitation through the relay, chat, and a message wa
     ['Hi Alice, see you at five.', 'delivered', ''],
     ['Are you still coming?', 'received', 'mailbox'],
   ]);
+  // Bob's receipt tells Alice the message from the mailbox arrived.
+  await eventually('Alice to see her message delivered', async () => {
+    const c = await api(alice.page, 'chat.conversation', bobDID);
+    return c.find((m) => m.id === late.id)?.state === 'delivered';
+  });
 
   // When the relay goes away, Home says so, with the reason, and keeps trying.
   await site.server.stop();
