@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -275,71 +276,122 @@ func checkChatText(text string) error {
 // keeps it in the vault as sent, and returns it with the signed message:
 // send that with [SendChat] on a chat stream, or seal it with [SealSigned]
 // for the mailbox when to is offline, then call [Planet.MarkDelivered] once
-// acknowledged. Text is trimmed of surrounding white space; empty text, text
-// longer than [MaxChatTextLength] bytes, control characters, and a to that
-// is the person or cannot be resolved return an error wrapping
-// [ErrInvalid].
+// acknowledged. It is [Planet.WriteChat] followed by [SignedChat.Keep]; the
+// errors are WriteChat's and Keep's.
 func (p *Planet) NewChat(ctx context.Context, to DID, text string) (*ChatMessage, []byte, error) {
-	v, id, err := p.unlocked()
+	c, err := p.WriteChat(ctx, to, text)
 	if err != nil {
 		return nil, nil, err
 	}
+	if err := c.Keep(ctx); err != nil {
+		return nil, nil, err
+	}
+	return c.Message, c.Signed, nil
+}
+
+// A SignedChat is a chat message the person wrote, numbered and signed by
+// [Planet.WriteChat] but not yet kept, so that it can be on its way while
+// [SignedChat.Keep] keeps it.
+type SignedChat struct {
+	Message *ChatMessage // the message, as it is kept: sent
+	Signed  []byte       // the signed message, to send or to seal
+
+	p   *Planet
+	v   *vault.Vault
+	to  DID
+	rec *messageRecord
+}
+
+// WriteChat writes a chat message with text to the person whose DID is
+// to: it takes the next seq of their conversation and signs the message,
+// but keeps nothing yet. Text is trimmed of surrounding white space; empty
+// text, text longer than [MaxChatTextLength] bytes, control characters,
+// and a to that is the person or cannot be resolved return an error
+// wrapping [ErrInvalid]. A message written and never kept leaves a gap in
+// the seqs of the conversation, which readers allow.
+func (p *Planet) WriteChat(ctx context.Context, to DID, text string) (*SignedChat, error) {
+	v, id, err := p.unlocked()
+	if err != nil {
+		return nil, err
+	}
 	text = strings.TrimSpace(text)
 	if err := checkChatText(text); err != nil {
-		return nil, nil, fmt.Errorf("new chat: %w: %w", ErrInvalid, err)
+		return nil, fmt.Errorf("new chat: %w: %w", ErrInvalid, err)
 	}
 	if to.IsZero() || to == id.DID() {
-		return nil, nil, fmt.Errorf("new chat: %w: a chat needs someone else to write to", ErrInvalid)
+		return nil, fmt.Errorf("new chat: %w: a chat needs someone else to write to", ErrInvalid)
 	}
 	if _, err := Resolve(to); err != nil {
-		return nil, nil, fmt.Errorf("new chat: %w: %w", ErrInvalid, err)
+		return nil, fmt.Errorf("new chat: %w: %w", ErrInvalid, err)
 	}
-
-	p.chatMu.Lock()
-	defer p.chatMu.Unlock()
-	mem := p.chat.of(v)
-	last, ok := mem.lastSeq[to]
-	if !ok {
-		if last, err = p.lastSeq(ctx, v, id.DID(), to); err != nil {
-			return nil, nil, err
-		}
+	seq, err := p.nextSeq(ctx, v, id.DID(), to)
+	if err != nil {
+		return nil, err
 	}
-	seq := last + 1
 	now := p.opt.Now()
 	m, err := NewMessage(id.DID(), []DID{to}, ChatMessageType, chatBody{Seq: seq, Text: text}, now)
 	if err != nil {
-		return nil, nil, fmt.Errorf("new chat: %w", err)
+		return nil, fmt.Errorf("new chat: %w", err)
 	}
 	signed, err := SignMessage(id, m)
 	if err != nil {
-		return nil, nil, fmt.Errorf("new chat: %w", err)
+		return nil, fmt.Errorf("new chat: %w", err)
 	}
 	rec := &messageRecord{
 		ID: m.ID, From: id.DID().String(), To: to.String(), Text: text, Seq: seq,
 		Created: millis(m.Created), State: ChatSent, Stored: millis(now), Signed: signed,
 	}
-	msgBytes, err := vault.MarshalCBOR(rec)
+	c, err := rec.chatMessage()
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	convBytes, err := vault.MarshalCBOR(conversationRecord{Peer: to.String(), LastSeq: seq})
+	return &SignedChat{Message: &c, Signed: signed, p: p, v: v, to: to, rec: rec}, nil
+}
+
+// nextSeq takes the seq of the person's next message to peer.
+func (p *Planet) nextSeq(ctx context.Context, v *vault.Vault, me, peer DID) (uint64, error) {
+	p.chatMu.Lock()
+	defer p.chatMu.Unlock()
+	mem := p.chat.of(v)
+	last, ok := mem.lastSeq[peer]
+	if !ok {
+		var err error
+		if last, err = p.lastSeq(ctx, v, me, peer); err != nil {
+			return 0, err
+		}
+	}
+	mem.lastSeq[peer] = last + 1
+	return last + 1, nil
+}
+
+// Keep keeps the message in the vault as sent, with the conversation's
+// record, in one vault update. Keep it once; messages written one after
+// the other may be kept in any order.
+func (c *SignedChat) Keep(ctx context.Context) error {
+	p := c.p
+	p.chatMu.Lock()
+	defer p.chatMu.Unlock()
+	mem := p.chat.of(c.v)
+	msgBytes, err := vault.MarshalCBOR(c.rec)
 	if err != nil {
-		return nil, nil, err
+		return err
 	}
-	err = v.Update(ctx, func(tx *vault.Tx) error {
-		tx.Put(colMessages, messageRecordID(m.ID, id.DID()), msgBytes)
-		tx.Put(colConversations, conversationRecordID(to), convBytes)
+	// The conversation's record holds the last seq taken, which may be a
+	// later message's, kept before this one.
+	convBytes, err := vault.MarshalCBOR(conversationRecord{Peer: c.to.String(), LastSeq: max(mem.lastSeq[c.to], c.rec.Seq)})
+	if err != nil {
+		return err
+	}
+	err = c.v.Update(ctx, func(tx *vault.Tx) error {
+		tx.Put(colMessages, messageRecordID(c.rec.ID, c.Message.From), msgBytes)
+		tx.Put(colConversations, conversationRecordID(c.to), convBytes)
 		return nil
 	})
 	if err != nil {
-		return nil, nil, err
+		return err
 	}
-	mem.lastSeq[to], mem.lastSent = seq, rec
-	c, err := rec.chatMessage()
-	if err != nil {
-		return nil, nil, err
-	}
-	return &c, signed, nil
+	mem.lastSent = c.rec
+	return nil
 }
 
 // lastSeq returns the seq of the last message me sent to peer: from the
@@ -482,11 +534,103 @@ func (p *Planet) MarkDelivered(ctx context.Context, id string) error {
 	return p.writeDelivered(ctx, v, me.DID(), mem, []*messageRecord{rec})
 }
 
+// Acknowledged records that the recipient acknowledged the person's
+// message id (a [ChatAck] came back for it), once [SignedChat.Keep] has
+// kept it. The message reads as delivered at once; it is written so in the
+// vault a moment later, in the background, with any others acknowledged
+// meanwhile: the writer of a message waits for its reader's vault, not for
+// its own a second time. Should that write fail (the vault locked in
+// between), the message stays sent, and sending it again is safe: its
+// reader keeps it once and acknowledges it again.
+func (p *Planet) Acknowledged(id string) {
+	v, _, err := p.unlocked()
+	if err != nil || checkMessageID(id) != nil {
+		return
+	}
+	p.chatMu.Lock()
+	defer p.chatMu.Unlock()
+	mem := p.chat.of(v)
+	if _, ok := mem.acked[id]; ok {
+		return
+	}
+	mem.acked[id] = millis(p.opt.Now())
+	if !mem.writing {
+		mem.writing = true
+		go p.writeAcknowledged(v)
+	}
+}
+
+// writeAcknowledged writes the acknowledged messages of v delivered, until
+// none are left to write. Only one runs at a time (chatMemory.writing). It
+// holds p.chatMu only between vault operations, so that writing the next
+// message does not wait for it.
+func (p *Planet) writeAcknowledged(v *vault.Vault) {
+	ctx := context.Background()
+	me, err := p.Identity()
+	for {
+		p.chatMu.Lock()
+		mem := p.chat.of(v)
+		if err != nil || len(mem.acked) == 0 {
+			mem.acked, mem.writing = map[string]int64{}, false
+			p.chatMu.Unlock()
+			return
+		}
+		acked := maps.Clone(mem.acked)
+		last := mem.lastSent
+		p.chatMu.Unlock()
+
+		// No one else writes these records meanwhile: MarkDelivered and
+		// receipts pass over messages in mem.acked.
+		var next []*messageRecord
+		for id, when := range acked {
+			rec := last
+			if rec == nil || rec.ID != id {
+				if rec, err = getRecord[messageRecord](ctx, v, colMessages, messageRecordID(id, me.DID())); err != nil {
+					break
+				}
+			}
+			if rec.State == ChatSent {
+				n := *rec
+				n.State, n.Delivered = ChatDelivered, when
+				next = append(next, &n)
+			}
+		}
+		if err == nil && len(next) > 0 {
+			err = v.Update(ctx, func(tx *vault.Tx) error {
+				for _, n := range next {
+					b, err := vault.MarshalCBOR(n)
+					if err != nil {
+						return err
+					}
+					tx.Put(colMessages, messageRecordID(n.ID, me.DID()), b)
+				}
+				return nil
+			})
+		}
+
+		p.chatMu.Lock()
+		mem = p.chat.of(v)
+		for id := range acked {
+			delete(mem.acked, id)
+		}
+		for _, n := range next {
+			if mem.lastSent != nil && mem.lastSent.ID == n.ID {
+				mem.lastSent = n
+			}
+		}
+		p.chatMu.Unlock()
+	}
+}
+
 // undelivered returns the record of the person's message id if it is still
-// sent, nil if it is delivered already, or an error wrapping
-// [vault.ErrNotFound] (no message the person sent) or [ErrInvalid] (one the
-// person received). p.chatMu is held.
+// sent, nil if it is delivered already (or acknowledged and about to be
+// written so), or an error wrapping [vault.ErrNotFound] (no message the
+// person sent) or [ErrInvalid] (one the person received). p.chatMu is
+// held.
 func (p *Planet) undelivered(ctx context.Context, v *vault.Vault, me DID, mem *chatMemory, id string) (*messageRecord, error) {
+	if _, ok := mem.acked[id]; ok {
+		return nil, nil
+	}
 	rec := mem.lastSent
 	if rec == nil || rec.ID != id {
 		var err error
@@ -540,13 +684,18 @@ type chatMemory struct {
 	vault    *vault.Vault
 	lastSeq  map[DID]uint64
 	lastSent *messageRecord
+	// acked are the person's messages acknowledged but not yet written
+	// delivered (id → when, Unix milliseconds); writing says whether
+	// Planet.writeAcknowledged runs.
+	acked   map[string]int64
+	writing bool
 }
 
 // of returns the memory for v, forgetting what was remembered of another
 // vault.
 func (c *chatMemory) of(v *vault.Vault) *chatMemory {
 	if c.vault != v {
-		*c = chatMemory{vault: v, lastSeq: map[DID]uint64{}}
+		*c = chatMemory{vault: v, lastSeq: map[DID]uint64{}, acked: map[string]int64{}}
 	}
 	return c
 }
@@ -575,12 +724,18 @@ func (p *Planet) Conversation(ctx context.Context, with DID) ([]ChatMessage, err
 	return conversationOrder(mine), nil
 }
 
-// chatMessages returns every chat message in the vault, in no order.
+// chatMessages returns every chat message in the vault, in no order, those
+// acknowledged but not yet written so as delivered.
 func (p *Planet) chatMessages(ctx context.Context) ([]ChatMessage, error) {
-	v, _, err := p.unlocked()
+	v, me, err := p.unlocked()
 	if err != nil {
 		return nil, err
 	}
+	// Read what is acknowledged before the vault: a message leaves acked
+	// only once it is written delivered.
+	p.chatMu.Lock()
+	acked := maps.Clone(p.chat.of(v).acked)
+	p.chatMu.Unlock()
 	recs, err := v.List(ctx, colMessages)
 	if err != nil {
 		return nil, err
@@ -595,6 +750,9 @@ func (p *Planet) chatMessages(ctx context.Context) ([]ChatMessage, error) {
 		}
 		if err != nil {
 			return nil, fmt.Errorf("%s/%s: %w", colMessages, r.ID, errors.Join(vault.ErrCorrupt, err))
+		}
+		if when, ok := acked[c.ID]; ok && c.State == ChatSent && c.From == me.DID() {
+			c.State, c.Delivered = ChatDelivered, Time(when)
 		}
 		out = append(out, c)
 	}

@@ -158,24 +158,28 @@ func (n *Node) serveChat(s network.Stream) {
 // Chat sends text to the contact with DID to: over the chat stream kept
 // to them when they are reachable (the message is then delivered),
 // otherwise sealed into their mailbox (it stays sent until their receipt
-// comes back).
+// comes back). The message is kept in the vault while it is on its way.
 func (n *Node) Chat(ctx context.Context, to core.DID, text string) (*core.ChatMessage, error) {
 	if _, err := PeerID(to); err != nil {
 		return nil, err
 	}
-	msg, signed, err := n.planet.NewChat(ctx, to, text)
+	c, err := n.planet.WriteChat(ctx, to, text)
 	if err != nil {
 		return nil, err
 	}
-	delivered, err := n.handOver(ctx, to, msg.ID, signed)
+	kept := make(chan error, 1)
+	go func() { kept <- c.Keep(ctx) }()
+	delivered, err := n.handOver(ctx, to, c.Message.ID, c.Signed)
+	if kerr := <-kept; kerr != nil {
+		return nil, fmt.Errorf("keeping the message: %w", kerr)
+	}
 	if err != nil || !delivered {
-		return msg, err
+		return c.Message, err
 	}
-	if err := n.planet.MarkDelivered(ctx, msg.ID); err != nil {
-		return nil, err
-	}
+	n.planet.Acknowledged(c.Message.ID)
+	msg := *c.Message
 	msg.State = core.ChatDelivered
-	return msg, nil
+	return &msg, nil
 }
 
 // handOver gives signed, a message of the chat protocol (a chat message or

@@ -1,0 +1,137 @@
+package core
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"planet/vault"
+	"planet/vault/mem"
+)
+
+// newChatWriter is a person with a vault over store, and a DID to write to.
+func newChatWriter(t *testing.T, store vault.Store) (*Planet, DID) {
+	t.Helper()
+	ctx := context.Background()
+	p, err := Open(ctx, store, Options{Vault: vault.Options{KDF: vault.KDFParams{Memory: 8 * 1024, Passes: 1, Lanes: 1}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Create(ctx, "violet tugboat umbrella quince"); err != nil {
+		t.Fatal(err)
+	}
+	other, err := NewIdentity(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p, other.DID()
+}
+
+// stored reads the person's message id as the vault holds it, past what
+// chat remembers.
+func stored(t *testing.T, p *Planet, id string) *messageRecord {
+	t.Helper()
+	v, me, err := p.unlocked()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, err := getRecord[messageRecord](context.Background(), v, colMessages, messageRecordID(id, me.DID()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rec
+}
+
+// An acknowledged message reads as delivered at once, and is written so in
+// the vault in the background.
+func TestAcknowledgedIsWrittenBehind(t *testing.T) {
+	ctx := context.Background()
+	p, bob := newChatWriter(t, mem.New())
+	var ids []string
+	for _, text := range []string{"one", "two", "three"} {
+		m, _, err := p.NewChat(ctx, bob, text)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, m.ID)
+	}
+	p.Acknowledged(ids[0])
+	p.Acknowledged(ids[2])
+	p.Acknowledged(ids[2])
+	p.Acknowledged("not an id!")
+	conv, err := p.Conversation(ctx, bob)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []ChatState{ChatDelivered, ChatSent, ChatDelivered} {
+		if conv[i].State != want || (want == ChatDelivered) == conv[i].Delivered.IsZero() {
+			t.Errorf("message %d reads as %s (delivered %v), want %s", i+1, conv[i].State, conv[i].Delivered, want)
+		}
+	}
+	// MarkDelivered of an acknowledged message changes nothing more.
+	if err := p.MarkDelivered(ctx, ids[0]); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for stored(t, p, ids[0]).State != ChatDelivered || stored(t, p, ids[2]).State != ChatDelivered {
+		if time.Now().After(deadline) {
+			t.Fatal("the acknowledgements were never written")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if got := stored(t, p, ids[1]).State; got != ChatSent {
+		t.Errorf("the message not acknowledged is stored %s", got)
+	}
+	p.chatMu.Lock()
+	left, writing := len(p.chat.acked), p.chat.writing
+	p.chatMu.Unlock()
+	for left > 0 || writing {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d acknowledgements left, writer running %v", left, writing)
+		}
+		time.Sleep(time.Millisecond)
+		p.chatMu.Lock()
+		left, writing = len(p.chat.acked), p.chat.writing
+		p.chatMu.Unlock()
+	}
+	if again, _ := p.Conversation(ctx, bob); !again[0].Delivered.Equal(conv[0].Delivered) {
+		t.Errorf("written, the delivery time moved from %v to %v", conv[0].Delivered, again[0].Delivered)
+	}
+}
+
+// Messages written one after the other may be kept in any order; the
+// conversation's record keeps the last seq taken, so that a vault opened
+// afresh numbers on from it.
+func TestKeepInAnyOrder(t *testing.T) {
+	ctx := context.Background()
+	store := mem.New()
+	p, bob := newChatWriter(t, store)
+	first, err := p.WriteChat(ctx, bob, "first")
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := p.WriteChat(ctx, bob, "second")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first.Message.Seq != 1 || second.Message.Seq != 2 {
+		t.Fatalf("seqs %d, %d", first.Message.Seq, second.Message.Seq)
+	}
+	if err := second.Keep(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := first.Keep(ctx); err != nil {
+		t.Fatal(err)
+	}
+	p.Lock()
+	if _, err := p.Unlock(ctx, "violet tugboat umbrella quince"); err != nil {
+		t.Fatal(err)
+	}
+	third, _, err := p.NewChat(ctx, bob, "third")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if third.Seq != 3 {
+		t.Errorf("after a reopen the next seq is %d, want 3", third.Seq)
+	}
+}
