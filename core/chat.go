@@ -390,7 +390,7 @@ func (c *SignedChat) Keep(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	mem.lastSent = c.rec
+	mem.remember(c.rec)
 	return nil
 }
 
@@ -537,11 +537,13 @@ func (p *Planet) MarkDelivered(ctx context.Context, id string) error {
 // Acknowledged records that the recipient acknowledged the person's
 // message id (a [ChatAck] came back for it), once [SignedChat.Keep] has
 // kept it. The message reads as delivered at once; it is written so in the
-// vault a moment later, in the background, with any others acknowledged
-// meanwhile: the writer of a message waits for its reader's vault, not for
-// its own a second time. Should that write fail (the vault locked in
-// between), the message stays sent, and sending it again is safe: its
-// reader keeps it once and acknowledges it again.
+// vault a moment later, in the background, once the conversation pauses
+// (ackWriteQuiet), with any others acknowledged meanwhile: the writer of a
+// message waits for its reader's vault, not for its own a second time,
+// and a quick exchange costs one vault update for many messages. Should
+// that write fail (the vault locked in between), the message stays sent,
+// and sending it again is safe: its reader keeps it once and acknowledges
+// it again.
 func (p *Planet) Acknowledged(id string) {
 	v, _, err := p.unlocked()
 	if err != nil || checkMessageID(id) != nil {
@@ -554,11 +556,26 @@ func (p *Planet) Acknowledged(id string) {
 		return
 	}
 	mem.acked[id] = millis(p.opt.Now())
-	if !mem.writing {
-		mem.writing = true
-		go p.writeAcknowledged(v)
+	if mem.writing {
+		return // the writer takes it with the rest
+	}
+	if mem.ackFirst.IsZero() {
+		mem.ackFirst = time.Now()
+	}
+	wait := min(ackWriteQuiet, time.Until(mem.ackFirst.Add(ackWriteMax)))
+	if mem.ackTimer == nil {
+		mem.ackTimer = time.AfterFunc(wait, func() { p.writeAcknowledged(v) })
+	} else {
+		mem.ackTimer.Reset(wait)
 	}
 }
+
+// Acknowledgements are written once no other came for ackWriteQuiet, and
+// at the latest ackWriteMax after the first of them.
+const (
+	ackWriteQuiet = 200 * time.Millisecond
+	ackWriteMax   = 2 * time.Second
+)
 
 // writeAcknowledged writes the acknowledged messages of v delivered, until
 // none are left to write. Only one runs at a time (chatMemory.writing). It
@@ -567,24 +584,38 @@ func (p *Planet) Acknowledged(id string) {
 func (p *Planet) writeAcknowledged(v *vault.Vault) {
 	ctx := context.Background()
 	me, err := p.Identity()
+	p.chatMu.Lock()
+	if p.chat.vault != v { // locked meanwhile: what was acknowledged stays sent
+		p.chatMu.Unlock()
+		return
+	}
+	p.chat.ackTimer, p.chat.ackFirst, p.chat.writing = nil, time.Time{}, true
+	p.chatMu.Unlock()
 	for {
 		p.chatMu.Lock()
-		mem := p.chat.of(v)
+		if p.chat.vault != v {
+			p.chatMu.Unlock()
+			return
+		}
+		mem := &p.chat
 		if err != nil || len(mem.acked) == 0 {
 			mem.acked, mem.writing = map[string]int64{}, false
 			p.chatMu.Unlock()
 			return
 		}
 		acked := maps.Clone(mem.acked)
-		last := mem.lastSent
+		recs := make(map[string]*messageRecord, len(acked))
+		for id := range acked {
+			recs[id] = mem.unacked[id]
+		}
 		p.chatMu.Unlock()
 
 		// No one else writes these records meanwhile: MarkDelivered and
 		// receipts pass over messages in mem.acked.
 		var next []*messageRecord
 		for id, when := range acked {
-			rec := last
-			if rec == nil || rec.ID != id {
+			rec := recs[id]
+			if rec == nil {
 				if rec, err = getRecord[messageRecord](ctx, v, colMessages, messageRecordID(id, me.DID())); err != nil {
 					break
 				}
@@ -609,13 +640,12 @@ func (p *Planet) writeAcknowledged(v *vault.Vault) {
 		}
 
 		p.chatMu.Lock()
-		mem = p.chat.of(v)
-		for id := range acked {
-			delete(mem.acked, id)
-		}
-		for _, n := range next {
-			if mem.lastSent != nil && mem.lastSent.ID == n.ID {
-				mem.lastSent = n
+		if p.chat.vault == v {
+			for id := range acked {
+				delete(p.chat.acked, id)
+			}
+			for _, n := range next {
+				delete(p.chat.unacked, n.ID)
 			}
 		}
 		p.chatMu.Unlock()
@@ -631,8 +661,8 @@ func (p *Planet) undelivered(ctx context.Context, v *vault.Vault, me DID, mem *c
 	if _, ok := mem.acked[id]; ok {
 		return nil, nil
 	}
-	rec := mem.lastSent
-	if rec == nil || rec.ID != id {
+	rec := mem.unacked[id]
+	if rec == nil {
 		var err error
 		if rec, err = getRecord[messageRecord](ctx, v, colMessages, messageRecordID(id, me)); err != nil {
 			return nil, fmt.Errorf("mark delivered: message %s: %w", id, err)
@@ -651,9 +681,8 @@ func (p *Planet) undelivered(ctx context.Context, v *vault.Vault, me DID, mem *c
 // delivered now, in one vault update. p.chatMu is held.
 func (p *Planet) writeDelivered(ctx context.Context, v *vault.Vault, me DID, mem *chatMemory, recs []*messageRecord) error {
 	now := millis(p.opt.Now())
-	next := make([]*messageRecord, len(recs))
 	err := v.Update(ctx, func(tx *vault.Tx) error {
-		for i, rec := range recs {
+		for _, rec := range recs {
 			n := *rec
 			n.State, n.Delivered = ChatDelivered, now
 			b, err := vault.MarshalCBOR(&n)
@@ -661,43 +690,62 @@ func (p *Planet) writeDelivered(ctx context.Context, v *vault.Vault, me DID, mem
 				return err
 			}
 			tx.Put(colMessages, messageRecordID(n.ID, me), b)
-			next[i] = &n
 		}
 		return nil
 	})
 	if err != nil {
 		return err
 	}
-	for i, rec := range recs {
-		if mem.lastSent == rec {
-			mem.lastSent = next[i]
-		}
+	for _, rec := range recs {
+		delete(mem.unacked, rec.ID)
 	}
 	return nil
 }
 
 // chatMemory is what chat remembers between calls, so that writing a
 // message and marking it delivered read nothing back from the vault: the
-// seq of the person's last message to each peer, and the record of the
-// last message written. It belongs to one vault; Planet.chatMu guards it.
+// seq of the person's last message to each peer, and the records of the
+// messages kept as sent and not yet written delivered (up to
+// maxUnacked; others are read from the vault when needed). It belongs to
+// one vault; Planet.chatMu guards it.
 type chatMemory struct {
-	vault    *vault.Vault
-	lastSeq  map[DID]uint64
-	lastSent *messageRecord
+	vault   *vault.Vault
+	lastSeq map[DID]uint64
+	unacked map[string]*messageRecord // by message id
 	// acked are the person's messages acknowledged but not yet written
-	// delivered (id → when, Unix milliseconds); writing says whether
-	// Planet.writeAcknowledged runs.
-	acked   map[string]int64
-	writing bool
+	// delivered (id → when, Unix milliseconds). ackTimer starts
+	// Planet.writeAcknowledged, due since ackFirst; writing says whether
+	// it runs.
+	acked    map[string]int64
+	ackTimer *time.Timer
+	ackFirst time.Time
+	writing  bool
 }
 
 // of returns the memory for v, forgetting what was remembered of another
 // vault.
 func (c *chatMemory) of(v *vault.Vault) *chatMemory {
 	if c.vault != v {
-		*c = chatMemory{vault: v, lastSeq: map[DID]uint64{}, acked: map[string]int64{}}
+		*c = chatMemory{vault: v, lastSeq: map[DID]uint64{}, unacked: map[string]*messageRecord{}, acked: map[string]int64{}}
 	}
 	return c
+}
+
+// maxUnacked bounds how many records of messages not yet delivered chat
+// remembers (those that went to a mailbox wait there for a receipt).
+const maxUnacked = 512
+
+// remember remembers rec, a record just kept as sent.
+func (c *chatMemory) remember(rec *messageRecord) {
+	if len(c.unacked) >= maxUnacked {
+		for id := range c.unacked {
+			if _, ok := c.acked[id]; !ok {
+				delete(c.unacked, id)
+				break
+			}
+		}
+	}
+	c.unacked[rec.ID] = rec
 }
 
 // Conversation returns the messages between the person and with, sent and

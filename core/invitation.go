@@ -173,14 +173,6 @@ type Invitation struct {
 	Token string
 }
 
-// invitationHeader is the JOSE protected header of a token, in the order
-// jwx writes it.
-type invitationHeader struct {
-	Alg string `json:"alg"`
-	Kid string `json:"kid"`
-	Typ string `json:"typ"`
-}
-
 // invitationClaims is the payload of a token. Its field order is the format.
 type invitationClaims struct {
 	V      int      `json:"v"`
@@ -254,7 +246,7 @@ func NewInvitation(inviter *Identity, opts InvitationOptions, now time.Time, ran
 	}
 	inv.Token = string(token)
 	// Read back what was signed, so that a token PLANET makes is always
-	// one PLANET reads: the header jwx wrote is checked along with the rest.
+	// one PLANET reads: the header is checked along with the rest.
 	if _, err := ParseInvitation(inv.Token, now); err != nil {
 		return "", nil, fmt.Errorf("new invitation: the token made does not read back: %w", err)
 	}
@@ -300,7 +292,7 @@ func ParseInvitation(token string, now time.Time) (*Invitation, error) {
 		return nil, malformed("its signature is not base64url")
 	}
 
-	var hdr invitationHeader
+	var hdr jwsHeader
 	if err := decodeInvitationJSON(hdrBytes, &hdr); err != nil {
 		return nil, malformed("its header %v", err)
 	}

@@ -111,8 +111,8 @@ func signCompact(priv ed25519.PrivateKey, header, payload []byte) string {
 	return input + "." + b64.EncodeToString(sig)
 }
 
-func invitationHeaderJSON(kid string) []byte {
-	h, _ := json.Marshal(invitationHeader{Alg: "EdDSA", Kid: kid, Typ: InvitationTokenType})
+func jwsHeaderJSON(kid string) []byte {
+	h, _ := json.Marshal(jwsHeader{Alg: "EdDSA", Kid: kid, Typ: InvitationTokenType})
 	return h
 }
 
@@ -188,7 +188,7 @@ func makeInvitationVectors(tb testing.TB) ([]invitationValidVector, []invitation
 		invalid = append(invalid, invitationInvalidVector{Name: name, Reason: reason, Error: kind, Token: token})
 	}
 	signed := func(c invitationClaims) string {
-		return signCompact(alicePriv, invitationHeaderJSON(aliceKid), mustEncodeClaims(tb, c))
+		return signCompact(alicePriv, jwsHeaderJSON(aliceKid), mustEncodeClaims(tb, c))
 	}
 	parts := strings.Split(plain, ".")
 	hdr, _ := b64.DecodeString(parts[0])
@@ -240,16 +240,16 @@ func makeInvitationVectors(tb testing.TB) ([]invitationValidVector, []invitation
 
 		add("forged", "signed by another key with the inviter's kid",
 			"kid and iss are Alice's, the signature is Bob's",
-			signCompact(bobPriv, invitationHeaderJSON(aliceKid), payload))
+			signCompact(bobPriv, jwsHeaderJSON(aliceKid), payload))
 		add("forged", "kid of another DID",
 			"iss is Alice, kid and signature are Bob's",
-			signCompact(bobPriv, invitationHeaderJSON(bobKid), payload))
+			signCompact(bobPriv, jwsHeaderJSON(bobKid), payload))
 		add("forged", "kid with another fragment",
 			"kid is Alice's DID with a fragment that names no key of hers",
-			signCompact(alicePriv, invitationHeaderJSON(alice.DID().String()+"#key-1"), payload))
+			signCompact(alicePriv, jwsHeaderJSON(alice.DID().String()+"#key-1"), payload))
 		add("forged", "kid is the bare DID",
 			"kid is Alice's DID without a fragment",
-			signCompact(alicePriv, invitationHeaderJSON(alice.DID().String()), payload))
+			signCompact(alicePriv, jwsHeaderJSON(alice.DID().String()), payload))
 		c2 := validClaims(alice, now)
 		c2.Peer = bob.PeerID().String()
 		add("forged", "peer swapped",
@@ -327,7 +327,7 @@ func makeInvitationVectors(tb testing.TB) ([]invitationValidVector, []invitation
 			func(c *invitationClaims) { c.Iss = "did:peer:0" + alice.DID().String()[len("did:key:"):] })
 
 		raw := func(name, reason, payload string) {
-			add("malformed", name, reason, signCompact(alicePriv, invitationHeaderJSON(aliceKid), []byte(payload)))
+			add("malformed", name, reason, signCompact(alicePriv, jwsHeaderJSON(aliceKid), []byte(payload)))
 		}
 		good := string(mustEncodeClaims(tb, validClaims(alice, now)))
 		raw("unknown claim", "the payload has a member the format does not define",
@@ -423,7 +423,7 @@ func TestInvitationVectors(t *testing.T) {
 				t.Errorf("read\n %+v\nwant\n %+v", want, v)
 			}
 			h, _ := b64.DecodeString(strings.Split(v.Token, ".")[0])
-			var hdr invitationHeader
+			var hdr jwsHeader
 			if err := json.Unmarshal(h, &hdr); err != nil || hdr.Kid != v.Kid || hdr.Alg != "EdDSA" || hdr.Typ != InvitationTokenType {
 				t.Errorf("header %s, want kid %s", h, v.Kid)
 			}

@@ -1,12 +1,17 @@
 package core
 
 import (
+	"bytes"
+	"crypto/ed25519"
 	"encoding/json"
 	"errors"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/lestrrat-go/jwx/v3/jwa"
+	"github.com/lestrrat-go/jwx/v3/jws"
 )
 
 // messageTime is when the test messages are made and read.
@@ -364,4 +369,99 @@ func FuzzVerifyMessage(f *testing.F) {
 			t.Fatalf("accepted\n %s\nsigns again as\n %s", data, again)
 		}
 	})
+}
+
+// FuzzSignMessage signs messages of every shape: what SignMessage accepts
+// must verify, unchanged but for its body's one form, and what it refuses
+// must be refused as invalid.
+func FuzzSignMessage(f *testing.F) {
+	alice, bob := seededIdentity(f, "alice"), seededIdentity(f, "bob")
+	f.Add("msg-1", ChatMessageType, `{"seq":1,"text":"hi"}`, int64(0), 1)
+	f.Add("a_b-C.9", "planet:connect/1.0/request", `{"nested":{"list":[1,2.5,"x",null,true]}}`, int64(3600), 2)
+	f.Add("", "no type", `[]`, int64(-5), 0)
+	f.Add("x", "https://didcomm.org/basicmessage/2.0/message", `{"text":"\u00e9\u2028<&>"}`, int64(1), 1)
+	f.Fuzz(func(t *testing.T, id, typ, body string, expiresIn int64, recipients int) {
+		m := Message{ID: id, Type: typ, From: alice.DID(), Created: messageTime, Body: json.RawMessage(body)}
+		if expiresIn != 0 {
+			m.Expires = messageTime.Add(time.Duration(expiresIn) * time.Second)
+		}
+		for range min(max(recipients, 0), 3) {
+			m.To = append(m.To, bob.DID())
+		}
+		signed, err := SignMessage(alice, m)
+		if err != nil {
+			if !errors.Is(err, ErrInvalid) {
+				t.Fatalf("refused without saying the message is invalid: %v", err)
+			}
+			return
+		}
+		got, err := VerifyMessage(signed, messageTime)
+		if err != nil {
+			t.Fatalf("signed\n %+v\nas\n %s\nwhich does not verify: %v", m, signed, err)
+		}
+		if got.ID != m.ID || got.Type != m.Type || got.From != m.From || !got.Created.Equal(m.Created) ||
+			!got.Expires.Equal(m.Expires) || len(got.To) != len(m.To) {
+			t.Fatalf("signed %+v, read back %+v", m, got)
+		}
+		var want, have any
+		if json.Unmarshal(m.Body, &want) != nil || json.Unmarshal(got.Body, &have) != nil || !reflect.DeepEqual(want, have) {
+			t.Fatalf("body %s read back as %s", m.Body, got.Body)
+		}
+	})
+}
+
+// PLANET writes and checks its JWSs itself; jwx, the JOSE library the
+// envelopes use, must agree with it both ways.
+func TestJWSAgreesWithJWX(t *testing.T) {
+	alice, bob := seededIdentity(t, "alice"), seededIdentity(t, "bob")
+	pub := alice.key.private().Public().(ed25519.PublicKey)
+	signed, err := SignMessage(alice, testMessage(alice, bob))
+	if err != nil {
+		t.Fatal(err)
+	}
+	token, _, err := NewInvitation(alice, InvitationOptions{Note: "jwx"}, messageTime, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, tok := range map[string][]byte{"message": signed, "invitation": []byte(token)} {
+		payload, err := jws.Verify(tok, jws.WithCompact(), jws.WithKey(jwa.EdDSA(), pub))
+		if err != nil {
+			t.Errorf("jwx does not verify PLANET's %s: %v", name, err)
+		}
+		if !verifyJWS(tok, pub, payload) {
+			t.Errorf("PLANET does not verify its own %s", name)
+		}
+	}
+
+	// A message jwx signs with the header PLANET writes reads as PLANET's.
+	m := testMessage(alice, bob)
+	payload, err := m.encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	hdr := jws.NewHeaders()
+	hdr.Set(jws.KeyIDKey, alice.DID().String()+"#"+strings.TrimPrefix(alice.DID().String(), "did:key:"))
+	hdr.Set(jws.TypeKey, SignedMessageMediaType)
+	byJWX, err := jws.Sign(payload, jws.WithKey(jwa.EdDSA(), alice.key.private(), jws.WithProtectedHeaders(hdr)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(byJWX) != string(signed) {
+		t.Errorf("jwx signs\n %s\nPLANET\n %s", byJWX, signed)
+	}
+	if _, err := VerifyMessage(byJWX, messageTime); err != nil {
+		t.Errorf("PLANET does not verify jwx's message: %v", err)
+	}
+	// Each part matters to both.
+	for i := range bytes.Count(signed, []byte(".")) + 1 {
+		parts := bytes.Split(bytes.Clone(signed), []byte("."))
+		parts[i][len(parts[i])/2] ^= 1
+		bad := bytes.Join(parts, []byte("."))
+		if _, err := jws.Verify(bad, jws.WithCompact(), jws.WithKey(jwa.EdDSA(), pub)); err == nil {
+			t.Errorf("jwx verifies the message with part %d changed", i)
+		}
+		if verifyJWS(bad, pub, payload) {
+			t.Errorf("PLANET verifies the message with part %d changed", i)
+		}
+	}
 }

@@ -101,8 +101,23 @@ func (c *keyCache) put(k string, v []byte) {
 }
 
 // checkedMultikeys maps Ed25519 Multikeys to their checked keys;
-// montgomeryKeys maps checked Ed25519 keys to their X25519 keys.
-var checkedMultikeys, montgomeryKeys keyCache
+// montgomeryKeys maps checked Ed25519 keys to their X25519 keys;
+// checkedKeys holds Ed25519 keys checked (to nothing).
+var checkedMultikeys, montgomeryKeys, checkedKeys keyCache
+
+// checkEd25519Public is decodeEd25519Public for a key that need only be
+// checked, remembering the keys it checked: the peer IDs of the same few
+// people are made again and again.
+func checkEd25519Public(pub ed25519.PublicKey) error {
+	if _, ok := checkedKeys.get(string(pub)); ok {
+		return nil
+	}
+	if _, err := decodeEd25519Public(pub); err != nil {
+		return err
+	}
+	checkedKeys.put(string(pub), nil)
+	return nil
+}
 
 // decodeEd25519Multikey decodes a "z6Mk…" Multikey and checks that it holds a
 // usable Ed25519 public key.

@@ -113,7 +113,7 @@ func identityEd25519Key(mh []byte) (ed25519.PublicKey, error) {
 // one go-libp2p and js-libp2p compute. It panics, like [DIDFromEd25519], if
 // pub is not a key that [ParsePeerID] would accept back.
 func PeerIDFromEd25519(pub ed25519.PublicKey) PeerID {
-	if _, err := decodeEd25519Public(pub); err != nil {
+	if err := checkEd25519Public(pub); err != nil {
 		panic("core: PeerIDFromEd25519: " + err.Error())
 	}
 	mh := make([]byte, 0, 2+len(ed25519KeyProto)+len(pub))
