@@ -58,33 +58,35 @@ func await(ctx context.Context, req, tx safejs.Value) (safejs.Value, error) {
 	}
 }
 
-// awaitTx waits for a transaction to commit.
+// awaitTx asks the transaction tx to commit, with nothing more to come,
+// and waits until it has.
 func awaitTx(ctx context.Context, tx safejs.Value) error {
 	done := make(chan error, 1)
-	complete, err := safejs.FuncOf(func(safejs.Value, []safejs.Value) any {
-		done <- nil
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	defer complete.Release()
-	failed, err := safejs.FuncOf(func(safejs.Value, []safejs.Value) any {
+	settled, err := safejs.FuncOf(func(_ safejs.Value, args []safejs.Value) any {
+		var err error
+		if len(args) == 0 || eventType(args[0]) != "complete" {
+			err = requestError(tx)
+		}
 		select {
-		case done <- requestError(tx):
-		default:
+		case done <- err:
+		default: // an error, then the abort it causes
 		}
 		return nil
 	})
 	if err != nil {
 		return err
 	}
-	defer failed.Release()
-	for ev, fn := range map[string]safejs.Func{"oncomplete": complete, "onerror": failed, "onabort": failed} {
-		if err := tx.Set(ev, fn.Value()); err != nil {
+	defer settled.Release()
+	for _, ev := range []string{"oncomplete", "onerror", "onabort"} {
+		if err := tx.Set(ev, settled.Value()); err != nil {
 			abort(tx)
 			return err
 		}
+	}
+	// Committing now rather than when Go next yields to the event loop
+	// spares the browser a turn; a browser without commit() commits then.
+	if commit, err := tx.Get("commit"); err == nil && commit.Type() == safejs.TypeFunction {
+		tx.Call("commit")
 	}
 	select {
 	case err := <-done:
@@ -94,6 +96,15 @@ func awaitTx(ctx context.Context, tx safejs.Value) error {
 		<-done // the abort event arrives; the transaction is settled either way
 		return ctx.Err()
 	}
+}
+
+func eventType(ev safejs.Value) string {
+	t, err := ev.Get("type")
+	if err != nil {
+		return ""
+	}
+	s, _ := t.String()
+	return s
 }
 
 func abort(tx safejs.Value) {

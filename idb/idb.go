@@ -17,6 +17,9 @@ const objectStore = "kv"
 type Store struct {
 	name string
 	db   safejs.Value
+	// Made once: every transaction would otherwise look them up.
+	relaxed    safejs.Value // {durability: "relaxed"}
+	uint8Array safejs.Value // the Uint8Array constructor
 }
 
 var (
@@ -59,7 +62,15 @@ func Open(ctx context.Context, name string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("idb: opening %q: %w", name, err)
 	}
-	return &Store{name: name, db: db}, nil
+	relaxed, err := safejs.ValueOf(map[string]any{"durability": "relaxed"})
+	if err != nil {
+		return nil, err
+	}
+	uint8Array, err := safejs.Global().Get("Uint8Array")
+	if err != nil {
+		return nil, err
+	}
+	return &Store{name: name, db: db, relaxed: relaxed, uint8Array: uint8Array}, nil
 }
 
 // Delete removes the IndexedDB database name. Close stores on it first.
@@ -83,14 +94,10 @@ func (s *Store) Close() error {
 }
 
 func (s *Store) transaction(mode string) (tx, store safejs.Value, err error) {
-	opts, err := safejs.ValueOf(map[string]any{"durability": "relaxed"})
-	if err != nil {
-		return tx, store, err
-	}
 	if mode == "readonly" {
 		tx, err = s.db.Call("transaction", objectStore, mode)
 	} else {
-		tx, err = s.db.Call("transaction", objectStore, mode, opts)
+		tx, err = s.db.Call("transaction", objectStore, mode, s.relaxed)
 	}
 	if err != nil {
 		return tx, store, fmt.Errorf("idb: starting transaction: %w", err)
@@ -234,10 +241,6 @@ func (s *Store) Apply(ctx context.Context, b *vault.Batch) error {
 	if err != nil {
 		return err
 	}
-	uint8Array, err := safejs.Global().Get("Uint8Array")
-	if err != nil {
-		return err
-	}
 	fail := func(err error) error {
 		tx.Call("abort")
 		return fmt.Errorf("idb: write: %w", err)
@@ -245,7 +248,7 @@ func (s *Store) Apply(ctx context.Context, b *vault.Batch) error {
 	for _, op := range b.Ops {
 		switch op.Kind {
 		case vault.OpPut:
-			arr, err := uint8Array.New(len(op.Value))
+			arr, err := s.uint8Array.New(len(op.Value))
 			if err != nil {
 				return fail(err)
 			}
