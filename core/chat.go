@@ -78,8 +78,11 @@ type ChatAck struct {
 type ChatState string
 
 // The states of chat messages. An outgoing message is sent until the
-// recipient acknowledges it, then delivered; an incoming one is received.
+// recipient acknowledges it, then delivered; one that could be handed
+// neither to the recipient nor to their mailbox is queued (see
+// [Planet.Queue]) until it can. An incoming one is received.
 const (
+	ChatQueued    ChatState = "queued"
 	ChatSent      ChatState = "sent"
 	ChatDelivered ChatState = "delivered"
 	ChatReceived  ChatState = "received"
@@ -197,7 +200,7 @@ func (r *messageRecord) chatMessage() (ChatMessage, error) {
 		return ChatMessage{}, err
 	}
 	switch r.State {
-	case ChatSent, ChatDelivered, ChatReceived:
+	case ChatQueued, ChatSent, ChatDelivered, ChatReceived:
 	default:
 		return ChatMessage{}, fmt.Errorf("unknown state %q", r.State)
 	}
@@ -610,30 +613,26 @@ func (p *Planet) writeAcknowledged(v *vault.Vault) {
 		}
 		p.chatMu.Unlock()
 
-		// No one else writes these records meanwhile: MarkDelivered and
-		// receipts pass over messages in mem.acked.
+		// No one else writes these records meanwhile: MarkDelivered,
+		// receipts and the outbox pass over messages in mem.acked.
 		var next []*messageRecord
-		for id, when := range acked {
+		for id := range acked {
 			rec := recs[id]
 			if rec == nil {
 				if rec, err = getRecord[messageRecord](ctx, v, colMessages, messageRecordID(id, me.DID())); err != nil {
 					break
 				}
 			}
-			if rec.State == ChatSent {
-				n := *rec
-				n.State, n.Delivered = ChatDelivered, when
-				next = append(next, &n)
+			if rec.State == ChatSent || rec.State == ChatQueued {
+				next = append(next, rec)
 			}
 		}
 		if err == nil && len(next) > 0 {
 			err = v.Update(ctx, func(tx *vault.Tx) error {
-				for _, n := range next {
-					b, err := vault.MarshalCBOR(n)
-					if err != nil {
+				for _, rec := range next {
+					if err := putDelivered(tx, me.DID(), rec, acked[rec.ID]); err != nil {
 						return err
 					}
-					tx.Put(colMessages, messageRecordID(n.ID, me.DID()), b)
 				}
 				return nil
 			})
@@ -671,7 +670,7 @@ func (p *Planet) undelivered(ctx context.Context, v *vault.Vault, me DID, mem *c
 	switch rec.State {
 	case ChatDelivered:
 		return nil, nil
-	case ChatSent:
+	case ChatSent, ChatQueued:
 		return rec, nil
 	}
 	return nil, fmt.Errorf("mark delivered: %w: message %s was not sent by you", ErrInvalid, id)
@@ -683,13 +682,9 @@ func (p *Planet) writeDelivered(ctx context.Context, v *vault.Vault, me DID, mem
 	now := millis(p.opt.Now())
 	err := v.Update(ctx, func(tx *vault.Tx) error {
 		for _, rec := range recs {
-			n := *rec
-			n.State, n.Delivered = ChatDelivered, now
-			b, err := vault.MarshalCBOR(&n)
-			if err != nil {
+			if err := putDelivered(tx, me, rec, now); err != nil {
 				return err
 			}
-			tx.Put(colMessages, messageRecordID(n.ID, me), b)
 		}
 		return nil
 	})
@@ -698,6 +693,23 @@ func (p *Planet) writeDelivered(ctx context.Context, v *vault.Vault, me DID, mem
 	}
 	for _, rec := range recs {
 		delete(mem.unacked, rec.ID)
+	}
+	return nil
+}
+
+// putDelivered writes rec, a record of the person's message still sent or
+// queued, as delivered at when (Unix milliseconds), out of the outbox.
+func putDelivered(tx *vault.Tx, me DID, rec *messageRecord, when int64) error {
+	n := *rec
+	n.State, n.Delivered = ChatDelivered, when
+	b, err := vault.MarshalCBOR(&n)
+	if err != nil {
+		return err
+	}
+	recID := messageRecordID(n.ID, me)
+	tx.Put(colMessages, recID, b)
+	if rec.State == ChatQueued {
+		tx.Delete(colOutbox, recID)
 	}
 	return nil
 }
@@ -799,7 +811,7 @@ func (p *Planet) chatMessages(ctx context.Context) ([]ChatMessage, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s/%s: %w", colMessages, r.ID, errors.Join(vault.ErrCorrupt, err))
 		}
-		if when, ok := acked[c.ID]; ok && c.State == ChatSent && c.From == me.DID() {
+		if when, ok := acked[c.ID]; ok && (c.State == ChatSent || c.State == ChatQueued) && c.From == me.DID() {
 			c.State, c.Delivered = ChatDelivered, Time(when)
 		}
 		out = append(out, c)

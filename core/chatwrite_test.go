@@ -1,7 +1,10 @@
 package core
 
 import (
+	"bytes"
 	"context"
+	"errors"
+	"slices"
 	"testing"
 	"time"
 
@@ -133,5 +136,114 @@ func TestKeepInAnyOrder(t *testing.T) {
 	}
 	if third.Seq != 3 {
 		t.Errorf("after a reopen the next seq is %d, want 3", third.Seq)
+	}
+}
+
+// A message that could not be handed over waits in the outbox, queued,
+// until it goes to a mailbox or is acknowledged; the outbox is kept in
+// order, and an export carries it.
+func TestOutbox(t *testing.T) {
+	ctx := context.Background()
+	p, bob := newChatWriter(t, mem.New())
+	carolID, err := NewIdentity(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	carol := carolID.DID()
+	write := func(to DID, text string) *ChatMessage {
+		t.Helper()
+		m, _, err := p.NewChat(ctx, to, text)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := p.Queue(ctx, m.ID); err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	b1, c1, b2 := write(bob, "bob one"), write(carol, "carol one"), write(bob, "bob two")
+	queued := func() []string {
+		t.Helper()
+		ms, err := p.Queued(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, m := range ms {
+			if m.State != ChatQueued || len(m.Signed) == 0 {
+				t.Errorf("queued %q is %s", m.Text, m.State)
+			}
+			out = append(out, m.Text)
+		}
+		return out
+	}
+	wantBob, wantCarol := []string{"bob one", "bob two"}, []string{"carol one"}
+	want := append(append([]string{}, wantBob...), wantCarol...)
+	if bob.String() > carol.String() {
+		want = append(append([]string{}, wantCarol...), wantBob...)
+	}
+	if got := queued(); !slices.Equal(got, want) {
+		t.Fatalf("queued %q, want %q", got, want)
+	}
+	if conv, _ := p.Conversation(ctx, bob); conv[0].State != ChatQueued || conv[1].State != ChatQueued {
+		t.Fatalf("bob's conversation: %+v", conv)
+	}
+
+	// Exported and imported, the outbox comes back whole.
+	var file bytes.Buffer
+	if err := p.Export(ctx, &file, "lantern orchard velvet thimble", nil); err != nil {
+		t.Fatal(err)
+	}
+	q, err := Open(ctx, mem.New(), Options{Vault: vault.Options{KDF: vault.KDFParams{Memory: 8 * 1024, Passes: 1, Lanes: 1}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := q.Import(ctx, bytes.NewReader(file.Bytes()), int64(file.Len()), "lantern orchard velvet thimble", "violet tugboat umbrella quince", nil); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := q.Queued(ctx); err != nil || len(got) != 3 {
+		t.Fatalf("the imported outbox: %d messages, %v", len(got), err)
+	}
+
+	// Left in Bob's mailbox, his first is sent; acknowledged, his second
+	// is delivered; Carol's stays.
+	if err := p.MarkSent(ctx, b1.ID); err != nil {
+		t.Fatal(err)
+	}
+	p.Acknowledged(b2.ID)
+	if got := queued(); !slices.Equal(got, wantCarol) {
+		t.Fatalf("after sending Bob's: queued %q", got)
+	}
+	conv, _ := p.Conversation(ctx, bob)
+	if conv[0].State != ChatSent || conv[1].State != ChatDelivered {
+		t.Fatalf("bob's conversation: %s, %s", conv[0].State, conv[1].State)
+	}
+	// Once written, the acknowledgement takes it out of the outbox too.
+	deadline := time.Now().Add(10 * time.Second)
+	for stored(t, p, b2.ID).State != ChatDelivered {
+		if time.Now().After(deadline) {
+			t.Fatal("the acknowledgement was never written")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if got := queued(); !slices.Equal(got, wantCarol) {
+		t.Fatalf("after the acknowledgement is written: queued %q", got)
+	}
+	// Marking a message that is not queued changes nothing; so does
+	// queueing a delivered one.
+	if err := p.MarkSent(ctx, b2.ID); err != nil || stored(t, p, b2.ID).State != ChatDelivered {
+		t.Errorf("MarkSent of a delivered message: %v, %s", err, stored(t, p, b2.ID).State)
+	}
+	if err := p.Queue(ctx, b2.ID); err != nil || stored(t, p, b2.ID).State != ChatDelivered {
+		t.Errorf("Queue of a delivered message: %v, %s", err, stored(t, p, b2.ID).State)
+	}
+	if err := p.Queue(ctx, "no-such-message"); !errors.Is(err, vault.ErrNotFound) {
+		t.Errorf("Queue of no message: %v", err)
+	}
+	if err := p.MarkDelivered(ctx, c1.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got := queued(); len(got) != 0 {
+		t.Errorf("after Carol's is delivered: queued %q", got)
 	}
 }

@@ -390,7 +390,7 @@ func (im *importer) writeMessages(tx *vault.Tx, id *Identity) error {
 		}
 		outgoing := m.From == id.DID()
 		switch {
-		case outgoing && (e.State == ChatSent || e.State == ChatDelivered):
+		case outgoing && (e.State == ChatQueued || e.State == ChatSent || e.State == ChatDelivered):
 		case !outgoing && m.To[0] == id.DID() && e.State == ChatReceived:
 		default:
 			return refuse("a %q message from %s to %s is not one of this person's", e.State, m.From, m.To[0])
@@ -416,6 +416,13 @@ func (im *importer) writeMessages(tx *vault.Tx, id *Identity) error {
 			return err
 		}
 		tx.Put(colMessages, recID, b)
+		if e.State == ChatQueued {
+			entry, err := vault.MarshalCBOR(outboxRecord{ID: m.ID})
+			if err != nil {
+				return err
+			}
+			tx.Put(colOutbox, recID, entry)
+		}
 	}
 	im.counts.Messages = len(im.messages)
 	return nil

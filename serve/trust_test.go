@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"path/filepath"
 	"strconv"
@@ -415,4 +416,63 @@ func waitFor(t *testing.T, what string, ok func() bool) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// A message written while neither its reader nor the server can be
+// reached waits in the writer's outbox; when the server comes back, the
+// writer's node leaves it in the reader's mailbox by itself, and the
+// reader's receipt makes it delivered.
+func TestQueuedMessageGoesWhenTheServerReturns(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	srv := startServer(t, dir, 0)
+	relay, port := srv.wsAddr(), srv.boundPort()
+	alice, bob := newTabPerson(t, "Alice"), newTabPerson(t, "Bob")
+	alice.online(t, relay)
+	bob.online(t, relay)
+	inv, err := alice.planet.CreateInvitation(ctx, core.InvitationOptions{Relays: []string{relay}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, out, err := bob.planet.AcceptInvitation(ctx, inv.Token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if posted, err := bob.node.Send(p2pContext(t), out); err != nil || posted {
+		t.Fatalf("Bob's acceptance: posted %v, %v", posted, err)
+	}
+	alice.offline()
+	bob.offline()
+	srv.stop()
+
+	stop := alice.run(t, relay)
+	defer stop()
+	var waiting []string
+	for _, text := range []string{"the server is down", "still down"} {
+		m, err := alice.node.Chat(p2pContext(t), bob.did, text)
+		if !errors.Is(err, p2p.ErrQueued) || m == nil || m.State != core.ChatQueued {
+			t.Fatalf("%q with Bob and the server away: %+v, %v", text, m, err)
+		}
+		waiting = append(waiting, m.ID)
+	}
+	if q, _ := alice.planet.Queued(ctx); len(q) != 2 {
+		t.Fatalf("Alice's outbox holds %d messages, want 2", len(q))
+	}
+
+	startServer(t, dir, port)
+	waitFor(t, "Alice's messages to leave her outbox for Bob's mailbox", func() bool {
+		return chatState(t, alice, bob, waiting[0]) == core.ChatSent && chatState(t, alice, bob, waiting[1]) == core.ChatSent
+	})
+	if q, _ := alice.planet.Queued(ctx); len(q) != 0 {
+		t.Fatalf("Alice's outbox still holds %d messages", len(q))
+	}
+	bob.online(t, relay)
+	bob.pickup(t, 2)
+	conv, _ := bob.planet.Conversation(ctx, alice.did)
+	if len(conv) != 2 || conv[0].Text != "the server is down" || conv[1].Text != "still down" {
+		t.Fatalf("Bob's conversation: %+v", conv)
+	}
+	waitFor(t, "Bob's receipt to reach Alice", func() bool {
+		return chatState(t, alice, bob, waiting[0]) == core.ChatDelivered && chatState(t, alice, bob, waiting[1]) == core.ChatDelivered
+	})
 }

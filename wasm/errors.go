@@ -53,6 +53,8 @@ func classify(err error) (code, string) {
 		return "refused", sentence(remote.Error(), "The other person refused.")
 	case errors.Is(err, errPeerUnreachable):
 		return "unreachable", sentence(err.Error(), "")
+	case errors.Is(err, core.ErrMailboxFull):
+		return "mailbox_full", "The other person's mailbox is full: it takes no more letters until they pick some up."
 	case errors.Is(err, p2p.ErrUnreachable):
 		return "unreachable", "The other person cannot be reached now, and their mailbox could not take the message: " + strings.TrimSuffix(err.Error(), ".") + "."
 	case isInvitationProblem(err):

@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"github.com/hack-pad/safejs"
 
 	"planet/core"
+	"planet/core/p2p"
 )
 
 // The trust network's part of the API: the node's status, invitations,
@@ -176,6 +178,12 @@ func chatAPI(ctx context.Context, p *core.Planet, net *tabNetwork) safejs.Value 
 		sendCtx, cancel := context.WithTimeout(ctx, time.Minute)
 		defer cancel()
 		m, err := node.Chat(sendCtx, to, text)
+		if errors.Is(err, p2p.ErrQueued) && m != nil {
+			// Kept, and waiting in the outbox: say why beside the message.
+			out := chatJS(m)
+			out["waiting"] = waitingJS(err)
+			return toJS(out)
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -197,6 +205,16 @@ func chatAPI(ctx context.Context, p *core.Planet, net *tabNetwork) safejs.Value 
 		return toJS(out)
 	}))
 	return o
+}
+
+// waitingJS says why a message waits in the outbox: {code, message}, code
+// "mailbox_full" when the reader's mailbox took no more, "unreachable"
+// when neither the reader nor their relay could be reached.
+func waitingJS(err error) map[string]string {
+	if errors.Is(err, core.ErrMailboxFull) {
+		return map[string]string{"code": "mailbox_full", "message": "Their mailbox is full; the message waits here and goes when they make room."}
+	}
+	return map[string]string{"code": "unreachable", "message": "Neither they nor their relay can be reached now; the message waits here and goes when one of them can be."}
 }
 
 func didArg(args []safejs.Value, i int) (core.DID, error) {

@@ -31,6 +31,7 @@ export type ErrorCode =
   | "storage"           // IndexedDB refused (quota, private mode, …)
   | "offline"           // the tab's network node is not running (starting, or failed: message says why)
   | "unreachable"       // the other person could be reached neither directly nor through their mailbox
+  | "mailbox_full"      // the other person's mailbox takes no more letters until they pick some up
   | "refused"           // the other person refused (an invitation used up, revoked, …); message says why
   | "internal";         // a bug: please report
 
@@ -237,8 +238,13 @@ export interface ChatMessage {
   from: string;
   to: string;
   text: string;
-  /** "sent" (kept, not acknowledged yet), "delivered" (acknowledged), "received" (from the other person). */
-  state: "sent" | "delivered" | "received";
+  /**
+   * "queued" (kept, waiting in the outbox: neither the other person nor
+   * their mailbox could take it yet; it goes by itself when one can),
+   * "sent" (in their mailbox or on its way, not acknowledged yet),
+   * "delivered" (acknowledged), "received" (from the other person).
+   */
+  state: "queued" | "sent" | "delivered" | "received";
   /** When the writer made it, by their clock (RFC 3339). */
   created: string;
   /** How a received message came: "direct" or "mailbox"; "" for one the person wrote. */
@@ -389,8 +395,10 @@ export interface PlanetAPI {
     /**
      * Sends a message: directly when the other person is reachable (state
      * "delivered"), otherwise sealed into their mailbox (state "sent").
+     * When neither takes it, it is kept all the same (state "queued") and
+     * `waiting` says why; the tab sends it when it can.
      */
-    send(did: string, text: string): Promise<ChatMessage>;
+    send(did: string, text: string): Promise<ChatMessage & { waiting?: { code: "unreachable" | "mailbox_full"; message: string } }>;
     /** The messages with did, in conversation order. */
     conversation(did: string): Promise<ChatMessage[]>;
   };

@@ -79,6 +79,11 @@ type Node struct {
 	relays       map[string]*RelayStatus // by address, while Run runs
 	directFailed map[peer.ID]time.Time   // when Direct last failed, by peer
 	chats        map[peer.ID]*chatLine   // chat streams kept open, by peer
+	// queueRunning says kickQueued's goroutine runs, queueAgain that it
+	// is to run SendQueued once more.
+	queueRunning, queueAgain bool
+
+	queueMu sync.Mutex // one SendQueued at a time
 }
 
 // New attaches p to h: h answers the trust-network protocols for p from
@@ -159,6 +164,10 @@ func (n *Node) serveChat(s network.Stream) {
 // to them when they are reachable (the message is then delivered),
 // otherwise sealed into their mailbox (it stays sent until their receipt
 // comes back). The message is kept in the vault while it is on its way.
+//
+// When neither they nor their mailbox take it, the message waits in the
+// outbox, queued, and Chat returns it with an error wrapping ErrQueued
+// and saying why; the node sends it when it can ([Node.SendQueued]).
 func (n *Node) Chat(ctx context.Context, to core.DID, text string) (*core.ChatMessage, error) {
 	if _, err := PeerID(to); err != nil {
 		return nil, err
@@ -173,14 +182,99 @@ func (n *Node) Chat(ctx context.Context, to core.DID, text string) (*core.ChatMe
 	if kerr := <-kept; kerr != nil {
 		return nil, fmt.Errorf("keeping the message: %w", kerr)
 	}
-	if err != nil || !delivered {
-		return c.Message, err
-	}
-	n.planet.Acknowledged(c.Message.ID)
 	msg := *c.Message
-	msg.State = core.ChatDelivered
+	switch {
+	case err != nil:
+		if qerr := n.planet.Queue(context.WithoutCancel(ctx), msg.ID); qerr != nil {
+			return nil, fmt.Errorf("%w; keeping the message for later: %w", err, qerr)
+		}
+		msg.State = core.ChatQueued
+		return &msg, fmt.Errorf("%w: %w", ErrQueued, err)
+	case delivered:
+		n.planet.Acknowledged(msg.ID)
+		msg.State = core.ChatDelivered
+	}
 	return &msg, nil
 }
+
+// ErrQueued is returned, with the message, by [Node.Chat] when the message
+// could be handed neither to its reader nor to their mailbox and waits in
+// the outbox.
+var ErrQueued = errors.New("p2p: the message waits to be sent")
+
+// SendQueued hands over the person's queued messages that can go now,
+// reader by reader, each reader's in the order they were written: to the
+// reader (delivered) or to their mailbox (sent). A reader who cannot be
+// reached keeps the rest of their messages queued, for the next try. It
+// returns how many went.
+func (n *Node) SendQueued(ctx context.Context) (int, error) {
+	n.queueMu.Lock()
+	defer n.queueMu.Unlock()
+	queued, err := n.planet.Queued(ctx)
+	if err != nil {
+		return 0, err
+	}
+	sent := 0
+	stuck := map[core.DID]bool{}
+	for _, m := range queued {
+		if stuck[m.To] {
+			continue
+		}
+		delivered, err := n.handOver(ctx, m.To, m.ID, m.Signed)
+		switch {
+		case err != nil:
+			stuck[m.To] = true
+			n.opt.Log.Info("a queued message waits on", "to", core.ShortDID(m.To), "err", err)
+			continue
+		case delivered:
+			n.planet.Acknowledged(m.ID)
+		default:
+			if err := n.planet.MarkSent(ctx, m.ID); err != nil {
+				return sent, err
+			}
+		}
+		sent++
+	}
+	return sent, nil
+}
+
+// kickQueued runs SendQueued in the background, once more after the
+// current run if one is running.
+func (n *Node) kickQueued(ctx context.Context) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.queueRunning {
+		n.queueAgain = true
+		return
+	}
+	n.queueRunning = true
+	go func() {
+		for {
+			if _, err := n.SendQueued(ctx); err != nil && ctx.Err() == nil {
+				n.opt.Log.Warn("sending queued messages", "err", err)
+			}
+			n.mu.Lock()
+			if !n.queueAgain || ctx.Err() != nil {
+				n.queueRunning = false
+				n.mu.Unlock()
+				return
+			}
+			n.queueAgain = false
+			n.mu.Unlock()
+			// A try connects to people, which asks for another try: leave
+			// a pause, so that a reader who comes and goes is not chased.
+			if !sleep(ctx, queuePause) {
+				n.mu.Lock()
+				n.queueRunning = false
+				n.mu.Unlock()
+				return
+			}
+		}
+	}()
+}
+
+// queuePause separates two runs of SendQueued that kickQueued starts.
+const queuePause = 5 * time.Second
 
 // handOver gives signed, a message of the chat protocol (a chat message or
 // a receipt) with the given id, to the person with DID to: on the chat

@@ -46,13 +46,19 @@ func (n *Node) setStatus(s RelayStatus) {
 	n.relays[s.Addr] = &s
 }
 
+// queueRetry is how often Run tries the queued messages again besides
+// when a relay or another person comes within reach.
+const queueRetry = 2 * time.Minute
+
 // Run keeps the node reachable until ctx ends: it holds a reservation on
 // each of its relays and renews it halfway to its expiry, picks up the
 // mailbox whenever a reservation is (re)gained, and when a relay cannot be
 // reached or drops the connection, tries again after a back-off that
 // doubles up to Options.MaxBackoff, with jitter. Renewals are timed well
 // inside a reservation's life, so a browser that slows the timers of a
-// background tab delays them without losing the reservation.
+// background tab delays them without losing the reservation. Queued
+// messages are sent again whenever a relay is reserved on or another
+// person connects, and every queueRetry.
 func (n *Node) Run(ctx context.Context) error {
 	sub, err := n.host.EventBus().Subscribe(new(event.EvtPeerConnectednessChanged))
 	if err != nil {
@@ -79,6 +85,10 @@ func (n *Node) Run(ctx context.Context) error {
 		dropped[ai.ID] = make(chan struct{}, 1)
 	}
 	go func() {
+		// Queued messages are also tried now and then: a full mailbox
+		// empties with no event here to say so.
+		retry := time.NewTicker(queueRetry)
+		defer retry.Stop()
 		for {
 			select {
 			case <-ctx.Done():
@@ -88,12 +98,19 @@ func (n *Node) Run(ctx context.Context) error {
 					return
 				}
 				ev := e.(event.EvtPeerConnectednessChanged)
-				if ch, ok := dropped[ev.Peer]; ok && ev.Connectedness != network.Connected {
+				ch, isRelay := dropped[ev.Peer]
+				switch {
+				case isRelay && ev.Connectedness != network.Connected:
 					select {
 					case ch <- struct{}{}:
 					default:
 					}
+				case !isRelay && ev.Connectedness == network.Connected:
+					// Someone came within reach: what waits for them may go.
+					n.kickQueued(ctx)
 				}
+			case <-retry.C:
+				n.kickQueued(ctx)
 			}
 		}
 	}()
@@ -134,6 +151,7 @@ func (n *Node) keep(ctx context.Context, addr string, ai peer.AddrInfo, dropped 
 		if _, err := n.Pickup(ctx); err != nil {
 			n.opt.Log.Info("mailbox pickup", "relay", addr, "err", err)
 		}
+		n.kickQueued(ctx)
 		renew := time.NewTimer(max(time.Until(rsvp.Expiration)/2, n.opt.MinBackoff))
 		select {
 		case <-ctx.Done():

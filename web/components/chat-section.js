@@ -281,7 +281,7 @@ export class ChatSection extends HTMLElement {
     try {
       const sent = await whileBusy(this.#form, () => planet.chat.send(contact.did, text));
       if (this.#text.value === text) this.#text.value = '';
-      this.#status.show(sent.state === 'delivered' ? 'Delivered' : `Sent: it waits in ${contact.name}'s mailbox`, 4000);
+      this.#status.show(sentText(sent, contact.name), sent.state === 'queued' ? 10000 : 4000);
       await this.#refresh();
       this.#log.scrollTop = this.#log.scrollHeight;
     } catch (err) {
@@ -304,9 +304,25 @@ function when(rfc3339) {
   return d.toDateString() === new Date().toDateString() ? timeOnly.format(d) : humanDate(rfc3339);
 }
 
+/**
+ * What became of a message just sent.
+ * @param {ChatMessage & { waiting?: { code: string } }} m
+ * @param {string} name the other person's
+ */
+function sentText(m, name) {
+  switch (m.state) {
+    case 'delivered': return 'Delivered';
+    case 'sent': return `Sent: it waits in ${name}'s mailbox`;
+  }
+  return m.waiting?.code === 'mailbox_full'
+    ? `Kept: ${name}'s mailbox is full; it goes by itself once they make room`
+    : `Kept: neither ${name} nor their relay can be reached now; it goes by itself when one can be`;
+}
+
 /** @param {ChatMessage} m */
 function stateText(m) {
   switch (m.state) {
+    case 'queued': return 'waiting to be sent';
     case 'delivered': return 'delivered';
     case 'sent': return 'sent, not delivered yet';
     default: return m.via === 'mailbox' ? 'via mailbox' : 'direct';

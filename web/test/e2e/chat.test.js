@@ -179,11 +179,41 @@ test('two people chat in the page, live, and a message written while one is away
     ['The server is down, we still talk.', 'direct'],
   ]);
 
-  // With neither Alice nor the server to reach, nothing can be sent: the
-  // page says why and keeps the text.
-  await alice.close();
+  // With neither Alice nor the server to reach, the message cannot go:
+  // the page says why, and keeps it, waiting in Bob's outbox.
+  await alice.close({ keep: true });
   await back.page.getByRole('textbox', { name: 'Message' }).fill('Coming, sorry!');
   await back.page.getByRole('button', { name: 'Send', exact: true }).click();
-  await back.page.getByRole('alert').filter({ hasText: /^Not sent: / }).waitFor({ timeout: 120_000 });
-  assert.equal(await back.page.getByRole('textbox', { name: 'Message' }).inputValue(), 'Coming, sorry!');
+  await back.page.getByRole('status').filter({ hasText: /^Kept: neither Alice nor their relay can be reached now/ }).waitFor({ timeout: 120_000 });
+  assert.equal(await back.page.getByRole('textbox', { name: 'Message' }).inputValue(), '');
+  const waiting = [
+    ['Hello Bob!\nTea at five?', 'direct'],
+    ['Yes, see you there.', 'delivered'],
+    ['Are you still coming?', 'via mailbox'],
+    ['Yes, on my way.', 'delivered'],
+    ['The server is down, we still talk.', 'delivered'],
+  ];
+  await waitShown('Bob\'s message waiting', backLog, [...waiting, ['Coming, sorry!', 'waiting to be sent']]);
+  assert.equal(await backLog.getByTestId('message').last().getAttribute('data-state'), 'queued');
+
+  // The server comes back: Bob's tab leaves the message in Alice's mailbox
+  // by itself; when she comes back, it reaches her, and Bob sees it
+  // delivered.
+  await site.server.restart();
+  await waitShown('Bob\'s message in Alice\'s mailbox', backLog, [...waiting, ['Coming, sorry!', 'sent, not delivered yet']], 90_000);
+  const aliceBack = await newPerson({ dir: alice.dir });
+  await aliceBack.page.goto(site.server.url);
+  await aliceBack.page.getByLabel('Passphrase', { exact: true }).fill(PASS);
+  await aliceBack.page.getByRole('button', { name: 'Unlock' }).click();
+  await waitOnline(aliceBack.page);
+  const aliceBackLog = await openChat(aliceBack.page, 'Bob');
+  await waitShown('the message from Bob\'s outbox, on Alice\'s page', aliceBackLog, [
+    ['Hello Bob!\nTea at five?', 'delivered'],
+    ['Yes, see you there.', 'direct'],
+    ['Are you still coming?', 'delivered'],
+    ['Yes, on my way.', 'direct'],
+    ['The server is down, we still talk.', 'direct'],
+    ['Coming, sorry!', 'via mailbox'],
+  ]);
+  await waitShown('Bob\'s message delivered', backLog, [...waiting, ['Coming, sorry!', 'delivered']]);
 });

@@ -1,0 +1,141 @@
+package core
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
+	"planet/vault"
+)
+
+// The outbox: a message the person wrote that could be handed neither to
+// its reader nor to a mailbox (the person offline, the reader's relay down
+// or their mailbox full) stays in the vault as [ChatQueued], named in
+// collection outbox, until the network lets it go: core/p2p sends it again
+// whenever the person's node reaches a relay or another person, and it
+// becomes sent (in the reader's mailbox) or delivered. Nothing the person
+// wrote is dropped for want of a network. docs/protocols/chat.md.
+
+// colOutbox names the queued messages, so that finding them does not read
+// every message: a record per queued message, named as its message record,
+// holding an outboxRecord.
+const colOutbox vault.Collection = "outbox"
+
+// outboxRecord is an entry of the outbox. Rules for change as for
+// messageRecord.
+type outboxRecord struct {
+	ID string `cbor:"1,keyasint"` // the message id
+}
+
+// Queue records that the person's message id, kept by [SignedChat.Keep],
+// could not be handed over: it becomes queued, and [Planet.Queued] lists it
+// until [Planet.MarkSent] or an acknowledgement takes it out. A message
+// delivered meanwhile (its acknowledgement came after all) stays
+// delivered. An id of no message the person sent returns an error
+// wrapping [vault.ErrNotFound].
+func (p *Planet) Queue(ctx context.Context, id string) error {
+	return p.moveQueued(ctx, id, ChatSent, ChatQueued)
+}
+
+// MarkSent records that the person's queued message id was left in its
+// reader's mailbox: it becomes sent and leaves the outbox. A message that
+// is not queued is left as it is.
+func (p *Planet) MarkSent(ctx context.Context, id string) error {
+	return p.moveQueued(ctx, id, ChatQueued, ChatSent)
+}
+
+// moveQueued moves the person's message id from state from to state to,
+// in and out of the outbox with it.
+func (p *Planet) moveQueued(ctx context.Context, id string, from, to ChatState) error {
+	v, me, err := p.unlocked()
+	if err != nil {
+		return err
+	}
+	if checkMessageID(id) != nil {
+		return fmt.Errorf("outbox: %w: %q is not a message id", ErrInvalid, id)
+	}
+	p.chatMu.Lock()
+	defer p.chatMu.Unlock()
+	mem := p.chat.of(v)
+	if _, ok := mem.acked[id]; ok {
+		return nil // delivered, and about to be written so
+	}
+	rec, err := p.undelivered(ctx, v, me.DID(), mem, id)
+	if err != nil || rec == nil || rec.State != from {
+		return err
+	}
+	next := *rec
+	next.State = to
+	b, err := vault.MarshalCBOR(&next)
+	if err != nil {
+		return err
+	}
+	entry, err := vault.MarshalCBOR(outboxRecord{ID: id})
+	if err != nil {
+		return err
+	}
+	recID := messageRecordID(id, me.DID())
+	err = v.Update(ctx, func(tx *vault.Tx) error {
+		tx.Put(colMessages, recID, b)
+		if to == ChatQueued {
+			tx.Put(colOutbox, recID, entry)
+		} else {
+			tx.Delete(colOutbox, recID)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if _, ok := mem.unacked[id]; ok {
+		mem.unacked[id] = &next
+	}
+	return nil
+}
+
+// Queued returns the person's queued messages, each with its signed form,
+// by reader and, for each reader, in the order they were written; those
+// acknowledged meanwhile are delivered, not queued.
+func (p *Planet) Queued(ctx context.Context) ([]ChatMessage, error) {
+	v, me, err := p.unlocked()
+	if err != nil {
+		return nil, err
+	}
+	p.chatMu.Lock()
+	acked := maps.Clone(p.chat.of(v).acked)
+	p.chatMu.Unlock()
+	entries, err := v.List(ctx, colOutbox)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]ChatMessage, 0, len(entries))
+	for _, e := range entries {
+		var ob outboxRecord
+		if err := vault.UnmarshalCBOR(e.Data, &ob); err != nil || messageRecordID(ob.ID, me.DID()) != e.ID {
+			return nil, fmt.Errorf("%s/%s: %w", colOutbox, e.ID, errors.Join(vault.ErrCorrupt, err))
+		}
+		rec, err := getRecord[messageRecord](ctx, v, colMessages, e.ID)
+		if errors.Is(err, vault.ErrNotFound) {
+			return nil, fmt.Errorf("%s/%s names no message: %w", colOutbox, e.ID, vault.ErrCorrupt)
+		}
+		if err != nil {
+			return nil, err
+		}
+		c, err := rec.chatMessage()
+		if err != nil {
+			return nil, fmt.Errorf("%s/%s: %w", colMessages, e.ID, errors.Join(vault.ErrCorrupt, err))
+		}
+		if _, ok := acked[c.ID]; ok || c.State != ChatQueued {
+			continue // delivered by an acknowledgement that came after all
+		}
+		out = append(out, c)
+	}
+	slices.SortFunc(out, func(a, b ChatMessage) int {
+		return cmp.Or(strings.Compare(a.To.String(), b.To.String()), cmp.Compare(a.Seq, b.Seq), strings.Compare(a.ID, b.ID))
+	})
+	return out, nil
+}
