@@ -305,6 +305,12 @@ func TestReceiptForAMessageFromTheMailbox(t *testing.T) {
 // reservation on the relay by itself and picks up its mailbox.
 func (p *tabPerson) run(t *testing.T, addr string) (stop func()) {
 	t.Helper()
+	return p.runWith(t, addr, 50*time.Millisecond, 400*time.Millisecond)
+}
+
+// runWith is run with the node's back-off between minBackoff and maxBackoff.
+func (p *tabPerson) runWith(t *testing.T, addr string, minBackoff, maxBackoff time.Duration) (stop func()) {
+	t.Helper()
 	id, err := p.planet.Identity()
 	if err != nil {
 		t.Fatal(err)
@@ -316,7 +322,7 @@ func (p *tabPerson) run(t *testing.T, addr string) (stop func()) {
 	p.host = testPeer(t, libp2p.Identity(key), libp2p.DefaultTransports)
 	p.node, err = p2p.New(p.host, p.planet, p2p.Options{
 		Relays: []string{addr}, DialTimeout: 2 * time.Second,
-		MinBackoff: 50 * time.Millisecond, MaxBackoff: 400 * time.Millisecond,
+		MinBackoff: minBackoff, MaxBackoff: maxBackoff,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -475,4 +481,27 @@ func TestQueuedMessageGoesWhenTheServerReturns(t *testing.T) {
 	waitFor(t, "Bob's receipt to reach Alice", func() bool {
 		return chatState(t, alice, bob, waiting[0]) == core.ChatDelivered && chatState(t, alice, bob, waiting[1]) == core.ChatDelivered
 	})
+}
+
+// A node waiting out a long back-off, as a background tab's slowed timers
+// make it, tries its relay again at once when woken.
+func TestWakeEndsTheBackOff(t *testing.T) {
+	dir := t.TempDir()
+	srv := startServer(t, dir, 0)
+	relay, port := srv.wsAddr(), srv.boundPort()
+	srv.stop()
+	alice := newTabPerson(t, "Alice")
+	stop := alice.runWith(t, relay, 10*time.Minute, 10*time.Minute)
+	defer stop()
+	waitFor(t, "Alice's node to find the relay down", func() bool {
+		st := alice.node.Status()
+		return len(st) == 1 && st[0].Err != "" && time.Until(st[0].Retry) > time.Minute
+	})
+	startServer(t, dir, port)
+	time.Sleep(300 * time.Millisecond)
+	if alice.reserved() {
+		t.Fatal("reserved before its back-off ended, unwoken")
+	}
+	alice.node.Wake()
+	waitFor(t, "Alice's node, woken, to reserve at once", alice.reserved)
 }

@@ -66,7 +66,45 @@ type tabNetwork struct {
 func newTabNetwork(p *core.Planet) *tabNetwork {
 	n := &tabNetwork{p: p, state: netOff}
 	n.watchPageHide()
+	n.watchWakeUps()
 	return n
+}
+
+// watchWakeUps wakes the node (p2p.Node.Wake) when the page may have slept
+// and come back: shown again after being in the background, where the
+// browser slows its timers; resumed after the browser froze it; or the
+// device back online. The node then retries its relay and its queued
+// messages at once rather than when a slowed timer says.
+func (n *tabNetwork) watchWakeUps() {
+	doc, ok := globalValue("document")
+	if !ok {
+		return
+	}
+	wake, err := safejs.FuncOf(func(safejs.Value, []safejs.Value) any {
+		if v, err := doc.Get("visibilityState"); err == nil {
+			if s, _ := v.String(); s == "hidden" {
+				return nil
+			}
+		}
+		go n.wake() // never wait inside a JavaScript callback
+		return nil
+	})
+	if err != nil {
+		return
+	}
+	// Kept for the life of the page.
+	doc.Call("addEventListener", "visibilitychange", wake.Value())
+	doc.Call("addEventListener", "resume", wake.Value())
+	global.Call("addEventListener", "online", wake.Value())
+}
+
+func (n *tabNetwork) wake() {
+	n.mu.Lock()
+	node := n.node
+	n.mu.Unlock()
+	if node != nil {
+		node.Wake()
+	}
 }
 
 // start starts the node in the background, if it is not running already.

@@ -82,6 +82,7 @@ type Node struct {
 	// queueRunning says kickQueued's goroutine runs, queueAgain that it
 	// is to run SendQueued once more.
 	queueRunning, queueAgain bool
+	wake                     chan struct{} // Wake's signal to Run, while it runs
 
 	queueMu sync.Mutex // one SendQueued at a time
 }

@@ -84,6 +84,19 @@ func (n *Node) Run(ctx context.Context) error {
 		relays = append(relays, relay{r, *ai})
 		dropped[ai.ID] = make(chan struct{}, 1)
 	}
+	wake := make(chan struct{}, 1)
+	n.mu.Lock()
+	n.wake = wake
+	n.mu.Unlock()
+	defer func() {
+		n.mu.Lock()
+		n.wake = nil
+		n.mu.Unlock()
+	}()
+	wakes := make([]chan struct{}, len(relays))
+	for i := range wakes {
+		wakes[i] = make(chan struct{}, 1)
+	}
 	go func() {
 		// Queued messages are also tried now and then: a full mailbox
 		// empties with no event here to say so.
@@ -111,14 +124,22 @@ func (n *Node) Run(ctx context.Context) error {
 				}
 			case <-retry.C:
 				n.kickQueued(ctx)
+			case <-wake:
+				for _, w := range wakes {
+					select {
+					case w <- struct{}{}:
+					default:
+					}
+				}
+				n.kickQueued(ctx)
 			}
 		}
 	}()
 	done := make(chan struct{})
-	for _, r := range relays {
+	for i, r := range relays {
 		go func() {
 			defer func() { done <- struct{}{} }()
-			n.keep(ctx, r.addr, r.info, dropped[r.info.ID])
+			n.keep(ctx, r.addr, r.info, dropped[r.info.ID], wakes[i])
 		}()
 	}
 	for range relays {
@@ -127,8 +148,10 @@ func (n *Node) Run(ctx context.Context) error {
 	return ctx.Err()
 }
 
-// keep holds a reservation on one relay until ctx ends.
-func (n *Node) keep(ctx context.Context, addr string, ai peer.AddrInfo, dropped <-chan struct{}) {
+// keep holds a reservation on one relay until ctx ends. A wake-up (Wake)
+// ends a back-off at once, and makes a reservation whose connection has
+// gone again at once.
+func (n *Node) keep(ctx context.Context, addr string, ai peer.AddrInfo, dropped, wake <-chan struct{}) {
 	backoff := n.opt.MinBackoff
 	for ctx.Err() == nil {
 		rsvp, err := n.reserve(ctx, ai)
@@ -137,8 +160,14 @@ func (n *Node) keep(ctx context.Context, addr string, ai peer.AddrInfo, dropped 
 			n.setStatus(RelayStatus{Addr: addr, Retry: time.Now().Add(wait), Err: err.Error()})
 			n.opt.Log.Info("relay unreachable", "relay", addr, "retry", wait, "err", err)
 			backoff = min(2*backoff, n.opt.MaxBackoff)
-			if !sleep(ctx, wait) {
+			t := time.NewTimer(wait)
+			select {
+			case <-ctx.Done():
+				t.Stop()
 				return
+			case <-t.C:
+			case <-wake:
+				t.Stop()
 			}
 			continue
 		}
@@ -152,23 +181,60 @@ func (n *Node) keep(ctx context.Context, addr string, ai peer.AddrInfo, dropped 
 			n.opt.Log.Info("mailbox pickup", "relay", addr, "err", err)
 		}
 		n.kickQueued(ctx)
-		renew := time.NewTimer(max(time.Until(rsvp.Expiration)/2, n.opt.MinBackoff))
+		n.hold(ctx, addr, ai, rsvp.Expiration, dropped, wake)
+	}
+}
+
+// hold waits while a reservation on the relay ai holds: until halfway to
+// its expiry (then it is renewed), until the connection drops, or until
+// ctx ends. A wake-up checks the connection, which a frozen tab may have
+// lost without hearing of it.
+func (n *Node) hold(ctx context.Context, addr string, ai peer.AddrInfo, expires time.Time, dropped, wake <-chan struct{}) {
+	renew := time.NewTimer(max(time.Until(expires)/2, n.opt.MinBackoff))
+	defer renew.Stop()
+	for {
 		select {
 		case <-ctx.Done():
-			renew.Stop()
 			return
 		case <-renew.C:
+			return
+		case <-wake:
+			if n.host.Network().Connectedness(ai.ID) == network.Connected && time.Until(expires) > 0 {
+				continue
+			}
 		case <-dropped:
-			renew.Stop()
-			n.setStatus(RelayStatus{Addr: addr, Retry: time.Now(), Err: "the connection to the relay dropped"})
 		}
+		n.setStatus(RelayStatus{Addr: addr, Retry: time.Now(), Err: "the connection to the relay dropped"})
+		return
+	}
+}
+
+// Wake tells the node that it may have been asleep: the page came back
+// into view, was resumed after the browser froze it, or the device came
+// back online. Browsers slow the timers of background tabs (to once a
+// minute after a while) and stop those of frozen ones; rather than wait
+// for them, the node retries its relays now, makes again a reservation
+// whose connection has gone, and tries its queued messages. It does
+// nothing while [Node.Run] is not running.
+func (n *Node) Wake() {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.wake == nil {
+		return
+	}
+	select {
+	case n.wake <- struct{}{}:
+	default:
 	}
 }
 
 func (n *Node) reserve(ctx context.Context, ai peer.AddrInfo) (*client.Reservation, error) {
 	ctx, cancel := context.WithTimeout(ctx, n.opt.DialTimeout)
 	defer cancel()
-	if err := n.host.Connect(ctx, ai); err != nil {
+	// The node paces its tries at a relay itself (keep's back-off, cut
+	// short by Wake); the swarm's own back-off after a failed dial would
+	// refuse a try made at once.
+	if err := n.host.Connect(network.WithForceDirectDial(ctx, "planet relay"), ai); err != nil {
 		return nil, err
 	}
 	return client.Reserve(ctx, n.host, ai)

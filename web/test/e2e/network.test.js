@@ -179,6 +179,19 @@ test('two people connect by invitation through the relay, chat, and a message wa
   assert.match(await alice.page.getByTestId('network-state').textContent(), /reconnecting/i);
   assert.equal((await api(alice.page, 'network.status')).relays[0].connected, false);
 
+  // Alice's tab waits longer between tries as the relay stays away, as it
+  // would while the browser slows its timers in the background. When the
+  // page comes back (here: the browser says it is online again), it tries
+  // at once, before its next try is due.
+  const due = await eventually('a try more than 6 s away', async () => {
+    const r = (await api(alice.page, 'network.status')).relays[0];
+    return !r.connected && r.retry && Date.parse(r.retry) - Date.now() > 6000 && Date.parse(r.retry);
+  }, 90_000);
+  await site.server.restart();
+  await alice.page.evaluate(() => window.dispatchEvent(new Event('online')));
+  await eventually('Alice back on her relay', async () => (await api(alice.page, 'network.status')).relays[0].connected, 20_000);
+  assert.ok(Date.now() < due, `back on the relay only ${Date.now() - due} ms after the try that was due`);
+
   // Locking stops the node.
   await back.page.getByRole('button', { name: 'Lock', exact: true }).click();
   await back.page.getByRole('button', { name: 'Unlock' }).waitFor();
