@@ -58,7 +58,10 @@ test-native: $(BIN)/wasmbrowsertest
 
 # Go tests compiled to wasm run inside headless Chromium (real IndexedDB,
 # real WebCrypto) through wasmbrowsertest.
+# Every package the browser build has is vetted for it too, tests included
+# (the bench runs core's benchmarks in Chromium).
 test-wasm: $(BIN)/go_js_wasm_exec $(BIN)/headless_shell
+	GOOS=js GOARCH=wasm go vet ./core/... ./vault/... ./idb/ ./wasm/ ./webrtc/
 	PATH=$(CURDIR)/$(BIN):$$PATH GOOS=js GOARCH=wasm go test -count=1 ./idb/ ./wasm/
 
 test-e2e: deps-node

@@ -1,3 +1,7 @@
+//go:build !js
+
+// fixedStream, the stream it feeds, is in mailbox_test.go, which builds natively only.
+
 package core
 
 import (
