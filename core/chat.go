@@ -784,6 +784,16 @@ func (p *Planet) Conversation(ctx context.Context, with DID) ([]ChatMessage, err
 	return conversationOrder(mine), nil
 }
 
+// ackedNow returns the person's messages acknowledged but not yet written
+// delivered. Read it before the vault: a message leaves it only once it is
+// written delivered, so whatever the vault says then, the two together
+// tell where each message stands.
+func (p *Planet) ackedNow(v *vault.Vault) map[string]int64 {
+	p.chatMu.Lock()
+	defer p.chatMu.Unlock()
+	return maps.Clone(p.chat.of(v).acked)
+}
+
 // chatMessages returns every chat message in the vault, in no order, those
 // acknowledged but not yet written so as delivered.
 func (p *Planet) chatMessages(ctx context.Context) ([]ChatMessage, error) {
@@ -791,11 +801,7 @@ func (p *Planet) chatMessages(ctx context.Context) ([]ChatMessage, error) {
 	if err != nil {
 		return nil, err
 	}
-	// Read what is acknowledged before the vault: a message leaves acked
-	// only once it is written delivered.
-	p.chatMu.Lock()
-	acked := maps.Clone(p.chat.of(v).acked)
-	p.chatMu.Unlock()
+	acked := p.ackedNow(v)
 	recs, err := v.List(ctx, colMessages)
 	if err != nil {
 		return nil, err

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
 	"slices"
 	"strings"
 
@@ -105,9 +104,7 @@ func (p *Planet) Queued(ctx context.Context) ([]ChatMessage, error) {
 	if err != nil {
 		return nil, err
 	}
-	p.chatMu.Lock()
-	acked := maps.Clone(p.chat.of(v).acked)
-	p.chatMu.Unlock()
+	acked := p.ackedNow(v)
 	entries, err := v.List(ctx, colOutbox)
 	if err != nil {
 		return nil, err

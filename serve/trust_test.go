@@ -227,6 +227,27 @@ func TestOfflineCompletionThroughMailbox(t *testing.T) {
 	bob.pickup(t, 0)
 }
 
+// connectedPair is Alice and Bob, online on the relay at addr and
+// connected by an invitation of Alice's that Bob accepted directly.
+func connectedPair(t *testing.T, addr string) (alice, bob *tabPerson) {
+	t.Helper()
+	alice, bob = newTabPerson(t, "Alice"), newTabPerson(t, "Bob")
+	alice.online(t, addr)
+	bob.online(t, addr)
+	inv, err := alice.planet.CreateInvitation(context.Background(), core.InvitationOptions{Note: "allotment neighbours", Relays: []string{addr}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, out, err := bob.planet.AcceptInvitation(context.Background(), inv.Token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if posted, err := bob.node.Send(p2pContext(t), out); err != nil || posted {
+		t.Fatalf("Bob's acceptance: posted %v, %v", posted, err)
+	}
+	return alice, bob
+}
+
 // chatState is where p's message id to other stands.
 func chatState(t *testing.T, p, other *tabPerson, id string) core.ChatState {
 	t.Helper()
@@ -251,20 +272,7 @@ func TestReceiptForAMessageFromTheMailbox(t *testing.T) {
 	dir := t.TempDir()
 	srv := startServer(t, dir, 0)
 	relay, port := srv.wsAddr(), srv.boundPort()
-	alice, bob := newTabPerson(t, "Alice"), newTabPerson(t, "Bob")
-	alice.online(t, relay)
-	bob.online(t, relay)
-	inv, err := alice.planet.CreateInvitation(ctx, core.InvitationOptions{Note: "allotment neighbours", Relays: []string{relay}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, out, err := bob.planet.AcceptInvitation(ctx, inv.Token)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if posted, err := bob.node.Send(p2pContext(t), out); err != nil || posted {
-		t.Fatalf("Bob's acceptance: posted %v, %v", posted, err)
-	}
+	alice, bob := connectedPair(t, relay)
 	bob.offline()
 
 	var sent []string
@@ -433,20 +441,7 @@ func TestQueuedMessageGoesWhenTheServerReturns(t *testing.T) {
 	dir := t.TempDir()
 	srv := startServer(t, dir, 0)
 	relay, port := srv.wsAddr(), srv.boundPort()
-	alice, bob := newTabPerson(t, "Alice"), newTabPerson(t, "Bob")
-	alice.online(t, relay)
-	bob.online(t, relay)
-	inv, err := alice.planet.CreateInvitation(ctx, core.InvitationOptions{Relays: []string{relay}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, out, err := bob.planet.AcceptInvitation(ctx, inv.Token)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if posted, err := bob.node.Send(p2pContext(t), out); err != nil || posted {
-		t.Fatalf("Bob's acceptance: posted %v, %v", posted, err)
-	}
+	alice, bob := connectedPair(t, relay)
 	alice.offline()
 	bob.offline()
 	srv.stop()

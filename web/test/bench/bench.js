@@ -470,7 +470,7 @@ function webrtcRows(r) {
     ['browser-to-browser connect via relay (reservation held → direct WebRTC)', ms(p.connectMs), `${ms(js.timeToDirectMs)} (js-libp2p)`, '≤ 500 ms', verdict(p.connectMs <= TARGET.connectMs)],
     ['  through the relay, then WebRTC', `${ms(p.relayedMs)} + ${ms(p.webrtcMs)}`, '', '', ''],
     [`chat message round trip, direct WebRTC (chat.send → delivered, median of ${p.chats})`, fineMs(p.chatMs), `${fineMs(p.pagePingMs)} (libp2p ping, same tabs)`, '≤ 5 ms', verdict(p.chatMs <= TARGET.chatRttMs)],
-    [`  the first ${p.warmChats} messages after the pages start (median)`, fineMs(p.firstChatMs), '', '', ''],
+    [`  the first ${p.firstChats} messages after the pages start (median)`, fineMs(p.firstChatMs), '', '', ''],
     ['  libp2p ping over direct WebRTC, two nodes in one page', fineMs(p.pingMs), `${fineMs(js.pingMs)} (js-libp2p)`, '', ''],
     ['  raw data channel round trip', '', `${fineMs(raw.rttMs)} (plain JS, one page)`, '', ''],
     ['stream throughput over WebRTC (32 MiB, 64 KiB writes)', `${p.throughputMBps.toFixed(1)} MB/s`, `${js.throughputMBps.toFixed(1)} MB/s (js-libp2p)`, '≥ js-libp2p', verdict(p.throughputMBps >= js.throughputMBps)],
