@@ -31,6 +31,9 @@ func contactJS(c *core.Contact) map[string]any {
 	if id := contactPeerID(c.DID); id != "" {
 		m["peerId"] = id
 	}
+	if len(c.Relays) > 0 {
+		m["relays"] = c.Relays
+	}
 	return m
 }
 

@@ -69,6 +69,11 @@ export interface Contact {
   did: string;
   /** The libp2p peer ID of a did:key DID (12D3KooW…); absent for other DIDs and none. */
   peerId?: string;
+  /**
+   * The relays (multiaddrs) they are reached at, and where their mailbox
+   * is; absent for a contact typed in, whom only a direct connection reaches.
+   */
+  relays?: string[];
   notes: string;
   created: string;   // RFC 3339
   updated: string;   // RFC 3339

@@ -159,7 +159,10 @@ export class ChatSection extends HTMLElement {
   /** @param {Contact} contact */
   #presenceOf(contact) {
     /** @type {{presence: Presence, text: string}} */
-    const offline = { presence: 'offline', text: 'offline — messages wait in their mailbox' };
+    const offline = {
+      presence: 'offline',
+      text: contact.relays?.length ? 'offline — messages wait in their mailbox' : 'offline — messages wait here until they can be reached',
+    };
     if (!contact.peerId) return { presence: /** @type {Presence} */ ('unknown'), text: 'presence unknown' };
     const conns = (this.#network?.connections ?? []).filter((c) => c.peer === contact.peerId);
     if (conns.length === 0) return offline;
