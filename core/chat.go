@@ -469,6 +469,18 @@ func (p *Planet) verifyChat(signed []byte, remote PeerID) (*Message, error) {
 	return m, nil
 }
 
+// takeChat applies m, a verified message of the chat protocol that arrived
+// via via as signed: a chat message is kept (see ReceiveChat), a receipt
+// marks the person's messages it names delivered (their ids).
+func (p *Planet) takeChat(ctx context.Context, m *Message, signed []byte, via string) (kept *ChatMessage, delivered []string, err error) {
+	if typeMatches(m.Type, ChatReceiptType) {
+		delivered, err = p.applyReceipt(ctx, m)
+		return nil, delivered, err
+	}
+	kept, _, err = p.keepChat(ctx, m, signed, via)
+	return kept, nil, err
+}
+
 // keepChat keeps m, a verified chat message that arrived via via as
 // signed; see ReceiveChat.
 func (p *Planet) keepChat(ctx context.Context, m *Message, signed []byte, via string) (*ChatMessage, bool, error) {
@@ -566,10 +578,13 @@ func (p *Planet) Acknowledged(id string) {
 		mem.ackFirst = time.Now()
 	}
 	wait := min(ackWriteQuiet, time.Until(mem.ackFirst.Add(ackWriteMax)))
-	if mem.ackTimer == nil {
+	switch {
+	case mem.ackTimer == nil:
 		mem.ackTimer = time.AfterFunc(wait, func() { p.writeAcknowledged(v) })
-	} else {
+	case mem.ackTimer.Stop():
 		mem.ackTimer.Reset(wait)
+		// Otherwise the timer has fired, and its writeAcknowledged, waiting
+		// for p.chatMu, takes this one with the rest.
 	}
 }
 
@@ -588,7 +603,7 @@ func (p *Planet) writeAcknowledged(v *vault.Vault) {
 	ctx := context.Background()
 	me, err := p.Identity()
 	p.chatMu.Lock()
-	if p.chat.vault != v { // locked meanwhile: what was acknowledged stays sent
+	if p.chat.vault != v || p.chat.writing { // locked meanwhile: what was acknowledged stays sent
 		p.chatMu.Unlock()
 		return
 	}
@@ -961,11 +976,7 @@ func (p *Planet) ServeChat(ctx context.Context, s Stream, remote PeerID) error {
 		}
 		m, err := p.verifyChat(f.Signed, remote)
 		if err == nil {
-			if typeMatches(m.Type, ChatReceiptType) {
-				_, err = p.applyReceipt(ctx, m)
-			} else {
-				_, _, err = p.keepChat(ctx, m, f.Signed, ViaDirect)
-			}
+			_, _, err = p.takeChat(ctx, m, f.Signed, ViaDirect)
 		}
 		if err != nil {
 			s.Reset()

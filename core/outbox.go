@@ -60,9 +60,7 @@ func (p *Planet) moveQueued(ctx context.Context, id string, from, to ChatState) 
 	p.chatMu.Lock()
 	defer p.chatMu.Unlock()
 	mem := p.chat.of(v)
-	if _, ok := mem.acked[id]; ok {
-		return nil // delivered, and about to be written so
-	}
+	// An acknowledged or delivered message has no record to move (nil).
 	rec, err := p.undelivered(ctx, v, me.DID(), mem, id)
 	if err != nil || rec == nil || rec.State != from {
 		return err

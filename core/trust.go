@@ -445,15 +445,11 @@ func (p *Planet) OpenLetter(ctx context.Context, envelope []byte) (Opened, error
 		return Opened{}, err
 	}
 	o := Opened{From: m.From}
-	switch {
-	case typeMatches(m.Type, ChatMessageType):
+	if typeMatches(m.Type, ChatMessageType) || typeMatches(m.Type, ChatReceiptType) {
 		if m.From == me.DID() {
 			return o, fmt.Errorf("%w: a chat message from yourself", ErrInvalid)
 		}
-		o.Chat, _, err = p.keepChat(ctx, m, signed, ViaMailbox)
-		return o, err
-	case typeMatches(m.Type, ChatReceiptType):
-		o.Delivered, err = p.applyReceipt(ctx, m)
+		o.Chat, o.Delivered, err = p.takeChat(ctx, m, signed, ViaMailbox)
 		return o, err
 	}
 	for proto, typ := range trustMessageTypes {
