@@ -367,9 +367,9 @@ func (p *Planet) nextSeq(ctx context.Context, v *vault.Vault, me, peer DID) (uin
 	return last + 1, nil
 }
 
-// Keep keeps the message in the vault as sent, with the conversation's
-// record, in one vault update. Keep it once; messages written one after
-// the other may be kept in any order.
+// Keep keeps the message in the vault as sent, in the outbox until it is
+// delivered, with the conversation's record, in one vault update. Keep it
+// once; messages written one after the other may be kept in any order.
 func (c *SignedChat) Keep(ctx context.Context) error {
 	p := c.p
 	p.chatMu.Lock()
@@ -385,8 +385,14 @@ func (c *SignedChat) Keep(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	entry, err := vault.MarshalCBOR(outboxRecord{ID: c.rec.ID})
+	if err != nil {
+		return err
+	}
+	recID := messageRecordID(c.rec.ID, c.Message.From)
 	err = c.v.Update(ctx, func(tx *vault.Tx) error {
-		tx.Put(colMessages, messageRecordID(c.rec.ID, c.Message.From), msgBytes)
+		tx.Put(colMessages, recID, msgBytes)
+		tx.Put(colOutbox, recID, entry)
 		tx.Put(colConversations, conversationRecordID(c.to), convBytes)
 		return nil
 	})
@@ -556,9 +562,11 @@ func (p *Planet) MarkDelivered(ctx context.Context, id string) error {
 // (ackWriteQuiet), with any others acknowledged meanwhile: the writer of a
 // message waits for its reader's vault, not for its own a second time,
 // and a quick exchange costs one vault update for many messages. Should
-// that write fail (the vault locked in between), the message stays sent,
-// and sending it again is safe: its reader keeps it once and acknowledges
-// it again.
+// that write not happen (the vault locked or the page closed in between),
+// the message stays sent, in the outbox, and core/p2p offers it again to
+// its reader when next connected: the reader keeps it once and
+// acknowledges it again. [Planet.WriteAcknowledged] writes without
+// waiting.
 func (p *Planet) Acknowledged(id string) {
 	v, _, err := p.unlocked()
 	if err != nil || checkMessageID(id) != nil {
@@ -585,6 +593,23 @@ func (p *Planet) Acknowledged(id string) {
 		mem.ackTimer.Reset(wait)
 		// Otherwise the timer has fired, and its writeAcknowledged, waiting
 		// for p.chatMu, takes this one with the rest.
+	}
+}
+
+// WriteAcknowledged starts writing at once, in the background, the
+// messages acknowledged and not yet written delivered, rather than when
+// the conversation pauses: for a page about to be hidden or closed.
+func (p *Planet) WriteAcknowledged() {
+	v, _, err := p.unlocked()
+	if err != nil {
+		return
+	}
+	p.chatMu.Lock()
+	mem := p.chat.of(v)
+	waiting := mem.ackTimer != nil && mem.ackTimer.Stop()
+	p.chatMu.Unlock()
+	if waiting { // otherwise there is nothing to write, or the writer runs
+		go p.writeAcknowledged(v)
 	}
 }
 
@@ -723,9 +748,7 @@ func putDelivered(tx *vault.Tx, me DID, rec *messageRecord, when int64) error {
 	}
 	recID := messageRecordID(n.ID, me)
 	tx.Put(colMessages, recID, b)
-	if rec.State == ChatQueued {
-		tx.Delete(colOutbox, recID)
-	}
+	tx.Delete(colOutbox, recID)
 	return nil
 }
 

@@ -162,28 +162,30 @@ func TestOutbox(t *testing.T) {
 		return m
 	}
 	b1, c1, b2 := write(bob, "bob one"), write(carol, "carol one"), write(bob, "bob two")
-	queued := func() []string {
+	// outbox lists the outbox as "text state".
+	outbox := func() []string {
 		t.Helper()
-		ms, err := p.Queued(ctx)
+		ms, err := p.Outbox(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
 		var out []string
 		for _, m := range ms {
-			if m.State != ChatQueued || len(m.Signed) == 0 {
-				t.Errorf("queued %q is %s", m.Text, m.State)
+			if len(m.Signed) == 0 {
+				t.Errorf("%q is listed without its signed form", m.Text)
 			}
-			out = append(out, m.Text)
+			out = append(out, m.Text+" "+string(m.State))
 		}
 		return out
 	}
-	wantBob, wantCarol := []string{"bob one", "bob two"}, []string{"carol one"}
-	want := append(append([]string{}, wantBob...), wantCarol...)
-	if bob.String() > carol.String() {
-		want = append(append([]string{}, wantCarol...), wantBob...)
+	byReader := func(forBob []string, forCarol ...string) []string {
+		if bob.String() > carol.String() {
+			return append(forCarol, forBob...)
+		}
+		return append(forBob, forCarol...)
 	}
-	if got := queued(); !slices.Equal(got, want) {
-		t.Fatalf("queued %q, want %q", got, want)
+	if got, want := outbox(), byReader([]string{"bob one queued", "bob two queued"}, "carol one queued"); !slices.Equal(got, want) {
+		t.Fatalf("outbox %q, want %q", got, want)
 	}
 	if conv, _ := p.Conversation(ctx, bob); conv[0].State != ChatQueued || conv[1].State != ChatQueued {
 		t.Fatalf("bob's conversation: %+v", conv)
@@ -201,18 +203,19 @@ func TestOutbox(t *testing.T) {
 	if _, _, err := q.Import(ctx, bytes.NewReader(file.Bytes()), int64(file.Len()), "lantern orchard velvet thimble", "violet tugboat umbrella quince", nil); err != nil {
 		t.Fatal(err)
 	}
-	if got, err := q.Queued(ctx); err != nil || len(got) != 3 {
+	if got, err := q.Outbox(ctx); err != nil || len(got) != 3 {
 		t.Fatalf("the imported outbox: %d messages, %v", len(got), err)
 	}
 
-	// Left in Bob's mailbox, his first is sent; acknowledged, his second
-	// is delivered; Carol's stays.
+	// Left in Bob's mailbox, his first is sent, and stays in the outbox
+	// until his receipt comes; acknowledged, his second is delivered;
+	// Carol's stays queued.
 	if err := p.MarkSent(ctx, b1.ID); err != nil {
 		t.Fatal(err)
 	}
 	p.Acknowledged(b2.ID)
-	if got := queued(); !slices.Equal(got, wantCarol) {
-		t.Fatalf("after sending Bob's: queued %q", got)
+	if got, want := outbox(), byReader([]string{"bob one sent"}, "carol one queued"); !slices.Equal(got, want) {
+		t.Fatalf("after sending Bob's: outbox %q, want %q", got, want)
 	}
 	conv, _ := p.Conversation(ctx, bob)
 	if conv[0].State != ChatSent || conv[1].State != ChatDelivered {
@@ -226,8 +229,8 @@ func TestOutbox(t *testing.T) {
 		}
 		time.Sleep(time.Millisecond)
 	}
-	if got := queued(); !slices.Equal(got, wantCarol) {
-		t.Fatalf("after the acknowledgement is written: queued %q", got)
+	if got, want := outbox(), byReader([]string{"bob one sent"}, "carol one queued"); !slices.Equal(got, want) {
+		t.Fatalf("after the acknowledgement is written: outbox %q, want %q", got, want)
 	}
 	// Marking a message that is not queued changes nothing; so does
 	// queueing a delivered one.
@@ -240,10 +243,12 @@ func TestOutbox(t *testing.T) {
 	if err := p.Queue(ctx, "no-such-message"); !errors.Is(err, vault.ErrNotFound) {
 		t.Errorf("Queue of no message: %v", err)
 	}
-	if err := p.MarkDelivered(ctx, c1.ID); err != nil {
-		t.Fatal(err)
+	for _, m := range []*ChatMessage{c1, b1} {
+		if err := p.MarkDelivered(ctx, m.ID); err != nil {
+			t.Fatal(err)
+		}
 	}
-	if got := queued(); len(got) != 0 {
-		t.Errorf("after Carol's is delivered: queued %q", got)
+	if got := outbox(); len(got) != 0 {
+		t.Errorf("after all are delivered: outbox %q", got)
 	}
 }

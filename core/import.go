@@ -416,7 +416,7 @@ func (im *importer) writeMessages(tx *vault.Tx, id *Identity) error {
 			return err
 		}
 		tx.Put(colMessages, recID, b)
-		if e.State == ChatQueued {
+		if outgoing && e.State != ChatDelivered { // queued or sent: in the outbox
 			entry, err := vault.MarshalCBOR(outboxRecord{ID: m.ID})
 			if err != nil {
 				return err

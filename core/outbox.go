@@ -11,17 +11,27 @@ import (
 	"planet/vault"
 )
 
-// The outbox: a message the person wrote that could be handed neither to
-// its reader nor to a mailbox (the person offline, the reader's relay down
-// or their mailbox full) stays in the vault as [ChatQueued], named in
-// collection outbox, until the network lets it go: core/p2p sends it again
-// whenever the person's node reaches a relay or another person, and it
-// becomes sent (in the reader's mailbox) or delivered. Nothing the person
-// wrote is dropped for want of a network. docs/protocols/chat.md.
+// The outbox names every message the person wrote that is not yet
+// delivered, from the moment [SignedChat.Keep] keeps it until an
+// acknowledgement or a receipt is written for it:
+//
+//   - a message that could be handed neither to its reader nor to a mailbox
+//     (the person offline, the reader's relay down or their mailbox full)
+//     is [ChatQueued] until the network lets it go: core/p2p sends it again
+//     whenever the person's node reaches a relay or another person, and it
+//     becomes sent (in the reader's mailbox) or delivered;
+//   - a [ChatSent] message waits for its receipt from the reader's mailbox,
+//     or was acknowledged by a page closed before it wrote so (acknowledgements
+//     are written behind, [Planet.Acknowledged]): core/p2p offers it again
+//     to its reader whenever they are connected, and their acknowledgement
+//     makes it delivered.
+//
+// Nothing the person wrote is dropped for want of a network, and nothing
+// delivered stays sent for good. docs/protocols/chat.md.
 
-// colOutbox names the queued messages, so that finding them does not read
-// every message: a record per queued message, named as its message record,
-// holding an outboxRecord.
+// colOutbox names the messages not yet delivered, so that finding them
+// does not read every message: a record per message, named as its message
+// record, holding an outboxRecord.
 const colOutbox vault.Collection = "outbox"
 
 // outboxRecord is an entry of the outbox. Rules for change as for
@@ -31,8 +41,8 @@ type outboxRecord struct {
 }
 
 // Queue records that the person's message id, kept by [SignedChat.Keep],
-// could not be handed over: it becomes queued, and [Planet.Queued] lists it
-// until [Planet.MarkSent] or an acknowledgement takes it out. A message
+// could not be handed over: it becomes queued until [Planet.MarkSent] or an
+// acknowledgement moves it on. A message
 // delivered meanwhile (its acknowledgement came after all) stays
 // delivered. An id of no message the person sent returns an error
 // wrapping [vault.ErrNotFound].
@@ -41,14 +51,15 @@ func (p *Planet) Queue(ctx context.Context, id string) error {
 }
 
 // MarkSent records that the person's queued message id was left in its
-// reader's mailbox: it becomes sent and leaves the outbox. A message that
-// is not queued is left as it is.
+// reader's mailbox: it becomes sent, and stays in the outbox until its
+// receipt comes. A message that is not queued is left as it is.
 func (p *Planet) MarkSent(ctx context.Context, id string) error {
 	return p.moveQueued(ctx, id, ChatQueued, ChatSent)
 }
 
-// moveQueued moves the person's message id from state from to state to,
-// in and out of the outbox with it.
+// moveQueued moves the person's message id from state from to state to;
+// it stays in the outbox (where a vault written before sent messages were
+// named there lacks it, it is put there).
 func (p *Planet) moveQueued(ctx context.Context, id string, from, to ChatState) error {
 	v, me, err := p.unlocked()
 	if err != nil {
@@ -78,11 +89,7 @@ func (p *Planet) moveQueued(ctx context.Context, id string, from, to ChatState) 
 	recID := messageRecordID(id, me.DID())
 	err = v.Update(ctx, func(tx *vault.Tx) error {
 		tx.Put(colMessages, recID, b)
-		if to == ChatQueued {
-			tx.Put(colOutbox, recID, entry)
-		} else {
-			tx.Delete(colOutbox, recID)
-		}
+		tx.Put(colOutbox, recID, entry)
 		return nil
 	})
 	if err != nil {
@@ -94,10 +101,11 @@ func (p *Planet) moveQueued(ctx context.Context, id string, from, to ChatState) 
 	return nil
 }
 
-// Queued returns the person's queued messages, each with its signed form,
-// by reader and, for each reader, in the order they were written; those
-// acknowledged meanwhile are delivered, not queued.
-func (p *Planet) Queued(ctx context.Context) ([]ChatMessage, error) {
+// Outbox returns the person's messages not yet delivered, queued and sent,
+// each with its signed form, by reader and, for each reader, in the order
+// they were written; those acknowledged meanwhile are delivered, and not
+// among them.
+func (p *Planet) Outbox(ctx context.Context) ([]ChatMessage, error) {
 	v, me, err := p.unlocked()
 	if err != nil {
 		return nil, err
@@ -124,8 +132,8 @@ func (p *Planet) Queued(ctx context.Context) ([]ChatMessage, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s/%s: %w", colMessages, e.ID, errors.Join(vault.ErrCorrupt, err))
 		}
-		if _, ok := acked[c.ID]; ok || c.State != ChatQueued {
-			continue // delivered by an acknowledgement that came after all
+		if _, ok := acked[c.ID]; ok || (c.State != ChatQueued && c.State != ChatSent) {
+			continue // acknowledged, and about to be written delivered
 		}
 		out = append(out, c)
 	}

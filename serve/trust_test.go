@@ -111,7 +111,7 @@ func (p *tabPerson) online(t *testing.T, addr string) {
 		t.Fatal(err)
 	}
 	p.host = testPeer(t, libp2p.Identity(key), libp2p.DefaultTransports)
-	if p.node, err = p2p.New(p.host, p.planet, p2p.Options{Relays: []string{addr}, DialTimeout: 3 * time.Second}); err != nil {
+	if p.node, err = p2p.New(p.host, p.planet, p2p.Options{Relays: []string{addr}, DialTimeout: 3 * time.Second, Log: nodeLog(t, p.name)}); err != nil {
 		t.Fatal(err)
 	}
 	ai, err := peer.AddrInfoFromP2pAddr(ma.StringCast(addr))
@@ -128,6 +128,17 @@ func (p *tabPerson) online(t *testing.T, addr string) {
 }
 
 func (p *tabPerson) offline() { p.host.Close() }
+
+// nodeLog is a log for the node of the person named name, shown if t fails.
+func nodeLog(t *testing.T, name string) *slog.Logger {
+	var buf syncBuffer
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("%s's node logged:\n%s", name, buf.String())
+		}
+	})
+	return slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
 
 func (p *tabPerson) pickup(t *testing.T, want int) {
 	t.Helper()
@@ -331,6 +342,7 @@ func (p *tabPerson) runWith(t *testing.T, addr string, minBackoff, maxBackoff ti
 	p.node, err = p2p.New(p.host, p.planet, p2p.Options{
 		Relays: []string{addr}, DialTimeout: 2 * time.Second,
 		MinBackoff: minBackoff, MaxBackoff: maxBackoff,
+		Log: nodeLog(t, p.name),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -456,16 +468,16 @@ func TestQueuedMessageGoesWhenTheServerReturns(t *testing.T) {
 		}
 		waiting = append(waiting, m.ID)
 	}
-	if q, _ := alice.planet.Queued(ctx); len(q) != 2 {
-		t.Fatalf("Alice's outbox holds %d messages, want 2", len(q))
+	if q, _ := alice.planet.Outbox(ctx); len(q) != 2 || q[0].State != core.ChatQueued || q[1].State != core.ChatQueued {
+		t.Fatalf("Alice's outbox: %+v, want 2 queued messages", q)
 	}
 
 	startServer(t, dir, port)
 	waitFor(t, "Alice's messages to leave her outbox for Bob's mailbox", func() bool {
 		return chatState(t, alice, bob, waiting[0]) == core.ChatSent && chatState(t, alice, bob, waiting[1]) == core.ChatSent
 	})
-	if q, _ := alice.planet.Queued(ctx); len(q) != 0 {
-		t.Fatalf("Alice's outbox still holds %d messages", len(q))
+	if q, _ := alice.planet.Outbox(ctx); len(q) != 2 || q[0].State != core.ChatSent || q[1].State != core.ChatSent {
+		t.Fatalf("Alice's outbox: %+v, want her 2 messages sent, waiting for their receipt", q)
 	}
 	bob.online(t, relay)
 	bob.pickup(t, 2)
@@ -476,6 +488,54 @@ func TestQueuedMessageGoesWhenTheServerReturns(t *testing.T) {
 	waitFor(t, "Bob's receipt to reach Alice", func() bool {
 		return chatState(t, alice, bob, waiting[0]) == core.ChatDelivered && chatState(t, alice, bob, waiting[1]) == core.ChatDelivered
 	})
+	if q, _ := alice.planet.Outbox(ctx); len(q) != 0 {
+		t.Fatalf("Alice's outbox still holds %+v", q)
+	}
+}
+
+// A message its reader acknowledged, whose acknowledgement was not yet
+// written when the vault locked (as when the page closes), stays sent, in
+// the outbox; it turns delivered once the reader is next connected, and
+// the reader keeps it once.
+func TestUnwrittenAcknowledgementIsConfirmedAgain(t *testing.T) {
+	ctx := context.Background()
+	srv := startServer(t, t.TempDir(), 0)
+	relay := srv.wsAddr()
+	alice, bob := connectedPair(t, relay)
+	m, err := alice.node.Chat(p2pContext(t), bob.did, "the gate code is 1914")
+	if err != nil || m.State != core.ChatDelivered {
+		t.Fatalf("Alice's message: %+v, %v", m, err)
+	}
+	alice.planet.Lock() // before the acknowledgement is written
+	alice.offline()
+	time.Sleep(time.Second) // the write-behind finds the vault locked
+	if _, err := alice.planet.Unlock(ctx, "correct horse battery staple Alice"); err != nil {
+		t.Fatal(err)
+	}
+	if got := chatState(t, alice, bob, m.ID); got != core.ChatSent {
+		t.Fatalf("after locking: %s, want sent", got)
+	}
+	if q, _ := alice.planet.Outbox(ctx); len(q) != 1 || q[0].ID != m.ID {
+		t.Fatalf("Alice's outbox: %+v", q)
+	}
+
+	stop := alice.run(t, relay)
+	defer stop()
+	waitFor(t, "Alice's reservation", alice.reserved)
+	if got := chatState(t, alice, bob, m.ID); got != core.ChatSent {
+		t.Fatalf("with Bob not connected: %s, want sent", got)
+	}
+	direct(t, bob, alice, "noted") // Bob writes, through the relay
+	waitFor(t, "Alice's message to be acknowledged again", func() bool {
+		return chatState(t, alice, bob, m.ID) == core.ChatDelivered
+	})
+	if q, _ := alice.planet.Outbox(ctx); len(q) != 0 {
+		t.Fatalf("Alice's outbox still holds %+v", q)
+	}
+	conv, err := bob.planet.Conversation(ctx, alice.did)
+	if err != nil || len(conv) != 2 || conv[0].Text != "the gate code is 1914" || conv[1].Text != "noted" {
+		t.Fatalf("Bob's conversation: %+v, %v", conv, err)
+	}
 }
 
 // A node waiting out a long back-off, as a background tab's slowed timers

@@ -83,6 +83,8 @@ func (n *tabNetwork) watchWakeUps() {
 	wake, err := safejs.FuncOf(func(safejs.Value, []safejs.Value) any {
 		if v, err := doc.Get("visibilityState"); err == nil {
 			if s, _ := v.String(); s == "hidden" {
+				// The page may be closed from the background unannounced.
+				go n.p.WriteAcknowledged()
 				return nil
 			}
 		}
@@ -240,10 +242,12 @@ func (n *tabNetwork) current() (*p2p.Node, error) {
 	return nil, errNetworkDown
 }
 
-// watchPageHide stops the node when the page goes away for good (not into
-// the back-forward cache), so that relays see the tab leave at once.
+// watchPageHide writes what chat acknowledged and has not written yet
+// when the page goes away, and stops the node when it goes for good (not
+// into the back-forward cache), so that relays see the tab leave at once.
 func (n *tabNetwork) watchPageHide() {
 	cb, err := safejs.FuncOf(func(_ safejs.Value, args []safejs.Value) any {
+		go n.p.WriteAcknowledged() // never wait inside a JavaScript callback
 		if persisted, err := arg(args, 0).Get("persisted"); err == nil {
 			if b, err := persisted.Bool(); err == nil && b {
 				return nil

@@ -65,6 +65,10 @@ type Options struct {
 	ChatTimeout, ChatIdle time.Duration
 }
 
+// mailboxTimeout bounds one exchange with a relay's mailbox: a pickup of a
+// full mailbox (1,000 letters by default) takes seconds.
+const mailboxTimeout = 2 * time.Minute
+
 // directRetry is how long Reach leaves a peer alone after Direct failed.
 const directRetry = time.Minute
 
@@ -79,12 +83,13 @@ type Node struct {
 	relays       map[string]*RelayStatus // by address, while Run runs
 	directFailed map[peer.ID]time.Time   // when Direct last failed, by peer
 	chats        map[peer.ID]*chatLine   // chat streams kept open, by peer
-	// queueRunning says kickQueued's goroutine runs, queueAgain that it
-	// is to run SendQueued once more.
-	queueRunning, queueAgain bool
-	wake                     chan struct{} // Wake's signal to Run, while it runs
+	handing      map[string]bool         // ids of the messages Chat is handing over
+	// outboxRunning says kickOutbox's goroutine runs, outboxAgain that it
+	// is to run SendOutbox once more.
+	outboxRunning, outboxAgain bool
+	wake                       chan struct{} // Wake's signal to Run, while it runs
 
-	queueMu sync.Mutex // one SendQueued at a time
+	outboxMu sync.Mutex // one SendOutbox at a time
 }
 
 // New attaches p to h: h answers the trust-network protocols for p from
@@ -120,7 +125,7 @@ func New(h host.Host, p *core.Planet, opt Options) (*Node, error) {
 		opt.ChatIdle = 30 * time.Second
 	}
 	n := &Node{host: h, planet: p, opt: opt, relays: map[string]*RelayStatus{},
-		directFailed: map[peer.ID]time.Time{}, chats: map[peer.ID]*chatLine{}}
+		directFailed: map[peer.ID]time.Time{}, chats: map[peer.ID]*chatLine{}, handing: map[string]bool{}}
 	p.SetRelays(opt.Relays)
 	for _, proto := range core.TrustProtocols {
 		h.SetStreamHandler(protocol.ID(proto), n.serveTrust(proto))
@@ -168,7 +173,7 @@ func (n *Node) serveChat(s network.Stream) {
 //
 // When neither they nor their mailbox take it, the message waits in the
 // outbox, queued, and Chat returns it with an error wrapping ErrQueued
-// and saying why; the node sends it when it can ([Node.SendQueued]).
+// and saying why; the node sends it when it can ([Node.SendOutbox]).
 func (n *Node) Chat(ctx context.Context, to core.DID, text string) (*core.ChatMessage, error) {
 	if _, err := PeerID(to); err != nil {
 		return nil, err
@@ -177,6 +182,14 @@ func (n *Node) Chat(ctx context.Context, to core.DID, text string) (*core.ChatMe
 	if err != nil {
 		return nil, err
 	}
+	n.mu.Lock()
+	n.handing[c.Message.ID] = true // SendOutbox leaves it to Chat
+	n.mu.Unlock()
+	defer func() {
+		n.mu.Lock()
+		delete(n.handing, c.Message.ID)
+		n.mu.Unlock()
+	}()
 	kept := make(chan error, 1)
 	go func() { kept <- c.Keep(ctx) }()
 	delivered, err := n.handOver(ctx, to, c.Message.ID, c.Signed)
@@ -203,22 +216,48 @@ func (n *Node) Chat(ctx context.Context, to core.DID, text string) (*core.ChatMe
 // the outbox.
 var ErrQueued = errors.New("p2p: the message waits to be sent")
 
-// SendQueued hands over the person's queued messages that can go now,
-// reader by reader, each reader's in the order they were written: to the
-// reader (delivered) or to their mailbox (sent). A reader who cannot be
-// reached keeps the rest of their messages queued, for the next try. It
-// returns how many went.
-func (n *Node) SendQueued(ctx context.Context) (int, error) {
-	n.queueMu.Lock()
-	defer n.queueMu.Unlock()
-	queued, err := n.planet.Queued(ctx)
+// SendOutbox hands over what waits in the person's outbox and can go now,
+// reader by reader, each reader's messages in the order they were written,
+// and returns how many went:
+//   - a queued message goes to its reader (then delivered) or into their
+//     mailbox (then sent);
+//   - a sent message, not yet acknowledged, is offered again to a reader
+//     connected now, whose acknowledgement makes it delivered: it may
+//     wait in their mailbox, or have been acknowledged in a page closed
+//     before it wrote so. One not connected waits for their receipt.
+//
+// A reader who cannot be reached, or does not acknowledge, keeps the rest
+// of their messages for the next try.
+func (n *Node) SendOutbox(ctx context.Context) (int, error) {
+	n.outboxMu.Lock()
+	defer n.outboxMu.Unlock()
+	waiting, err := n.planet.Outbox(ctx)
 	if err != nil {
 		return 0, err
 	}
 	sent := 0
-	stuck := map[core.DID]bool{}
-	for _, m := range queued {
-		if stuck[m.To] {
+	stuck := map[core.DID]bool{}  // readers whose queued messages wait
+	silent := map[core.DID]bool{} // readers who did not acknowledge an offer
+	for _, m := range waiting {
+		n.mu.Lock()
+		handing := n.handing[m.ID]
+		n.mu.Unlock()
+		switch {
+		case handing:
+			continue
+		case m.State == core.ChatSent:
+			if silent[m.To] {
+				continue
+			}
+			switch acked, err := n.offerAgain(ctx, m); {
+			case err != nil:
+				silent[m.To] = true
+				n.opt.Log.Info("a sent message was not acknowledged", "to", core.ShortDID(m.To), "err", err)
+			case acked:
+				sent++
+			}
+			continue
+		case stuck[m.To]:
 			continue
 		}
 		delivered, err := n.handOver(ctx, m.To, m.ID, m.Signed)
@@ -236,37 +275,56 @@ func (n *Node) SendQueued(ctx context.Context) (int, error) {
 		}
 		sent++
 	}
+	n.opt.Log.Debug("outbox tried", "waiting", len(waiting), "went", sent)
 	return sent, nil
 }
 
-// kickQueued runs SendQueued in the background, once more after the
+// offerAgain sends m, a sent message, to its reader on the chat stream if
+// the host is connected to them, and reports whether they acknowledged it;
+// the error says why a reader connected did not.
+func (n *Node) offerAgain(ctx context.Context, m core.ChatMessage) (acked bool, err error) {
+	pid, err := PeerID(m.To)
+	if err != nil || !n.hasLimitedConn(pid) {
+		return false, nil
+	}
+	if err := n.Reach(ctx, pid, nil); err != nil {
+		return false, err
+	}
+	if err := n.sendChat(ctx, pid, m.Signed); err != nil {
+		return false, err
+	}
+	n.planet.Acknowledged(m.ID)
+	return true, nil
+}
+
+// kickOutbox runs SendOutbox in the background, once more after the
 // current run if one is running.
-func (n *Node) kickQueued(ctx context.Context) {
+func (n *Node) kickOutbox(ctx context.Context) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	if n.queueRunning {
-		n.queueAgain = true
+	if n.outboxRunning {
+		n.outboxAgain = true
 		return
 	}
-	n.queueRunning = true
+	n.outboxRunning = true
 	go func() {
 		for {
-			if _, err := n.SendQueued(ctx); err != nil && ctx.Err() == nil {
-				n.opt.Log.Warn("sending queued messages", "err", err)
+			if _, err := n.SendOutbox(ctx); err != nil && ctx.Err() == nil {
+				n.opt.Log.Warn("sending the outbox", "err", err)
 			}
 			n.mu.Lock()
-			if !n.queueAgain || ctx.Err() != nil {
-				n.queueRunning = false
+			if !n.outboxAgain || ctx.Err() != nil {
+				n.outboxRunning = false
 				n.mu.Unlock()
 				return
 			}
-			n.queueAgain = false
+			n.outboxAgain = false
 			n.mu.Unlock()
 			// A try connects to people, which asks for another try: leave
 			// a pause, so that a reader who comes and goes is not chased.
-			if !sleep(ctx, queuePause) {
+			if !sleep(ctx, outboxPause) {
 				n.mu.Lock()
-				n.queueRunning = false
+				n.outboxRunning = false
 				n.mu.Unlock()
 				return
 			}
@@ -274,8 +332,8 @@ func (n *Node) kickQueued(ctx context.Context) {
 	}()
 }
 
-// queuePause separates two runs of SendQueued that kickQueued starts.
-const queuePause = 5 * time.Second
+// outboxPause separates two runs of SendOutbox that kickOutbox starts.
+const outboxPause = 5 * time.Second
 
 // handOver gives signed, a message of the chat protocol (a chat message or
 // a receipt) with the given id, to the person with DID to: on the chat
@@ -630,8 +688,13 @@ func (n *Node) answers(ctx context.Context, o core.Opened) []core.Outgoing {
 	return out
 }
 
-// withMailbox opens a mailbox stream to the relay at addr and runs fn on it.
+// withMailbox opens a mailbox stream to the relay at addr and runs fn on
+// it, within mailboxTimeout: a relay that stops answering, or a connection
+// gone silent, fails the exchange rather than holding up what waits on it
+// (the reservation loop picks up inline; the outbox waits its turn).
 func (n *Node) withMailbox(ctx context.Context, addr string, fn func(network.Stream, core.PeerID) error) error {
+	ctx, cancel := context.WithTimeout(ctx, mailboxTimeout)
+	defer cancel()
 	m, err := ma.NewMultiaddr(addr)
 	if err != nil {
 		return fmt.Errorf("relay %q: %w", addr, err)

@@ -46,9 +46,9 @@ func (n *Node) setStatus(s RelayStatus) {
 	n.relays[s.Addr] = &s
 }
 
-// queueRetry is how often Run tries the queued messages again besides
-// when a relay or another person comes within reach.
-const queueRetry = 2 * time.Minute
+// outboxRetry is how often Run tries the outbox again besides when a
+// relay or another person comes within reach.
+const outboxRetry = 2 * time.Minute
 
 // Run keeps the node reachable until ctx ends: it holds a reservation on
 // each of its relays and renews it halfway to its expiry, picks up the
@@ -56,9 +56,9 @@ const queueRetry = 2 * time.Minute
 // reached or drops the connection, tries again after a back-off that
 // doubles up to Options.MaxBackoff, with jitter. Renewals are timed well
 // inside a reservation's life, so a browser that slows the timers of a
-// background tab delays them without losing the reservation. Queued
-// messages are sent again whenever a relay is reserved on or another
-// person connects, and every queueRetry.
+// background tab delays them without losing the reservation. The outbox
+// is tried ([Node.SendOutbox]) whenever a relay is reserved on or another
+// person connects, and every outboxRetry.
 func (n *Node) Run(ctx context.Context) error {
 	sub, err := n.host.EventBus().Subscribe(new(event.EvtPeerConnectednessChanged))
 	if err != nil {
@@ -100,7 +100,7 @@ func (n *Node) Run(ctx context.Context) error {
 	go func() {
 		// Queued messages are also tried now and then: a full mailbox
 		// empties with no event here to say so.
-		retry := time.NewTicker(queueRetry)
+		retry := time.NewTicker(outboxRetry)
 		defer retry.Stop()
 		for {
 			select {
@@ -118,12 +118,13 @@ func (n *Node) Run(ctx context.Context) error {
 					case ch <- struct{}{}:
 					default:
 					}
-				case !isRelay && ev.Connectedness == network.Connected:
-					// Someone came within reach: what waits for them may go.
-					n.kickQueued(ctx)
+				case !isRelay && (ev.Connectedness == network.Connected || ev.Connectedness == network.Limited):
+					// Someone came within reach, if only through a relay:
+					// what waits for them may go.
+					n.kickOutbox(ctx)
 				}
 			case <-retry.C:
-				n.kickQueued(ctx)
+				n.kickOutbox(ctx)
 			case <-wake:
 				for _, w := range wakes {
 					select {
@@ -131,7 +132,7 @@ func (n *Node) Run(ctx context.Context) error {
 					default:
 					}
 				}
-				n.kickQueued(ctx)
+				n.kickOutbox(ctx)
 			}
 		}
 	}()
@@ -180,7 +181,7 @@ func (n *Node) keep(ctx context.Context, addr string, ai peer.AddrInfo, dropped,
 		if _, err := n.Pickup(ctx); err != nil {
 			n.opt.Log.Info("mailbox pickup", "relay", addr, "err", err)
 		}
-		n.kickQueued(ctx)
+		n.kickOutbox(ctx)
 		n.hold(ctx, addr, ai, rsvp.Expiration, dropped, wake)
 	}
 }
