@@ -167,7 +167,9 @@ function newPeer() {
         connectionEncrypters: [noise()],
         streamMuxers: [yamux()],
         connectionGater: { denyDialMultiaddr: () => false },
-        services: { identify: identify(), ping: ping() },
+        // The connection monitor pings every connection now and then on the
+        // ping protocol too: room for its stream beside a timed one.
+        services: { identify: identify(), ping: ping({ maxOutboundStreams: 4 }) },
       });
       await node.handle(SINK, sink, { maxInboundStreams: 16 });
       await node.dial(multiaddr(relayAddr));
