@@ -614,8 +614,9 @@ func (p *Planet) WriteAcknowledged() {
 }
 
 // Acknowledgements are written once no other came for ackWriteQuiet, and
-// at the latest ackWriteMax after the first of them.
-const (
+// at the latest ackWriteMax after the first of them. (Variables for the
+// tests only.)
+var (
 	ackWriteQuiet = 200 * time.Millisecond
 	ackWriteMax   = 2 * time.Second
 )

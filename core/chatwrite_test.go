@@ -102,6 +102,37 @@ func TestAcknowledgedIsWrittenBehind(t *testing.T) {
 	}
 }
 
+// WriteAcknowledged writes what was acknowledged without waiting for the
+// conversation to pause, and takes it out of the outbox.
+func TestWriteAcknowledgedAtOnce(t *testing.T) {
+	quiet, most := ackWriteQuiet, ackWriteMax
+	ackWriteQuiet, ackWriteMax = time.Hour, time.Hour
+	t.Cleanup(func() { ackWriteQuiet, ackWriteMax = quiet, most })
+	ctx := context.Background()
+	p, bob := newChatWriter(t, mem.New())
+	m, _, err := p.NewChat(ctx, bob, "written at once")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.WriteAcknowledged() // nothing to write: nothing happens
+	p.Acknowledged(m.ID)
+	time.Sleep(50 * time.Millisecond)
+	if got := stored(t, p, m.ID).State; got != ChatSent {
+		t.Fatalf("before WriteAcknowledged, stored %s", got)
+	}
+	p.WriteAcknowledged()
+	deadline := time.Now().Add(10 * time.Second)
+	for stored(t, p, m.ID).State != ChatDelivered {
+		if time.Now().After(deadline) {
+			t.Fatal("WriteAcknowledged wrote nothing")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if out, err := p.Outbox(ctx); err != nil || len(out) != 0 {
+		t.Fatalf("the outbox holds %+v, %v", out, err)
+	}
+}
+
 // Messages written one after the other may be kept in any order; the
 // conversation's record keeps the last seq taken, so that a vault opened
 // afresh numbers on from it.
