@@ -127,25 +127,24 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return fmt.Errorf("-addr %q: %w", c.addr, err)
 		}
 		c.relay.host = host
-		if node, err = startRelay(ctx, c.relay, c.data, log); err != nil {
-			return err
-		}
-		// Closed after the web server below, on every path: the mailbox's handlers may be
-		// serving requests that use it.
-		defer func() {
-			if err := node.Close(); err != nil {
-				log.Warn("closing the relay node", "err", err)
-			}
-		}()
-		// The mailbox keeps sealed letters for people who are offline, on the relay's host.
+		// The mailbox keeps sealed letters for people who are offline, on the relay's host,
+		// from its first connection on.
 		mbox, err := openMailbox(filepath.Join(c.data, "mailbox.db"), c.mailbox, log)
 		if err != nil {
 			return err
 		}
-		defer mbox.Close() // deferred after the node's Close, so it runs before it
-		if err := mbox.Attach(node.Host()); err != nil {
+		if node, err = startRelay(ctx, c.relay, c.data, log, mbox.Attach); err != nil {
+			mbox.Close()
 			return err
 		}
+		// Closed after the web server below, on every path: the mailbox's handlers may be
+		// serving requests that use it. The mailbox goes first, waiting for its streams.
+		defer func() {
+			mbox.Close()
+			if err := node.Close(); err != nil {
+				log.Warn("closing the relay node", "err", err)
+			}
+		}()
 	}
 
 	ln, err := net.Listen("tcp", c.addr)

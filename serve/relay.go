@@ -253,9 +253,12 @@ func (n *relayNode) Close() error {
 }
 
 // startRelay starts the relay node described by cfg, with the key kept in dataDir (created
-// there on first start). It returns once the node listens on every transport; ctx bounds only
-// the start (resolving cfg.host), and the node runs until Close.
-func startRelay(ctx context.Context, cfg relayConfig, dataDir string, log *slog.Logger) (*relayNode, error) {
+// there on first start). Each of attach sets up a service on the node's host (the mailbox)
+// before it listens, so that the very first peer to connect finds it: a tab reconnecting as
+// the server restarts picks up its letters at once, not at its next reservation. It returns
+// once the node listens on every transport; ctx bounds only the start (resolving cfg.host),
+// and the node runs until Close.
+func startRelay(ctx context.Context, cfg relayConfig, dataDir string, log *slog.Logger, attach ...func(host.Host) error) (*relayNode, error) {
 	if err := cfg.check(); err != nil {
 		return nil, err
 	}
@@ -313,6 +316,12 @@ func startRelay(ctx context.Context, cfg relayConfig, dataDir string, log *slog.
 		return nil, fmt.Errorf("relay: circuit relay service: %w", err)
 	}
 	n := &relayNode{host: h, relay: r}
+	for _, a := range attach {
+		if err := a(h); err != nil {
+			n.Close()
+			return nil, err
+		}
+	}
 	if err := listenAll(h, ips, cfg.port); err != nil {
 		n.Close()
 		return nil, err

@@ -38,7 +38,7 @@ import (
 
 // testRelay starts a relay node on loopback with free ports and the defaults changed by
 // change, keeping its key in dir (a new temporary directory if "").
-func testRelay(t *testing.T, dir string, change func(*relayConfig)) *relayNode {
+func testRelay(t *testing.T, dir string, change func(*relayConfig), attach ...func(host.Host) error) *relayNode {
 	t.Helper()
 	cfg := defaultRelayConfig()
 	cfg.host, cfg.port = "127.0.0.1", 0
@@ -48,7 +48,7 @@ func testRelay(t *testing.T, dir string, change func(*relayConfig)) *relayNode {
 	if dir == "" {
 		dir = t.TempDir()
 	}
-	n, err := startRelay(context.Background(), cfg, dir, slog.New(slog.DiscardHandler))
+	n, err := startRelay(context.Background(), cfg, dir, slog.New(slog.DiscardHandler), attach...)
 	if err != nil {
 		t.Fatalf("startRelay: %v", err)
 	}
@@ -245,6 +245,30 @@ func TestRelayTransports(t *testing.T) {
 				t.Errorf("ping over %s: %v", tc.name, err)
 			}
 		})
+	}
+}
+
+// TestRelayAttachBeforeListening: services attached at the start (the mailbox) are set up
+// before the node listens, so that no peer connects to a relay without them; a service that
+// fails to attach fails the start.
+func TestRelayAttachBeforeListening(t *testing.T) {
+	var listening []ma.Multiaddr
+	n := testRelay(t, "", nil, func(h host.Host) error {
+		listening = h.Network().ListenAddresses()
+		return nil
+	})
+	if len(listening) != 0 {
+		t.Errorf("attached while listening on %v", listening)
+	}
+	if len(n.Host().Network().ListenAddresses()) == 0 {
+		t.Error("the node does not listen")
+	}
+	cfg := defaultRelayConfig()
+	cfg.host, cfg.port = "127.0.0.1", 0
+	refused := errors.New("refused")
+	if _, err := startRelay(context.Background(), cfg, t.TempDir(), slog.New(slog.DiscardHandler),
+		func(host.Host) error { return refused }); !errors.Is(err, refused) {
+		t.Errorf("a service that fails to attach: %v", err)
 	}
 }
 

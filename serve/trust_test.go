@@ -34,16 +34,13 @@ type server struct {
 func startServer(t *testing.T, dir string, port int) *server {
 	t.Helper()
 	s := &server{t: t, dir: dir, port: port}
-	s.node = testRelay(t, dir, func(c *relayConfig) { c.port = port })
 	box, err := openMailbox(filepath.Join(dir, "mailbox.db"), mailboxConfig{}, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := box.Attach(s.node.Host()); err != nil {
-		t.Fatal(err)
-	}
-	s.box = box
 	t.Cleanup(func() { box.Close() })
+	s.box = box
+	s.node = testRelay(t, dir, func(c *relayConfig) { c.port = port }, box.Attach)
 	return s
 }
 
@@ -491,6 +488,45 @@ func TestQueuedMessageGoesWhenTheServerReturns(t *testing.T) {
 	if q, _ := alice.planet.Outbox(ctx); len(q) != 0 {
 		t.Fatalf("Alice's outbox still holds %+v", q)
 	}
+}
+
+// A pickup that fails while the reservation holds (here: the relay is up
+// before its mailbox) is tried again on the back-off, not only at the next
+// renewal.
+func TestFailedPickupIsTriedAgain(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	srv := startServer(t, dir, 0)
+	relay, port := srv.wsAddr(), srv.boundPort()
+	alice, bob := connectedPair(t, relay)
+	bob.offline()
+	if m, err := alice.node.Chat(p2pContext(t), bob.did, "left in the mailbox"); err != nil || m.State != core.ChatSent {
+		t.Fatalf("Alice's message with Bob away: %+v, %v", m, err)
+	}
+	alice.offline()
+	srv.stop()
+
+	// The relay alone, for now.
+	node := testRelay(t, dir, func(c *relayConfig) { c.port = port })
+	stop := bob.run(t, relay)
+	defer stop()
+	waitFor(t, "Bob's reservation", bob.reserved)
+	time.Sleep(100 * time.Millisecond) // and the pickup that fails
+	if conv, _ := bob.planet.Conversation(ctx, alice.did); len(conv) != 0 {
+		t.Fatalf("Bob picked up from a relay without a mailbox: %+v", conv)
+	}
+	box, err := openMailbox(filepath.Join(dir, "mailbox.db"), mailboxConfig{}, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { box.Close() })
+	if err := box.Attach(node.Host()); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "Bob to pick up Alice's message", func() bool {
+		conv, _ := bob.planet.Conversation(ctx, alice.did)
+		return len(conv) == 1 && conv[0].Text == "left in the mailbox"
+	})
 }
 
 // A message its reader acknowledged, whose acknowledgement was not yet

@@ -178,29 +178,57 @@ func (n *Node) keep(ctx context.Context, addr string, ai peer.AddrInfo, dropped,
 		case <-dropped:
 		default:
 		}
-		if _, err := n.Pickup(ctx); err != nil {
-			n.opt.Log.Info("mailbox pickup", "relay", addr, "err", err)
-		}
+		picked := n.pickup(ctx, addr)
 		n.kickOutbox(ctx)
-		n.hold(ctx, addr, ai, rsvp.Expiration, dropped, wake)
+		n.hold(ctx, addr, ai, rsvp.Expiration, picked, dropped, wake)
 	}
+}
+
+// pickup picks up the mailbox and reports whether that worked.
+func (n *Node) pickup(ctx context.Context, addr string) bool {
+	if _, err := n.Pickup(ctx); err != nil {
+		n.opt.Log.Info("mailbox pickup", "relay", addr, "err", err)
+		return false
+	}
+	return true
 }
 
 // hold waits while a reservation on the relay ai holds: until halfway to
 // its expiry (then it is renewed), until the connection drops, or until
 // ctx ends. A wake-up checks the connection, which a frozen tab may have
-// lost without hearing of it.
-func (n *Node) hold(ctx context.Context, addr string, ai peer.AddrInfo, expires time.Time, dropped, wake <-chan struct{}) {
+// lost without hearing of it. Unless picked, the pickup that followed the
+// reservation failed: it is tried again meanwhile, on the back-off and on
+// a wake-up, until it works, rather than at the next renewal.
+func (n *Node) hold(ctx context.Context, addr string, ai peer.AddrInfo, expires time.Time, picked bool, dropped, wake <-chan struct{}) {
 	renew := time.NewTimer(max(time.Until(expires)/2, n.opt.MinBackoff))
 	defer renew.Stop()
+	backoff := n.opt.MinBackoff
+	again := time.NewTimer(backoff)
+	defer again.Stop()
+	if picked {
+		again.Stop()
+	}
+	retry := func() {
+		if picked = n.pickup(ctx, addr); !picked {
+			backoff = min(2*backoff, n.opt.MaxBackoff)
+			again.Reset(backoff)
+		}
+	}
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-renew.C:
 			return
+		case <-again.C:
+			retry()
+			continue
 		case <-wake:
 			if n.host.Network().Connectedness(ai.ID) == network.Connected && time.Until(expires) > 0 {
+				if !picked {
+					again.Stop()
+					retry()
+				}
 				continue
 			}
 		case <-dropped:
