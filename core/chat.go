@@ -15,6 +15,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"planet/core/keys"
 	"planet/vault"
 )
 
@@ -441,12 +442,12 @@ func (p *Planet) lastSeq(ctx context.Context, v *vault.Vault, me, peer DID) (uin
 // not verify, is not a chat message, is not addressed to the person alone,
 // or is from the person. A refusal keeps nothing.
 func (p *Planet) ReceiveChat(ctx context.Context, signed []byte, via string) (*ChatMessage, bool, error) {
-	return p.receiveChat(ctx, signed, via, PeerID{})
+	return p.receiveChat(ctx, signed, via, keys.PeerID{})
 }
 
 // receiveChat is ReceiveChat; with a non-zero remote, the message must also
 // have been signed by the key of that peer.
-func (p *Planet) receiveChat(ctx context.Context, signed []byte, via string, remote PeerID) (*ChatMessage, bool, error) {
+func (p *Planet) receiveChat(ctx context.Context, signed []byte, via string, remote keys.PeerID) (*ChatMessage, bool, error) {
 	m, err := p.verifyChat(signed, remote)
 	if err != nil {
 		return nil, false, err
@@ -457,7 +458,7 @@ func (p *Planet) receiveChat(ctx context.Context, signed []byte, via string, rem
 // verifyChat verifies signed, which came on a chat stream from remote or,
 // with a zero remote, from the mailbox: a message that is not from the
 // person, signed by its sender's key (and, with a remote, by that peer's).
-func (p *Planet) verifyChat(signed []byte, remote PeerID) (*Message, error) {
+func (p *Planet) verifyChat(signed []byte, remote keys.PeerID) (*Message, error) {
 	_, id, err := p.unlocked()
 	if err != nil {
 		return nil, err
@@ -466,7 +467,7 @@ func (p *Planet) verifyChat(signed []byte, remote PeerID) (*Message, error) {
 	if err != nil {
 		return nil, fmt.Errorf("receive chat: %w: %w", ErrInvalid, err)
 	}
-	if !remote.IsZero() && PeerIDFromEd25519(signer) != remote {
+	if !remote.IsZero() && keys.PeerIDFromEd25519(signer) != remote {
 		return nil, fmt.Errorf("receive chat: %w: the message was signed by %s, but sent by peer %s", ErrInvalid, m.From, remote)
 	}
 	if m.From == id.DID() {
@@ -981,7 +982,7 @@ func ctxErr(ctx context.Context, err error) error {
 // signed by remote's key, or refused for any other reason resets the stream
 // and ends with an error saying why; nothing of it is kept. Cancelling ctx
 // resets the stream.
-func (p *Planet) ServeChat(ctx context.Context, s Stream, remote PeerID) error {
+func (p *Planet) ServeChat(ctx context.Context, s Stream, remote keys.PeerID) error {
 	if remote.IsZero() {
 		s.Reset()
 		return fmt.Errorf("serve chat: %w: no remote peer", ErrInvalid)

@@ -28,6 +28,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 
 	"planet/core"
+	"planet/core/keys"
 	"planet/vault"
 	"planet/vault/mem"
 )
@@ -89,7 +90,7 @@ func hostFor(t *testing.T, p *core.Planet, id *core.Identity) *chatter {
 	}
 	c := &chatter{p: p, id: id, h: h, served: make(chan error, 16)}
 	h.SetStreamHandler(core.ChatProtocol, func(s network.Stream) {
-		remote, err := core.ParsePeerID(s.Conn().RemotePeer().String())
+		remote, err := keys.ParsePeerID(s.Conn().RemotePeer().String())
 		if err != nil {
 			s.Reset()
 			c.served <- err

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"planet/core/keys"
 	"slices"
 	"strings"
 	"time"
@@ -703,7 +704,7 @@ func issuerAssertionKey(doc *DIDDocument, issuer DID, vm string) (ed25519.Public
 		if m.Type != MultikeyType {
 			return nil, fmt.Errorf("verification method %q is a %q, want a %s", vm, m.Type, MultikeyType)
 		}
-		pub, err := decodeEd25519Multikey(m.PublicKeyMultibase)
+		pub, err := keys.ParseEd25519Multikey(m.PublicKeyMultibase)
 		if err != nil {
 			return nil, fmt.Errorf("verification method %q: %w", vm, err)
 		}

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"planet/core/keys"
 	"slices"
 	"strings"
 	"testing"
@@ -89,7 +90,7 @@ func credVectorRandom(name string) *bytes.Reader {
 
 // credSigningMethod returns the DID URL of id's assertion key.
 func credSigningMethod(id *Identity) string {
-	return id.DID().String() + "#" + Ed25519Multikey(id.PublicKey())
+	return id.DID().String() + "#" + keys.Ed25519Multikey(id.PublicKey())
 }
 
 // credResign signs c again as signer, naming vm as the key, keeping its created

@@ -4,6 +4,7 @@ import (
 	"crypto/ed25519"
 	"errors"
 	"fmt"
+	"planet/core/keys"
 	"strings"
 )
 
@@ -85,10 +86,10 @@ func ParseDID(s string) (DID, error) {
 // [ed25519.NewKeyFromSeed] always is): a DID that could not be parsed back
 // must never be made.
 func DIDFromEd25519(pub ed25519.PublicKey) DID {
-	if _, err := decodeEd25519Public(pub); err != nil {
+	if err := keys.CheckEd25519(pub); err != nil {
 		panic("core: DIDFromEd25519: " + err.Error())
 	}
-	return DID{s: "did:" + MethodKey + ":" + Ed25519Multikey(pub)}
+	return DID{s: "did:" + MethodKey + ":" + keys.Ed25519Multikey(pub)}
 }
 
 // String returns the DID as text, exactly as it was parsed; it returns "" for

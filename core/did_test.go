@@ -3,54 +3,55 @@ package core
 import (
 	"crypto/ed25519"
 	"errors"
+	"planet/core/internal/vectors"
 	"strings"
 	"testing"
 )
 
 func TestParseDIDValid(t *testing.T) {
-	for _, c := range readCases(t, "did/valid.txt") {
-		d, err := ParseDID(c.in)
+	for _, c := range vectors.Lines(t, "did/valid.txt") {
+		d, err := ParseDID(c.In)
 		if err != nil {
-			t.Errorf("valid.txt:%d: ParseDID(%q): %v", c.line, c.in, err)
+			t.Errorf("valid.txt:%d: ParseDID(%q): %v", c.Line, c.In, err)
 			continue
 		}
-		if got := d.String(); got != c.in {
-			t.Errorf("valid.txt:%d: String() = %q, want %q", c.line, got, c.in)
+		if got := d.String(); got != c.In {
+			t.Errorf("valid.txt:%d: String() = %q, want %q", c.Line, got, c.In)
 		}
 		if d.IsZero() {
-			t.Errorf("valid.txt:%d: IsZero() = true", c.line)
+			t.Errorf("valid.txt:%d: IsZero() = true", c.Line)
 		}
-		wantMethod := strings.Split(c.in, ":")[1]
+		wantMethod := strings.Split(c.In, ":")[1]
 		if got := d.Method(); got != wantMethod {
-			t.Errorf("valid.txt:%d: Method() = %q, want %q", c.line, got, wantMethod)
+			t.Errorf("valid.txt:%d: Method() = %q, want %q", c.Line, got, wantMethod)
 		}
 	}
 }
 
 func TestParseDIDInvalid(t *testing.T) {
-	for _, c := range readCases(t, "did/invalid.txt") {
-		if c.reason == "" {
-			t.Errorf("invalid.txt:%d: case has no comment saying why it is invalid", c.line)
+	for _, c := range vectors.Lines(t, "did/invalid.txt") {
+		if c.Reason == "" {
+			t.Errorf("invalid.txt:%d: case has no comment saying why it is invalid", c.Line)
 		}
-		d, err := ParseDID(c.in)
+		d, err := ParseDID(c.In)
 		if err == nil {
-			t.Errorf("invalid.txt:%d: ParseDID(%q) succeeded; want error (%s)", c.line, c.in, c.reason)
+			t.Errorf("invalid.txt:%d: ParseDID(%q) succeeded; want error (%s)", c.Line, c.In, c.Reason)
 			continue
 		}
 		if !errors.Is(err, ErrInvalidDID) || errors.Is(err, ErrUnsupportedMethod) {
-			t.Errorf("invalid.txt:%d: ParseDID(%q) = %v; want only ErrInvalidDID (%s)", c.line, c.in, err, c.reason)
+			t.Errorf("invalid.txt:%d: ParseDID(%q) = %v; want only ErrInvalidDID (%s)", c.Line, c.In, err, c.Reason)
 		}
 		if !d.IsZero() {
-			t.Errorf("invalid.txt:%d: ParseDID returned non-zero DID %q with an error", c.line, d)
+			t.Errorf("invalid.txt:%d: ParseDID returned non-zero DID %q with an error", c.Line, d)
 		}
 	}
 }
 
 func TestParseDIDUnsupported(t *testing.T) {
-	for _, c := range readCases(t, "did/unsupported.txt") {
-		_, err := ParseDID(c.in)
+	for _, c := range vectors.Lines(t, "did/unsupported.txt") {
+		_, err := ParseDID(c.In)
 		if !errors.Is(err, ErrUnsupportedMethod) || errors.Is(err, ErrInvalidDID) {
-			t.Errorf("unsupported.txt:%d: ParseDID(%q) = %v; want only ErrUnsupportedMethod", c.line, c.in, err)
+			t.Errorf("unsupported.txt:%d: ParseDID(%q) = %v; want only ErrUnsupportedMethod", c.Line, c.In, err)
 		}
 	}
 }
@@ -120,8 +121,8 @@ func TestParseDIDErrorMessages(t *testing.T) {
 }
 
 func TestDIDFromEd25519(t *testing.T) {
-	for _, v := range readIdentityVectors(t) {
-		pub := ed25519.PublicKey(v.publicKey(t))
+	for _, v := range vectors.Identities(t) {
+		pub := ed25519.PublicKey(v.PublicKey(t))
 		d := DIDFromEd25519(pub)
 		if got := d.String(); got != v.DID {
 			t.Errorf("DIDFromEd25519(%s) = %s, want %s", v.PublicKeyBase58, got, v.DID)
@@ -199,8 +200,8 @@ func TestDIDComparable(t *testing.T) {
 
 func FuzzParseDID(f *testing.F) {
 	for _, name := range []string{"did/valid.txt", "did/invalid.txt", "did/unsupported.txt"} {
-		for _, c := range readCases(f, name) {
-			f.Add(c.in)
+		for _, c := range vectors.Lines(f, name) {
+			f.Add(c.In)
 		}
 	}
 	f.Fuzz(func(t *testing.T, s string) {

@@ -7,6 +7,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"planet/core/internal/vectors"
 	"testing"
 )
 
@@ -47,7 +48,7 @@ func TestDocumentGolden(t *testing.T) {
 // TestDocumentVectors checks the documents of the identity vectors against
 // the did:key test vectors: the key agreement key, and the shape.
 func TestDocumentVectors(t *testing.T) {
-	for _, v := range readIdentityVectors(t) {
+	for _, v := range vectors.Identities(t) {
 		d, err := ParseDID(v.DID)
 		if err != nil {
 			t.Fatal(err)

@@ -3,6 +3,7 @@ package core
 import (
 	"crypto/ed25519"
 	"fmt"
+	"planet/core/keys"
 	"strings"
 )
 
@@ -18,7 +19,7 @@ func parseKeyID(id string) (ed25519.PublicKey, error) {
 		// spelling per key keeps DIDs comparable with ==.
 		return nil, fmt.Errorf("%w: did:key id has more than one segment", ErrInvalidDID)
 	}
-	pub, err := decodeEd25519Multikey(id)
+	pub, err := keys.ParseEd25519Multikey(id)
 	if err != nil {
 		return nil, fmt.Errorf("%w: did:key %w", ErrInvalidDID, err)
 	}
@@ -29,21 +30,21 @@ func parseKeyID(id string) (ed25519.PublicKey, error) {
 // verification method for every relationship except key agreement, which
 // uses the X25519 key derived from it.
 func keyDocument(did string, pub ed25519.PublicKey) (*DIDDocument, error) {
-	xpub, err := X25519PublicFromEd25519(pub)
+	xpub, err := keys.X25519PublicFromEd25519(pub)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidDID, err)
 	}
 	signing := VerificationMethod{
-		ID:                 did + "#" + Ed25519Multikey(pub),
+		ID:                 did + "#" + keys.Ed25519Multikey(pub),
 		Type:               MultikeyType,
 		Controller:         did,
-		PublicKeyMultibase: Ed25519Multikey(pub),
+		PublicKeyMultibase: keys.Ed25519Multikey(pub),
 	}
 	agreement := VerificationMethod{
-		ID:                 did + "#" + X25519Multikey(xpub),
+		ID:                 did + "#" + keys.X25519Multikey(xpub),
 		Type:               MultikeyType,
 		Controller:         did,
-		PublicKeyMultibase: X25519Multikey(xpub),
+		PublicKeyMultibase: keys.X25519Multikey(xpub),
 	}
 	return &DIDDocument{
 		Context:              []string{ContextDIDv1, ContextMultikeyV1},

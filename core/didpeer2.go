@@ -2,21 +2,17 @@ package core
 
 import (
 	"bytes"
-	"crypto/ecdh"
 	"crypto/ed25519"
 	"encoding/base64"
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"planet/core/keys"
 	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
-
-	"filippo.io/edwards25519/field"
-	"github.com/mr-tron/base58"
 )
 
 // did:peer:2 (DIF Peer DID Method Specification, numalgo 2): the DID carries
@@ -145,13 +141,13 @@ func NewPeer2(keys []Peer2Key, services ...Service) (DID, error) {
 // does not hide who is at the other end. Unlinkable pairwise DIDs need a fresh
 // key for each relationship, passed to [NewPeer2] in the same way.
 func Peer2Keys(pub ed25519.PublicKey) []Peer2Key {
-	xpub, err := X25519PublicFromEd25519(pub)
+	xpub, err := keys.X25519PublicFromEd25519(pub)
 	if err != nil {
 		panic("core: Peer2Keys: " + err.Error())
 	}
 	return []Peer2Key{
-		{Purpose: Peer2Authentication, Multikey: Ed25519Multikey(pub)},
-		{Purpose: Peer2KeyAgreement, Multikey: X25519Multikey(xpub)},
+		{Purpose: Peer2Authentication, Multikey: keys.Ed25519Multikey(pub)},
+		{Purpose: Peer2KeyAgreement, Multikey: keys.X25519Multikey(xpub)},
 	}
 }
 
@@ -282,93 +278,34 @@ func parsePeer2(rest string) ([]peer2Element, error) {
 // decodePeer2Key checks that multikey is a key PLANET can use for purpose,
 // and returns its raw bytes.
 func decodePeer2Key(purpose Peer2Purpose, multikey string) ([]byte, error) {
-	var want uint64
+	var want keys.Codec
 	switch purpose {
 	case Peer2Authentication, Peer2Assertion, Peer2CapabilityInvocation, Peer2CapabilityDelegation:
-		want = codecEd25519Pub
+		want = keys.CodecEd25519Pub
 	case Peer2KeyAgreement:
-		want = codecX25519Pub
+		want = keys.CodecX25519Pub
 	default:
 		return nil, fmt.Errorf("unknown purpose code %s", purpose)
 	}
-	code, key, err := decodeMultikey(multikey)
+	code, key, err := keys.DecodeMultikey(multikey)
 	if err != nil {
 		return nil, err
 	}
-	if code != codecEd25519Pub && code != codecX25519Pub {
-		return nil, fmt.Errorf("multikey holds unsupported key type %s: only ed25519-pub (0xed) and x25519-pub (0xec) are accepted", codecName(code))
+	if code != keys.CodecEd25519Pub && code != keys.CodecX25519Pub {
+		return nil, fmt.Errorf("multikey holds unsupported key type %s: only ed25519-pub (0xed) and x25519-pub (0xec) are accepted", code)
 	}
 	if code != want {
-		return nil, fmt.Errorf("%s key must be %s, not %s", purpose, codecName(want), codecName(code))
+		return nil, fmt.Errorf("%s key must be %s, not %s", purpose, want, code)
 	}
-	if code == codecEd25519Pub {
-		_, err = decodeEd25519Public(key)
+	if code == keys.CodecEd25519Pub {
+		err = keys.CheckEd25519(key)
 	} else {
-		err = checkX25519Public(key)
+		err = keys.CheckX25519Public(key)
 	}
 	if err != nil {
 		return nil, err
 	}
 	return key, nil
-}
-
-// decodeMultikey splits a base58btc Multikey into its multicodec code and key
-// bytes.
-func decodeMultikey(s string) (uint64, []byte, error) {
-	if s == "" || s[0] != 'z' {
-		return 0, nil, errors.New("multikey is not base58btc multibase (must start with 'z')")
-	}
-	if len(s) == 1 {
-		return 0, nil, errors.New("multikey has nothing after the multibase prefix")
-	}
-	b, err := base58.Decode(s[1:])
-	if err != nil {
-		return 0, nil, fmt.Errorf("multikey is not base58btc: %w", err)
-	}
-	code, n := binary.Uvarint(b)
-	if n <= 0 {
-		return 0, nil, errors.New("multikey has no multicodec prefix")
-	}
-	if n != len(binary.AppendUvarint(nil, code)) {
-		return 0, nil, errors.New("multikey has a multicodec prefix that is not minimally encoded")
-	}
-	return code, b[n:], nil
-}
-
-// x25519Probe is a fixed X25519 private key, not a secret: see
-// checkX25519Public.
-var x25519Probe = func() *ecdh.PrivateKey {
-	k, err := ecdh.X25519().NewPrivateKey(bytes.Repeat([]byte{0x5a}, x25519KeySize))
-	if err != nil {
-		panic(err)
-	}
-	return k
-}()
-
-// checkX25519Public checks that pub is an X25519 public key that is safe to
-// encrypt to: 32 bytes, the canonical encoding of u (below 2^255-19, top bit
-// clear, so that one key has one DID), and not of small order. A small-order
-// key makes the shared secret of every key agreement predictable; no honest
-// key is one. X25519 clamps every private key to a multiple of the cofactor
-// 8, which sends exactly the small-order points (of the curve and of its
-// twist) to the all-zero output that crypto/ecdh refuses, so one agreement
-// with a fixed key finds them all.
-func checkX25519Public(pub []byte) error {
-	if len(pub) != x25519KeySize {
-		return fmt.Errorf("x25519 public key is %d bytes, want %d", len(pub), x25519KeySize)
-	}
-	u, err := new(field.Element).SetBytes(pub)
-	if err != nil || !bytes.Equal(u.Bytes(), pub) {
-		return errors.New("x25519 public key is not canonically encoded")
-	}
-	k, err := ecdh.X25519().NewPublicKey(pub)
-	if err != nil {
-		return fmt.Errorf("x25519 public key: %w", err)
-	}
-	if _, err := x25519Probe.ECDH(k); err != nil {
-		return errors.New("x25519 public key has small order")
-	}
-	return nil
 }
 
 // peer2ServiceEncoding is base64url without padding; strict, so that the

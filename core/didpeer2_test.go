@@ -7,6 +7,8 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"planet/core/internal/vectors"
+	"planet/core/keys"
 	"reflect"
 	"slices"
 	"strconv"
@@ -168,17 +170,17 @@ func TestPeer2SpecDocument(t *testing.T) {
 }
 
 func TestPeer2Invalid(t *testing.T) {
-	for _, c := range readCases(t, "didpeer/invalid.txt") {
-		if c.reason == "" {
-			t.Errorf("invalid.txt:%d: case has no comment saying why it is invalid", c.line)
+	for _, c := range vectors.Lines(t, "didpeer/invalid.txt") {
+		if c.Reason == "" {
+			t.Errorf("invalid.txt:%d: case has no comment saying why it is invalid", c.Line)
 		}
-		_, err := ParseDID(c.in)
+		_, err := ParseDID(c.In)
 		if err == nil {
-			t.Errorf("invalid.txt:%d: ParseDID(%q) succeeded; want error (%s)", c.line, c.in, c.reason)
+			t.Errorf("invalid.txt:%d: ParseDID(%q) succeeded; want error (%s)", c.Line, c.In, c.Reason)
 			continue
 		}
 		if !errors.Is(err, ErrInvalidDID) || errors.Is(err, ErrUnsupportedMethod) {
-			t.Errorf("invalid.txt:%d: ParseDID = %v; want only ErrInvalidDID (%s)", c.line, err, c.reason)
+			t.Errorf("invalid.txt:%d: ParseDID = %v; want only ErrInvalidDID (%s)", c.Line, err, c.Reason)
 		}
 	}
 }
@@ -203,7 +205,7 @@ func TestPeer2ErrorMessages(t *testing.T) {
 			"did:peer:2.Vz6LSg8zQom395jKLrGiBNruB9MM6V8PWuf2FpEy4uRFiqQBR",
 			"invalid did: did:peer numalgo 2 element 1: authentication key must be ed25519-pub (0xed), not x25519-pub (0xec)",
 		},
-		{"did:peer:2.E" + encodeMultikey(codecX25519Pub, make([]byte, 31)), "invalid did: did:peer numalgo 2 element 1: x25519 public key is 31 bytes, want 32"},
+		{"did:peer:2.E" + keys.EncodeMultikey(keys.CodecX25519Pub, make([]byte, 31)), "invalid did: did:peer numalgo 2 element 1: x25519 public key is 31 bytes, want 32"},
 		{"did:peer:2" + v + ".SaGVsbG8", "invalid did: did:peer numalgo 2 element 2: service is not JSON: invalid character 'h' looking for beginning of value"},
 		{"did:peer:2" + v + ".Se31", "invalid did: did:peer numalgo 2 element 2: service is not base64url without padding: illegal base64 data at input byte 2"},
 		{"did:peer:2" + v + ".SeyJ0IjoiZG0ifQ", "invalid did: did:peer numalgo 2 element 2: service has no serviceEndpoint"},
@@ -382,7 +384,7 @@ func TestNewPeer2ServiceID(t *testing.T) {
 }
 
 func TestResolve(t *testing.T) {
-	for _, v := range readIdentityVectors(t) {
+	for _, v := range vectors.Identities(t) {
 		d, _ := ParseDID(v.DID)
 		got, err := Resolve(d)
 		if err != nil {
@@ -489,16 +491,16 @@ func TestX25519SmallOrder(t *testing.T) {
 		"ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f", // p - 1
 	} {
 		b, _ := hex.DecodeString(h)
-		if err := checkX25519Public(b); err == nil || !strings.Contains(err.Error(), "small order") {
-			t.Errorf("checkX25519Public(%s) = %v, want small order", h, err)
+		if err := keys.CheckX25519Public(b); err == nil || !strings.Contains(err.Error(), "small order") {
+			t.Errorf("CheckX25519Public(%s) = %v, want small order", h, err)
 		}
 	}
-	for _, v := range readIdentityVectors(t) {
-		_, key, err := decodeMultikey(v.X25519PublicKeyMultibase)
+	for _, v := range vectors.Identities(t) {
+		_, key, err := keys.DecodeMultikey(v.X25519PublicKeyMultibase)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := checkX25519Public(key); err != nil {
+		if err := keys.CheckX25519Public(key); err != nil {
 			t.Errorf("%s: %v", v.X25519PublicKeyMultibase, err)
 		}
 	}
@@ -508,8 +510,8 @@ func FuzzResolvePeer2(f *testing.F) {
 	for _, v := range readPeer2Vectors(f) {
 		f.Add(strings.TrimPrefix(v.DID, "did:peer:2"))
 	}
-	for _, c := range readCases(f, "didpeer/invalid.txt") {
-		f.Add(strings.TrimPrefix(c.in, "did:peer:2"))
+	for _, c := range vectors.Lines(f, "didpeer/invalid.txt") {
+		f.Add(strings.TrimPrefix(c.In, "did:peer:2"))
 	}
 	f.Fuzz(func(t *testing.T, rest string) {
 		s := "did:peer:2" + rest

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"planet/core/keys"
 	"strings"
 	"time"
 
@@ -180,14 +181,14 @@ func (doc *DIDDocument) x25519Key(ref string) ([]byte, error) {
 	if !ok {
 		return nil, fmt.Errorf("key %q is not in the document of %s", ref, doc.ID)
 	}
-	code, key, err := decodeMultikey(vm.PublicKeyMultibase)
+	code, key, err := keys.DecodeMultikey(vm.PublicKeyMultibase)
 	if err != nil {
 		return nil, err
 	}
-	if code != codecX25519Pub {
+	if code != keys.CodecX25519Pub {
 		return nil, fmt.Errorf("key %q of %s is not an X25519 key", ref, doc.ID)
 	}
-	if err := checkX25519Public(key); err != nil {
+	if err := keys.CheckX25519Public(key); err != nil {
 		return nil, err
 	}
 	return key, nil
@@ -258,7 +259,7 @@ func UnsealSigned(me *Identity, data []byte, now time.Time) (*Message, []byte, e
 	if err != nil {
 		return nil, nil, envelopeError("it is sealed to %q: %v", kid, err)
 	}
-	mine, err := X25519PublicFromEd25519(me.pub)
+	mine, err := keys.X25519PublicFromEd25519(me.pub)
 	if err != nil || string(key) != string(mine) {
 		return nil, nil, envelopeError("it is sealed to %s, not to you", recipient)
 	}
@@ -320,7 +321,7 @@ func checkEnvelopeHeader(data []byte) (string, error) {
 	if err != nil {
 		return "", errors.New("has an ephemeral key that is not base64url")
 	}
-	if err := checkX25519Public(xb); err != nil {
+	if err := keys.CheckX25519Public(xb); err != nil {
 		return "", fmt.Errorf("has an unusable ephemeral key: %v", err)
 	}
 	kid := str("kid")

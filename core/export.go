@@ -17,6 +17,7 @@ import (
 	"filippo.io/age"
 	"github.com/mr-tron/base58"
 
+	"planet/core/keys"
 	"planet/vault"
 )
 
@@ -31,8 +32,6 @@ const (
 	// importMaxWorkFactor accepts files made by the stock age tool (2^18)
 	// but refuses costs that would exhaust the tab.
 	importMaxWorkFactor = 18
-
-	codecEd25519Priv = 0x1300
 )
 
 type manifest struct {
@@ -250,7 +249,7 @@ func (p *Planet) Export(ctx context.Context, w io.Writer, passphrase string, pro
 		ne[i] = noteExport{n.ID, n.Title, n.Body, Time(n.Created), Time(n.Updated)}
 	}
 	x.json("manifest.json", m)
-	x.json("identity.json", identityExport{id.DID().String(), doc, encodeMultikey(codecEd25519Priv, seed)})
+	x.json("identity.json", identityExport{id.DID().String(), doc, keys.EncodeMultikey(keys.CodecEd25519Priv, seed)})
 	x.json("settings.json", settings)
 	x.json("contacts.json", ce)
 	x.bytes("contacts.vcf", vCards(contacts))
@@ -389,7 +388,7 @@ func decodePrivateMultikey(s string) ([]byte, error) {
 		return nil, fmt.Errorf("private key: %w", err)
 	}
 	code, n := binary.Uvarint(b)
-	if n <= 0 || code != codecEd25519Priv {
+	if n <= 0 || keys.Codec(code) != keys.CodecEd25519Priv {
 		return nil, fmt.Errorf("private key is not ed25519-priv")
 	}
 	if len(b[n:]) != 32 {

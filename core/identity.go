@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"fmt"
 	"io"
+	"planet/core/keys"
 )
 
 // SigningKey is an Ed25519 private key, kept opaque because it is the one
@@ -81,7 +82,7 @@ type Identity struct {
 	key  SigningKey
 	pub  ed25519.PublicKey
 	did  DID
-	peer PeerID
+	peer keys.PeerID
 }
 
 // NewIdentity creates an Identity with a new key whose seed is read from
@@ -113,7 +114,7 @@ func IdentityFromSeed(seed []byte) (*Identity, error) {
 		key:  newSigningKey(k),
 		pub:  pub,
 		did:  DIDFromEd25519(pub),
-		peer: PeerIDFromEd25519(pub),
+		peer: keys.PeerIDFromEd25519(pub),
 	}, nil
 }
 
@@ -121,7 +122,7 @@ func IdentityFromSeed(seed []byte) (*Identity, error) {
 func (id *Identity) DID() DID { return id.did }
 
 // PeerID returns the identity's libp2p peer ID.
-func (id *Identity) PeerID() PeerID { return id.peer }
+func (id *Identity) PeerID() keys.PeerID { return id.peer }
 
 // PublicKey returns the identity's Ed25519 public key. The caller may modify
 // the returned slice.
@@ -149,7 +150,7 @@ func (id *Identity) Seed() []byte { return id.key.private().Seed() }
 // it. The result is secret; zero it when done. It panics after
 // [Identity.Wipe].
 func (id *Identity) X25519Private() []byte {
-	return X25519PrivateFromEd25519(id.key.private())
+	return keys.X25519PrivateFromEd25519(id.key.private())
 }
 
 // Wipe zeroes the identity's private key, as the vault does when it locks.

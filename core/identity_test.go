@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"planet/core/internal/vectors"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -14,8 +15,8 @@ import (
 )
 
 func TestIdentityFromSeedVectors(t *testing.T) {
-	for _, v := range readIdentityVectors(t) {
-		id, err := IdentityFromSeed(v.seed(t))
+	for _, v := range vectors.Identities(t) {
+		id, err := IdentityFromSeed(v.SeedBytes(t))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -31,7 +32,7 @@ func TestIdentityFromSeedVectors(t *testing.T) {
 		if got := base58.Encode(id.X25519Private()); got != v.X25519PrivateKeyBase58 {
 			t.Errorf("seed %s: X25519Private = %s, want %s", v.Seed, got, v.X25519PrivateKeyBase58)
 		}
-		if got := id.Seed(); !bytes.Equal(got, v.seed(t)) {
+		if got := id.Seed(); !bytes.Equal(got, v.SeedBytes(t)) {
 			t.Errorf("seed %s: Seed() = %x", v.Seed, got)
 		}
 	}

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"planet/core/keys"
 	"strings"
 	"sync"
 	"time"
@@ -149,7 +150,7 @@ type InvitationOptions struct {
 	Uses int
 	// Peer is the peer ID at which the inviter is reached; the zero
 	// PeerID means the inviter's own.
-	Peer PeerID
+	Peer keys.PeerID
 	// Relays are relay multiaddrs ("/dns4/relay.example/tcp/443/wss/p2p/…")
 	// through which to reach Peer.
 	Relays []string
@@ -159,15 +160,15 @@ type InvitationOptions struct {
 // or read and verified by [ParseInvitation]. Its fields follow the claims
 // described above; change none of them, since Token is what was signed.
 type Invitation struct {
-	ID       string    // "jti"
-	Inviter  DID       // "iss"
-	Secret   []byte    // "secret", 32 bytes; whoever holds the token has it
-	Note     string    // "note"; empty if none
-	IssuedAt time.Time // "iat", in UTC
-	Expires  time.Time // "exp", in UTC
-	Uses     int       // "uses"
-	Peer     PeerID    // "peer"
-	Relays   []string  // "relays"; nil if none
+	ID       string      // "jti"
+	Inviter  DID         // "iss"
+	Secret   []byte      // "secret", 32 bytes; whoever holds the token has it
+	Note     string      // "note"; empty if none
+	IssuedAt time.Time   // "iat", in UTC
+	Expires  time.Time   // "exp", in UTC
+	Uses     int         // "uses"
+	Peer     keys.PeerID // "peer"
+	Relays   []string    // "relays"; nil if none
 
 	// Token is the compact JWS the invitation was made as or read from.
 	Token string
@@ -451,7 +452,7 @@ func (c invitationClaims) invitation() (*Invitation, error) {
 	if err != nil {
 		return nil, fmt.Errorf("its inviter is not a valid identifier: %w", err)
 	}
-	peer, err := ParsePeerID(c.Peer)
+	peer, err := keys.ParsePeerID(c.Peer)
 	if err != nil {
 		return nil, fmt.Errorf("its peer address is not valid: %w", err)
 	}

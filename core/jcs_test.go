@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"planet/core/internal/vectors"
 	"reflect"
 	"strconv"
 	"strings"
@@ -48,13 +49,13 @@ func readJCSPairs(tb testing.TB) []jcsPair {
 
 // readJCSInvalid reads testdata/jcs/invalid.txt (its format is described at
 // its top).
-func readJCSInvalid(tb testing.TB) []testCase {
+func readJCSInvalid(tb testing.TB) []vectors.Case {
 	tb.Helper()
 	data, err := os.ReadFile(filepath.Join("testdata", "jcs", "invalid.txt"))
 	if err != nil {
 		tb.Fatal(err)
 	}
-	var cases []testCase
+	var cases []vectors.Case
 	var reason []string
 	for i, line := range strings.Split(string(data), "\n") {
 		switch {
@@ -71,7 +72,7 @@ func readJCSInvalid(tb testing.TB) []testCase {
 				}
 				in = string(b)
 			}
-			cases = append(cases, testCase{line: i + 1, reason: strings.Join(reason, " "), in: in})
+			cases = append(cases, vectors.Case{Line: i + 1, Reason: strings.Join(reason, " "), In: in})
 			reason = nil
 		}
 	}
@@ -171,8 +172,8 @@ func TestCanonicalNumberRoundTrip(t *testing.T) {
 
 func TestCanonicalizeInvalid(t *testing.T) {
 	for _, c := range readJCSInvalid(t) {
-		if got, err := Canonicalize([]byte(c.in)); err == nil {
-			t.Errorf("invalid.txt:%d (%s): Canonicalize(%q) = %s, want an error", c.line, c.reason, c.in, got)
+		if got, err := Canonicalize([]byte(c.In)); err == nil {
+			t.Errorf("invalid.txt:%d (%s): Canonicalize(%q) = %s, want an error", c.Line, c.Reason, c.In, got)
 		}
 	}
 }
@@ -243,7 +244,7 @@ func FuzzCanonicalize(f *testing.F) {
 		f.Add(p.output)
 	}
 	for _, c := range readJCSInvalid(f) {
-		f.Add([]byte(c.in))
+		f.Add([]byte(c.In))
 	}
 	f.Fuzz(func(t *testing.T, in []byte) {
 		out, err := Canonicalize(in)

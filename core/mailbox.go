@@ -10,6 +10,7 @@ import (
 	"io"
 	"time"
 
+	"planet/core/keys"
 	"planet/vault"
 )
 
@@ -314,10 +315,10 @@ func mailboxRecipient(s string) (DID, *MailboxError) {
 // domain is fixed and the nonce has a fixed length, so the three parts
 // cannot be shifted into one another. Naming the server keeps a server from
 // passing another server's challenge to the client and using its answer.
-func mailboxPickupInput(relay PeerID, nonce []byte) []byte {
-	in := make([]byte, 0, len(mailboxPickupDomain)+len(relay.mh)+len(nonce))
+func mailboxPickupInput(relay keys.PeerID, nonce []byte) []byte {
+	in := make([]byte, 0, len(mailboxPickupDomain)+len(relay.Bytes())+len(nonce))
 	in = append(in, mailboxPickupDomain...)
-	in = append(in, relay.mh...)
+	in = append(in, relay.Bytes()...)
 	return append(in, nonce...)
 }
 
@@ -396,7 +397,7 @@ func decodeMailboxReply(body []byte) (*mailboxReply, error) {
 	case r.Challenge != nil:
 		if len(r.Challenge.Nonce) != mailboxNonceSize {
 			err = fmt.Errorf("challenge nonce of %d bytes, want %d", len(r.Challenge.Nonce), mailboxNonceSize)
-		} else if checkPeerMultihash(r.Challenge.Relay) != nil {
+		} else if _, perr := keys.PeerIDFromBytes(r.Challenge.Relay); perr != nil {
 			err = errors.New("challenge names no valid peer id")
 		}
 	case r.Letters != nil:
@@ -533,7 +534,7 @@ func DepositLetter(ctx context.Context, s Stream, to DID, id string, envelope []
 // server is a [*MailboxError] ([ErrMailboxUnauthorized] if the proof was
 // not accepted). The caller closes s afterwards. Cancelling ctx resets the
 // stream.
-func PickupLetters(ctx context.Context, s Stream, id *Identity, relay PeerID, handle func(Letter) error) (int, error) {
+func PickupLetters(ctx context.Context, s Stream, id *Identity, relay keys.PeerID, handle func(Letter) error) (int, error) {
 	if relay.IsZero() {
 		return 0, errors.New("mailbox: pickup from a zero peer id")
 	}
@@ -546,7 +547,7 @@ func PickupLetters(ctx context.Context, s Stream, id *Identity, relay PeerID, ha
 	return accepted, nil
 }
 
-func pickupMailbox(s Stream, id *Identity, relay PeerID, handle func(Letter) error) (accepted int, err error) {
+func pickupMailbox(s Stream, id *Identity, relay keys.PeerID, handle func(Letter) error) (accepted int, err error) {
 	if err := WriteFrame(s, mailboxMaxControl, &mailboxRequest{Pickup: &mailboxPickup{}}); err != nil {
 		return 0, fmt.Errorf("mailbox: asking for letters: %w", err)
 	}
@@ -614,7 +615,7 @@ type MailboxServer struct {
 	// Store keeps the letters.
 	Store MailboxStore
 	// Relay is the server's own peer ID, which challenges name.
-	Relay PeerID
+	Relay keys.PeerID
 }
 
 // Serve answers one stream s that remote opened: one or more deposits, or
@@ -626,7 +627,7 @@ type MailboxServer struct {
 // A pickup is answered only for the DID whose key remote is: the client
 // signs a nonce that this call made for this stream alone, so a proof
 // recorded from another stream, or made for another server, is refused.
-func (srv *MailboxServer) Serve(ctx context.Context, s Stream, remote PeerID) error {
+func (srv *MailboxServer) Serve(ctx context.Context, s Stream, remote keys.PeerID) error {
 	stop := context.AfterFunc(ctx, func() { s.Reset() })
 	defer stop()
 	err := srv.serve(s, remote)
@@ -683,7 +684,7 @@ func mailboxUnexpected(want string) *MailboxError {
 }
 
 // serve runs the exchange; see Serve.
-func (srv *MailboxServer) serve(s Stream, remote PeerID) error {
+func (srv *MailboxServer) serve(s Stream, remote keys.PeerID) error {
 	req, err := readMailboxRequest(s, mailboxMaxRequest)
 	if err == errMailboxStreamEnd {
 		return nil
@@ -737,7 +738,7 @@ func (srv *MailboxServer) deposit(s Stream, d *mailboxDeposit) error {
 
 // verify checks a pickup proof against the nonce of this stream and returns
 // the DID whose letters the client may have.
-func (srv *MailboxServer) verify(p *mailboxProof, nonce []byte, remote PeerID) (DID, error) {
+func (srv *MailboxServer) verify(p *mailboxProof, nonce []byte, remote keys.PeerID) (DID, error) {
 	did, me := mailboxRecipient(p.DID)
 	if me != nil {
 		return DID{}, me
@@ -752,13 +753,13 @@ func (srv *MailboxServer) verify(p *mailboxProof, nonce []byte, remote PeerID) (
 	// Noise has authenticated remote: requiring it to be the DID's own key
 	// means a proof is of no use to anyone who does not hold the key,
 	// even if it leaked.
-	if PeerIDFromEd25519(pub) != remote {
+	if keys.PeerIDFromEd25519(pub) != remote {
 		return DID{}, mailboxRefusal(MailboxCodeUnauthorized, "the connection is not from the DID's key")
 	}
 	return did, nil
 }
 
-func (srv *MailboxServer) pickup(s Stream, remote PeerID) error {
+func (srv *MailboxServer) pickup(s Stream, remote keys.PeerID) error {
 	nonce := make([]byte, mailboxNonceSize)
 	rand.Read(nonce)
 	ch := &mailboxReply{Challenge: &mailboxChallenge{Nonce: nonce, Relay: srv.Relay.Bytes()}}

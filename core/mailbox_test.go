@@ -25,6 +25,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/core/protocol"
 
+	"planet/core/keys"
 	"planet/vault"
 )
 
@@ -125,7 +126,7 @@ type mailboxNet struct {
 	t      *testing.T
 	store  *memMailbox
 	server host.Host
-	relay  PeerID
+	relay  keys.PeerID
 	errs   chan error // what Serve returned, one per stream
 }
 
@@ -134,7 +135,7 @@ func newMailboxNet(t *testing.T) *mailboxNet {
 	n := &mailboxNet{t: t, store: newMemMailbox(), server: newMailboxHost(t, srvID), relay: srvID.PeerID(), errs: make(chan error, 100)}
 	srv := &MailboxServer{Store: n.store, Relay: n.relay}
 	n.server.SetStreamHandler(protocol.ID(MailboxProtocol), func(s network.Stream) {
-		remote, err := ParsePeerID(s.Conn().RemotePeer().String())
+		remote, err := keys.ParsePeerID(s.Conn().RemotePeer().String())
 		if err != nil {
 			t.Errorf("remote peer: %v", err)
 		}
@@ -342,7 +343,7 @@ func TestMailboxRefusals(t *testing.T) {
 	}
 
 	// Refused before anything is sent.
-	peerDID, err := ParseDID("did:peer:0" + Ed25519Multikey(bob.PublicKey()))
+	peerDID, err := ParseDID("did:peer:0" + keys.Ed25519Multikey(bob.PublicKey()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -541,7 +542,7 @@ func uvarintBytes(n int) []byte {
 
 // hostileMailbox answers every mailbox stream with the frames that answer
 // returns for what the client sent first.
-func hostileMailbox(t *testing.T, answer func(s network.Stream)) (host.Host, PeerID) {
+func hostileMailbox(t *testing.T, answer func(s network.Stream)) (host.Host, keys.PeerID) {
 	id := newMailboxIdentity(t)
 	h := newMailboxHost(t, id)
 	h.SetStreamHandler(protocol.ID(MailboxProtocol), func(s network.Stream) {
@@ -628,7 +629,7 @@ func TestMailboxGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	relay, err := ParsePeerID("12D3KooWDpJ7As7BWAwRMfu1VU2WCqNjvq387JEYKDBj4kx6nXTN")
+	relay, err := keys.ParsePeerID("12D3KooWDpJ7As7BWAwRMfu1VU2WCqNjvq387JEYKDBj4kx6nXTN")
 	if err != nil {
 		t.Fatal(err)
 	}

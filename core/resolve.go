@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"planet/core/keys"
 	"slices"
 	"strings"
 )
@@ -80,7 +81,7 @@ func (doc *DIDDocument) ed25519Key(ref string, relationships ...[]string) (ed255
 	if !listed {
 		return nil, fmt.Errorf("key %q of %s is not one it signs with for this purpose", ref, doc.ID)
 	}
-	pub, err := decodeEd25519Multikey(vm.PublicKeyMultibase)
+	pub, err := keys.ParseEd25519Multikey(vm.PublicKeyMultibase)
 	if err != nil {
 		return nil, fmt.Errorf("key %q of %s: %w", ref, doc.ID, err)
 	}

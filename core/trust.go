@@ -8,6 +8,7 @@ import (
 	"io"
 	"strings"
 
+	"planet/core/keys"
 	"planet/vault"
 )
 
@@ -196,7 +197,7 @@ func EncodeFrame(frame any) ([]byte, error) {
 // by remote: it reads the frame, applies it and writes the reply. Frames
 // for third parties that handling produced are returned for the caller to
 // deliver. A malformed frame resets the stream.
-func (p *Planet) ServeTrust(ctx context.Context, s Stream, protocol string, remote PeerID) ([]Outgoing, error) {
+func (p *Planet) ServeTrust(ctx context.Context, s Stream, protocol string, remote keys.PeerID) ([]Outgoing, error) {
 	from, err := peerDID(remote)
 	if err != nil {
 		s.Reset()
@@ -260,7 +261,7 @@ func (p *Planet) Exchange(ctx context.Context, s Stream, out Outgoing) (Handled,
 
 // peerDID is the did:key of a peer whose ID holds its Ed25519 key, as every
 // PLANET peer's does.
-func peerDID(remote PeerID) (DID, error) {
+func peerDID(remote keys.PeerID) (DID, error) {
 	pub, err := remote.Ed25519PublicKey()
 	if err != nil {
 		return DID{}, fmt.Errorf("peer %s: %w", remote, err)

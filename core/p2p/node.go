@@ -23,6 +23,7 @@ import (
 	ma "github.com/multiformats/go-multiaddr"
 
 	"planet/core"
+	"planet/core/keys"
 )
 
 // PrivateKey is the libp2p key of id: the same Ed25519 key as its DID, so
@@ -37,7 +38,7 @@ func PeerID(d core.DID) (peer.ID, error) {
 	if err != nil {
 		return "", err
 	}
-	return peer.IDFromBytes(core.PeerIDFromEd25519(pub).Bytes())
+	return peer.IDFromBytes(keys.PeerIDFromEd25519(pub).Bytes())
 }
 
 // Options configure a [Node].
@@ -156,7 +157,7 @@ func (n *Node) Close() {
 func (n *Node) serveChat(s network.Stream) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	remote, err := core.ParsePeerID(s.Conn().RemotePeer().String())
+	remote, err := keys.ParsePeerID(s.Conn().RemotePeer().String())
 	if err != nil {
 		s.Reset()
 		return
@@ -407,7 +408,7 @@ func (n *Node) serveTrust(proto string) network.StreamHandler {
 	return func(s network.Stream) {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
-		remote, err := core.ParsePeerID(s.Conn().RemotePeer().String())
+		remote, err := keys.ParsePeerID(s.Conn().RemotePeer().String())
 		if err != nil {
 			s.Reset()
 			return
@@ -617,7 +618,7 @@ func (n *Node) Post(ctx context.Context, to core.DID, relays []string, id string
 	}
 	var errs []error
 	for _, r := range relays {
-		err := n.withMailbox(ctx, r, func(s network.Stream, _ core.PeerID) error {
+		err := n.withMailbox(ctx, r, func(s network.Stream, _ keys.PeerID) error {
 			return core.DepositLetter(ctx, s, to, id, envelope)
 		})
 		if err == nil {
@@ -646,7 +647,7 @@ func (n *Node) Pickup(ctx context.Context) (int, error) {
 	kept := map[core.DID][]string{} // chat messages picked up, by writer
 	for _, r := range n.opt.Relays {
 		var replies []core.Outgoing
-		err := n.withMailbox(ctx, r, func(s network.Stream, relay core.PeerID) error {
+		err := n.withMailbox(ctx, r, func(s network.Stream, relay keys.PeerID) error {
 			got, err := core.PickupLetters(ctx, s, id, relay, func(l core.Letter) error {
 				o, err := n.planet.OpenLetter(ctx, l.Envelope)
 				if err != nil {
@@ -692,7 +693,7 @@ func (n *Node) answers(ctx context.Context, o core.Opened) []core.Outgoing {
 // it, within mailboxTimeout: a relay that stops answering, or a connection
 // gone silent, fails the exchange rather than holding up what waits on it
 // (the reservation loop picks up inline; the outbox waits its turn).
-func (n *Node) withMailbox(ctx context.Context, addr string, fn func(network.Stream, core.PeerID) error) error {
+func (n *Node) withMailbox(ctx context.Context, addr string, fn func(network.Stream, keys.PeerID) error) error {
 	ctx, cancel := context.WithTimeout(ctx, mailboxTimeout)
 	defer cancel()
 	m, err := ma.NewMultiaddr(addr)
@@ -703,7 +704,7 @@ func (n *Node) withMailbox(ctx context.Context, addr string, fn func(network.Str
 	if err != nil {
 		return fmt.Errorf("relay %q: %w", addr, err)
 	}
-	relay, err := core.ParsePeerID(ai.ID.String())
+	relay, err := keys.ParsePeerID(ai.ID.String())
 	if err != nil {
 		return fmt.Errorf("relay %q: %w", addr, err)
 	}

@@ -1,4 +1,4 @@
-package core
+package keys
 
 import (
 	"crypto/ed25519"
@@ -6,8 +6,8 @@ import (
 	"fmt"
 )
 
-// x25519KeySize is the size of X25519 public and private keys.
-const x25519KeySize = 32
+// X25519KeySize is the size of X25519 public and private keys.
+const X25519KeySize = 32
 
 // An Ed25519 key pair doubles as an X25519 key pair for key agreement, as
 // did:key prescribes: one identity, one secret, no second key to back up. The
@@ -45,8 +45,8 @@ func X25519PrivateFromEd25519(priv ed25519.PrivateKey) []byte {
 	}
 	h := sha512.Sum512(priv[:ed25519.SeedSize])
 	defer clear(h[:]) // the second half is Ed25519's secret nonce prefix
-	k := make([]byte, x25519KeySize)
-	copy(k, h[:x25519KeySize])
+	k := make([]byte, X25519KeySize)
+	copy(k, h[:X25519KeySize])
 	k[0] &= 248
 	k[31] &= 127
 	k[31] |= 64

@@ -1,4 +1,4 @@
-package core
+package keys
 
 import (
 	"bytes"
@@ -113,7 +113,7 @@ func identityEd25519Key(mh []byte) (ed25519.PublicKey, error) {
 // one go-libp2p and js-libp2p compute. It panics, like [DIDFromEd25519], if
 // pub is not a key that [ParsePeerID] would accept back.
 func PeerIDFromEd25519(pub ed25519.PublicKey) PeerID {
-	if err := checkEd25519Public(pub); err != nil {
+	if err := CheckEd25519(pub); err != nil {
 		panic("core: PeerIDFromEd25519: " + err.Error())
 	}
 	mh := make([]byte, 0, 2+len(ed25519KeyProto)+len(pub))
@@ -153,4 +153,13 @@ func (p PeerID) Ed25519PublicKey() (ed25519.PublicKey, error) {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidPeerID, err)
 	}
 	return pub, nil
+}
+
+// PeerIDFromBytes returns the PeerID whose multihash is b, the bytes of a
+// libp2p peer.ID, checked as [ParsePeerID] checks text.
+func PeerIDFromBytes(b []byte) (PeerID, error) {
+	if err := checkPeerMultihash(b); err != nil {
+		return PeerID{}, fmt.Errorf("%w: %w", ErrInvalidPeerID, err)
+	}
+	return PeerID{mh: string(b)}, nil
 }

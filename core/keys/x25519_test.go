@@ -1,24 +1,25 @@
-package core
+package keys
 
 import (
 	"bytes"
 	"crypto/ecdh"
 	"crypto/ed25519"
+	"planet/core/internal/vectors"
 	"testing"
 
 	"github.com/mr-tron/base58"
 )
 
 func TestX25519Vectors(t *testing.T) {
-	for _, v := range readIdentityVectors(t) {
-		xpub, err := X25519PublicFromEd25519(v.publicKey(t))
+	for _, v := range vectors.Identities(t) {
+		xpub, err := X25519PublicFromEd25519(v.PublicKey(t))
 		if err != nil {
 			t.Fatal(err)
 		}
 		if got := X25519Multikey(xpub); got != v.X25519PublicKeyMultibase {
 			t.Errorf("seed %s: X25519 public key %s, want %s", v.Seed, got, v.X25519PublicKeyMultibase)
 		}
-		xpriv := X25519PrivateFromEd25519(ed25519.NewKeyFromSeed(v.seed(t)))
+		xpriv := X25519PrivateFromEd25519(ed25519.NewKeyFromSeed(v.SeedBytes(t)))
 		if got := base58.Encode(xpriv); got != v.X25519PrivateKeyBase58 {
 			t.Errorf("seed %s: X25519 private key %s, want %s", v.Seed, got, v.X25519PrivateKeyBase58)
 		}

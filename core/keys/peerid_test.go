@@ -1,50 +1,51 @@
-package core
+package keys
 
 import (
 	"bytes"
 	"crypto/ed25519"
 	"errors"
+	"planet/core/internal/vectors"
 	"strings"
 	"testing"
 )
 
 func TestParsePeerIDValid(t *testing.T) {
-	for _, c := range readCases(t, "peerid/valid.txt") {
-		p, err := ParsePeerID(c.in)
+	for _, c := range vectors.Lines(t, "peerid/valid.txt") {
+		p, err := ParsePeerID(c.In)
 		if err != nil {
-			t.Errorf("valid.txt:%d: ParsePeerID(%q): %v", c.line, c.in, err)
+			t.Errorf("valid.txt:%d: ParsePeerID(%q): %v", c.Line, c.In, err)
 			continue
 		}
-		if got := p.String(); got != c.in {
-			t.Errorf("valid.txt:%d: String() = %q, want %q", c.line, got, c.in)
+		if got := p.String(); got != c.In {
+			t.Errorf("valid.txt:%d: String() = %q, want %q", c.Line, got, c.In)
 		}
 		pub, err := p.Ed25519PublicKey()
 		switch {
-		case strings.HasPrefix(c.in, "12D3KooW"):
+		case strings.HasPrefix(c.In, "12D3KooW"):
 			if err != nil {
-				t.Errorf("valid.txt:%d: Ed25519PublicKey: %v", c.line, err)
+				t.Errorf("valid.txt:%d: Ed25519PublicKey: %v", c.Line, err)
 			} else if PeerIDFromEd25519(pub) != p {
-				t.Errorf("valid.txt:%d: key does not encode back to the same peer ID", c.line)
+				t.Errorf("valid.txt:%d: key does not encode back to the same peer ID", c.Line)
 			}
-		case strings.HasPrefix(c.in, "Qm"):
+		case strings.HasPrefix(c.In, "Qm"):
 			if !errors.Is(err, ErrInvalidPeerID) {
-				t.Errorf("valid.txt:%d: Ed25519PublicKey of a hash = %x, %v; want ErrInvalidPeerID", c.line, pub, err)
+				t.Errorf("valid.txt:%d: Ed25519PublicKey of a hash = %x, %v; want ErrInvalidPeerID", c.Line, pub, err)
 			}
 		}
 	}
 }
 
 func TestParsePeerIDInvalid(t *testing.T) {
-	for _, c := range readCases(t, "peerid/invalid.txt") {
-		if c.reason == "" {
-			t.Errorf("invalid.txt:%d: case has no comment saying why it is invalid", c.line)
+	for _, c := range vectors.Lines(t, "peerid/invalid.txt") {
+		if c.Reason == "" {
+			t.Errorf("invalid.txt:%d: case has no comment saying why it is invalid", c.Line)
 		}
-		p, err := ParsePeerID(c.in)
+		p, err := ParsePeerID(c.In)
 		if !errors.Is(err, ErrInvalidPeerID) {
-			t.Errorf("invalid.txt:%d: ParsePeerID(%q) = %v; want ErrInvalidPeerID (%s)", c.line, c.in, err, c.reason)
+			t.Errorf("invalid.txt:%d: ParsePeerID(%q) = %v; want ErrInvalidPeerID (%s)", c.Line, c.In, err, c.Reason)
 		}
 		if !p.IsZero() {
-			t.Errorf("invalid.txt:%d: ParsePeerID returned a non-zero PeerID with an error", c.line)
+			t.Errorf("invalid.txt:%d: ParsePeerID returned a non-zero PeerID with an error", c.Line)
 		}
 	}
 }
@@ -76,8 +77,8 @@ func TestParsePeerIDErrorMessages(t *testing.T) {
 // TestPeerIDFromEd25519 checks the peer IDs of the identity vectors, which
 // go-libp2p computed.
 func TestPeerIDFromEd25519(t *testing.T) {
-	for _, v := range readIdentityVectors(t) {
-		pub := ed25519.PublicKey(v.publicKey(t))
+	for _, v := range vectors.Identities(t) {
+		pub := ed25519.PublicKey(v.PublicKey(t))
 		p := PeerIDFromEd25519(pub)
 		if got := p.String(); got != v.PeerID {
 			t.Errorf("PeerIDFromEd25519(%s) = %s, want %s", v.PublicKeyBase58, got, v.PeerID)
@@ -105,8 +106,8 @@ func TestPeerIDZero(t *testing.T) {
 
 func FuzzParsePeerID(f *testing.F) {
 	for _, name := range []string{"peerid/valid.txt", "peerid/invalid.txt"} {
-		for _, c := range readCases(f, name) {
-			f.Add(c.in)
+		for _, c := range vectors.Lines(f, name) {
+			f.Add(c.In)
 		}
 	}
 	f.Fuzz(func(t *testing.T, s string) {
