@@ -15,6 +15,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"planet/core/jcs"
 	"planet/core/keys"
 	"planet/vault"
 )
@@ -234,7 +235,7 @@ func readChat(m *Message) (chatBody, error) {
 	if len(m.Body) > maxChatBody {
 		return chatBody{}, fmt.Errorf("its body is %d bytes, more than a chat message needs (%d)", len(m.Body), maxChatBody)
 	}
-	obj, err := decodeJSONObject(m.Body)
+	obj, err := jcs.DecodeObject(m.Body)
 	if err != nil {
 		return chatBody{}, fmt.Errorf("its body %v", err)
 	}

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"planet/core/jcs"
 	"planet/core/keys"
 	"slices"
 	"strings"
@@ -436,7 +437,7 @@ func (c *Credential) hashData() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	canonicalDoc, err := Canonicalize(doc)
+	canonicalDoc, err := jcs.Canonicalize(doc)
 	if err != nil {
 		return nil, err
 	}
@@ -449,7 +450,7 @@ func (c *Credential) hashData() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	canonicalConfig, err := Canonicalize(configJSON)
+	canonicalConfig, err := jcs.Canonicalize(configJSON)
 	if err != nil {
 		return nil, err
 	}
@@ -770,11 +771,11 @@ func ParseCredential(data []byte) (*Credential, error) {
 	if len(data) > MaxCredentialSize {
 		return nil, fmt.Errorf("%w: %d bytes, more than %d", ErrInvalidCredential, len(data), MaxCredentialSize)
 	}
-	v, err := jcsParse(data)
+	v, err := jcs.Parse(data)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidCredential, err)
 	}
-	obj, ok := v.(jcsObject)
+	obj, ok := v.(jcs.Object)
 	if !ok {
 		return nil, fmt.Errorf("%w: not a JSON object", ErrInvalidCredential)
 	}
@@ -782,33 +783,33 @@ func ParseCredential(data []byte) (*Credential, error) {
 	hasSubject := false
 	for _, m := range obj {
 		var err error
-		switch m.name {
+		switch m.Name {
 		case "@context":
-			c.Context, err = credStrings(m.value)
+			c.Context, err = credStrings(m.Value)
 		case "id":
-			c.ID, err = credString(m.value)
+			c.ID, err = credString(m.Value)
 		case "type":
-			c.Type, err = credStrings(m.value)
+			c.Type, err = credStrings(m.Value)
 		case "issuer":
-			c.Issuer, err = credDID(m.value)
+			c.Issuer, err = credDID(m.Value)
 		case "issuerScope":
-			c.IssuerScope, err = credString(m.value)
+			c.IssuerScope, err = credString(m.Value)
 		case "validFrom":
-			c.ValidFrom, err = credTime(m.value)
+			c.ValidFrom, err = credTime(m.Value)
 		case "validUntil":
-			c.ValidUntil, err = credTime(m.value)
+			c.ValidUntil, err = credTime(m.Value)
 		case "credentialSubject":
 			hasSubject = true
-			c.Subject, err = parseSubject(m.value)
+			c.Subject, err = parseSubject(m.Value)
 		case "proof":
-			c.Proof, err = parseProof(m.value)
+			c.Proof, err = parseProof(m.Value)
 		default:
-			if err = checkExtraName(m.name, credentialMembers, refusedCredentialMembers); err == nil {
+			if err = checkExtraName(m.Name, credentialMembers, refusedCredentialMembers); err == nil {
 				c.Extra = addExtra(c.Extra, m)
 			}
 		}
 		if err != nil {
-			return nil, fmt.Errorf("%w: %s: %w", ErrInvalidCredential, m.name, err)
+			return nil, fmt.Errorf("%w: %s: %w", ErrInvalidCredential, m.Name, err)
 		}
 	}
 	if !hasSubject {
@@ -832,61 +833,61 @@ func (c *Credential) UnmarshalJSON(data []byte) error {
 
 func parseSubject(v any) (CredentialSubject, error) {
 	var s CredentialSubject
-	obj, ok := v.(jcsObject)
+	obj, ok := v.(jcs.Object)
 	if !ok {
 		return s, errors.New("not a JSON object (a credential has one subject)")
 	}
 	for _, m := range obj {
 		var err error
-		switch m.name {
+		switch m.Name {
 		case "id":
-			s.ID, err = credDID(m.value)
+			s.ID, err = credDID(m.Value)
 		case "context":
-			s.Context, err = credString(m.value)
+			s.Context, err = credString(m.Value)
 		case "introducedBy":
-			s.IntroducedBy, err = credDID(m.value)
+			s.IntroducedBy, err = credDID(m.Value)
 		default:
-			if err = checkExtraName(m.name, subjectMembers, nil); err == nil {
+			if err = checkExtraName(m.Name, subjectMembers, nil); err == nil {
 				s.Extra = addExtra(s.Extra, m)
 			}
 		}
 		if err != nil {
-			return s, fmt.Errorf("%s: %w", m.name, err)
+			return s, fmt.Errorf("%s: %w", m.Name, err)
 		}
 	}
 	return s, nil
 }
 
 func parseProof(v any) (*DataIntegrityProof, error) {
-	obj, ok := v.(jcsObject)
+	obj, ok := v.(jcs.Object)
 	if !ok {
 		return nil, errors.New("not a JSON object (a credential has one proof)")
 	}
 	p := &DataIntegrityProof{}
 	for _, m := range obj {
 		var err error
-		switch m.name {
+		switch m.Name {
 		case "@context":
-			p.Context, err = credStrings(m.value)
+			p.Context, err = credStrings(m.Value)
 		case "type":
-			p.Type, err = credString(m.value)
+			p.Type, err = credString(m.Value)
 		case "cryptosuite":
-			p.Cryptosuite, err = credString(m.value)
+			p.Cryptosuite, err = credString(m.Value)
 		case "created":
-			p.Created, err = credTime(m.value)
+			p.Created, err = credTime(m.Value)
 		case "verificationMethod":
-			p.VerificationMethod, err = credString(m.value)
+			p.VerificationMethod, err = credString(m.Value)
 		case "proofPurpose":
-			p.ProofPurpose, err = credString(m.value)
+			p.ProofPurpose, err = credString(m.Value)
 		case "proofValue":
-			p.ProofValue, err = credString(m.value)
+			p.ProofValue, err = credString(m.Value)
 		default:
 			// Every proof member changes what the proof means, so
 			// one PLANET does not know is refused, not kept.
 			err = errors.New("unsupported proof member")
 		}
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", m.name, err)
+			return nil, fmt.Errorf("%s: %w", m.Name, err)
 		}
 	}
 	return p, nil
@@ -951,11 +952,11 @@ func checkExtraName(name string, known, refused []string) error {
 	return nil
 }
 
-func addExtra(extra map[string]json.RawMessage, m jcsMember) map[string]json.RawMessage {
+func addExtra(extra map[string]json.RawMessage, m jcs.Member) map[string]json.RawMessage {
 	if extra == nil {
 		extra = map[string]json.RawMessage{}
 	}
-	extra[m.name] = jcsAppend(nil, m.value)
+	extra[m.Name] = jcs.Append(nil, m.Value)
 	return extra
 }
 
@@ -990,7 +991,7 @@ func (w *credWriter) name(name string) {
 		w.b = append(w.b, ',')
 	}
 	w.n++
-	w.b = jcsAppendString(w.b, name)
+	w.b = jcs.AppendString(w.b, name)
 	w.b = append(w.b, ':')
 }
 
@@ -1003,7 +1004,7 @@ func (w *credWriter) string(name, s string) {
 		return
 	}
 	w.name(name)
-	w.b = jcsAppendString(w.b, s)
+	w.b = jcs.AppendString(w.b, s)
 }
 
 func (w *credWriter) strings(name string, ss []string) {
@@ -1020,7 +1021,7 @@ func (w *credWriter) strings(name string, ss []string) {
 		if i > 0 {
 			w.b = append(w.b, ',')
 		}
-		w.b = jcsAppendString(w.b, s)
+		w.b = jcs.AppendString(w.b, s)
 	}
 	w.b = append(w.b, ']')
 }
@@ -1039,7 +1040,7 @@ func (w *credWriter) extra(extra map[string]json.RawMessage, known, refused []st
 	for name := range extra {
 		names = append(names, name)
 	}
-	slices.SortFunc(names, compareUTF16)
+	slices.SortFunc(names, jcs.CompareUTF16)
 	for _, name := range names {
 		if !utf8.ValidString(name) {
 			w.err = errors.New("an Extra member's name is not valid UTF-8")
@@ -1049,7 +1050,7 @@ func (w *credWriter) extra(extra map[string]json.RawMessage, known, refused []st
 			w.err = fmt.Errorf("Extra member %q: %w", name, err)
 			return
 		}
-		value, err := Canonicalize(extra[name])
+		value, err := jcs.Canonicalize(extra[name])
 		if err != nil {
 			w.err = fmt.Errorf("Extra member %q: %w", name, err)
 			return

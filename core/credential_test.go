@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"planet/core/jcs"
 	"reflect"
 	"regexp"
 	"strings"
@@ -380,8 +381,8 @@ func FuzzParseCredential(f *testing.F) {
 		if out2, err := again.MarshalJSON(); err != nil || !bytes.Equal(out2, out) {
 			t.Fatalf("second marshal differs: %v\n got %s\nwant %s", err, out2, out)
 		}
-		cin, err1 := Canonicalize(data)
-		cout, err2 := Canonicalize(out)
+		cin, err1 := jcs.Canonicalize(data)
+		cout, err2 := jcs.Canonicalize(out)
 		if err1 != nil || err2 != nil || !bytes.Equal(cin, cout) {
 			t.Fatalf("output means something else than the input: %v %v\n in %s\nout %s", err1, err2, cin, cout)
 		}

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"planet/core/jcs"
 	"planet/core/keys"
 	"slices"
 	"strings"
@@ -619,8 +620,8 @@ func checkCredentialRoundTrip(tb testing.TB, vec credentialVector) {
 	}
 	// Whatever the form, the canonical form of the file and of the
 	// output are the same: the values were kept.
-	cin, err1 := Canonicalize(vec.data)
-	cout, err2 := Canonicalize(out)
+	cin, err1 := jcs.Canonicalize(vec.data)
+	cout, err2 := jcs.Canonicalize(out)
 	if err1 != nil || err2 != nil || !bytes.Equal(cin, cout) {
 		tb.Errorf("%s: output means something else than the file: %v %v\n in %s\nout %s", vec.File, err1, err2, cin, cout)
 	}
@@ -701,7 +702,7 @@ func TestCredentialIndependentCheck(t *testing.T) {
 		t.Fatal(err)
 	}
 	delete(withoutProof, "proof")
-	if got, err := CanonicalJSON(withoutProof); err != nil || string(got) != document {
+	if got, err := jcs.Marshal(withoutProof); err != nil || string(got) != document {
 		t.Errorf("canonical document:\n got %s\nwant %s", got, document)
 	}
 }

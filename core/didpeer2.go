@@ -7,12 +7,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
+	"planet/core/jcs"
 	"planet/core/keys"
 	"slices"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 )
 
 // did:peer:2 (DIF Peer DID Method Specification, numalgo 2): the DID carries
@@ -88,10 +87,6 @@ type peer2Element struct {
 	key     Peer2Key // when service is nil
 	service *Service
 }
-
-// maxServiceDepth bounds the nesting of a service's JSON. Real services nest
-// two or three levels; the bound keeps hostile input from recursing deeply.
-const maxServiceDepth = 16
 
 // NewPeer2 returns the did:peer:2 DID of keys and services, in that order:
 // keys in the order given (so the first is "#key-1"), then the services.
@@ -335,7 +330,7 @@ func decodePeer2Service(value string) (Service, error) {
 	if err != nil {
 		return Service{}, fmt.Errorf("service is not base64url without padding: %w", err)
 	}
-	v, err := decodeStrictJSON(data)
+	v, err := jcs.Decode(data)
 	if err != nil {
 		return Service{}, fmt.Errorf("service is not JSON: %w", err)
 	}
@@ -518,73 +513,4 @@ func writeJSONScalar(b *bytes.Buffer, v any) error {
 	}
 	b.Truncate(b.Len() - 1) // Encode adds a newline
 	return nil
-}
-
-// decodeStrictJSON decodes one JSON value: objects as map[string]any, arrays
-// as []any, numbers as json.Number (so they keep their exact text), strings,
-// bools and nil. Unlike encoding/json it refuses what would make the meaning
-// unclear: invalid UTF-8 (which encoding/json would silently replace),
-// duplicate object keys (where encoding/json keeps the last), anything after
-// the value, and nesting deeper than maxServiceDepth.
-func decodeStrictJSON(data []byte) (any, error) {
-	if !utf8.Valid(data) {
-		return nil, errors.New("not valid UTF-8")
-	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	v, err := readJSONValue(dec, 0)
-	if err == io.EOF {
-		return nil, errors.New("unexpected end of data")
-	}
-	if err != nil {
-		return nil, err
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, errors.New("data after the value")
-	}
-	return v, nil
-}
-
-func readJSONValue(dec *json.Decoder, depth int) (any, error) {
-	tok, err := dec.Token()
-	if err != nil {
-		return nil, err
-	}
-	delim, ok := tok.(json.Delim)
-	if !ok {
-		return tok, nil
-	}
-	if depth == maxServiceDepth {
-		return nil, fmt.Errorf("nested more than %d deep", maxServiceDepth)
-	}
-	switch delim {
-	case '{':
-		m := make(map[string]any)
-		for dec.More() {
-			tok, err := dec.Token()
-			if err != nil {
-				return nil, err
-			}
-			key := tok.(string) // the decoder allows only strings here
-			if _, dup := m[key]; dup {
-				return nil, fmt.Errorf("key %q appears twice", key)
-			}
-			if m[key], err = readJSONValue(dec, depth+1); err != nil {
-				return nil, err
-			}
-		}
-		_, err := dec.Token() // '}'
-		return m, err
-	default: // '['; the decoder never starts a value with '}' or ']'
-		list := []any{}
-		for dec.More() {
-			v, err := readJSONValue(dec, depth+1)
-			if err != nil {
-				return nil, err
-			}
-			list = append(list, v)
-		}
-		_, err := dec.Token() // ']'
-		return list, err
-	}
 }

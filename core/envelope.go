@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"planet/core/jcs"
 	"planet/core/keys"
 	"strings"
 	"time"
@@ -287,7 +288,7 @@ func UnsealSigned(me *Identity, data []byte, now time.Time) (*Message, []byte, e
 // checkEnvelopeHeader checks the protected header of an envelope, member by
 // member, and returns its kid.
 func checkEnvelopeHeader(data []byte) (string, error) {
-	hdr, err := decodeJSONObject(data)
+	hdr, err := jcs.DecodeObject(data)
 	if err != nil {
 		return "", err
 	}

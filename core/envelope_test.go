@@ -7,6 +7,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"planet/core/jcs"
 	"reflect"
 	"strings"
 	"testing"
@@ -120,7 +121,7 @@ func TestLargestMessagesFit(t *testing.T) {
 // envelopeHeader returns the decoded protected header of env.
 func envelopeHeader(t *testing.T, env []byte) map[string]any {
 	t.Helper()
-	hdr, err := decodeJSONObject(mustB64(t, strings.Split(string(env), ".")[0]))
+	hdr, err := jcs.DecodeObject(mustB64(t, strings.Split(string(env), ".")[0]))
 	if err != nil {
 		t.Fatal(err)
 	}

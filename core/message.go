@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"planet/core/jcs"
 	"strconv"
 	"strings"
 	"time"
@@ -289,7 +290,7 @@ func parseSignedMessage(data []byte) (*signedMessage, error) {
 		return nil, messageMalformed("its signature is not base64url")
 	}
 
-	hdr, err := decodeJSONObject(hdrBytes)
+	hdr, err := jcs.DecodeObject(hdrBytes)
 	if err != nil {
 		return nil, messageMalformed("its header %v", err)
 	}
@@ -356,13 +357,13 @@ func (m *Message) encode() ([]byte, error) {
 	if !m.Expires.IsZero() {
 		p.Expires = m.Expires.Unix()
 	}
-	return encodeJSON(p)
+	return jcs.Encode(p)
 }
 
 // decodeMessage reads a plaintext, checking each member. Members are looked
 // up by their exact names, never the case-insensitive way of encoding/json.
 func decodeMessage(payload []byte) (*Message, error) {
-	obj, err := decodeJSONObject(payload)
+	obj, err := jcs.DecodeObject(payload)
 	if err != nil {
 		return nil, fmt.Errorf("its content %v", err)
 	}
@@ -436,7 +437,7 @@ func decodeMessage(payload []byte) (*Message, error) {
 	if !ok {
 		return nil, errors.New(`its "body" is not a JSON object`)
 	}
-	if m.Body, err = encodeJSON(body); err != nil {
+	if m.Body, err = jcs.Encode(body); err != nil {
 		return nil, fmt.Errorf("its body: %w", err)
 	}
 	if err := m.check(); err != nil {
@@ -531,40 +532,14 @@ func checkMessageType(t string) error {
 // and returns it in one form: keys sorted, no whitespace, numbers as
 // written.
 func canonicalBody(body json.RawMessage) ([]byte, error) {
-	v, err := decodeStrictJSON(body)
+	v, err := jcs.Decode(body)
 	if err != nil {
 		return nil, fmt.Errorf("its body is not valid JSON: %v", err)
 	}
 	if _, ok := v.(map[string]any); !ok {
 		return nil, errors.New("its body is not a JSON object")
 	}
-	return encodeJSON(v)
-}
-
-// decodeJSONObject decodes data strictly (see decodeStrictJSON) as one JSON
-// object.
-func decodeJSONObject(data []byte) (map[string]any, error) {
-	v, err := decodeStrictJSON(data)
-	if err != nil {
-		return nil, fmt.Errorf("is not valid JSON: %v", err)
-	}
-	obj, ok := v.(map[string]any)
-	if !ok {
-		return nil, errors.New("is not a JSON object")
-	}
-	return obj, nil
-}
-
-// encodeJSON writes v without whitespace and without escaping <, > and &,
-// which need no escaping outside HTML.
-func encodeJSON(v any) ([]byte, error) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return nil, err
-	}
-	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+	return jcs.Encode(v)
 }
 
 // signJWS signs payload with key as a compact JWS (RFC 7515) with EdDSA
@@ -575,7 +550,7 @@ func encodeJSON(v any) ([]byte, error) {
 // costs three times the signature itself in the browser; the tests check
 // that jwx reads what this writes, and the other way round.
 func signJWS(key SigningKey, kid, typ string, payload []byte) ([]byte, error) {
-	hdr, err := encodeJSON(jwsHeader{Alg: jwa.EdDSA().String(), Kid: kid, Typ: typ})
+	hdr, err := jcs.Encode(jwsHeader{Alg: jwa.EdDSA().String(), Kid: kid, Typ: typ})
 	if err != nil {
 		return nil, fmt.Errorf("signing: %w", err)
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"planet/core/jcs"
 	"planet/vault"
 )
 
@@ -64,7 +65,7 @@ func readReceipt(m *Message) ([]string, error) {
 	if len(m.To) != 1 {
 		return nil, fmt.Errorf("it has %d recipients, a receipt has one", len(m.To))
 	}
-	obj, err := decodeJSONObject(m.Body)
+	obj, err := jcs.DecodeObject(m.Body)
 	if err != nil {
 		return nil, fmt.Errorf("its body %v", err)
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"planet/core/jcs"
 	"planet/core/keys"
 	"slices"
 	"strings"
@@ -167,7 +168,7 @@ func (s Service) MarshalJSON() ([]byte, error) {
 // non-empty string, a serviceEndpoint of the shape DID Core allows, and an id
 // that, if present, is a non-empty string.
 func (s *Service) UnmarshalJSON(data []byte) error {
-	v, err := decodeStrictJSON(data)
+	v, err := jcs.Decode(data)
 	if err != nil {
 		return fmt.Errorf("service: %w", err)
 	}
@@ -256,7 +257,7 @@ func (s Service) toMap() (map[string]any, error) {
 	if err != nil {
 		return nil, err
 	}
-	v, err := decodeStrictJSON(data)
+	v, err := jcs.Decode(data)
 	if err != nil {
 		return nil, fmt.Errorf("service: %w", err)
 	}

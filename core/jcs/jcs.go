@@ -1,4 +1,14 @@
-package core
+// Package jcs reads and writes JSON for signatures: the JSON Canonicalization
+// Scheme (RFC 8785), which gives each JSON value one byte sequence so that a
+// signature over the canonical bytes covers the value however it was
+// written, and the strict decoder that every signed or hashed JSON document
+// in PLANET is read with, which refuses what would make a document's meaning
+// unclear (invalid UTF-8, duplicate member names, data after the value).
+//
+// PLANET uses the canonical form for the eddsa-jcs-2022 proofs of
+// credentials and the strict decoder for DID documents, services and message
+// bodies.
+package jcs
 
 import (
 	"encoding/json"
@@ -11,14 +21,9 @@ import (
 	"unicode/utf8"
 )
 
-// JSON Canonicalization Scheme (JCS, RFC 8785): one byte sequence for each
-// JSON value, so that a signature over the canonical bytes covers the value
-// however it was written. PLANET uses it for the eddsa-jcs-2022 proofs of
-// credentials.
-
-// jcsMaxDepth bounds the nesting of arrays and objects that [Canonicalize]
+// maxDepth bounds the nesting of arrays and objects that [Canonicalize]
 // accepts, so that hostile input cannot make it recurse without end.
-const jcsMaxDepth = 1000
+const maxDepth = 1000
 
 // Canonicalize returns the canonical form (RFC 8785) of the JSON text data,
 // which:
@@ -44,18 +49,18 @@ const jcsMaxDepth = 1000
 // for a double (1e400). Numbers too small for a double become 0, as in
 // JavaScript. Arrays and objects may nest at most 1000 deep.
 func Canonicalize(data []byte) ([]byte, error) {
-	v, err := jcsParse(data)
+	v, err := Parse(data)
 	if err != nil {
 		return nil, err
 	}
-	return jcsAppend(make([]byte, 0, len(data)), v), nil
+	return Append(make([]byte, 0, len(data)), v), nil
 }
 
-// CanonicalJSON returns the canonical form (RFC 8785) of v as encoding/json
+// Marshal returns the canonical form (RFC 8785) of v as encoding/json
 // marshals it. Marshalling follows encoding/json's rules, so a string that
 // is not valid UTF-8 has its bad bytes replaced by U+FFFD, as json.Marshal
 // does, and NaN and infinities are refused.
-func CanonicalJSON(v any) ([]byte, error) {
+func Marshal(v any) ([]byte, error) {
 	data, err := json.Marshal(v)
 	if err != nil {
 		return nil, fmt.Errorf("canonical json: %w", err)
@@ -64,33 +69,36 @@ func CanonicalJSON(v any) ([]byte, error) {
 }
 
 // The parsed form of a JSON value is one of: nil (null), bool, float64,
-// string, []any, jcsObject.
+// string, []any, Object.
 
-// jcsObject is a parsed JSON object: its members sorted by name in UTF-16
+// Object is a parsed JSON object: its members sorted by name in UTF-16
 // code unit order, no two with the same name.
-type jcsObject []jcsMember
+type Object []Member
 
-type jcsMember struct {
-	name  string
-	value any
+// Member is one member of an Object.
+type Member struct {
+	Name  string
+	Value any
 }
 
-// get returns the value of the member called name.
-func (o jcsObject) get(name string) (any, bool) {
+// Get returns the value of the member called name.
+func (o Object) Get(name string) (any, bool) {
 	for _, m := range o {
-		if m.name == name {
-			return m.value, true
+		if m.Name == name {
+			return m.Value, true
 		}
 	}
 	return nil, false
 }
 
-// jcsParse parses data as one JSON value.
-func jcsParse(data []byte) (any, error) {
+// Parse parses data as one JSON value, in the form Canonicalize writes from:
+// nil, bool, float64, string, []any or Object. It refuses what Canonicalize
+// refuses.
+func Parse(data []byte) (any, error) {
 	if !utf8.Valid(data) {
 		return nil, errors.New("canonical json: input is not valid UTF-8")
 	}
-	p := jcsParser{data: data}
+	p := parser{data: data}
 	p.skipSpace()
 	v, err := p.value()
 	if err != nil {
@@ -103,17 +111,17 @@ func jcsParse(data []byte) (any, error) {
 	return v, nil
 }
 
-type jcsParser struct {
+type parser struct {
 	data  []byte
 	pos   int
 	depth int
 }
 
-func (p *jcsParser) errorf(format string, args ...any) error {
+func (p *parser) errorf(format string, args ...any) error {
 	return fmt.Errorf("canonical json: offset %d: %s", p.pos, fmt.Sprintf(format, args...))
 }
 
-func (p *jcsParser) skipSpace() {
+func (p *parser) skipSpace() {
 	for p.pos < len(p.data) {
 		switch p.data[p.pos] {
 		case ' ', '\t', '\n', '\r':
@@ -125,7 +133,7 @@ func (p *jcsParser) skipSpace() {
 }
 
 // value parses the value that starts at p.pos (after any whitespace).
-func (p *jcsParser) value() (any, error) {
+func (p *parser) value() (any, error) {
 	if p.pos >= len(p.data) {
 		return nil, p.errorf("unexpected end of input")
 	}
@@ -149,7 +157,7 @@ func (p *jcsParser) value() (any, error) {
 	}
 }
 
-func (p *jcsParser) literal(word string) error {
+func (p *parser) literal(word string) error {
 	if len(p.data)-p.pos < len(word) || string(p.data[p.pos:p.pos+len(word)]) != word {
 		return p.errorf("invalid literal: want %s", word)
 	}
@@ -157,21 +165,21 @@ func (p *jcsParser) literal(word string) error {
 	return nil
 }
 
-func (p *jcsParser) enter() error {
+func (p *parser) enter() error {
 	p.depth++
-	if p.depth > jcsMaxDepth {
-		return p.errorf("nested more than %d deep", jcsMaxDepth)
+	if p.depth > maxDepth {
+		return p.errorf("nested more than %d deep", maxDepth)
 	}
 	return nil
 }
 
-func (p *jcsParser) object() (any, error) {
+func (p *parser) object() (any, error) {
 	if err := p.enter(); err != nil {
 		return nil, err
 	}
 	start := p.pos
 	p.pos++ // '{'
-	obj := jcsObject{}
+	obj := Object{}
 	p.skipSpace()
 	if p.pos < len(p.data) && p.data[p.pos] == '}' {
 		p.pos++
@@ -197,7 +205,7 @@ func (p *jcsParser) object() (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		obj = append(obj, jcsMember{name: name, value: v})
+		obj = append(obj, Member{Name: name, Value: v})
 		p.skipSpace()
 		if p.pos >= len(p.data) {
 			return nil, p.errorf("unexpected end of input in an object")
@@ -210,19 +218,19 @@ func (p *jcsParser) object() (any, error) {
 		}
 		p.pos++
 	}
-	slices.SortStableFunc(obj, func(a, b jcsMember) int { return compareUTF16(a.name, b.name) })
+	slices.SortStableFunc(obj, func(a, b Member) int { return CompareUTF16(a.Name, b.Name) })
 	for i := 1; i < len(obj); i++ {
-		if obj[i].name == obj[i-1].name {
+		if obj[i].Name == obj[i-1].Name {
 			// Parsers disagree on which of two members wins; a
 			// signature over one meaning must not verify for another.
-			return nil, fmt.Errorf("canonical json: object at offset %d has the member %q twice", start, obj[i].name)
+			return nil, fmt.Errorf("canonical json: object at offset %d has the member %q twice", start, obj[i].Name)
 		}
 	}
 	p.depth--
 	return obj, nil
 }
 
-func (p *jcsParser) array() (any, error) {
+func (p *parser) array() (any, error) {
 	if err := p.enter(); err != nil {
 		return nil, err
 	}
@@ -259,7 +267,7 @@ func (p *jcsParser) array() (any, error) {
 
 // string parses the string that starts at p.pos and returns it unescaped.
 // The input is known to be valid UTF-8.
-func (p *jcsParser) string() (string, error) {
+func (p *parser) string() (string, error) {
 	p.pos++ // '"'
 	var buf []byte
 	start := p.pos
@@ -289,7 +297,7 @@ func (p *jcsParser) string() (string, error) {
 }
 
 // escape parses the escape sequence at p.pos and returns its character.
-func (p *jcsParser) escape() (rune, error) {
+func (p *parser) escape() (rune, error) {
 	if p.pos+1 >= len(p.data) {
 		return 0, p.errorf("unterminated escape")
 	}
@@ -337,7 +345,7 @@ func (p *jcsParser) escape() (rune, error) {
 	return r, nil
 }
 
-func (p *jcsParser) hex4() (rune, error) {
+func (p *parser) hex4() (rune, error) {
 	if len(p.data)-p.pos < 4 {
 		return 0, p.errorf("want four hex digits after \\u")
 	}
@@ -363,7 +371,7 @@ func (p *jcsParser) hex4() (rune, error) {
 // number parses the number at p.pos, checking the JSON grammar
 // -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?, which is stricter than
 // strconv's.
-func (p *jcsParser) number() (any, error) {
+func (p *parser) number() (any, error) {
 	start := p.pos
 	digits := func() int {
 		n := 0
@@ -406,12 +414,12 @@ func (p *jcsParser) number() (any, error) {
 	return f, nil
 }
 
-// compareUTF16 compares two valid UTF-8 strings as sequences of UTF-16 code
+// CompareUTF16 compares two valid UTF-8 strings as sequences of UTF-16 code
 // units, the order RFC 8785 sorts member names in. It differs from comparing
 // the bytes (which is code point order) only where a character beyond U+FFFF
 // meets one from U+E000 to U+FFFF: in UTF-16 the first is a surrogate pair,
 // D800 to DBFF, and sorts before the second.
-func compareUTF16(a, b string) int {
+func CompareUTF16(a, b string) int {
 	for a != "" && b != "" {
 		ra, na := utf8.DecodeRuneInString(a)
 		rb, nb := utf8.DecodeRuneInString(b)
@@ -436,45 +444,45 @@ func firstUTF16Unit(r rune) rune {
 	return r
 }
 
-// jcsAppend appends the canonical form of the parsed value v to b.
-func jcsAppend(b []byte, v any) []byte {
+// Append appends the canonical form of the parsed value v to b.
+func Append(b []byte, v any) []byte {
 	switch v := v.(type) {
 	case nil:
 		return append(b, "null"...)
 	case bool:
 		return strconv.AppendBool(b, v)
 	case float64:
-		return jcsAppendNumber(b, v)
+		return appendNumber(b, v)
 	case string:
-		return jcsAppendString(b, v)
+		return AppendString(b, v)
 	case []any:
 		b = append(b, '[')
 		for i, e := range v {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = jcsAppend(b, e)
+			b = Append(b, e)
 		}
 		return append(b, ']')
-	case jcsObject:
+	case Object:
 		b = append(b, '{')
 		for i, m := range v {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = jcsAppendString(b, m.name)
+			b = AppendString(b, m.Name)
 			b = append(b, ':')
-			b = jcsAppend(b, m.value)
+			b = Append(b, m.Value)
 		}
 		return append(b, '}')
 	default:
-		panic(fmt.Sprintf("core: jcsAppend: unexpected %T", v))
+		panic(fmt.Sprintf("core: Append: unexpected %T", v))
 	}
 }
 
-// jcsAppendString appends s, which must be valid UTF-8, as a JSON string
+// AppendString appends s, which must be valid UTF-8, as a JSON string
 // with the escapes of RFC 8785 (those of JavaScript's JSON.stringify).
-func jcsAppendString(b []byte, s string) []byte {
+func AppendString(b []byte, s string) []byte {
 	const hex = "0123456789abcdef"
 	b = append(b, '"')
 	start := 0
@@ -508,7 +516,7 @@ func jcsAppendString(b []byte, s string) []byte {
 	return append(b, '"')
 }
 
-// jcsAppendNumber appends f as JavaScript's Number.prototype.toString
+// appendNumber appends f as JavaScript's Number.prototype.toString
 // (ECMA-262, Number::toString) writes it, which RFC 8785 adopts. It panics
 // on NaN and infinities, which JSON cannot hold and the parser never makes.
 //
@@ -521,9 +529,9 @@ func jcsAppendString(b []byte, s string) []byte {
 //	0 < n ≤ 21     digits with a point after n      4.5
 //	−6 < n ≤ 0     "0.", −n zeros, digits           0.000001
 //	otherwise      d[.ddd]e±(n−1)                   1e+21, 1e-7, 1.5e-7
-func jcsAppendNumber(b []byte, f float64) []byte {
+func appendNumber(b []byte, f float64) []byte {
 	if math.IsNaN(f) || math.IsInf(f, 0) {
-		panic("core: jcsAppendNumber: not a finite number")
+		panic("core: appendNumber: not a finite number")
 	}
 	if f == 0 { // +0 and -0 alike
 		return append(b, '0')
@@ -540,7 +548,7 @@ func jcsAppendNumber(b []byte, f float64) []byte {
 		if c == 'e' {
 			x, err := strconv.Atoi(string(e[i+1:]))
 			if err != nil {
-				panic("core: jcsAppendNumber: bad exponent from strconv")
+				panic("core: appendNumber: bad exponent from strconv")
 			}
 			exp = x
 			break

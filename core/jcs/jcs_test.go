@@ -1,4 +1,4 @@
-package core
+package jcs
 
 import (
 	"bytes"
@@ -117,7 +117,7 @@ func TestCanonicalizeNumbers(t *testing.T) {
 		}
 		n++
 		f := math.Float64frombits(binary.BigEndian.Uint64(b))
-		got, err := CanonicalJSON(f)
+		got, err := Marshal(f)
 		if want == "invalid" {
 			if err == nil {
 				t.Errorf("numbers.txt:%d: %s: got %s, want an error", i+1, bits, got)
@@ -127,8 +127,8 @@ func TestCanonicalizeNumbers(t *testing.T) {
 		if err != nil || string(got) != want {
 			t.Errorf("numbers.txt:%d: %s: got %s, %v; want %s", i+1, bits, got, err, want)
 		}
-		if got := jcsAppendNumber(nil, f); string(got) != want {
-			t.Errorf("numbers.txt:%d: jcsAppendNumber(%s) = %s, want %s", i+1, bits, got, want)
+		if got := appendNumber(nil, f); string(got) != want {
+			t.Errorf("numbers.txt:%d: appendNumber(%s) = %s, want %s", i+1, bits, got, want)
 		}
 		// The text denotes the same double, so canonicalizing it
 		// gives it back.
@@ -151,7 +151,7 @@ func TestCanonicalNumberRoundTrip(t *testing.T) {
 		if math.IsNaN(f) || math.IsInf(f, 0) {
 			continue
 		}
-		got := string(jcsAppendNumber(nil, f))
+		got := string(appendNumber(nil, f))
 		back, err := strconv.ParseFloat(got, 64)
 		if err != nil || back != f {
 			t.Fatalf("%x: %s parses back as %v, %v", math.Float64bits(f), got, back, err)
@@ -182,15 +182,15 @@ func TestCanonicalizeDepth(t *testing.T) {
 	nest := func(n int) []byte {
 		return []byte(strings.Repeat("[", n) + strings.Repeat("]", n))
 	}
-	if _, err := Canonicalize(nest(jcsMaxDepth)); err != nil {
-		t.Errorf("nesting %d deep: %v", jcsMaxDepth, err)
+	if _, err := Canonicalize(nest(maxDepth)); err != nil {
+		t.Errorf("nesting %d deep: %v", maxDepth, err)
 	}
-	if _, err := Canonicalize(nest(jcsMaxDepth + 1)); err == nil {
-		t.Errorf("nesting %d deep: no error", jcsMaxDepth+1)
+	if _, err := Canonicalize(nest(maxDepth + 1)); err == nil {
+		t.Errorf("nesting %d deep: no error", maxDepth+1)
 	}
-	deepObject := strings.Repeat(`{"a":`, jcsMaxDepth+1) + "1" + strings.Repeat("}", jcsMaxDepth+1)
+	deepObject := strings.Repeat(`{"a":`, maxDepth+1) + "1" + strings.Repeat("}", maxDepth+1)
 	if _, err := Canonicalize([]byte(deepObject)); err == nil {
-		t.Errorf("objects nested %d deep: no error", jcsMaxDepth+1)
+		t.Errorf("objects nested %d deep: no error", maxDepth+1)
 	}
 }
 
@@ -213,14 +213,14 @@ func TestCanonicalJSON(t *testing.T) {
 		{int64(1) << 53, `9007199254740992`},
 	}
 	for _, tt := range tests {
-		got, err := CanonicalJSON(tt.in)
+		got, err := Marshal(tt.in)
 		if err != nil || string(got) != tt.want {
-			t.Errorf("CanonicalJSON(%#v) = %s, %v; want %s", tt.in, got, err, tt.want)
+			t.Errorf("Marshal(%#v) = %s, %v; want %s", tt.in, got, err, tt.want)
 		}
 	}
 	for _, bad := range []any{math.NaN(), math.Inf(1), map[string]any{"a": math.Inf(-1)}, func() {}} {
-		if got, err := CanonicalJSON(bad); err == nil {
-			t.Errorf("CanonicalJSON(%v) = %s, want an error", bad, got)
+		if got, err := Marshal(bad); err == nil {
+			t.Errorf("Marshal(%v) = %s, want an error", bad, got)
 		}
 	}
 }
@@ -230,9 +230,9 @@ func TestCompareUTF16(t *testing.T) {
 	ordered := []string{"", "\r", "1", "a", "aa", "ab", "\u0080", "\u00f6", "\u20ac", "\U0001F600", "\U0001F601", "\U0010FFFF", "\ue000", "\ufb33", "\uffff"}
 	for i, a := range ordered {
 		for j, b := range ordered {
-			got := compareUTF16(a, b)
+			got := CompareUTF16(a, b)
 			if (got < 0) != (i < j) || (got == 0) != (i == j) {
-				t.Errorf("compareUTF16(%q, %q) = %d, want the sign of %d", a, b, got, i-j)
+				t.Errorf("CompareUTF16(%q, %q) = %d, want the sign of %d", a, b, got, i-j)
 			}
 		}
 	}
