@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"planet/core/internal/jws"
 	"planet/core/jcs"
 	"planet/core/keys"
 	"strings"
@@ -224,7 +225,7 @@ func UnsealSigned(me *Identity, data []byte, now time.Time) (*Message, []byte, e
 	}
 	var raw [5][]byte
 	for i, name := range []string{"header", "encrypted key", "iv", "ciphertext", "tag"} {
-		b, err := b64.DecodeString(parts[i])
+		b, err := jws.Base64.DecodeString(parts[i])
 		if err != nil {
 			return nil, nil, envelopeError("its %s is not base64url", name)
 		}
@@ -318,7 +319,7 @@ func checkEnvelopeHeader(data []byte) (string, error) {
 		return "", errors.New("has an ephemeral key that is not an X25519 key")
 	}
 	x, _ := epk["x"].(string)
-	xb, err := b64.DecodeString(x)
+	xb, err := jws.Base64.DecodeString(x)
 	if err != nil {
 		return "", errors.New("has an ephemeral key that is not base64url")
 	}
@@ -329,7 +330,7 @@ func checkEnvelopeHeader(data []byte) (string, error) {
 	if kid == "" {
 		return "", errors.New("names no recipient key")
 	}
-	apv, err := b64.DecodeString(str("apv"))
+	apv, err := jws.Base64.DecodeString(str("apv"))
 	if err != nil || string(apv) != string(envelopeAPV(kid)) {
 		return "", errors.New("has an apv that does not match its kid")
 	}

@@ -6,18 +6,16 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"planet/core/internal/jws"
 	"planet/core/keys"
 	"strings"
 	"sync"
 	"time"
 	"unicode/utf8"
-
-	"github.com/lestrrat-go/jwx/v3/jwa"
 )
 
 // Invitations: how a person asks someone they know to connect. The inviter's
@@ -188,8 +186,6 @@ type invitationClaims struct {
 	Relays []string `json:"relays,omitempty"`
 }
 
-var b64 = base64.RawURLEncoding.Strict()
-
 // NewInvitation makes an invitation from inviter with opts, issued at now,
 // its id and secret read from random (nil means crypto/rand), and returns
 // the token and what it says. It does not record the invitation: give it to
@@ -221,7 +217,7 @@ func NewInvitation(inviter *Identity, opts InvitationOptions, now time.Time, ran
 	}
 	iat := now.Unix()
 	inv := &Invitation{
-		ID:       b64.EncodeToString(buf[:invitationIDSize]),
+		ID:       jws.Base64.EncodeToString(buf[:invitationIDSize]),
 		Inviter:  inviter.DID(),
 		Secret:   buf[invitationIDSize:],
 		Note:     opts.Note,
@@ -241,7 +237,7 @@ func NewInvitation(inviter *Identity, opts InvitationOptions, now time.Time, ran
 	if err != nil {
 		return "", nil, fmt.Errorf("new invitation: %w", err)
 	}
-	token, err := signJWS(inviter.key, invitationKeyID(inviter.DID()), InvitationTokenType, payload)
+	token, err := jws.Sign(inviter.key, invitationKeyID(inviter.DID()), InvitationTokenType, payload)
 	if err != nil {
 		return "", nil, fmt.Errorf("new invitation: %w", err)
 	}
@@ -276,33 +272,21 @@ func ParseInvitation(token string, now time.Time) (*Invitation, error) {
 	if len(token) > MaxInvitationTokenLength {
 		return nil, malformed("it is longer than %d characters", MaxInvitationTokenLength)
 	}
-	parts := strings.Split(token, ".")
-	if len(parts) != 3 {
-		return nil, malformed("it is not three parts separated by dots")
-	}
-	hdrBytes, err := b64.DecodeString(parts[0])
+	hdrBytes, payload, sig, err := jws.Split(token)
 	if err != nil {
-		return nil, malformed("its header is not base64url")
-	}
-	payload, err := b64.DecodeString(parts[1])
-	if err != nil {
-		return nil, malformed("its content is not base64url")
-	}
-	sig, err := b64.DecodeString(parts[2])
-	if err != nil {
-		return nil, malformed("its signature is not base64url")
+		return nil, malformed("%v", err)
 	}
 
-	var hdr jwsHeader
+	var hdr jws.Header
 	if err := decodeInvitationJSON(hdrBytes, &hdr); err != nil {
 		return nil, malformed("its header %v", err)
 	}
 	if hdr.Typ != InvitationTokenType {
 		return nil, malformed("its type is %q, want %q", hdr.Typ, InvitationTokenType)
 	}
-	if hdr.Alg != jwa.EdDSA().String() {
+	if hdr.Alg != jws.AlgEdDSA {
 		// "none" and HMAC are refused here, whatever the rest says.
-		return nil, malformed("it is signed with %q, want %q", hdr.Alg, jwa.EdDSA().String())
+		return nil, malformed("it is signed with %q, want %q", hdr.Alg, jws.AlgEdDSA)
 	}
 	if len(sig) != ed25519.SignatureSize {
 		return nil, malformed("its signature is %d bytes, want %d", len(sig), ed25519.SignatureSize)
@@ -328,7 +312,7 @@ func ParseInvitation(token string, now time.Time) (*Invitation, error) {
 	if err != nil {
 		return nil, err
 	}
-	if !verifyJWS([]byte(token), pub, payload) {
+	if !jws.Verify([]byte(token), pub, payload) {
 		return nil, fmt.Errorf("%w: the signature does not match its inviter %s", ErrInvitationForged, inv.Inviter)
 	}
 
@@ -439,7 +423,7 @@ func (inv *Invitation) claims() invitationClaims {
 		Iat:    inv.IssuedAt.Unix(),
 		Exp:    inv.Expires.Unix(),
 		Uses:   inv.Uses,
-		Secret: b64.EncodeToString(inv.Secret),
+		Secret: jws.Base64.EncodeToString(inv.Secret),
 		Note:   inv.Note,
 		Peer:   inv.Peer.String(),
 		Relays: inv.Relays,
@@ -456,7 +440,7 @@ func (c invitationClaims) invitation() (*Invitation, error) {
 	if err != nil {
 		return nil, fmt.Errorf("its peer address is not valid: %w", err)
 	}
-	secret, err := b64.DecodeString(c.Secret)
+	secret, err := jws.Base64.DecodeString(c.Secret)
 	if err != nil {
 		return nil, errors.New("its secret is not base64url")
 	}
@@ -485,7 +469,7 @@ func (c invitationClaims) invitation() (*Invitation, error) {
 
 // check checks the claims of inv against the limits of the format.
 func (inv *Invitation) check() error {
-	if id, err := b64.DecodeString(inv.ID); err != nil || len(id) != invitationIDSize {
+	if id, err := jws.Base64.DecodeString(inv.ID); err != nil || len(id) != invitationIDSize {
 		return fmt.Errorf("its id is not %d bytes of base64url", invitationIDSize)
 	}
 	if inv.Inviter.Method() != MethodKey {

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"planet/core/internal/jws"
 	"reflect"
 	"strings"
 	"sync"
@@ -112,7 +113,7 @@ func signCompact(priv ed25519.PrivateKey, header, payload []byte) string {
 }
 
 func jwsHeaderJSON(kid string) []byte {
-	h, _ := json.Marshal(jwsHeader{Alg: "EdDSA", Kid: kid, Typ: InvitationTokenType})
+	h, _ := json.Marshal(jws.Header{Alg: "EdDSA", Kid: kid, Typ: InvitationTokenType})
 	return h
 }
 
@@ -423,7 +424,7 @@ func TestInvitationVectors(t *testing.T) {
 				t.Errorf("read\n %+v\nwant\n %+v", want, v)
 			}
 			h, _ := b64.DecodeString(strings.Split(v.Token, ".")[0])
-			var hdr jwsHeader
+			var hdr jws.Header
 			if err := json.Unmarshal(h, &hdr); err != nil || hdr.Kid != v.Kid || hdr.Alg != "EdDSA" || hdr.Typ != InvitationTokenType {
 				t.Errorf("header %s, want kid %s", h, v.Kid)
 			}

@@ -1,18 +1,16 @@
 package core
 
 import (
-	"bytes"
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"planet/core/internal/jws"
 	"planet/core/jcs"
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/lestrrat-go/jwx/v3/jwa"
 )
 
 // Messages: what one person's vault says to another's, on a stream or
@@ -135,7 +133,7 @@ func NewMessage(from DID, to []DID, typ string, body any, now time.Time) (Messag
 		return Message{}, fmt.Errorf("new message: reading randomness: %w", err)
 	}
 	m := Message{
-		ID:      b64.EncodeToString(id),
+		ID:      jws.Base64.EncodeToString(id),
 		Type:    typ,
 		From:    from,
 		To:      append([]DID(nil), to...),
@@ -179,7 +177,7 @@ func SignMessage(from *Identity, m Message) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sign message: %w: %w", ErrInvalid, err)
 	}
-	signed, err := signJWS(from.key, kid, SignedMessageMediaType, payload)
+	signed, err := jws.Sign(from.key, kid, SignedMessageMediaType, payload)
 	if err != nil {
 		return nil, fmt.Errorf("sign message: %w", err)
 	}
@@ -242,7 +240,7 @@ func verifyMessage(data []byte, now time.Time) (*Message, ed25519.PublicKey, err
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w: it is signed with key %q, which is not a signing key of its sender %s", ErrMessageForged, sm.kid, m.From)
 	}
-	if !verifyJWS(data, pub, sm.payload) {
+	if !jws.Verify(data, pub, sm.payload) {
 		return nil, nil, fmt.Errorf("%w: the signature does not match its sender %s", ErrMessageForged, m.From)
 	}
 	if !m.Expires.IsZero() && !now.Before(m.Expires) {
@@ -273,21 +271,9 @@ func parseSignedMessage(data []byte) (*signedMessage, error) {
 	if len(data) > 0 && data[0] == '{' {
 		return nil, messageMalformed("it is not signed")
 	}
-	parts := strings.Split(string(data), ".")
-	if len(parts) != 3 {
-		return nil, messageMalformed("it is not three parts separated by dots")
-	}
-	hdrBytes, err := b64.DecodeString(parts[0])
+	hdrBytes, payload, sig, err := jws.Split(string(data))
 	if err != nil {
-		return nil, messageMalformed("its header is not base64url")
-	}
-	payload, err := b64.DecodeString(parts[1])
-	if err != nil {
-		return nil, messageMalformed("its content is not base64url")
-	}
-	sig, err := b64.DecodeString(parts[2])
-	if err != nil {
-		return nil, messageMalformed("its signature is not base64url")
+		return nil, messageMalformed("%v", err)
 	}
 
 	hdr, err := jcs.DecodeObject(hdrBytes)
@@ -303,9 +289,9 @@ func parseSignedMessage(data []byte) (*signedMessage, error) {
 	if typ != SignedMessageMediaType {
 		return nil, messageMalformed("its type is %q, want %q", typ, SignedMessageMediaType)
 	}
-	if alg != jwa.EdDSA().String() {
+	if alg != jws.AlgEdDSA {
 		// "none" and HMAC are refused here, whatever the rest says.
-		return nil, messageMalformed("it is signed with %q, want %q", alg, jwa.EdDSA().String())
+		return nil, messageMalformed("it is signed with %q, want %q", alg, jws.AlgEdDSA)
 	}
 	if kid == "" {
 		return nil, messageMalformed("its header names no key")
@@ -540,60 +526,6 @@ func canonicalBody(body json.RawMessage) ([]byte, error) {
 		return nil, errors.New("its body is not a JSON object")
 	}
 	return jcs.Encode(v)
-}
-
-// signJWS signs payload with key as a compact JWS (RFC 7515) with EdDSA
-// (RFC 8037) whose protected header holds exactly alg, kid and typ, in
-// that order: the form of both invitation tokens and signed messages.
-//
-// It is written here rather than through jwx's generic JWS code, which
-// costs three times the signature itself in the browser; the tests check
-// that jwx reads what this writes, and the other way round.
-func signJWS(key SigningKey, kid, typ string, payload []byte) ([]byte, error) {
-	hdr, err := jcs.Encode(jwsHeader{Alg: jwa.EdDSA().String(), Kid: kid, Typ: typ})
-	if err != nil {
-		return nil, fmt.Errorf("signing: %w", err)
-	}
-	n := b64.EncodedLen(len(hdr)) + 1 + b64.EncodedLen(len(payload))
-	token := make([]byte, n, n+1+b64.EncodedLen(ed25519.SignatureSize))
-	b64.Encode(token, hdr)
-	token[b64.EncodedLen(len(hdr))] = '.'
-	b64.Encode(token[b64.EncodedLen(len(hdr))+1:], payload)
-	sig := key.Sign(token)
-	token = append(token, '.')
-	return b64.AppendEncode(token, sig), nil
-}
-
-// jwsHeader is the protected header of the JWSs PLANET writes, in the
-// order of its members.
-type jwsHeader struct {
-	Alg string `json:"alg"`
-	Kid string `json:"kid"`
-	Typ string `json:"typ"`
-}
-
-// verifyJWS reports whether token, a compact JWS, carries exactly payload
-// and a valid Ed25519 signature by pub over its header and payload. The
-// header itself (alg EdDSA, the kid) is the caller's to have checked.
-func verifyJWS(token []byte, pub ed25519.PublicKey, payload []byte) bool {
-	dot := bytes.LastIndexByte(token, '.')
-	if dot < 0 || len(pub) != ed25519.PublicKeySize {
-		return false
-	}
-	input, encSig := token[:dot], token[dot+1:]
-	first := bytes.IndexByte(input, '.')
-	if first < 0 {
-		return false
-	}
-	got, err := b64.AppendDecode(nil, input[first+1:])
-	if err != nil || !bytes.Equal(got, payload) {
-		return false
-	}
-	sig, err := b64.AppendDecode(nil, encSig)
-	if err != nil || len(sig) != ed25519.SignatureSize {
-		return false
-	}
-	return ed25519.Verify(pub, input, sig)
 }
 
 // typeMatches reports whether t is the PLANET message type want or another

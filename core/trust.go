@@ -8,6 +8,7 @@ import (
 	"io"
 	"strings"
 
+	"planet/core/internal/jws"
 	"planet/core/keys"
 	"planet/vault"
 )
@@ -412,7 +413,7 @@ func (p *Planet) SealOutgoing(out Outgoing) (id string, envelope []byte, err err
 	if err != nil {
 		return "", nil, err
 	}
-	m, err := NewMessage(me.DID(), []DID{out.To}, typ, trustMessageBody{Frame: b64.EncodeToString(frame)}, p.opt.Now())
+	m, err := NewMessage(me.DID(), []DID{out.To}, typ, trustMessageBody{Frame: jws.Base64.EncodeToString(frame)}, p.opt.Now())
 	if err != nil {
 		return "", nil, err
 	}
@@ -461,7 +462,7 @@ func (p *Planet) OpenLetter(ctx context.Context, envelope []byte) (Opened, error
 		if err := json.Unmarshal(m.Body, &body); err != nil {
 			return o, fmt.Errorf("%w: %s body: %v", ErrMalformedFrame, typ, err)
 		}
-		frame, err := b64.DecodeString(body.Frame)
+		frame, err := jws.Base64.DecodeString(body.Frame)
 		if err != nil {
 			return o, fmt.Errorf("%w: %s body: %v", ErrMalformedFrame, typ, err)
 		}

@@ -1,0 +1,7 @@
+package core
+
+import "encoding/base64"
+
+// b64 is JOSE's base64url without padding, for tests that build tokens by
+// hand next to jwx's jws package.
+var b64 = base64.RawURLEncoding.Strict()
