@@ -15,6 +15,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"planet/core/did"
 	"planet/core/jcs"
 	"planet/core/keys"
 	"planet/vault"
@@ -99,8 +100,8 @@ const (
 // ChatMessage is one chat message in the person's vault, sent or received.
 type ChatMessage struct {
 	ID      string    // the message id (DIDComm "id")
-	From    DID       // the sender
-	To      DID       // the recipient
+	From    did.DID   // the sender
+	To      did.DID   // the recipient
 	Text    string    // what the sender wrote
 	Seq     uint64    // the sender's count of their messages in the conversation
 	Created time.Time // when the sender made it (their clock), whole seconds
@@ -122,7 +123,7 @@ type ChatMessage struct {
 func (c *ChatMessage) Outgoing() bool { return c.State != ChatReceived }
 
 // Peer returns the other person in the message's conversation.
-func (c *ChatMessage) Peer() DID {
+func (c *ChatMessage) Peer() did.DID {
 	if c.Outgoing() {
 		return c.To
 	}
@@ -169,13 +170,13 @@ type conversationRecord struct {
 // messageRecordID names the record of the message id from the sender from:
 // a message id is unique only per sender, and no sender can take the place
 // of another's message by reusing its id.
-func messageRecordID(id string, from DID) string {
+func messageRecordID(id string, from did.DID) string {
 	sum := sha256.Sum256([]byte(from.String()))
 	return id + "." + hex.EncodeToString(sum[:16])
 }
 
 // conversationRecordID names the record of the conversation with peer.
-func conversationRecordID(peer DID) string {
+func conversationRecordID(peer did.DID) string {
 	sum := sha256.Sum256([]byte(peer.String()))
 	return hex.EncodeToString(sum[:16])
 }
@@ -195,10 +196,10 @@ func (r *messageRecord) chatMessage() (ChatMessage, error) {
 		c.Delivered = Time(r.Delivered)
 	}
 	var err error
-	if c.From, err = ParseDID(r.From); err != nil {
+	if c.From, err = did.Parse(r.From); err != nil {
 		return ChatMessage{}, err
 	}
-	if c.To, err = ParseDID(r.To); err != nil {
+	if c.To, err = did.Parse(r.To); err != nil {
 		return ChatMessage{}, err
 	}
 	switch r.State {
@@ -283,7 +284,7 @@ func checkChatText(text string) error {
 // for the mailbox when to is offline, then call [Planet.MarkDelivered] once
 // acknowledged. It is [Planet.WriteChat] followed by [SignedChat.Keep]; the
 // errors are WriteChat's and Keep's.
-func (p *Planet) NewChat(ctx context.Context, to DID, text string) (*ChatMessage, []byte, error) {
+func (p *Planet) NewChat(ctx context.Context, to did.DID, text string) (*ChatMessage, []byte, error) {
 	c, err := p.WriteChat(ctx, to, text)
 	if err != nil {
 		return nil, nil, err
@@ -303,7 +304,7 @@ type SignedChat struct {
 
 	p   *Planet
 	v   *vault.Vault
-	to  DID
+	to  did.DID
 	rec *messageRecord
 }
 
@@ -314,7 +315,7 @@ type SignedChat struct {
 // and a to that is the person or cannot be resolved return an error
 // wrapping [ErrInvalid]. A message written and never kept leaves a gap in
 // the seqs of the conversation, which readers allow.
-func (p *Planet) WriteChat(ctx context.Context, to DID, text string) (*SignedChat, error) {
+func (p *Planet) WriteChat(ctx context.Context, to did.DID, text string) (*SignedChat, error) {
 	v, id, err := p.unlocked()
 	if err != nil {
 		return nil, err
@@ -326,7 +327,7 @@ func (p *Planet) WriteChat(ctx context.Context, to DID, text string) (*SignedCha
 	if to.IsZero() || to == id.DID() {
 		return nil, fmt.Errorf("new chat: %w: a chat needs someone else to write to", ErrInvalid)
 	}
-	if _, err := Resolve(to); err != nil {
+	if _, err := did.Resolve(to); err != nil {
 		return nil, fmt.Errorf("new chat: %w: %w", ErrInvalid, err)
 	}
 	seq, err := p.nextSeq(ctx, v, id.DID(), to)
@@ -334,7 +335,7 @@ func (p *Planet) WriteChat(ctx context.Context, to DID, text string) (*SignedCha
 		return nil, err
 	}
 	now := p.opt.Now()
-	m, err := NewMessage(id.DID(), []DID{to}, ChatMessageType, chatBody{Seq: seq, Text: text}, now)
+	m, err := NewMessage(id.DID(), []did.DID{to}, ChatMessageType, chatBody{Seq: seq, Text: text}, now)
 	if err != nil {
 		return nil, fmt.Errorf("new chat: %w", err)
 	}
@@ -354,7 +355,7 @@ func (p *Planet) WriteChat(ctx context.Context, to DID, text string) (*SignedCha
 }
 
 // nextSeq takes the seq of the person's next message to peer.
-func (p *Planet) nextSeq(ctx context.Context, v *vault.Vault, me, peer DID) (uint64, error) {
+func (p *Planet) nextSeq(ctx context.Context, v *vault.Vault, me, peer did.DID) (uint64, error) {
 	p.chatMu.Lock()
 	defer p.chatMu.Unlock()
 	mem := p.chat.of(v)
@@ -408,7 +409,7 @@ func (c *SignedChat) Keep(ctx context.Context) error {
 // lastSeq returns the seq of the last message me sent to peer: from the
 // conversation's record, or, where there is none yet (a vault restored from
 // an export), from the messages themselves.
-func (p *Planet) lastSeq(ctx context.Context, v *vault.Vault, me, peer DID) (uint64, error) {
+func (p *Planet) lastSeq(ctx context.Context, v *vault.Vault, me, peer did.DID) (uint64, error) {
 	b, err := v.Get(ctx, colConversations, conversationRecordID(peer))
 	switch {
 	case err == nil:
@@ -699,7 +700,7 @@ func (p *Planet) writeAcknowledged(v *vault.Vault) {
 // written so), or an error wrapping [vault.ErrNotFound] (no message the
 // person sent) or [ErrInvalid] (one the person received). p.chatMu is
 // held.
-func (p *Planet) undelivered(ctx context.Context, v *vault.Vault, me DID, mem *chatMemory, id string) (*messageRecord, error) {
+func (p *Planet) undelivered(ctx context.Context, v *vault.Vault, me did.DID, mem *chatMemory, id string) (*messageRecord, error) {
 	if _, ok := mem.acked[id]; ok {
 		return nil, nil
 	}
@@ -721,7 +722,7 @@ func (p *Planet) undelivered(ctx context.Context, v *vault.Vault, me DID, mem *c
 
 // writeDelivered marks recs, records of the person's messages still sent,
 // delivered now, in one vault update. p.chatMu is held.
-func (p *Planet) writeDelivered(ctx context.Context, v *vault.Vault, me DID, mem *chatMemory, recs []*messageRecord) error {
+func (p *Planet) writeDelivered(ctx context.Context, v *vault.Vault, me did.DID, mem *chatMemory, recs []*messageRecord) error {
 	now := millis(p.opt.Now())
 	err := v.Update(ctx, func(tx *vault.Tx) error {
 		for _, rec := range recs {
@@ -742,7 +743,7 @@ func (p *Planet) writeDelivered(ctx context.Context, v *vault.Vault, me DID, mem
 
 // putDelivered writes rec, a record of the person's message still sent or
 // queued, as delivered at when (Unix milliseconds), out of the outbox.
-func putDelivered(tx *vault.Tx, me DID, rec *messageRecord, when int64) error {
+func putDelivered(tx *vault.Tx, me did.DID, rec *messageRecord, when int64) error {
 	n := *rec
 	n.State, n.Delivered = ChatDelivered, when
 	b, err := vault.MarshalCBOR(&n)
@@ -763,7 +764,7 @@ func putDelivered(tx *vault.Tx, me DID, rec *messageRecord, when int64) error {
 // one vault; Planet.chatMu guards it.
 type chatMemory struct {
 	vault   *vault.Vault
-	lastSeq map[DID]uint64
+	lastSeq map[did.DID]uint64
 	unacked map[string]*messageRecord // by message id
 	// acked are the person's messages acknowledged but not yet written
 	// delivered (id → when, Unix milliseconds). ackTimer starts
@@ -779,7 +780,7 @@ type chatMemory struct {
 // vault.
 func (c *chatMemory) of(v *vault.Vault) *chatMemory {
 	if c.vault != v {
-		*c = chatMemory{vault: v, lastSeq: map[DID]uint64{}, unacked: map[string]*messageRecord{}, acked: map[string]int64{}}
+		*c = chatMemory{vault: v, lastSeq: map[did.DID]uint64{}, unacked: map[string]*messageRecord{}, acked: map[string]int64{}}
 	}
 	return c
 }
@@ -808,7 +809,7 @@ func (c *chatMemory) remember(rec *messageRecord) {
 // clocks, so one person's messages never appear out of the order in which
 // they were written, wherever they arrived from; clocks only interleave the
 // two. It reads the messages once and sorts: n log n.
-func (p *Planet) Conversation(ctx context.Context, with DID) ([]ChatMessage, error) {
+func (p *Planet) Conversation(ctx context.Context, with did.DID) ([]ChatMessage, error) {
 	if with.IsZero() {
 		return nil, fmt.Errorf("conversation: %w: no one to converse with", ErrInvalid)
 	}
@@ -870,15 +871,15 @@ func (p *Planet) chatMessages(ctx context.Context) ([]ChatMessage, error) {
 // [Planet.Conversation] describes: by sender, each sender's messages by
 // seq, then a merge of the senders by time.
 func conversationOrder(msgs []ChatMessage) []ChatMessage {
-	bySender := map[DID][]ChatMessage{}
-	var senders []DID
+	bySender := map[did.DID][]ChatMessage{}
+	var senders []did.DID
 	for _, c := range msgs {
 		if _, ok := bySender[c.From]; !ok {
 			senders = append(senders, c.From)
 		}
 		bySender[c.From] = append(bySender[c.From], c)
 	}
-	slices.SortFunc(senders, func(a, b DID) int { return strings.Compare(a.String(), b.String()) })
+	slices.SortFunc(senders, func(a, b did.DID) int { return strings.Compare(a.String(), b.String()) })
 	queues := make([][]ChatMessage, len(senders))
 	for i, s := range senders {
 		q := bySender[s]

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"planet/core/did"
 	"planet/vault"
 	"planet/vault/mem"
 )
@@ -34,7 +35,7 @@ func FuzzServeChat(f *testing.F) {
 	peer := peerID.DID()
 
 	// What the reader keeps before: a message from the peer, and one to it.
-	hello := must(NewMessage(peer, []DID{me.DID()}, ChatMessageType, chatBody{Seq: 1, Text: "hello"}, time.Now()))
+	hello := must(NewMessage(peer, []did.DID{me.DID()}, ChatMessageType, chatBody{Seq: 1, Text: "hello"}, time.Now()))
 	if _, _, err := p.ReceiveChat(ctx, must(SignMessage(peerID, hello)), ViaMailbox); err != nil {
 		f.Fatal(err)
 	}
@@ -51,11 +52,11 @@ func FuzzServeChat(f *testing.F) {
 		}
 		return b.Bytes()
 	}
-	next := must(NewMessage(peer, []DID{me.DID()}, ChatMessageType, chatBody{Seq: 2, Text: "and more"}, time.Now()))
-	receipt := must(NewMessage(peer, []DID{me.DID()}, ChatReceiptType, receiptBody{IDs: []string{mine.ID, "other-id"}}, time.Now()))
+	next := must(NewMessage(peer, []did.DID{me.DID()}, ChatMessageType, chatBody{Seq: 2, Text: "and more"}, time.Now()))
+	receipt := must(NewMessage(peer, []did.DID{me.DID()}, ChatReceiptType, receiptBody{IDs: []string{mine.ID, "other-id"}}, time.Now()))
 	f.Add(frames(must(SignMessage(peerID, next)), must(SignMessage(peerID, receipt))))
 	f.Add(frames(must(SignMessage(peerID, receipt)), []byte("a.b.c")))
-	self := must(NewMessage(me.DID(), []DID{me.DID()}, ChatMessageType, chatBody{Seq: 1, Text: "me"}, time.Now()))
+	self := must(NewMessage(me.DID(), []did.DID{me.DID()}, ChatMessageType, chatBody{Seq: 1, Text: "me"}, time.Now()))
 	f.Add(frames(must(SignMessage(me, self))))
 	f.Add([]byte{0x05, 0xa1, 0x01, 0x41, 0x00})
 	f.Fuzz(func(t *testing.T, in []byte) {

@@ -28,6 +28,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 
 	"planet/core"
+	"planet/core/did"
 	"planet/core/keys"
 	"planet/vault"
 	"planet/vault/mem"
@@ -160,7 +161,7 @@ func (c *chatter) say(t *testing.T, to *chatter, text string) *core.ChatMessage 
 
 // summary is what a test checks of a conversation: who said what, in
 // which state.
-func summary(t *testing.T, p *core.Planet, with core.DID, names map[core.DID]string) []string {
+func summary(t *testing.T, p *core.Planet, with did.DID, names map[did.DID]string) []string {
 	t.Helper()
 	msgs, err := p.Conversation(ctx, with)
 	if err != nil {
@@ -176,7 +177,7 @@ func summary(t *testing.T, p *core.Planet, with core.DID, names map[core.DID]str
 func TestChatBothDirections(t *testing.T) {
 	clock := newTestClock()
 	alice, bob := newChatter(t, clock), newChatter(t, clock)
-	names := map[core.DID]string{alice.id.DID(): "alice", bob.id.DID(): "bob"}
+	names := map[did.DID]string{alice.id.DID(): "alice", bob.id.DID(): "bob"}
 
 	sent := alice.say(t, bob, "  Hello Bob — tea at five?\n")
 	if sent.Text != "Hello Bob — tea at five?" || sent.Seq != 1 || sent.State != core.ChatSent || sent.To != bob.id.DID() {
@@ -266,7 +267,7 @@ func TestChatMailboxDelivery(t *testing.T) {
 func TestChatOrder(t *testing.T) {
 	clock := newTestClock()
 	alice, bob := newChatter(t, clock), newChatter(t, clock)
-	names := map[core.DID]string{alice.id.DID(): "alice", bob.id.DID(): "bob"}
+	names := map[did.DID]string{alice.id.DID(): "alice", bob.id.DID(): "bob"}
 	var signed [][]byte
 	for _, text := range []string{"one", "two", "three"} {
 		_, s := must2(alice.p.NewChat(ctx, bob.id.DID(), text))
@@ -297,7 +298,7 @@ func TestChatOrder(t *testing.T) {
 		text string
 		at   time.Time
 	}{{1, "first", t0.Add(-10 * time.Second)}, {2, "second, clock went back", t0.Add(-time.Hour)}, {3, "third", t0}} {
-		msg := must(core.NewMessage(carol.DID(), []core.DID{bob.id.DID()}, core.ChatMessageType, map[string]any{"seq": m.seq, "text": m.text}, m.at))
+		msg := must(core.NewMessage(carol.DID(), []did.DID{bob.id.DID()}, core.ChatMessageType, map[string]any{"seq": m.seq, "text": m.text}, m.at))
 		must2(bob.p.ReceiveChat(ctx, must(core.SignMessage(carol, msg)), core.ViaMailbox))
 	}
 	_, s := must2(bob.p.NewChat(ctx, carol.DID(), "hi carol"))
@@ -450,13 +451,13 @@ func TestChatMalformedRefused(t *testing.T) {
 	clock := newTestClock()
 	alice, bob := newChatter(t, clock), newChatter(t, clock)
 	id := alice.id
-	chat := func(to core.DID, body map[string]any) []byte {
-		m := must(core.NewMessage(id.DID(), []core.DID{to}, core.ChatMessageType, body, clock.Now()))
+	chat := func(to did.DID, body map[string]any) []byte {
+		m := must(core.NewMessage(id.DID(), []did.DID{to}, core.ChatMessageType, body, clock.Now()))
 		return must(core.SignMessage(id, m))
 	}
-	other := must(core.NewMessage(id.DID(), []core.DID{bob.id.DID()}, "planet:chat/2.0/message", map[string]any{"seq": 1, "text": "from the future"}, clock.Now()))
-	notChat := must(core.NewMessage(id.DID(), []core.DID{bob.id.DID()}, "planet:connect/1.0/request", map[string]any{}, clock.Now()))
-	two := must(core.NewMessage(id.DID(), []core.DID{bob.id.DID(), must(core.NewIdentity(nil)).DID()}, core.ChatMessageType, map[string]any{"seq": 1, "text": "hi all"}, clock.Now()))
+	other := must(core.NewMessage(id.DID(), []did.DID{bob.id.DID()}, "planet:chat/2.0/message", map[string]any{"seq": 1, "text": "from the future"}, clock.Now()))
+	notChat := must(core.NewMessage(id.DID(), []did.DID{bob.id.DID()}, "planet:connect/1.0/request", map[string]any{}, clock.Now()))
+	two := must(core.NewMessage(id.DID(), []did.DID{bob.id.DID(), must(core.NewIdentity(nil)).DID()}, core.ChatMessageType, map[string]any{"seq": 1, "text": "hi all"}, clock.Now()))
 	tests := []struct {
 		name   string
 		signed []byte
@@ -498,12 +499,12 @@ func TestChatMalformedRefused(t *testing.T) {
 	}
 
 	// A later minor version is read, its unknown body members ignored.
-	newer := must(core.NewMessage(id.DID(), []core.DID{bob.id.DID()}, "planet:chat/1.4/message", map[string]any{"seq": 1, "text": "hi", "reply_to": "x"}, clock.Now()))
+	newer := must(core.NewMessage(id.DID(), []did.DID{bob.id.DID()}, "planet:chat/1.4/message", map[string]any{"seq": 1, "text": "hi", "reply_to": "x"}, clock.Now()))
 	if got, _, err := bob.p.ReceiveChat(ctx, must(core.SignMessage(id, newer)), core.ViaMailbox); err != nil || got.Text != "hi" {
 		t.Errorf("a chat/1.4 message: %+v, %v", got, err)
 	}
 	// From oneself.
-	self := must(core.NewMessage(bob.id.DID(), []core.DID{bob.id.DID()}, core.ChatMessageType, map[string]any{"seq": 1, "text": "me"}, clock.Now()))
+	self := must(core.NewMessage(bob.id.DID(), []did.DID{bob.id.DID()}, core.ChatMessageType, map[string]any{"seq": 1, "text": "me"}, clock.Now()))
 	if _, _, err := bob.p.ReceiveChat(ctx, must(core.SignMessage(bob.id, self)), core.ViaMailbox); !errors.Is(err, core.ErrInvalid) {
 		t.Errorf("a message from oneself: %v", err)
 	}
@@ -541,7 +542,7 @@ func TestChatOversizeRefused(t *testing.T) {
 
 	// A signed message with a body larger than any chat message needs,
 	// though its text is short.
-	m := must(core.NewMessage(alice.id.DID(), []core.DID{bob.id.DID()}, core.ChatMessageType, map[string]any{"seq": 1, "text": "hi", "pad": strings.Repeat("p", 34<<10)}, clock.Now()))
+	m := must(core.NewMessage(alice.id.DID(), []did.DID{bob.id.DID()}, core.ChatMessageType, map[string]any{"seq": 1, "text": "hi", "pad": strings.Repeat("p", 34<<10)}, clock.Now()))
 	if err := refused(t, alice, bob, core.ErrInvalid, must(core.SignMessage(alice.id, m))); err == nil || !strings.Contains(err.Error(), "more than a chat message needs") {
 		t.Errorf("ServeChat of a padded message: %v", err)
 	}

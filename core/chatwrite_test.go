@@ -8,12 +8,13 @@ import (
 	"testing"
 	"time"
 
+	"planet/core/did"
 	"planet/vault"
 	"planet/vault/mem"
 )
 
 // newChatWriter is a person with a vault over store, and a DID to write to.
-func newChatWriter(t *testing.T, store vault.Store) (*Planet, DID) {
+func newChatWriter(t *testing.T, store vault.Store) (*Planet, did.DID) {
 	t.Helper()
 	ctx := context.Background()
 	p, err := Open(ctx, store, Options{Vault: vault.Options{KDF: vault.KDFParams{Memory: 8 * 1024, Passes: 1, Lanes: 1}}})
@@ -181,7 +182,7 @@ func TestOutbox(t *testing.T) {
 		t.Fatal(err)
 	}
 	carol := carolID.DID()
-	write := func(to DID, text string) *ChatMessage {
+	write := func(to did.DID, text string) *ChatMessage {
 		t.Helper()
 		m, _, err := p.NewChat(ctx, to, text)
 		if err != nil {

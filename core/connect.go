@@ -7,6 +7,7 @@ import (
 	"sort"
 	"time"
 
+	"planet/core/did"
 	"planet/vault"
 )
 
@@ -160,7 +161,7 @@ func (p *Planet) AcceptInvitation(ctx context.Context, token string) (*Invitatio
 }
 
 // issue issues subject a relationship credential from id, valid from now.
-func (p *Planet) issue(id *Identity, subject DID, rc RelationshipContext) (*Credential, error) {
+func (p *Planet) issue(id *Identity, subject did.DID, rc RelationshipContext) (*Credential, error) {
 	return IssueRelationship(id, subject, rc, p.opt.Now(), time.Time{}, nil)
 }
 
@@ -195,7 +196,7 @@ func (p *Planet) savePending(ctx context.Context, v *vault.Vault, ref string, ou
 		return err
 	}
 	now := millis(p.opt.Now())
-	credID, err := credentialRecordID(cred, DID{})
+	credID, err := credentialRecordID(cred, did.DID{})
 	if err != nil {
 		return err
 	}
@@ -223,7 +224,7 @@ func (p *Planet) PendingConnections(ctx context.Context) ([]PendingConnection, e
 
 // PendingOutgoing returns what to deliver again for a pending connection.
 func (pc PendingConnection) Outgoing() (Outgoing, error) {
-	to, err := ParseDID(pc.With)
+	to, err := did.Parse(pc.With)
 	if err != nil {
 		return Outgoing{}, fmt.Errorf("pending connection: %w", errors.Join(vault.ErrCorrupt, err))
 	}
@@ -249,7 +250,7 @@ func (p *Planet) SetPendingWaiting(ctx context.Context, ref, why string) error {
 }
 
 // handleConnectRequest answers someone who asks to be connected.
-func (p *Planet) handleConnectRequest(ctx context.Context, from DID, req *ConnectRequest) (h Handled, err error) {
+func (p *Planet) handleConnectRequest(ctx context.Context, from did.DID, req *ConnectRequest) (h Handled, err error) {
 	switch {
 	case req.Invitation != "" && req.Introduction == nil:
 		h, err = p.connectByInvitation(ctx, from, req)
@@ -270,7 +271,7 @@ func refused(ref string, err error) Handled {
 // invitations: the invitation must be theirs and redeemable, the
 // credential from the requester to them. Accepting it again (the request
 // came twice) takes no second use.
-func (p *Planet) connectByInvitation(ctx context.Context, from DID, req *ConnectRequest) (Handled, error) {
+func (p *Planet) connectByInvitation(ctx context.Context, from did.DID, req *ConnectRequest) (Handled, error) {
 	v, id, err := p.unlocked()
 	if err != nil {
 		return Handled{}, err
@@ -281,7 +282,7 @@ func (p *Planet) connectByInvitation(ctx context.Context, from DID, req *Connect
 		return refused("", err), nil
 	}
 	if inv.Inviter != id.DID() {
-		return refused(inv.ID, fmt.Errorf("%w: the invitation is from %s, not from the person you reached", ErrInvitationForged, ShortDID(inv.Inviter))), nil
+		return refused(inv.ID, fmt.Errorf("%w: the invitation is from %s, not from the person you reached", ErrInvitationForged, did.Short(inv.Inviter))), nil
 	}
 	theirs, err := p.verifiedRelationship(req.Credential, from, id.DID())
 	if err != nil {
@@ -316,7 +317,7 @@ func (p *Planet) connectByInvitation(ctx context.Context, from DID, req *Connect
 		if err := putCredential(tx, ours, millis(now)); err != nil {
 			return err
 		}
-		return p.connected(ctx, v, tx, from, req.Name, req.Relays, OriginInvitedByMe, DID{})
+		return p.connected(ctx, v, tx, from, req.Name, req.Relays, OriginInvitedByMe, did.DID{})
 	})
 	if err != nil {
 		return Handled{}, err
@@ -334,7 +335,7 @@ func (p *Planet) replyWith(ref string, c *Credential) (Handled, error) {
 
 // handleConnectReply completes a connection the person asked for, or
 // records why it was refused.
-func (p *Planet) handleConnectReply(ctx context.Context, from DID, r *ConnectReply) (Handled, error) {
+func (p *Planet) handleConnectReply(ctx context.Context, from did.DID, r *ConnectReply) (Handled, error) {
 	v, id, err := p.unlocked()
 	if err != nil {
 		return Handled{}, err
@@ -353,7 +354,7 @@ func (p *Planet) handleConnectReply(ctx context.Context, from DID, r *ConnectRep
 		return Handled{}, err
 	}
 	if pc.With != from.String() {
-		return Handled{}, fmt.Errorf("%w: the answer for %s came from %s", ErrInvalid, ShortDID(mustDID(pc.With)), ShortDID(from))
+		return Handled{}, fmt.Errorf("%w: the answer for %s came from %s", ErrInvalid, did.Short(mustDID(pc.With)), did.Short(from))
 	}
 	req, err := pc.Outgoing()
 	if err != nil {
@@ -367,7 +368,7 @@ func (p *Planet) handleConnectReply(ctx context.Context, from DID, r *ConnectRep
 	if err != nil {
 		return Handled{}, err
 	}
-	origin, introducer := OriginInvitedMe, DID{}
+	origin, introducer := OriginInvitedMe, did.DID{}
 	var send []Outgoing
 	var received *ReceivedIntroduction
 	if intro != nil {
@@ -431,8 +432,8 @@ func (p *Planet) connectRefused(ctx context.Context, v *vault.Vault, pc *Pending
 	return Handled{}, why
 }
 
-func mustDID(s string) DID {
-	d, _ := ParseDID(s)
+func mustDID(s string) did.DID {
+	d, _ := did.Parse(s)
 	return d
 }
 

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"planet/core/did"
 	"planet/core/jcs"
 	"planet/core/keys"
 	"slices"
@@ -111,7 +112,7 @@ type Credential struct {
 	Context     []string            // "@context"
 	ID          string              // "id", "urn:uuid:…"
 	Type        []string            // "type"
-	Issuer      DID                 // "issuer"
+	Issuer      did.DID             // "issuer"
 	IssuerScope string              // "issuerScope"
 	ValidFrom   CredentialTime      // "validFrom"
 	ValidUntil  CredentialTime      // "validUntil"; zero for no end
@@ -128,7 +129,7 @@ type Credential struct {
 // CredentialSubject is the credentialSubject of a credential: whom it is
 // about, and, for a relationship, how the issuer knows them.
 type CredentialSubject struct {
-	ID DID // "id": the subject's DID
+	ID did.DID // "id": the subject's DID
 	RelationshipContext
 
 	// Extra holds the members that PLANET does not know, as in
@@ -145,7 +146,7 @@ type RelationshipContext struct {
 	Context string
 	// IntroducedBy is the DID of the person who introduced them, or the
 	// zero DID if nobody did. JSON "introducedBy".
-	IntroducedBy DID
+	IntroducedBy did.DID
 }
 
 // DataIntegrityProof is the proof of a credential (W3C VC Data Integrity
@@ -313,7 +314,7 @@ func (c *Credential) ConcreteType() string {
 // [MaxRelationshipContextLength] characters or holding control characters
 // other than newline and tab, and an introducer who is the issuer or the
 // subject. It panics if issuer's key was wiped.
-func IssueRelationship(issuer *Identity, subject DID, ctx RelationshipContext, validFrom, validUntil time.Time, random io.Reader) (*Credential, error) {
+func IssueRelationship(issuer *Identity, subject did.DID, ctx RelationshipContext, validFrom, validUntil time.Time, random io.Reader) (*Credential, error) {
 	if issuer == nil {
 		return nil, fmt.Errorf("%w: issue relationship credential: no issuer", ErrInvalid)
 	}
@@ -353,7 +354,7 @@ func IssueRelationship(issuer *Identity, subject DID, ctx RelationshipContext, v
 }
 
 // checkRelationship checks what IssueRelationship is asked to say.
-func checkRelationship(issuer, subject DID, ctx RelationshipContext) error {
+func checkRelationship(issuer, subject did.DID, ctx RelationshipContext) error {
 	switch {
 	case subject.IsZero():
 		return errors.New("no subject")
@@ -545,7 +546,7 @@ func Verify(c *Credential, now time.Time) error {
 	if c.Issuer.IsZero() {
 		return credentialCheckFailed(CheckIssuer, "no issuer")
 	}
-	doc, err := Resolve(c.Issuer)
+	doc, err := did.Resolve(c.Issuer)
 	if err != nil {
 		return &VerifyError{Check: CheckIssuer, Err: err}
 	}
@@ -636,7 +637,7 @@ func isContextPath(p string) bool {
 			return false
 		}
 		for i := range len(seg) {
-			if c := seg[i]; !isIDChar(c) && c != '~' {
+			if c := seg[i]; !did.IsIDChar(c) && c != '~' {
 				return false
 			}
 		}
@@ -677,9 +678,9 @@ func checkCredentialType(types []string) error {
 // assertionKey returns the Ed25519 key of the verification method vm, which
 // must be a method of the issuer's document doc, controlled by the issuer and
 // listed under assertionMethod.
-func issuerAssertionKey(doc *DIDDocument, issuer DID, vm string) (ed25519.PublicKey, error) {
-	did, _, ok := strings.Cut(vm, "#")
-	if !ok || did != issuer.String() {
+func issuerAssertionKey(doc *did.Document, issuer did.DID, vm string) (ed25519.PublicKey, error) {
+	vmDID, _, ok := strings.Cut(vm, "#")
+	if !ok || vmDID != issuer.String() {
 		return nil, fmt.Errorf("verification method %q is not one of the issuer's", vm)
 	}
 	resolve := func(ref string) string {
@@ -702,8 +703,8 @@ func issuerAssertionKey(doc *DIDDocument, issuer DID, vm string) (ed25519.Public
 		if m.Controller != issuer.String() {
 			return nil, fmt.Errorf("verification method %q is controlled by %q, not the issuer", vm, m.Controller)
 		}
-		if m.Type != MultikeyType {
-			return nil, fmt.Errorf("verification method %q is a %q, want a %s", vm, m.Type, MultikeyType)
+		if m.Type != did.MultikeyType {
+			return nil, fmt.Errorf("verification method %q is a %q, want a %s", vm, m.Type, did.MultikeyType)
 		}
 		pub, err := keys.ParseEd25519Multikey(m.PublicKeyMultibase)
 		if err != nil {
@@ -923,12 +924,12 @@ func credStrings(v any) ([]string, error) {
 	return out, nil
 }
 
-func credDID(v any) (DID, error) {
+func credDID(v any) (did.DID, error) {
 	s, ok := v.(string)
 	if !ok {
-		return DID{}, errors.New("not a string (a DID is expected)")
+		return did.DID{}, errors.New("not a string (a DID is expected)")
 	}
-	return ParseDID(s)
+	return did.Parse(s)
 }
 
 func credTime(v any) (CredentialTime, error) {
@@ -1117,4 +1118,8 @@ func (p *DataIntegrityProof) appendJSON(b []byte) ([]byte, error) {
 	w.string("proofPurpose", p.ProofPurpose)
 	w.string("proofValue", p.ProofValue)
 	return w.end()
+}
+
+func isHexDigit(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"planet/core/did"
 	"planet/core/jcs"
 	"reflect"
 	"regexp"
@@ -127,13 +128,13 @@ func TestIssueRelationshipRefuses(t *testing.T) {
 	tests := []struct {
 		name         string
 		issuer       *Identity
-		subject      DID
+		subject      did.DID
 		ctx          RelationshipContext
 		from, until  time.Time
 		wrapsInvalid bool
 	}{
 		{"no issuer", nil, bob.DID(), RelationshipContext{}, from, until, true},
-		{"no subject", alice, DID{}, RelationshipContext{}, from, until, true},
+		{"no subject", alice, did.DID{}, RelationshipContext{}, from, until, true},
 		{"subject is issuer", alice, alice.DID(), RelationshipContext{}, from, until, true},
 		{"introducer is issuer", alice, bob.DID(), RelationshipContext{IntroducedBy: alice.DID()}, from, until, true},
 		{"introducer is subject", alice, bob.DID(), RelationshipContext{IntroducedBy: bob.DID()}, from, until, true},
@@ -177,14 +178,14 @@ func TestVerifyErrors(t *testing.T) {
 		t.Errorf("Verify(nil): check %q", got)
 	}
 
-	peer, err := ParseDID("did:peer:0z6MkqRYqQiSgvZQdnBytw86Qbs2ZWUkGv22od935YF4s8M7V")
+	peer, err := did.Parse("did:peer:0z6MkqRYqQiSgvZQdnBytw86Qbs2ZWUkGv22od935YF4s8M7V")
 	if err != nil {
 		t.Fatal(err)
 	}
 	bad := *c
 	bad.Issuer = peer
 	err = Verify(&bad, from)
-	if !errors.Is(err, ErrInvalidCredential) || !errors.Is(err, ErrUnsupportedMethod) || credVerifyCheck(err) != CheckIssuer {
+	if !errors.Is(err, ErrInvalidCredential) || !errors.Is(err, did.ErrUnsupportedMethod) || credVerifyCheck(err) != CheckIssuer {
 		t.Errorf("did:peer issuer: %v; want check %q wrapping ErrInvalidCredential and ErrUnsupportedMethod", err, CheckIssuer)
 	}
 	if want := "invalid credential: issuer: "; !strings.HasPrefix(err.Error(), want) {

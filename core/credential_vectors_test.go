@@ -10,6 +10,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"planet/core/did"
 	"planet/core/jcs"
 	"planet/core/keys"
 	"slices"
@@ -133,7 +134,7 @@ func makeCredentialVectors(tb testing.TB) *credentialVectors {
 	from := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
 	until := from.AddDate(1, 0, 0)
 
-	issue := func(file string, issuer *Identity, subject DID, ctx RelationshipContext, from, until time.Time) *Credential {
+	issue := func(file string, issuer *Identity, subject did.DID, ctx RelationshipContext, from, until time.Time) *Credential {
 		c, err := IssueRelationship(issuer, subject, ctx, from, until, credVectorRandom(file))
 		if err != nil {
 			tb.Fatal(err)
@@ -297,7 +298,7 @@ func makeCredentialVectors(tb testing.TB) *credentialVectors {
 		altered("invalid/no-id.json", func(c *Credential) { c.ID = "" }))
 	{
 		c := base("invalid/issuer-not-resolvable.json")
-		peer, err := ParseDID("did:peer:0z6MkqRYqQiSgvZQdnBytw86Qbs2ZWUkGv22od935YF4s8M7V")
+		peer, err := did.Parse("did:peer:0z6MkqRYqQiSgvZQdnBytw86Qbs2ZWUkGv22od935YF4s8M7V")
 		if err != nil {
 			tb.Fatal(err)
 		}
@@ -310,7 +311,7 @@ func makeCredentialVectors(tb testing.TB) *credentialVectors {
 	addInvalid("invalid/subject-is-issuer.json", CheckSubject, "the subject is the issuer",
 		altered("invalid/subject-is-issuer.json", func(c *Credential) { c.Subject.ID = c.Issuer }))
 	addInvalid("invalid/no-subject-id.json", CheckSubject, "credentialSubject has no id",
-		altered("invalid/no-subject-id.json", func(c *Credential) { c.Subject.ID = DID{} }))
+		altered("invalid/no-subject-id.json", func(c *Credential) { c.Subject.ID = did.DID{} }))
 	addInvalid("invalid/no-valid-from.json", CheckValidFrom, "no validFrom",
 		altered("invalid/no-valid-from.json", func(c *Credential) { c.ValidFrom = CredentialTime{} }))
 	{

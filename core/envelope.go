@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"planet/core/did"
 	"planet/core/internal/jws"
 	"planet/core/jcs"
 	"planet/core/keys"
@@ -88,7 +89,7 @@ func envelopeError(format string, args ...any) error {
 // Seal signs m as from ([SignMessage]) and seals it to the recipient to,
 // which must be among m's recipients. It encrypts to the first X25519 key
 // agreement key of to's DID document (did:key or did:peer:2).
-func Seal(from *Identity, to DID, m Message) ([]byte, error) {
+func Seal(from *Identity, to did.DID, m Message) ([]byte, error) {
 	if !m.AddressedTo(to) {
 		return nil, envelopeError("the message is not addressed to %s", to)
 	}
@@ -103,7 +104,7 @@ func Seal(from *Identity, to DID, m Message) ([]byte, error) {
 // as the one [Planet.NewChat] returns), to the recipient to, which must be
 // among its recipients. The signature is not checked again here: the
 // recipient checks it when it opens the envelope.
-func SealSigned(to DID, signed []byte) ([]byte, error) {
+func SealSigned(to did.DID, signed []byte) ([]byte, error) {
 	sm, err := parseSignedMessage(signed)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrEnvelope, err)
@@ -115,7 +116,7 @@ func SealSigned(to DID, signed []byte) ([]byte, error) {
 }
 
 // sealPayload encrypts payload to the key agreement key of to.
-func sealPayload(to DID, payload []byte) ([]byte, error) {
+func sealPayload(to did.DID, payload []byte) ([]byte, error) {
 	kid, key, err := keyAgreementKey(to)
 	if err != nil {
 		return nil, envelopeError("%s has no key to seal to: %v", to, err)
@@ -160,40 +161,17 @@ func envelopeAPV(kid string) []byte {
 
 // keyAgreementKey returns the first X25519 key agreement key of d's
 // document, and its absolute DID URL.
-func keyAgreementKey(d DID) (kid string, key []byte, err error) {
-	doc, err := Resolve(d)
+func keyAgreementKey(d did.DID) (kid string, key []byte, err error) {
+	doc, err := did.Resolve(d)
 	if err != nil {
 		return "", nil, err
 	}
 	for _, ref := range doc.KeyAgreement {
-		if key, err := doc.x25519Key(ref); err == nil {
-			return doc.absolute(ref), key, nil
+		if key, err := doc.X25519Key(ref); err == nil {
+			return doc.Absolute(ref), key, nil
 		}
 	}
 	return "", nil, errors.New("its document lists no X25519 key agreement key")
-}
-
-// x25519Key returns the X25519 key of the document's key agreement method
-// ref.
-func (doc *DIDDocument) x25519Key(ref string) ([]byte, error) {
-	if !documentLists(doc, doc.KeyAgreement, ref) {
-		return nil, fmt.Errorf("key %q of %s is not a key agreement key", ref, doc.ID)
-	}
-	vm, ok := doc.FindVerificationMethod(ref)
-	if !ok {
-		return nil, fmt.Errorf("key %q is not in the document of %s", ref, doc.ID)
-	}
-	code, key, err := keys.DecodeMultikey(vm.PublicKeyMultibase)
-	if err != nil {
-		return nil, err
-	}
-	if code != keys.CodecX25519Pub {
-		return nil, fmt.Errorf("key %q of %s is not an X25519 key", ref, doc.ID)
-	}
-	if err := keys.CheckX25519Public(key); err != nil {
-		return nil, err
-	}
-	return key, nil
 }
 
 // Unseal opens an envelope sealed to me at time now and returns the
@@ -249,15 +227,15 @@ func UnsealSigned(me *Identity, data []byte, now time.Time) (*Message, []byte, e
 	// Whom it was sealed to: the DID in kid, whose key agreement key kid
 	// must be, and that key must be me's.
 	didPart, _, _ := strings.Cut(kid, "#")
-	recipient, err := ParseDID(didPart)
+	recipient, err := did.Parse(didPart)
 	if err != nil {
 		return nil, nil, envelopeError("it is sealed to %q, which is not a DID URL", kid)
 	}
-	doc, err := Resolve(recipient)
+	doc, err := did.Resolve(recipient)
 	if err != nil {
 		return nil, nil, envelopeError("its recipient %s cannot be resolved: %v", recipient, err)
 	}
-	key, err := doc.x25519Key(kid)
+	key, err := doc.X25519Key(kid)
 	if err != nil {
 		return nil, nil, envelopeError("it is sealed to %q: %v", kid, err)
 	}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"planet/core/did"
 	"planet/core/jcs"
 	"reflect"
 	"strings"
@@ -56,12 +57,12 @@ func TestSealUnseal(t *testing.T) {
 
 func TestSealToPeerDID(t *testing.T) {
 	alice, bob := seededIdentity(t, "alice"), seededIdentity(t, "bob")
-	bobPeer, err := bob.Peer2DID(DIDCommService("https://relay.example/didcomm"))
+	bobPeer, err := bob.Peer2DID(did.DIDCommService("https://relay.example/didcomm"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	m := testMessage(alice, bob)
-	m.To = []DID{bobPeer}
+	m.To = []did.DID{bobPeer}
 	signed, err := SignMessage(alice, m)
 	if err != nil {
 		t.Fatal(err)
@@ -165,7 +166,7 @@ func TestUnsealRefuses(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	other, err := Seal(alice, bob.DID(), Message{ID: "msg-2", Type: ChatMessageType, To: []DID{bob.DID()}, Created: messageTime, Body: json.RawMessage(`{"seq":2,"text":"other"}`)})
+	other, err := Seal(alice, bob.DID(), Message{ID: "msg-2", Type: ChatMessageType, To: []did.DID{bob.DID()}, Created: messageTime, Body: json.RawMessage(`{"seq":2,"text":"other"}`)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -183,7 +184,7 @@ func TestUnsealRefuses(t *testing.T) {
 		return h
 	}
 	aliceKid := alice.DID().String() + "#" + strings.TrimPrefix(alice.DID().String(), "did:key:")
-	sealRaw := func(to DID, payload []byte) []byte {
+	sealRaw := func(to did.DID, payload []byte) []byte {
 		env, err := sealPayload(to, payload)
 		if err != nil {
 			t.Fatal(err)

@@ -17,6 +17,7 @@ import (
 	"filippo.io/age"
 	"github.com/mr-tron/base58"
 
+	"planet/core/did"
 	"planet/core/keys"
 	"planet/vault"
 )
@@ -43,9 +44,9 @@ type manifest struct {
 }
 
 type identityExport struct {
-	DID                 string       `json:"did"`
-	DIDDocument         *DIDDocument `json:"didDocument"`
-	PrivateKeyMultibase string       `json:"privateKeyMultibase"`
+	DID                 string        `json:"did"`
+	DIDDocument         *did.Document `json:"didDocument"`
+	PrivateKeyMultibase string        `json:"privateKeyMultibase"`
 }
 
 type fileExport struct {
@@ -90,7 +91,7 @@ func (p *Planet) messagesExport(ctx context.Context) ([]messageExport, error) {
 	if err != nil {
 		return nil, err
 	}
-	byPeer := map[DID][]ChatMessage{}
+	byPeer := map[did.DID][]ChatMessage{}
 	var peers []string
 	for _, c := range all {
 		if _, ok := byPeer[c.Peer()]; !ok {
@@ -101,7 +102,7 @@ func (p *Planet) messagesExport(ctx context.Context) ([]messageExport, error) {
 	sort.Strings(peers)
 	out := make([]messageExport, 0, len(all))
 	for _, peer := range peers {
-		d, err := ParseDID(peer)
+		d, err := did.Parse(peer)
 		if err != nil {
 			return nil, err
 		}

@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"planet/core/did"
 	"slices"
 	"strings"
 	"sync"
@@ -37,7 +38,7 @@ type Claim struct {
 	// own words; "" if they gave none.
 	Context string
 	// IntroducedBy is who introduced them, or the zero DID.
-	IntroducedBy DID
+	IntroducedBy did.DID
 }
 
 // IsZero reports whether the graph holds no credential for c's direction.
@@ -57,9 +58,9 @@ func (c Claim) IsZero() bool { return c.Credential == "" }
 // Its fields are plain values (strings and DIDs, no pointers or maps) so that
 // the vault can keep an edge as a record of numbered keys, in field order.
 type Edge struct {
-	A, B     DID   // the two people, A's DID sorting before B's
-	AB, BA   Claim // A's credential about B, and B's about A
-	SharedBy DID   // the contact who shared the edge; zero for the person's own
+	A, B     did.DID // the two people, A's DID sorting before B's
+	AB, BA   Claim   // A's credential about B, and B's about A
+	SharedBy did.DID // the contact who shared the edge; zero for the person's own
 }
 
 // OneSided reports whether the graph holds only one of the edge's two
@@ -72,7 +73,7 @@ func (e Edge) Shared() bool { return !e.SharedBy.IsZero() }
 
 // ClaimBy returns what d's credential says about the other person, or the
 // zero Claim if d is not on the edge or the graph holds no credential of d's.
-func (e Edge) ClaimBy(d DID) Claim {
+func (e Edge) ClaimBy(d did.DID) Claim {
 	switch d {
 	case e.A:
 		return e.AB
@@ -84,14 +85,14 @@ func (e Edge) ClaimBy(d DID) Claim {
 
 // Other returns the person on the edge who is not d: B for A, A for B, and
 // the zero DID for anyone else.
-func (e Edge) Other(d DID) DID {
+func (e Edge) Other(d did.DID) did.DID {
 	switch d {
 	case e.A:
 		return e.B
 	case e.B:
 		return e.A
 	}
-	return DID{}
+	return did.DID{}
 }
 
 // Credentials returns the ids of the credentials the graph holds for the
@@ -108,7 +109,7 @@ func (e Edge) Credentials() []string {
 
 // contextFrom returns the relationship's context as from tells it, falling
 // back to the other person's words, and who introduced them.
-func (e Edge) contextFrom(from DID) (context string, introducer DID) {
+func (e Edge) contextFrom(from did.DID) (context string, introducer did.DID) {
 	mine, theirs := e.ClaimBy(from), e.ClaimBy(e.Other(from))
 	context = cmp.Or(mine.Context, theirs.Context)
 	introducer = cmp.Or(mine.IntroducedBy, theirs.IntroducedBy)
@@ -127,7 +128,7 @@ func (e Edge) normalize() Edge {
 // Step is one hop of a [Path], or one of the person's connections: from one
 // person to another across the edge that joins them.
 type Step struct {
-	From, To DID
+	From, To did.DID
 	Edge     Edge
 }
 
@@ -136,11 +137,11 @@ type Step struct {
 type Path []Step
 
 // DIDs returns the people along p, its start first; nil for an empty path.
-func (p Path) DIDs() []DID {
+func (p Path) DIDs() []did.DID {
 	if len(p) == 0 {
 		return nil
 	}
-	dids := []DID{p[0].From}
+	dids := []did.DID{p[0].From}
 	for _, s := range p {
 		dids = append(dids, s.To)
 	}
@@ -156,8 +157,8 @@ func (p Path) DIDs() []DID {
 // name for, who are shown by a shortened DID. Each step uses the context in
 // the words of the person it starts from, or failing those the other
 // person's; a one-sided step says whose credential alone vouches for it.
-func (p Path) Explain(me DID, name func(DID) string) string {
-	who := func(d DID) string {
+func (p Path) Explain(me did.DID, name func(did.DID) string) string {
+	who := func(d did.DID) string {
 		if d == me {
 			return "you"
 		}
@@ -166,7 +167,7 @@ func (p Path) Explain(me DID, name func(DID) string) string {
 				return n
 			}
 		}
-		return ShortDID(d)
+		return did.Short(d)
 	}
 	var b strings.Builder
 	for i, s := range p {
@@ -203,19 +204,6 @@ func (p Path) Explain(me DID, name func(DID) string) string {
 	return b.String()
 }
 
-// ShortDID returns d shortened for people to read, such as
-// "did:key:z6MkiT…ooWp": the method, the first few characters of the id and
-// the last four. Short DIDs are for display only; they do not name a person
-// uniquely.
-func ShortDID(d DID) string {
-	s := d.String()
-	method, id := d.split()
-	if len(id) <= 12 {
-		return s
-	}
-	return "did:" + method + ":" + id[:6] + "…" + id[len(id)-4:]
-}
-
 // TrustGraph is the person's trust graph, in memory: their own relationships
 // and those their contacts chose to share with them.
 //
@@ -231,7 +219,7 @@ type TrustGraph struct {
 }
 
 // edgeKey names one edge: the two people, ordered, and its source.
-type edgeKey struct{ a, b, sharedBy DID }
+type edgeKey struct{ a, b, sharedBy did.DID }
 
 // NewTrustGraph returns an empty trust graph.
 func NewTrustGraph() *TrustGraph {
@@ -248,7 +236,7 @@ func NewTrustGraph() *TrustGraph {
 // RelationshipCredential or lacks an id, an issuer or a subject, or whose
 // subject is its issuer.
 func (g *TrustGraph) AddCredential(c *Credential) error {
-	return g.addCredential(c, DID{})
+	return g.addCredential(c, did.DID{})
 }
 
 // AddShared adds a RelationshipCredential that the contact by shared with the
@@ -256,7 +244,7 @@ func (g *TrustGraph) AddCredential(c *Credential) error {
 // relationships, so a credential that names neither as issuer nor as subject
 // is refused, with an error wrapping [ErrInvalid], as are those that
 // AddCredential refuses. [TrustGraph.RevokeShared] removes it again.
-func (g *TrustGraph) AddShared(by DID, c *Credential) error {
+func (g *TrustGraph) AddShared(by did.DID, c *Credential) error {
 	if by.IsZero() {
 		return fmt.Errorf("%w: add shared relationship: no contact shared it", ErrInvalid)
 	}
@@ -266,7 +254,7 @@ func (g *TrustGraph) AddShared(by DID, c *Credential) error {
 	return g.addCredential(c, by)
 }
 
-func (g *TrustGraph) addCredential(c *Credential, sharedBy DID) error {
+func (g *TrustGraph) addCredential(c *Credential, sharedBy did.DID) error {
 	if err := checkGraphCredential(c); err != nil {
 		return fmt.Errorf("%w: add relationship: %w", ErrInvalid, err)
 	}
@@ -337,7 +325,7 @@ func (g *TrustGraph) AddEdge(e Edge) error {
 // RevokeShared removes every edge that the contact by shared, as when they
 // stop sharing their relationships with the person, and reports how many
 // there were. The person's own edges, and those other contacts shared, stay.
-func (g *TrustGraph) RevokeShared(by DID) int {
+func (g *TrustGraph) RevokeShared(by did.DID) int {
 	if by.IsZero() {
 		return 0
 	}
@@ -386,7 +374,7 @@ func compareEdges(x, y Edge) int {
 // returned. When several sources tell of the same relationship, the step
 // has the person's own edge, or else the one shared by the contact whose
 // DID sorts first.
-func (g *TrustGraph) Connections(me DID, contextFilter string) []Step {
+func (g *TrustGraph) Connections(me did.DID, contextFilter string) []Step {
 	x := g.query()
 	u, ok := x.ids[me]
 	if !ok {
@@ -407,7 +395,7 @@ func (g *TrustGraph) Connections(me DID, contextFilter string) []Step {
 }
 
 // Mutual returns the people connected to both a and b, ordered by DID.
-func (g *TrustGraph) Mutual(a, b DID) []DID {
+func (g *TrustGraph) Mutual(a, b did.DID) []did.DID {
 	x := g.query()
 	u, ok1 := x.ids[a]
 	v, ok2 := x.ids[b]
@@ -416,7 +404,7 @@ func (g *TrustGraph) Mutual(a, b DID) []DID {
 	}
 	// Both neighbour lists are sorted: merge them.
 	p, q := x.neighbours(u), x.neighbours(v)
-	var mutual []DID
+	var mutual []did.DID
 	for len(p) > 0 && len(q) > 0 {
 		switch {
 		case p[0] < q[0]:
@@ -440,7 +428,7 @@ func (g *TrustGraph) Mutual(a, b DID) []DID {
 //
 // It refuses, with an error wrapping [ErrInvalid], a maxHops outside 1 to
 // [MaxPathHops].
-func (g *TrustGraph) Paths(from, to DID, maxHops int) ([]Path, error) {
+func (g *TrustGraph) Paths(from, to did.DID, maxHops int) ([]Path, error) {
 	if maxHops < 1 || maxHops > MaxPathHops {
 		return nil, fmt.Errorf("%w: paths: %d hops: want 1 to %d", ErrInvalid, maxHops, MaxPathHops)
 	}
@@ -498,9 +486,9 @@ func claimToJSON(c Claim) *claimJSON {
 func (g *TrustGraph) MarshalJSON() ([]byte, error) {
 	edges := g.Edges()
 	out := graphJSON{Nodes: []string{}, Edges: make([]edgeJSON, 0, len(edges))}
-	seen := make(map[DID]bool)
+	seen := make(map[did.DID]bool)
 	for _, e := range edges {
-		for _, d := range []DID{e.A, e.B} {
+		for _, d := range []did.DID{e.A, e.B} {
 			if !seen[d] {
 				seen[d] = true
 				out.Nodes = append(out.Nodes, d.String())
@@ -533,12 +521,12 @@ func (g *TrustGraph) query() *graphIndex {
 // one array (compressed sparse rows), so that walks meet people in DID order
 // and the paths come out in the order Paths promises, without sorting.
 type graphIndex struct {
-	dids  []DID         // by number, in DID order
-	ids   map[DID]int32 // number of each DID
-	start []int32       // node u's neighbours are nbr[start[u]:start[u+1]]
-	nbr   []int32       // neighbours, ascending for each node
-	edge  []int32       // edge[i] is the index in edges of the edge to nbr[i]
-	edges []Edge        // the edge queries show for each pair of people
+	dids  []did.DID         // by number, in DID order
+	ids   map[did.DID]int32 // number of each DID
+	start []int32           // node u's neighbours are nbr[start[u]:start[u+1]]
+	nbr   []int32           // neighbours, ascending for each node
+	edge  []int32           // edge[i] is the index in edges of the edge to nbr[i]
+	edges []Edge            // the edge queries show for each pair of people
 }
 
 func (g *TrustGraph) buildIndex() *graphIndex {
@@ -550,16 +538,16 @@ func (g *TrustGraph) buildIndex() *graphIndex {
 	// The first edge between two people is the one to show.
 	edges := slices.CompactFunc(all, func(x, y Edge) bool { return x.A == y.A && x.B == y.B })
 
-	x := &graphIndex{edges: edges, ids: make(map[DID]int32)}
+	x := &graphIndex{edges: edges, ids: make(map[did.DID]int32)}
 	for _, e := range edges {
-		for _, d := range []DID{e.A, e.B} {
+		for _, d := range []did.DID{e.A, e.B} {
 			if _, ok := x.ids[d]; !ok {
 				x.ids[d] = 0
 				x.dids = append(x.dids, d)
 			}
 		}
 	}
-	slices.SortFunc(x.dids, func(p, q DID) int { return strings.Compare(p.String(), q.String()) })
+	slices.SortFunc(x.dids, func(p, q did.DID) int { return strings.Compare(p.String(), q.String()) })
 	for i, d := range x.dids {
 		x.ids[d] = int32(i)
 	}

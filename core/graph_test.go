@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"planet/core/did"
 	"reflect"
 	"slices"
 	"strings"
@@ -15,14 +16,14 @@ import (
 
 // graphDID returns the i-th test DID, a did:peer:0 whose id is i in
 // fixed-width base58, so that the DIDs sort in the order of i.
-func graphDID(tb testing.TB, i int) DID {
+func graphDID(tb testing.TB, i int) did.DID {
 	tb.Helper()
-	digits := []byte(strings.Repeat("1", minPeerBasisDigits))
+	digits := []byte(strings.Repeat("1", 46)) // the shortest basis did:peer:0 takes
 	for j := len(digits) - 1; i > 0; j-- {
-		digits[j] = base58Alphabet[i%58]
+		digits[j] = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"[i%58]
 		i /= 58
 	}
-	d, err := ParseDID("did:peer:0z" + string(digits))
+	d, err := did.Parse("did:peer:0z" + string(digits))
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -33,12 +34,12 @@ func graphDID(tb testing.TB, i int) DID {
 var people = []string{"Alice", "Bob", "Carol", "Dana", "Erin", "Frank", "Gina", "Hank"}
 
 type cast struct {
-	did  map[string]DID
-	name map[DID]string
+	did  map[string]did.DID
+	name map[did.DID]string
 }
 
 func newCast(tb testing.TB) *cast {
-	c := &cast{did: map[string]DID{}, name: map[DID]string{}}
+	c := &cast{did: map[string]did.DID{}, name: map[did.DID]string{}}
 	for i, n := range people {
 		d := graphDID(tb, i+1)
 		c.did[n], c.name[d] = d, n
@@ -56,7 +57,7 @@ func (c *cast) edge(a, b, ctx string) Edge {
 	}
 }
 
-func (c *cast) names(dids []DID) []string {
+func (c *cast) names(dids []did.DID) []string {
 	var out []string
 	for _, d := range dids {
 		out = append(out, c.name[d])
@@ -165,21 +166,21 @@ func TestTrustGraphMaxPaths(t *testing.T) {
 	// the first ten by DID come back.
 	g := NewTrustGraph()
 	alice, bob := graphDID(t, 0), graphDID(t, 100)
-	var want [][]DID
+	var want [][]did.DID
 	for i := 1; i <= 12; i++ {
 		m := graphDID(t, i)
 		mustAddEdges(t, g,
 			Edge{A: alice, B: m, AB: Claim{Credential: fmt.Sprint("a", i)}},
 			Edge{A: m, B: bob, BA: Claim{Credential: fmt.Sprint("b", i)}})
 		if i <= MaxPaths {
-			want = append(want, []DID{alice, m, bob})
+			want = append(want, []did.DID{alice, m, bob})
 		}
 	}
 	paths, err := g.Paths(alice, bob, 3)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var got [][]DID
+	var got [][]did.DID
 	for _, p := range paths {
 		got = append(got, p.DIDs())
 	}
@@ -191,7 +192,7 @@ func TestTrustGraphMaxPaths(t *testing.T) {
 func TestTrustGraphCredentials(t *testing.T) {
 	alice, bob, carol := credTestIdentity(t, 0xa1), credTestIdentity(t, 0xb0), credTestIdentity(t, 0xc0)
 	now := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
-	issue := func(from *Identity, to DID, ctx RelationshipContext) *Credential {
+	issue := func(from *Identity, to did.DID, ctx RelationshipContext) *Credential {
 		t.Helper()
 		c, err := IssueRelationship(from, to, ctx, now, time.Time{}, nil)
 		if err != nil {
@@ -199,8 +200,8 @@ func TestTrustGraphCredentials(t *testing.T) {
 		}
 		return c
 	}
-	names := map[DID]string{bob.DID(): "Bob", carol.DID(): "Carol"}
-	name := func(d DID) string { return names[d] }
+	names := map[did.DID]string{bob.DID(): "Bob", carol.DID(): "Carol"}
+	name := func(d did.DID) string { return names[d] }
 
 	g := NewTrustGraph()
 	ab := issue(alice, bob.DID(), RelationshipContext{Context: "met at the co-op AGM"})
@@ -259,7 +260,7 @@ func TestTrustGraphCredentials(t *testing.T) {
 		t.Errorf("second step's edge = %+v, want a two-sided edge shared by Bob", got)
 	}
 	// Unnamed people are shown by a short DID.
-	if got := paths[0].Explain(alice.DID(), nil); !strings.Contains(got, ShortDID(carol.DID())) || !strings.Contains(got, "…") {
+	if got := paths[0].Explain(alice.DID(), nil); !strings.Contains(got, did.Short(carol.DID())) || !strings.Contains(got, "…") {
 		t.Errorf("Explain without names = %q, want Carol's short DID", got)
 	}
 
@@ -325,8 +326,8 @@ func TestTrustGraphRevokeShared(t *testing.T) {
 	}
 }
 
-func dids(steps []Step) []DID {
-	var out []DID
+func dids(steps []Step) []did.DID {
+	var out []did.DID
 	for _, s := range steps {
 		out = append(out, s.To)
 	}
@@ -462,10 +463,10 @@ func TestTrustGraphJSON(t *testing.T) {
 func TestShortDID(t *testing.T) {
 	id := credTestIdentity(t, 0xa1).DID()
 	s := id.String()
-	if got, want := ShortDID(id), s[:len("did:key:")+6]+"…"+s[len(s)-4:]; got != want {
+	if got, want := did.Short(id), s[:len("did:key:")+6]+"…"+s[len(s)-4:]; got != want {
 		t.Errorf("ShortDID = %q, want %q", got, want)
 	}
-	if got := ShortDID(DID{}); got != "" {
+	if got := did.Short(did.DID{}); got != "" {
 		t.Errorf("ShortDID of the zero DID = %q", got)
 	}
 }
@@ -475,7 +476,7 @@ func TestShortDID(t *testing.T) {
 type refGraph map[edgeKey]Edge
 
 // shown returns the edge between a and b that queries show, if any.
-func (r refGraph) shown(a, b DID) (Edge, bool) {
+func (r refGraph) shown(a, b did.DID) (Edge, bool) {
 	var best Edge
 	found := false
 	for _, e := range r {
@@ -487,26 +488,26 @@ func (r refGraph) shown(a, b DID) (Edge, bool) {
 	return best, found
 }
 
-func (r refGraph) neighbours(d DID) []DID {
-	var out []DID
+func (r refGraph) neighbours(d did.DID) []did.DID {
+	var out []did.DID
 	for _, e := range r {
 		if o := e.Other(d); !o.IsZero() && !slices.Contains(out, o) {
 			out = append(out, o)
 		}
 	}
-	slices.SortFunc(out, func(p, q DID) int { return strings.Compare(p.String(), q.String()) })
+	slices.SortFunc(out, func(p, q did.DID) int { return strings.Compare(p.String(), q.String()) })
 	return out
 }
 
 // paths lists every simple path of up to maxHops steps, keeps the shortest,
 // and sorts them by their DIDs.
-func (r refGraph) paths(from, to DID, maxHops int) []Path {
+func (r refGraph) paths(from, to did.DID, maxHops int) []Path {
 	if from == to {
 		return nil
 	}
 	var all []Path
-	var walk func(p Path, at DID)
-	walk = func(p Path, at DID) {
+	var walk func(p Path, at did.DID)
+	walk = func(p Path, at did.DID) {
 		if at == to {
 			all = append(all, slices.Clone(p))
 			return
@@ -543,7 +544,7 @@ func TestTrustGraphRandom(t *testing.T) {
 	for seed := range uint64(60) {
 		rng := rand.New(rand.NewPCG(seed, 7))
 		n := 4 + rng.IntN(20)
-		nodes := make([]DID, n)
+		nodes := make([]did.DID, n)
 		for i := range nodes {
 			// Sparse ids, so that DID order is not insertion order.
 			nodes[i] = graphDID(t, rng.IntN(1_000_000))
@@ -595,7 +596,7 @@ func TestTrustGraphRandom(t *testing.T) {
 				t.Fatalf("seed %d: Connections(%s) = %v, want %v", seed, from, got, wantConns)
 			}
 			for _, to := range nodes {
-				var wantMutual []DID
+				var wantMutual []did.DID
 				if from != to {
 					for _, d := range ref.neighbours(from) {
 						if slices.Contains(ref.neighbours(to), d) {
@@ -632,7 +633,7 @@ func samePathsReversed(p, q []Path) bool {
 	if len(p) != len(q) {
 		return false
 	}
-	key := func(dids []DID) string {
+	key := func(dids []did.DID) string {
 		var b strings.Builder
 		for _, d := range dids {
 			b.WriteString(d.String() + " ")
@@ -681,9 +682,9 @@ func TestTrustGraphConcurrent(t *testing.T) {
 // smallWorld builds a Watts–Strogatz graph of n people and n*k/2
 // relationships: a ring where each person knows the k nearest, with one
 // relationship in ten rewired to someone random.
-func smallWorld(tb testing.TB, n, k int, seed uint64) (*TrustGraph, []DID) {
+func smallWorld(tb testing.TB, n, k int, seed uint64) (*TrustGraph, []did.DID) {
 	rng := rand.New(rand.NewPCG(seed, 0))
-	nodes := make([]DID, n)
+	nodes := make([]did.DID, n)
 	for i := range nodes {
 		nodes[i] = graphDID(tb, i)
 	}
@@ -720,18 +721,18 @@ func BenchmarkPaths100k(b *testing.B) {
 
 	// Random pairs are mostly more than three hops apart, which costs the
 	// most: both searches run to the end. Near pairs are found.
-	random := make([][2]DID, 1024)
+	random := make([][2]did.DID, 1024)
 	for i := range random {
-		random[i] = [2]DID{nodes[rng.IntN(len(nodes))], nodes[rng.IntN(len(nodes))]}
+		random[i] = [2]did.DID{nodes[rng.IntN(len(nodes))], nodes[rng.IntN(len(nodes))]}
 	}
-	near := make([][2]DID, 1024)
+	near := make([][2]did.DID, 1024)
 	for i := range near {
 		s := rng.IntN(len(nodes))
-		near[i] = [2]DID{nodes[s], nodes[(s+12+rng.IntN(4))%len(nodes)]}
+		near[i] = [2]did.DID{nodes[s], nodes[(s+12+rng.IntN(4))%len(nodes)]}
 	}
 	for _, bc := range []struct {
 		name  string
-		pairs [][2]DID
+		pairs [][2]did.DID
 	}{{"random", random}, {"near", near}} {
 		b.Run(bc.name, func(b *testing.B) {
 			found := 0

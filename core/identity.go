@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"fmt"
 	"io"
+	"planet/core/did"
 	"planet/core/keys"
 )
 
@@ -81,7 +82,7 @@ func (k SigningKey) Format(f fmt.State, verb rune) { io.WriteString(f, k.String(
 type Identity struct {
 	key  SigningKey
 	pub  ed25519.PublicKey
-	did  DID
+	did  did.DID
 	peer keys.PeerID
 }
 
@@ -113,13 +114,13 @@ func IdentityFromSeed(seed []byte) (*Identity, error) {
 	return &Identity{
 		key:  newSigningKey(k),
 		pub:  pub,
-		did:  DIDFromEd25519(pub),
+		did:  did.FromEd25519(pub),
 		peer: keys.PeerIDFromEd25519(pub),
 	}, nil
 }
 
 // DID returns the identity's did:key DID.
-func (id *Identity) DID() DID { return id.did }
+func (id *Identity) DID() did.DID { return id.did }
 
 // PeerID returns the identity's libp2p peer ID.
 func (id *Identity) PeerID() keys.PeerID { return id.peer }
@@ -173,3 +174,11 @@ func (id Identity) GoString() string { return id.String() }
 // print the fields of an Identity, key bytes included, for %v and %x. The
 // receiver is a value so that both Identity and *Identity are covered.
 func (id Identity) Format(f fmt.State, verb rune) { io.WriteString(f, id.String()) }
+
+// Peer2DID returns a did:peer:2 for the identity: its Ed25519 key for
+// authentication, its X25519 key for key agreement (see [Peer2Keys], also for
+// what such a DID does and does not hide), and the services given, such as
+// one from [DIDCommService].
+func (id *Identity) Peer2DID(services ...did.Service) (did.DID, error) {
+	return did.NewPeer2(did.Peer2Keys(id.pub), services...)
+}

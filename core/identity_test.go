@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"planet/core/did"
 	"planet/core/internal/vectors"
 	"strings"
 	"testing"
@@ -196,5 +197,24 @@ func TestSecretsDoNotPrint(t *testing.T) {
 	}
 	if got := fmt.Sprintf("%x", *id.SigningKey()); got != "SigningKey(secret)" {
 		t.Errorf("Sprintf(%%x, key) = %q, want SigningKey(secret)", got)
+	}
+}
+
+func TestIdentityPeer2DID(t *testing.T) {
+	id, err := IdentityFromSeed(make([]byte, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	service := did.DIDCommService("https://relay.example.org/didcomm")
+	got, err := id.Peer2DID(service)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := did.NewPeer2(did.Peer2Keys(id.pub), service)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != want {
+		t.Errorf("Peer2DID = %s, want %s", got, want)
 	}
 }

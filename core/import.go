@@ -12,6 +12,7 @@ import (
 
 	"filippo.io/age"
 
+	"planet/core/did"
 	"planet/vault"
 )
 
@@ -296,7 +297,7 @@ func (im *importer) writeRecords(ctx context.Context, id *Identity, settings Set
 				return badExport("contact %q: unknown origin %q", c.Name, c.Origin)
 			}
 			if c.IntroducedBy != "" {
-				d, err := ParseDID(c.IntroducedBy)
+				d, err := did.Parse(c.IntroducedBy)
 				if err != nil {
 					return badExport("contact %q: introducedBy: %v", c.Name, err)
 				}
@@ -326,9 +327,9 @@ func (im *importer) writeRecords(ctx context.Context, id *Identity, settings Set
 			if err != nil {
 				return badExport("credentials.json: %v", err)
 			}
-			var by DID
+			var by did.DID
 			if ce.SharedBy != "" {
-				if by, err = ParseDID(ce.SharedBy); err != nil {
+				if by, err = did.Parse(ce.SharedBy); err != nil {
 					return badExport("credentials.json: %v", err)
 				}
 			}

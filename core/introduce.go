@@ -8,6 +8,7 @@ import (
 	"sort"
 	"time"
 
+	"planet/core/did"
 	"planet/vault"
 )
 
@@ -49,9 +50,9 @@ const introductionDomain = "planet introduction v1\x00"
 // Other, and why.
 type IntroductionClaims struct {
 	ID          string // the same for both halves of one introduction
-	Introducer  DID
-	To          DID
-	Other       DID
+	Introducer  did.DID
+	To          did.DID
+	Other       did.DID
 	OtherName   string
 	OtherRelays []string
 	Note        string
@@ -130,7 +131,7 @@ type MadeIntroduction struct {
 // a note on why they should know each other. Both must be contacts the
 // person is connected with. It returns the introduction and the two halves
 // to deliver.
-func (p *Planet) Introduce(ctx context.Context, a, b DID, note string) (*MadeIntroduction, []Outgoing, error) {
+func (p *Planet) Introduce(ctx context.Context, a, b did.DID, note string) (*MadeIntroduction, []Outgoing, error) {
 	v, id, err := p.unlocked()
 	if err != nil {
 		return nil, nil, err
@@ -142,7 +143,7 @@ func (p *Planet) Introduce(ctx context.Context, a, b DID, note string) (*MadeInt
 		return nil, nil, err
 	}
 	var contacts [2]*Contact
-	for i, d := range []DID{a, b} {
+	for i, d := range []did.DID{a, b} {
 		if d == id.DID() {
 			return nil, nil, fmt.Errorf("%w: you cannot introduce yourself; invite them instead", ErrInvalid)
 		}
@@ -151,7 +152,7 @@ func (p *Planet) Introduce(ctx context.Context, a, b DID, note string) (*MadeInt
 			return nil, nil, err
 		}
 		if c == nil || c.Connected == 0 {
-			return nil, nil, fmt.Errorf("%w: %s is not a connected contact", ErrInvalid, ShortDID(d))
+			return nil, nil, fmt.Errorf("%w: %s is not a connected contact", ErrInvalid, did.Short(d))
 		}
 		contacts[i] = c
 	}
@@ -163,7 +164,7 @@ func (p *Planet) Introduce(ctx context.Context, a, b DID, note string) (*MadeInt
 	now := p.opt.Now()
 	made := &MadeIntroduction{ID: introID, A: a.String(), B: b.String(), Note: note, StateA: IntroPending, StateB: IntroPending, Created: millis(now)}
 	var out []Outgoing
-	for i, to := range []DID{a, b} {
+	for i, to := range []did.DID{a, b} {
 		other := contacts[1-i]
 		claims := IntroductionClaims{
 			ID: introID, Introducer: id.DID(), To: to, Other: mustDID(other.DID),
@@ -205,9 +206,9 @@ func openIntroduction(signed []byte) (*IntroductionClaims, error) {
 	c := IntroductionClaims{ID: w.ID, OtherName: w.OtherName, OtherRelays: w.OtherRelays, Note: w.Note, Created: w.Created, Expires: w.Expires}
 	for _, f := range []struct {
 		text string
-		did  *DID
+		did  *did.DID
 	}{{w.Introducer, &c.Introducer}, {w.To, &c.To}, {w.Other, &c.Other}} {
-		d, err := ParseDID(f.text)
+		d, err := did.Parse(f.text)
 		if err != nil {
 			return nil, fmt.Errorf("%w: introduction: %w", ErrInvalid, err)
 		}
@@ -218,7 +219,7 @@ func openIntroduction(signed []byte) (*IntroductionClaims, error) {
 		return nil, fmt.Errorf("%w: introduction: %w", ErrInvalid, err)
 	}
 	if !ed25519.Verify(pub, append([]byte(introductionDomain), s.Claims...), s.Signature) {
-		return nil, fmt.Errorf("%w: the introduction's signature is not %s's", ErrInvalid, ShortDID(c.Introducer))
+		return nil, fmt.Errorf("%w: the introduction's signature is not %s's", ErrInvalid, did.Short(c.Introducer))
 	}
 	switch {
 	case !vault.ValidRecordID(c.ID):
@@ -233,7 +234,7 @@ func openIntroduction(signed []byte) (*IntroductionClaims, error) {
 
 // handleIntroduction keeps an introduction from one of the person's
 // contacts until the person answers it.
-func (p *Planet) handleIntroduction(ctx context.Context, from DID, signed []byte) (Handled, error) {
+func (p *Planet) handleIntroduction(ctx context.Context, from did.DID, signed []byte) (Handled, error) {
 	v, id, err := p.unlocked()
 	if err != nil {
 		return Handled{}, err
@@ -247,7 +248,7 @@ func (p *Planet) handleIntroduction(ctx context.Context, from DID, signed []byte
 	}
 	switch {
 	case c.Introducer != from:
-		return refuse(fmt.Errorf("%w: the introduction was signed by %s, not by its sender", ErrInvalid, ShortDID(c.Introducer)))
+		return refuse(fmt.Errorf("%w: the introduction was signed by %s, not by its sender", ErrInvalid, did.Short(c.Introducer)))
 	case c.To != id.DID():
 		return refuse(fmt.Errorf("%w: the introduction is for someone else", ErrInvalid))
 	case p.opt.Now().Unix() >= c.Expires:
@@ -258,7 +259,7 @@ func (p *Planet) handleIntroduction(ctx context.Context, from DID, signed []byte
 		return Handled{}, err
 	}
 	if introducer == nil || introducer.Connected == 0 {
-		return refuse(fmt.Errorf("%w: %s", ErrNotAContact, ShortDID(from)))
+		return refuse(fmt.Errorf("%w: %s", ErrNotAContact, did.Short(from)))
 	}
 	if _, err := v.Get(ctx, colIntroductions, c.ID); err == nil {
 		return Handled{}, nil // the same introduction again
@@ -365,7 +366,7 @@ func (p *Planet) AnswerIntroduction(ctx context.Context, introID string, accept 
 
 // connectByIntroduction answers someone introduced to the person who asks
 // to connect: it connects if the person accepted the same introduction.
-func (p *Planet) connectByIntroduction(ctx context.Context, from DID, req *ConnectRequest) (Handled, error) {
+func (p *Planet) connectByIntroduction(ctx context.Context, from did.DID, req *ConnectRequest) (Handled, error) {
 	v, id, err := p.unlocked()
 	if err != nil {
 		return Handled{}, err
@@ -397,7 +398,7 @@ func (p *Planet) connectByIntroduction(ctx context.Context, from DID, req *Conne
 		return refused(c.ID, err), nil
 	}
 	if theirs.Subject.IntroducedBy != c.Introducer {
-		return refused(c.ID, fmt.Errorf("%w: the credential does not name %s as the introducer", ErrInvalid, ShortDID(c.Introducer))), nil
+		return refused(c.ID, fmt.Errorf("%w: the credential does not name %s as the introducer", ErrInvalid, did.Short(c.Introducer))), nil
 	}
 	// If the person accepted and asked too (both accepted at once, or the
 	// other's request crossed theirs), the credential they issued then is
@@ -435,7 +436,7 @@ func (p *Planet) connectByIntroduction(ctx context.Context, from DID, req *Conne
 
 // pendingCredential returns the credential the person issued to subject
 // for the pending connection ref, or nil if there is none.
-func (p *Planet) pendingCredential(ctx context.Context, v *vault.Vault, ref string, subject DID) *Credential {
+func (p *Planet) pendingCredential(ctx context.Context, v *vault.Vault, ref string, subject did.DID) *Credential {
 	pc, err := getRecord[PendingConnection](ctx, v, colPending, ref)
 	if err != nil || pc.Credential == "" || pc.With != subject.String() {
 		return nil
@@ -453,7 +454,7 @@ func (p *Planet) pendingCredential(ctx context.Context, v *vault.Vault, ref stri
 
 // handleIntroductionAnswer records what one of the two made of the
 // person's introduction.
-func (p *Planet) handleIntroductionAnswer(ctx context.Context, from DID, a *IntroAnswer) (Handled, error) {
+func (p *Planet) handleIntroductionAnswer(ctx context.Context, from did.DID, a *IntroAnswer) (Handled, error) {
 	v, _, err := p.unlocked()
 	if err != nil {
 		return Handled{}, err

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"planet/core/did"
 	"planet/core/internal/jws"
 	"planet/core/keys"
 	"strings"
@@ -159,7 +160,7 @@ type InvitationOptions struct {
 // described above; change none of them, since Token is what was signed.
 type Invitation struct {
 	ID       string      // "jti"
-	Inviter  DID         // "iss"
+	Inviter  did.DID     // "iss"
 	Secret   []byte      // "secret", 32 bytes; whoever holds the token has it
 	Note     string      // "note"; empty if none
 	IssuedAt time.Time   // "iat", in UTC
@@ -252,9 +253,8 @@ func NewInvitation(inviter *Identity, opts InvitationOptions, now time.Time, ran
 
 // invitationKeyID returns the kid of tokens signed by the key of a did:key
 // DID: its one verification method, "did:key:z6Mk…#z6Mk…".
-func invitationKeyID(d DID) string {
-	_, id := d.split()
-	return d.String() + "#" + id
+func invitationKeyID(d did.DID) string {
+	return d.String() + "#" + d.MethodSpecificID()
 }
 
 // ParseInvitation reads token, verifies it as an invitation at time now and
@@ -328,31 +328,19 @@ func ParseInvitation(token string, now time.Time) (*Invitation, error) {
 
 // invitationKey returns the Ed25519 key that kid names in the DID document
 // of inviter, refusing a kid that is not one of inviter's assertion keys.
-func invitationKey(inviter DID, kid string) (ed25519.PublicKey, error) {
+func invitationKey(inviter did.DID, kid string) (ed25519.PublicKey, error) {
 	if !strings.HasPrefix(kid, inviter.String()+"#") {
 		return nil, fmt.Errorf("%w: it is signed with key %q, which is not a key of its inviter %s", ErrInvitationForged, kid, inviter)
 	}
-	doc, err := Resolve(inviter)
+	doc, err := did.Resolve(inviter)
 	if err != nil {
 		return nil, malformed("its inviter's identifier cannot be resolved: %v", err)
 	}
-	pub, err := doc.ed25519Key(kid, doc.AssertionMethod)
+	pub, err := doc.Ed25519Key(kid, doc.AssertionMethod)
 	if err != nil {
 		return nil, fmt.Errorf("%w: it is signed with key %q, which is not a signing key of its inviter %s", ErrInvitationForged, kid, inviter)
 	}
 	return pub, nil
-}
-
-// documentLists reports whether refs, a verification relationship of doc,
-// holds the verification method ref.
-func documentLists(doc *DIDDocument, refs []string, ref string) bool {
-	want := doc.absolute(ref)
-	for _, r := range refs {
-		if doc.absolute(r) == want {
-			return true
-		}
-	}
-	return false
 }
 
 func malformed(format string, args ...any) error {
@@ -432,7 +420,7 @@ func (inv *Invitation) claims() invitationClaims {
 
 // invitation returns the Invitation that c describes, checking each claim.
 func (c invitationClaims) invitation() (*Invitation, error) {
-	iss, err := ParseDID(c.Iss)
+	iss, err := did.Parse(c.Iss)
 	if err != nil {
 		return nil, fmt.Errorf("its inviter is not a valid identifier: %w", err)
 	}
@@ -472,7 +460,7 @@ func (inv *Invitation) check() error {
 	if id, err := jws.Base64.DecodeString(inv.ID); err != nil || len(id) != invitationIDSize {
 		return fmt.Errorf("its id is not %d bytes of base64url", invitationIDSize)
 	}
-	if inv.Inviter.Method() != MethodKey {
+	if inv.Inviter.Method() != did.MethodKey {
 		return fmt.Errorf("its inviter %s is not a did:key", inv.Inviter)
 	}
 	if len(inv.Secret) != invitationSecretSize {

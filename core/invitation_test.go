@@ -507,7 +507,7 @@ func TestInvitationRoundTrip(t *testing.T) {
 	if err := json.Unmarshal(h, &hdr); err != nil {
 		t.Fatal(err)
 	}
-	_, mk := alice.DID().split()
+	mk := alice.DID().MethodSpecificID()
 	want := map[string]string{"alg": "EdDSA", "kid": alice.DID().String() + "#" + mk, "typ": "planet-invitation+jwt"}
 	if !reflect.DeepEqual(hdr, want) {
 		t.Errorf("header %v, want %v", hdr, want)

@@ -10,6 +10,7 @@ import (
 	"io"
 	"time"
 
+	"planet/core/did"
 	"planet/core/keys"
 	"planet/vault"
 )
@@ -187,13 +188,13 @@ type MailboxStore interface {
 	// already waiting for to stores nothing and succeeds. An error that
 	// is a *MailboxError (such as code "full") is sent to the depositor as
 	// is; any other is reported to it as an internal failure.
-	Deposit(to DID, id string, envelope []byte) error
+	Deposit(to did.DID, id string, envelope []byte) error
 	// Waiting returns, in deposit order, up to limit letters waiting for
 	// to whose Seq is greater than after (0 for the first letters).
-	Waiting(to DID, after uint64, limit int) ([]StoredLetter, error)
+	Waiting(to did.DID, after uint64, limit int) ([]StoredLetter, error)
 	// Remove deletes to's letters with the given Seqs; Seqs no longer
 	// stored are skipped.
-	Remove(to DID, seqs []uint64) error
+	Remove(to did.DID, seqs []uint64) error
 }
 
 // The messages of the protocol. Every frame holds exactly one message, as
@@ -297,15 +298,15 @@ func checkMailboxEnvelope(envelope []byte) error {
 
 // mailboxRecipient parses the DID of a recipient: a did:key, whose key
 // [ParseDID] has checked.
-func mailboxRecipient(s string) (DID, *MailboxError) {
-	d, err := ParseDID(s)
+func mailboxRecipient(s string) (did.DID, *MailboxError) {
+	d, err := did.Parse(s)
 	switch {
-	case errors.Is(err, ErrUnsupportedMethod):
-		return DID{}, mailboxRefusal(MailboxCodeUnsupportedDID, "only did:key recipients have a mailbox")
+	case errors.Is(err, did.ErrUnsupportedMethod):
+		return did.DID{}, mailboxRefusal(MailboxCodeUnsupportedDID, "only did:key recipients have a mailbox")
 	case err != nil:
-		return DID{}, mailboxRefusal(MailboxCodeMalformed, "recipient is not a valid DID")
-	case d.Method() != MethodKey:
-		return DID{}, mailboxRefusal(MailboxCodeUnsupportedDID, "only did:key recipients have a mailbox, not did:%s", d.Method())
+		return did.DID{}, mailboxRefusal(MailboxCodeMalformed, "recipient is not a valid DID")
+	case d.Method() != did.MethodKey:
+		return did.DID{}, mailboxRefusal(MailboxCodeUnsupportedDID, "only did:key recipients have a mailbox, not did:%s", d.Method())
 	}
 	return d, nil
 }
@@ -488,8 +489,8 @@ func mailboxClientError(ctx context.Context, s Stream, err error) error {
 // for a letter the server would refuse. After a success the stream may
 // carry another deposit; after an error it is finished. The caller closes
 // it. Cancelling ctx resets the stream.
-func DepositLetter(ctx context.Context, s Stream, to DID, id string, envelope []byte) error {
-	if to.Method() != MethodKey {
+func DepositLetter(ctx context.Context, s Stream, to did.DID, id string, envelope []byte) error {
+	if to.Method() != did.MethodKey {
 		return fmt.Errorf("mailbox: recipient %q: %w", to.String(), ErrMailboxUnsupportedDID)
 	}
 	if err := checkMailboxID(id); err != nil {
@@ -738,25 +739,25 @@ func (srv *MailboxServer) deposit(s Stream, d *mailboxDeposit) error {
 
 // verify checks a pickup proof against the nonce of this stream and returns
 // the DID whose letters the client may have.
-func (srv *MailboxServer) verify(p *mailboxProof, nonce []byte, remote keys.PeerID) (DID, error) {
-	did, me := mailboxRecipient(p.DID)
+func (srv *MailboxServer) verify(p *mailboxProof, nonce []byte, remote keys.PeerID) (did.DID, error) {
+	owner, me := mailboxRecipient(p.DID)
 	if me != nil {
-		return DID{}, me
+		return did.DID{}, me
 	}
-	pub, err := did.Ed25519PublicKey()
+	pub, err := owner.Ed25519PublicKey()
 	if err != nil {
-		return DID{}, mailboxRefusal(MailboxCodeUnsupportedDID, "the DID names no Ed25519 key")
+		return did.DID{}, mailboxRefusal(MailboxCodeUnsupportedDID, "the DID names no Ed25519 key")
 	}
 	if !ed25519.Verify(pub, mailboxPickupInput(srv.Relay, nonce), p.Signature) {
-		return DID{}, mailboxRefusal(MailboxCodeUnauthorized, "the signature does not verify for this DID and challenge")
+		return did.DID{}, mailboxRefusal(MailboxCodeUnauthorized, "the signature does not verify for this DID and challenge")
 	}
 	// Noise has authenticated remote: requiring it to be the DID's own key
 	// means a proof is of no use to anyone who does not hold the key,
 	// even if it leaked.
 	if keys.PeerIDFromEd25519(pub) != remote {
-		return DID{}, mailboxRefusal(MailboxCodeUnauthorized, "the connection is not from the DID's key")
+		return did.DID{}, mailboxRefusal(MailboxCodeUnauthorized, "the connection is not from the DID's key")
 	}
-	return did, nil
+	return owner, nil
 }
 
 func (srv *MailboxServer) pickup(s Stream, remote keys.PeerID) error {
@@ -776,13 +777,13 @@ func (srv *MailboxServer) pickup(s Stream, remote keys.PeerID) error {
 	if req.Proof == nil {
 		return mailboxUnexpected("Proof")
 	}
-	did, err := srv.verify(req.Proof, nonce, remote)
+	owner, err := srv.verify(req.Proof, nonce, remote)
 	if err != nil {
 		return err
 	}
 	var after uint64
 	for {
-		waiting, err := srv.Store.Waiting(did, after, mailboxBatch+1)
+		waiting, err := srv.Store.Waiting(owner, after, mailboxBatch+1)
 		if err != nil {
 			return mailboxStoreError(err)
 		}
@@ -810,7 +811,7 @@ func (srv *MailboxServer) pickup(s Stream, remote keys.PeerID) error {
 			return err
 		}
 		if len(seqs) > 0 {
-			if err := srv.Store.Remove(did, seqs); err != nil {
+			if err := srv.Store.Remove(owner, seqs); err != nil {
 				return mailboxStoreError(err)
 			}
 		}

@@ -25,6 +25,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/core/protocol"
 
+	"planet/core/did"
 	"planet/core/keys"
 	"planet/vault"
 )
@@ -35,13 +36,13 @@ import (
 type memMailbox struct {
 	mu      sync.Mutex
 	seq     uint64
-	letters map[DID][]StoredLetter
+	letters map[did.DID][]StoredLetter
 	max     int // letters per recipient; 0 means no limit
 }
 
-func newMemMailbox() *memMailbox { return &memMailbox{letters: map[DID][]StoredLetter{}} }
+func newMemMailbox() *memMailbox { return &memMailbox{letters: map[did.DID][]StoredLetter{}} }
 
-func (m *memMailbox) Deposit(to DID, id string, envelope []byte) error {
+func (m *memMailbox) Deposit(to did.DID, id string, envelope []byte) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for _, l := range m.letters[to] {
@@ -60,7 +61,7 @@ func (m *memMailbox) Deposit(to DID, id string, envelope []byte) error {
 	return nil
 }
 
-func (m *memMailbox) Waiting(to DID, after uint64, limit int) ([]StoredLetter, error) {
+func (m *memMailbox) Waiting(to did.DID, after uint64, limit int) ([]StoredLetter, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	var out []StoredLetter
@@ -72,14 +73,14 @@ func (m *memMailbox) Waiting(to DID, after uint64, limit int) ([]StoredLetter, e
 	return out, nil
 }
 
-func (m *memMailbox) Remove(to DID, seqs []uint64) error {
+func (m *memMailbox) Remove(to did.DID, seqs []uint64) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.letters[to] = slices.DeleteFunc(m.letters[to], func(l StoredLetter) bool { return slices.Contains(seqs, l.Seq) })
 	return nil
 }
 
-func (m *memMailbox) ids(to DID) []string {
+func (m *memMailbox) ids(to did.DID) []string {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	var ids []string
@@ -343,12 +344,12 @@ func TestMailboxRefusals(t *testing.T) {
 	}
 
 	// Refused before anything is sent.
-	peerDID, err := ParseDID("did:peer:0" + keys.Ed25519Multikey(bob.PublicKey()))
+	peerDID, err := did.Parse("did:peer:0" + keys.Ed25519Multikey(bob.PublicKey()))
 	if err != nil {
 		t.Fatal(err)
 	}
 	for name, tc := range map[string]struct {
-		to       DID
+		to       did.DID
 		id       string
 		envelope []byte
 		want     error
@@ -625,7 +626,7 @@ func localPeerBytes(s network.Stream) []byte { return []byte(s.Conn().LocalPeer(
 // TestMailboxGolden pins the encoding of every message and of the signing
 // input: changing them breaks every peer already deployed.
 func TestMailboxGolden(t *testing.T) {
-	did, err := ParseDID("did:key:z6MkiTBz1ymuepAQ4HEHYSF1H8quG5GLVVQR3djdX3mDooWp")
+	did, err := did.Parse("did:key:z6MkiTBz1ymuepAQ4HEHYSF1H8quG5GLVVQR3djdX3mDooWp")
 	if err != nil {
 		t.Fatal(err)
 	}

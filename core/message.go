@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"planet/core/did"
 	"planet/core/internal/jws"
 	"planet/core/jcs"
 	"strconv"
@@ -102,8 +103,8 @@ var (
 type Message struct {
 	ID      string    // "id"
 	Type    string    // "type", a URI
-	From    DID       // "from"
-	To      []DID     // "to"
+	From    did.DID   // "from"
+	To      []did.DID // "to"
 	Created time.Time // "created_time", whole seconds, UTC
 	Expires time.Time // "expires_time"; zero if none
 	// Body is the JSON object "body". [VerifyMessage] returns it in one
@@ -123,7 +124,7 @@ const maxMessageSeconds = 1 << 40
 // value that encoding/json writes as a JSON object. It does not sign it:
 // see [SignMessage]. Arguments that break the format's rules return an
 // error wrapping [ErrInvalid].
-func NewMessage(from DID, to []DID, typ string, body any, now time.Time) (Message, error) {
+func NewMessage(from did.DID, to []did.DID, typ string, body any, now time.Time) (Message, error) {
 	raw, err := json.Marshal(body)
 	if err != nil {
 		return Message{}, fmt.Errorf("new message: %w: body: %w", ErrInvalid, err)
@@ -136,7 +137,7 @@ func NewMessage(from DID, to []DID, typ string, body any, now time.Time) (Messag
 		ID:      jws.Base64.EncodeToString(id),
 		Type:    typ,
 		From:    from,
-		To:      append([]DID(nil), to...),
+		To:      append([]did.DID(nil), to...),
 		Created: time.Unix(now.Unix(), 0).UTC(),
 		Body:    raw,
 	}
@@ -147,7 +148,7 @@ func NewMessage(from DID, to []DID, typ string, body any, now time.Time) (Messag
 }
 
 // AddressedTo reports whether d is one of the message's recipients.
-func (m *Message) AddressedTo(d DID) bool {
+func (m *Message) AddressedTo(d did.DID) bool {
 	for _, t := range m.To {
 		if t == d {
 			return true
@@ -193,15 +194,15 @@ func SignMessage(from *Identity, m Message) ([]byte, error) {
 // signerKeyID returns the kid with which id signs as d: the verification
 // method of d's document, under authentication or assertionMethod, that
 // holds id's key.
-func signerKeyID(id *Identity, d DID) (string, error) {
-	doc, err := Resolve(d)
+func signerKeyID(id *Identity, d did.DID) (string, error) {
+	doc, err := did.Resolve(d)
 	if err != nil {
 		return "", err
 	}
 	for _, refs := range [][]string{doc.Authentication, doc.AssertionMethod} {
 		for _, ref := range refs {
-			if pub, err := doc.ed25519Key(ref, refs); err == nil && pub.Equal(id.pub) {
-				return doc.absolute(ref), nil
+			if pub, err := doc.Ed25519Key(ref, refs); err == nil && pub.Equal(id.pub) {
+				return doc.Absolute(ref), nil
 			}
 		}
 	}
@@ -232,11 +233,11 @@ func verifyMessage(data []byte, now time.Time) (*Message, ed25519.PublicKey, err
 	if !strings.HasPrefix(sm.kid, m.From.String()+"#") {
 		return nil, nil, fmt.Errorf("%w: it is signed with key %q, which is not a key of its sender %s", ErrMessageForged, sm.kid, m.From)
 	}
-	doc, err := Resolve(m.From)
+	doc, err := did.Resolve(m.From)
 	if err != nil {
 		return nil, nil, messageMalformed("its sender's identifier cannot be resolved: %v", err)
 	}
-	pub, err := doc.ed25519Key(sm.kid, doc.Authentication, doc.AssertionMethod)
+	pub, err := doc.Ed25519Key(sm.kid, doc.Authentication, doc.AssertionMethod)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w: it is signed with key %q, which is not a signing key of its sender %s", ErrMessageForged, sm.kid, m.From)
 	}
@@ -390,7 +391,7 @@ func decodeMessage(payload []byte) (*Message, error) {
 	if err != nil {
 		return nil, err
 	}
-	if m.From, err = ParseDID(from); err != nil {
+	if m.From, err = did.Parse(from); err != nil {
 		return nil, fmt.Errorf("its sender is not a valid identifier: %w", err)
 	}
 	to, ok := obj["to"].([]any)
@@ -405,7 +406,7 @@ func decodeMessage(payload []byte) (*Message, error) {
 		if !ok {
 			return nil, fmt.Errorf("its recipient %d is not a string", i+1)
 		}
-		d, err := ParseDID(s)
+		d, err := did.Parse(s)
 		if err != nil {
 			return nil, fmt.Errorf("its recipient %d is not a valid identifier: %w", i+1, err)
 		}
@@ -481,7 +482,7 @@ func checkMessageID(id string) error {
 		return fmt.Errorf("its id is not 1 to %d characters", MaxMessageIDLength)
 	}
 	for i := 0; i < len(id); i++ {
-		if c := id[i]; !isIDChar(c) {
+		if c := id[i]; !did.IsIDChar(c) {
 			return fmt.Errorf("its id has the character %q", id[i:i+1])
 		}
 	}

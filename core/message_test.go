@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"encoding/json"
 	"errors"
+	"planet/core/did"
 	planetjws "planet/core/internal/jws"
 	"reflect"
 	"strings"
@@ -24,7 +25,7 @@ func testMessage(alice, bob *Identity) Message {
 		ID:      "msg-1",
 		Type:    ChatMessageType,
 		From:    alice.DID(),
-		To:      []DID{bob.DID()},
+		To:      []did.DID{bob.DID()},
 		Created: messageTime,
 		Body:    json.RawMessage(`{"text":"Tea at <5>? & bring \"the\" minutes","seq":1}`),
 	}
@@ -70,7 +71,7 @@ func TestMessageRoundTrip(t *testing.T) {
 
 func TestMessageFromPeerDID(t *testing.T) {
 	alice, bob := seededIdentity(t, "alice"), seededIdentity(t, "bob")
-	peer, err := alice.Peer2DID(DIDCommService("https://relay.example/didcomm"))
+	peer, err := alice.Peer2DID(did.DIDCommService("https://relay.example/didcomm"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,7 +100,7 @@ func TestMessageFromPeerDID(t *testing.T) {
 func TestNewMessage(t *testing.T) {
 	alice, bob := seededIdentity(t, "alice"), seededIdentity(t, "bob")
 	now := messageTime.Add(1500 * time.Millisecond)
-	m, err := NewMessage(alice.DID(), []DID{bob.DID()}, ChatMessageType, map[string]any{"text": "hi", "seq": 1}, now)
+	m, err := NewMessage(alice.DID(), []did.DID{bob.DID()}, ChatMessageType, map[string]any{"text": "hi", "seq": 1}, now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,12 +110,12 @@ func TestNewMessage(t *testing.T) {
 	if !m.Created.Equal(messageTime.Add(time.Second)) {
 		t.Errorf("created %v, want whole seconds", m.Created)
 	}
-	n, _ := NewMessage(alice.DID(), []DID{bob.DID()}, ChatMessageType, map[string]any{}, now)
+	n, _ := NewMessage(alice.DID(), []did.DID{bob.DID()}, ChatMessageType, map[string]any{}, now)
 	if n.ID == m.ID {
 		t.Error("two messages with one id")
 	}
 	for name, body := range map[string]any{"a list": []int{1}, "a string": "hi", "null": nil} {
-		if _, err := NewMessage(alice.DID(), []DID{bob.DID()}, ChatMessageType, body, now); !errors.Is(err, ErrInvalid) {
+		if _, err := NewMessage(alice.DID(), []did.DID{bob.DID()}, ChatMessageType, body, now); !errors.Is(err, ErrInvalid) {
 			t.Errorf("body %s: %v", name, err)
 		}
 	}
@@ -133,8 +134,8 @@ func TestSignMessageRefuses(t *testing.T) {
 		{"type not a URI", func(m *Message) { m.Type = "chat message" }},
 		{"type without scheme", func(m *Message) { m.Type = ":chat" }},
 		{"no recipient", func(m *Message) { m.To = nil }},
-		{"recipient twice", func(m *Message) { m.To = []DID{bob.DID(), bob.DID()} }},
-		{"too many recipients", func(m *Message) { m.To = make([]DID, MaxMessageRecipients+1) }},
+		{"recipient twice", func(m *Message) { m.To = []did.DID{bob.DID(), bob.DID()} }},
+		{"too many recipients", func(m *Message) { m.To = make([]did.DID, MaxMessageRecipients+1) }},
 		{"no time", func(m *Message) { m.Created = time.Time{} }},
 		{"fractional time", func(m *Message) { m.Created = m.Created.Add(time.Millisecond) }},
 		{"expires before made", func(m *Message) { m.Expires = m.Created }},
@@ -325,12 +326,12 @@ func TestTypeMatches(t *testing.T) {
 // one form.
 func FuzzVerifyMessage(f *testing.F) {
 	alice, bob := seededIdentity(f, "alice"), seededIdentity(f, "bob")
-	signers := map[DID]*Identity{alice.DID(): alice, bob.DID(): bob}
+	signers := map[did.DID]*Identity{alice.DID(): alice, bob.DID(): bob}
 	m := testMessage(alice, bob)
 	for _, change := range []func(*Message){
 		func(*Message) {},
 		func(m *Message) { m.Expires = m.Created.Add(time.Hour) },
-		func(m *Message) { m.From, m.To = bob.DID(), []DID{alice.DID(), bob.DID()} },
+		func(m *Message) { m.From, m.To = bob.DID(), []did.DID{alice.DID(), bob.DID()} },
 		func(m *Message) { m.Body = json.RawMessage(`{"nested":{"list":[1,2.5,"x",null,true]}}`) },
 	} {
 		c := m

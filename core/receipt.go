@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"planet/core/did"
 	"planet/core/jcs"
 	"planet/vault"
 )
@@ -32,7 +33,7 @@ type receiptBody struct {
 // [MaxReceiptIDs] of them. It returns the receipt's own message id and the
 // signed receipt: send that with [SendChat], or seal it with [SealSigned]
 // for to's mailbox.
-func (p *Planet) NewChatReceipt(to DID, ids []string) (id string, signed []byte, err error) {
+func (p *Planet) NewChatReceipt(to did.DID, ids []string) (id string, signed []byte, err error) {
 	_, me, err := p.unlocked()
 	if err != nil {
 		return "", nil, err
@@ -48,7 +49,7 @@ func (p *Planet) NewChatReceipt(to DID, ids []string) (id string, signed []byte,
 	if to.IsZero() || to == me.DID() {
 		return "", nil, fmt.Errorf("new receipt: %w: a receipt goes to someone else", ErrInvalid)
 	}
-	m, err := NewMessage(me.DID(), []DID{to}, ChatReceiptType, receiptBody{IDs: ids}, p.opt.Now())
+	m, err := NewMessage(me.DID(), []did.DID{to}, ChatReceiptType, receiptBody{IDs: ids}, p.opt.Now())
 	if err != nil {
 		return "", nil, fmt.Errorf("new receipt: %w", err)
 	}

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"planet/core"
+	"planet/core/did"
 )
 
 // throughMailbox has from write text to to and to pick it up from the
@@ -122,11 +123,11 @@ func TestReceiptRefusals(t *testing.T) {
 	}
 
 	// Receipts made by hand that a reader refuses, resetting the stream.
-	receipt := func(to []core.DID, body map[string]any) []byte {
+	receipt := func(to []did.DID, body map[string]any) []byte {
 		msg := must(core.NewMessage(bob.id.DID(), to, core.ChatReceiptType, body, clock.Now()))
 		return must(core.SignMessage(bob.id, msg))
 	}
-	to := []core.DID{alice.id.DID()}
+	to := []did.DID{alice.id.DID()}
 	for name, signed := range map[string][]byte{
 		"no ids":           receipt(to, map[string]any{}),
 		"empty ids":        receipt(to, map[string]any{"ids": []string{}}),
@@ -134,7 +135,7 @@ func TestReceiptRefusals(t *testing.T) {
 		"an id not a text": receipt(to, map[string]any{"ids": []any{m.ID, 7}}),
 		"a malformed id":   receipt(to, map[string]any{"ids": []string{"not an id!"}}),
 		"too many ids":     receipt(to, map[string]any{"ids": long}),
-		"to someone else":  receipt([]core.DID{must(core.NewIdentity(nil)).DID()}, map[string]any{"ids": []string{m.ID}}),
+		"to someone else":  receipt([]did.DID{must(core.NewIdentity(nil)).DID()}, map[string]any{"ids": []string{m.ID}}),
 		"to two people":    receipt(append(to, must(core.NewIdentity(nil)).DID()), map[string]any{"ids": []string{m.ID}}),
 		"another major":    must(core.SignMessage(bob.id, must(core.NewMessage(bob.id.DID(), to, "planet:chat/2.0/receipt", map[string]any{"ids": []string{m.ID}}, clock.Now())))),
 	} {

@@ -6,6 +6,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"planet/core/did"
 	"planet/vault"
 )
 
@@ -130,7 +131,7 @@ func (in ContactInput) check() (ContactInput, error) {
 		return in, err
 	}
 	if in.DID = strings.TrimSpace(in.DID); in.DID != "" {
-		d, err := ParseDID(in.DID)
+		d, err := did.Parse(in.DID)
 		if err != nil {
 			return in, fmt.Errorf("%w: %w", err, ErrInvalid)
 		}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strings"
 
+	"planet/core/did"
 	"planet/vault"
 )
 
@@ -27,14 +28,14 @@ type credentialRecord struct {
 // A KeptCredential is a credential in the vault, with where it came from.
 type KeptCredential struct {
 	Credential *Credential
-	SharedBy   DID // zero for the person's own relationships
+	SharedBy   did.DID // zero for the person's own relationships
 	Received   int64
 }
 
 // credentialRecordID names a kept credential: its UUID, and for a shared
 // one also who shared it, so that two contacts sharing the same credential
 // are two records, each revocable on its own.
-func credentialRecordID(c *Credential, sharedBy DID) (string, error) {
+func credentialRecordID(c *Credential, sharedBy did.DID) (string, error) {
 	id, ok := strings.CutPrefix(c.ID, "urn:uuid:")
 	if !ok || !vault.ValidRecordID(id) {
 		return "", fmt.Errorf("credential id %q is not a urn:uuid: %w", c.ID, ErrInvalid)
@@ -50,7 +51,7 @@ func credentialRecordID(c *Credential, sharedBy DID) (string, error) {
 // zero sharedBy it is one of the person's own relationships, so the person
 // must be its issuer or subject; otherwise it is one a contact shared, and
 // that contact must be its issuer or subject.
-func (p *Planet) KeepCredential(ctx context.Context, data []byte, sharedBy DID) (*KeptCredential, error) {
+func (p *Planet) KeepCredential(ctx context.Context, data []byte, sharedBy did.DID) (*KeptCredential, error) {
 	v, id, err := p.unlocked()
 	if err != nil {
 		return nil, err
@@ -113,7 +114,7 @@ func (r credentialRecord) kept() (KeptCredential, error) {
 	}
 	k := KeptCredential{Credential: c, Received: r.Received}
 	if r.SharedBy != "" {
-		if k.SharedBy, err = ParseDID(r.SharedBy); err != nil {
+		if k.SharedBy, err = did.Parse(r.SharedBy); err != nil {
 			return KeptCredential{}, fmt.Errorf("kept credential: %w", errors.Join(vault.ErrCorrupt, err))
 		}
 	}
@@ -122,7 +123,7 @@ func (r credentialRecord) kept() (KeptCredential, error) {
 
 // ForgetShared removes every credential a contact shared: sharing is
 // revocable. It returns how many went.
-func (p *Planet) ForgetShared(ctx context.Context, by DID) (int, error) {
+func (p *Planet) ForgetShared(ctx context.Context, by did.DID) (int, error) {
 	v, _, err := p.unlocked()
 	if err != nil {
 		return 0, err

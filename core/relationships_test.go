@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"planet/core"
+	"planet/core/did"
 	"planet/vault/mem"
 )
 
@@ -18,12 +19,12 @@ func relationships(t *testing.T, p *core.Planet) (bob, carol *core.Identity) {
 	bob = must(core.NewIdentity(nil))
 	carol = must(core.NewIdentity(nil))
 	now := time.Now()
-	issue := func(from *core.Identity, to core.DID, words string) []byte {
+	issue := func(from *core.Identity, to did.DID, words string) []byte {
 		c := must(core.IssueRelationship(from, to, core.RelationshipContext{Context: words}, now.Add(-time.Hour), now.AddDate(1, 0, 0), nil))
 		return must(c.MarshalJSON())
 	}
-	must(p.KeepCredential(ctx, issue(bob, me.DID(), "met at the co-op AGM"), core.DID{}))
-	must(p.KeepCredential(ctx, issue(me, bob.DID(), "met at the co-op AGM"), core.DID{}))
+	must(p.KeepCredential(ctx, issue(bob, me.DID(), "met at the co-op AGM"), did.DID{}))
+	must(p.KeepCredential(ctx, issue(me, bob.DID(), "met at the co-op AGM"), did.DID{}))
 	must(p.KeepCredential(ctx, issue(bob, carol.DID(), "climbing partners"), bob.DID()))
 	return bob, carol
 }
@@ -38,14 +39,14 @@ func TestKeepCredentialsAndGraph(t *testing.T) {
 	dana := must(core.NewIdentity(nil))
 	stranger := must(core.IssueRelationship(dana, carol.DID(), core.RelationshipContext{}, time.Now().Add(-time.Hour), time.Time{}, nil))
 	raw := must(stranger.MarshalJSON())
-	if _, err := p.KeepCredential(ctx, raw, core.DID{}); !errors.Is(err, core.ErrInvalid) {
+	if _, err := p.KeepCredential(ctx, raw, did.DID{}); !errors.Is(err, core.ErrInvalid) {
 		t.Fatalf("keeping a stranger's credential: %v", err)
 	}
 	if _, err := p.KeepCredential(ctx, raw, bob.DID()); !errors.Is(err, core.ErrInvalid) {
 		t.Fatalf("keeping a credential Bob is not part of as shared by Bob: %v", err)
 	}
 	forged := bytes.Replace(must(must(core.IssueRelationship(bob, me.DID(), core.RelationshipContext{Context: "friends"}, time.Now().Add(-time.Hour), time.Time{}, nil)).MarshalJSON()), []byte("friends"), []byte("fiends!"), 1)
-	if _, err := p.KeepCredential(ctx, forged, core.DID{}); !errors.Is(err, core.ErrInvalid) {
+	if _, err := p.KeepCredential(ctx, forged, did.DID{}); !errors.Is(err, core.ErrInvalid) {
 		t.Fatalf("keeping a forged credential: %v", err)
 	}
 

@@ -3,6 +3,7 @@ package core
 import (
 	"context"
 	"fmt"
+	"planet/core/did"
 )
 
 // Sharing: a person may let a contact see their relationships, so that the
@@ -32,7 +33,7 @@ type ShareFrame struct {
 
 // SetSharing turns sharing the person's relationships with the contact
 // whose DID is with on or off, and returns the frames that tell them.
-func (p *Planet) SetSharing(ctx context.Context, with DID, on bool) ([]Outgoing, error) {
+func (p *Planet) SetSharing(ctx context.Context, with did.DID, on bool) ([]Outgoing, error) {
 	v, id, err := p.unlocked()
 	if err != nil {
 		return nil, err
@@ -42,7 +43,7 @@ func (p *Planet) SetSharing(ctx context.Context, with DID, on bool) ([]Outgoing,
 		return nil, err
 	}
 	if c == nil || c.Connected == 0 {
-		return nil, fmt.Errorf("%w: %s is not a connected contact", ErrInvalid, ShortDID(with))
+		return nil, fmt.Errorf("%w: %s is not a connected contact", ErrInvalid, did.Short(with))
 	}
 	c.SharingGraph = on
 	c.Updated = millis(p.opt.Now())
@@ -84,7 +85,7 @@ func (p *Planet) SetSharing(ctx context.Context, with DID, on bool) ([]Outgoing,
 }
 
 // handleShare keeps what a contact shared, or forgets it when they revoke.
-func (p *Planet) handleShare(ctx context.Context, from DID, f *ShareFrame) (Handled, error) {
+func (p *Planet) handleShare(ctx context.Context, from did.DID, f *ShareFrame) (Handled, error) {
 	v, _, err := p.unlocked()
 	if err != nil {
 		return Handled{}, err
@@ -104,7 +105,7 @@ func (p *Planet) handleShare(ctx context.Context, from DID, f *ShareFrame) (Hand
 		return Handled{}, err
 	}
 	if c == nil || c.Connected == 0 {
-		return Handled{Reply: &ShareFrame{Refused: refusal(fmt.Errorf("%w: %s", ErrNotAContact, ShortDID(from)))}}, nil
+		return Handled{Reply: &ShareFrame{Refused: refusal(fmt.Errorf("%w: %s", ErrNotAContact, did.Short(from)))}}, nil
 	}
 	if f.Revoke {
 		_, err := p.ForgetShared(ctx, from)

@@ -8,6 +8,7 @@ import (
 	"io"
 	"strings"
 
+	"planet/core/did"
 	"planet/core/internal/jws"
 	"planet/core/keys"
 	"planet/vault"
@@ -105,7 +106,7 @@ func refusal(err error) *RemoteError {
 // a stream of Protocol when they are reachable, otherwise sealed into their
 // mailbox at one of Relays.
 type Outgoing struct {
-	To       DID
+	To       did.DID
 	Relays   []string
 	Protocol string
 	Frame    any // *ConnectFrame, *IntroduceFrame or *ShareFrame
@@ -129,7 +130,7 @@ type Handled struct {
 // request refused for a reason the sender should hear (an expired
 // invitation, say) is not an error: the refusal is in the reply. An answer
 // that brings a refusal returns it as a [*RemoteError], for the person.
-func (p *Planet) HandleFrame(ctx context.Context, from DID, protocol string, frame []byte) (Handled, error) {
+func (p *Planet) HandleFrame(ctx context.Context, from did.DID, protocol string, frame []byte) (Handled, error) {
 	if _, _, err := p.unlocked(); err != nil {
 		return Handled{}, err
 	}
@@ -252,7 +253,7 @@ func (p *Planet) Exchange(ctx context.Context, s Stream, out Outgoing) (Handled,
 	if err != nil {
 		s.Reset()
 		if err == io.EOF {
-			err = fmt.Errorf("%s closed the stream without an answer: %w", ShortDID(out.To), io.ErrUnexpectedEOF)
+			err = fmt.Errorf("%s closed the stream without an answer: %w", did.Short(out.To), io.ErrUnexpectedEOF)
 		}
 		return Handled{}, err
 	}
@@ -262,16 +263,16 @@ func (p *Planet) Exchange(ctx context.Context, s Stream, out Outgoing) (Handled,
 
 // peerDID is the did:key of a peer whose ID holds its Ed25519 key, as every
 // PLANET peer's does.
-func peerDID(remote keys.PeerID) (DID, error) {
+func peerDID(remote keys.PeerID) (did.DID, error) {
 	pub, err := remote.Ed25519PublicKey()
 	if err != nil {
-		return DID{}, fmt.Errorf("peer %s: %w", remote, err)
+		return did.DID{}, fmt.Errorf("peer %s: %w", remote, err)
 	}
-	return DIDFromEd25519(pub), nil
+	return did.FromEd25519(pub), nil
 }
 
 // contactByDID finds the contact with DID d, or returns nil.
-func (p *Planet) contactByDID(ctx context.Context, v *vault.Vault, d DID) (*Contact, error) {
+func (p *Planet) contactByDID(ctx context.Context, v *vault.Vault, d did.DID) (*Contact, error) {
 	cs, err := listRecords(ctx, v, colContacts, func(c *Contact, id string) { c.ID = id })
 	if err != nil {
 		return nil, err
@@ -285,7 +286,7 @@ func (p *Planet) contactByDID(ctx context.Context, v *vault.Vault, d DID) (*Cont
 }
 
 // ContactByDID returns the contact with DID d, or nil if there is none.
-func (p *Planet) ContactByDID(ctx context.Context, d DID) (*Contact, error) {
+func (p *Planet) ContactByDID(ctx context.Context, d did.DID) (*Contact, error) {
 	v, _, err := p.unlocked()
 	if err != nil {
 		return nil, err
@@ -296,7 +297,7 @@ func (p *Planet) ContactByDID(ctx context.Context, d DID) (*Contact, error) {
 // connected records in tx that the person and d are connected: it adds d
 // as a contact, or completes the contact they already have, with name (if
 // the contact has none but a short DID), relays and how they met.
-func (p *Planet) connected(ctx context.Context, v *vault.Vault, tx *vault.Tx, d DID, name string, relays []string, origin string, introducer DID) error {
+func (p *Planet) connected(ctx context.Context, v *vault.Vault, tx *vault.Tx, d did.DID, name string, relays []string, origin string, introducer did.DID) error {
 	c, err := p.contactByDID(ctx, v, d)
 	if err != nil {
 		return err
@@ -304,13 +305,13 @@ func (p *Planet) connected(ctx context.Context, v *vault.Vault, tx *vault.Tx, d 
 	now := millis(p.opt.Now())
 	name = strings.TrimSpace(name)
 	if checked, err := checkText("name", name, maxNameLen, true); err != nil {
-		name = ShortDID(d)
+		name = did.Short(d)
 	} else {
 		name = checked
 	}
 	if c == nil {
 		c = &Contact{ID: vault.NewRecordID(), Name: name, DID: d.String(), Created: now}
-	} else if c.Name == ShortDID(d) {
+	} else if c.Name == did.Short(d) {
 		c.Name = name
 	}
 	if len(relays) > 0 {
@@ -348,7 +349,7 @@ func cleanRelays(relays []string) []string {
 // putCredential adds a credential the person holds about one of their own
 // relationships to tx.
 func putCredential(tx *vault.Tx, c *Credential, received int64) error {
-	recID, err := credentialRecordID(c, DID{})
+	recID, err := credentialRecordID(c, did.DID{})
 	if err != nil {
 		return err
 	}
@@ -366,7 +367,7 @@ func putCredential(tx *vault.Tx, c *Credential, received int64) error {
 
 // verifiedRelationship parses and verifies a credential that issuer issued
 // to subject.
-func (p *Planet) verifiedRelationship(data []byte, issuer, subject DID) (*Credential, error) {
+func (p *Planet) verifiedRelationship(data []byte, issuer, subject did.DID) (*Credential, error) {
 	c, err := ParseCredential(data)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", err, ErrInvalid)
@@ -376,7 +377,7 @@ func (p *Planet) verifiedRelationship(data []byte, issuer, subject DID) (*Creden
 	}
 	if c.Issuer != issuer || c.Subject.ID != subject {
 		return nil, fmt.Errorf("%w: the credential is from %s to %s, not from %s to %s", ErrInvalid,
-			ShortDID(c.Issuer), ShortDID(c.Subject.ID), ShortDID(issuer), ShortDID(subject))
+			did.Short(c.Issuer), did.Short(c.Subject.ID), did.Short(issuer), did.Short(subject))
 	}
 	if c.ConcreteType() != TypeRelationshipCredential {
 		return nil, fmt.Errorf("%w: a %s, not a relationship credential", ErrInvalid, c.ConcreteType())
@@ -413,7 +414,7 @@ func (p *Planet) SealOutgoing(out Outgoing) (id string, envelope []byte, err err
 	if err != nil {
 		return "", nil, err
 	}
-	m, err := NewMessage(me.DID(), []DID{out.To}, typ, trustMessageBody{Frame: jws.Base64.EncodeToString(frame)}, p.opt.Now())
+	m, err := NewMessage(me.DID(), []did.DID{out.To}, typ, trustMessageBody{Frame: jws.Base64.EncodeToString(frame)}, p.opt.Now())
 	if err != nil {
 		return "", nil, err
 	}
@@ -423,7 +424,7 @@ func (p *Planet) SealOutgoing(out Outgoing) (id string, envelope []byte, err err
 
 // Opened is what [Planet.OpenLetter] made of a letter from the mailbox.
 type Opened struct {
-	From     DID
+	From     did.DID
 	Protocol string       // the protocol of a trust-network frame; "" for a chat message
 	Chat     *ChatMessage // the chat message kept (now or before), or nil
 	// Delivered are the person's messages that a receipt marked delivered.

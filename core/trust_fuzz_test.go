@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"planet/core"
+	"planet/core/did"
 )
 
 // FuzzTrustFrame feeds any bytes to the trust network's frame decoders and
@@ -39,7 +40,7 @@ func FuzzTrustFrame(f *testing.F) {
 	seed(2, &core.ShareFrame{Credentials: [][]byte{[]byte(`{}`)}})
 
 	protocols := core.TrustProtocols
-	senders := []core.DID{bobID.DID(), aliceID.DID()}
+	senders := []did.DID{bobID.DID(), aliceID.DID()}
 	f.Fuzz(func(t *testing.T, protocol byte, frame []byte) {
 		proto := protocols[int(protocol)%len(protocols)]
 		from := senders[int(protocol/8)%len(senders)]

@@ -3,6 +3,7 @@ package core
 import (
 	"context"
 
+	"planet/core/did"
 	"planet/vault"
 )
 
@@ -77,7 +78,7 @@ func restoreTrust(t trustExport, put func(vault.Collection, string, any) error) 
 			return badExport("trust.json: invitation %q is malformed", e.ID)
 		}
 		for _, d := range e.AcceptedBy {
-			if _, err := ParseDID(d); err != nil {
+			if _, err := did.Parse(d); err != nil {
 				return badExport("trust.json: invitation %q: %v", e.ID, err)
 			}
 		}
@@ -103,7 +104,7 @@ func restoreTrust(t trustExport, put func(vault.Collection, string, any) error) 
 	}
 	for _, m := range t.Made {
 		for _, d := range []string{m.A, m.B} {
-			if _, err := ParseDID(d); err != nil {
+			if _, err := did.Parse(d); err != nil {
 				return badExport("trust.json: introduction %q: %v", m.ID, err)
 			}
 		}

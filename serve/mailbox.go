@@ -14,6 +14,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/protocol"
 
 	"planet/core"
+	"planet/core/keys"
 )
 
 // The mailbox keeps sealed envelopes for people who are offline until they
@@ -170,7 +171,7 @@ func (m *mailbox) sweep() {
 // challenges. It fails only for a host whose key is not one PLANET peer IDs
 // can hold (RSA and Ed25519 are).
 func (m *mailbox) Attach(h host.Host) error {
-	relay, err := core.ParsePeerID(h.ID().String())
+	relay, err := keys.ParsePeerID(h.ID().String())
 	if err != nil {
 		return fmt.Errorf("mailbox: host peer id: %w", err)
 	}
@@ -200,7 +201,7 @@ func (m *mailbox) handle(srv *core.MailboxServer, s network.Stream) {
 	// A peer whose ID does not hold an Ed25519 key may deposit; the zero
 	// PeerID it gets here matches no DID, so it can pick nothing up.
 	peer := s.Conn().RemotePeer()
-	remote, _ := core.ParsePeerID(peer.String())
+	remote, _ := keys.ParsePeerID(peer.String())
 
 	deadline := time.Now().Add(m.cfg.StreamTimeout)
 	s.SetDeadline(deadline)

@@ -27,6 +27,7 @@ import (
 	"go.etcd.io/bbolt"
 
 	"planet/core"
+	"planet/core/keys"
 )
 
 // The messages of /planet/mailbox/1.0.0 as docs/protocols/mailbox.md
@@ -118,7 +119,7 @@ type mailboxServer struct {
 	path  string
 	cfg   mailboxConfig
 	host  host.Host
-	relay core.PeerID
+	relay keys.PeerID
 	box   *mailbox
 	log   *syncBuffer
 }

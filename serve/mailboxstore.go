@@ -10,6 +10,7 @@ import (
 	"go.etcd.io/bbolt"
 
 	"planet/core"
+	"planet/core/did"
 )
 
 // The mailbox's letters live in one bbolt file (docs/protocols/mailbox.md,
@@ -164,7 +165,7 @@ func (st *mailboxStore) cutoff() int64 { return st.cfg.now().Add(-st.cfg.Retenti
 // already waiting for to. It refuses with code "full" when the letter would
 // take the recipient, or the whole store, over its quota; then nothing is
 // stored.
-func (st *mailboxStore) Deposit(to core.DID, id string, envelope []byte) error {
+func (st *mailboxStore) Deposit(to did.DID, id string, envelope []byte) error {
 	now := st.cfg.now()
 	cutoff := st.cutoff()
 	return st.db.Update(func(tx *bbolt.Tx) error {
@@ -223,7 +224,7 @@ func (st *mailboxStore) Deposit(to core.DID, id string, envelope []byte) error {
 
 // Waiting returns up to limit of to's letters after Seq after, in deposit
 // order, leaving out (and then deleting) those past the retention period.
-func (st *mailboxStore) Waiting(to core.DID, after uint64, limit int) ([]core.StoredLetter, error) {
+func (st *mailboxStore) Waiting(to did.DID, after uint64, limit int) ([]core.StoredLetter, error) {
 	cutoff := st.cutoff()
 	var out []core.StoredLetter
 	expired := false
@@ -273,7 +274,7 @@ func (st *mailboxStore) Waiting(to core.DID, after uint64, limit int) ([]core.St
 }
 
 // Remove deletes to's letters with the given Seqs.
-func (st *mailboxStore) Remove(to core.DID, seqs []uint64) error {
+func (st *mailboxStore) Remove(to did.DID, seqs []uint64) error {
 	name := []byte(to.String())
 	return st.db.Update(func(tx *bbolt.Tx) error {
 		recipients := tx.Bucket(mailboxBucketRecipients)

@@ -10,7 +10,7 @@ import (
 	"strconv"
 	"strings"
 
-	"planet/core"
+	"planet/core/did"
 )
 
 // The DID resolver: a DIF Universal Resolver style endpoint,
@@ -65,10 +65,10 @@ const (
 type resolver struct {
 	// resolve returns the document of a DID, or an error wrapping
 	// core.ErrInvalidDID, core.ErrUnsupportedMethod or core.ErrDIDNotFound.
-	resolve func(core.DID) (*core.DIDDocument, error)
+	resolve func(did.DID) (*did.Document, error)
 }
 
-func newResolver() *resolver { return &resolver{resolve: core.Resolve} }
+func newResolver() *resolver { return &resolver{resolve: did.Resolve} }
 
 // routes is the server's handler: the resolver under resolverPrefix, the
 // static site for every other path.
@@ -86,7 +86,7 @@ func routes(site, resolver http.Handler) http.Handler {
 // fields in this order.
 type resolutionResult struct {
 	Context          string             `json:"@context"`
-	DIDDocument      *core.DIDDocument  `json:"didDocument"`
+	DIDDocument      *did.Document      `json:"didDocument"`
 	ResolutionMeta   resolutionMetadata `json:"didResolutionMetadata"`
 	DocumentMetadata struct{}           `json:"didDocumentMetadata"`
 }
@@ -108,10 +108,10 @@ func (res *resolver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	h.Set("Vary", "Accept")
 
-	did, err := core.ParseDID(strings.TrimPrefix(r.URL.Path, resolverPrefix))
-	var doc *core.DIDDocument
+	d, err := did.Parse(strings.TrimPrefix(r.URL.Path, resolverPrefix))
+	var doc *did.Document
 	if err == nil {
-		doc, err = res.resolve(did)
+		doc, err = res.resolve(d)
 	}
 	if err != nil {
 		status, code := resolutionError(err)
@@ -160,11 +160,11 @@ func (res *resolver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // status and DID Resolution error code.
 func resolutionError(err error) (int, string) {
 	switch {
-	case errors.Is(err, core.ErrInvalidDID):
+	case errors.Is(err, did.ErrInvalid):
 		return http.StatusBadRequest, errInvalidDID
-	case errors.Is(err, core.ErrUnsupportedMethod):
+	case errors.Is(err, did.ErrUnsupportedMethod):
 		return http.StatusNotImplemented, errMethodNotSupported
-	case errors.Is(err, core.ErrDIDNotFound):
+	case errors.Is(err, did.ErrNotFound):
 		return http.StatusNotFound, errNotFound
 	default:
 		return http.StatusInternalServerError, errInternal

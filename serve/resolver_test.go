@@ -14,7 +14,7 @@ import (
 	"strings"
 	"testing"
 
-	"planet/core"
+	"planet/core/did"
 )
 
 const (
@@ -25,7 +25,7 @@ const (
 // result is a DID resolution result as a client reads it.
 type result struct {
 	Context          string            `json:"@context"`
-	DIDDocument      *core.DIDDocument `json:"didDocument"`
+	DIDDocument      *did.Document     `json:"didDocument"`
 	ResolutionMeta   map[string]string `json:"didResolutionMetadata"`
 	DocumentMetadata map[string]any    `json:"didDocumentMetadata"`
 }
@@ -45,13 +45,13 @@ func decodeResult(t *testing.T, body []byte) result {
 }
 
 // wantDocument returns the JSON of the document core resolves did to.
-func wantDocument(t *testing.T, did string) []byte {
+func wantDocument(t *testing.T, s string) []byte {
 	t.Helper()
-	d, err := core.ParseDID(did)
+	d, err := did.Parse(s)
 	if err != nil {
 		t.Fatal(err)
 	}
-	doc, err := core.Resolve(d)
+	doc, err := did.Resolve(d)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -159,11 +159,11 @@ func TestResolverDocumentOnly(t *testing.T) {
 
 // notFoundResolver stands in for a method whose documents live somewhere
 // that can lack them.
-func notFoundResolver(d core.DID) (*core.DIDDocument, error) {
+func notFoundResolver(d did.DID) (*did.Document, error) {
 	if strings.HasPrefix(d.String(), "did:peer:3") {
 		return nil, errors.New("the disk is on fire")
 	}
-	return nil, fmt.Errorf("%s: %w", d, core.ErrDIDNotFound)
+	return nil, fmt.Errorf("%s: %w", d, did.ErrNotFound)
 }
 
 func TestResolverErrors(t *testing.T) {

@@ -16,6 +16,7 @@ import (
 	ma "github.com/multiformats/go-multiaddr"
 
 	"planet/core"
+	"planet/core/did"
 	"planet/core/p2p"
 	"planet/vault"
 	"planet/vault/mem"
@@ -76,7 +77,7 @@ type tabPerson struct {
 	planet *core.Planet
 	host   host.Host
 	node   *p2p.Node
-	did    core.DID
+	did    did.DID
 }
 
 func newTabPerson(t *testing.T, name string) *tabPerson {

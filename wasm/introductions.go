@@ -13,6 +13,7 @@ import (
 	"github.com/hack-pad/safejs"
 
 	"planet/core"
+	"planet/core/did"
 )
 
 // The trust network's introductions, sharing and graph: the person
@@ -50,8 +51,8 @@ func deliver(ctx context.Context, net *tabNetwork, out []core.Outgoing) error {
 // namer gives the names the person knows people by: "You" for themself,
 // a contact's name, or a shortened DID.
 type namer struct {
-	me    core.DID
-	names map[core.DID]string
+	me    did.DID
+	names map[did.DID]string
 }
 
 func newNamer(ctx context.Context, p *core.Planet) (*namer, error) {
@@ -63,9 +64,9 @@ func newNamer(ctx context.Context, p *core.Planet) (*namer, error) {
 	if err != nil {
 		return nil, err
 	}
-	n := &namer{me: id.DID(), names: map[core.DID]string{}}
+	n := &namer{me: id.DID(), names: map[did.DID]string{}}
 	for _, c := range cs {
-		if d, err := core.ParseDID(c.DID); err == nil && c.Name != "" {
+		if d, err := did.Parse(c.DID); err == nil && c.Name != "" {
 			n.names[d] = c.Name
 		}
 	}
@@ -73,20 +74,20 @@ func newNamer(ctx context.Context, p *core.Planet) (*namer, error) {
 }
 
 // contact is the contact's name, "" for someone who is not a contact.
-func (n *namer) contact(d core.DID) string { return n.names[d] }
+func (n *namer) contact(d did.DID) string { return n.names[d] }
 
-func (n *namer) name(d core.DID) string {
+func (n *namer) name(d did.DID) string {
 	if d == n.me {
 		return "You"
 	}
 	if s := n.names[d]; s != "" {
 		return s
 	}
-	return core.ShortDID(d)
+	return did.Short(d)
 }
 
 func (n *namer) nameOf(s string) string {
-	d, err := core.ParseDID(s)
+	d, err := did.Parse(s)
 	if err != nil {
 		return s
 	}
@@ -105,8 +106,8 @@ func madeIntroJS(m *core.MadeIntroduction, n *namer) map[string]any {
 		"note": m.Note, "stateA": m.StateA, "stateB": m.StateB, "created": core.Time(m.Created)}
 }
 
-func mustParse(s string) core.DID {
-	d, _ := core.ParseDID(s)
+func mustParse(s string) did.DID {
+	d, _ := did.Parse(s)
 	return d
 }
 
@@ -252,9 +253,9 @@ func graphAPI(ctx context.Context, p *core.Planet) safejs.Value {
 		if err != nil {
 			return nil, err
 		}
-		seen := map[core.DID]bool{}
+		seen := map[did.DID]bool{}
 		nodes := []map[string]any{}
-		addNode := func(d core.DID) {
+		addNode := func(d did.DID) {
 			if seen[d] {
 				return
 			}

@@ -9,6 +9,8 @@ import (
 	"github.com/hack-pad/safejs"
 
 	"planet/core"
+	"planet/core/did"
+	"planet/core/keys"
 )
 
 // recordJS is the page's view of a record: the fields of d.ts, times as
@@ -39,8 +41,8 @@ func contactJS(c *core.Contact) map[string]any {
 
 // contactPeerID is the libp2p peer ID of a did:key, so that the page can tell
 // whether the tab is connected to the contact; "" for other DIDs.
-func contactPeerID(did string) string {
-	d, err := core.ParseDID(did)
+func contactPeerID(s string) string {
+	d, err := did.Parse(s)
 	if err != nil {
 		return ""
 	}
@@ -48,7 +50,7 @@ func contactPeerID(did string) string {
 	if err != nil {
 		return ""
 	}
-	return core.PeerIDFromEd25519(pub).String()
+	return keys.PeerIDFromEd25519(pub).String()
 }
 
 func noteJS(n *core.Note) map[string]any {

@@ -22,6 +22,7 @@ import (
 	ma "github.com/multiformats/go-multiaddr"
 
 	"planet/core"
+	"planet/core/did"
 	"planet/core/p2p"
 	"planet/webrtc"
 )
@@ -524,7 +525,7 @@ func announceChange(name string, from peer.ID) {
 	if from != "" {
 		if pub, err := from.ExtractPublicKey(); err == nil {
 			if raw, err := pub.Raw(); err == nil {
-				detail["from"] = core.DIDFromEd25519(raw).String()
+				detail["from"] = did.FromEd25519(raw).String()
 			}
 		}
 	}

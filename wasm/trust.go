@@ -12,6 +12,7 @@ import (
 	"github.com/hack-pad/safejs"
 
 	"planet/core"
+	"planet/core/did"
 	"planet/core/p2p"
 )
 
@@ -217,14 +218,14 @@ func waitingJS(err error) map[string]string {
 	return map[string]string{"code": "unreachable", "message": "Neither they nor their relay can be reached now; the message waits here and goes when one of them can be."}
 }
 
-func didArg(args []safejs.Value, i int) (core.DID, error) {
+func didArg(args []safejs.Value, i int) (did.DID, error) {
 	s, err := str(args, i)
 	if err != nil {
-		return core.DID{}, err
+		return did.DID{}, err
 	}
-	d, err := core.ParseDID(strings.TrimSpace(s))
+	d, err := did.Parse(strings.TrimSpace(s))
 	if err != nil {
-		return core.DID{}, fmt.Errorf("%v: %w", err, errInvalidArg)
+		return did.DID{}, fmt.Errorf("%v: %w", err, errInvalidArg)
 	}
 	return d, nil
 }

@@ -23,6 +23,7 @@ import (
 	ma "github.com/multiformats/go-multiaddr"
 
 	"planet/core"
+	"planet/core/did"
 	"planet/core/keys"
 )
 
@@ -33,7 +34,7 @@ func PrivateKey(id *core.Identity) (crypto.PrivKey, error) {
 }
 
 // PeerID is the libp2p peer ID of a did:key.
-func PeerID(d core.DID) (peer.ID, error) {
+func PeerID(d did.DID) (peer.ID, error) {
 	pub, err := d.Ed25519PublicKey()
 	if err != nil {
 		return "", err
@@ -175,7 +176,7 @@ func (n *Node) serveChat(s network.Stream) {
 // When neither they nor their mailbox take it, the message waits in the
 // outbox, queued, and Chat returns it with an error wrapping ErrQueued
 // and saying why; the node sends it when it can ([Node.SendOutbox]).
-func (n *Node) Chat(ctx context.Context, to core.DID, text string) (*core.ChatMessage, error) {
+func (n *Node) Chat(ctx context.Context, to did.DID, text string) (*core.ChatMessage, error) {
 	if _, err := PeerID(to); err != nil {
 		return nil, err
 	}
@@ -237,8 +238,8 @@ func (n *Node) SendOutbox(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	sent := 0
-	stuck := map[core.DID]bool{}  // readers whose queued messages wait
-	silent := map[core.DID]bool{} // readers who did not acknowledge an offer
+	stuck := map[did.DID]bool{}  // readers whose queued messages wait
+	silent := map[did.DID]bool{} // readers who did not acknowledge an offer
 	for _, m := range waiting {
 		n.mu.Lock()
 		handing := n.handing[m.ID]
@@ -253,7 +254,7 @@ func (n *Node) SendOutbox(ctx context.Context) (int, error) {
 			switch acked, err := n.offerAgain(ctx, m); {
 			case err != nil:
 				silent[m.To] = true
-				n.opt.Log.Info("a sent message was not acknowledged", "to", core.ShortDID(m.To), "err", err)
+				n.opt.Log.Info("a sent message was not acknowledged", "to", did.Short(m.To), "err", err)
 			case acked:
 				sent++
 			}
@@ -265,7 +266,7 @@ func (n *Node) SendOutbox(ctx context.Context) (int, error) {
 		switch {
 		case err != nil:
 			stuck[m.To] = true
-			n.opt.Log.Info("a queued message waits on", "to", core.ShortDID(m.To), "err", err)
+			n.opt.Log.Info("a queued message waits on", "to", did.Short(m.To), "err", err)
 			continue
 		case delivered:
 			n.planet.Acknowledged(m.ID)
@@ -340,7 +341,7 @@ const outboxPause = 5 * time.Second
 // a receipt) with the given id, to the person with DID to: on the chat
 // stream kept to them when they can be reached, and then delivered is
 // true; otherwise sealed into their mailbox.
-func (n *Node) handOver(ctx context.Context, to core.DID, id string, signed []byte) (delivered bool, err error) {
+func (n *Node) handOver(ctx context.Context, to did.DID, id string, signed []byte) (delivered bool, err error) {
 	pid, err := PeerID(to)
 	if err != nil {
 		return false, err
@@ -372,7 +373,7 @@ func (n *Node) handOver(ctx context.Context, to core.DID, id string, signed []by
 	if err == nil {
 		return true, nil
 	}
-	n.opt.Log.Info("no chat stream; leaving the message in the mailbox", "to", core.ShortDID(to), "err", err)
+	n.opt.Log.Info("no chat stream; leaving the message in the mailbox", "to", did.Short(to), "err", err)
 	if err := lookup(); err != nil {
 		return false, err
 	}
@@ -388,7 +389,7 @@ func (n *Node) handOver(ctx context.Context, to core.DID, id string, signed []by
 // handed over as chat messages are. A receipt that cannot be given is
 // only logged: the message is kept all the same, and its writer sees it
 // as sent.
-func (n *Node) sendReceipts(ctx context.Context, kept map[core.DID][]string) {
+func (n *Node) sendReceipts(ctx context.Context, kept map[did.DID][]string) {
 	for to, ids := range kept {
 		for len(ids) > 0 {
 			batch := ids[:min(len(ids), core.MaxReceiptIDs)]
@@ -398,7 +399,7 @@ func (n *Node) sendReceipts(ctx context.Context, kept map[core.DID][]string) {
 				_, err = n.handOver(ctx, to, id, signed)
 			}
 			if err != nil {
-				n.opt.Log.Warn("could not send a receipt", "to", core.ShortDID(to), "err", err)
+				n.opt.Log.Warn("could not send a receipt", "to", did.Short(to), "err", err)
 			}
 		}
 	}
@@ -427,7 +428,7 @@ func (n *Node) deliverLogged(out core.Outgoing) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	if err := n.Deliver(ctx, out); err != nil {
-		n.opt.Log.Warn("could not deliver", "protocol", out.Protocol, "to", core.ShortDID(out.To), "err", err)
+		n.opt.Log.Warn("could not deliver", "protocol", out.Protocol, "to", did.Short(out.To), "err", err)
 	}
 }
 
@@ -612,9 +613,9 @@ func (n *Node) Send(ctx context.Context, out core.Outgoing) (posted bool, err er
 
 // Post leaves a sealed envelope for to in the mailbox of the first of
 // relays that takes it.
-func (n *Node) Post(ctx context.Context, to core.DID, relays []string, id string, envelope []byte) error {
+func (n *Node) Post(ctx context.Context, to did.DID, relays []string, id string, envelope []byte) error {
 	if len(relays) == 0 {
-		return fmt.Errorf("p2p: %s has no relay to leave a letter at", core.ShortDID(to))
+		return fmt.Errorf("p2p: %s has no relay to leave a letter at", did.Short(to))
 	}
 	var errs []error
 	for _, r := range relays {
@@ -644,14 +645,14 @@ func (n *Node) Pickup(ctx context.Context) (int, error) {
 	}
 	total := 0
 	var errs []error
-	kept := map[core.DID][]string{} // chat messages picked up, by writer
+	kept := map[did.DID][]string{} // chat messages picked up, by writer
 	for _, r := range n.opt.Relays {
 		var replies []core.Outgoing
 		err := n.withMailbox(ctx, r, func(s network.Stream, relay keys.PeerID) error {
 			got, err := core.PickupLetters(ctx, s, id, relay, func(l core.Letter) error {
 				o, err := n.planet.OpenLetter(ctx, l.Envelope)
 				if err != nil {
-					n.opt.Log.Warn("a letter from the mailbox", "from", core.ShortDID(o.From), "err", err)
+					n.opt.Log.Warn("a letter from the mailbox", "from", did.Short(o.From), "err", err)
 				}
 				if o.Chat != nil {
 					kept[o.From] = append(kept[o.From], o.Chat.ID)

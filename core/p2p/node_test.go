@@ -22,6 +22,7 @@ import (
 	ma "github.com/multiformats/go-multiaddr"
 
 	"planet/core"
+	"planet/core/did"
 	"planet/core/p2p"
 	"planet/vault"
 	"planet/vault/mem"
@@ -36,7 +37,7 @@ type person struct {
 	planet *core.Planet
 	host   host.Host
 	node   *p2p.Node
-	did    core.DID
+	did    did.DID
 }
 
 // newRelay starts a circuit relay v2 on loopback and returns the address
@@ -120,26 +121,26 @@ func (p *person) deliver(t *testing.T, outs ...core.Outgoing) {
 	t.Helper()
 	for _, out := range outs {
 		if err := p.node.Deliver(context.Background(), out); err != nil {
-			t.Fatalf("%s delivering %s to %s: %v", p.name, out.Protocol, core.ShortDID(out.To), err)
+			t.Fatalf("%s delivering %s to %s: %v", p.name, out.Protocol, did.Short(out.To), err)
 		}
 	}
 }
 
-func (p *person) contact(t *testing.T, d core.DID) *core.Contact {
+func (p *person) contact(t *testing.T, d did.DID) *core.Contact {
 	t.Helper()
 	c, err := p.planet.ContactByDID(context.Background(), d)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if c == nil {
-		t.Fatalf("%s has no contact %s", p.name, core.ShortDID(d))
+		t.Fatalf("%s has no contact %s", p.name, did.Short(d))
 	}
 	return c
 }
 
 // credentialFrom returns the credential issuer gave to p, checking that it
 // verifies.
-func (p *person) credentialFrom(t *testing.T, issuer core.DID) *core.Credential {
+func (p *person) credentialFrom(t *testing.T, issuer did.DID) *core.Credential {
 	t.Helper()
 	kept, err := p.planet.Credentials(context.Background())
 	if err != nil {
@@ -148,12 +149,12 @@ func (p *person) credentialFrom(t *testing.T, issuer core.DID) *core.Credential 
 	for _, k := range kept {
 		if k.SharedBy.IsZero() && k.Credential.Issuer == issuer && k.Credential.Subject.ID == p.did {
 			if err := core.Verify(k.Credential, time.Now()); err != nil {
-				t.Fatalf("%s's credential from %s does not verify: %v", p.name, core.ShortDID(issuer), err)
+				t.Fatalf("%s's credential from %s does not verify: %v", p.name, did.Short(issuer), err)
 			}
 			return k.Credential
 		}
 	}
-	t.Fatalf("%s holds no credential from %s", p.name, core.ShortDID(issuer))
+	t.Fatalf("%s holds no credential from %s", p.name, did.Short(issuer))
 	return nil
 }
 
@@ -368,13 +369,13 @@ func TestTrustNetworkOverRelay(t *testing.T) {
 	if err != nil || len(paths) == 0 {
 		t.Fatalf("Bob's paths to Dave: %v, %v", paths, err)
 	}
-	explained := paths[0].Explain(bob.did, func(d core.DID) string {
+	explained := paths[0].Explain(bob.did, func(d did.DID) string {
 		for _, p := range []*person{alice, bob, carol, dave} {
 			if p.did == d {
 				return p.name
 			}
 		}
-		return core.ShortDID(d)
+		return did.Short(d)
 	})
 	if !strings.Contains(explained, "Alice") || !strings.Contains(explained, "Dave") {
 		t.Fatalf("the path is explained as %q", explained)

@@ -1,4 +1,4 @@
-package core
+package did
 
 import (
 	"bytes"
@@ -17,7 +17,7 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 // to rewrite the golden file after a deliberate change, and review the diff.
 func TestDocumentGolden(t *testing.T) {
 	const id = "z6MkiTBz1ymuepAQ4HEHYSF1H8quG5GLVVQR3djdX3mDooWp"
-	d, err := ParseDID("did:key:" + id)
+	d, err := Parse("did:key:" + id)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,7 +49,7 @@ func TestDocumentGolden(t *testing.T) {
 // the did:key test vectors: the key agreement key, and the shape.
 func TestDocumentVectors(t *testing.T) {
 	for _, v := range vectors.Identities(t) {
-		d, err := ParseDID(v.DID)
+		d, err := Parse(v.DID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -59,7 +59,7 @@ func TestDocumentVectors(t *testing.T) {
 		}
 		signing := v.DID + "#" + v.DID[len("did:key:"):]
 		agreement := v.DID + "#" + v.X25519PublicKeyMultibase
-		want := &DIDDocument{
+		want := &Document{
 			Context: []string{"https://www.w3.org/ns/did/v1", "https://w3id.org/security/multikey/v1"},
 			ID:      v.DID,
 			VerificationMethod: []VerificationMethod{
@@ -81,7 +81,7 @@ func TestDocumentVectors(t *testing.T) {
 }
 
 func TestDocumentUnsupported(t *testing.T) {
-	d, err := ParseDID("did:peer:2.Vz6Mkj3PUd1WjvaDhNZhhhXQdz5UnZXmS7ehtx8bsPpD47kKc")
+	d, err := Parse("did:peer:2.Vz6Mkj3PUd1WjvaDhNZhhhXQdz5UnZXmS7ehtx8bsPpD47kKc")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package core
+package did
 
 import (
 	"crypto/ed25519"
@@ -8,28 +8,28 @@ import (
 	"strings"
 )
 
-// Errors returned by [ParseDID] and by methods of [DID]. Each is wrapped with
+// Errors returned by [Parse] and by methods of [DID]. Each is wrapped with
 // a description of what is wrong, so test for them with [errors.Is].
 var (
-	// ErrInvalidDID reports a string that is not a DID PLANET can use: it
+	// ErrInvalid reports a string that is not a DID PLANET can use: it
 	// breaks the W3C DID syntax, or the rules of its method (a did:key whose
 	// key is not an Ed25519 public key, for instance). It is also returned
 	// by methods called on the zero DID.
-	ErrInvalidDID = errors.New("invalid did")
+	ErrInvalid = errors.New("invalid did")
 
 	// ErrUnsupportedMethod reports a well-formed DID whose method PLANET does
-	// not handle (ParseDID), or cannot yet resolve to a document
+	// not handle (Parse), or cannot yet resolve to a document
 	// ([DID.Document]).
 	ErrUnsupportedMethod = errors.New("unsupported did method")
 )
 
-// MaxDIDLength is the longest DID, in bytes, that [ParseDID] accepts. DID Core
+// MaxLength is the longest DID, in bytes, that [Parse] accepts. DID Core
 // sets no limit; this one leaves room for did:peer:2 and did:peer:4 long forms
 // that carry a few keys and services, and bounds the work that hostile input
 // can cause.
-const MaxDIDLength = 4096
+const MaxLength = 4096
 
-// Methods that [ParseDID] accepts.
+// Methods that [Parse] accepts.
 const (
 	MethodKey  = "key"  // did:key, Ed25519 keys only
 	MethodPeer = "peer" // did:peer: numalgo 2 checked fully, others for syntax only
@@ -38,7 +38,7 @@ const (
 // DID is a decentralised identifier (W3C DID Core), such as
 // "did:key:z6MkiTBz1ymuepAQ4HEHYSF1H8quG5GLVVQR3djdX3mDooWp".
 //
-// A DID is made only by [ParseDID] or [DIDFromEd25519], so holding one means
+// A DID is made only by [Parse] or [FromEd25519], so holding one means
 // it is valid. The zero DID is not valid: [DID.IsZero] reports it. DIDs are
 // comparable with ==, which compares their exact text: DID Core defines no
 // normalisation, and did:key and did:peer have a single spelling for each
@@ -47,21 +47,21 @@ type DID struct {
 	s string // the whole DID, as parsed
 }
 
-// ParseDID parses s as a DID and checks it against the rules of its method.
+// Parse parses s as a DID and checks it against the rules of its method.
 //
 // The syntax is that of W3C DID Core ("did:" method ":" method-specific-id,
 // the method name of lowercase letters and digits, the id of ALPHA / DIGIT /
 // "." / "-" / "_" / pct-encoded, segments separated by ":"), with two
 // tightenings: no segment of the id may be empty, and s may be at most
-// [MaxDIDLength] bytes. DID URLs (with a path, query or fragment) are not DIDs
+// [MaxLength] bytes. DID URLs (with a path, query or fragment) are not DIDs
 // and are rejected.
 //
 // Of the methods, did:key is checked fully and must hold an Ed25519 public
 // key; so is did:peer:2, its keys and services (see [NewPeer2]); the other
 // did:peer numalgos (0, 1, 3, 4) are checked for syntax only. A well-formed
 // DID of any other method returns an error wrapping [ErrUnsupportedMethod];
-// anything malformed returns one wrapping [ErrInvalidDID].
-func ParseDID(s string) (DID, error) {
+// anything malformed returns one wrapping [ErrInvalid].
+func Parse(s string) (DID, error) {
 	method, id, err := splitDID(s)
 	if err != nil {
 		return DID{}, err
@@ -80,14 +80,14 @@ func ParseDID(s string) (DID, error) {
 	return DID{s: s}, nil
 }
 
-// DIDFromEd25519 returns the did:key DID of an Ed25519 public key. It panics
+// FromEd25519 returns the did:key DID of an Ed25519 public key. It panics
 // if pub is not [ed25519.PublicKeySize] bytes long, or is not a point that
-// [ParseDID] would accept (a key from [ed25519.GenerateKey] or
+// [Parse] would accept (a key from [ed25519.GenerateKey] or
 // [ed25519.NewKeyFromSeed] always is): a DID that could not be parsed back
 // must never be made.
-func DIDFromEd25519(pub ed25519.PublicKey) DID {
+func FromEd25519(pub ed25519.PublicKey) DID {
 	if err := keys.CheckEd25519(pub); err != nil {
-		panic("core: DIDFromEd25519: " + err.Error())
+		panic("did: FromEd25519: " + err.Error())
 	}
 	return DID{s: "did:" + MethodKey + ":" + keys.Ed25519Multikey(pub)}
 }
@@ -107,17 +107,37 @@ func (d DID) Method() string {
 }
 
 // Ed25519PublicKey returns the public key of a did:key DID. It returns an error
-// wrapping [ErrInvalidDID] for the zero DID and for DIDs of other methods.
+// wrapping [ErrInvalid] for the zero DID and for DIDs of other methods.
 func (d DID) Ed25519PublicKey() (ed25519.PublicKey, error) {
 	method, id := d.split()
 	switch method {
 	case "":
-		return nil, fmt.Errorf("%w: zero did has no key", ErrInvalidDID)
+		return nil, fmt.Errorf("%w: zero did has no key", ErrInvalid)
 	case MethodKey:
 		return parseKeyID(id)
 	default:
-		return nil, fmt.Errorf("%w: did:%s does not name an ed25519 key", ErrInvalidDID, method)
+		return nil, fmt.Errorf("%w: did:%s does not name an ed25519 key", ErrInvalid, method)
 	}
+}
+
+// MethodSpecificID returns the part of d after its method: for
+// "did:key:z6Mk…", "z6Mk…".
+func (d DID) MethodSpecificID() string {
+	_, id := d.split()
+	return id
+}
+
+// Short returns d shortened for people to read, such as
+// "did:key:z6MkiT…ooWp": the method, the first few characters of the id and
+// the last four. Short DIDs are for display only; they do not name a person
+// uniquely.
+func Short(d DID) string {
+	s := d.String()
+	method, id := d.split()
+	if len(id) <= 12 {
+		return s
+	}
+	return "did:" + method + ":" + id[:6] + "…" + id[len(id)-4:]
 }
 
 // split returns the method name and the method-specific id of a parsed DID.
@@ -132,27 +152,27 @@ func (d DID) split() (method, id string) {
 // splitDID checks s against the generic DID syntax and splits it into the
 // method name and the method-specific id.
 func splitDID(s string) (method, id string, err error) {
-	if len(s) > MaxDIDLength {
-		return "", "", fmt.Errorf("%w: longer than %d bytes", ErrInvalidDID, MaxDIDLength)
+	if len(s) > MaxLength {
+		return "", "", fmt.Errorf("%w: longer than %d bytes", ErrInvalid, MaxLength)
 	}
 	rest, ok := strings.CutPrefix(s, "did:")
 	if !ok {
-		return "", "", fmt.Errorf("%w: does not start with \"did:\"", ErrInvalidDID)
+		return "", "", fmt.Errorf("%w: does not start with \"did:\"", ErrInvalid)
 	}
 	method, id, ok = strings.Cut(rest, ":")
 	if !ok {
-		return "", "", fmt.Errorf("%w: no method-specific id after the method name", ErrInvalidDID)
+		return "", "", fmt.Errorf("%w: no method-specific id after the method name", ErrInvalid)
 	}
 	if method == "" {
-		return "", "", fmt.Errorf("%w: empty method name", ErrInvalidDID)
+		return "", "", fmt.Errorf("%w: empty method name", ErrInvalid)
 	}
 	for i := 0; i < len(method); i++ {
 		if c := method[i]; !('a' <= c && c <= 'z' || '0' <= c && c <= '9') {
-			return "", "", fmt.Errorf("%w: method name has %q: only lowercase letters and digits are allowed", ErrInvalidDID, method[i:i+1])
+			return "", "", fmt.Errorf("%w: method name has %q: only lowercase letters and digits are allowed", ErrInvalid, method[i:i+1])
 		}
 	}
 	if err := checkMethodSpecificID(id); err != nil {
-		return "", "", fmt.Errorf("%w: method-specific id %w", ErrInvalidDID, err)
+		return "", "", fmt.Errorf("%w: method-specific id %w", ErrInvalid, err)
 	}
 	return method, id, nil
 }
@@ -180,16 +200,16 @@ func checkMethodSpecificID(id string) error {
 				return fmt.Errorf("has a bad percent-encoding at offset %d: want %% and two hex digits", i)
 			}
 			i += 2
-		case !isIDChar(c):
+		case !IsIDChar(c):
 			return fmt.Errorf("has %q at offset %d: not allowed in a did", id[i:i+1], i)
 		}
 	}
 	return nil
 }
 
-// isIDChar reports whether c is an idchar of DID Core other than the
+// IsIDChar reports whether c is an idchar of DID Core other than the
 // percent-encoding: ALPHA / DIGIT / "." / "-" / "_".
-func isIDChar(c byte) bool {
+func IsIDChar(c byte) bool {
 	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
 		c == '.' || c == '-' || c == '_'
 }

@@ -1,4 +1,4 @@
-package core
+package did
 
 import (
 	"bytes"
@@ -98,18 +98,18 @@ type peer2Element struct {
 // abbreviated, keys in a fixed order, so the same arguments always make the
 // same DID.
 //
-// The result is checked exactly as [ParseDID] checks a DID, so NewPeer2 never
+// The result is checked exactly as [Parse] checks a DID, so NewPeer2 never
 // returns a DID that could not be parsed back; the error for bad arguments
-// wraps [ErrInvalidDID], as ParseDID's would.
+// wraps [ErrInvalid], as Parse's would.
 func NewPeer2(keys []Peer2Key, services ...Service) (DID, error) {
 	if len(keys) == 0 && len(services) == 0 {
-		return DID{}, fmt.Errorf("%w: did:peer:2 needs at least one key or service", ErrInvalidDID)
+		return DID{}, fmt.Errorf("%w: did:peer:2 needs at least one key or service", ErrInvalid)
 	}
 	var b strings.Builder
 	b.WriteString("did:" + MethodPeer + ":2")
 	for i, k := range keys {
 		if _, err := decodePeer2Key(k.Purpose, k.Multikey); err != nil {
-			return DID{}, fmt.Errorf("%w: did:peer:2 key %d: %w", ErrInvalidDID, i+1, err)
+			return DID{}, fmt.Errorf("%w: did:peer:2 key %d: %w", ErrInvalid, i+1, err)
 		}
 		b.WriteByte('.')
 		b.WriteByte(byte(k.Purpose))
@@ -118,18 +118,18 @@ func NewPeer2(keys []Peer2Key, services ...Service) (DID, error) {
 	for i, s := range services {
 		enc, err := encodePeer2Service(s, i)
 		if err != nil {
-			return DID{}, fmt.Errorf("%w: did:peer:2 service %d: %w", ErrInvalidDID, i+1, err)
+			return DID{}, fmt.Errorf("%w: did:peer:2 service %d: %w", ErrInvalid, i+1, err)
 		}
 		b.WriteString(".S")
 		b.WriteString(enc)
 	}
-	return ParseDID(b.String())
+	return Parse(b.String())
 }
 
 // Peer2Keys returns the keys of a did:peer:2 for an Ed25519 public key: the
 // key itself for authentication ("#key-1") and the X25519 key derived from it
 // for key agreement ("#key-2"), the same pair that its did:key document
-// lists. It panics if pub is not a key that [DIDFromEd25519] accepts.
+// lists. It panics if pub is not a key that [FromEd25519] accepts.
 //
 // A did:peer made from a person's own key can be linked by anyone to their
 // did:key, and to every other did:peer made from it: it names a channel, it
@@ -138,7 +138,7 @@ func NewPeer2(keys []Peer2Key, services ...Service) (DID, error) {
 func Peer2Keys(pub ed25519.PublicKey) []Peer2Key {
 	xpub, err := keys.X25519PublicFromEd25519(pub)
 	if err != nil {
-		panic("core: Peer2Keys: " + err.Error())
+		panic("did: Peer2Keys: " + err.Error())
 	}
 	return []Peer2Key{
 		{Purpose: Peer2Authentication, Multikey: keys.Ed25519Multikey(pub)},
@@ -146,13 +146,6 @@ func Peer2Keys(pub ed25519.PublicKey) []Peer2Key {
 	}
 }
 
-// Peer2DID returns a did:peer:2 for the identity: its Ed25519 key for
-// authentication, its X25519 key for key agreement (see [Peer2Keys], also for
-// what such a DID does and does not hide), and the services given, such as
-// one from [DIDCommService].
-func (id *Identity) Peer2DID(services ...Service) (DID, error) {
-	return NewPeer2(Peer2Keys(id.pub), services...)
-}
 
 // DIDCommService returns a DIDComm v2 messaging service (type
 // DIDCommMessaging) for the endpoint uri, accepting "didcomm/v2", with the
@@ -171,8 +164,8 @@ func DIDCommService(uri string, routingKeys ...string) Service {
 
 // peer2Document builds the document of the did:peer:2 did from its parsed
 // elements.
-func peer2Document(did string, elements []peer2Element) *DIDDocument {
-	doc := &DIDDocument{
+func peer2Document(did string, elements []peer2Element) *Document {
+	doc := &Document{
 		Context:            []string{ContextDIDv1, ContextMultikeyV1},
 		ID:                 did,
 		VerificationMethod: []VerificationMethod{}, // "[]", not null, for a DID with services only

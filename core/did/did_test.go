@@ -1,4 +1,4 @@
-package core
+package did
 
 import (
 	"crypto/ed25519"
@@ -10,9 +10,9 @@ import (
 
 func TestParseDIDValid(t *testing.T) {
 	for _, c := range vectors.Lines(t, "did/valid.txt") {
-		d, err := ParseDID(c.In)
+		d, err := Parse(c.In)
 		if err != nil {
-			t.Errorf("valid.txt:%d: ParseDID(%q): %v", c.Line, c.In, err)
+			t.Errorf("valid.txt:%d: Parse(%q): %v", c.Line, c.In, err)
 			continue
 		}
 		if got := d.String(); got != c.In {
@@ -33,40 +33,40 @@ func TestParseDIDInvalid(t *testing.T) {
 		if c.Reason == "" {
 			t.Errorf("invalid.txt:%d: case has no comment saying why it is invalid", c.Line)
 		}
-		d, err := ParseDID(c.In)
+		d, err := Parse(c.In)
 		if err == nil {
-			t.Errorf("invalid.txt:%d: ParseDID(%q) succeeded; want error (%s)", c.Line, c.In, c.Reason)
+			t.Errorf("invalid.txt:%d: Parse(%q) succeeded; want error (%s)", c.Line, c.In, c.Reason)
 			continue
 		}
-		if !errors.Is(err, ErrInvalidDID) || errors.Is(err, ErrUnsupportedMethod) {
-			t.Errorf("invalid.txt:%d: ParseDID(%q) = %v; want only ErrInvalidDID (%s)", c.Line, c.In, err, c.Reason)
+		if !errors.Is(err, ErrInvalid) || errors.Is(err, ErrUnsupportedMethod) {
+			t.Errorf("invalid.txt:%d: Parse(%q) = %v; want only ErrInvalid (%s)", c.Line, c.In, err, c.Reason)
 		}
 		if !d.IsZero() {
-			t.Errorf("invalid.txt:%d: ParseDID returned non-zero DID %q with an error", c.Line, d)
+			t.Errorf("invalid.txt:%d: Parse returned non-zero DID %q with an error", c.Line, d)
 		}
 	}
 }
 
 func TestParseDIDUnsupported(t *testing.T) {
 	for _, c := range vectors.Lines(t, "did/unsupported.txt") {
-		_, err := ParseDID(c.In)
-		if !errors.Is(err, ErrUnsupportedMethod) || errors.Is(err, ErrInvalidDID) {
-			t.Errorf("unsupported.txt:%d: ParseDID(%q) = %v; want only ErrUnsupportedMethod", c.Line, c.In, err)
+		_, err := Parse(c.In)
+		if !errors.Is(err, ErrUnsupportedMethod) || errors.Is(err, ErrInvalid) {
+			t.Errorf("unsupported.txt:%d: Parse(%q) = %v; want only ErrUnsupportedMethod", c.Line, c.In, err)
 		}
 	}
 }
 
-// TestParseDIDLength checks the bound at MaxDIDLength, which would make an
+// TestParseDIDLength checks the bound at MaxLength, which would make an
 // unwieldy line in a vector file.
 func TestParseDIDLength(t *testing.T) {
 	const prefix = "did:peer:4zQmd8CpeFPci817KDsbSAKWcXAE2mjvCQSasRewvbSF54Bd:z"
-	longest := prefix + strings.Repeat("2", MaxDIDLength-len(prefix))
-	if _, err := ParseDID(longest); err != nil {
-		t.Errorf("ParseDID(%d bytes): %v", len(longest), err)
+	longest := prefix + strings.Repeat("2", MaxLength-len(prefix))
+	if _, err := Parse(longest); err != nil {
+		t.Errorf("Parse(%d bytes): %v", len(longest), err)
 	}
-	_, err := ParseDID(longest + "2")
-	if !errors.Is(err, ErrInvalidDID) || !strings.Contains(err.Error(), "longer than 4096 bytes") {
-		t.Errorf("ParseDID(%d bytes) = %v, want too long", len(longest)+1, err)
+	_, err := Parse(longest + "2")
+	if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "longer than 4096 bytes") {
+		t.Errorf("Parse(%d bytes) = %v, want too long", len(longest)+1, err)
 	}
 }
 
@@ -109,13 +109,13 @@ func TestParseDIDErrorMessages(t *testing.T) {
 		{"did:peer:0z6Mk", "invalid did: did:peer numeric basis is not 'z' and at least 46 base58btc digits"},
 	}
 	for _, tt := range tests {
-		_, err := ParseDID(tt.in)
+		_, err := Parse(tt.in)
 		if err == nil {
-			t.Errorf("ParseDID(%q) succeeded, want %q", tt.in, tt.want)
+			t.Errorf("Parse(%q) succeeded, want %q", tt.in, tt.want)
 			continue
 		}
 		if got := err.Error(); got != tt.want {
-			t.Errorf("ParseDID(%q) error:\n got %s\nwant %s", tt.in, got, tt.want)
+			t.Errorf("Parse(%q) error:\n got %s\nwant %s", tt.in, got, tt.want)
 		}
 	}
 }
@@ -123,16 +123,16 @@ func TestParseDIDErrorMessages(t *testing.T) {
 func TestDIDFromEd25519(t *testing.T) {
 	for _, v := range vectors.Identities(t) {
 		pub := ed25519.PublicKey(v.PublicKey(t))
-		d := DIDFromEd25519(pub)
+		d := FromEd25519(pub)
 		if got := d.String(); got != v.DID {
-			t.Errorf("DIDFromEd25519(%s) = %s, want %s", v.PublicKeyBase58, got, v.DID)
+			t.Errorf("FromEd25519(%s) = %s, want %s", v.PublicKeyBase58, got, v.DID)
 		}
-		parsed, err := ParseDID(v.DID)
+		parsed, err := Parse(v.DID)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if parsed != d {
-			t.Errorf("ParseDID(%s) != DIDFromEd25519 of its key", v.DID)
+			t.Errorf("Parse(%s) != FromEd25519 of its key", v.DID)
 		}
 		got, err := parsed.Ed25519PublicKey()
 		if err != nil {
@@ -155,10 +155,10 @@ func TestDIDFromEd25519Panics(t *testing.T) {
 		func() {
 			defer func() {
 				if recover() == nil {
-					t.Errorf("%s: DIDFromEd25519 did not panic", name)
+					t.Errorf("%s: FromEd25519 did not panic", name)
 				}
 			}()
-			DIDFromEd25519(pub)
+			FromEd25519(pub)
 		}()
 	}
 }
@@ -168,30 +168,30 @@ func TestDIDZero(t *testing.T) {
 	if !d.IsZero() || d.String() != "" || d.Method() != "" {
 		t.Errorf("zero DID: IsZero=%v String=%q Method=%q", d.IsZero(), d.String(), d.Method())
 	}
-	if _, err := d.Ed25519PublicKey(); !errors.Is(err, ErrInvalidDID) {
-		t.Errorf("zero DID: Ed25519PublicKey error = %v, want ErrInvalidDID", err)
+	if _, err := d.Ed25519PublicKey(); !errors.Is(err, ErrInvalid) {
+		t.Errorf("zero DID: Ed25519PublicKey error = %v, want ErrInvalid", err)
 	}
-	if _, err := d.Document(); !errors.Is(err, ErrInvalidDID) {
-		t.Errorf("zero DID: Document error = %v, want ErrInvalidDID", err)
+	if _, err := d.Document(); !errors.Is(err, ErrInvalid) {
+		t.Errorf("zero DID: Document error = %v, want ErrInvalid", err)
 	}
 }
 
 func TestDIDEd25519PublicKeyOfPeer(t *testing.T) {
-	d, err := ParseDID("did:peer:0z6MkqRYqQiSgvZQdnBytw86Qbs2ZWUkGv22od935YF4s8M7V")
+	d, err := Parse("did:peer:0z6MkqRYqQiSgvZQdnBytw86Qbs2ZWUkGv22od935YF4s8M7V")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := d.Ed25519PublicKey(); !errors.Is(err, ErrInvalidDID) {
-		t.Errorf("did:peer Ed25519PublicKey error = %v, want ErrInvalidDID", err)
+	if _, err := d.Ed25519PublicKey(); !errors.Is(err, ErrInvalid) {
+		t.Errorf("did:peer Ed25519PublicKey error = %v, want ErrInvalid", err)
 	}
 }
 
 // TestDIDComparable checks that DIDs work as map keys and with ==.
 func TestDIDComparable(t *testing.T) {
 	const s = "did:key:z6MkiTBz1ymuepAQ4HEHYSF1H8quG5GLVVQR3djdX3mDooWp"
-	a, _ := ParseDID(s)
-	b, _ := ParseDID(s)
-	c, _ := ParseDID("did:key:z6MkjchhfUsD6mmvni8mCdXHw216Xrm9bQe2mBH1P5RDjVJG")
+	a, _ := Parse(s)
+	b, _ := Parse(s)
+	c, _ := Parse("did:key:z6MkjchhfUsD6mmvni8mCdXHw216Xrm9bQe2mBH1P5RDjVJG")
 	seen := map[DID]bool{a: true}
 	if a != b || !seen[b] || seen[c] || a == c {
 		t.Error("DIDs with the same text must be equal, and others not")
@@ -205,22 +205,22 @@ func FuzzParseDID(f *testing.F) {
 		}
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		d, err := ParseDID(s)
+		d, err := Parse(s)
 		if err != nil {
-			if errors.Is(err, ErrInvalidDID) == errors.Is(err, ErrUnsupportedMethod) {
-				t.Fatalf("ParseDID(%q) = %v: want exactly one of ErrInvalidDID, ErrUnsupportedMethod", s, err)
+			if errors.Is(err, ErrInvalid) == errors.Is(err, ErrUnsupportedMethod) {
+				t.Fatalf("Parse(%q) = %v: want exactly one of ErrInvalid, ErrUnsupportedMethod", s, err)
 			}
 			if !d.IsZero() {
-				t.Fatalf("ParseDID(%q) returned a DID with an error", s)
+				t.Fatalf("Parse(%q) returned a DID with an error", s)
 			}
 			return
 		}
 		if d.String() != s {
-			t.Fatalf("ParseDID(%q).String() = %q", s, d.String())
+			t.Fatalf("Parse(%q).String() = %q", s, d.String())
 		}
-		again, err := ParseDID(d.String())
+		again, err := Parse(d.String())
 		if err != nil || again != d {
-			t.Fatalf("ParseDID(%q) does not parse its own String(): %v", s, err)
+			t.Fatalf("Parse(%q) does not parse its own String(): %v", s, err)
 		}
 		if d.Method() != MethodKey {
 			return
@@ -229,7 +229,7 @@ func FuzzParseDID(f *testing.F) {
 		if err != nil {
 			t.Fatalf("%q: Ed25519PublicKey: %v", s, err)
 		}
-		if DIDFromEd25519(pub) != d {
+		if FromEd25519(pub) != d {
 			t.Fatalf("%q: key does not encode back to the same DID", s)
 		}
 		if _, err := d.Document(); err != nil {

@@ -1,7 +1,8 @@
-package core
+package did
 
 import (
 	"bytes"
+	"crypto/ed25519"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -21,7 +22,7 @@ import (
 type peer2Vector struct {
 	Description string          `json:"description"`
 	DID         string          `json:"did"`
-	DIDDocument json.RawMessage `json:"didDocument,omitempty"`
+	Document    json.RawMessage `json:"didDocument,omitempty"`
 }
 
 func readPeer2Vectors(tb testing.TB) map[string]peer2Vector {
@@ -51,9 +52,9 @@ func readPeer2Vectors(tb testing.TB) map[string]peer2Vector {
 // description and a did), and review the diff.
 func TestPeer2Golden(t *testing.T) {
 	for name, v := range readPeer2Vectors(t) {
-		d, err := ParseDID(v.DID)
+		d, err := Parse(v.DID)
 		if err != nil {
-			t.Errorf("%s: ParseDID: %v", name, err)
+			t.Errorf("%s: Parse: %v", name, err)
 			continue
 		}
 		doc, err := Resolve(d)
@@ -66,7 +67,7 @@ func TestPeer2Golden(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		v.DIDDocument = docJSON
+		v.Document = docJSON
 		got, err := json.MarshalIndent(v, "", "  ")
 		if err != nil {
 			t.Fatal(err)
@@ -88,7 +89,7 @@ func TestPeer2Golden(t *testing.T) {
 }
 
 // checkPeer2Document checks what must hold of every did:peer:2 document.
-func checkPeer2Document(t *testing.T, d DID, doc *DIDDocument) {
+func checkPeer2Document(t *testing.T, d DID, doc *Document) {
 	t.Helper()
 	if doc.ID != d.String() {
 		t.Fatalf("%s: document id %q", d, doc.ID)
@@ -148,7 +149,7 @@ func TestPeer2SpecDocument(t *testing.T) {
 	                         "routingKeys": ["did:example:123456789abcdefghi#key-2"]}}
 	  ]
 	}`
-	d, err := ParseDID(did)
+	d, err := Parse(did)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -174,13 +175,13 @@ func TestPeer2Invalid(t *testing.T) {
 		if c.Reason == "" {
 			t.Errorf("invalid.txt:%d: case has no comment saying why it is invalid", c.Line)
 		}
-		_, err := ParseDID(c.In)
+		_, err := Parse(c.In)
 		if err == nil {
-			t.Errorf("invalid.txt:%d: ParseDID(%q) succeeded; want error (%s)", c.Line, c.In, c.Reason)
+			t.Errorf("invalid.txt:%d: Parse(%q) succeeded; want error (%s)", c.Line, c.In, c.Reason)
 			continue
 		}
-		if !errors.Is(err, ErrInvalidDID) || errors.Is(err, ErrUnsupportedMethod) {
-			t.Errorf("invalid.txt:%d: ParseDID = %v; want only ErrInvalidDID (%s)", c.Line, err, c.Reason)
+		if !errors.Is(err, ErrInvalid) || errors.Is(err, ErrUnsupportedMethod) {
+			t.Errorf("invalid.txt:%d: Parse = %v; want only ErrInvalid (%s)", c.Line, err, c.Reason)
 		}
 	}
 }
@@ -211,20 +212,20 @@ func TestPeer2ErrorMessages(t *testing.T) {
 		{"did:peer:2" + v + ".SeyJ0IjoiZG0ifQ", "invalid did: did:peer numalgo 2 element 2: service has no serviceEndpoint"},
 	}
 	for _, tt := range tests {
-		_, err := ParseDID(tt.in)
+		_, err := Parse(tt.in)
 		if err == nil {
-			t.Errorf("ParseDID(%q) succeeded, want %q", tt.in, tt.want)
+			t.Errorf("Parse(%q) succeeded, want %q", tt.in, tt.want)
 			continue
 		}
 		if got := err.Error(); got != tt.want {
-			t.Errorf("ParseDID(%q) error:\n got %s\nwant %s", tt.in, got, tt.want)
+			t.Errorf("Parse(%q) error:\n got %s\nwant %s", tt.in, got, tt.want)
 		}
 	}
 }
 
 // peer2KeysOf returns the keys of a did:peer:2 document with their purposes,
 // in the order of its verification methods.
-func peer2KeysOf(tb testing.TB, doc *DIDDocument) []Peer2Key {
+func peer2KeysOf(tb testing.TB, doc *Document) []Peer2Key {
 	tb.Helper()
 	purposes := map[Peer2Purpose][]string{
 		Peer2Authentication:       doc.Authentication,
@@ -254,8 +255,8 @@ func peer2KeysOf(tb testing.TB, doc *DIDDocument) []Peer2Key {
 // PLANET made, come out byte for byte the same.
 func TestNewPeer2Vectors(t *testing.T) {
 	for name, v := range readPeer2Vectors(t) {
-		var doc DIDDocument
-		if err := json.Unmarshal(v.DIDDocument, &doc); err != nil {
+		var doc Document
+		if err := json.Unmarshal(v.Document, &doc); err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
 		d, err := NewPeer2(peer2KeysOf(t, &doc), doc.Service...)
@@ -269,34 +270,33 @@ func TestNewPeer2Vectors(t *testing.T) {
 	}
 }
 
-func TestIdentityPeer2DID(t *testing.T) {
+// TestPeer2KeysVectors checks the did:peer:2 a PLANET identity makes (the
+// Ed25519 key of the zero seed and its X25519 key) against the vectors.
+func TestPeer2KeysVectors(t *testing.T) {
 	seed := make([]byte, 32)
-	id, err := IdentityFromSeed(seed)
-	if err != nil {
-		t.Fatal(err)
-	}
+	pub := ed25519.NewKeyFromSeed(seed).Public().(ed25519.PublicKey)
 	vectors := readPeer2Vectors(t)
 	for file, services := range map[string][]Service{
 		"planet-identity.json":         nil,
 		"planet-identity-didcomm.json": {DIDCommService("https://relay.example.org/didcomm")},
 	} {
-		d, err := id.Peer2DID(services...)
+		d, err := NewPeer2(Peer2Keys(pub), services...)
 		if err != nil {
 			t.Fatal(err)
 		}
 		want := vectors[filepath.Join("testdata", "didpeer", "valid", file)].DID
 		if d.String() != want {
-			t.Errorf("Peer2DID(%v) = %s, want %s", services, d, want)
+			t.Errorf("NewPeer2(Peer2Keys(pub), %v) = %s, want %s", services, d, want)
 		}
 		doc, err := Resolve(d)
 		if err != nil {
 			t.Fatal(err)
 		}
 		// The same keys as the identity's did:key document.
-		keyDoc, _ := id.DID().Document()
+		keyDoc, _ := FromEd25519(pub).Document()
 		if doc.VerificationMethod[0].PublicKeyMultibase != keyDoc.VerificationMethod[0].PublicKeyMultibase ||
 			doc.VerificationMethod[1].PublicKeyMultibase != keyDoc.VerificationMethod[1].PublicKeyMultibase {
-			t.Errorf("%s: keys differ from those of %s", d, id.DID())
+			t.Errorf("%s: keys differ from those of %s", d, FromEd25519(pub))
 		}
 	}
 }
@@ -342,7 +342,7 @@ func TestNewPeer2Errors(t *testing.T) {
 			t.Errorf("%s: NewPeer2 = %s, want an error", tt.name, d)
 			continue
 		}
-		if !errors.Is(err, ErrInvalidDID) || err.Error() != tt.want {
+		if !errors.Is(err, ErrInvalid) || err.Error() != tt.want {
 			t.Errorf("%s: NewPeer2 error:\n got %v\nwant %s", tt.name, err, tt.want)
 		}
 		if !d.IsZero() {
@@ -385,7 +385,7 @@ func TestNewPeer2ServiceID(t *testing.T) {
 
 func TestResolve(t *testing.T) {
 	for _, v := range vectors.Identities(t) {
-		d, _ := ParseDID(v.DID)
+		d, _ := Parse(v.DID)
 		got, err := Resolve(d)
 		if err != nil {
 			t.Fatalf("%s: %v", d, err)
@@ -401,27 +401,27 @@ func TestResolve(t *testing.T) {
 		"did:peer:3zQmS19jtYDvGtKVrJhQnRFpBQAx3pJ9omx2HpNrcXFuRCz9",
 		"did:peer:4zQmd8CpeFPci817KDsbSAKWcXAE2mjvCQSasRewvbSF54Bd",
 	} {
-		d, err := ParseDID(s)
+		d, err := Parse(s)
 		if err != nil {
 			t.Fatal(err)
 		}
 		_, err = Resolve(d)
-		if !errors.Is(err, ErrUnsupportedMethod) || errors.Is(err, ErrInvalidDID) {
+		if !errors.Is(err, ErrUnsupportedMethod) || errors.Is(err, ErrInvalid) {
 			t.Errorf("Resolve(%s) = %v, want ErrUnsupportedMethod", s, err)
 		}
 	}
-	if _, err := Resolve(DID{}); !errors.Is(err, ErrInvalidDID) {
-		t.Errorf("Resolve(zero DID) = %v, want ErrInvalidDID", err)
+	if _, err := Resolve(DID{}); !errors.Is(err, ErrInvalid) {
+		t.Errorf("Resolve(zero DID) = %v, want ErrInvalid", err)
 	}
 }
 
 func TestFindVerificationMethod(t *testing.T) {
-	peer, _ := ParseDID("did:peer:2.Vz6Mkj3PUd1WjvaDhNZhhhXQdz5UnZXmS7ehtx8bsPpD47kKc.Ez6LSg8zQom395jKLrGiBNruB9MM6V8PWuf2FpEy4uRFiqQBR")
-	key, _ := ParseDID("did:key:z6MkiTBz1ymuepAQ4HEHYSF1H8quG5GLVVQR3djdX3mDooWp")
+	peer, _ := Parse("did:peer:2.Vz6Mkj3PUd1WjvaDhNZhhhXQdz5UnZXmS7ehtx8bsPpD47kKc.Ez6LSg8zQom395jKLrGiBNruB9MM6V8PWuf2FpEy4uRFiqQBR")
+	key, _ := Parse("did:key:z6MkiTBz1ymuepAQ4HEHYSF1H8quG5GLVVQR3djdX3mDooWp")
 	peerDoc, _ := Resolve(peer)
 	keyDoc, _ := Resolve(key)
 	tests := []struct {
-		doc  *DIDDocument
+		doc  *Document
 		ref  string
 		want string // publicKeyMultibase, "" for none
 	}{
@@ -472,7 +472,7 @@ func TestServiceJSON(t *testing.T) {
 		}
 	}
 	// A document without services marshals as before they existed.
-	d, _ := ParseDID("did:key:z6MkiTBz1ymuepAQ4HEHYSF1H8quG5GLVVQR3djdX3mDooWp")
+	d, _ := Parse("did:key:z6MkiTBz1ymuepAQ4HEHYSF1H8quG5GLVVQR3djdX3mDooWp")
 	doc, _ := d.Document()
 	b, _ := json.Marshal(doc)
 	if bytes.Contains(b, []byte("service")) {
@@ -515,16 +515,16 @@ func FuzzResolvePeer2(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, rest string) {
 		s := "did:peer:2" + rest
-		d, err := ParseDID(s)
+		d, err := Parse(s)
 		if err != nil {
-			if !errors.Is(err, ErrInvalidDID) || errors.Is(err, ErrUnsupportedMethod) {
-				t.Fatalf("ParseDID(%q) = %v: want only ErrInvalidDID", s, err)
+			if !errors.Is(err, ErrInvalid) || errors.Is(err, ErrUnsupportedMethod) {
+				t.Fatalf("Parse(%q) = %v: want only ErrInvalid", s, err)
 			}
 			return
 		}
 		doc, err := Resolve(d)
 		if err != nil {
-			t.Fatalf("ParseDID accepted %q, Resolve: %v", s, err)
+			t.Fatalf("Parse accepted %q, Resolve: %v", s, err)
 		}
 		checkPeer2Document(t, d, doc)
 
@@ -533,7 +533,7 @@ func FuzzResolvePeer2(f *testing.F) {
 		if err != nil {
 			t.Fatalf("%q: Marshal: %v", s, err)
 		}
-		var back DIDDocument
+		var back Document
 		if err := json.Unmarshal(b, &back); err != nil {
 			t.Fatalf("%q: Unmarshal(%s): %v", s, b, err)
 		}

@@ -1,4 +1,4 @@
-package core
+package did
 
 import (
 	"errors"
@@ -23,7 +23,7 @@ const minPeerBasisDigits = 46
 // checkPeerID checks the method-specific id of a did:peer.
 func checkPeerID(id string) error {
 	if err := checkPeerSyntax(id); err != nil {
-		return fmt.Errorf("%w: did:peer %w", ErrInvalidDID, err)
+		return fmt.Errorf("%w: did:peer %w", ErrInvalid, err)
 	}
 	return nil
 }

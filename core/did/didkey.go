@@ -1,4 +1,4 @@
-package core
+package did
 
 import (
 	"crypto/ed25519"
@@ -17,11 +17,11 @@ func parseKeyID(id string) (ed25519.PublicKey, error) {
 		// The did:key draft allows an optional version segment
 		// ("did:key:1:z…"). PLANET neither writes nor reads it: one
 		// spelling per key keeps DIDs comparable with ==.
-		return nil, fmt.Errorf("%w: did:key id has more than one segment", ErrInvalidDID)
+		return nil, fmt.Errorf("%w: did:key id has more than one segment", ErrInvalid)
 	}
 	pub, err := keys.ParseEd25519Multikey(id)
 	if err != nil {
-		return nil, fmt.Errorf("%w: did:key %w", ErrInvalidDID, err)
+		return nil, fmt.Errorf("%w: did:key %w", ErrInvalid, err)
 	}
 	return pub, nil
 }
@@ -29,10 +29,10 @@ func parseKeyID(id string) (ed25519.PublicKey, error) {
 // keyDocument generates the DID document of a did:key: the Ed25519 key as the
 // verification method for every relationship except key agreement, which
 // uses the X25519 key derived from it.
-func keyDocument(did string, pub ed25519.PublicKey) (*DIDDocument, error) {
+func keyDocument(did string, pub ed25519.PublicKey) (*Document, error) {
 	xpub, err := keys.X25519PublicFromEd25519(pub)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrInvalidDID, err)
+		return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
 	signing := VerificationMethod{
 		ID:                 did + "#" + keys.Ed25519Multikey(pub),
@@ -46,7 +46,7 @@ func keyDocument(did string, pub ed25519.PublicKey) (*DIDDocument, error) {
 		Controller:         did,
 		PublicKeyMultibase: keys.X25519Multikey(xpub),
 	}
-	return &DIDDocument{
+	return &Document{
 		Context:              []string{ContextDIDv1, ContextMultikeyV1},
 		ID:                   did,
 		VerificationMethod:   []VerificationMethod{signing, agreement},

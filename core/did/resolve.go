@@ -1,4 +1,4 @@
-package core
+package did
 
 import (
 	"bytes"
@@ -12,29 +12,29 @@ import (
 	"strings"
 )
 
-// ErrDIDNotFound is returned, wrapped, by resolvers when a DID is well formed
+// ErrNotFound is returned, wrapped, by resolvers when a DID is well formed
 // and of a method they handle, but has no document: a did:webvh whose log
 // does not exist, for instance. [Resolve] never returns it for did:key or
 // did:peer:2, whose documents are built from the DID itself.
-var ErrDIDNotFound = errors.New("did not found")
+var ErrNotFound = errors.New("did not found")
 
 // Resolve returns the DID document of d (W3C DID Core).
 //
 //   - did:key: generated from the key, as [DID.Document] does.
 //   - did:peer:2: built from the keys and services in the DID (see
 //     [NewPeer2]); ids are relative DID URLs, "#key-1" and "#service", as the
-//     did:peer specification shows them: [DIDDocument.FindVerificationMethod]
+//     did:peer specification shows them: [Document.FindVerificationMethod]
 //     accepts both those and their absolute forms.
 //
 // Other did:peer numalgos (0, 1, 3, 4) return an error wrapping
 // [ErrUnsupportedMethod], as does any method PLANET cannot resolve; the zero
-// DID returns one wrapping [ErrInvalidDID]. Both documents are pure functions
+// DID returns one wrapping [ErrInvalid]. Both documents are pure functions
 // of the DID: resolving one needs no network, and its result never changes.
-func Resolve(d DID) (*DIDDocument, error) {
+func Resolve(d DID) (*Document, error) {
 	method, id := d.split()
 	switch method {
 	case "":
-		return nil, fmt.Errorf("%w: zero did has no document", ErrInvalidDID)
+		return nil, fmt.Errorf("%w: zero did has no document", ErrInvalid)
 	case MethodKey:
 		return d.Document()
 	case MethodPeer:
@@ -43,8 +43,8 @@ func Resolve(d DID) (*DIDDocument, error) {
 		}
 		elements, err := parsePeer2(id[1:])
 		if err != nil {
-			// ParseDID made d, so this does not happen.
-			return nil, fmt.Errorf("%w: did:peer %w", ErrInvalidDID, err)
+			// Parse made d, so this does not happen.
+			return nil, fmt.Errorf("%w: did:peer %w", ErrInvalid, err)
 		}
 		return peer2Document(d.s, elements), nil
 	default:
@@ -55,10 +55,10 @@ func Resolve(d DID) (*DIDDocument, error) {
 // FindVerificationMethod returns the verification method of the document
 // whose id is ref, an absolute DID URL ("did:peer:2…#key-1") or one relative
 // to the document ("#key-1"), whichever form the document itself uses.
-func (doc *DIDDocument) FindVerificationMethod(ref string) (VerificationMethod, bool) {
-	want := doc.absolute(ref)
+func (doc *Document) FindVerificationMethod(ref string) (VerificationMethod, bool) {
+	want := doc.Absolute(ref)
 	for _, vm := range doc.VerificationMethod {
-		if doc.absolute(vm.ID) == want {
+		if doc.Absolute(vm.ID) == want {
 			return vm, true
 		}
 	}
@@ -66,18 +66,18 @@ func (doc *DIDDocument) FindVerificationMethod(ref string) (VerificationMethod, 
 }
 
 // ed25519Key returns the Ed25519 key of the document's verification method
-// ref (absolute or relative, as [DIDDocument.FindVerificationMethod] takes
+// ref (absolute or relative, as [Document.FindVerificationMethod] takes
 // it), which must be listed in at least one of relationships, such as
 // doc.AssertionMethod: a key is fit to verify only what its document says it
 // signs. The error says which check failed.
-func (doc *DIDDocument) ed25519Key(ref string, relationships ...[]string) (ed25519.PublicKey, error) {
+func (doc *Document) Ed25519Key(ref string, relationships ...[]string) (ed25519.PublicKey, error) {
 	vm, ok := doc.FindVerificationMethod(ref)
 	if !ok {
 		return nil, fmt.Errorf("key %q is not in the document of %s", ref, doc.ID)
 	}
 	listed := false
 	for _, refs := range relationships {
-		listed = listed || documentLists(doc, refs, ref)
+		listed = listed || doc.Lists(refs, ref)
 	}
 	if !listed {
 		return nil, fmt.Errorf("key %q of %s is not one it signs with for this purpose", ref, doc.ID)
@@ -89,8 +89,8 @@ func (doc *DIDDocument) ed25519Key(ref string, relationships ...[]string) (ed255
 	return pub, nil
 }
 
-// absolute resolves a fragment-only reference against the document's DID.
-func (doc *DIDDocument) absolute(ref string) string {
+// Absolute resolves a fragment-only reference against the document's DID.
+func (doc *Document) Absolute(ref string) string {
 	if strings.HasPrefix(ref, "#") {
 		return doc.ID + ref
 	}
@@ -262,4 +262,40 @@ func (s Service) toMap() (map[string]any, error) {
 		return nil, fmt.Errorf("service: %w", err)
 	}
 	return v.(map[string]any), nil
+}
+
+// Lists reports whether refs, one of the document's verification
+// relationships (doc.AssertionMethod, say), holds the verification method
+// ref, comparing absolute and relative DID URLs alike.
+func (doc *Document) Lists(refs []string, ref string) bool {
+	want := doc.Absolute(ref)
+	for _, r := range refs {
+		if doc.Absolute(r) == want {
+			return true
+		}
+	}
+	return false
+}
+
+// X25519Key returns the X25519 key of the document's key agreement method
+// ref, checked as [keys.CheckX25519Public] checks keys.
+func (doc *Document) X25519Key(ref string) ([]byte, error) {
+	if !doc.Lists(doc.KeyAgreement, ref) {
+		return nil, fmt.Errorf("key %q of %s is not a key agreement key", ref, doc.ID)
+	}
+	vm, ok := doc.FindVerificationMethod(ref)
+	if !ok {
+		return nil, fmt.Errorf("key %q is not in the document of %s", ref, doc.ID)
+	}
+	code, key, err := keys.DecodeMultikey(vm.PublicKeyMultibase)
+	if err != nil {
+		return nil, err
+	}
+	if code != keys.CodecX25519Pub {
+		return nil, fmt.Errorf("key %q of %s is not an X25519 key", ref, doc.ID)
+	}
+	if err := keys.CheckX25519Public(key); err != nil {
+		return nil, err
+	}
+	return key, nil
 }

@@ -1,4 +1,4 @@
-package core
+package did
 
 import "fmt"
 
@@ -10,12 +10,12 @@ const (
 	MultikeyType      = "Multikey"
 )
 
-// DIDDocument is a DID document (W3C DID Core) in its JSON representation.
+// Document is a DID document (W3C DID Core) in its JSON representation.
 // It holds the properties PLANET generates; services come with did:peer:2.
 //
 // encoding/json writes the fields in the order declared here, so the same
 // document always marshals to the same bytes.
-type DIDDocument struct {
+type Document struct {
 	Context            []string             `json:"@context"`
 	ID                 string               `json:"id"`
 	VerificationMethod []VerificationMethod `json:"verificationMethod"`
@@ -47,12 +47,12 @@ type VerificationMethod struct {
 // for authentication, assertion and capabilities, and the X25519 key derived
 // from it for key agreement. Document does not resolve did:peer ([Resolve]
 // does) and returns an error wrapping [ErrUnsupportedMethod] for it; the zero
-// DID returns one wrapping [ErrInvalidDID].
-func (d DID) Document() (*DIDDocument, error) {
+// DID returns one wrapping [ErrInvalid].
+func (d DID) Document() (*Document, error) {
 	method, id := d.split()
 	switch method {
 	case "":
-		return nil, fmt.Errorf("%w: zero did has no document", ErrInvalidDID)
+		return nil, fmt.Errorf("%w: zero did has no document", ErrInvalid)
 	case MethodKey:
 		pub, err := parseKeyID(id)
 		if err != nil {
