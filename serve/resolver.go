@@ -63,12 +63,12 @@ const (
 // resolver is the http.Handler of the resolver endpoint. It is safe for
 // concurrent use.
 type resolver struct {
-	// resolve returns the document of a DID, or an error wrapping
-	// core.ErrInvalidDID, core.ErrUnsupportedMethod or core.ErrDIDNotFound.
-	resolve func(did.DID) (*did.Document, error)
+	// dids returns the document of a DID, or an error wrapping
+	// did.ErrInvalid, did.ErrUnsupportedMethod or did.ErrNotFound.
+	dids did.Resolver
 }
 
-func newResolver() *resolver { return &resolver{resolve: did.Resolve} }
+func newResolver() *resolver { return &resolver{dids: did.Local} }
 
 // routes is the server's handler: the resolver under resolverPrefix, the
 // static site for every other path.
@@ -111,7 +111,7 @@ func (res *resolver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	d, err := did.Parse(strings.TrimPrefix(r.URL.Path, resolverPrefix))
 	var doc *did.Document
 	if err == nil {
-		doc, err = res.resolve(d)
+		doc, err = res.dids.Resolve(r.Context(), d)
 	}
 	if err != nil {
 		status, code := resolutionError(err)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -159,7 +160,9 @@ func TestResolverDocumentOnly(t *testing.T) {
 
 // notFoundResolver stands in for a method whose documents live somewhere
 // that can lack them.
-func notFoundResolver(d did.DID) (*did.Document, error) {
+type notFoundResolver struct{}
+
+func (notFoundResolver) Resolve(_ context.Context, d did.DID) (*did.Document, error) {
 	if strings.HasPrefix(d.String(), "did:peer:3") {
 		return nil, errors.New("the disk is on fire")
 	}
@@ -168,7 +171,7 @@ func notFoundResolver(d did.DID) (*did.Document, error) {
 
 func TestResolverErrors(t *testing.T) {
 	res := newResolver()
-	missing := &resolver{resolve: notFoundResolver}
+	missing := &resolver{dids: notFoundResolver{}}
 	for _, tc := range []struct {
 		res    *resolver
 		target string

@@ -146,7 +146,6 @@ func Peer2Keys(pub ed25519.PublicKey) []Peer2Key {
 	}
 }
 
-
 // DIDCommService returns a DIDComm v2 messaging service (type
 // DIDCommMessaging) for the endpoint uri, accepting "didcomm/v2", with the
 // routing keys of any mediators in the order a message passes them.

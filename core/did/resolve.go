@@ -2,6 +2,7 @@ package did
 
 import (
 	"bytes"
+	"context"
 	"crypto/ed25519"
 	"encoding/json"
 	"errors"
@@ -18,7 +19,9 @@ import (
 // did:peer:2, whose documents are built from the DID itself.
 var ErrNotFound = errors.New("did not found")
 
-// Resolve returns the DID document of d (W3C DID Core).
+// Resolve returns the DID document of d with [Local]: the methods whose
+// documents are built from the DID itself, so that resolving needs no
+// network and its result never changes.
 //
 //   - did:key: generated from the key, as [DID.Document] does.
 //   - did:peer:2: built from the keys and services in the DID (see
@@ -27,30 +30,32 @@ var ErrNotFound = errors.New("did not found")
 //     accepts both those and their absolute forms.
 //
 // Other did:peer numalgos (0, 1, 3, 4) return an error wrapping
-// [ErrUnsupportedMethod], as does any method PLANET cannot resolve; the zero
-// DID returns one wrapping [ErrInvalid]. Both documents are pure functions
-// of the DID: resolving one needs no network, and its result never changes.
+// [ErrUnsupportedMethod], as does any method Local does not hold; the zero
+// DID returns one wrapping [ErrInvalid].
 func Resolve(d DID) (*Document, error) {
-	method, id := d.split()
-	switch method {
-	case "":
-		return nil, fmt.Errorf("%w: zero did has no document", ErrInvalid)
-	case MethodKey:
-		return d.Document()
-	case MethodPeer:
-		if !strings.HasPrefix(id, "2") {
-			return nil, fmt.Errorf("%w: did:peer numalgo %s is not resolved, only 2", ErrUnsupportedMethod, id[:1])
-		}
-		elements, err := parsePeer2(id[1:])
-		if err != nil {
-			// Parse made d, so this does not happen.
-			return nil, fmt.Errorf("%w: did:peer %w", ErrInvalid, err)
-		}
-		return peer2Document(d.s, elements), nil
-	default:
-		return nil, fmt.Errorf("%w: documents of did:%s are not resolved", ErrUnsupportedMethod, method)
-	}
+	return Local.Resolve(context.Background(), d)
 }
+
+// peerMethod resolves did:peer:2.
+type peerMethod struct{}
+
+func (peerMethod) Resolve(_ context.Context, d DID) (*Document, error) {
+	_, id := d.split()
+	if !strings.HasPrefix(id, "2") {
+		return nil, fmt.Errorf("%w: did:peer numalgo %s is not resolved, only 2", ErrUnsupportedMethod, id[:1])
+	}
+	elements, err := parsePeer2(id[1:])
+	if err != nil {
+		// Parse made d, so this does not happen.
+		return nil, fmt.Errorf("%w: did:peer %w", ErrInvalid, err)
+	}
+	return peer2Document(d.s, elements), nil
+}
+
+// keyMethod resolves did:key.
+type keyMethod struct{}
+
+func (keyMethod) Resolve(_ context.Context, d DID) (*Document, error) { return d.Document() }
 
 // FindVerificationMethod returns the verification method of the document
 // whose id is ref, an absolute DID URL ("did:peer:2…#key-1") or one relative
