@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"planet/core/did"
+	"planet/core/identity"
 	"planet/vault"
 	"planet/vault/mem"
 )
@@ -23,7 +24,7 @@ import (
 // reader's own messages to that peer delivered.
 func FuzzServeChat(f *testing.F) {
 	ctx := context.Background()
-	peerID, _ := IdentityFromSeed(bytes.Repeat([]byte{7}, 32))
+	peerID, _ := identity.FromSeed(bytes.Repeat([]byte{7}, 32))
 	p, err := Open(ctx, mem.New(), Options{Vault: vault.Options{KDF: vault.KDFParams{Memory: 8 * 1024, Passes: 1, Lanes: 1}}})
 	if err != nil {
 		f.Fatal(err)

@@ -29,6 +29,7 @@ import (
 
 	"planet/core"
 	"planet/core/did"
+	"planet/core/identity"
 	"planet/core/keys"
 	"planet/vault"
 	"planet/vault/mem"
@@ -58,7 +59,7 @@ func (c *testClock) Now() time.Time {
 // serving the chat protocol.
 type chatter struct {
 	p      *core.Planet
-	id     *core.Identity
+	id     *identity.Identity
 	h      host.Host
 	served chan error // what each ServeChat returned
 }
@@ -73,7 +74,7 @@ func newChatter(t *testing.T, clock *testClock) *chatter {
 }
 
 // hostFor starts a libp2p host for id and serves p's chat on it.
-func hostFor(t *testing.T, p *core.Planet, id *core.Identity) *chatter {
+func hostFor(t *testing.T, p *core.Planet, id *identity.Identity) *chatter {
 	t.Helper()
 	seed := id.Seed()
 	k, err := crypto.UnmarshalEd25519PrivateKey(ed25519.NewKeyFromSeed(seed))
@@ -205,7 +206,7 @@ func TestChatBothDirections(t *testing.T) {
 		t.Errorf("bob counts %d messages, want 3", got)
 	}
 	// Nobody else is in the conversation.
-	if got := must(alice.p.Conversation(ctx, must(core.NewIdentity(nil)).DID())); len(got) != 0 {
+	if got := must(alice.p.Conversation(ctx, must(identity.New(nil)).DID())); len(got) != 0 {
 		t.Errorf("conversation with a stranger: %+v", got)
 	}
 }
@@ -290,7 +291,7 @@ func TestChatOrder(t *testing.T) {
 
 	// Sequence numbers win over clocks: a sender whose clock went back
 	// still has their messages shown in the order they were written.
-	carol := must(core.NewIdentity(nil))
+	carol := must(identity.New(nil))
 	names[carol.DID()] = "carol"
 	t0 := clock.Now()
 	for _, m := range []struct {
@@ -387,7 +388,7 @@ func TestChatDelivered(t *testing.T) {
 // forge returns a compact JWS over payload with the given header, signed
 // by signer's key: a message whose header may name a key that is not the
 // signer's.
-func forge(signer *core.Identity, header, payload []byte) []byte {
+func forge(signer *identity.Identity, header, payload []byte) []byte {
 	b64 := base64.RawURLEncoding
 	input := b64.EncodeToString(header) + "." + b64.EncodeToString(payload)
 	return []byte(input + "." + b64.EncodeToString(signer.Sign([]byte(input))))
@@ -457,7 +458,7 @@ func TestChatMalformedRefused(t *testing.T) {
 	}
 	other := must(core.NewMessage(id.DID(), []did.DID{bob.id.DID()}, "planet:chat/2.0/message", map[string]any{"seq": 1, "text": "from the future"}, clock.Now()))
 	notChat := must(core.NewMessage(id.DID(), []did.DID{bob.id.DID()}, "planet:connect/1.0/request", map[string]any{}, clock.Now()))
-	two := must(core.NewMessage(id.DID(), []did.DID{bob.id.DID(), must(core.NewIdentity(nil)).DID()}, core.ChatMessageType, map[string]any{"seq": 1, "text": "hi all"}, clock.Now()))
+	two := must(core.NewMessage(id.DID(), []did.DID{bob.id.DID(), must(identity.New(nil)).DID()}, core.ChatMessageType, map[string]any{"seq": 1, "text": "hi all"}, clock.Now()))
 	tests := []struct {
 		name   string
 		signed []byte
@@ -470,7 +471,7 @@ func TestChatMalformedRefused(t *testing.T) {
 		{"seq zero", chat(bob.id.DID(), map[string]any{"seq": 0, "text": "hi"})},
 		{"seq fractional", chat(bob.id.DID(), map[string]any{"seq": 1.5, "text": "hi"})},
 		{"seq beyond 2^53", chat(bob.id.DID(), map[string]any{"seq": uint64(1) << 53, "text": "hi"})},
-		{"to someone else", chat(must(core.NewIdentity(nil)).DID(), map[string]any{"seq": 1, "text": "hi"})},
+		{"to someone else", chat(must(identity.New(nil)).DID(), map[string]any{"seq": 1, "text": "hi"})},
 		{"to two people", must(core.SignMessage(id, two))},
 		{"another major version", must(core.SignMessage(id, other))},
 		{"not a chat message", must(core.SignMessage(id, notChat))},

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"planet/core/did"
+	"planet/core/identity"
 	"planet/vault"
 	"planet/vault/mem"
 )
@@ -24,7 +25,7 @@ func newChatWriter(t *testing.T, store vault.Store) (*Planet, did.DID) {
 	if _, err := p.Create(ctx, "violet tugboat umbrella quince"); err != nil {
 		t.Fatal(err)
 	}
-	other, err := NewIdentity(nil)
+	other, err := identity.New(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -177,7 +178,7 @@ func TestKeepInAnyOrder(t *testing.T) {
 func TestOutbox(t *testing.T) {
 	ctx := context.Background()
 	p, bob := newChatWriter(t, mem.New())
-	carolID, err := NewIdentity(nil)
+	carolID, err := identity.New(nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"planet/core/did"
+	"planet/core/identity"
 	"planet/vault"
 )
 
@@ -161,7 +162,7 @@ func (p *Planet) AcceptInvitation(ctx context.Context, token string) (*Invitatio
 }
 
 // issue issues subject a relationship credential from id, valid from now.
-func (p *Planet) issue(id *Identity, subject did.DID, rc RelationshipContext) (*Credential, error) {
+func (p *Planet) issue(id *identity.Identity, subject did.DID, rc RelationshipContext) (*Credential, error) {
 	return IssueRelationship(id, subject, rc, p.opt.Now(), time.Time{}, nil)
 }
 

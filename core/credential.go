@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"planet/core/did"
+	"planet/core/identity"
 	"planet/core/jcs"
 	"planet/core/keys"
 	"slices"
@@ -314,7 +315,7 @@ func (c *Credential) ConcreteType() string {
 // [MaxRelationshipContextLength] characters or holding control characters
 // other than newline and tab, and an introducer who is the issuer or the
 // subject. It panics if issuer's key was wiped.
-func IssueRelationship(issuer *Identity, subject did.DID, ctx RelationshipContext, validFrom, validUntil time.Time, random io.Reader) (*Credential, error) {
+func IssueRelationship(issuer *identity.Identity, subject did.DID, ctx RelationshipContext, validFrom, validUntil time.Time, random io.Reader) (*Credential, error) {
 	if issuer == nil {
 		return nil, fmt.Errorf("%w: issue relationship credential: no issuer", ErrInvalid)
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"planet/core/did"
+	"planet/core/identity"
 	"planet/core/jcs"
 	"reflect"
 	"regexp"
@@ -14,10 +15,10 @@ import (
 	"time"
 )
 
-func credTestIdentity(tb testing.TB, b byte) *Identity {
+func credTestIdentity(tb testing.TB, b byte) *identity.Identity {
 	tb.Helper()
 	seed := bytes.Repeat([]byte{b}, 32)
-	id, err := IdentityFromSeed(seed)
+	id, err := identity.FromSeed(seed)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -127,7 +128,7 @@ func TestIssueRelationshipRefuses(t *testing.T) {
 	}
 	tests := []struct {
 		name         string
-		issuer       *Identity
+		issuer       *identity.Identity
 		subject      did.DID
 		ctx          RelationshipContext
 		from, until  time.Time
@@ -438,11 +439,11 @@ func BenchmarkVerifyCredential(b *testing.B) {
 // shared would: the design's target is 1 s for all of them in the browser.
 func BenchmarkVerify1000Credentials(b *testing.B) {
 	now := time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
-	issuers := make([]*Identity, 100)
+	issuers := make([]*identity.Identity, 100)
 	for i := range issuers {
 		seed := make([]byte, 32)
 		seed[0], seed[1] = byte(i), 0xb0
-		id, err := IdentityFromSeed(seed)
+		id, err := identity.FromSeed(seed)
 		if err != nil {
 			b.Fatal(err)
 		}

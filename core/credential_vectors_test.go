@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"planet/core/did"
+	"planet/core/identity"
 	"planet/core/jcs"
 	"planet/core/keys"
 	"slices"
@@ -67,13 +68,13 @@ var credentialVectorNow = time.Date(2025, 7, 1, 0, 0, 0, 0, time.UTC)
 
 // credVectorIdentities returns the identities that sign the vectors: alice,
 // bob, carol and mallory, from the did:key test vector seeds 1 to 4.
-func credVectorIdentities(tb testing.TB) (keys []credentialVectorKey, ids map[string]*Identity) {
+func credVectorIdentities(tb testing.TB) (keys []credentialVectorKey, ids map[string]*identity.Identity) {
 	tb.Helper()
-	ids = map[string]*Identity{}
+	ids = map[string]*identity.Identity{}
 	for i, name := range []string{"alice", "bob", "carol", "mallory"} {
 		seed := make([]byte, 32)
 		seed[31] = byte(i + 1)
-		id, err := IdentityFromSeed(seed)
+		id, err := identity.FromSeed(seed)
 		if err != nil {
 			tb.Fatal(err)
 		}
@@ -91,13 +92,13 @@ func credVectorRandom(name string) *bytes.Reader {
 }
 
 // credSigningMethod returns the DID URL of id's assertion key.
-func credSigningMethod(id *Identity) string {
+func credSigningMethod(id *identity.Identity) string {
 	return id.DID().String() + "#" + keys.Ed25519Multikey(id.PublicKey())
 }
 
 // credResign signs c again as signer, naming vm as the key, keeping its created
 // time.
-func credResign(tb testing.TB, c *Credential, signer *Identity, vm string) {
+func credResign(tb testing.TB, c *Credential, signer *identity.Identity, vm string) {
 	tb.Helper()
 	created := c.ValidFrom
 	if c.Proof != nil {
@@ -134,7 +135,7 @@ func makeCredentialVectors(tb testing.TB) *credentialVectors {
 	from := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
 	until := from.AddDate(1, 0, 0)
 
-	issue := func(file string, issuer *Identity, subject did.DID, ctx RelationshipContext, from, until time.Time) *Credential {
+	issue := func(file string, issuer *identity.Identity, subject did.DID, ctx RelationshipContext, from, until time.Time) *Credential {
 		c, err := IssueRelationship(issuer, subject, ctx, from, until, credVectorRandom(file))
 		if err != nil {
 			tb.Fatal(err)
@@ -427,7 +428,7 @@ func makeCredentialVectors(tb testing.TB) *credentialVectors {
 
 // credResignOptions signs c again as signer with the proof options it has, for
 // vectors whose proof options are what is wrong.
-func credResignOptions(tb testing.TB, c *Credential, signer *Identity) {
+func credResignOptions(tb testing.TB, c *Credential, signer *identity.Identity) {
 	tb.Helper()
 	hash, err := c.hashData()
 	if err != nil {
@@ -522,7 +523,7 @@ func TestCredentialVectorKeys(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		id, err := IdentityFromSeed(seed)
+		id, err := identity.FromSeed(seed)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"planet/core/did"
+	"planet/core/identity"
 	"planet/core/internal/jws"
 	"planet/core/jcs"
 	"planet/core/keys"
@@ -89,7 +90,7 @@ func envelopeError(format string, args ...any) error {
 // Seal signs m as from ([SignMessage]) and seals it to the recipient to,
 // which must be among m's recipients. It encrypts to the first X25519 key
 // agreement key of to's DID document (did:key or did:peer:2).
-func Seal(from *Identity, to did.DID, m Message) ([]byte, error) {
+func Seal(from *identity.Identity, to did.DID, m Message) ([]byte, error) {
 	if !m.AddressedTo(to) {
 		return nil, envelopeError("the message is not addressed to %s", to)
 	}
@@ -176,7 +177,7 @@ func keyAgreementKey(d did.DID) (kid string, key []byte, err error) {
 
 // Unseal opens an envelope sealed to me at time now and returns the
 // message inside, verified as [VerifyMessage] does. See [UnsealSigned].
-func Unseal(me *Identity, data []byte, now time.Time) (*Message, error) {
+func Unseal(me *identity.Identity, data []byte, now time.Time) (*Message, error) {
 	m, _, err := UnsealSigned(me, data, now)
 	return m, err
 }
@@ -193,7 +194,7 @@ func Unseal(me *Identity, data []byte, now time.Time) (*Message, error) {
 // wraps the reason from [VerifyMessage]), or is not addressed to the DID the
 // envelope was sealed to. It never panics on any input, but it does once
 // me was wiped.
-func UnsealSigned(me *Identity, data []byte, now time.Time) (*Message, []byte, error) {
+func UnsealSigned(me *identity.Identity, data []byte, now time.Time) (*Message, []byte, error) {
 	if len(data) > MaxEnvelopeSize {
 		return nil, nil, envelopeError("it is %d bytes, at most %d are allowed", len(data), MaxEnvelopeSize)
 	}
@@ -239,7 +240,7 @@ func UnsealSigned(me *Identity, data []byte, now time.Time) (*Message, []byte, e
 	if err != nil {
 		return nil, nil, envelopeError("it is sealed to %q: %v", kid, err)
 	}
-	mine, err := keys.X25519PublicFromEd25519(me.pub)
+	mine, err := keys.X25519PublicFromEd25519(me.PublicKey())
 	if err != nil || string(key) != string(mine) {
 		return nil, nil, envelopeError("it is sealed to %s, not to you", recipient)
 	}

@@ -2,12 +2,14 @@ package core
 
 import (
 	"crypto/ecdh"
+	"crypto/ed25519"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
 	"planet/core/did"
+	"planet/core/identity"
 	"planet/core/jcs"
 	"reflect"
 	"strings"
@@ -232,7 +234,7 @@ func TestUnsealRefuses(t *testing.T) {
 		{"header with another apv", withHeader(t, env, changed("apv", b64.EncodeToString(envelopeAPV("x")))), "apv", nil},
 		{"sealed to someone else", must(Seal(alice, carol.DID(), toCarol)), "not to you", nil},
 		{"header naming bob, sealed to carol", withHeader(t, must(Seal(alice, carol.DID(), toCarol)), changed("epk", hdr["epk"])), "does not decrypt", nil},
-		{"inner message signed by another than from", sealRaw(bob.DID(), []byte(signCompact(mallory.key.private(), messageHeader(aliceKid), plain))), "message inside", []error{ErrMessageForged}},
+		{"inner message signed by another than from", sealRaw(bob.DID(), []byte(signCompact(ed25519.NewKeyFromSeed(mallory.Seed()), messageHeader(aliceKid), plain))), "message inside", []error{ErrMessageForged}},
 		{"inner message unsigned", sealRaw(bob.DID(), plain), "not signed", []error{ErrMessageMalformed}},
 		{"inner message for someone else", sealRaw(bob.DID(), signedToCarol), "addressed to others", nil},
 		{"inner message oversize", sealRaw(bob.DID(), []byte(big+".x.y")), "message inside", []error{ErrMessageMalformed}},
@@ -340,7 +342,7 @@ func TestEnvelopeGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 	seed := must(hex.DecodeString(g.Recipient))
-	me := must(IdentityFromSeed(seed))
+	me := must(identity.FromSeed(seed))
 	m, err := Unseal(me, []byte(g.Envelope), time.Unix(g.Now, 0))
 	if err != nil {
 		t.Fatalf("the golden envelope no longer opens: %v", err)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"planet/core/did"
+	"planet/core/identity"
 	"reflect"
 	"slices"
 	"strings"
@@ -192,7 +193,7 @@ func TestTrustGraphMaxPaths(t *testing.T) {
 func TestTrustGraphCredentials(t *testing.T) {
 	alice, bob, carol := credTestIdentity(t, 0xa1), credTestIdentity(t, 0xb0), credTestIdentity(t, 0xc0)
 	now := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
-	issue := func(from *Identity, to did.DID, ctx RelationshipContext) *Credential {
+	issue := func(from *identity.Identity, to did.DID, ctx RelationshipContext) *Credential {
 		t.Helper()
 		c, err := IssueRelationship(from, to, ctx, now, time.Time{}, nil)
 		if err != nil {

@@ -13,6 +13,7 @@ import (
 	"filippo.io/age"
 
 	"planet/core/did"
+	"planet/core/identity"
 	"planet/vault"
 )
 
@@ -30,7 +31,7 @@ func badExport(format string, a ...any) error {
 // Everything is checked before the vault comes to exist: a wrong
 // passphrase, a damaged, truncated or foreign file leaves the device as it
 // was. size is the file's length, for progress.
-func (p *Planet) Import(ctx context.Context, r io.Reader, size int64, exportPassphrase, newPassphrase string, progress func(done, total int64)) (*Identity, Counts, error) {
+func (p *Planet) Import(ctx context.Context, r io.Reader, size int64, exportPassphrase, newPassphrase string, progress func(done, total int64)) (*identity.Identity, Counts, error) {
 	var counts Counts
 	if err := vault.RequireStrong(newPassphrase); err != nil {
 		return nil, counts, err
@@ -67,7 +68,7 @@ func (p *Planet) Import(ctx context.Context, r io.Reader, size int64, exportPass
 // restoreLocked fills a new vault from a decrypted export archive and, if
 // every check passes, makes it this Planet's vault. On any failure the
 // store is left empty. p.mu must be held and there must be no vault.
-func (p *Planet) restoreLocked(ctx context.Context, archive io.Reader, newPassphrase string) (*Identity, Counts, error) {
+func (p *Planet) restoreLocked(ctx context.Context, archive io.Reader, newPassphrase string) (*identity.Identity, Counts, error) {
 	v, commit, err := vault.Prepare(ctx, p.store, newPassphrase, p.opt.Vault)
 	if err != nil {
 		return nil, Counts{}, err
@@ -117,7 +118,7 @@ type importer struct {
 }
 
 // run reads the archive into the prepared vault.
-func (im *importer) run(ctx context.Context, tr *tar.Reader, rest io.Reader) (*Identity, Settings, error) {
+func (im *importer) run(ctx context.Context, tr *tar.Reader, rest io.Reader) (*identity.Identity, Settings, error) {
 	settings := DefaultSettings
 	next := func() (*tar.Header, error) {
 		h, err := tr.Next()
@@ -144,7 +145,7 @@ func (im *importer) run(ctx context.Context, tr *tar.Reader, rest io.Reader) (*I
 		return nil, settings, badExport("export version %d is newer than this PLANET reads (%d)", m.Version, exportVersion)
 	}
 
-	var id *Identity
+	var id *identity.Identity
 	files := map[string]fileExport{} // by path, waiting for their bytes
 	kinds := map[string]FileKind{}
 	var fileRecords []File
@@ -172,7 +173,7 @@ func (im *importer) run(ctx context.Context, tr *tar.Reader, rest io.Reader) (*I
 			if err != nil {
 				return id, settings, badExport("identity.json: %v", err)
 			}
-			id, err = IdentityFromSeed(seed)
+			id, err = identity.FromSeed(seed)
 			clear(seed)
 			if err != nil {
 				return id, settings, badExport("identity.json: %v", err)
@@ -262,7 +263,7 @@ func (im *importer) run(ctx context.Context, tr *tar.Reader, rest io.Reader) (*I
 	return id, settings, im.writeRecords(ctx, id, settings, contacts, notes, creds, fileRecords, m.Counts)
 }
 
-func (im *importer) writeRecords(ctx context.Context, id *Identity, settings Settings, contacts []contactExport, notes []noteExport, creds []credentialExport, files []File, want Counts) error {
+func (im *importer) writeRecords(ctx context.Context, id *identity.Identity, settings Settings, contacts []contactExport, notes []noteExport, creds []credentialExport, files []File, want Counts) error {
 	return im.v.Update(ctx, func(tx *vault.Tx) error {
 		put := func(c vault.Collection, recID string, rec any) error {
 			if !vault.ValidRecordID(recID) {
@@ -374,7 +375,7 @@ func (im *importer) writeRecords(ctx context.Context, id *Identity, settings Set
 // restored from its signed form, which is parsed, not verified again (the
 // archive is authenticated as a whole, and a message kept long ago may
 // have expired since); the state and times come from the entry.
-func (im *importer) writeMessages(tx *vault.Tx, id *Identity) error {
+func (im *importer) writeMessages(tx *vault.Tx, id *identity.Identity) error {
 	seen := map[string]bool{}
 	for i, e := range im.messages {
 		refuse := func(format string, a ...any) error {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"planet/core/did"
+	"planet/core/identity"
 	"planet/vault"
 )
 
@@ -180,7 +181,7 @@ func (p *Planet) Introduce(ctx context.Context, a, b did.DID, note string) (*Mad
 	return made, out, putRecord(ctx, v, colIntroduced, introID, made)
 }
 
-func signIntroduction(id *Identity, c IntroductionClaims) ([]byte, error) {
+func signIntroduction(id *identity.Identity, c IntroductionClaims) ([]byte, error) {
 	claims, err := vault.MarshalCBOR(introductionClaims{
 		ID: c.ID, Introducer: c.Introducer.String(), To: c.To.String(), Other: c.Other.String(),
 		OtherName: c.OtherName, OtherRelays: c.OtherRelays, Note: c.Note, Created: c.Created, Expires: c.Expires,

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"planet/core/did"
+	"planet/core/identity"
 	"planet/core/internal/jws"
 	"planet/core/keys"
 	"strings"
@@ -193,7 +194,7 @@ type invitationClaims struct {
 // an [InvitationBook] so that it can be redeemed. Options outside the
 // limits of the format return an error wrapping [ErrInvalid]. Like every
 // signing, it panics once inviter was wiped.
-func NewInvitation(inviter *Identity, opts InvitationOptions, now time.Time, random io.Reader) (string, *Invitation, error) {
+func NewInvitation(inviter *identity.Identity, opts InvitationOptions, now time.Time, random io.Reader) (string, *Invitation, error) {
 	if random == nil {
 		random = rand.Reader
 	}
@@ -238,7 +239,7 @@ func NewInvitation(inviter *Identity, opts InvitationOptions, now time.Time, ran
 	if err != nil {
 		return "", nil, fmt.Errorf("new invitation: %w", err)
 	}
-	token, err := jws.Sign(inviter.key, invitationKeyID(inviter.DID()), InvitationTokenType, payload)
+	token, err := jws.Sign(inviter, invitationKeyID(inviter.DID()), InvitationTokenType, payload)
 	if err != nil {
 		return "", nil, fmt.Errorf("new invitation: %w", err)
 	}

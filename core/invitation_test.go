@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"planet/core/identity"
 	"planet/core/internal/jws"
 	"reflect"
 	"strings"
@@ -90,10 +91,10 @@ func (r *seededReader) Read(p []byte) (int, error) {
 	return n, nil
 }
 
-func seededIdentity(tb testing.TB, label string) *Identity {
+func seededIdentity(tb testing.TB, label string) *identity.Identity {
 	tb.Helper()
 	seed := sha256.Sum256([]byte("planet invitation test identity " + label))
-	id, err := IdentityFromSeed(seed[:])
+	id, err := identity.FromSeed(seed[:])
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -119,7 +120,7 @@ func jwsHeaderJSON(kid string) []byte {
 
 // validClaims returns the claims of a good invitation from inviter, issued at
 // now for an hour.
-func validClaims(inviter *Identity, now time.Time) invitationClaims {
+func validClaims(inviter *identity.Identity, now time.Time) invitationClaims {
 	return invitationClaims{
 		V:      InvitationVersion,
 		Iss:    inviter.DID().String(),
@@ -141,7 +142,7 @@ func mustEncodeClaims(tb testing.TB, c invitationClaims) []byte {
 	return p
 }
 
-func mustNewInvitation(tb testing.TB, inviter *Identity, opts InvitationOptions, now time.Time, label string) (string, *Invitation) {
+func mustNewInvitation(tb testing.TB, inviter *identity.Identity, opts InvitationOptions, now time.Time, label string) (string, *Invitation) {
 	tb.Helper()
 	token, inv, err := NewInvitation(inviter, opts, now, &seededReader{label: label})
 	if err != nil {
@@ -155,13 +156,13 @@ func makeInvitationVectors(tb testing.TB) ([]invitationValidVector, []invitation
 	now := invitationVectorTime
 	alice := seededIdentity(tb, "alice")
 	bob := seededIdentity(tb, "bob")
-	alicePriv := alice.key.private()
-	bobPriv := bob.key.private()
+	alicePriv := ed25519.NewKeyFromSeed(alice.Seed())
+	bobPriv := ed25519.NewKeyFromSeed(bob.Seed())
 	aliceKid := invitationKeyID(alice.DID())
 	bobKid := invitationKeyID(bob.DID())
 
 	var valid []invitationValidVector
-	addValid := func(name string, inviter *Identity, opts InvitationOptions, at time.Time) string {
+	addValid := func(name string, inviter *identity.Identity, opts InvitationOptions, at time.Time) string {
 		token, inv := mustNewInvitation(tb, inviter, opts, at, name)
 		valid = append(valid, invitationValidVector{
 			Name: name, Token: token, ID: inv.ID, Inviter: inv.Inviter.String(),

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"planet/core/did"
+	"planet/core/identity"
 	"planet/core/keys"
 	"planet/vault"
 )
@@ -535,7 +536,7 @@ func DepositLetter(ctx context.Context, s Stream, to did.DID, id string, envelop
 // server is a [*MailboxError] ([ErrMailboxUnauthorized] if the proof was
 // not accepted). The caller closes s afterwards. Cancelling ctx resets the
 // stream.
-func PickupLetters(ctx context.Context, s Stream, id *Identity, relay keys.PeerID, handle func(Letter) error) (int, error) {
+func PickupLetters(ctx context.Context, s Stream, id *identity.Identity, relay keys.PeerID, handle func(Letter) error) (int, error) {
 	if relay.IsZero() {
 		return 0, errors.New("mailbox: pickup from a zero peer id")
 	}
@@ -548,7 +549,7 @@ func PickupLetters(ctx context.Context, s Stream, id *Identity, relay keys.PeerI
 	return accepted, nil
 }
 
-func pickupMailbox(s Stream, id *Identity, relay keys.PeerID, handle func(Letter) error) (accepted int, err error) {
+func pickupMailbox(s Stream, id *identity.Identity, relay keys.PeerID, handle func(Letter) error) (accepted int, err error) {
 	if err := WriteFrame(s, mailboxMaxControl, &mailboxRequest{Pickup: &mailboxPickup{}}); err != nil {
 		return 0, fmt.Errorf("mailbox: asking for letters: %w", err)
 	}

@@ -26,6 +26,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/protocol"
 
 	"planet/core/did"
+	"planet/core/identity"
 	"planet/core/keys"
 	"planet/vault"
 )
@@ -91,9 +92,9 @@ func (m *memMailbox) ids(to did.DID) []string {
 }
 
 // newMailboxIdentity returns a new random identity.
-func newMailboxIdentity(t testing.TB) *Identity {
+func newMailboxIdentity(t testing.TB) *identity.Identity {
 	t.Helper()
-	id, err := NewIdentity(nil)
+	id, err := identity.New(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,7 +103,7 @@ func newMailboxIdentity(t testing.TB) *Identity {
 
 // newMailboxHost starts a go-libp2p host on loopback TCP whose key is id's, so its
 // peer ID is id.PeerID().
-func newMailboxHost(t testing.TB, id *Identity) host.Host {
+func newMailboxHost(t testing.TB, id *identity.Identity) host.Host {
 	t.Helper()
 	seed := id.Seed()
 	key, err := crypto.UnmarshalEd25519PrivateKey(ed25519.NewKeyFromSeed(seed))
@@ -674,7 +675,7 @@ func TestMailboxGolden(t *testing.T) {
 }
 
 func FuzzMailboxRequestDecoder(f *testing.F) {
-	bob, _ := IdentityFromSeed(make([]byte, 32))
+	bob, _ := identity.FromSeed(make([]byte, 32))
 	for _, req := range []*mailboxRequest{
 		{Deposit: &mailboxDeposit{To: bob.DID().String(), ID: mailboxLetterID(1), Envelope: []byte("sealed")}},
 		{Pickup: &mailboxPickup{}},
@@ -753,7 +754,7 @@ func (s *fixedStream) Reset() error                { return nil }
 // FuzzMailboxServe feeds the server whatever a client may send, frames and
 // all: it must answer or refuse, never crash, and never lose a letter.
 func FuzzMailboxServe(f *testing.F) {
-	bob, _ := IdentityFromSeed(bytes.Repeat([]byte{1}, 32))
+	bob, _ := identity.FromSeed(bytes.Repeat([]byte{1}, 32))
 	relay := newMailboxIdentity(f).PeerID()
 	var seed bytes.Buffer
 	WriteFrame(&seed, mailboxMaxRequest, &mailboxRequest{Deposit: &mailboxDeposit{To: bob.DID().String(), ID: mailboxLetterID(5), Envelope: []byte("x")}})
@@ -787,7 +788,7 @@ func FuzzMailboxServe(f *testing.F) {
 // FuzzMailboxPickup feeds a client whatever a server may send after its
 // challenge: it must take in only well-formed letters, and never crash.
 func FuzzMailboxPickup(f *testing.F) {
-	bob, _ := IdentityFromSeed(bytes.Repeat([]byte{2}, 32))
+	bob, _ := identity.FromSeed(bytes.Repeat([]byte{2}, 32))
 	relay := newMailboxIdentity(f).PeerID()
 	var challenge bytes.Buffer
 	WriteFrame(&challenge, mailboxMaxControl, &mailboxReply{Challenge: &mailboxChallenge{Nonce: make([]byte, 32), Relay: relay.Bytes()}})

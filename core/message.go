@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"planet/core/did"
+	"planet/core/identity"
 	"planet/core/internal/jws"
 	"planet/core/jcs"
 	"strconv"
@@ -163,7 +164,7 @@ func (m *Message) AddressedTo(d did.DID) bool {
 // from's did:key. m must keep the format's rules and, signed, fit in
 // [MaxMessageSize]; otherwise the error wraps [ErrInvalid]. Like every
 // signing, it panics once from was wiped.
-func SignMessage(from *Identity, m Message) ([]byte, error) {
+func SignMessage(from *identity.Identity, m Message) ([]byte, error) {
 	if m.From.IsZero() {
 		m.From = from.DID()
 	}
@@ -178,7 +179,7 @@ func SignMessage(from *Identity, m Message) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sign message: %w: %w", ErrInvalid, err)
 	}
-	signed, err := jws.Sign(from.key, kid, SignedMessageMediaType, payload)
+	signed, err := jws.Sign(from, kid, SignedMessageMediaType, payload)
 	if err != nil {
 		return nil, fmt.Errorf("sign message: %w", err)
 	}
@@ -194,14 +195,14 @@ func SignMessage(from *Identity, m Message) ([]byte, error) {
 // signerKeyID returns the kid with which id signs as d: the verification
 // method of d's document, under authentication or assertionMethod, that
 // holds id's key.
-func signerKeyID(id *Identity, d did.DID) (string, error) {
+func signerKeyID(id *identity.Identity, d did.DID) (string, error) {
 	doc, err := did.Resolve(d)
 	if err != nil {
 		return "", err
 	}
 	for _, refs := range [][]string{doc.Authentication, doc.AssertionMethod} {
 		for _, ref := range refs {
-			if pub, err := doc.Ed25519Key(ref, refs); err == nil && pub.Equal(id.pub) {
+			if pub, err := doc.Ed25519Key(ref, refs); err == nil && pub.Equal(id.PublicKey()) {
 				return doc.Absolute(ref), nil
 			}
 		}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"planet/core/did"
+	"planet/core/identity"
 	planetjws "planet/core/internal/jws"
 	"reflect"
 	"strings"
@@ -20,7 +21,7 @@ import (
 var messageTime = time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
 
 // testMessage returns a chat message from alice to bob with a fixed id.
-func testMessage(alice, bob *Identity) Message {
+func testMessage(alice, bob *identity.Identity) Message {
 	return Message{
 		ID:      "msg-1",
 		Type:    ChatMessageType,
@@ -157,7 +158,7 @@ func TestSignMessageRefuses(t *testing.T) {
 
 // rawPayload is the plaintext of testMessage with the members given
 // replaced (or, with value "", removed), as JSON text.
-func rawPayload(alice, bob *Identity, replace map[string]string) []byte {
+func rawPayload(alice, bob *identity.Identity, replace map[string]string) []byte {
 	members := []struct{ name, value string }{
 		{"id", `"msg-1"`},
 		{"typ", `"application/didcomm-plain+json"`},
@@ -204,7 +205,7 @@ func TestVerifyMessageRefuses(t *testing.T) {
 	malloryKid := mallory.DID().String() + "#" + strings.TrimPrefix(mallory.DID().String(), "did:key:")
 	good := rawPayload(alice, bob, nil)
 	signed := func(replace map[string]string) []byte {
-		return []byte(signCompact(alice.key.private(), messageHeader(aliceKid), rawPayload(alice, bob, replace)))
+		return []byte(signCompact(ed25519.NewKeyFromSeed(alice.Seed()), messageHeader(aliceKid), rawPayload(alice, bob, replace)))
 	}
 	valid := signed(nil)
 	if _, err := VerifyMessage(valid, messageTime); err != nil {
@@ -227,11 +228,11 @@ func TestVerifyMessageRefuses(t *testing.T) {
 		{"two parts", []byte(parts[0] + "." + parts[1]), ErrMessageMalformed},
 		{"padded base64", []byte(parts[0] + "=." + parts[1] + "." + parts[2]), ErrMessageMalformed},
 		{"alg none", []byte(signCompact(nil, []byte(`{"alg":"none","kid":"`+aliceKid+`","typ":"`+SignedMessageMediaType+`"}`), good)), ErrMessageMalformed},
-		{"alg HS256", []byte(signCompact(alice.key.private(), []byte(`{"alg":"HS256","kid":"`+aliceKid+`","typ":"`+SignedMessageMediaType+`"}`), good)), ErrMessageMalformed},
-		{"other typ", []byte(signCompact(alice.key.private(), []byte(`{"alg":"EdDSA","kid":"`+aliceKid+`","typ":"JWT"}`), good)), ErrMessageMalformed},
-		{"header member more", []byte(signCompact(alice.key.private(), []byte(`{"alg":"EdDSA","b64":false,"kid":"`+aliceKid+`","typ":"`+SignedMessageMediaType+`"}`), good)), ErrMessageMalformed},
-		{"header member twice", []byte(signCompact(alice.key.private(), []byte(`{"alg":"EdDSA","kid":"`+malloryKid+`","kid":"`+aliceKid+`","typ":"`+SignedMessageMediaType+`"}`), good)), ErrMessageMalformed},
-		{"no kid", []byte(signCompact(alice.key.private(), []byte(`{"alg":"EdDSA","kid":"","typ":"`+SignedMessageMediaType+`"}`), good)), ErrMessageMalformed},
+		{"alg HS256", []byte(signCompact(ed25519.NewKeyFromSeed(alice.Seed()), []byte(`{"alg":"HS256","kid":"`+aliceKid+`","typ":"`+SignedMessageMediaType+`"}`), good)), ErrMessageMalformed},
+		{"other typ", []byte(signCompact(ed25519.NewKeyFromSeed(alice.Seed()), []byte(`{"alg":"EdDSA","kid":"`+aliceKid+`","typ":"JWT"}`), good)), ErrMessageMalformed},
+		{"header member more", []byte(signCompact(ed25519.NewKeyFromSeed(alice.Seed()), []byte(`{"alg":"EdDSA","b64":false,"kid":"`+aliceKid+`","typ":"`+SignedMessageMediaType+`"}`), good)), ErrMessageMalformed},
+		{"header member twice", []byte(signCompact(ed25519.NewKeyFromSeed(alice.Seed()), []byte(`{"alg":"EdDSA","kid":"`+malloryKid+`","kid":"`+aliceKid+`","typ":"`+SignedMessageMediaType+`"}`), good)), ErrMessageMalformed},
+		{"no kid", []byte(signCompact(ed25519.NewKeyFromSeed(alice.Seed()), []byte(`{"alg":"EdDSA","kid":"","typ":"`+SignedMessageMediaType+`"}`), good)), ErrMessageMalformed},
 		{"short signature", []byte(parts[0] + "." + parts[1] + "." + parts[2][:20]), ErrMessageMalformed},
 		{"no id", signed(map[string]string{"id": ""}), ErrMessageMalformed},
 		{"no typ", signed(map[string]string{"typ": ""}), ErrMessageMalformed},
@@ -253,10 +254,10 @@ func TestVerifyMessageRefuses(t *testing.T) {
 		{"body member twice", signed(map[string]string{"body": `{"seq":1,"text":"hi","text":"bye"}`}), ErrMessageMalformed},
 		{"nested too deep", signed(map[string]string{"body": `{"a":` + strings.Repeat("[", 20) + strings.Repeat("]", 20) + `}`}), ErrMessageMalformed},
 		{"invalid UTF-8", signed(map[string]string{"body": "{\"text\":\"\xff\"}"}), ErrMessageMalformed},
-		{"kid of another DID", []byte(signCompact(mallory.key.private(), messageHeader(malloryKid), good)), ErrMessageForged},
-		{"kid of from, signed by another", []byte(signCompact(mallory.key.private(), messageHeader(aliceKid), good)), ErrMessageForged},
-		{"kid of from's key agreement key", []byte(signCompact(alice.key.private(), messageHeader(agreementKid), good)), ErrMessageForged},
-		{"kid not in from's document", []byte(signCompact(alice.key.private(), messageHeader(alice.DID().String()+"#key-9"), good)), ErrMessageForged},
+		{"kid of another DID", []byte(signCompact(ed25519.NewKeyFromSeed(mallory.Seed()), messageHeader(malloryKid), good)), ErrMessageForged},
+		{"kid of from, signed by another", []byte(signCompact(ed25519.NewKeyFromSeed(mallory.Seed()), messageHeader(aliceKid), good)), ErrMessageForged},
+		{"kid of from's key agreement key", []byte(signCompact(ed25519.NewKeyFromSeed(alice.Seed()), messageHeader(agreementKid), good)), ErrMessageForged},
+		{"kid not in from's document", []byte(signCompact(ed25519.NewKeyFromSeed(alice.Seed()), messageHeader(alice.DID().String()+"#key-9"), good)), ErrMessageForged},
 		{"signature flipped", []byte(parts[0] + "." + parts[1] + "." + b64.EncodeToString(flip(mustB64(t, parts[2]), 5))), ErrMessageForged},
 		{"content altered", []byte(parts[0] + "." + b64.EncodeToString(rawPayload(alice, bob, map[string]string{"body": `{"seq":1,"text":"ho"}`})) + "." + parts[2]), ErrMessageForged},
 		{"expired", signed(map[string]string{"+expires_time": `1780315260`}), nil},
@@ -326,7 +327,7 @@ func TestTypeMatches(t *testing.T) {
 // one form.
 func FuzzVerifyMessage(f *testing.F) {
 	alice, bob := seededIdentity(f, "alice"), seededIdentity(f, "bob")
-	signers := map[did.DID]*Identity{alice.DID(): alice, bob.DID(): bob}
+	signers := map[did.DID]*identity.Identity{alice.DID(): alice, bob.DID(): bob}
 	m := testMessage(alice, bob)
 	for _, change := range []func(*Message){
 		func(*Message) {},
@@ -344,8 +345,8 @@ func FuzzVerifyMessage(f *testing.F) {
 		f.Add(signed)
 	}
 	aliceKid := alice.DID().String() + "#" + strings.TrimPrefix(alice.DID().String(), "did:key:")
-	f.Add([]byte(signCompact(alice.key.private(), messageHeader(aliceKid), rawPayload(alice, bob, map[string]string{"+thid": `"t"`}))))
-	f.Add([]byte(signCompact(bob.key.private(), messageHeader(aliceKid), rawPayload(alice, bob, nil))))
+	f.Add([]byte(signCompact(ed25519.NewKeyFromSeed(alice.Seed()), messageHeader(aliceKid), rawPayload(alice, bob, map[string]string{"+thid": `"t"`}))))
+	f.Add([]byte(signCompact(ed25519.NewKeyFromSeed(bob.Seed()), messageHeader(aliceKid), rawPayload(alice, bob, nil))))
 	f.Add(rawPayload(alice, bob, nil))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		m, err := VerifyMessage(data, messageTime)
@@ -416,7 +417,7 @@ func FuzzSignMessage(f *testing.F) {
 // envelopes use, must agree with it both ways.
 func TestJWSAgreesWithJWX(t *testing.T) {
 	alice, bob := seededIdentity(t, "alice"), seededIdentity(t, "bob")
-	pub := alice.key.private().Public().(ed25519.PublicKey)
+	pub := ed25519.NewKeyFromSeed(alice.Seed()).Public().(ed25519.PublicKey)
 	signed, err := SignMessage(alice, testMessage(alice, bob))
 	if err != nil {
 		t.Fatal(err)
@@ -444,7 +445,7 @@ func TestJWSAgreesWithJWX(t *testing.T) {
 	hdr := jws.NewHeaders()
 	hdr.Set(jws.KeyIDKey, alice.DID().String()+"#"+strings.TrimPrefix(alice.DID().String(), "did:key:"))
 	hdr.Set(jws.TypeKey, SignedMessageMediaType)
-	byJWX, err := jws.Sign(payload, jws.WithKey(jwa.EdDSA(), alice.key.private(), jws.WithProtectedHeaders(hdr)))
+	byJWX, err := jws.Sign(payload, jws.WithKey(jwa.EdDSA(), ed25519.NewKeyFromSeed(alice.Seed()), jws.WithProtectedHeaders(hdr)))
 	if err != nil {
 		t.Fatal(err)
 	}

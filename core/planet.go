@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"planet/core/identity"
 	"planet/vault"
 )
 
@@ -43,8 +44,8 @@ type Planet struct {
 	opt   Options
 
 	mu       sync.Mutex
-	v        *vault.Vault // nil while there is no vault
-	id       *Identity    // nil while locked
+	v        *vault.Vault       // nil while there is no vault
+	id       *identity.Identity // nil while locked
 	settings Settings
 	idle     Timer
 	lastUse  time.Time
@@ -100,7 +101,7 @@ func (p *Planet) stateLocked() State {
 
 // Create makes the vault, sealed with passphrase, and a new identity in it.
 // Weak passphrases are refused with a *vault.ErrWeakPassphrase.
-func (p *Planet) Create(ctx context.Context, passphrase string) (*Identity, error) {
+func (p *Planet) Create(ctx context.Context, passphrase string) (*identity.Identity, error) {
 	if err := vault.RequireStrong(passphrase); err != nil {
 		return nil, err
 	}
@@ -109,7 +110,7 @@ func (p *Planet) Create(ctx context.Context, passphrase string) (*Identity, erro
 	if p.v != nil {
 		return nil, vault.ErrExists
 	}
-	id, err := NewIdentity(p.opt.Rand)
+	id, err := identity.New(p.opt.Rand)
 	if err != nil {
 		return nil, err
 	}
@@ -125,7 +126,7 @@ func (p *Planet) Create(ctx context.Context, passphrase string) (*Identity, erro
 	return id, nil
 }
 
-func (p *Planet) writeIdentity(ctx context.Context, v *vault.Vault, id *Identity) error {
+func (p *Planet) writeIdentity(ctx context.Context, v *vault.Vault, id *identity.Identity) error {
 	rec, err := vault.MarshalCBOR(identityRecord{Seed: id.Seed(), Created: millis(p.opt.Now())})
 	if err != nil {
 		return err
@@ -134,7 +135,7 @@ func (p *Planet) writeIdentity(ctx context.Context, v *vault.Vault, id *Identity
 }
 
 // Unlock opens the vault with passphrase and loads the identity.
-func (p *Planet) Unlock(ctx context.Context, passphrase string) (*Identity, error) {
+func (p *Planet) Unlock(ctx context.Context, passphrase string) (*identity.Identity, error) {
 	p.mu.Lock()
 	v := p.v
 	p.mu.Unlock()
@@ -161,7 +162,7 @@ func (p *Planet) Unlock(ctx context.Context, passphrase string) (*Identity, erro
 	return id, nil
 }
 
-func load(ctx context.Context, v *vault.Vault) (*Identity, Settings, error) {
+func load(ctx context.Context, v *vault.Vault) (*identity.Identity, Settings, error) {
 	settings := DefaultSettings
 	b, err := v.Get(ctx, colIdentity, "self")
 	if err != nil {
@@ -172,7 +173,7 @@ func load(ctx context.Context, v *vault.Vault) (*Identity, Settings, error) {
 		return nil, settings, fmt.Errorf("reading identity: %w", errors.Join(vault.ErrCorrupt, err))
 	}
 	defer clear(rec.Seed)
-	id, err := IdentityFromSeed(rec.Seed)
+	id, err := identity.FromSeed(rec.Seed)
 	if err != nil {
 		return nil, settings, fmt.Errorf("reading identity: %w", errors.Join(vault.ErrCorrupt, err))
 	}
@@ -289,7 +290,7 @@ func (p *Planet) idleCheck() {
 }
 
 // unlocked returns the vault and identity, or vault.ErrLocked/ErrNoVault.
-func (p *Planet) unlocked() (*vault.Vault, *Identity, error) {
+func (p *Planet) unlocked() (*vault.Vault, *identity.Identity, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	switch {
@@ -302,7 +303,7 @@ func (p *Planet) unlocked() (*vault.Vault, *Identity, error) {
 }
 
 // Identity returns the person's identity.
-func (p *Planet) Identity() (*Identity, error) {
+func (p *Planet) Identity() (*identity.Identity, error) {
 	_, id, err := p.unlocked()
 	return id, err
 }

@@ -11,6 +11,7 @@ import (
 
 	"planet/core"
 	"planet/core/did"
+	"planet/core/identity"
 )
 
 // throughMailbox has from write text to to and to pick it up from the
@@ -135,8 +136,8 @@ func TestReceiptRefusals(t *testing.T) {
 		"an id not a text": receipt(to, map[string]any{"ids": []any{m.ID, 7}}),
 		"a malformed id":   receipt(to, map[string]any{"ids": []string{"not an id!"}}),
 		"too many ids":     receipt(to, map[string]any{"ids": long}),
-		"to someone else":  receipt([]did.DID{must(core.NewIdentity(nil)).DID()}, map[string]any{"ids": []string{m.ID}}),
-		"to two people":    receipt(append(to, must(core.NewIdentity(nil)).DID()), map[string]any{"ids": []string{m.ID}}),
+		"to someone else":  receipt([]did.DID{must(identity.New(nil)).DID()}, map[string]any{"ids": []string{m.ID}}),
+		"to two people":    receipt(append(to, must(identity.New(nil)).DID()), map[string]any{"ids": []string{m.ID}}),
 		"another major":    must(core.SignMessage(bob.id, must(core.NewMessage(bob.id.DID(), to, "planet:chat/2.0/receipt", map[string]any{"ids": []string{m.ID}}, clock.Now())))),
 	} {
 		t.Run(name, func(t *testing.T) {

@@ -8,18 +8,19 @@ import (
 
 	"planet/core"
 	"planet/core/did"
+	"planet/core/identity"
 	"planet/vault/mem"
 )
 
 // relationships gives p one relationship of its own (with Bob, both ways)
 // and one Bob shared (Bob and Carol), and returns Bob's and Carol's DIDs.
-func relationships(t *testing.T, p *core.Planet) (bob, carol *core.Identity) {
+func relationships(t *testing.T, p *core.Planet) (bob, carol *identity.Identity) {
 	t.Helper()
 	me := must(p.Identity())
-	bob = must(core.NewIdentity(nil))
-	carol = must(core.NewIdentity(nil))
+	bob = must(identity.New(nil))
+	carol = must(identity.New(nil))
 	now := time.Now()
-	issue := func(from *core.Identity, to did.DID, words string) []byte {
+	issue := func(from *identity.Identity, to did.DID, words string) []byte {
 		c := must(core.IssueRelationship(from, to, core.RelationshipContext{Context: words}, now.Add(-time.Hour), now.AddDate(1, 0, 0), nil))
 		return must(c.MarshalJSON())
 	}
@@ -36,7 +37,7 @@ func TestKeepCredentialsAndGraph(t *testing.T) {
 
 	// Credentials the person is not part of, or that a contact shares
 	// without being part of, are refused; so is a forgery.
-	dana := must(core.NewIdentity(nil))
+	dana := must(identity.New(nil))
 	stranger := must(core.IssueRelationship(dana, carol.DID(), core.RelationshipContext{}, time.Now().Add(-time.Hour), time.Time{}, nil))
 	raw := must(stranger.MarshalJSON())
 	if _, err := p.KeepCredential(ctx, raw, did.DID{}); !errors.Is(err, core.ErrInvalid) {

@@ -27,6 +27,7 @@ import (
 	"go.etcd.io/bbolt"
 
 	"planet/core"
+	"planet/core/identity"
 	"planet/core/keys"
 )
 
@@ -85,13 +86,13 @@ func wirePickupInput(relay peer.ID, nonce []byte) []byte {
 // mailboxPeer is a person for the tests: an identity, and a real host with
 // its key.
 type mailboxPeer struct {
-	id   *core.Identity
+	id   *identity.Identity
 	host host.Host
 }
 
 func newMailboxPeer(t testing.TB) *mailboxPeer {
 	t.Helper()
-	id, err := core.NewIdentity(nil)
+	id, err := identity.New(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -712,11 +713,11 @@ func (s *wireStream) Reset() error                { return nil }
 // client may send: it must answer or refuse, and never lose a letter or let
 // its counters drift.
 func FuzzMailboxServer(f *testing.F) {
-	bob, err := core.IdentityFromSeed(bytes.Repeat([]byte{7}, 32))
+	bob, err := identity.FromSeed(bytes.Repeat([]byte{7}, 32))
 	if err != nil {
 		f.Fatal(err)
 	}
-	relay, _ := core.IdentityFromSeed(bytes.Repeat([]byte{8}, 32))
+	relay, _ := identity.FromSeed(bytes.Repeat([]byte{8}, 32))
 	box, err := openMailbox(filepath.Join(f.TempDir(), "mailbox.db"), mailboxConfig{MaxLetters: 50}, slog.New(slog.DiscardHandler))
 	if err != nil {
 		f.Fatal(err)

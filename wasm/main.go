@@ -17,6 +17,7 @@ import (
 	"github.com/hack-pad/safejs"
 
 	"planet/core"
+	"planet/core/identity"
 	"planet/idb"
 	"planet/vault"
 )
@@ -258,7 +259,7 @@ func progress(cb safejs.Value) func(done, total int64) {
 	}
 }
 
-func identityJS(id *core.Identity) (any, error) {
+func identityJS(id *identity.Identity) (any, error) {
 	doc, err := id.DID().Document()
 	if err != nil {
 		return nil, err

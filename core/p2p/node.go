@@ -24,12 +24,13 @@ import (
 
 	"planet/core"
 	"planet/core/did"
+	"planet/core/identity"
 	"planet/core/keys"
 )
 
 // PrivateKey is the libp2p key of id: the same Ed25519 key as its DID, so
 // that the peer ID and the did:key name the same person.
-func PrivateKey(id *core.Identity) (crypto.PrivKey, error) {
+func PrivateKey(id *identity.Identity) (crypto.PrivKey, error) {
 	return crypto.UnmarshalEd25519PrivateKey(ed25519.NewKeyFromSeed(id.Seed()))
 }
 

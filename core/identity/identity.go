@@ -1,4 +1,4 @@
-package core
+package identity
 
 import (
 	"crypto/ed25519"
@@ -57,7 +57,7 @@ func (k SigningKey) private() ed25519.PrivateKey {
 		priv = k.key()
 	}
 	if priv == nil {
-		panic("core: use of a SigningKey that is zero or was wiped")
+		panic("identity: use of a SigningKey that is zero or was wiped")
 	}
 	return priv
 }
@@ -86,9 +86,9 @@ type Identity struct {
 	peer keys.PeerID
 }
 
-// NewIdentity creates an Identity with a new key whose seed is read from
+// New creates an Identity with a new key whose seed is read from
 // random; a nil random means crypto/rand.
-func NewIdentity(random io.Reader) (*Identity, error) {
+func New(random io.Reader) (*Identity, error) {
 	if random == nil {
 		random = rand.Reader
 	}
@@ -97,13 +97,13 @@ func NewIdentity(random io.Reader) (*Identity, error) {
 	if _, err := io.ReadFull(random, seed); err != nil {
 		return nil, fmt.Errorf("new identity: reading randomness: %w", err)
 	}
-	return IdentityFromSeed(seed)
+	return FromSeed(seed)
 }
 
-// IdentityFromSeed recreates the Identity whose [Identity.Seed] is seed, as
+// FromSeed recreates the Identity whose [Identity.Seed] is seed, as
 // when the vault is unlocked or an export is imported. It does not keep seed;
 // the caller may zero it afterwards.
-func IdentityFromSeed(seed []byte) (*Identity, error) {
+func FromSeed(seed []byte) (*Identity, error) {
 	if len(seed) != ed25519.SeedSize {
 		return nil, fmt.Errorf("identity seed is %d bytes, want %d", len(seed), ed25519.SeedSize)
 	}
@@ -140,7 +140,7 @@ func (id *Identity) SigningKey() *SigningKey { return &id.key }
 func (id *Identity) Sign(msg []byte) []byte { return id.key.Sign(msg) }
 
 // Seed returns the 32-byte seed from which the key derives, which
-// [IdentityFromSeed] turns back into the identity. It exists only to seal the
+// [FromSeed] turns back into the identity. It exists only to seal the
 // key into the vault and into an export the person asked for: the result is
 // the whole secret, so zero it as soon as it is sealed. It panics after
 // [Identity.Wipe].

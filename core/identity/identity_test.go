@@ -1,4 +1,4 @@
-package core
+package identity
 
 import (
 	"bytes"
@@ -17,7 +17,7 @@ import (
 
 func TestIdentityFromSeedVectors(t *testing.T) {
 	for _, v := range vectors.Identities(t) {
-		id, err := IdentityFromSeed(v.SeedBytes(t))
+		id, err := FromSeed(v.SeedBytes(t))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -42,20 +42,20 @@ func TestIdentityFromSeedVectors(t *testing.T) {
 func TestNewIdentity(t *testing.T) {
 	// A reader of fixed bytes makes the identity that has them as its seed.
 	seed := bytes.Repeat([]byte{7}, ed25519.SeedSize)
-	id, err := NewIdentity(bytes.NewReader(seed))
+	id, err := New(bytes.NewReader(seed))
 	if err != nil {
 		t.Fatal(err)
 	}
-	want, _ := IdentityFromSeed(seed)
+	want, _ := FromSeed(seed)
 	if id.DID() != want.DID() {
-		t.Errorf("NewIdentity from fixed bytes: DID %s, want %s", id.DID(), want.DID())
+		t.Errorf("New from fixed bytes: DID %s, want %s", id.DID(), want.DID())
 	}
 
-	a, err := NewIdentity(nil)
+	a, err := New(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := NewIdentity(nil)
+	b, err := New(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,24 +66,24 @@ func TestNewIdentity(t *testing.T) {
 
 func TestNewIdentityReadError(t *testing.T) {
 	broken := errors.New("no entropy")
-	if _, err := NewIdentity(iotest.ErrReader(broken)); !errors.Is(err, broken) {
-		t.Errorf("NewIdentity with a failing reader: error %v, want it to wrap %v", err, broken)
+	if _, err := New(iotest.ErrReader(broken)); !errors.Is(err, broken) {
+		t.Errorf("New with a failing reader: error %v, want it to wrap %v", err, broken)
 	}
-	if _, err := NewIdentity(bytes.NewReader(make([]byte, 31))); err == nil {
-		t.Error("NewIdentity with 31 bytes of randomness succeeded")
+	if _, err := New(bytes.NewReader(make([]byte, 31))); err == nil {
+		t.Error("New with 31 bytes of randomness succeeded")
 	}
 }
 
 func TestIdentityFromSeedLength(t *testing.T) {
 	for _, n := range []int{0, 31, 33, 64} {
-		if _, err := IdentityFromSeed(make([]byte, n)); err == nil {
-			t.Errorf("IdentityFromSeed(%d bytes) succeeded", n)
+		if _, err := FromSeed(make([]byte, n)); err == nil {
+			t.Errorf("FromSeed(%d bytes) succeeded", n)
 		}
 	}
 }
 
 func TestIdentitySign(t *testing.T) {
-	id, err := NewIdentity(nil)
+	id, err := New(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,7 +107,7 @@ func TestIdentitySign(t *testing.T) {
 // TestIdentityCopies checks that callers cannot change the identity through
 // the slices it returns.
 func TestIdentityCopies(t *testing.T) {
-	id, _ := IdentityFromSeed(make([]byte, 32))
+	id, _ := FromSeed(make([]byte, 32))
 	want := id.PublicKey()
 	id.PublicKey()[0] ^= 1
 	id.Seed()[0] ^= 1
@@ -117,7 +117,7 @@ func TestIdentityCopies(t *testing.T) {
 }
 
 func TestIdentityWipe(t *testing.T) {
-	id, err := NewIdentity(nil)
+	id, err := New(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -158,7 +158,7 @@ func TestIdentityWipe(t *testing.T) {
 // appears.
 func TestSecretsDoNotPrint(t *testing.T) {
 	seed := bytes.Repeat([]byte{0xab}, 32)
-	id, _ := IdentityFromSeed(seed)
+	id, _ := FromSeed(seed)
 	priv := ed25519.NewKeyFromSeed(seed)
 	secrets := []string{
 		hex.EncodeToString(seed), hex.EncodeToString(priv), hex.EncodeToString(id.X25519Private()),
@@ -201,7 +201,7 @@ func TestSecretsDoNotPrint(t *testing.T) {
 }
 
 func TestIdentityPeer2DID(t *testing.T) {
-	id, err := IdentityFromSeed(make([]byte, 32))
+	id, err := FromSeed(make([]byte, 32))
 	if err != nil {
 		t.Fatal(err)
 	}
