@@ -18,6 +18,7 @@ import (
 	"planet/core/did"
 	"planet/core/jcs"
 	"planet/core/keys"
+	"planet/core/wire"
 	"planet/vault"
 )
 
@@ -940,7 +941,7 @@ func cmpUint(a, b uint64) int {
 // after the other; the caller closes it when done. Cancelling ctx resets the
 // stream. An error means the message may not have been kept: send it again,
 // on another stream or through the mailbox; the receiver keeps it once.
-func SendChat(ctx context.Context, s Stream, signed []byte) error {
+func SendChat(ctx context.Context, s wire.Stream, signed []byte) error {
 	sm, err := parseSignedMessage(signed)
 	if err != nil {
 		return fmt.Errorf("send chat: %w: %w", ErrInvalid, err)
@@ -950,11 +951,11 @@ func SendChat(ctx context.Context, s Stream, signed []byte) error {
 	}
 	stop := context.AfterFunc(ctx, func() { s.Reset() })
 	defer stop()
-	if err := WriteFrame(s, chatMaxFrame, ChatFrame{Signed: signed}); err != nil {
+	if err := wire.WriteFrame(s, chatMaxFrame, ChatFrame{Signed: signed}); err != nil {
 		return fmt.Errorf("send chat: %w", ctxErr(ctx, err))
 	}
 	var ack ChatAck
-	if err := ReadFrame(s, chatMaxAck, &ack); err != nil {
+	if err := wire.ReadFrame(s, chatMaxAck, &ack); err != nil {
 		if err == io.EOF {
 			err = errors.New("the receiver closed the stream without acknowledging the message")
 		}
@@ -984,7 +985,7 @@ func ctxErr(ctx context.Context, err error) error {
 // signed by remote's key, or refused for any other reason resets the stream
 // and ends with an error saying why; nothing of it is kept. Cancelling ctx
 // resets the stream.
-func (p *Planet) ServeChat(ctx context.Context, s Stream, remote keys.PeerID) error {
+func (p *Planet) ServeChat(ctx context.Context, s wire.Stream, remote keys.PeerID) error {
 	if remote.IsZero() {
 		s.Reset()
 		return fmt.Errorf("serve chat: %w: no remote peer", ErrInvalid)
@@ -993,7 +994,7 @@ func (p *Planet) ServeChat(ctx context.Context, s Stream, remote keys.PeerID) er
 	defer stop()
 	for {
 		var f ChatFrame
-		err := ReadFrame(s, chatMaxFrame, &f)
+		err := wire.ReadFrame(s, chatMaxFrame, &f)
 		if err == io.EOF {
 			return s.Close()
 		}
@@ -1009,7 +1010,7 @@ func (p *Planet) ServeChat(ctx context.Context, s Stream, remote keys.PeerID) er
 			s.Reset()
 			return fmt.Errorf("serve chat from %s: %w", remote, err)
 		}
-		if err := WriteFrame(s, chatMaxAck, ChatAck{ID: m.ID}); err != nil {
+		if err := wire.WriteFrame(s, chatMaxAck, ChatAck{ID: m.ID}); err != nil {
 			s.Reset()
 			return fmt.Errorf("serve chat from %s: %w", remote, ctxErr(ctx, err))
 		}

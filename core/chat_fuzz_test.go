@@ -13,6 +13,7 @@ import (
 
 	"planet/core/did"
 	"planet/core/identity"
+	"planet/core/wire"
 	"planet/vault"
 	"planet/vault/mem"
 )
@@ -49,7 +50,7 @@ func FuzzServeChat(f *testing.F) {
 	frames := func(signed ...[]byte) []byte {
 		var b bytes.Buffer
 		for _, s := range signed {
-			WriteFrame(&b, chatMaxFrame, ChatFrame{Signed: s})
+			wire.WriteFrame(&b, chatMaxFrame, ChatFrame{Signed: s})
 		}
 		return b.Bytes()
 	}
@@ -65,7 +66,7 @@ func FuzzServeChat(f *testing.F) {
 		p.ServeChat(ctx, &fixedStream{r: bytes.NewReader(in), w: &out}, peerID.PeerID())
 		for out.Len() > 0 {
 			var ack ChatAck
-			if err := ReadFrame(&out, chatMaxAck, &ack); err != nil || checkMessageID(ack.ID) != nil {
+			if err := wire.ReadFrame(&out, chatMaxAck, &ack); err != nil || checkMessageID(ack.ID) != nil {
 				t.Fatalf("the reader wrote what is not an acknowledgement: %v", err)
 			}
 		}

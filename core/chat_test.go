@@ -31,6 +31,7 @@ import (
 	"planet/core/did"
 	"planet/core/identity"
 	"planet/core/keys"
+	"planet/core/wire"
 	"planet/vault"
 	"planet/vault/mem"
 )
@@ -484,11 +485,11 @@ func TestChatMalformedRefused(t *testing.T) {
 	// What SendChat would not send, written as frames directly.
 	for _, signed := range [][]byte{[]byte(`{"id":"x"}`), nil, []byte("a.b.c")} {
 		s := alice.open(t, bob)
-		if err := core.WriteFrame(s, core.MaxMessageSize+16, core.ChatFrame{Signed: signed}); err != nil {
+		if err := wire.WriteFrame(s, core.MaxMessageSize+16, core.ChatFrame{Signed: signed}); err != nil {
 			t.Fatal(err)
 		}
 		var ack core.ChatAck
-		if err := core.ReadFrame(s, 256, &ack); err == nil {
+		if err := wire.ReadFrame(s, 256, &ack); err == nil {
 			t.Errorf("frame %q acknowledged", signed)
 		}
 		if err := bob.wait(t); !errors.Is(err, core.ErrInvalid) {
@@ -528,7 +529,7 @@ func TestChatOversizeRefused(t *testing.T) {
 	s := alice.open(t, bob)
 	s.Write(binary.AppendUvarint(nil, 1<<20))
 	s.Write(make([]byte, 1024))
-	if err := bob.wait(t); !errors.Is(err, core.ErrFrameTooLarge) {
+	if err := bob.wait(t); !errors.Is(err, wire.ErrFrameTooLarge) {
 		t.Errorf("ServeChat of an oversize frame: %v", err)
 	}
 	s.Reset()
@@ -536,7 +537,7 @@ func TestChatOversizeRefused(t *testing.T) {
 	// So is a frame that is not a ChatFrame.
 	s = alice.open(t, bob)
 	must(s.Write([]byte{3, 0x63, 'a', 'b'})) // a CBOR text string, not a map
-	if err := bob.wait(t); !errors.Is(err, core.ErrMalformedFrame) {
+	if err := bob.wait(t); !errors.Is(err, wire.ErrMalformedFrame) {
 		t.Errorf("ServeChat of a malformed frame: %v", err)
 	}
 	s.Reset()

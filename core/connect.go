@@ -9,6 +9,7 @@ import (
 
 	"planet/core/did"
 	"planet/core/identity"
+	"planet/core/wire"
 	"planet/vault"
 )
 
@@ -258,7 +259,7 @@ func (p *Planet) handleConnectRequest(ctx context.Context, from did.DID, req *Co
 	case req.Introduction != nil && req.Invitation == "":
 		h, err = p.connectByIntroduction(ctx, from, req)
 	default:
-		return Handled{}, fmt.Errorf("%w: a connect request holds an invitation or an introduction", ErrMalformedFrame)
+		return Handled{}, fmt.Errorf("%w: a connect request holds an invitation or an introduction", wire.ErrMalformedFrame)
 	}
 	h.ReplyRelays = cleanRelays(req.Relays)
 	return h, err
@@ -345,7 +346,7 @@ func (p *Planet) handleConnectReply(ctx context.Context, from did.DID, r *Connec
 		if r.Refused != nil {
 			return Handled{}, r.Refused
 		}
-		return Handled{}, fmt.Errorf("%w: the reply names no connection", ErrMalformedFrame)
+		return Handled{}, fmt.Errorf("%w: the reply names no connection", wire.ErrMalformedFrame)
 	}
 	pc, err := getRecord[PendingConnection](ctx, v, colPending, r.Ref)
 	if errors.Is(err, vault.ErrNotFound) {

@@ -10,6 +10,7 @@ import (
 
 	"planet/core/did"
 	"planet/core/identity"
+	"planet/core/wire"
 	"planet/vault"
 )
 
@@ -463,10 +464,10 @@ func (p *Planet) handleIntroductionAnswer(ctx context.Context, from did.DID, a *
 	switch a.State {
 	case IntroAccepted, IntroDeclined, IntroConnected:
 	default:
-		return Handled{}, fmt.Errorf("%w: unknown introduction state %q", ErrMalformedFrame, a.State)
+		return Handled{}, fmt.Errorf("%w: unknown introduction state %q", wire.ErrMalformedFrame, a.State)
 	}
 	if !vault.ValidRecordID(a.ID) {
-		return Handled{}, fmt.Errorf("%w: introduction id %q", ErrMalformedFrame, a.ID)
+		return Handled{}, fmt.Errorf("%w: introduction id %q", wire.ErrMalformedFrame, a.ID)
 	}
 	m, err := getRecord[MadeIntroduction](ctx, v, colIntroduced, a.ID)
 	if errors.Is(err, vault.ErrNotFound) {

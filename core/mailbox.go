@@ -10,10 +10,11 @@ import (
 	"io"
 	"time"
 
+	"planet/core/cbor"
 	"planet/core/did"
 	"planet/core/identity"
 	"planet/core/keys"
-	"planet/vault"
+	"planet/core/wire"
 )
 
 // The mailbox (docs/protocols/mailbox.md) keeps sealed envelopes for people
@@ -392,7 +393,7 @@ func decodeMailboxReply(body []byte) (*mailboxReply, error) {
 		}
 	}
 	if n != 1 {
-		return nil, fmt.Errorf("%w: mailbox frame holds %d messages this client knows, want one", ErrMalformedFrame, n)
+		return nil, fmt.Errorf("%w: mailbox frame holds %d messages this client knows, want one", wire.ErrMalformedFrame, n)
 	}
 	var err error
 	switch {
@@ -408,7 +409,7 @@ func decodeMailboxReply(body []byte) (*mailboxReply, error) {
 		err = r.Error.check()
 	}
 	if err != nil {
-		return nil, fmt.Errorf("%w: mailbox: %v", ErrMalformedFrame, err)
+		return nil, fmt.Errorf("%w: mailbox: %v", wire.ErrMalformedFrame, err)
 	}
 	return &r, nil
 }
@@ -439,8 +440,8 @@ func checkMailboxLetters(l *mailboxLetters) error {
 
 // unmarshalMailbox decodes a frame body strictly, as [ReadFrame] does.
 func unmarshalMailbox(body []byte, v any) error {
-	if err := vault.UnmarshalCBOR(body, v); err != nil {
-		return fmt.Errorf("%w: %v", ErrMalformedFrame, err)
+	if err := cbor.Unmarshal(body, v); err != nil {
+		return fmt.Errorf("%w: %v", wire.ErrMalformedFrame, err)
 	}
 	return nil
 }
@@ -448,7 +449,7 @@ func unmarshalMailbox(body []byte, v any) error {
 // readMailboxReply reads the next server frame, of at most max bytes. An
 // Error message is returned as its *MailboxError.
 func readMailboxReply(s io.Reader, max int) (*mailboxReply, error) {
-	body, err := ReadFrameBytes(s, max)
+	body, err := wire.ReadFrameBytes(s, max)
 	if err != nil {
 		if err == io.EOF {
 			err = io.ErrUnexpectedEOF
@@ -468,7 +469,7 @@ func readMailboxReply(s io.Reader, max int) (*mailboxReply, error) {
 // mailboxClientError finishes a failed client exchange: a refusal leaves the
 // stream to the server, which closes it; anything else resets it. It
 // prefers the context's error when the context ended the exchange.
-func mailboxClientError(ctx context.Context, s Stream, err error) error {
+func mailboxClientError(ctx context.Context, s wire.Stream, err error) error {
 	var me *MailboxError
 	if !errors.As(err, &me) {
 		s.Reset()
@@ -490,7 +491,7 @@ func mailboxClientError(ctx context.Context, s Stream, err error) error {
 // for a letter the server would refuse. After a success the stream may
 // carry another deposit; after an error it is finished. The caller closes
 // it. Cancelling ctx resets the stream.
-func DepositLetter(ctx context.Context, s Stream, to did.DID, id string, envelope []byte) error {
+func DepositLetter(ctx context.Context, s wire.Stream, to did.DID, id string, envelope []byte) error {
 	if to.Method() != did.MethodKey {
 		return fmt.Errorf("mailbox: recipient %q: %w", to.String(), ErrMailboxUnsupportedDID)
 	}
@@ -505,12 +506,12 @@ func DepositLetter(ctx context.Context, s Stream, to did.DID, id string, envelop
 	stop := context.AfterFunc(ctx, func() { s.Reset() })
 	defer stop()
 	req := &mailboxRequest{Deposit: &mailboxDeposit{To: to.String(), ID: id, Envelope: envelope}}
-	if err := WriteFrame(s, mailboxMaxRequest, req); err != nil {
+	if err := wire.WriteFrame(s, mailboxMaxRequest, req); err != nil {
 		return mailboxClientError(ctx, s, fmt.Errorf("mailbox: sending the letter: %w", err))
 	}
 	r, err := readMailboxReply(s, mailboxMaxControl)
 	if err == nil && r.Deposited == nil {
-		err = fmt.Errorf("%w: mailbox: answer to a deposit is not Deposited", ErrMalformedFrame)
+		err = fmt.Errorf("%w: mailbox: answer to a deposit is not Deposited", wire.ErrMalformedFrame)
 	}
 	if err != nil {
 		return mailboxClientError(ctx, s, err)
@@ -536,7 +537,7 @@ func DepositLetter(ctx context.Context, s Stream, to did.DID, id string, envelop
 // server is a [*MailboxError] ([ErrMailboxUnauthorized] if the proof was
 // not accepted). The caller closes s afterwards. Cancelling ctx resets the
 // stream.
-func PickupLetters(ctx context.Context, s Stream, id *identity.Identity, relay keys.PeerID, handle func(Letter) error) (int, error) {
+func PickupLetters(ctx context.Context, s wire.Stream, id *identity.Identity, relay keys.PeerID, handle func(Letter) error) (int, error) {
 	if relay.IsZero() {
 		return 0, errors.New("mailbox: pickup from a zero peer id")
 	}
@@ -549,8 +550,8 @@ func PickupLetters(ctx context.Context, s Stream, id *identity.Identity, relay k
 	return accepted, nil
 }
 
-func pickupMailbox(s Stream, id *identity.Identity, relay keys.PeerID, handle func(Letter) error) (accepted int, err error) {
-	if err := WriteFrame(s, mailboxMaxControl, &mailboxRequest{Pickup: &mailboxPickup{}}); err != nil {
+func pickupMailbox(s wire.Stream, id *identity.Identity, relay keys.PeerID, handle func(Letter) error) (accepted int, err error) {
+	if err := wire.WriteFrame(s, mailboxMaxControl, &mailboxRequest{Pickup: &mailboxPickup{}}); err != nil {
 		return 0, fmt.Errorf("mailbox: asking for letters: %w", err)
 	}
 	r, err := readMailboxReply(s, mailboxMaxControl)
@@ -558,13 +559,13 @@ func pickupMailbox(s Stream, id *identity.Identity, relay keys.PeerID, handle fu
 		return 0, err
 	}
 	if r.Challenge == nil {
-		return 0, fmt.Errorf("%w: mailbox: answer to a pickup is not a Challenge", ErrMalformedFrame)
+		return 0, fmt.Errorf("%w: mailbox: answer to a pickup is not a Challenge", wire.ErrMalformedFrame)
 	}
 	if !bytes.Equal(r.Challenge.Relay, relay.Bytes()) {
 		return 0, fmt.Errorf("mailbox: the challenge is for another server than %s", relay)
 	}
 	proof := &mailboxProof{DID: id.DID().String(), Signature: id.Sign(mailboxPickupInput(relay, r.Challenge.Nonce))}
-	if err := WriteFrame(s, mailboxMaxControl, &mailboxRequest{Proof: proof}); err != nil {
+	if err := wire.WriteFrame(s, mailboxMaxControl, &mailboxRequest{Proof: proof}); err != nil {
 		return 0, fmt.Errorf("mailbox: sending the proof: %w", err)
 	}
 	var (
@@ -577,7 +578,7 @@ func pickupMailbox(s Stream, id *identity.Identity, relay keys.PeerID, handle fu
 			return accepted, err
 		}
 		if r.Letters == nil {
-			return accepted, fmt.Errorf("%w: mailbox: expected Letters", ErrMalformedFrame)
+			return accepted, fmt.Errorf("%w: mailbox: expected Letters", wire.ErrMalformedFrame)
 		}
 		ack := &mailboxAck{}
 		for _, it := range r.Letters.Items {
@@ -591,7 +592,7 @@ func pickupMailbox(s Stream, id *identity.Identity, relay keys.PeerID, handle fu
 			}
 			ack.IDs = append(ack.IDs, it.ID)
 		}
-		if err := WriteFrame(s, mailboxMaxAck, &mailboxRequest{Ack: ack}); err != nil {
+		if err := wire.WriteFrame(s, mailboxMaxAck, &mailboxRequest{Ack: ack}); err != nil {
 			return accepted, fmt.Errorf("mailbox: acknowledging letters: %w", err)
 		}
 		accepted += len(ack.IDs)
@@ -604,7 +605,7 @@ func pickupMailbox(s Stream, id *identity.Identity, relay keys.PeerID, handle fu
 		return accepted, err
 	}
 	if r.Done == nil {
-		return accepted, fmt.Errorf("%w: mailbox: expected Done", ErrMalformedFrame)
+		return accepted, fmt.Errorf("%w: mailbox: expected Done", wire.ErrMalformedFrame)
 	}
 	if firstErr != nil {
 		return accepted, fmt.Errorf("mailbox: %d letters kept for the next pickup: %w", kept, firstErr)
@@ -629,7 +630,7 @@ type MailboxServer struct {
 // A pickup is answered only for the DID whose key remote is: the client
 // signs a nonce that this call made for this stream alone, so a proof
 // recorded from another stream, or made for another server, is refused.
-func (srv *MailboxServer) Serve(ctx context.Context, s Stream, remote keys.PeerID) error {
+func (srv *MailboxServer) Serve(ctx context.Context, s wire.Stream, remote keys.PeerID) error {
 	stop := context.AfterFunc(ctx, func() { s.Reset() })
 	defer stop()
 	err := srv.serve(s, remote)
@@ -640,7 +641,7 @@ func (srv *MailboxServer) Serve(ctx context.Context, s Stream, remote keys.PeerI
 	case errors.As(err, &me):
 		// A refusal is the end of the stream: the client reads why, and
 		// nothing more that it sends is read.
-		if werr := WriteFrame(s, mailboxMaxControl, &mailboxReply{Error: me}); werr != nil {
+		if werr := wire.WriteFrame(s, mailboxMaxControl, &mailboxReply{Error: me}); werr != nil {
 			s.Reset()
 		} else {
 			s.Close()
@@ -661,14 +662,14 @@ var errMailboxStreamEnd = errors.New("mailbox: end of stream")
 // readMailboxRequest reads the next client frame of at most max bytes. A frame
 // the server refuses is a *MailboxError; io.EOF before any byte of it is
 // errMailboxStreamEnd.
-func readMailboxRequest(s Stream, max int) (*mailboxRequest, error) {
-	body, err := ReadFrameBytes(s, max)
+func readMailboxRequest(s wire.Stream, max int) (*mailboxRequest, error) {
+	body, err := wire.ReadFrameBytes(s, max)
 	switch {
 	case err == io.EOF:
 		return nil, errMailboxStreamEnd
-	case errors.Is(err, ErrFrameTooLarge):
+	case errors.Is(err, wire.ErrFrameTooLarge):
 		return nil, mailboxRefusal(MailboxCodeTooLarge, "frame larger than %d bytes", max)
-	case errors.Is(err, ErrMalformedFrame):
+	case errors.Is(err, wire.ErrMalformedFrame):
 		return nil, mailboxRefusal(MailboxCodeMalformed, "frame length is malformed")
 	case err != nil:
 		return nil, fmt.Errorf("mailbox: reading: %w", err)
@@ -686,7 +687,7 @@ func mailboxUnexpected(want string) *MailboxError {
 }
 
 // serve runs the exchange; see Serve.
-func (srv *MailboxServer) serve(s Stream, remote keys.PeerID) error {
+func (srv *MailboxServer) serve(s wire.Stream, remote keys.PeerID) error {
 	req, err := readMailboxRequest(s, mailboxMaxRequest)
 	if err == errMailboxStreamEnd {
 		return nil
@@ -724,7 +725,7 @@ func mailboxStoreError(err error) error {
 	return errors.Join(mailboxRefusal(MailboxCodeInternal, "the mailbox failed; try again later"), err)
 }
 
-func (srv *MailboxServer) deposit(s Stream, d *mailboxDeposit) error {
+func (srv *MailboxServer) deposit(s wire.Stream, d *mailboxDeposit) error {
 	to, me := mailboxRecipient(d.To)
 	if me != nil {
 		return me
@@ -732,7 +733,7 @@ func (srv *MailboxServer) deposit(s Stream, d *mailboxDeposit) error {
 	if err := srv.Store.Deposit(to, d.ID, d.Envelope); err != nil {
 		return mailboxStoreError(err)
 	}
-	if err := WriteFrame(s, mailboxMaxControl, &mailboxReply{Deposited: &mailboxDeposited{}}); err != nil {
+	if err := wire.WriteFrame(s, mailboxMaxControl, &mailboxReply{Deposited: &mailboxDeposited{}}); err != nil {
 		return fmt.Errorf("mailbox: confirming a deposit: %w", err)
 	}
 	return nil
@@ -761,11 +762,11 @@ func (srv *MailboxServer) verify(p *mailboxProof, nonce []byte, remote keys.Peer
 	return owner, nil
 }
 
-func (srv *MailboxServer) pickup(s Stream, remote keys.PeerID) error {
+func (srv *MailboxServer) pickup(s wire.Stream, remote keys.PeerID) error {
 	nonce := make([]byte, mailboxNonceSize)
 	rand.Read(nonce)
 	ch := &mailboxReply{Challenge: &mailboxChallenge{Nonce: nonce, Relay: srv.Relay.Bytes()}}
-	if err := WriteFrame(s, mailboxMaxControl, ch); err != nil {
+	if err := wire.WriteFrame(s, mailboxMaxControl, ch); err != nil {
 		return fmt.Errorf("mailbox: sending a challenge: %w", err)
 	}
 	req, err := readMailboxRequest(s, mailboxMaxControl)
@@ -794,7 +795,7 @@ func (srv *MailboxServer) pickup(s Stream, remote keys.PeerID) error {
 		for _, l := range batch {
 			out.Items = append(out.Items, mailboxItem{ID: l.ID, Envelope: l.Envelope, Deposited: l.Deposited.UnixMilli()})
 		}
-		if err := WriteFrame(s, mailboxMaxLetters, &mailboxReply{Letters: out}); err != nil {
+		if err := wire.WriteFrame(s, mailboxMaxLetters, &mailboxReply{Letters: out}); err != nil {
 			return fmt.Errorf("mailbox: sending letters: %w", err)
 		}
 		req, err := readMailboxRequest(s, mailboxMaxAck)
@@ -821,7 +822,7 @@ func (srv *MailboxServer) pickup(s Stream, remote keys.PeerID) error {
 		}
 		after = batch[len(batch)-1].Seq
 	}
-	if err := WriteFrame(s, mailboxMaxControl, &mailboxReply{Done: &mailboxDone{}}); err != nil {
+	if err := wire.WriteFrame(s, mailboxMaxControl, &mailboxReply{Done: &mailboxDone{}}); err != nil {
 		return fmt.Errorf("mailbox: ending the pickup: %w", err)
 	}
 	return nil

@@ -25,10 +25,11 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/core/protocol"
 
+	"planet/core/cbor"
 	"planet/core/did"
 	"planet/core/identity"
 	"planet/core/keys"
-	"planet/vault"
+	"planet/core/wire"
 )
 
 // memMailbox is an in-memory MailboxStore: the protocol's tests need a
@@ -373,18 +374,18 @@ func TestMailboxRefusals(t *testing.T) {
 }
 
 // sendMailboxRequest writes a client frame by hand.
-func sendMailboxRequest(t *testing.T, s Stream, req *mailboxRequest) {
+func sendMailboxRequest(t *testing.T, s wire.Stream, req *mailboxRequest) {
 	t.Helper()
-	if err := WriteFrame(s, mailboxMaxRequest, req); err != nil {
+	if err := wire.WriteFrame(s, mailboxMaxRequest, req); err != nil {
 		t.Fatal(err)
 	}
 }
 
 // readMailboxFrame reads a server frame by hand; an Error is returned as is.
-func readMailboxFrame(t *testing.T, s Stream) *mailboxReply {
+func readMailboxFrame(t *testing.T, s wire.Stream) *mailboxReply {
 	t.Helper()
 	var r mailboxReply
-	if err := ReadFrame(s, mailboxMaxLetters, &r); err != nil {
+	if err := wire.ReadFrame(s, mailboxMaxLetters, &r); err != nil {
 		t.Fatalf("reading the server's frame: %v", err)
 	}
 	return &r
@@ -467,7 +468,7 @@ func TestMailboxMalformedFrames(t *testing.T) {
 	raw := func(b ...byte) []byte { return b }
 	frame := func(v any) []byte {
 		var buf bytes.Buffer
-		if err := WriteFrame(&buf, 1<<20, v); err != nil {
+		if err := wire.WriteFrame(&buf, 1<<20, v); err != nil {
 			t.Fatal(err)
 		}
 		return buf.Bytes()
@@ -560,7 +561,7 @@ func TestMailboxClientRefusesBadServers(t *testing.T) {
 	ctx := context.Background()
 	frame := func(v any) []byte {
 		var buf bytes.Buffer
-		if err := WriteFrame(&buf, 1<<20, v); err != nil {
+		if err := wire.WriteFrame(&buf, 1<<20, v); err != nil {
 			t.Fatal(err)
 		}
 		return buf.Bytes()
@@ -574,21 +575,21 @@ func TestMailboxClientRefusesBadServers(t *testing.T) {
 		after []byte // sent after a valid challenge
 		want  error
 	}{
-		"garbage":          {[]byte{0x02, 0xff, 0xff}, ErrMalformedFrame},
-		"oversize":         {uvarintBytes(mailboxMaxLetters + 1), ErrFrameTooLarge},
-		"too many letters": {frame(&mailboxReply{Letters: tooMany}), ErrMalformedFrame},
-		"repeated letter":  {frame(&mailboxReply{Letters: &mailboxLetters{Items: []mailboxItem{item(mailboxLetterID(1)), item(mailboxLetterID(1))}}}), ErrMalformedFrame},
-		"bad id":           {frame(&mailboxReply{Letters: &mailboxLetters{Items: []mailboxItem{item("x")}}}), ErrMalformedFrame},
-		"unknown kind":     {frame(map[int]any{9: map[int]any{}}), ErrMalformedFrame},
-		"done too early":   {frame(&mailboxReply{Done: &mailboxDone{}}), ErrMalformedFrame},
+		"garbage":          {[]byte{0x02, 0xff, 0xff}, wire.ErrMalformedFrame},
+		"oversize":         {uvarintBytes(mailboxMaxLetters + 1), wire.ErrFrameTooLarge},
+		"too many letters": {frame(&mailboxReply{Letters: tooMany}), wire.ErrMalformedFrame},
+		"repeated letter":  {frame(&mailboxReply{Letters: &mailboxLetters{Items: []mailboxItem{item(mailboxLetterID(1)), item(mailboxLetterID(1))}}}), wire.ErrMalformedFrame},
+		"bad id":           {frame(&mailboxReply{Letters: &mailboxLetters{Items: []mailboxItem{item("x")}}}), wire.ErrMalformedFrame},
+		"unknown kind":     {frame(map[int]any{9: map[int]any{}}), wire.ErrMalformedFrame},
+		"done too early":   {frame(&mailboxReply{Done: &mailboxDone{}}), wire.ErrMalformedFrame},
 		"cut short":        {nil, io.ErrUnexpectedEOF},
 		"refusal":          {frame(&mailboxReply{Error: &MailboxError{Code: "busy", Message: "try later"}}), ErrMailboxRefused},
 	} {
 		h, relay := hostileMailbox(t, func(s network.Stream) {
 			var req mailboxRequest
-			ReadFrame(s, mailboxMaxControl, &req)
+			wire.ReadFrame(s, mailboxMaxControl, &req)
 			s.Write(frame(&mailboxReply{Challenge: &mailboxChallenge{Nonce: make([]byte, 32), Relay: localPeerBytes(s)}}))
-			ReadFrame(s, mailboxMaxControl, &req)
+			wire.ReadFrame(s, mailboxMaxControl, &req)
 			s.Write(tc.after)
 		})
 		bobHost.Connect(ctx, peer.AddrInfo{ID: h.ID(), Addrs: h.Addrs()})
@@ -659,7 +660,7 @@ func TestMailboxGolden(t *testing.T) {
 		{"Done", &mailboxReply{Done: &mailboxDone{}}, "a104a0"},
 		{"Error", &mailboxReply{Error: &MailboxError{Code: "full", Message: "full"}}, "a105a2016466756c6c0264" + "66756c6c"},
 	} {
-		got, err := vault.MarshalCBOR(tc.msg)
+		got, err := cbor.Marshal(tc.msg)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -682,7 +683,7 @@ func FuzzMailboxRequestDecoder(f *testing.F) {
 		{Proof: &mailboxProof{DID: bob.DID().String(), Signature: make([]byte, 64)}},
 		{Ack: &mailboxAck{IDs: []string{mailboxLetterID(1), mailboxLetterID(2)}}},
 	} {
-		b, _ := vault.MarshalCBOR(req)
+		b, _ := cbor.Marshal(req)
 		f.Add(b)
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
@@ -694,7 +695,7 @@ func FuzzMailboxRequestDecoder(f *testing.F) {
 			return
 		}
 		// What the server accepts, it accepts again as it would write it.
-		again, err := vault.MarshalCBOR(req)
+		again, err := cbor.Marshal(req)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -713,18 +714,18 @@ func FuzzMailboxReplyDecoder(f *testing.F) {
 		{Done: &mailboxDone{}},
 		{Error: &MailboxError{Code: MailboxCodeFull, Message: "full"}},
 	} {
-		b, _ := vault.MarshalCBOR(r)
+		b, _ := cbor.Marshal(r)
 		f.Add(b)
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
 		r, err := decodeMailboxReply(body)
 		if err != nil {
-			if !errors.Is(err, ErrMalformedFrame) {
+			if !errors.Is(err, wire.ErrMalformedFrame) {
 				t.Fatalf("refusal %v does not wrap ErrMalformedFrame", err)
 			}
 			return
 		}
-		again, err := vault.MarshalCBOR(r)
+		again, err := cbor.Marshal(r)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -757,12 +758,12 @@ func FuzzMailboxServe(f *testing.F) {
 	bob, _ := identity.FromSeed(bytes.Repeat([]byte{1}, 32))
 	relay := newMailboxIdentity(f).PeerID()
 	var seed bytes.Buffer
-	WriteFrame(&seed, mailboxMaxRequest, &mailboxRequest{Deposit: &mailboxDeposit{To: bob.DID().String(), ID: mailboxLetterID(5), Envelope: []byte("x")}})
-	WriteFrame(&seed, mailboxMaxRequest, &mailboxRequest{Deposit: &mailboxDeposit{To: bob.DID().String(), ID: mailboxLetterID(0), Envelope: []byte("y")}})
+	wire.WriteFrame(&seed, mailboxMaxRequest, &mailboxRequest{Deposit: &mailboxDeposit{To: bob.DID().String(), ID: mailboxLetterID(5), Envelope: []byte("x")}})
+	wire.WriteFrame(&seed, mailboxMaxRequest, &mailboxRequest{Deposit: &mailboxDeposit{To: bob.DID().String(), ID: mailboxLetterID(0), Envelope: []byte("y")}})
 	f.Add(seed.Bytes())
 	seed.Reset()
-	WriteFrame(&seed, mailboxMaxRequest, &mailboxRequest{Pickup: &mailboxPickup{}})
-	WriteFrame(&seed, mailboxMaxRequest, &mailboxRequest{Proof: &mailboxProof{DID: bob.DID().String(), Signature: make([]byte, 64)}})
+	wire.WriteFrame(&seed, mailboxMaxRequest, &mailboxRequest{Pickup: &mailboxPickup{}})
+	wire.WriteFrame(&seed, mailboxMaxRequest, &mailboxRequest{Proof: &mailboxProof{DID: bob.DID().String(), Signature: make([]byte, 64)}})
 	f.Add(seed.Bytes())
 	f.Fuzz(func(t *testing.T, in []byte) {
 		store := newMemMailbox()
@@ -791,11 +792,11 @@ func FuzzMailboxPickup(f *testing.F) {
 	bob, _ := identity.FromSeed(bytes.Repeat([]byte{2}, 32))
 	relay := newMailboxIdentity(f).PeerID()
 	var challenge bytes.Buffer
-	WriteFrame(&challenge, mailboxMaxControl, &mailboxReply{Challenge: &mailboxChallenge{Nonce: make([]byte, 32), Relay: relay.Bytes()}})
+	wire.WriteFrame(&challenge, mailboxMaxControl, &mailboxReply{Challenge: &mailboxChallenge{Nonce: make([]byte, 32), Relay: relay.Bytes()}})
 	var seed bytes.Buffer
-	WriteFrame(&seed, mailboxMaxLetters, &mailboxReply{Letters: &mailboxLetters{Items: []mailboxItem{{ID: mailboxLetterID(1), Envelope: []byte("x"), Deposited: 5}}, More: true}})
-	WriteFrame(&seed, mailboxMaxLetters, &mailboxReply{Letters: &mailboxLetters{}})
-	WriteFrame(&seed, mailboxMaxLetters, &mailboxReply{Done: &mailboxDone{}})
+	wire.WriteFrame(&seed, mailboxMaxLetters, &mailboxReply{Letters: &mailboxLetters{Items: []mailboxItem{{ID: mailboxLetterID(1), Envelope: []byte("x"), Deposited: 5}}, More: true}})
+	wire.WriteFrame(&seed, mailboxMaxLetters, &mailboxReply{Letters: &mailboxLetters{}})
+	wire.WriteFrame(&seed, mailboxMaxLetters, &mailboxReply{Done: &mailboxDone{}})
 	f.Add(seed.Bytes())
 	f.Add([]byte{})
 	f.Fuzz(func(t *testing.T, in []byte) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"planet/core/did"
+	"planet/core/wire"
 )
 
 // Sharing: a person may let a contact see their relationships, so that the
@@ -96,9 +97,9 @@ func (p *Planet) handleShare(ctx context.Context, from did.DID, f *ShareFrame) (
 	case f.Refused != nil && !f.Received && f.Credentials == nil && !f.Revoke:
 		return Handled{}, f.Refused
 	case f.Received || f.Refused != nil || f.Kept != 0 || (f.Revoke && f.Credentials != nil):
-		return Handled{}, fmt.Errorf("%w: a share frame holds one message", ErrMalformedFrame)
+		return Handled{}, fmt.Errorf("%w: a share frame holds one message", wire.ErrMalformedFrame)
 	case len(f.Credentials) > MaxSharedPerFrame:
-		return Handled{}, fmt.Errorf("%w: more than %d credentials in one share", ErrMalformedFrame, MaxSharedPerFrame)
+		return Handled{}, fmt.Errorf("%w: more than %d credentials in one share", wire.ErrMalformedFrame, MaxSharedPerFrame)
 	}
 	c, err := p.contactByDID(ctx, v, from)
 	if err != nil {

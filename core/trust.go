@@ -11,6 +11,7 @@ import (
 	"planet/core/did"
 	"planet/core/internal/jws"
 	"planet/core/keys"
+	"planet/core/wire"
 	"planet/vault"
 )
 
@@ -168,17 +169,17 @@ func (p *Planet) HandleFrame(ctx context.Context, from did.DID, protocol string,
 		}
 		return p.handleShare(ctx, from, &f)
 	default:
-		return Handled{}, fmt.Errorf("%w: unknown protocol %q", ErrMalformedFrame, protocol)
+		return Handled{}, fmt.Errorf("%w: unknown protocol %q", wire.ErrMalformedFrame, protocol)
 	}
-	return Handled{}, fmt.Errorf("%w: a %s frame must hold exactly one message", ErrMalformedFrame, protocol)
+	return Handled{}, fmt.Errorf("%w: a %s frame must hold exactly one message", wire.ErrMalformedFrame, protocol)
 }
 
 func decodeFrame(frame []byte, v any) error {
 	if len(frame) > MaxTrustFrame {
-		return fmt.Errorf("%w: %d bytes", ErrFrameTooLarge, len(frame))
+		return fmt.Errorf("%w: %d bytes", wire.ErrFrameTooLarge, len(frame))
 	}
 	if err := vault.UnmarshalCBOR(frame, v); err != nil {
-		return fmt.Errorf("%w: %v", ErrMalformedFrame, err)
+		return fmt.Errorf("%w: %v", wire.ErrMalformedFrame, err)
 	}
 	return nil
 }
@@ -190,7 +191,7 @@ func EncodeFrame(frame any) ([]byte, error) {
 		return nil, err
 	}
 	if len(b) > MaxTrustFrame {
-		return nil, fmt.Errorf("%w: %d bytes", ErrFrameTooLarge, len(b))
+		return nil, fmt.Errorf("%w: %d bytes", wire.ErrFrameTooLarge, len(b))
 	}
 	return b, nil
 }
@@ -199,13 +200,13 @@ func EncodeFrame(frame any) ([]byte, error) {
 // by remote: it reads the frame, applies it and writes the reply. Frames
 // for third parties that handling produced are returned for the caller to
 // deliver. A malformed frame resets the stream.
-func (p *Planet) ServeTrust(ctx context.Context, s Stream, protocol string, remote keys.PeerID) ([]Outgoing, error) {
+func (p *Planet) ServeTrust(ctx context.Context, s wire.Stream, protocol string, remote keys.PeerID) ([]Outgoing, error) {
 	from, err := peerDID(remote)
 	if err != nil {
 		s.Reset()
 		return nil, err
 	}
-	frame, err := ReadFrameBytes(s, MaxTrustFrame)
+	frame, err := wire.ReadFrameBytes(s, MaxTrustFrame)
 	if err != nil {
 		s.Reset()
 		return nil, err
@@ -219,7 +220,7 @@ func (p *Planet) ServeTrust(ctx context.Context, s Stream, protocol string, remo
 	if reply == nil {
 		reply = receivedFrame(protocol)
 	}
-	if err := WriteFrame(s, MaxTrustFrame, reply); err != nil {
+	if err := wire.WriteFrame(s, MaxTrustFrame, reply); err != nil {
 		s.Reset()
 		return h.Send, err
 	}
@@ -240,8 +241,8 @@ func receivedFrame(protocol string) any {
 // Exchange sends out's frame on s, a stream of out.Protocol to out.To, and
 // applies the answer. It returns what the answer produced; a refusal in the
 // answer is a [*RemoteError].
-func (p *Planet) Exchange(ctx context.Context, s Stream, out Outgoing) (Handled, error) {
-	if err := WriteFrame(s, MaxTrustFrame, out.Frame); err != nil {
+func (p *Planet) Exchange(ctx context.Context, s wire.Stream, out Outgoing) (Handled, error) {
+	if err := wire.WriteFrame(s, MaxTrustFrame, out.Frame); err != nil {
 		s.Reset()
 		return Handled{}, err
 	}
@@ -249,7 +250,7 @@ func (p *Planet) Exchange(ctx context.Context, s Stream, out Outgoing) (Handled,
 		s.Reset()
 		return Handled{}, err
 	}
-	reply, err := ReadFrameBytes(s, MaxTrustFrame)
+	reply, err := wire.ReadFrameBytes(s, MaxTrustFrame)
 	if err != nil {
 		s.Reset()
 		if err == io.EOF {
@@ -461,15 +462,15 @@ func (p *Planet) OpenLetter(ctx context.Context, envelope []byte) (Opened, error
 		}
 		var body trustMessageBody
 		if err := json.Unmarshal(m.Body, &body); err != nil {
-			return o, fmt.Errorf("%w: %s body: %v", ErrMalformedFrame, typ, err)
+			return o, fmt.Errorf("%w: %s body: %v", wire.ErrMalformedFrame, typ, err)
 		}
 		frame, err := jws.Base64.DecodeString(body.Frame)
 		if err != nil {
-			return o, fmt.Errorf("%w: %s body: %v", ErrMalformedFrame, typ, err)
+			return o, fmt.Errorf("%w: %s body: %v", wire.ErrMalformedFrame, typ, err)
 		}
 		o.Protocol = proto
 		o.Handled, err = p.HandleFrame(ctx, m.From, proto, frame)
 		return o, err
 	}
-	return o, fmt.Errorf("%w: unknown message type %q", ErrMalformedFrame, m.Type)
+	return o, fmt.Errorf("%w: unknown message type %q", wire.ErrMalformedFrame, m.Type)
 }

@@ -6,6 +6,7 @@ import (
 
 	"planet/core"
 	"planet/core/did"
+	"planet/core/wire"
 )
 
 // FuzzTrustFrame feeds any bytes to the trust network's frame decoders and
@@ -49,7 +50,7 @@ func FuzzTrustFrame(f *testing.F) {
 			t.Fatal(err)
 		}
 		_, err = alice.HandleFrame(ctx, from, proto, frame)
-		if err == nil || !errors.Is(err, core.ErrMalformedFrame) {
+		if err == nil || !errors.Is(err, wire.ErrMalformedFrame) {
 			return
 		}
 		after, err := alice.Counts(ctx)

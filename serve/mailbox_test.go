@@ -29,6 +29,7 @@ import (
 	"planet/core"
 	"planet/core/identity"
 	"planet/core/keys"
+	"planet/core/wire"
 )
 
 // The messages of /planet/mailbox/1.0.0 as docs/protocols/mailbox.md
@@ -446,13 +447,13 @@ func TestMailboxCloseDuringPickup(t *testing.T) {
 	srv.deposit(alice, bob, mailboxLetterID(0), []byte("sealed"))
 	// Bob receives his letter, and the server shuts down before his ack.
 	s := srv.stream(bob)
-	core.WriteFrame(s, 1024, &wireRequest{Pickup: &struct{}{}})
+	wire.WriteFrame(s, 1024, &wireRequest{Pickup: &struct{}{}})
 	var r wireReply
-	if err := core.ReadFrame(s, 1024, &r); err != nil || r.Challenge == nil {
+	if err := wire.ReadFrame(s, 1024, &r); err != nil || r.Challenge == nil {
 		t.Fatalf("challenge: %+v, %v", r, err)
 	}
-	core.WriteFrame(s, 1024, &wireRequest{Proof: &wireProof{DID: bob.id.DID().String(), Signature: bob.id.Sign(wirePickupInput(srv.host.ID(), r.Challenge.Nonce))}})
-	if err := core.ReadFrame(s, 1<<20, &r); err != nil || r.Letters == nil || len(r.Letters.Items) != 1 {
+	wire.WriteFrame(s, 1024, &wireRequest{Proof: &wireProof{DID: bob.id.DID().String(), Signature: bob.id.Sign(wirePickupInput(srv.host.ID(), r.Challenge.Nonce))}})
+	if err := wire.ReadFrame(s, 1<<20, &r); err != nil || r.Letters == nil || len(r.Letters.Items) != 1 {
 		t.Fatalf("letters: %+v, %v", r, err)
 	}
 	closed := make(chan error)
@@ -520,7 +521,7 @@ func (srv *mailboxServer) exchange(from *mailboxPeer, raw []byte) wireReply {
 		srv.t.Fatal(err)
 	}
 	var r wireReply
-	if err := core.ReadFrame(s, 1<<20, &r); err != nil {
+	if err := wire.ReadFrame(s, 1<<20, &r); err != nil {
 		srv.t.Fatalf("no answer to %x: %v", raw[:min(len(raw), 16)], err)
 	}
 	if _, err := s.Read(make([]byte, 1)); err != io.EOF {
@@ -531,7 +532,7 @@ func (srv *mailboxServer) exchange(from *mailboxPeer, raw []byte) wireReply {
 
 func encodeWireFrame(t *testing.T, v any) []byte {
 	var buf bytes.Buffer
-	if err := core.WriteFrame(&buf, 1<<20, v); err != nil {
+	if err := wire.WriteFrame(&buf, 1<<20, v); err != nil {
 		t.Fatal(err)
 	}
 	return buf.Bytes()
@@ -567,10 +568,10 @@ func TestMailboxRefusesBadFrames(t *testing.T) {
 	s := srv.stream(alice)
 	s.Write(raw)
 	var r wireReply
-	if core.ReadFrame(s, 1024, &r); r.Deposited == nil {
+	if wire.ReadFrame(s, 1024, &r); r.Deposited == nil {
 		t.Fatalf("deposit before garbage: %+v", r)
 	}
-	if core.ReadFrame(s, 1024, &r); r.Error == nil || r.Error.Code != core.MailboxCodeMalformed {
+	if wire.ReadFrame(s, 1024, &r); r.Error == nil || r.Error.Code != core.MailboxCodeMalformed {
 		t.Fatalf("garbage after a deposit: %+v", r)
 	}
 
@@ -590,9 +591,9 @@ func TestMailboxPickupProof(t *testing.T) {
 	// challenge opens a pickup from p and returns the stream and its nonce.
 	challenge := func(p *mailboxPeer) (network.Stream, []byte) {
 		s := srv.stream(p)
-		core.WriteFrame(s, 1024, &wireRequest{Pickup: &struct{}{}})
+		wire.WriteFrame(s, 1024, &wireRequest{Pickup: &struct{}{}})
 		var r wireReply
-		if err := core.ReadFrame(s, 1024, &r); err != nil || r.Challenge == nil {
+		if err := wire.ReadFrame(s, 1024, &r); err != nil || r.Challenge == nil {
 			t.Fatalf("challenge: %+v, %v", r, err)
 		}
 		if !bytes.Equal(r.Challenge.Relay, []byte(srv.host.ID())) || len(r.Challenge.Nonce) != 32 {
@@ -601,9 +602,9 @@ func TestMailboxPickupProof(t *testing.T) {
 		return s, r.Challenge.Nonce
 	}
 	prove := func(s network.Stream, p *wireProof) wireReply {
-		core.WriteFrame(s, 1024, &wireRequest{Proof: p})
+		wire.WriteFrame(s, 1024, &wireRequest{Proof: p})
 		var r wireReply
-		if err := core.ReadFrame(s, 1<<20, &r); err != nil {
+		if err := wire.ReadFrame(s, 1<<20, &r); err != nil {
 			t.Fatal(err)
 		}
 		return r
@@ -656,9 +657,9 @@ func TestMailboxPickupProof(t *testing.T) {
 	// Acknowledging a letter that was not offered is refused.
 	s, nonce = challenge(bob)
 	prove(s, &wireProof{DID: bob.id.DID().String(), Signature: bob.id.Sign(wirePickupInput(srv.host.ID(), nonce))})
-	core.WriteFrame(s, 1024, &wireRequest{Ack: &wireAck{IDs: []string{mailboxLetterID(5)}}})
+	wire.WriteFrame(s, 1024, &wireRequest{Ack: &wireAck{IDs: []string{mailboxLetterID(5)}}})
 	var r wireReply
-	if err := core.ReadFrame(s, 1024, &r); err != nil || r.Error == nil || r.Error.Code != core.MailboxCodeMalformed {
+	if err := wire.ReadFrame(s, 1024, &r); err != nil || r.Error == nil || r.Error.Code != core.MailboxCodeMalformed {
 		t.Fatalf("ack of a letter not offered: %+v, %v", r, err)
 	}
 	if got, err := srv.pickup(bob, nil); err != nil || len(got) != 1 {
@@ -727,12 +728,12 @@ func FuzzMailboxServer(f *testing.F) {
 		f.Fatal(err)
 	}
 	var seed bytes.Buffer
-	core.WriteFrame(&seed, 1<<20, &wireRequest{Deposit: &wireDeposit{To: bob.DID().String(), ID: mailboxLetterID(1), Envelope: []byte("x")}})
-	core.WriteFrame(&seed, 1<<20, &wireRequest{Deposit: &wireDeposit{To: bob.DID().String(), ID: mailboxLetterID(0), Envelope: []byte("y")}})
+	wire.WriteFrame(&seed, 1<<20, &wireRequest{Deposit: &wireDeposit{To: bob.DID().String(), ID: mailboxLetterID(1), Envelope: []byte("x")}})
+	wire.WriteFrame(&seed, 1<<20, &wireRequest{Deposit: &wireDeposit{To: bob.DID().String(), ID: mailboxLetterID(0), Envelope: []byte("y")}})
 	f.Add(seed.Bytes())
 	seed.Reset()
-	core.WriteFrame(&seed, 1<<20, &wireRequest{Pickup: &struct{}{}})
-	core.WriteFrame(&seed, 1<<20, &wireRequest{Proof: &wireProof{DID: bob.DID().String(), Signature: make([]byte, 64)}})
+	wire.WriteFrame(&seed, 1<<20, &wireRequest{Pickup: &struct{}{}})
+	wire.WriteFrame(&seed, 1<<20, &wireRequest{Proof: &wireProof{DID: bob.DID().String(), Signature: make([]byte, 64)}})
 	f.Add(seed.Bytes())
 	srv := &core.MailboxServer{Store: box.store, Relay: relay.PeerID()}
 	f.Fuzz(func(t *testing.T, in []byte) {
@@ -745,7 +746,7 @@ func FuzzMailboxServer(f *testing.F) {
 		checkMailboxStore(t, box.store)
 		for s.out.Len() > 0 {
 			var r wireReply
-			if err := core.ReadFrame(&s.out, 1<<20, &r); err != nil {
+			if err := wire.ReadFrame(&s.out, 1<<20, &r); err != nil {
 				t.Fatalf("the server wrote a frame that does not decode: %v", err)
 			}
 		}

@@ -1,19 +1,19 @@
-package core
+// Package wire is how PLANET's own stream protocols move messages: a
+// [Stream] (a libp2p stream, native or in the browser) carrying frames, each
+// an unsigned varint byte length and then that many bytes of deterministic
+// CBOR (package planet/core/cbor). Each protocol sets the largest frame it
+// accepts; a larger length is refused before anything is read or allocated,
+// and a frame that is not the one deterministic encoding of a message is
+// refused too (docs/protocols/).
+package wire
 
 import (
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
-
-	"planet/vault"
+	"planet/core/cbor"
 )
-
-// PLANET's own stream protocols (docs/protocols.md) all frame their messages
-// the same way: an unsigned varint byte length, then that many bytes of
-// deterministic CBOR. Each protocol sets the largest frame it accepts; a
-// larger length is refused before anything is read or allocated, and a frame
-// that is not the one deterministic encoding of a message is refused too.
 
 // Stream is one bidirectional libp2p stream as the protocols see it. A
 // go-libp2p network.Stream is one; so is the browser's.
@@ -43,7 +43,7 @@ const maxVarintLen = 5
 // frame. It refuses a message that encodes to more than max bytes, so a
 // sender learns of an oversize message before the receiver resets.
 func WriteFrame(w io.Writer, max int, msg any) error {
-	body, err := vault.MarshalCBOR(msg)
+	body, err := cbor.Marshal(msg)
 	if err != nil {
 		return fmt.Errorf("wire: encode %T: %w", msg, err)
 	}
@@ -65,7 +65,7 @@ func ReadFrame(r io.Reader, max int, msg any) error {
 	if err != nil {
 		return err
 	}
-	if err := vault.UnmarshalCBOR(body, msg); err != nil {
+	if err := cbor.Unmarshal(body, msg); err != nil {
 		return fmt.Errorf("%w: %v", ErrMalformedFrame, err)
 	}
 	return nil
