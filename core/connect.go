@@ -9,6 +9,7 @@ import (
 
 	"planet/core/did"
 	"planet/core/identity"
+	"planet/core/vc"
 	"planet/core/wire"
 	"planet/vault"
 )
@@ -143,7 +144,7 @@ func (p *Planet) AcceptInvitation(ctx context.Context, token string) (*Invitatio
 	if inv.Inviter == id.DID() {
 		return nil, Outgoing{}, fmt.Errorf("%w: this is your own invitation; send it to the person you want to invite", ErrInvalid)
 	}
-	cred, err := p.issue(id, inv.Inviter, RelationshipContext{Context: inv.Note})
+	cred, err := p.issue(id, inv.Inviter, vc.RelationshipContext{Context: inv.Note})
 	if err != nil {
 		return nil, Outgoing{}, err
 	}
@@ -163,8 +164,8 @@ func (p *Planet) AcceptInvitation(ctx context.Context, token string) (*Invitatio
 }
 
 // issue issues subject a relationship credential from id, valid from now.
-func (p *Planet) issue(id *identity.Identity, subject did.DID, rc RelationshipContext) (*Credential, error) {
-	return IssueRelationship(id, subject, rc, p.opt.Now(), time.Time{}, nil)
+func (p *Planet) issue(id *identity.Identity, subject did.DID, rc vc.RelationshipContext) (*vc.Credential, error) {
+	return vc.IssueRelationship(id, subject, rc, p.opt.Now(), time.Time{}, nil)
 }
 
 func (p *Planet) displayName() string {
@@ -192,7 +193,7 @@ func (p *Planet) Relays() []string {
 
 // savePending records a connection asked for, with the credential the
 // person issued for it, in one write.
-func (p *Planet) savePending(ctx context.Context, v *vault.Vault, ref string, out Outgoing, note string, cred *Credential) error {
+func (p *Planet) savePending(ctx context.Context, v *vault.Vault, ref string, out Outgoing, note string, cred *vc.Credential) error {
 	req, err := vault.MarshalCBOR(out.Frame)
 	if err != nil {
 		return err
@@ -303,7 +304,7 @@ func (p *Planet) connectByInvitation(ctx context.Context, from did.DID, req *Con
 		}
 		rec.AcceptedBy = append(rec.AcceptedBy, from.String())
 	}
-	ours, err := p.issue(id, from, RelationshipContext{Context: inv.Note})
+	ours, err := p.issue(id, from, vc.RelationshipContext{Context: inv.Note})
 	if err != nil {
 		return Handled{}, err
 	}
@@ -327,7 +328,7 @@ func (p *Planet) connectByInvitation(ctx context.Context, from did.DID, req *Con
 	return p.replyWith(inv.ID, ours)
 }
 
-func (p *Planet) replyWith(ref string, c *Credential) (Handled, error) {
+func (p *Planet) replyWith(ref string, c *vc.Credential) (Handled, error) {
 	exact, err := c.MarshalJSON()
 	if err != nil {
 		return Handled{}, err

@@ -1,13 +1,17 @@
 package core
 
-import "errors"
+import (
+	"errors"
+	"planet/core/internal/input"
+)
 
 // Errors of the application layer; vault's errors (vault.ErrLocked,
 // vault.ErrWrongPassphrase, …) pass through unchanged.
 var (
 	// ErrInvalid wraps every refusal of bad input: an empty name, a
-	// malformed DID, an unknown file kind. The message says which.
-	ErrInvalid = errors.New("invalid input")
+	// malformed DID, an unknown file kind. The message says which. It is
+	// the same value in every package of core.
+	ErrInvalid = input.ErrInvalid
 	// ErrBadExport: an import file is not a PLANET export, is damaged or
 	// truncated, or the passphrase does not decrypt it.
 	ErrBadExport = errors.New("not a readable PLANET export")

@@ -14,6 +14,7 @@ import (
 
 	"planet/core/did"
 	"planet/core/identity"
+	"planet/core/vc"
 	"planet/vault"
 )
 
@@ -324,7 +325,7 @@ func (im *importer) writeRecords(ctx context.Context, id *identity.Identity, set
 			// The archive is authenticated as a whole; each credential is
 			// parsed, not re-verified, so one that has since expired is
 			// still restored, as it was kept.
-			c, err := ParseCredential(ce.Credential)
+			c, err := vc.Parse(ce.Credential)
 			if err != nil {
 				return badExport("credentials.json: %v", err)
 			}

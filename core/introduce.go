@@ -10,6 +10,7 @@ import (
 
 	"planet/core/did"
 	"planet/core/identity"
+	"planet/core/vc"
 	"planet/core/wire"
 	"planet/vault"
 )
@@ -158,7 +159,7 @@ func (p *Planet) Introduce(ctx context.Context, a, b did.DID, note string) (*Mad
 		}
 		contacts[i] = c
 	}
-	introID, err := newCredentialID(nil)
+	introID, err := vc.NewID(nil)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -345,7 +346,7 @@ func (p *Planet) AnswerIntroduction(ctx context.Context, introID string, accept 
 		r.State = IntroDeclined
 		return []Outgoing{p.introAnswer(ctx, v, c, IntroDeclined)}, putRecord(ctx, v, colIntroductions, r.ID, r)
 	}
-	cred, err := p.issue(id, c.Other, RelationshipContext{Context: c.Note, IntroducedBy: c.Introducer})
+	cred, err := p.issue(id, c.Other, vc.RelationshipContext{Context: c.Note, IntroducedBy: c.Introducer})
 	if err != nil {
 		return nil, err
 	}
@@ -407,7 +408,7 @@ func (p *Planet) connectByIntroduction(ctx context.Context, from did.DID, req *C
 	// their half: answer with it rather than issue a second.
 	ours := p.pendingCredential(ctx, v, c.ID, from)
 	if ours == nil {
-		if ours, err = p.issue(id, from, RelationshipContext{Context: c.Note, IntroducedBy: c.Introducer}); err != nil {
+		if ours, err = p.issue(id, from, vc.RelationshipContext{Context: c.Note, IntroducedBy: c.Introducer}); err != nil {
 			return Handled{}, err
 		}
 	}
@@ -438,7 +439,7 @@ func (p *Planet) connectByIntroduction(ctx context.Context, from did.DID, req *C
 
 // pendingCredential returns the credential the person issued to subject
 // for the pending connection ref, or nil if there is none.
-func (p *Planet) pendingCredential(ctx context.Context, v *vault.Vault, ref string, subject did.DID) *Credential {
+func (p *Planet) pendingCredential(ctx context.Context, v *vault.Vault, ref string, subject did.DID) *vc.Credential {
 	pc, err := getRecord[PendingConnection](ctx, v, colPending, ref)
 	if err != nil || pc.Credential == "" || pc.With != subject.String() {
 		return nil

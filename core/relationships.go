@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"planet/core/did"
+	"planet/core/graph"
+	"planet/core/vc"
 	"planet/vault"
 )
 
@@ -27,7 +29,7 @@ type credentialRecord struct {
 
 // A KeptCredential is a credential in the vault, with where it came from.
 type KeptCredential struct {
-	Credential *Credential
+	Credential *vc.Credential
 	SharedBy   did.DID // zero for the person's own relationships
 	Received   int64
 }
@@ -35,7 +37,7 @@ type KeptCredential struct {
 // credentialRecordID names a kept credential: its UUID, and for a shared
 // one also who shared it, so that two contacts sharing the same credential
 // are two records, each revocable on its own.
-func credentialRecordID(c *Credential, sharedBy did.DID) (string, error) {
+func credentialRecordID(c *vc.Credential, sharedBy did.DID) (string, error) {
 	id, ok := strings.CutPrefix(c.ID, "urn:uuid:")
 	if !ok || !vault.ValidRecordID(id) {
 		return "", fmt.Errorf("credential id %q is not a urn:uuid: %w", c.ID, ErrInvalid)
@@ -56,11 +58,11 @@ func (p *Planet) KeepCredential(ctx context.Context, data []byte, sharedBy did.D
 	if err != nil {
 		return nil, err
 	}
-	c, err := ParseCredential(data)
+	c, err := vc.Parse(data)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", err, ErrInvalid)
 	}
-	if err := Verify(c, p.opt.Now()); err != nil {
+	if err := vc.Verify(c, p.opt.Now()); err != nil {
 		return nil, fmt.Errorf("%w: %w", err, ErrInvalid)
 	}
 	party := id.DID()
@@ -108,7 +110,7 @@ func (p *Planet) Credentials(ctx context.Context) ([]KeptCredential, error) {
 }
 
 func (r credentialRecord) kept() (KeptCredential, error) {
-	c, err := ParseCredential(r.JSON)
+	c, err := vc.Parse(r.JSON)
 	if err != nil {
 		return KeptCredential{}, fmt.Errorf("kept credential: %w", errors.Join(vault.ErrCorrupt, err))
 	}
@@ -150,7 +152,7 @@ func (p *Planet) ForgetShared(ctx context.Context, by did.DID) (int, error) {
 }
 
 // TrustGraph builds the person's trust graph from the kept credentials.
-func (p *Planet) TrustGraph(ctx context.Context) (*TrustGraph, error) {
+func (p *Planet) TrustGraph(ctx context.Context) (*graph.Graph, error) {
 	kept, err := p.Credentials(ctx)
 	if err != nil {
 		return nil, err
@@ -158,8 +160,8 @@ func (p *Planet) TrustGraph(ctx context.Context) (*TrustGraph, error) {
 	return graphOf(kept)
 }
 
-func graphOf(kept []KeptCredential) (*TrustGraph, error) {
-	g := NewTrustGraph()
+func graphOf(kept []KeptCredential) (*graph.Graph, error) {
+	g := graph.New()
 	for _, k := range kept {
 		var err error
 		if k.SharedBy.IsZero() {

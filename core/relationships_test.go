@@ -9,6 +9,7 @@ import (
 	"planet/core"
 	"planet/core/did"
 	"planet/core/identity"
+	"planet/core/vc"
 	"planet/vault/mem"
 )
 
@@ -21,7 +22,7 @@ func relationships(t *testing.T, p *core.Planet) (bob, carol *identity.Identity)
 	carol = must(identity.New(nil))
 	now := time.Now()
 	issue := func(from *identity.Identity, to did.DID, words string) []byte {
-		c := must(core.IssueRelationship(from, to, core.RelationshipContext{Context: words}, now.Add(-time.Hour), now.AddDate(1, 0, 0), nil))
+		c := must(vc.IssueRelationship(from, to, vc.RelationshipContext{Context: words}, now.Add(-time.Hour), now.AddDate(1, 0, 0), nil))
 		return must(c.MarshalJSON())
 	}
 	must(p.KeepCredential(ctx, issue(bob, me.DID(), "met at the co-op AGM"), did.DID{}))
@@ -38,7 +39,7 @@ func TestKeepCredentialsAndGraph(t *testing.T) {
 	// Credentials the person is not part of, or that a contact shares
 	// without being part of, are refused; so is a forgery.
 	dana := must(identity.New(nil))
-	stranger := must(core.IssueRelationship(dana, carol.DID(), core.RelationshipContext{}, time.Now().Add(-time.Hour), time.Time{}, nil))
+	stranger := must(vc.IssueRelationship(dana, carol.DID(), vc.RelationshipContext{}, time.Now().Add(-time.Hour), time.Time{}, nil))
 	raw := must(stranger.MarshalJSON())
 	if _, err := p.KeepCredential(ctx, raw, did.DID{}); !errors.Is(err, core.ErrInvalid) {
 		t.Fatalf("keeping a stranger's credential: %v", err)
@@ -46,7 +47,7 @@ func TestKeepCredentialsAndGraph(t *testing.T) {
 	if _, err := p.KeepCredential(ctx, raw, bob.DID()); !errors.Is(err, core.ErrInvalid) {
 		t.Fatalf("keeping a credential Bob is not part of as shared by Bob: %v", err)
 	}
-	forged := bytes.Replace(must(must(core.IssueRelationship(bob, me.DID(), core.RelationshipContext{Context: "friends"}, time.Now().Add(-time.Hour), time.Time{}, nil)).MarshalJSON()), []byte("friends"), []byte("fiends!"), 1)
+	forged := bytes.Replace(must(must(vc.IssueRelationship(bob, me.DID(), vc.RelationshipContext{Context: "friends"}, time.Now().Add(-time.Hour), time.Time{}, nil)).MarshalJSON()), []byte("friends"), []byte("fiends!"), 1)
 	if _, err := p.KeepCredential(ctx, forged, did.DID{}); !errors.Is(err, core.ErrInvalid) {
 		t.Fatalf("keeping a forged credential: %v", err)
 	}
@@ -88,7 +89,7 @@ func TestCredentialsTravelInExport(t *testing.T) {
 		t.Fatalf("%d credentials after import, want %d", len(got), len(orig))
 	}
 	for _, k := range got {
-		if err := core.Verify(k.Credential, time.Now()); err != nil {
+		if err := vc.Verify(k.Credential, time.Now()); err != nil {
 			t.Fatalf("imported credential does not verify: %v", err)
 		}
 	}

@@ -11,6 +11,7 @@ import (
 	"planet/core/did"
 	"planet/core/internal/jws"
 	"planet/core/keys"
+	"planet/core/vc"
 	"planet/core/wire"
 	"planet/vault"
 )
@@ -349,7 +350,7 @@ func cleanRelays(relays []string) []string {
 
 // putCredential adds a credential the person holds about one of their own
 // relationships to tx.
-func putCredential(tx *vault.Tx, c *Credential, received int64) error {
+func putCredential(tx *vault.Tx, c *vc.Credential, received int64) error {
 	recID, err := credentialRecordID(c, did.DID{})
 	if err != nil {
 		return err
@@ -368,19 +369,19 @@ func putCredential(tx *vault.Tx, c *Credential, received int64) error {
 
 // verifiedRelationship parses and verifies a credential that issuer issued
 // to subject.
-func (p *Planet) verifiedRelationship(data []byte, issuer, subject did.DID) (*Credential, error) {
-	c, err := ParseCredential(data)
+func (p *Planet) verifiedRelationship(data []byte, issuer, subject did.DID) (*vc.Credential, error) {
+	c, err := vc.Parse(data)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", err, ErrInvalid)
 	}
-	if err := Verify(c, p.opt.Now()); err != nil {
+	if err := vc.Verify(c, p.opt.Now()); err != nil {
 		return nil, fmt.Errorf("%w: %w", err, ErrInvalid)
 	}
 	if c.Issuer != issuer || c.Subject.ID != subject {
 		return nil, fmt.Errorf("%w: the credential is from %s to %s, not from %s to %s", ErrInvalid,
 			did.Short(c.Issuer), did.Short(c.Subject.ID), did.Short(issuer), did.Short(subject))
 	}
-	if c.ConcreteType() != TypeRelationshipCredential {
+	if c.ConcreteType() != vc.TypeRelationshipCredential {
 		return nil, fmt.Errorf("%w: a %s, not a relationship credential", ErrInvalid, c.ConcreteType())
 	}
 	return c, nil

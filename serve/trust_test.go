@@ -18,6 +18,7 @@ import (
 	"planet/core"
 	"planet/core/did"
 	"planet/core/p2p"
+	"planet/core/vc"
 	"planet/vault"
 	"planet/vault/mem"
 )
@@ -214,7 +215,7 @@ func TestOfflineCompletionThroughMailbox(t *testing.T) {
 		t.Fatalf("Bob holds %d credentials, want his and Alice's", len(kept))
 	}
 	for _, k := range kept {
-		if err := core.Verify(k.Credential, time.Now()); err != nil {
+		if err := vc.Verify(k.Credential, time.Now()); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -14,6 +14,7 @@ import (
 
 	"planet/core"
 	"planet/core/did"
+	"planet/core/graph"
 )
 
 // The trust network's introductions, sharing and graph: the person
@@ -240,7 +241,7 @@ const maxPathHops = 3
 
 func graphAPI(ctx context.Context, p *core.Planet) safejs.Value {
 	o := newObject()
-	load := func() (*core.TrustGraph, *namer, error) {
+	load := func() (*graph.Graph, *namer, error) {
 		g, err := p.TrustGraph(ctx)
 		if err != nil {
 			return nil, nil, err

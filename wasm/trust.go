@@ -14,6 +14,7 @@ import (
 	"planet/core"
 	"planet/core/did"
 	"planet/core/p2p"
+	"planet/core/vc"
 )
 
 // The trust network's part of the API: the node's status, invitations,
@@ -258,7 +259,7 @@ func credentialsAPI(ctx context.Context, p *core.Planet) safejs.Value {
 			if !k.SharedBy.IsZero() {
 				v["sharedBy"] = k.SharedBy.String()
 			}
-			if err := core.Verify(c, now); err != nil {
+			if err := vc.Verify(c, now); err != nil {
 				v["verified"], v["problem"] = false, sentence(err.Error(), "")
 			}
 			out = append(out, v)

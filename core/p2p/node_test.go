@@ -24,6 +24,7 @@ import (
 	"planet/core"
 	"planet/core/did"
 	"planet/core/p2p"
+	"planet/core/vc"
 	"planet/vault"
 	"planet/vault/mem"
 )
@@ -140,7 +141,7 @@ func (p *person) contact(t *testing.T, d did.DID) *core.Contact {
 
 // credentialFrom returns the credential issuer gave to p, checking that it
 // verifies.
-func (p *person) credentialFrom(t *testing.T, issuer did.DID) *core.Credential {
+func (p *person) credentialFrom(t *testing.T, issuer did.DID) *vc.Credential {
 	t.Helper()
 	kept, err := p.planet.Credentials(context.Background())
 	if err != nil {
@@ -148,7 +149,7 @@ func (p *person) credentialFrom(t *testing.T, issuer did.DID) *core.Credential {
 	}
 	for _, k := range kept {
 		if k.SharedBy.IsZero() && k.Credential.Issuer == issuer && k.Credential.Subject.ID == p.did {
-			if err := core.Verify(k.Credential, time.Now()); err != nil {
+			if err := vc.Verify(k.Credential, time.Now()); err != nil {
 				t.Fatalf("%s's credential from %s does not verify: %v", p.name, did.Short(issuer), err)
 			}
 			return k.Credential

@@ -1,4 +1,4 @@
-package core
+package vc
 
 import (
 	"bytes"
@@ -7,6 +7,7 @@ import (
 	"io"
 	"planet/core/did"
 	"planet/core/identity"
+	"planet/core/internal/input"
 	"planet/core/jcs"
 	"reflect"
 	"regexp"
@@ -61,7 +62,7 @@ func TestIssueRelationshipVerifies(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	parsed, err := ParseCredential(data)
+	parsed, err := Parse(data)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -153,8 +154,8 @@ func TestIssueRelationshipRefuses(t *testing.T) {
 			t.Errorf("%s: issued %+v", tt.name, c)
 			continue
 		}
-		if errors.Is(err, ErrInvalid) != tt.wrapsInvalid {
-			t.Errorf("%s: %v; errors.Is(err, ErrInvalid) = %v", tt.name, err, !tt.wrapsInvalid)
+		if errors.Is(err, input.ErrInvalid) != tt.wrapsInvalid {
+			t.Errorf("%s: %v; errors.Is(err, input.ErrInvalid) = %v", tt.name, err, !tt.wrapsInvalid)
 		}
 	}
 	if _, err := IssueRelationship(alice, bob.DID(), RelationshipContext{IntroducedBy: carol.DID(), Context: "line one\nline\ttwo"}, from, until, nil); err != nil {
@@ -268,18 +269,18 @@ func TestParseCredentialTime(t *testing.T) {
 
 func TestParseCredentialLimits(t *testing.T) {
 	c := readCredentialVectors(t).Valid[0].data
-	big := append(bytes.TrimSuffix(bytes.Clone(c), []byte("}")), []byte(`,"padding":"`+strings.Repeat("x", MaxCredentialSize)+`"}`)...)
-	if _, err := ParseCredential(big); !errors.Is(err, ErrInvalidCredential) {
+	big := append(bytes.TrimSuffix(bytes.Clone(c), []byte("}")), []byte(`,"padding":"`+strings.Repeat("x", MaxSize)+`"}`)...)
+	if _, err := Parse(big); !errors.Is(err, ErrInvalidCredential) {
 		t.Errorf("credential of %d bytes: %v", len(big), err)
 	}
 	for _, in := range []string{``, `null`, `[]`, `"x"`, `{}`, `{"credentialSubject":[]}`, `{"credentialSubject":{"@id":"x"}}`} {
-		if _, err := ParseCredential([]byte(in)); !errors.Is(err, ErrInvalidCredential) {
-			t.Errorf("ParseCredential(%s) = %v", in, err)
+		if _, err := Parse([]byte(in)); !errors.Is(err, ErrInvalidCredential) {
+			t.Errorf("Parse(%s) = %v", in, err)
 		}
 	}
 	// The smallest credential: everything absent but the subject. It
 	// parses, and Verify says what is missing.
-	min, err := ParseCredential([]byte(`{"credentialSubject":{}}`))
+	min, err := Parse([]byte(`{"credentialSubject":{}}`))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -292,7 +293,7 @@ func TestParseCredentialLimits(t *testing.T) {
 }
 
 func TestMarshalCredentialRefuses(t *testing.T) {
-	c, err := ParseCredential(readCredentialVectors(t).Valid[0].data)
+	c, err := Parse(readCredentialVectors(t).Valid[0].data)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -324,7 +325,7 @@ func TestMarshalCredentialRefuses(t *testing.T) {
 // JSON is written and read in its own form.
 func TestCredentialInJSON(t *testing.T) {
 	data := readCredentialVectors(t).Valid[0].data
-	c, err := ParseCredential(data)
+	c, err := Parse(data)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -362,7 +363,7 @@ func addCredentialSeeds(f *testing.F) {
 func FuzzParseCredential(f *testing.F) {
 	addCredentialSeeds(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
-		c, err := ParseCredential(data)
+		c, err := Parse(data)
 		if err != nil {
 			if !errors.Is(err, ErrInvalidCredential) {
 				t.Fatalf("error %v does not wrap ErrInvalidCredential", err)
@@ -373,7 +374,7 @@ func FuzzParseCredential(f *testing.F) {
 		if err != nil {
 			t.Fatalf("parsed credential does not marshal: %v", err)
 		}
-		again, err := ParseCredential(out)
+		again, err := Parse(out)
 		if err != nil {
 			t.Fatalf("own output does not parse: %v\n%s", err, out)
 		}
@@ -395,7 +396,7 @@ func FuzzVerify(f *testing.F) {
 	addCredentialSeeds(f)
 	now := credentialVectorNow
 	f.Fuzz(func(t *testing.T, data []byte) {
-		c, err := ParseCredential(data)
+		c, err := Parse(data)
 		if err != nil {
 			return
 		}
@@ -411,7 +412,7 @@ func FuzzVerify(f *testing.F) {
 		if merr != nil {
 			t.Fatal(merr)
 		}
-		again, perr := ParseCredential(out)
+		again, perr := Parse(out)
 		if perr != nil {
 			t.Fatal(perr)
 		}
@@ -424,7 +425,7 @@ func FuzzVerify(f *testing.F) {
 func BenchmarkVerifyCredential(b *testing.B) {
 	data := readCredentialVectors(b).Valid[0].data
 	for b.Loop() {
-		c, err := ParseCredential(data)
+		c, err := Parse(data)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -465,7 +466,7 @@ func BenchmarkVerify1000Credentials(b *testing.B) {
 	}
 	for b.Loop() {
 		for _, data := range docs {
-			c, err := ParseCredential(data)
+			c, err := Parse(data)
 			if err != nil {
 				b.Fatal(err)
 			}

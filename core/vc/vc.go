@@ -1,4 +1,14 @@
-package core
+// Package vc reads, writes, issues and verifies PLANET's verifiable
+// credentials: W3C Verifiable Credentials 2.0 in the shape of the
+// Decentralized Trust Graph (DTG) work of the First Person Network, each
+// secured by one Data Integrity proof with the cryptosuite eddsa-jcs-2022
+// (W3C VC Data Integrity EdDSA Cryptosuites v1.0). The format is described
+// on [Credential], the proof on [DataIntegrityProof], reading on [Parse] and
+// the checks on [Verify].
+//
+// The test vectors in testdata/credentials (valid, invalid with the check
+// that refuses each, malformed) are data for other implementations too.
+package vc
 
 import (
 	"crypto/ed25519"
@@ -11,6 +21,7 @@ import (
 	"io"
 	"planet/core/did"
 	"planet/core/identity"
+	"planet/core/internal/input"
 	"planet/core/jcs"
 	"planet/core/keys"
 	"slices"
@@ -21,12 +32,6 @@ import (
 	"github.com/mr-tron/base58"
 )
 
-// Relationship credentials: W3C Verifiable Credentials 2.0 in the shape of
-// the Decentralized Trust Graph (DTG) work of the First Person Network, each
-// secured by one Data Integrity proof with the cryptosuite eddsa-jcs-2022
-// (W3C VC Data Integrity EdDSA Cryptosuites v1.0). The format is described
-// on [Credential], the proof on [DataIntegrityProof], reading on
-// [ParseCredential] and the checks on [Verify].
 
 // JSON-LD contexts of credentials.
 const (
@@ -56,24 +61,24 @@ const (
 	ProofPurposeAssertion   = "assertionMethod"
 )
 
-// MaxCredentialSize is the largest credential, in bytes, that
-// [ParseCredential] reads. PLANET's own are well under 2 KiB; the limit
+// MaxSize is the largest credential, in bytes, that
+// [Parse] reads. PLANET's own are well under 2 KiB; the limit
 // leaves room for others' extra members and bounds the work of hostile
 // input.
-const MaxCredentialSize = 64 << 10
+const MaxSize = 64 << 10
 
 // MaxRelationshipContextLength is the most characters (Unicode code points)
 // that [RelationshipContext.Context] may hold in a credential PLANET issues:
 // a sentence or two.
 const MaxRelationshipContextLength = 500
 
-// ErrInvalidCredential is wrapped by the errors of [ParseCredential] (data
+// ErrInvalidCredential is wrapped by the errors of [Parse] (data
 // that is not a credential of the expected shape) and of [Verify] (a
 // credential that fails a check, always a [*VerifyError]).
 var ErrInvalidCredential = errors.New("invalid credential")
 
 // Credential is a verifiable credential (W3C VC 2.0) of the DTG shape.
-// [IssueRelationship] makes one and signs it; [ParseCredential] reads one,
+// [IssueRelationship] makes one and signs it; [Parse] reads one,
 // which [Verify] then checks.
 //
 // A credential that PLANET writes is one JSON object with these members, in
@@ -103,7 +108,7 @@ var ErrInvalidCredential = errors.New("invalid credential")
 // https://firstperson.network/credentials/ are read and verified, never
 // written.
 //
-// Every member is optional to ParseCredential, an absent member being the
+// Every member is optional to Parse, an absent member being the
 // field's zero value, and [Verify] says which required ones are missing
 // (credentialSubject alone must be there, as an object, since PLANET always
 // writes it). Empty values ("" or []) are refused, so that absent and zero
@@ -117,7 +122,7 @@ type Credential struct {
 	IssuerScope string              // "issuerScope"
 	ValidFrom   CredentialTime      // "validFrom"
 	ValidUntil  CredentialTime      // "validUntil"; zero for no end
-	Subject     CredentialSubject   // "credentialSubject"
+	Subject     Subject             // "credentialSubject"
 	Proof       *DataIntegrityProof // "proof"; nil if unsigned
 
 	// Extra holds the top-level members that PLANET does not know, by
@@ -127,9 +132,9 @@ type Credential struct {
 	Extra map[string]json.RawMessage
 }
 
-// CredentialSubject is the credentialSubject of a credential: whom it is
+// Subject is the credentialSubject of a credential: whom it is
 // about, and, for a relationship, how the issuer knows them.
-type CredentialSubject struct {
+type Subject struct {
 	ID did.DID // "id": the subject's DID
 	RelationshipContext
 
@@ -310,27 +315,27 @@ func (c *Credential) ConcreteType() string {
 // credentials valid from now. random supplies the credential's id (a nil
 // random means crypto/rand); the signature itself is deterministic.
 //
-// It refuses, with an error wrapping [ErrInvalid], a subject that is the
+// It refuses, with an error wrapping [input.ErrInvalid], a subject that is the
 // issuer or is zero, a validUntil not after validFrom, a context longer than
 // [MaxRelationshipContextLength] characters or holding control characters
 // other than newline and tab, and an introducer who is the issuer or the
 // subject. It panics if issuer's key was wiped.
 func IssueRelationship(issuer *identity.Identity, subject did.DID, ctx RelationshipContext, validFrom, validUntil time.Time, random io.Reader) (*Credential, error) {
 	if issuer == nil {
-		return nil, fmt.Errorf("%w: issue relationship credential: no issuer", ErrInvalid)
+		return nil, fmt.Errorf("%w: issue relationship credential: no issuer", input.ErrInvalid)
 	}
 	self := issuer.DID()
 	if err := checkRelationship(self, subject, ctx); err != nil {
-		return nil, fmt.Errorf("%w: issue relationship credential: %w", ErrInvalid, err)
+		return nil, fmt.Errorf("%w: issue relationship credential: %w", input.ErrInvalid, err)
 	}
 	if validFrom.IsZero() {
-		return nil, fmt.Errorf("%w: issue relationship credential: no validFrom", ErrInvalid)
+		return nil, fmt.Errorf("%w: issue relationship credential: no validFrom", input.ErrInvalid)
 	}
 	from, until := NewCredentialTime(validFrom), NewCredentialTime(validUntil)
 	if !until.IsZero() && !until.Time().After(from.Time()) {
-		return nil, fmt.Errorf("%w: issue relationship credential: validUntil %s is not after validFrom %s", ErrInvalid, until, from)
+		return nil, fmt.Errorf("%w: issue relationship credential: validUntil %s is not after validFrom %s", input.ErrInvalid, until, from)
 	}
-	id, err := newCredentialID(random)
+	id, err := NewID(random)
 	if err != nil {
 		return nil, fmt.Errorf("issue relationship credential: %w", err)
 	}
@@ -346,7 +351,7 @@ func IssueRelationship(issuer *identity.Identity, subject did.DID, ctx Relations
 		IssuerScope: IssuerScopeDirected,
 		ValidFrom:   from,
 		ValidUntil:  until,
-		Subject:     CredentialSubject{ID: subject, RelationshipContext: ctx},
+		Subject:     Subject{ID: subject, RelationshipContext: ctx},
 	}
 	if err := c.sign(issuer.Sign, doc.AssertionMethod[0], from); err != nil {
 		return nil, fmt.Errorf("issue relationship credential: %w", err)
@@ -376,9 +381,9 @@ func checkRelationship(issuer, subject did.DID, ctx RelationshipContext) error {
 	return nil
 }
 
-// newCredentialID returns "urn:uuid:" and a version 4 UUID (RFC 9562) read
+// NewID returns "urn:uuid:" and a version 4 UUID (RFC 9562) read
 // from random, or from crypto/rand if random is nil.
-func newCredentialID(random io.Reader) (string, error) {
+func NewID(random io.Reader) (string, error) {
 	if random == nil {
 		random = rand.Reader
 	}
@@ -747,12 +752,12 @@ var (
 	proofMembers             = []string{"@context", "type", "cryptosuite", "created", "verificationMethod", "proofPurpose", "proofValue"}
 )
 
-// ParseCredential reads the JSON form of a credential, strictly: the JSON
+// Parse reads the JSON form of a credential, strictly: the JSON
 // must be valid (UTF-8, no duplicate member names, no lone surrogates: see
-// [Canonicalize]) and at most [MaxCredentialSize] bytes; each member PLANET
+// [Canonicalize]) and at most [MaxSize] bytes; each member PLANET
 // knows must have the right JSON type and no empty value ("" or []); DIDs
 // must parse with [ParseDID] and times with [ParseCredentialTime]. Errors
-// wrap [ErrInvalidCredential]. ParseCredential does not verify: call
+// wrap [ErrInvalidCredential]. Parse does not verify: call
 // [Verify].
 //
 // It reads credentials written elsewhere too: dates with fractions of a
@@ -767,11 +772,11 @@ var (
 // proof member other than those of [DataIntegrityProof] (expires, domain,
 // challenge, nonce, previousProof…).
 //
-// What [Credential.MarshalJSON] writes, ParseCredential reads back to an
+// What [Credential.MarshalJSON] writes, Parse reads back to an
 // equal Credential, which marshals to the same bytes.
-func ParseCredential(data []byte) (*Credential, error) {
-	if len(data) > MaxCredentialSize {
-		return nil, fmt.Errorf("%w: %d bytes, more than %d", ErrInvalidCredential, len(data), MaxCredentialSize)
+func Parse(data []byte) (*Credential, error) {
+	if len(data) > MaxSize {
+		return nil, fmt.Errorf("%w: %d bytes, more than %d", ErrInvalidCredential, len(data), MaxSize)
 	}
 	v, err := jcs.Parse(data)
 	if err != nil {
@@ -822,10 +827,10 @@ func ParseCredential(data []byte) (*Credential, error) {
 	return c, nil
 }
 
-// UnmarshalJSON reads data as [ParseCredential] does, so that a Credential
+// UnmarshalJSON reads data as [Parse] does, so that a Credential
 // can sit inside other JSON.
 func (c *Credential) UnmarshalJSON(data []byte) error {
-	p, err := ParseCredential(data)
+	p, err := Parse(data)
 	if err != nil {
 		return err
 	}
@@ -833,8 +838,8 @@ func (c *Credential) UnmarshalJSON(data []byte) error {
 	return nil
 }
 
-func parseSubject(v any) (CredentialSubject, error) {
-	var s CredentialSubject
+func parseSubject(v any) (Subject, error) {
+	var s Subject
 	obj, ok := v.(jcs.Object)
 	if !ok {
 		return s, errors.New("not a JSON object (a credential has one subject)")
@@ -967,7 +972,7 @@ func addExtra(extra map[string]json.RawMessage, m jcs.Member) map[string]json.Ra
 // ones in RFC 8785 order and in canonical form, no whitespace, strings with
 // the escapes of RFC 8785. The same credential always gives the same bytes.
 // It fails on strings that are not valid UTF-8 and on Extra members that
-// are not valid JSON or would be refused by [ParseCredential]. (The
+// are not valid JSON or would be refused by [Parse]. (The
 // receiver is a value so that a Credential held by value in another
 // struct marshals this way too.)
 func (c Credential) MarshalJSON() ([]byte, error) {
@@ -1100,7 +1105,7 @@ func (c *Credential) appendJSON(b []byte, withProof bool) ([]byte, error) {
 	return w.end()
 }
 
-func (s *CredentialSubject) appendJSON(b []byte) ([]byte, error) {
+func (s *Subject) appendJSON(b []byte) ([]byte, error) {
 	w := credWriter{b: b}
 	w.string("id", s.ID.String())
 	w.string("context", s.Context)

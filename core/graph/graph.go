@@ -1,9 +1,10 @@
-package core
-
-// The trust graph: the person's own relationships and those their contacts
-// chose to share with them, held in memory, and the questions the person can
-// ask of it. There are no scores and no ranks: the graph only says who knows
-// whom, in whose words, and which signed credentials show it.
+// Package graph is the trust graph: the person's own relationships and
+// those their contacts chose to share with them, held in memory, and the
+// questions the person can ask of it (connections, mutual acquaintances,
+// paths of up to [MaxHops] with their evidence). There are no scores and no
+// ranks: the graph only says who knows whom, in whose words, and which
+// signed credentials show it.
+package graph
 
 import (
 	"cmp"
@@ -11,17 +12,19 @@ import (
 	"errors"
 	"fmt"
 	"planet/core/did"
+	"planet/core/internal/input"
+	"planet/core/vc"
 	"slices"
 	"strings"
 	"sync"
 )
 
-// MaxPathHops is the most hops [TrustGraph.Paths] looks across. Beyond three
+// MaxHops is the most hops [Graph.Paths] looks across. Beyond three
 // the people on a path are strangers to the person asking, and a path through
 // them explains nothing.
-const MaxPathHops = 3
+const MaxHops = 3
 
-// MaxPaths is the most paths [TrustGraph.Paths] returns: the first ones in
+// MaxPaths is the most paths [Graph.Paths] returns: the first ones in
 // the order of their DIDs. More would not help the person understand how they
 // are connected, and the number of shortest paths between two well-connected
 // people can grow with the square of their contacts.
@@ -204,7 +207,7 @@ func (p Path) Explain(me did.DID, name func(did.DID) string) string {
 	return b.String()
 }
 
-// TrustGraph is the person's trust graph, in memory: their own relationships
+// Graph is the person's trust graph, in memory: their own relationships
 // and those their contacts chose to share with them.
 //
 // It takes credentials that the caller has verified (see [Verify]); it does
@@ -212,7 +215,7 @@ func (p Path) Explain(me did.DID, name func(did.DID) string) string {
 // Queries work on an index of the graph that the first query after a change
 // builds, so that a path query stays fast on a large graph: build the graph,
 // then ask.
-type TrustGraph struct {
+type Graph struct {
 	mu    sync.Mutex
 	edges map[edgeKey]Edge
 	index *graphIndex // nil after a change, until the next query
@@ -221,9 +224,9 @@ type TrustGraph struct {
 // edgeKey names one edge: the two people, ordered, and its source.
 type edgeKey struct{ a, b, sharedBy did.DID }
 
-// NewTrustGraph returns an empty trust graph.
-func NewTrustGraph() *TrustGraph {
-	return &TrustGraph{edges: make(map[edgeKey]Edge)}
+// New returns an empty trust graph.
+func New() *Graph {
+	return &Graph{edges: make(map[edgeKey]Edge)}
 }
 
 // AddCredential adds one of the person's own RelationshipCredentials, one
@@ -232,31 +235,31 @@ func NewTrustGraph() *TrustGraph {
 // credential for the same direction replaces the earlier one, as a renewal
 // would.
 //
-// It refuses, with an error wrapping [ErrInvalid], a credential that is not a
+// It refuses, with an error wrapping [input.ErrInvalid], a credential that is not a
 // RelationshipCredential or lacks an id, an issuer or a subject, or whose
 // subject is its issuer.
-func (g *TrustGraph) AddCredential(c *Credential) error {
+func (g *Graph) AddCredential(c *vc.Credential) error {
 	return g.addCredential(c, did.DID{})
 }
 
 // AddShared adds a RelationshipCredential that the contact by shared with the
 // person: one by issued, or one issued to by. A contact shares only their own
 // relationships, so a credential that names neither as issuer nor as subject
-// is refused, with an error wrapping [ErrInvalid], as are those that
-// AddCredential refuses. [TrustGraph.RevokeShared] removes it again.
-func (g *TrustGraph) AddShared(by did.DID, c *Credential) error {
+// is refused, with an error wrapping [input.ErrInvalid], as are those that
+// AddCredential refuses. [Graph.RevokeShared] removes it again.
+func (g *Graph) AddShared(by did.DID, c *vc.Credential) error {
 	if by.IsZero() {
-		return fmt.Errorf("%w: add shared relationship: no contact shared it", ErrInvalid)
+		return fmt.Errorf("%w: add shared relationship: no contact shared it", input.ErrInvalid)
 	}
 	if c != nil && c.Issuer != by && c.Subject.ID != by {
-		return fmt.Errorf("%w: add shared relationship: credential %s is not a relationship of %s", ErrInvalid, c.ID, by)
+		return fmt.Errorf("%w: add shared relationship: credential %s is not a relationship of %s", input.ErrInvalid, c.ID, by)
 	}
 	return g.addCredential(c, by)
 }
 
-func (g *TrustGraph) addCredential(c *Credential, sharedBy did.DID) error {
+func (g *Graph) addCredential(c *vc.Credential, sharedBy did.DID) error {
 	if err := checkGraphCredential(c); err != nil {
-		return fmt.Errorf("%w: add relationship: %w", ErrInvalid, err)
+		return fmt.Errorf("%w: add relationship: %w", input.ErrInvalid, err)
 	}
 	claim := Claim{Credential: c.ID, Context: c.Subject.Context, IntroducedBy: c.Subject.IntroducedBy}
 	e := Edge{A: c.Issuer, B: c.Subject.ID, AB: claim, SharedBy: sharedBy}.normalize()
@@ -278,12 +281,12 @@ func (g *TrustGraph) addCredential(c *Credential, sharedBy did.DID) error {
 	return nil
 }
 
-func checkGraphCredential(c *Credential) error {
+func checkGraphCredential(c *vc.Credential) error {
 	switch {
 	case c == nil:
 		return errors.New("no credential")
-	case c.ConcreteType() != TypeRelationshipCredential:
-		return fmt.Errorf("credential %s is a %q, not a %s", c.ID, c.ConcreteType(), TypeRelationshipCredential)
+	case c.ConcreteType() != vc.TypeRelationshipCredential:
+		return fmt.Errorf("credential %s is a %q, not a %s", c.ID, c.ConcreteType(), vc.TypeRelationshipCredential)
 	case c.ID == "":
 		return errors.New("credential has no id")
 	case c.Issuer.IsZero():
@@ -300,20 +303,20 @@ func checkGraphCredential(c *Credential) error {
 // from the same source. It is for edges whose credentials are held elsewhere,
 // and for tests; e's people may come in either order.
 //
-// It refuses, with an error wrapping [ErrInvalid], an edge whose people are
+// It refuses, with an error wrapping [input.ErrInvalid], an edge whose people are
 // zero or the same, that has no credential id in either direction, or that
 // a contact shared without being on it.
-func (g *TrustGraph) AddEdge(e Edge) error {
+func (g *Graph) AddEdge(e Edge) error {
 	e = e.normalize()
 	switch {
 	case e.A.IsZero() || e.B.IsZero():
-		return fmt.Errorf("%w: add edge: a person is missing", ErrInvalid)
+		return fmt.Errorf("%w: add edge: a person is missing", input.ErrInvalid)
 	case e.A == e.B:
-		return fmt.Errorf("%w: add edge: %s is on both ends", ErrInvalid, e.A)
+		return fmt.Errorf("%w: add edge: %s is on both ends", input.ErrInvalid, e.A)
 	case e.AB.IsZero() && e.BA.IsZero():
-		return fmt.Errorf("%w: add edge %s – %s: no credential in either direction", ErrInvalid, e.A, e.B)
+		return fmt.Errorf("%w: add edge %s – %s: no credential in either direction", input.ErrInvalid, e.A, e.B)
 	case e.Shared() && e.SharedBy != e.A && e.SharedBy != e.B:
-		return fmt.Errorf("%w: add edge %s – %s: shared by %s, who is not on it", ErrInvalid, e.A, e.B, e.SharedBy)
+		return fmt.Errorf("%w: add edge %s – %s: shared by %s, who is not on it", input.ErrInvalid, e.A, e.B, e.SharedBy)
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
@@ -325,7 +328,7 @@ func (g *TrustGraph) AddEdge(e Edge) error {
 // RevokeShared removes every edge that the contact by shared, as when they
 // stop sharing their relationships with the person, and reports how many
 // there were. The person's own edges, and those other contacts shared, stay.
-func (g *TrustGraph) RevokeShared(by did.DID) int {
+func (g *Graph) RevokeShared(by did.DID) int {
 	if by.IsZero() {
 		return 0
 	}
@@ -346,7 +349,7 @@ func (g *TrustGraph) RevokeShared(by did.DID) int {
 
 // Edges returns every edge of the graph, ordered by A, then B, then source
 // (the person's own first, then by the DID of the contact who shared it).
-func (g *TrustGraph) Edges() []Edge {
+func (g *Graph) Edges() []Edge {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	edges := make([]Edge, 0, len(g.edges))
@@ -374,7 +377,7 @@ func compareEdges(x, y Edge) int {
 // returned. When several sources tell of the same relationship, the step
 // has the person's own edge, or else the one shared by the contact whose
 // DID sorts first.
-func (g *TrustGraph) Connections(me did.DID, contextFilter string) []Step {
+func (g *Graph) Connections(me did.DID, contextFilter string) []Step {
 	x := g.query()
 	u, ok := x.ids[me]
 	if !ok {
@@ -395,7 +398,7 @@ func (g *TrustGraph) Connections(me did.DID, contextFilter string) []Step {
 }
 
 // Mutual returns the people connected to both a and b, ordered by DID.
-func (g *TrustGraph) Mutual(a, b did.DID) []did.DID {
+func (g *Graph) Mutual(a, b did.DID) []did.DID {
 	x := g.query()
 	u, ok1 := x.ids[a]
 	v, ok2 := x.ids[b]
@@ -422,15 +425,15 @@ func (g *TrustGraph) Mutual(a, b did.DID) []did.DID {
 // Paths returns how from is connected to to: the shortest paths between them
 // of at most maxHops steps, at most [MaxPaths] of them, ordered by the DIDs
 // of the people along them. Each step has the edge between its two people,
-// chosen as [TrustGraph.Connections] chooses. It returns no paths if the two
+// chosen as [Graph.Connections] chooses. It returns no paths if the two
 // are not connected within maxHops, if either is not in the graph, or if
 // they are the same person.
 //
-// It refuses, with an error wrapping [ErrInvalid], a maxHops outside 1 to
-// [MaxPathHops].
-func (g *TrustGraph) Paths(from, to did.DID, maxHops int) ([]Path, error) {
-	if maxHops < 1 || maxHops > MaxPathHops {
-		return nil, fmt.Errorf("%w: paths: %d hops: want 1 to %d", ErrInvalid, maxHops, MaxPathHops)
+// It refuses, with an error wrapping [input.ErrInvalid], a maxHops outside 1 to
+// [MaxHops].
+func (g *Graph) Paths(from, to did.DID, maxHops int) ([]Path, error) {
+	if maxHops < 1 || maxHops > MaxHops {
+		return nil, fmt.Errorf("%w: paths: %d hops: want 1 to %d", input.ErrInvalid, maxHops, MaxHops)
 	}
 	x := g.query()
 	s, ok1 := x.ids[from]
@@ -478,12 +481,12 @@ func claimToJSON(c Claim) *claimJSON {
 //	           "ba":{…},"oneSided":true,"sharedBy":"did:…"},…]}
 //
 // (without the line breaks). Nodes are every DID on an edge, sorted; edges
-// are ordered as [TrustGraph.Edges] orders them. "ab" is A's credential about
+// are ordered as [Graph.Edges] orders them. "ab" is A's credential about
 // B and "ba" B's about A, each left out when the graph does not hold it; a
 // claim's context and introducer, "oneSided" when false and "sharedBy" for
 // the person's own edges are left out too. The credentials themselves are
 // exported beside the graph, by id.
-func (g *TrustGraph) MarshalJSON() ([]byte, error) {
+func (g *Graph) MarshalJSON() ([]byte, error) {
 	edges := g.Edges()
 	out := graphJSON{Nodes: []string{}, Edges: make([]edgeJSON, 0, len(edges))}
 	seen := make(map[did.DID]bool)
@@ -507,7 +510,7 @@ func (g *TrustGraph) MarshalJSON() ([]byte, error) {
 // query returns the graph's index, building it if the graph changed since
 // the last query. The index is never changed once built, so the caller may
 // use it after the lock is released.
-func (g *TrustGraph) query() *graphIndex {
+func (g *Graph) query() *graphIndex {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if g.index == nil {
@@ -529,7 +532,7 @@ type graphIndex struct {
 	edges []Edge            // the edge queries show for each pair of people
 }
 
-func (g *TrustGraph) buildIndex() *graphIndex {
+func (g *Graph) buildIndex() *graphIndex {
 	all := make([]Edge, 0, len(g.edges))
 	for _, e := range g.edges {
 		all = append(all, e)

@@ -1,12 +1,15 @@
-package core
+package graph
 
 import (
+	"bytes"
 	"cmp"
 	"errors"
 	"fmt"
 	"math/rand/v2"
 	"planet/core/did"
 	"planet/core/identity"
+	"planet/core/internal/input"
+	"planet/core/vc"
 	"reflect"
 	"slices"
 	"strings"
@@ -74,7 +77,7 @@ func (c *cast) pathNames(paths []Path) [][]string {
 	return out
 }
 
-func mustAddEdges(tb testing.TB, g *TrustGraph, edges ...Edge) {
+func mustAddEdges(tb testing.TB, g *Graph, edges ...Edge) {
 	tb.Helper()
 	for _, e := range edges {
 		if err := g.AddEdge(e); err != nil {
@@ -85,7 +88,7 @@ func mustAddEdges(tb testing.TB, g *TrustGraph, edges ...Edge) {
 
 func TestTrustGraphPaths(t *testing.T) {
 	c := newCast(t)
-	g := NewTrustGraph()
+	g := New()
 	// Alice – Bob – Carol – Dana – Erin, with Frank a second way from Alice
 	// to Carol; Gina – Hank apart.
 	mustAddEdges(t, g,
@@ -133,9 +136,9 @@ func TestTrustGraphPaths(t *testing.T) {
 	if paths, err := g.Paths(c.did["Alice"], stranger, 3); paths != nil || err != nil {
 		t.Errorf("Paths to a DID not in the graph = %v, %v; want none", paths, err)
 	}
-	for _, hops := range []int{0, -1, MaxPathHops + 1} {
-		if _, err := g.Paths(c.did["Alice"], c.did["Bob"], hops); !errors.Is(err, ErrInvalid) {
-			t.Errorf("Paths with %d hops: err = %v, want ErrInvalid", hops, err)
+	for _, hops := range []int{0, -1, MaxHops + 1} {
+		if _, err := g.Paths(c.did["Alice"], c.did["Bob"], hops); !errors.Is(err, input.ErrInvalid) {
+			t.Errorf("Paths with %d hops: err = %v, want input.ErrInvalid", hops, err)
 		}
 	}
 }
@@ -165,7 +168,7 @@ func checkPaths(tb testing.TB, paths []Path) {
 func TestTrustGraphMaxPaths(t *testing.T) {
 	// Twelve people between Alice and Bob: twelve shortest paths, of which
 	// the first ten by DID come back.
-	g := NewTrustGraph()
+	g := New()
 	alice, bob := graphDID(t, 0), graphDID(t, 100)
 	var want [][]did.DID
 	for i := 1; i <= 12; i++ {
@@ -191,11 +194,11 @@ func TestTrustGraphMaxPaths(t *testing.T) {
 }
 
 func TestTrustGraphCredentials(t *testing.T) {
-	alice, bob, carol := credTestIdentity(t, 0xa1), credTestIdentity(t, 0xb0), credTestIdentity(t, 0xc0)
+	alice, bob, carol := testIdentity(t, 0xa1), testIdentity(t, 0xb0), testIdentity(t, 0xc0)
 	now := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
-	issue := func(from *identity.Identity, to did.DID, ctx RelationshipContext) *Credential {
+	issue := func(from *identity.Identity, to did.DID, ctx vc.RelationshipContext) *vc.Credential {
 		t.Helper()
-		c, err := IssueRelationship(from, to, ctx, now, time.Time{}, nil)
+		c, err := vc.IssueRelationship(from, to, ctx, now, time.Time{}, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -204,8 +207,8 @@ func TestTrustGraphCredentials(t *testing.T) {
 	names := map[did.DID]string{bob.DID(): "Bob", carol.DID(): "Carol"}
 	name := func(d did.DID) string { return names[d] }
 
-	g := NewTrustGraph()
-	ab := issue(alice, bob.DID(), RelationshipContext{Context: "met at the co-op AGM"})
+	g := New()
+	ab := issue(alice, bob.DID(), vc.RelationshipContext{Context: "met at the co-op AGM"})
 	if err := g.AddCredential(ab); err != nil {
 		t.Fatal(err)
 	}
@@ -218,7 +221,7 @@ func TestTrustGraphCredentials(t *testing.T) {
 		t.Errorf("Explain = %q, want %q", got, want)
 	}
 
-	ba := issue(bob, alice.DID(), RelationshipContext{Context: "co-op"})
+	ba := issue(bob, alice.DID(), vc.RelationshipContext{Context: "co-op"})
 	if err := g.AddCredential(ba); err != nil {
 		t.Fatal(err)
 	}
@@ -241,11 +244,11 @@ func TestTrustGraphCredentials(t *testing.T) {
 	// only Carol's side of it so far.
 	dana := graphDID(t, 4)
 	names[dana] = "Dana"
-	cb := issue(carol, bob.DID(), RelationshipContext{Context: "climbing partners", IntroducedBy: dana})
+	cb := issue(carol, bob.DID(), vc.RelationshipContext{Context: "climbing partners", IntroducedBy: dana})
 	if err := g.AddShared(bob.DID(), cb); err != nil {
 		t.Fatal(err)
 	}
-	bc := issue(bob, carol.DID(), RelationshipContext{Context: "climbing partners", IntroducedBy: dana})
+	bc := issue(bob, carol.DID(), vc.RelationshipContext{Context: "climbing partners", IntroducedBy: dana})
 	if err := g.AddShared(bob.DID(), bc); err != nil {
 		t.Fatal(err)
 	}
@@ -266,21 +269,21 @@ func TestTrustGraphCredentials(t *testing.T) {
 	}
 
 	// Bob can share only his own relationships.
-	if err := g.AddShared(carol.DID(), ab); !errors.Is(err, ErrInvalid) {
-		t.Errorf("AddShared of someone else's relationship: err = %v, want ErrInvalid", err)
+	if err := g.AddShared(carol.DID(), ab); !errors.Is(err, input.ErrInvalid) {
+		t.Errorf("AddShared of someone else's relationship: err = %v, want input.ErrInvalid", err)
 	}
 	bad := *ab
-	bad.Type = []string{TypeVerifiableCredential, TypeDTGCredential, TypeMembershipCredential}
-	for _, c := range []*Credential{nil, &bad} {
-		if err := g.AddCredential(c); !errors.Is(err, ErrInvalid) {
-			t.Errorf("AddCredential(%v): err = %v, want ErrInvalid", c, err)
+	bad.Type = []string{vc.TypeVerifiableCredential, vc.TypeDTGCredential, vc.TypeMembershipCredential}
+	for _, c := range []*vc.Credential{nil, &bad} {
+		if err := g.AddCredential(c); !errors.Is(err, input.ErrInvalid) {
+			t.Errorf("AddCredential(%v): err = %v, want input.ErrInvalid", c, err)
 		}
 	}
 }
 
 func TestTrustGraphRevokeShared(t *testing.T) {
 	c := newCast(t)
-	g := NewTrustGraph()
+	g := New()
 	shared := func(by string, e Edge) Edge { e.SharedBy = c.did[by]; return e }
 	mustAddEdges(t, g,
 		c.edge("Alice", "Bob", "mine"),
@@ -337,7 +340,7 @@ func dids(steps []Step) []did.DID {
 
 func TestTrustGraphConnectionsAndMutual(t *testing.T) {
 	c := newCast(t)
-	g := NewTrustGraph()
+	g := New()
 	carolAlice := c.edge("Carol", "Alice", "")
 	carolAlice.BA.Context = "Met at the Co-op AGM" // Alice's words
 	oneSided := c.edge("Alice", "Erin", "co-op board")
@@ -401,7 +404,7 @@ func TestTrustGraphConnectionsAndMutual(t *testing.T) {
 
 func TestTrustGraphAddEdgeRefuses(t *testing.T) {
 	c := newCast(t)
-	g := NewTrustGraph()
+	g := New()
 	noClaims := c.edge("Alice", "Bob", "")
 	noClaims.AB, noClaims.BA = Claim{}, Claim{}
 	sharedByStranger := c.edge("Alice", "Bob", "")
@@ -413,8 +416,8 @@ func TestTrustGraphAddEdgeRefuses(t *testing.T) {
 		"no credentials":     noClaims,
 		"shared by stranger": sharedByStranger,
 	} {
-		if err := g.AddEdge(e); !errors.Is(err, ErrInvalid) {
-			t.Errorf("AddEdge(%s): err = %v, want ErrInvalid", name, err)
+		if err := g.AddEdge(e); !errors.Is(err, input.ErrInvalid) {
+			t.Errorf("AddEdge(%s): err = %v, want input.ErrInvalid", name, err)
 		}
 	}
 	if edges := g.Edges(); len(edges) != 0 {
@@ -430,7 +433,7 @@ func TestTrustGraphJSON(t *testing.T) {
 	oneSided.SharedBy = c.did["Bob"]
 	edges := []Edge{c.edge("Alice", "Bob", "co-op"), oneSided}
 
-	g1, g2 := NewTrustGraph(), NewTrustGraph()
+	g1, g2 := New(), New()
 	mustAddEdges(t, g1, edges...)
 	slices.Reverse(edges)
 	mustAddEdges(t, g2, edges...)
@@ -456,13 +459,13 @@ func TestTrustGraphJSON(t *testing.T) {
 	if string(b1) != want {
 		t.Errorf("MarshalJSON =\n%s\nwant\n%s", b1, want)
 	}
-	if b, err := NewTrustGraph().MarshalJSON(); err != nil || string(b) != `{"nodes":[],"edges":[]}` {
+	if b, err := New().MarshalJSON(); err != nil || string(b) != `{"nodes":[],"edges":[]}` {
 		t.Errorf("empty graph = %s, %v", b, err)
 	}
 }
 
 func TestShortDID(t *testing.T) {
-	id := credTestIdentity(t, 0xa1).DID()
+	id := testIdentity(t, 0xa1).DID()
 	s := id.String()
 	if got, want := did.Short(id), s[:len("did:key:")+6]+"…"+s[len(s)-4:]; got != want {
 		t.Errorf("ShortDID = %q, want %q", got, want)
@@ -550,7 +553,7 @@ func TestTrustGraphRandom(t *testing.T) {
 			// Sparse ids, so that DID order is not insertion order.
 			nodes[i] = graphDID(t, rng.IntN(1_000_000))
 		}
-		g, ref := NewTrustGraph(), refGraph{}
+		g, ref := New(), refGraph{}
 		m := rng.IntN(3 * n)
 		for i := range m {
 			a, b := nodes[rng.IntN(n)], nodes[rng.IntN(n)]
@@ -608,7 +611,7 @@ func TestTrustGraphRandom(t *testing.T) {
 				if got := g.Mutual(from, to); !reflect.DeepEqual(got, wantMutual) {
 					t.Fatalf("seed %d: Mutual(%s, %s) = %v, want %v", seed, from, to, got, wantMutual)
 				}
-				for hops := 1; hops <= MaxPathHops; hops++ {
+				for hops := 1; hops <= MaxHops; hops++ {
 					got, err := g.Paths(from, to, hops)
 					if err != nil {
 						t.Fatal(err)
@@ -657,7 +660,7 @@ func samePathsReversed(p, q []Path) bool {
 
 func TestTrustGraphConcurrent(t *testing.T) {
 	c := newCast(t)
-	g := NewTrustGraph()
+	g := New()
 	var wg sync.WaitGroup
 	for i := range 4 {
 		wg.Go(func() {
@@ -683,13 +686,13 @@ func TestTrustGraphConcurrent(t *testing.T) {
 // smallWorld builds a Watts–Strogatz graph of n people and n*k/2
 // relationships: a ring where each person knows the k nearest, with one
 // relationship in ten rewired to someone random.
-func smallWorld(tb testing.TB, n, k int, seed uint64) (*TrustGraph, []did.DID) {
+func smallWorld(tb testing.TB, n, k int, seed uint64) (*Graph, []did.DID) {
 	rng := rand.New(rand.NewPCG(seed, 0))
 	nodes := make([]did.DID, n)
 	for i := range nodes {
 		nodes[i] = graphDID(tb, i)
 	}
-	g := NewTrustGraph()
+	g := New()
 	for i := range n {
 		for j := 1; j <= k/2; j++ {
 			b := (i + j) % n
@@ -740,7 +743,7 @@ func BenchmarkPaths100k(b *testing.B) {
 			i := 0
 			for b.Loop() {
 				p := bc.pairs[i%len(bc.pairs)]
-				paths, err := g.Paths(p[0], p[1], MaxPathHops)
+				paths, err := g.Paths(p[0], p[1], MaxHops)
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -762,4 +765,13 @@ func BenchmarkTrustGraphIndex100k(b *testing.B) {
 		g.mu.Unlock()
 		g.query()
 	}
+}
+
+func testIdentity(tb testing.TB, b byte) *identity.Identity {
+	tb.Helper()
+	id, err := identity.FromSeed(bytes.Repeat([]byte{b}, 32))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return id
 }
