@@ -32,7 +32,6 @@ import (
 	"github.com/mr-tron/base58"
 )
 
-
 // JSON-LD contexts of credentials.
 const (
 	ContextCredentialsV2 = "https://www.w3.org/ns/credentials/v2"
