@@ -9,6 +9,7 @@ import (
 
 	"planet/core/did"
 	"planet/core/identity"
+	"planet/core/invite"
 	"planet/core/vc"
 	"planet/core/wire"
 	"planet/vault"
@@ -84,25 +85,25 @@ type PendingConnection struct {
 // CreateInvitation makes an invitation from the person with opts, records
 // it in the vault so that it can be accepted, and returns it. Its Token
 // goes in a link ([InvitationLink]) or a QR code.
-func (p *Planet) CreateInvitation(ctx context.Context, opts InvitationOptions) (*Invitation, error) {
+func (p *Planet) CreateInvitation(ctx context.Context, opts invite.Options) (*invite.Invitation, error) {
 	v, id, err := p.unlocked()
 	if err != nil {
 		return nil, err
 	}
-	_, inv, err := NewInvitation(id, opts, p.opt.Now(), nil)
+	_, inv, err := invite.New(id, opts, p.opt.Now(), nil)
 	if err != nil {
 		return nil, err
 	}
-	return inv, putRecord(ctx, v, colInvitations, inv.ID, invitationRecordOf(inv))
+	return inv, putRecord(ctx, v, colInvitations, inv.ID, invite.NewRecord(inv))
 }
 
 // Invitations lists the person's invitations, newest first.
-func (p *Planet) Invitations(ctx context.Context) ([]InvitationRecord, error) {
+func (p *Planet) Invitations(ctx context.Context) ([]invite.Record, error) {
 	v, _, err := p.unlocked()
 	if err != nil {
 		return nil, err
 	}
-	rs, err := listRecords(ctx, v, colInvitations, func(*InvitationRecord, string) {})
+	rs, err := listRecords(ctx, v, colInvitations, func(*invite.Record, string) {})
 	sort.Slice(rs, func(i, j int) bool { return rs[i].Created > rs[j].Created })
 	return rs, err
 }
@@ -114,11 +115,11 @@ func (p *Planet) RevokeInvitation(ctx context.Context, id string) error {
 		return err
 	}
 	if !vault.ValidRecordID(id) {
-		return fmt.Errorf("revoke invitation: %w", ErrInvitationUnknown)
+		return fmt.Errorf("revoke invitation: %w", invite.ErrUnknown)
 	}
-	r, err := getRecord[InvitationRecord](ctx, v, colInvitations, id)
+	r, err := getRecord[invite.Record](ctx, v, colInvitations, id)
 	if errors.Is(err, vault.ErrNotFound) {
-		return fmt.Errorf("revoke invitation: %w", ErrInvitationUnknown)
+		return fmt.Errorf("revoke invitation: %w", invite.ErrUnknown)
 	} else if err != nil {
 		return err
 	}
@@ -132,12 +133,12 @@ func (p *Planet) RevokeInvitation(ctx context.Context, id string) error {
 // inviter (at inv.Peer, through inv.Relays). The request gives the relays
 // of [Planet.SetRelays], for the answer. The connection completes when the answer
 // arrives ([Planet.HandleFrame]); until then it is pending.
-func (p *Planet) AcceptInvitation(ctx context.Context, token string) (*Invitation, Outgoing, error) {
+func (p *Planet) AcceptInvitation(ctx context.Context, token string) (*invite.Invitation, Outgoing, error) {
 	v, id, err := p.unlocked()
 	if err != nil {
 		return nil, Outgoing{}, err
 	}
-	inv, err := ParseInvitation(token, p.opt.Now())
+	inv, err := invite.Parse(token, p.opt.Now())
 	if err != nil {
 		return nil, Outgoing{}, err
 	}
@@ -280,26 +281,26 @@ func (p *Planet) connectByInvitation(ctx context.Context, from did.DID, req *Con
 		return Handled{}, err
 	}
 	now := p.opt.Now()
-	inv, err := ParseInvitation(req.Invitation, now)
+	inv, err := invite.Parse(req.Invitation, now)
 	if err != nil {
 		return refused("", err), nil
 	}
 	if inv.Inviter != id.DID() {
-		return refused(inv.ID, fmt.Errorf("%w: the invitation is from %s, not from the person you reached", ErrInvitationForged, did.Short(inv.Inviter))), nil
+		return refused(inv.ID, fmt.Errorf("%w: the invitation is from %s, not from the person you reached", invite.ErrForged, did.Short(inv.Inviter))), nil
 	}
 	theirs, err := p.verifiedRelationship(req.Credential, from, id.DID())
 	if err != nil {
 		return refused(inv.ID, err), nil
 	}
-	rec, err := getRecord[InvitationRecord](ctx, v, colInvitations, inv.ID)
+	rec, err := getRecord[invite.Record](ctx, v, colInvitations, inv.ID)
 	if errors.Is(err, vault.ErrNotFound) {
-		return refused(inv.ID, fmt.Errorf("accept invitation: %w", ErrInvitationUnknown)), nil
+		return refused(inv.ID, fmt.Errorf("accept invitation: %w", invite.ErrUnknown)), nil
 	} else if err != nil {
 		return Handled{}, err
 	}
 	again := contains(rec.AcceptedBy, from.String())
 	if !again {
-		if err := rec.redeem(inv.Secret, now); err != nil {
+		if err := rec.Redeem(inv.Secret, now); err != nil {
 			return refused(inv.ID, err), nil
 		}
 		rec.AcceptedBy = append(rec.AcceptedBy, from.String())

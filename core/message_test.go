@@ -8,6 +8,7 @@ import (
 	"planet/core/did"
 	"planet/core/identity"
 	planetjws "planet/core/internal/jws"
+	"planet/core/invite"
 	"reflect"
 	"strings"
 	"testing"
@@ -422,7 +423,7 @@ func TestJWSAgreesWithJWX(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	token, _, err := NewInvitation(alice, InvitationOptions{Note: "jwx"}, messageTime, nil)
+	token, _, err := invite.New(alice, invite.Options{Note: "jwx"}, messageTime, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 
 	"planet/core/did"
 	"planet/core/internal/jws"
+	"planet/core/invite"
 	"planet/core/keys"
 	"planet/core/vc"
 	"planet/core/wire"
@@ -80,11 +81,11 @@ func (e *RemoteError) Error() string {
 
 var remoteCodes = map[string]error{
 	CodeInvalid:           ErrInvalid,
-	CodeInvitationExpired: ErrInvitationExpired,
-	CodeInvitationUsedUp:  ErrInvitationUsedUp,
-	CodeInvitationRevoked: ErrInvitationRevoked,
-	CodeInvitationUnknown: ErrInvitationUnknown,
-	CodeInvitationForged:  ErrInvitationForged,
+	CodeInvitationExpired: invite.ErrExpired,
+	CodeInvitationUsedUp:  invite.ErrUsedUp,
+	CodeInvitationRevoked: invite.ErrRevoked,
+	CodeInvitationUnknown: invite.ErrUnknown,
+	CodeInvitationForged:  invite.ErrForged,
 	CodeNotAContact:       ErrNotAContact,
 	CodePending:           ErrPending,
 	CodeDeclined:          ErrDeclined,
@@ -341,7 +342,7 @@ func (p *Planet) connected(ctx context.Context, v *vault.Vault, tx *vault.Tx, d 
 func cleanRelays(relays []string) []string {
 	var out []string
 	for _, r := range relays {
-		if checkRelayAddr(r) == nil && len(out) < MaxInvitationRelays {
+		if invite.CheckRelayAddr(r) == nil && len(out) < invite.MaxRelays {
 			out = append(out, r)
 		}
 	}

@@ -6,6 +6,7 @@ import (
 
 	"planet/core"
 	"planet/core/did"
+	"planet/core/invite"
 	"planet/core/wire"
 )
 
@@ -18,7 +19,7 @@ func FuzzTrustFrame(f *testing.F) {
 	aliceID, _ := alice.Identity()
 	bobID, _ := bob.Identity()
 
-	inv, err := alice.CreateInvitation(ctx, core.InvitationOptions{Note: "seed"})
+	inv, err := alice.CreateInvitation(ctx, invite.Options{Note: "seed"})
 	if err != nil {
 		f.Fatal(err)
 	}

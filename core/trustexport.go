@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"planet/core/did"
+	"planet/core/invite"
 	"planet/vault"
 )
 
@@ -82,7 +83,7 @@ func restoreTrust(t trustExport, put func(vault.Collection, string, any) error) 
 				return badExport("trust.json: invitation %q: %v", e.ID, err)
 			}
 		}
-		r := InvitationRecord{ID: e.ID, SecretHash: e.SecretHash, Expires: e.Expires, UsesLeft: e.UsesLeft,
+		r := invite.Record{ID: e.ID, SecretHash: e.SecretHash, Expires: e.Expires, UsesLeft: e.UsesLeft,
 			Revoked: e.Revoked, Note: e.Note, AcceptedBy: e.AcceptedBy, Created: e.Created}
 		if err := put(colInvitations, e.ID, r); err != nil {
 			return err

@@ -17,6 +17,7 @@ import (
 
 	"planet/core"
 	"planet/core/did"
+	"planet/core/invite"
 	"planet/core/p2p"
 	"planet/core/vc"
 	"planet/vault"
@@ -163,7 +164,7 @@ func TestOfflineCompletionThroughMailbox(t *testing.T) {
 	alice, bob := newTabPerson(t, "Alice"), newTabPerson(t, "Bob")
 	alice.online(t, relay)
 	bob.online(t, relay)
-	inv, err := alice.planet.CreateInvitation(ctx, core.InvitationOptions{Note: "allotment neighbours", Relays: []string{relay}})
+	inv, err := alice.planet.CreateInvitation(ctx, invite.Options{Note: "allotment neighbours", Relays: []string{relay}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -244,7 +245,7 @@ func connectedPair(t *testing.T, addr string) (alice, bob *tabPerson) {
 	alice, bob = newTabPerson(t, "Alice"), newTabPerson(t, "Bob")
 	alice.online(t, addr)
 	bob.online(t, addr)
-	inv, err := alice.planet.CreateInvitation(context.Background(), core.InvitationOptions{Note: "allotment neighbours", Relays: []string{addr}})
+	inv, err := alice.planet.CreateInvitation(context.Background(), invite.Options{Note: "allotment neighbours", Relays: []string{addr}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/hack-pad/safejs"
 
 	"planet/core"
+	"planet/core/invite"
 	"planet/core/p2p"
 	"planet/idb"
 	"planet/vault"
@@ -102,8 +103,8 @@ func jsErr(err error) safejs.Value {
 // is (broken, forged, expired, not valid yet): bad input, as far as the
 // page is concerned.
 func isInvitationProblem(err error) bool {
-	for _, e := range []error{core.ErrInvitationMalformed, core.ErrInvitationForged,
-		core.ErrInvitationExpired, core.ErrInvitationNotYetValid} {
+	for _, e := range []error{invite.ErrMalformed, invite.ErrForged,
+		invite.ErrExpired, invite.ErrNotYetValid} {
 		if errors.Is(err, e) {
 			return true
 		}

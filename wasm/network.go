@@ -23,6 +23,7 @@ import (
 
 	"planet/core"
 	"planet/core/did"
+	"planet/core/invite"
 	"planet/core/p2p"
 	"planet/webrtc"
 )
@@ -323,7 +324,7 @@ func pickRelayAddrs(addrs []string, webTransport, securePage bool) []string {
 	}
 	var out []string
 	for _, pid := range order {
-		if len(out) == core.MaxInvitationRelays {
+		if len(out) == invite.MaxRelays {
 			break
 		}
 		out = append(out, best[pid].addr)
@@ -333,7 +334,7 @@ func pickRelayAddrs(addrs []string, webTransport, securePage bool) []string {
 
 // relayAddrRank says how well the browser dials s: 0 not at all, higher better.
 func relayAddrRank(s string, webTransport, securePage bool) int {
-	if len(s) > core.MaxInvitationRelayLength {
+	if len(s) > invite.MaxRelayLength {
 		return 0
 	}
 	m, err := ma.NewMultiaddr(s)

@@ -13,6 +13,7 @@ import (
 
 	"planet/core"
 	"planet/core/did"
+	"planet/core/invite"
 	"planet/core/p2p"
 	"planet/core/vc"
 )
@@ -51,7 +52,7 @@ func invitationsAPI(ctx context.Context, p *core.Planet, net *tabNetwork) safejs
 			return nil, fmt.Errorf("an invitation cannot last a negative number of hours: %w", errInvalidArg)
 		}
 		net.settled(ctx)
-		opts := core.InvitationOptions{
+		opts := invite.Options{
 			Note:     strings.TrimSpace(in.Note),
 			Lifetime: time.Duration(in.Hours * float64(time.Hour)).Round(time.Second),
 			Uses:     in.Uses,
@@ -62,7 +63,7 @@ func invitationsAPI(ctx context.Context, p *core.Planet, net *tabNetwork) safejs
 			return nil, err
 		}
 		return toJS(map[string]any{"id": inv.ID, "token": inv.Token,
-			"link": core.InvitationLink(pageOrigin()+"/", inv.Token),
+			"link": invite.Link(pageOrigin()+"/", inv.Token),
 			"note": inv.Note, "expires": inv.Expires, "uses": inv.Uses})
 	}))
 	o.Set("list", async(func([]safejs.Value) (any, error) {
@@ -94,7 +95,7 @@ func invitationsAPI(ctx context.Context, p *core.Planet, net *tabNetwork) safejs
 		if err != nil {
 			return nil, err
 		}
-		inv, err := core.ParseInvitation(token, time.Now())
+		inv, err := invite.Parse(token, time.Now())
 		if err != nil {
 			return nil, err
 		}
@@ -152,7 +153,7 @@ func tokenArg(args []safejs.Value, i int) (string, error) {
 	}
 	token := strings.TrimSpace(text)
 	if strings.Contains(token, "#") {
-		return core.TokenFromLink(token)
+		return invite.TokenFromLink(token)
 	}
 	return token, nil
 }

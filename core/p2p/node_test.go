@@ -23,6 +23,7 @@ import (
 
 	"planet/core"
 	"planet/core/did"
+	"planet/core/invite"
 	"planet/core/p2p"
 	"planet/core/vc"
 	"planet/vault"
@@ -159,11 +160,11 @@ func (p *person) credentialFrom(t *testing.T, issuer did.DID) *vc.Credential {
 	return nil
 }
 
-// invite has inviter invite invitee, who accepts; they connect.
-func invite(t *testing.T, inviter, invitee *person, note string, relay string) *core.Invitation {
+// connectByInvitation has inviter invite invitee, who accepts; they connect.
+func connectByInvitation(t *testing.T, inviter, invitee *person, note string, relay string) *invite.Invitation {
 	t.Helper()
 	ctx := context.Background()
-	inv, err := inviter.planet.CreateInvitation(ctx, core.InvitationOptions{Note: note, Relays: []string{relay}})
+	inv, err := inviter.planet.CreateInvitation(ctx, invite.Options{Note: note, Relays: []string{relay}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -181,7 +182,7 @@ func TestTrustNetworkOverRelay(t *testing.T) {
 	alice, bob, carol, dave := newPerson(t, "Alice", relay), newPerson(t, "Bob", relay), newPerson(t, "Carol", relay), newPerson(t, "Dave", relay)
 
 	// Alice invites Bob; Bob accepts through the relay.
-	inv := invite(t, alice, bob, "met at the co-op AGM", relay)
+	inv := connectByInvitation(t, alice, bob, "met at the co-op AGM", relay)
 	for _, pair := range [][2]*person{{alice, bob}, {bob, alice}} {
 		me, other := pair[0], pair[1]
 		c := me.contact(t, other.did)
@@ -212,7 +213,7 @@ func TestTrustNetworkOverRelay(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := carol.node.Deliver(ctx, out); !errors.Is(err, core.ErrInvitationUsedUp) {
+	if err := carol.node.Deliver(ctx, out); !errors.Is(err, invite.ErrUsedUp) {
 		t.Fatalf("a used-up invitation: %v", err)
 	}
 	if c, _ := carol.planet.ContactByDID(ctx, alice.did); c != nil {
@@ -234,8 +235,8 @@ func TestTrustNetworkOverRelay(t *testing.T) {
 		t.Fatal("an altered invitation was accepted")
 	}
 
-	invite(t, alice, carol, "neighbours", relay)
-	invite(t, alice, dave, "choir", relay)
+	connectByInvitation(t, alice, carol, "neighbours", relay)
+	connectByInvitation(t, alice, dave, "choir", relay)
 
 	// Alice introduces Bob and Carol. Bob accepts first: Carol has not
 	// answered, so his request waits; when Carol accepts, they connect.
@@ -415,7 +416,7 @@ func TestExpiredInvitationIsRefused(t *testing.T) {
 	ctx := context.Background()
 	_, relay := newRelay(t)
 	alice, bob := newPerson(t, "Alice", relay), newPerson(t, "Bob", relay)
-	inv, err := alice.planet.CreateInvitation(ctx, core.InvitationOptions{Lifetime: time.Hour, Relays: []string{relay}})
+	inv, err := alice.planet.CreateInvitation(ctx, invite.Options{Lifetime: time.Hour, Relays: []string{relay}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -425,12 +426,12 @@ func TestExpiredInvitationIsRefused(t *testing.T) {
 	}
 	// By the time Alice reads Bob's acceptance, the invitation has expired.
 	alice.clock.advance(2 * time.Hour)
-	if err := bob.node.Deliver(ctx, out); !errors.Is(err, core.ErrInvitationExpired) {
+	if err := bob.node.Deliver(ctx, out); !errors.Is(err, invite.ErrExpired) {
 		t.Fatalf("an expired invitation: %v", err)
 	}
 	// A revoked one is refused too.
 	bob.clock.advance(2 * time.Hour)
-	inv, err = alice.planet.CreateInvitation(ctx, core.InvitationOptions{Relays: []string{relay}})
+	inv, err = alice.planet.CreateInvitation(ctx, invite.Options{Relays: []string{relay}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -441,7 +442,7 @@ func TestExpiredInvitationIsRefused(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := bob.node.Deliver(ctx, out); !errors.Is(err, core.ErrInvitationRevoked) {
+	if err := bob.node.Deliver(ctx, out); !errors.Is(err, invite.ErrRevoked) {
 		t.Fatalf("a revoked invitation: %v", err)
 	}
 	if c, _ := alice.planet.ContactByDID(ctx, bob.did); c != nil {

@@ -1,32 +1,10 @@
-package core
-
-import (
-	"bytes"
-	"crypto/ed25519"
-	"crypto/rand"
-	"crypto/sha256"
-	"crypto/subtle"
-	"encoding/json"
-	"errors"
-	"fmt"
-	"io"
-	"planet/core/did"
-	"planet/core/identity"
-	"planet/core/internal/jws"
-	"planet/core/keys"
-	"strings"
-	"sync"
-	"time"
-	"unicode/utf8"
-)
-
-// Invitations: how a person asks someone they know to connect. The inviter's
+// Package invite makes and reads invitations: how a person asks someone they know to connect. The inviter's
 // vault makes a token, a compact JWS (RFC 7515) signed with the inviter's
-// Ed25519 key, and shows it as a link ([InvitationLink]) or a QR code.
-// Whoever opens the link reads the token with [ParseInvitation], which
+// Ed25519 key, and shows it as a link ([Link]) or a QR code.
+// Whoever opens the link reads the token with [Parse], which
 // checks everything that can be checked without the inviter: the signature,
 // the key, the dates and the form of every claim. The inviter's
-// [InvitationBook] then decides, when the invitee reaches them, whether the
+// [Book] then decides, when the invitee reaches them, whether the
 // invitation may still be used.
 //
 // # Token format (version 1)
@@ -48,14 +26,14 @@ import (
 //	jti     the invitation's id: 16 random bytes, base64url
 //	iat     when it was made, and
 //	exp     when it stops being valid, both whole seconds since 1970 (UTC)
-//	uses    how many people may accept it, 1 to [MaxInvitationUses]
+//	uses    how many people may accept it, 1 to [MaxUses]
 //	secret  the one-time secret: 32 random bytes, base64url
 //	note    (optional) the context, in the inviter's words, at most
-//	        [MaxInvitationNoteLength] characters
+//	        [MaxNoteLength] characters
 //	peer    the libp2p peer ID at which the inviter is reached
 //	relays  (optional) relay multiaddrs through which to reach the peer,
-//	        at most [MaxInvitationRelays], each at most
-//	        [MaxInvitationRelayLength] bytes
+//	        at most [MaxRelays], each at most
+//	        [MaxRelayLength] bytes
 //
 // A reader MUST refuse a token whose header or payload has any other
 // member, a duplicate member, or a payload that is not byte for byte the
@@ -67,38 +45,60 @@ import (
 //
 // The secret travels in the token because the link is the invitation:
 // whoever holds it may accept. The inviter's book keeps only its hash.
+package invite
 
-// InvitationTokenType is the typ header of an invitation token.
-const InvitationTokenType = "planet-invitation+jwt"
+import (
+	"bytes"
+	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"planet/core/did"
+	"planet/core/identity"
+	"planet/core/internal/input"
+	"planet/core/internal/jws"
+	"planet/core/keys"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+)
 
-// InvitationVersion is the version ("v") of the token format that
-// [NewInvitation] writes and [ParseInvitation] reads.
-const InvitationVersion = 1
+// TokenType is the typ header of an invitation token.
+const TokenType = "planet-invitation+jwt"
+
+// Version is the version ("v") of the token format that
+// [New] writes and [Parse] reads.
+const Version = 1
 
 // Limits on invitations. They keep a token small enough for a QR code and
 // bound the work that a hostile token can cause.
 const (
-	// MaxInvitationTokenLength is the longest token, in bytes, that
-	// [ParseInvitation] reads.
-	MaxInvitationTokenLength = 4096
-	// MaxInvitationNoteLength is the most characters (Unicode code points)
+	// MaxTokenLength is the longest token, in bytes, that
+	// [Parse] reads.
+	MaxTokenLength = 4096
+	// MaxNoteLength is the most characters (Unicode code points)
 	// in a note: a sentence or two.
-	MaxInvitationNoteLength = 280
-	// MaxInvitationRelays is the most relay addresses in an invitation.
-	MaxInvitationRelays = 4
-	// MaxInvitationRelayLength is the longest relay address, in bytes.
-	MaxInvitationRelayLength = 256
-	// MaxInvitationUses is the most people one invitation may admit.
-	MaxInvitationUses = 1000
-	// MaxInvitationLifetime is the longest time from making an invitation
+	MaxNoteLength = 280
+	// MaxRelays is the most relay addresses in an invitation.
+	MaxRelays = 4
+	// MaxRelayLength is the longest relay address, in bytes.
+	MaxRelayLength = 256
+	// MaxUses is the most people one invitation may admit.
+	MaxUses = 1000
+	// MaxLifetime is the longest time from making an invitation
 	// to its expiry. A forgotten invitation should not stay open for years.
-	MaxInvitationLifetime = 366 * 24 * time.Hour
-	// DefaultInvitationLifetime is the lifetime of an invitation made
+	MaxLifetime = 366 * 24 * time.Hour
+	// DefaultLifetime is the lifetime of an invitation made
 	// without one.
-	DefaultInvitationLifetime = 7 * 24 * time.Hour
-	// InvitationClockSkew is how far in the future an invitation's iat may
+	DefaultLifetime = 7 * 24 * time.Hour
+	// ClockSkew is how far in the future an invitation's iat may
 	// be: devices' clocks disagree by a little.
-	InvitationClockSkew = 5 * time.Minute
+	ClockSkew = 5 * time.Minute
 )
 
 const (
@@ -110,41 +110,41 @@ const (
 // Errors about invitations. Each is wrapped with a sentence on what is wrong,
 // fit to show the person; test for them with [errors.Is].
 var (
-	// ErrInvitationMalformed is returned by [ParseInvitation] and
+	// ErrMalformed is returned by [Parse] and
 	// [TokenFromLink] for text that is not an invitation in the format
 	// PLANET reads: broken, truncated, of another kind or version.
-	ErrInvitationMalformed = errors.New("this is not a valid invitation")
-	// ErrInvitationForged is returned by [ParseInvitation] when the token
+	ErrMalformed = errors.New("this is not a valid invitation")
+	// ErrForged is returned by [Parse] when the token
 	// is well formed but was not signed by the inviter it names, or was
-	// altered after signing; and by [InvitationBook.Redeem] when the
+	// altered after signing; and by [Book.Redeem] when the
 	// secret presented is not the invitation's.
-	ErrInvitationForged = errors.New("this invitation is forged or was altered")
-	// ErrInvitationExpired is returned by [ParseInvitation] and
-	// [InvitationBook.Redeem] for an invitation past its expiry.
-	ErrInvitationExpired = errors.New("this invitation has expired")
-	// ErrInvitationNotYetValid is returned by [ParseInvitation] for an
+	ErrForged = errors.New("this invitation is forged or was altered")
+	// ErrExpired is returned by [Parse] and
+	// [Book.Redeem] for an invitation past its expiry.
+	ErrExpired = errors.New("this invitation has expired")
+	// ErrNotYetValid is returned by [Parse] for an
 	// invitation made in the future: usually a device clock that is wrong.
-	ErrInvitationNotYetValid = errors.New("this invitation is not valid yet")
-	// ErrInvitationUsedUp is returned by [InvitationBook.Redeem] once an
+	ErrNotYetValid = errors.New("this invitation is not valid yet")
+	// ErrUsedUp is returned by [Book.Redeem] once an
 	// invitation has been accepted as many times as it allows.
-	ErrInvitationUsedUp = errors.New("this invitation has already been used")
-	// ErrInvitationRevoked is returned by [InvitationBook.Redeem] for an
+	ErrUsedUp = errors.New("this invitation has already been used")
+	// ErrRevoked is returned by [Book.Redeem] for an
 	// invitation its inviter withdrew.
-	ErrInvitationRevoked = errors.New("this invitation was withdrawn by the person who made it")
-	// ErrInvitationUnknown is returned by [InvitationBook.Redeem] and
-	// [InvitationBook.Revoke] for an invitation the book never recorded.
-	ErrInvitationUnknown = errors.New("this invitation is not known to the person who made it")
+	ErrRevoked = errors.New("this invitation was withdrawn by the person who made it")
+	// ErrUnknown is returned by [Book.Redeem] and
+	// [Book.Revoke] for an invitation the book never recorded.
+	ErrUnknown = errors.New("this invitation is not known to the person who made it")
 )
 
-// InvitationOptions are the choices a person makes when inviting someone.
+// Options are the choices a person makes when inviting someone.
 // The zero value is an invitation for one person, valid for
-// [DefaultInvitationLifetime], reachable at the inviter's own peer ID.
-type InvitationOptions struct {
+// [DefaultLifetime], reachable at the inviter's own peer ID.
+type Options struct {
 	// Note is the context of the invitation in the inviter's words ("for
 	// the co-op AGM"); optional.
 	Note string
 	// Lifetime is how long the invitation stays valid; zero means
-	// DefaultInvitationLifetime.
+	// DefaultLifetime.
 	Lifetime time.Duration
 	// Uses is how many people may accept it; zero means one.
 	Uses int
@@ -156,8 +156,8 @@ type InvitationOptions struct {
 	Relays []string
 }
 
-// Invitation is what an invitation token says, as made by [NewInvitation]
-// or read and verified by [ParseInvitation]. Its fields follow the claims
+// Invitation is what an invitation token says, as made by [New]
+// or read and verified by [Parse]. Its fields follow the claims
 // described above; change none of them, since Token is what was signed.
 type Invitation struct {
 	ID       string      // "jti"
@@ -188,22 +188,22 @@ type invitationClaims struct {
 	Relays []string `json:"relays,omitempty"`
 }
 
-// NewInvitation makes an invitation from inviter with opts, issued at now,
+// New makes an invitation from inviter with opts, issued at now,
 // its id and secret read from random (nil means crypto/rand), and returns
 // the token and what it says. It does not record the invitation: give it to
-// an [InvitationBook] so that it can be redeemed. Options outside the
-// limits of the format return an error wrapping [ErrInvalid]. Like every
+// an [Book] so that it can be redeemed. Options outside the
+// limits of the format return an error wrapping [input.ErrInvalid]. Like every
 // signing, it panics once inviter was wiped.
-func NewInvitation(inviter *identity.Identity, opts InvitationOptions, now time.Time, random io.Reader) (string, *Invitation, error) {
+func New(inviter *identity.Identity, opts Options, now time.Time, random io.Reader) (string, *Invitation, error) {
 	if random == nil {
 		random = rand.Reader
 	}
 	lifetime := opts.Lifetime
 	if lifetime == 0 {
-		lifetime = DefaultInvitationLifetime
+		lifetime = DefaultLifetime
 	}
-	if lifetime < time.Second || lifetime > MaxInvitationLifetime {
-		return "", nil, fmt.Errorf("new invitation: %w: lifetime %v is not between a second and %v", ErrInvalid, lifetime, MaxInvitationLifetime)
+	if lifetime < time.Second || lifetime > MaxLifetime {
+		return "", nil, fmt.Errorf("new invitation: %w: lifetime %v is not between a second and %v", input.ErrInvalid, lifetime, MaxLifetime)
 	}
 	uses := opts.Uses
 	if uses == 0 {
@@ -233,20 +233,20 @@ func NewInvitation(inviter *identity.Identity, opts InvitationOptions, now time.
 		inv.Relays = nil
 	}
 	if err := inv.check(); err != nil {
-		return "", nil, fmt.Errorf("new invitation: %w: %w", ErrInvalid, err)
+		return "", nil, fmt.Errorf("new invitation: %w: %w", input.ErrInvalid, err)
 	}
 	payload, err := encodeInvitationClaims(inv.claims())
 	if err != nil {
 		return "", nil, fmt.Errorf("new invitation: %w", err)
 	}
-	token, err := jws.Sign(inviter, invitationKeyID(inviter.DID()), InvitationTokenType, payload)
+	token, err := jws.Sign(inviter, invitationKeyID(inviter.DID()), TokenType, payload)
 	if err != nil {
 		return "", nil, fmt.Errorf("new invitation: %w", err)
 	}
 	inv.Token = string(token)
 	// Read back what was signed, so that a token PLANET makes is always
 	// one PLANET reads: the header is checked along with the rest.
-	if _, err := ParseInvitation(inv.Token, now); err != nil {
+	if _, err := Parse(inv.Token, now); err != nil {
 		return "", nil, fmt.Errorf("new invitation: the token made does not read back: %w", err)
 	}
 	return inv.Token, inv, nil
@@ -258,20 +258,20 @@ func invitationKeyID(d did.DID) string {
 	return d.String() + "#" + d.MethodSpecificID()
 }
 
-// ParseInvitation reads token, verifies it as an invitation at time now and
+// Parse reads token, verifies it as an invitation at time now and
 // returns what it says. It refuses, with an error fit to show the person:
 // anything not in the token format (see the top of this file), wrapping
-// [ErrInvitationMalformed]; a signature that does not verify with the key
+// [ErrMalformed]; a signature that does not verify with the key
 // that kid names, or a kid not among the inviter's assertion keys, wrapping
-// [ErrInvitationForged]; an invitation past exp, wrapping
-// [ErrInvitationExpired]; one whose iat is more than [InvitationClockSkew]
-// after now, wrapping [ErrInvitationNotYetValid].
+// [ErrForged]; an invitation past exp, wrapping
+// [ErrExpired]; one whose iat is more than [ClockSkew]
+// after now, wrapping [ErrNotYetValid].
 //
 // The checks run from cheapest to dearest, and the signature is checked
 // before dates, so that a forged token says "forged", not "expired".
-func ParseInvitation(token string, now time.Time) (*Invitation, error) {
-	if len(token) > MaxInvitationTokenLength {
-		return nil, malformed("it is longer than %d characters", MaxInvitationTokenLength)
+func Parse(token string, now time.Time) (*Invitation, error) {
+	if len(token) > MaxTokenLength {
+		return nil, malformed("it is longer than %d characters", MaxTokenLength)
 	}
 	hdrBytes, payload, sig, err := jws.Split(token)
 	if err != nil {
@@ -282,8 +282,8 @@ func ParseInvitation(token string, now time.Time) (*Invitation, error) {
 	if err := decodeInvitationJSON(hdrBytes, &hdr); err != nil {
 		return nil, malformed("its header %v", err)
 	}
-	if hdr.Typ != InvitationTokenType {
-		return nil, malformed("its type is %q, want %q", hdr.Typ, InvitationTokenType)
+	if hdr.Typ != TokenType {
+		return nil, malformed("its type is %q, want %q", hdr.Typ, TokenType)
 	}
 	if hdr.Alg != jws.AlgEdDSA {
 		// "none" and HMAC are refused here, whatever the rest says.
@@ -297,8 +297,8 @@ func ParseInvitation(token string, now time.Time) (*Invitation, error) {
 	if err := decodeInvitationJSON(payload, &c); err != nil {
 		return nil, malformed("its content %v", err)
 	}
-	if c.V != InvitationVersion {
-		return nil, malformed("it is of version %d, want %d", c.V, InvitationVersion)
+	if c.V != Version {
+		return nil, malformed("it is of version %d, want %d", c.V, Version)
 	}
 	if canonical, err := encodeInvitationClaims(c); err != nil || !bytes.Equal(canonical, payload) {
 		return nil, malformed("its content is not in the one form PLANET writes")
@@ -314,15 +314,15 @@ func ParseInvitation(token string, now time.Time) (*Invitation, error) {
 		return nil, err
 	}
 	if !jws.Verify([]byte(token), pub, payload) {
-		return nil, fmt.Errorf("%w: the signature does not match its inviter %s", ErrInvitationForged, inv.Inviter)
+		return nil, fmt.Errorf("%w: the signature does not match its inviter %s", ErrForged, inv.Inviter)
 	}
 
 	if !now.Before(inv.Expires) {
-		return nil, fmt.Errorf("%w: it expired on %s", ErrInvitationExpired, inv.Expires.Format(time.RFC1123))
+		return nil, fmt.Errorf("%w: it expired on %s", ErrExpired, inv.Expires.Format(time.RFC1123))
 	}
-	if inv.IssuedAt.After(now.Add(InvitationClockSkew)) {
+	if inv.IssuedAt.After(now.Add(ClockSkew)) {
 		return nil, fmt.Errorf("%w: it was made on %s, after the time on this device (%s): check the device's clock",
-			ErrInvitationNotYetValid, inv.IssuedAt.Format(time.RFC1123), now.UTC().Format(time.RFC1123))
+			ErrNotYetValid, inv.IssuedAt.Format(time.RFC1123), now.UTC().Format(time.RFC1123))
 	}
 	return inv, nil
 }
@@ -331,7 +331,7 @@ func ParseInvitation(token string, now time.Time) (*Invitation, error) {
 // of inviter, refusing a kid that is not one of inviter's assertion keys.
 func invitationKey(inviter did.DID, kid string) (ed25519.PublicKey, error) {
 	if !strings.HasPrefix(kid, inviter.String()+"#") {
-		return nil, fmt.Errorf("%w: it is signed with key %q, which is not a key of its inviter %s", ErrInvitationForged, kid, inviter)
+		return nil, fmt.Errorf("%w: it is signed with key %q, which is not a key of its inviter %s", ErrForged, kid, inviter)
 	}
 	doc, err := did.Resolve(inviter)
 	if err != nil {
@@ -339,13 +339,13 @@ func invitationKey(inviter did.DID, kid string) (ed25519.PublicKey, error) {
 	}
 	pub, err := doc.Ed25519Key(kid, doc.AssertionMethod)
 	if err != nil {
-		return nil, fmt.Errorf("%w: it is signed with key %q, which is not a signing key of its inviter %s", ErrInvitationForged, kid, inviter)
+		return nil, fmt.Errorf("%w: it is signed with key %q, which is not a signing key of its inviter %s", ErrForged, kid, inviter)
 	}
 	return pub, nil
 }
 
 func malformed(format string, args ...any) error {
-	return fmt.Errorf("%w: %s", ErrInvitationMalformed, fmt.Sprintf(format, args...))
+	return fmt.Errorf("%w: %s", ErrMalformed, fmt.Sprintf(format, args...))
 }
 
 // decodeInvitationJSON decodes data, one JSON object, into v, refusing members
@@ -406,7 +406,7 @@ func encodeInvitationClaims(c invitationClaims) ([]byte, error) {
 // claims returns the payload of inv.
 func (inv *Invitation) claims() invitationClaims {
 	return invitationClaims{
-		V:      InvitationVersion,
+		V:      Version,
 		Iss:    inv.Inviter.String(),
 		Jti:    inv.ID,
 		Iat:    inv.IssuedAt.Unix(),
@@ -473,23 +473,23 @@ func (inv *Invitation) check() error {
 	switch d := inv.Expires.Sub(inv.IssuedAt); {
 	case d <= 0:
 		return errors.New("it expires before it was made")
-	case d > MaxInvitationLifetime:
-		return fmt.Errorf("its expiry is more than %d days after its making", MaxInvitationLifetime/(24*time.Hour))
+	case d > MaxLifetime:
+		return fmt.Errorf("its expiry is more than %d days after its making", MaxLifetime/(24*time.Hour))
 	}
-	if inv.Uses < 1 || inv.Uses > MaxInvitationUses {
-		return fmt.Errorf("it allows %d uses, want 1 to %d", inv.Uses, MaxInvitationUses)
+	if inv.Uses < 1 || inv.Uses > MaxUses {
+		return fmt.Errorf("it allows %d uses, want 1 to %d", inv.Uses, MaxUses)
 	}
 	if inv.Peer.IsZero() {
 		return errors.New("it has no peer address")
 	}
-	if len(inv.Relays) > MaxInvitationRelays {
-		return fmt.Errorf("it has %d relay addresses, at most %d are allowed", len(inv.Relays), MaxInvitationRelays)
+	if len(inv.Relays) > MaxRelays {
+		return fmt.Errorf("it has %d relay addresses, at most %d are allowed", len(inv.Relays), MaxRelays)
 	}
 	if inv.Relays != nil && len(inv.Relays) == 0 {
 		return errors.New("it has an empty list of relay addresses")
 	}
 	for i, r := range inv.Relays {
-		if err := checkRelayAddr(r); err != nil {
+		if err := CheckRelayAddr(r); err != nil {
 			return fmt.Errorf("its relay address %d %w", i+1, err)
 		}
 	}
@@ -497,14 +497,14 @@ func (inv *Invitation) check() error {
 }
 
 // checkInvitationNote checks a note: valid UTF-8 of at most
-// MaxInvitationNoteLength characters, with no control characters other
+// MaxNoteLength characters, with no control characters other
 // than line breaks, which could otherwise disguise what the note says.
 func checkInvitationNote(note string) error {
 	if !utf8.ValidString(note) {
 		return errors.New("its note is not valid text")
 	}
-	if n := utf8.RuneCountInString(note); n > MaxInvitationNoteLength {
-		return fmt.Errorf("its note is %d characters long, at most %d are allowed", n, MaxInvitationNoteLength)
+	if n := utf8.RuneCountInString(note); n > MaxNoteLength {
+		return fmt.Errorf("its note is %d characters long, at most %d are allowed", n, MaxNoteLength)
 	}
 	for _, r := range note {
 		if r < 0x20 && r != '\n' || r >= 0x7f && r < 0xa0 || r == 0x2028 || r == 0x2029 || r >= 0x202a && r <= 0x202e || r >= 0x2066 && r <= 0x2069 {
@@ -514,15 +514,15 @@ func checkInvitationNote(note string) error {
 	return nil
 }
 
-// checkRelayAddr checks the text form of a multiaddr for its shape only: it
+// CheckRelayAddr checks the text form of a multiaddr for its shape only: it
 // starts with "/", has no empty component, and is printable ASCII. Whether
 // the protocols exist is for the libp2p layer to say when it dials.
-func checkRelayAddr(addr string) error {
+func CheckRelayAddr(addr string) error {
 	if addr == "" || addr[0] != '/' {
 		return errors.New("does not start with \"/\"")
 	}
-	if len(addr) > MaxInvitationRelayLength {
-		return fmt.Errorf("is longer than %d bytes", MaxInvitationRelayLength)
+	if len(addr) > MaxRelayLength {
+		return fmt.Errorf("is longer than %d bytes", MaxRelayLength)
 	}
 	if strings.Contains(addr, "//") || strings.HasSuffix(addr, "/") {
 		return errors.New("has an empty component")
@@ -535,19 +535,19 @@ func checkRelayAddr(addr string) error {
 	return nil
 }
 
-// InvitationLink returns the link that opens the invitation token on the
+// Link returns the link that opens the invitation token on the
 // PLANET page at baseURL ("https://planet.example/"): baseURL, without any
 // fragment it had, then "#/invite/" and the token. The token rides in the
 // fragment, which browsers never send to the server, so that it reaches no
 // server's log.
-func InvitationLink(baseURL, token string) string {
+func Link(baseURL, token string) string {
 	base, _, _ := strings.Cut(baseURL, "#")
 	return base + "#" + invitationLinkPrefix + token
 }
 
-// TokenFromLink returns the token in a link made by [InvitationLink]. The
-// token is not verified: pass it to [ParseInvitation]. A link without an
-// invitation returns an error wrapping [ErrInvitationMalformed].
+// TokenFromLink returns the token in a link made by [Link]. The
+// token is not verified: pass it to [Parse]. A link without an
+// invitation returns an error wrapping [ErrMalformed].
 func TokenFromLink(link string) (string, error) {
 	_, fragment, ok := strings.Cut(strings.TrimSpace(link), "#")
 	if !ok {
@@ -557,8 +557,8 @@ func TokenFromLink(link string) (string, error) {
 	if !ok || token == "" {
 		return "", malformed("the link holds no invitation")
 	}
-	if len(token) > MaxInvitationTokenLength {
-		return "", malformed("the link's invitation is longer than %d characters", MaxInvitationTokenLength)
+	if len(token) > MaxTokenLength {
+		return "", malformed("the link's invitation is longer than %d characters", MaxTokenLength)
 	}
 	for i := 0; i < len(token); i++ {
 		c := token[i]
@@ -569,14 +569,14 @@ func TokenFromLink(link string) (string, error) {
 	return token, nil
 }
 
-// InvitationRecord is what an inviter's [InvitationBook] keeps of one
+// Record is what an inviter's [Book] keeps of one
 // invitation it issued.
 //
 // It is meant to be stored in the vault as deterministic CBOR with the
 // integer keys in its field tags. Rules for change: a key is never reused
 // or given another meaning; new fields are optional, with a zero value that
 // means what older records meant without them.
-type InvitationRecord struct {
+type Record struct {
 	ID         string `cbor:"1,keyasint"` // the invitation's jti
 	SecretHash []byte `cbor:"2,keyasint"` // SHA-256 of the secret
 	Expires    int64  `cbor:"3,keyasint"` // exp, seconds since 1970
@@ -590,39 +590,39 @@ type InvitationRecord struct {
 	Created    int64    `cbor:"8,keyasint,omitempty"` // iat, seconds since 1970
 }
 
-// InvitationBook is the inviter's account of the invitations they issued and
+// Book is the inviter's account of the invitations they issued and
 // how many uses each has left. It holds only a hash of each secret: the
 // secret itself is in the link, which the book never needs.
 //
-// The book is in memory; its records are [InvitationRecord]s, ready to be
+// The book is in memory; its records are [Record]s, ready to be
 // kept in the vault. Its methods may be called from several goroutines.
-type InvitationBook struct {
+type Book struct {
 	mu      sync.Mutex
-	records map[string]*InvitationRecord
+	records map[string]*Record
 }
 
-// NewInvitationBook returns an empty book.
-func NewInvitationBook() *InvitationBook {
-	return &InvitationBook{records: map[string]*InvitationRecord{}}
+// NewBook returns an empty book.
+func NewBook() *Book {
+	return &Book{records: map[string]*Record{}}
 }
 
-// Add records inv, as just made by [NewInvitation], with all its uses left.
-// Adding an id that the book already holds is an error wrapping [ErrInvalid]:
+// Add records inv, as just made by [New], with all its uses left.
+// Adding an id that the book already holds is an error wrapping [input.ErrInvalid]:
 // ids are random, so it means the same invitation twice.
-func (b *InvitationBook) Add(inv *Invitation) error {
+func (b *Book) Add(inv *Invitation) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if _, ok := b.records[inv.ID]; ok {
-		return fmt.Errorf("add invitation: %w: invitation %s is already recorded", ErrInvalid, inv.ID)
+		return fmt.Errorf("add invitation: %w: invitation %s is already recorded", input.ErrInvalid, inv.ID)
 	}
-	b.records[inv.ID] = invitationRecordOf(inv)
+	b.records[inv.ID] = NewRecord(inv)
 	return nil
 }
 
-// invitationRecordOf is the record of inv, just made, with all its uses left.
-func invitationRecordOf(inv *Invitation) *InvitationRecord {
+// NewRecord is the record of inv, just made, with all its uses left.
+func NewRecord(inv *Invitation) *Record {
 	sum := sha256.Sum256(inv.Secret)
-	return &InvitationRecord{
+	return &Record{
 		ID:         inv.ID,
 		SecretHash: sum[:],
 		Expires:    inv.Expires.Unix(),
@@ -634,38 +634,38 @@ func invitationRecordOf(inv *Invitation) *InvitationRecord {
 
 // Redeem takes one use of the invitation inv, which someone accepting it
 // presented with secret, at time now. inv is expected to have come from
-// [ParseInvitation]; the book trusts only its own record of the id. Redeem
-// refuses an invitation the book does not hold ([ErrInvitationUnknown]), one
-// that was revoked ([ErrInvitationRevoked]), expired ([ErrInvitationExpired])
-// or used up ([ErrInvitationUsedUp]), and a secret that is not the
-// invitation's ([ErrInvitationForged]); a refusal changes nothing.
-func (b *InvitationBook) Redeem(inv *Invitation, secret []byte, now time.Time) error {
+// [Parse]; the book trusts only its own record of the id. Redeem
+// refuses an invitation the book does not hold ([ErrUnknown]), one
+// that was revoked ([ErrRevoked]), expired ([ErrExpired])
+// or used up ([ErrUsedUp]), and a secret that is not the
+// invitation's ([ErrForged]); a refusal changes nothing.
+func (b *Book) Redeem(inv *Invitation, secret []byte, now time.Time) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	r, ok := b.records[inv.ID]
 	if !ok {
-		return fmt.Errorf("redeem invitation: %w", ErrInvitationUnknown)
+		return fmt.Errorf("redeem invitation: %w", ErrUnknown)
 	}
-	return r.redeem(secret, now)
+	return r.Redeem(secret, now)
 }
 
-// redeem takes one use of the invitation r records for someone presenting
-// secret at time now, with the refusals described at [InvitationBook.Redeem].
+// Redeem takes one use of the invitation r records for someone presenting
+// secret at time now, with the refusals described at [Book.Redeem].
 // A refusal leaves r unchanged.
-func (r *InvitationRecord) redeem(secret []byte, now time.Time) error {
+func (r *Record) Redeem(secret []byte, now time.Time) error {
 	sum := sha256.Sum256(secret)
 	// The secret is checked first, and in constant time, so that someone
 	// guessing learns nothing of an invitation's state or its secret.
 	if subtle.ConstantTimeCompare(sum[:], r.SecretHash) != 1 {
-		return fmt.Errorf("redeem invitation: %w: the secret does not match", ErrInvitationForged)
+		return fmt.Errorf("redeem invitation: %w: the secret does not match", ErrForged)
 	}
 	switch {
 	case r.Revoked:
-		return fmt.Errorf("redeem invitation: %w", ErrInvitationRevoked)
+		return fmt.Errorf("redeem invitation: %w", ErrRevoked)
 	case now.Unix() >= r.Expires:
-		return fmt.Errorf("redeem invitation: %w: it expired on %s", ErrInvitationExpired, time.Unix(r.Expires, 0).UTC().Format(time.RFC1123))
+		return fmt.Errorf("redeem invitation: %w: it expired on %s", ErrExpired, time.Unix(r.Expires, 0).UTC().Format(time.RFC1123))
 	case r.UsesLeft <= 0:
-		return fmt.Errorf("redeem invitation: %w", ErrInvitationUsedUp)
+		return fmt.Errorf("redeem invitation: %w", ErrUsedUp)
 	}
 	r.UsesLeft--
 	return nil
@@ -673,13 +673,13 @@ func (r *InvitationRecord) redeem(secret []byte, now time.Time) error {
 
 // Revoke withdraws the invitation with the given id, so that it can no
 // longer be redeemed. Revoking one already revoked does nothing; an id the
-// book does not hold returns an error wrapping [ErrInvitationUnknown].
-func (b *InvitationBook) Revoke(id string) error {
+// book does not hold returns an error wrapping [ErrUnknown].
+func (b *Book) Revoke(id string) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	r, ok := b.records[id]
 	if !ok {
-		return fmt.Errorf("revoke invitation: %w", ErrInvitationUnknown)
+		return fmt.Errorf("revoke invitation: %w", ErrUnknown)
 	}
 	r.Revoked = true
 	return nil
@@ -687,12 +687,12 @@ func (b *InvitationBook) Revoke(id string) error {
 
 // Record returns a copy of the book's record of the invitation with the
 // given id, and whether it has one.
-func (b *InvitationBook) Record(id string) (InvitationRecord, bool) {
+func (b *Book) Record(id string) (Record, bool) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	r, ok := b.records[id]
 	if !ok {
-		return InvitationRecord{}, false
+		return Record{}, false
 	}
 	c := *r
 	c.SecretHash = append([]byte(nil), r.SecretHash...)
