@@ -16,6 +16,7 @@ import (
 	"unicode/utf8"
 
 	"planet/core/did"
+	"planet/core/didcomm"
 	"planet/core/jcs"
 	"planet/core/keys"
 	"planet/core/wire"
@@ -58,8 +59,8 @@ const MaxChatTextLength = 16 << 10
 // Largest frames of the chat protocol: a frame holds one signed message;
 // an ack holds one id.
 const (
-	chatMaxFrame = MaxMessageSize + 16
-	chatMaxAck   = MaxMessageIDLength + 16
+	chatMaxFrame = didcomm.MaxSize + 16
+	chatMaxAck   = didcomm.MaxIDLength + 16
 )
 
 // ChatFrame is what a sender writes on a chat stream: one signed chat
@@ -227,8 +228,8 @@ const maxChatSeq = 1<<53 - 1
 const maxChatBody = 2*MaxChatTextLength + 1024
 
 // readChat checks that m is a chat message and returns its body.
-func readChat(m *Message) (chatBody, error) {
-	if !typeMatches(m.Type, ChatMessageType) {
+func readChat(m *didcomm.Message) (chatBody, error) {
+	if !didcomm.TypeMatches(m.Type, ChatMessageType) {
 		return chatBody{}, fmt.Errorf("it is of type %q, not a chat message", m.Type)
 	}
 	if len(m.To) != 1 {
@@ -336,11 +337,11 @@ func (p *Planet) WriteChat(ctx context.Context, to did.DID, text string) (*Signe
 		return nil, err
 	}
 	now := p.opt.Now()
-	m, err := NewMessage(id.DID(), []did.DID{to}, ChatMessageType, chatBody{Seq: seq, Text: text}, now)
+	m, err := didcomm.NewMessage(id.DID(), []did.DID{to}, ChatMessageType, chatBody{Seq: seq, Text: text}, now)
 	if err != nil {
 		return nil, fmt.Errorf("new chat: %w", err)
 	}
-	signed, err := SignMessage(id, m)
+	signed, err := didcomm.Sign(id, m)
 	if err != nil {
 		return nil, fmt.Errorf("new chat: %w", err)
 	}
@@ -461,12 +462,12 @@ func (p *Planet) receiveChat(ctx context.Context, signed []byte, via string, rem
 // verifyChat verifies signed, which came on a chat stream from remote or,
 // with a zero remote, from the mailbox: a message that is not from the
 // person, signed by its sender's key (and, with a remote, by that peer's).
-func (p *Planet) verifyChat(signed []byte, remote keys.PeerID) (*Message, error) {
+func (p *Planet) verifyChat(signed []byte, remote keys.PeerID) (*didcomm.Message, error) {
 	_, id, err := p.unlocked()
 	if err != nil {
 		return nil, err
 	}
-	m, signer, err := verifyMessage(signed, p.opt.Now())
+	m, signer, err := didcomm.VerifySigner(signed, p.opt.Now())
 	if err != nil {
 		return nil, fmt.Errorf("receive chat: %w: %w", ErrInvalid, err)
 	}
@@ -482,8 +483,8 @@ func (p *Planet) verifyChat(signed []byte, remote keys.PeerID) (*Message, error)
 // takeChat applies m, a verified message of the chat protocol that arrived
 // via via as signed: a chat message is kept (see ReceiveChat), a receipt
 // marks the person's messages it names delivered (their ids).
-func (p *Planet) takeChat(ctx context.Context, m *Message, signed []byte, via string) (kept *ChatMessage, delivered []string, err error) {
-	if typeMatches(m.Type, ChatReceiptType) {
+func (p *Planet) takeChat(ctx context.Context, m *didcomm.Message, signed []byte, via string) (kept *ChatMessage, delivered []string, err error) {
+	if didcomm.TypeMatches(m.Type, ChatReceiptType) {
 		delivered, err = p.applyReceipt(ctx, m)
 		return nil, delivered, err
 	}
@@ -493,7 +494,7 @@ func (p *Planet) takeChat(ctx context.Context, m *Message, signed []byte, via st
 
 // keepChat keeps m, a verified chat message that arrived via via as
 // signed; see ReceiveChat.
-func (p *Planet) keepChat(ctx context.Context, m *Message, signed []byte, via string) (*ChatMessage, bool, error) {
+func (p *Planet) keepChat(ctx context.Context, m *didcomm.Message, signed []byte, via string) (*ChatMessage, bool, error) {
 	v, id, err := p.unlocked()
 	if err != nil {
 		return nil, false, err
@@ -546,7 +547,7 @@ func (p *Planet) MarkDelivered(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
-	if checkMessageID(id) != nil {
+	if didcomm.CheckID(id) != nil {
 		return fmt.Errorf("mark delivered: %w: %q is not a message id", ErrInvalid, id)
 	}
 	p.chatMu.Lock()
@@ -573,7 +574,7 @@ func (p *Planet) MarkDelivered(ctx context.Context, id string) error {
 // waiting.
 func (p *Planet) Acknowledged(id string) {
 	v, _, err := p.unlocked()
-	if err != nil || checkMessageID(id) != nil {
+	if err != nil || didcomm.CheckID(id) != nil {
 		return
 	}
 	p.chatMu.Lock()
@@ -942,7 +943,7 @@ func cmpUint(a, b uint64) int {
 // stream. An error means the message may not have been kept: send it again,
 // on another stream or through the mailbox; the receiver keeps it once.
 func SendChat(ctx context.Context, s wire.Stream, signed []byte) error {
-	sm, err := parseSignedMessage(signed)
+	sm, err := didcomm.ParseSigned(signed)
 	if err != nil {
 		return fmt.Errorf("send chat: %w: %w", ErrInvalid, err)
 	}
@@ -961,9 +962,9 @@ func SendChat(ctx context.Context, s wire.Stream, signed []byte) error {
 		}
 		return fmt.Errorf("send chat: no acknowledgement: %w", ctxErr(ctx, err))
 	}
-	if ack.ID != sm.msg.ID {
+	if ack.ID != sm.Message.ID {
 		s.Reset()
-		return fmt.Errorf("send chat: the receiver acknowledged message %q, not %q", ack.ID, sm.msg.ID)
+		return fmt.Errorf("send chat: the receiver acknowledged message %q, not %q", ack.ID, sm.Message.ID)
 	}
 	return nil
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"planet/core/did"
+	"planet/core/didcomm"
 	"planet/core/identity"
 	"planet/core/wire"
 	"planet/vault"
@@ -37,8 +38,8 @@ func FuzzServeChat(f *testing.F) {
 	peer := peerID.DID()
 
 	// What the reader keeps before: a message from the peer, and one to it.
-	hello := must(NewMessage(peer, []did.DID{me.DID()}, ChatMessageType, chatBody{Seq: 1, Text: "hello"}, time.Now()))
-	if _, _, err := p.ReceiveChat(ctx, must(SignMessage(peerID, hello)), ViaMailbox); err != nil {
+	hello := must(didcomm.NewMessage(peer, []did.DID{me.DID()}, ChatMessageType, chatBody{Seq: 1, Text: "hello"}, time.Now()))
+	if _, _, err := p.ReceiveChat(ctx, must(didcomm.Sign(peerID, hello)), ViaMailbox); err != nil {
 		f.Fatal(err)
 	}
 	mine, _, err := p.NewChat(ctx, peer, "hello to you")
@@ -54,19 +55,19 @@ func FuzzServeChat(f *testing.F) {
 		}
 		return b.Bytes()
 	}
-	next := must(NewMessage(peer, []did.DID{me.DID()}, ChatMessageType, chatBody{Seq: 2, Text: "and more"}, time.Now()))
-	receipt := must(NewMessage(peer, []did.DID{me.DID()}, ChatReceiptType, receiptBody{IDs: []string{mine.ID, "other-id"}}, time.Now()))
-	f.Add(frames(must(SignMessage(peerID, next)), must(SignMessage(peerID, receipt))))
-	f.Add(frames(must(SignMessage(peerID, receipt)), []byte("a.b.c")))
-	self := must(NewMessage(me.DID(), []did.DID{me.DID()}, ChatMessageType, chatBody{Seq: 1, Text: "me"}, time.Now()))
-	f.Add(frames(must(SignMessage(me, self))))
+	next := must(didcomm.NewMessage(peer, []did.DID{me.DID()}, ChatMessageType, chatBody{Seq: 2, Text: "and more"}, time.Now()))
+	receipt := must(didcomm.NewMessage(peer, []did.DID{me.DID()}, ChatReceiptType, receiptBody{IDs: []string{mine.ID, "other-id"}}, time.Now()))
+	f.Add(frames(must(didcomm.Sign(peerID, next)), must(didcomm.Sign(peerID, receipt))))
+	f.Add(frames(must(didcomm.Sign(peerID, receipt)), []byte("a.b.c")))
+	self := must(didcomm.NewMessage(me.DID(), []did.DID{me.DID()}, ChatMessageType, chatBody{Seq: 1, Text: "me"}, time.Now()))
+	f.Add(frames(must(didcomm.Sign(me, self))))
 	f.Add([]byte{0x05, 0xa1, 0x01, 0x41, 0x00})
 	f.Fuzz(func(t *testing.T, in []byte) {
 		var out bytes.Buffer
 		p.ServeChat(ctx, &fixedStream{r: bytes.NewReader(in), w: &out}, peerID.PeerID())
 		for out.Len() > 0 {
 			var ack ChatAck
-			if err := wire.ReadFrame(&out, chatMaxAck, &ack); err != nil || checkMessageID(ack.ID) != nil {
+			if err := wire.ReadFrame(&out, chatMaxAck, &ack); err != nil || didcomm.CheckID(ack.ID) != nil {
 				t.Fatalf("the reader wrote what is not an acknowledgement: %v", err)
 			}
 		}
@@ -90,7 +91,7 @@ func FuzzServeChat(f *testing.F) {
 			case c.From != peer || c.State != ChatReceived:
 				t.Fatalf("kept %+v, not from the peer", c)
 			default:
-				if _, err := VerifyMessage(c.Signed, time.Now()); err != nil && !errors.Is(err, ErrMessageExpired) {
+				if _, err := didcomm.Verify(c.Signed, time.Now()); err != nil && !errors.Is(err, didcomm.ErrExpired) {
 					t.Fatalf("kept a message that does not verify: %v", err)
 				}
 			}

@@ -29,6 +29,7 @@ import (
 
 	"planet/core"
 	"planet/core/did"
+	"planet/core/didcomm"
 	"planet/core/identity"
 	"planet/core/keys"
 	"planet/core/wire"
@@ -225,8 +226,8 @@ func TestChatDuplicateKeptOnce(t *testing.T) {
 		t.Fatalf("SendChat %v, ServeChat %v", sendErr, serveErr)
 	}
 	// And from the mailbox, sealed.
-	env := must(core.SealSigned(bob.id.DID(), signed))
-	opened, inner, err := core.UnsealSigned(bob.id, env, clock.Now())
+	env := must(didcomm.SealSigned(bob.id.DID(), signed))
+	opened, inner, err := didcomm.UnsealSigned(bob.id, env, clock.Now())
 	if err != nil || opened.ID != m.ID {
 		t.Fatalf("UnsealSigned = %+v, %v", opened, err)
 	}
@@ -246,8 +247,8 @@ func TestChatMailboxDelivery(t *testing.T) {
 	clock := newTestClock()
 	alice, bob := newChatter(t, clock), newChatter(t, clock)
 	m, signed := must2(alice.p.NewChat(ctx, bob.id.DID(), "while you were away"))
-	env := must(core.SealSigned(bob.id.DID(), signed))
-	_, inner, err := core.UnsealSigned(bob.id, env, clock.Now())
+	env := must(didcomm.SealSigned(bob.id.DID(), signed))
+	_, inner, err := didcomm.UnsealSigned(bob.id, env, clock.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -300,8 +301,8 @@ func TestChatOrder(t *testing.T) {
 		text string
 		at   time.Time
 	}{{1, "first", t0.Add(-10 * time.Second)}, {2, "second, clock went back", t0.Add(-time.Hour)}, {3, "third", t0}} {
-		msg := must(core.NewMessage(carol.DID(), []did.DID{bob.id.DID()}, core.ChatMessageType, map[string]any{"seq": m.seq, "text": m.text}, m.at))
-		must2(bob.p.ReceiveChat(ctx, must(core.SignMessage(carol, msg)), core.ViaMailbox))
+		msg := must(didcomm.NewMessage(carol.DID(), []did.DID{bob.id.DID()}, core.ChatMessageType, map[string]any{"seq": m.seq, "text": m.text}, m.at))
+		must2(bob.p.ReceiveChat(ctx, must(didcomm.Sign(carol, msg)), core.ViaMailbox))
 	}
 	_, s := must2(bob.p.NewChat(ctx, carol.DID(), "hi carol"))
 	_ = s
@@ -425,20 +426,20 @@ func TestChatForgedSenderRefused(t *testing.T) {
 	parts := strings.Split(string(signed), ".")
 	header, _ := base64.RawURLEncoding.DecodeString(parts[0])
 	payload, _ := base64.RawURLEncoding.DecodeString(parts[1])
-	refused(t, mallory, bob, core.ErrMessageForged, forge(mallory.id, header, payload))
+	refused(t, mallory, bob, didcomm.ErrForged, forge(mallory.id, header, payload))
 
 	// Mallory's own message with alice's text changed after signing.
 	_, own := must2(mallory.p.NewChat(ctx, bob.id.DID(), "hello"))
 	parts = strings.Split(string(own), ".")
 	payload, _ = base64.RawURLEncoding.DecodeString(parts[1])
 	parts[1] = base64.RawURLEncoding.EncodeToString(bytes.Replace(payload, []byte("hello"), []byte("HELLO"), 1))
-	refused(t, mallory, bob, core.ErrMessageForged, []byte(strings.Join(parts, ".")))
+	refused(t, mallory, bob, didcomm.ErrForged, []byte(strings.Join(parts, ".")))
 
 	// A good message first, then a forged one: the good one is kept, the
 	// stream is reset at the forgery.
 	_, good := must2(mallory.p.NewChat(ctx, bob.id.DID(), "honest"))
 	sendErr, serveErr := mallory.send(t, bob, good, forge(mallory.id, header, payload))
-	if sendErr == nil || !errors.Is(serveErr, core.ErrMessageForged) {
+	if sendErr == nil || !errors.Is(serveErr, didcomm.ErrForged) {
 		t.Errorf("SendChat %v, ServeChat %v", sendErr, serveErr)
 	}
 	if got := must(bob.p.Conversation(ctx, mallory.id.DID())); len(got) != 1 || got[0].Text != "honest" {
@@ -454,12 +455,12 @@ func TestChatMalformedRefused(t *testing.T) {
 	alice, bob := newChatter(t, clock), newChatter(t, clock)
 	id := alice.id
 	chat := func(to did.DID, body map[string]any) []byte {
-		m := must(core.NewMessage(id.DID(), []did.DID{to}, core.ChatMessageType, body, clock.Now()))
-		return must(core.SignMessage(id, m))
+		m := must(didcomm.NewMessage(id.DID(), []did.DID{to}, core.ChatMessageType, body, clock.Now()))
+		return must(didcomm.Sign(id, m))
 	}
-	other := must(core.NewMessage(id.DID(), []did.DID{bob.id.DID()}, "planet:chat/2.0/message", map[string]any{"seq": 1, "text": "from the future"}, clock.Now()))
-	notChat := must(core.NewMessage(id.DID(), []did.DID{bob.id.DID()}, "planet:connect/1.0/request", map[string]any{}, clock.Now()))
-	two := must(core.NewMessage(id.DID(), []did.DID{bob.id.DID(), must(identity.New(nil)).DID()}, core.ChatMessageType, map[string]any{"seq": 1, "text": "hi all"}, clock.Now()))
+	other := must(didcomm.NewMessage(id.DID(), []did.DID{bob.id.DID()}, "planet:chat/2.0/message", map[string]any{"seq": 1, "text": "from the future"}, clock.Now()))
+	notChat := must(didcomm.NewMessage(id.DID(), []did.DID{bob.id.DID()}, "planet:connect/1.0/request", map[string]any{}, clock.Now()))
+	two := must(didcomm.NewMessage(id.DID(), []did.DID{bob.id.DID(), must(identity.New(nil)).DID()}, core.ChatMessageType, map[string]any{"seq": 1, "text": "hi all"}, clock.Now()))
 	tests := []struct {
 		name   string
 		signed []byte
@@ -473,9 +474,9 @@ func TestChatMalformedRefused(t *testing.T) {
 		{"seq fractional", chat(bob.id.DID(), map[string]any{"seq": 1.5, "text": "hi"})},
 		{"seq beyond 2^53", chat(bob.id.DID(), map[string]any{"seq": uint64(1) << 53, "text": "hi"})},
 		{"to someone else", chat(must(identity.New(nil)).DID(), map[string]any{"seq": 1, "text": "hi"})},
-		{"to two people", must(core.SignMessage(id, two))},
-		{"another major version", must(core.SignMessage(id, other))},
-		{"not a chat message", must(core.SignMessage(id, notChat))},
+		{"to two people", must(didcomm.Sign(id, two))},
+		{"another major version", must(didcomm.Sign(id, other))},
+		{"not a chat message", must(didcomm.Sign(id, notChat))},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -485,7 +486,7 @@ func TestChatMalformedRefused(t *testing.T) {
 	// What SendChat would not send, written as frames directly.
 	for _, signed := range [][]byte{[]byte(`{"id":"x"}`), nil, []byte("a.b.c")} {
 		s := alice.open(t, bob)
-		if err := wire.WriteFrame(s, core.MaxMessageSize+16, core.ChatFrame{Signed: signed}); err != nil {
+		if err := wire.WriteFrame(s, didcomm.MaxSize+16, core.ChatFrame{Signed: signed}); err != nil {
 			t.Fatal(err)
 		}
 		var ack core.ChatAck
@@ -501,13 +502,13 @@ func TestChatMalformedRefused(t *testing.T) {
 	}
 
 	// A later minor version is read, its unknown body members ignored.
-	newer := must(core.NewMessage(id.DID(), []did.DID{bob.id.DID()}, "planet:chat/1.4/message", map[string]any{"seq": 1, "text": "hi", "reply_to": "x"}, clock.Now()))
-	if got, _, err := bob.p.ReceiveChat(ctx, must(core.SignMessage(id, newer)), core.ViaMailbox); err != nil || got.Text != "hi" {
+	newer := must(didcomm.NewMessage(id.DID(), []did.DID{bob.id.DID()}, "planet:chat/1.4/message", map[string]any{"seq": 1, "text": "hi", "reply_to": "x"}, clock.Now()))
+	if got, _, err := bob.p.ReceiveChat(ctx, must(didcomm.Sign(id, newer)), core.ViaMailbox); err != nil || got.Text != "hi" {
 		t.Errorf("a chat/1.4 message: %+v, %v", got, err)
 	}
 	// From oneself.
-	self := must(core.NewMessage(bob.id.DID(), []did.DID{bob.id.DID()}, core.ChatMessageType, map[string]any{"seq": 1, "text": "me"}, clock.Now()))
-	if _, _, err := bob.p.ReceiveChat(ctx, must(core.SignMessage(bob.id, self)), core.ViaMailbox); !errors.Is(err, core.ErrInvalid) {
+	self := must(didcomm.NewMessage(bob.id.DID(), []did.DID{bob.id.DID()}, core.ChatMessageType, map[string]any{"seq": 1, "text": "me"}, clock.Now()))
+	if _, _, err := bob.p.ReceiveChat(ctx, must(didcomm.Sign(bob.id, self)), core.ViaMailbox); !errors.Is(err, core.ErrInvalid) {
 		t.Errorf("a message from oneself: %v", err)
 	}
 }
@@ -544,8 +545,8 @@ func TestChatOversizeRefused(t *testing.T) {
 
 	// A signed message with a body larger than any chat message needs,
 	// though its text is short.
-	m := must(core.NewMessage(alice.id.DID(), []did.DID{bob.id.DID()}, core.ChatMessageType, map[string]any{"seq": 1, "text": "hi", "pad": strings.Repeat("p", 34<<10)}, clock.Now()))
-	if err := refused(t, alice, bob, core.ErrInvalid, must(core.SignMessage(alice.id, m))); err == nil || !strings.Contains(err.Error(), "more than a chat message needs") {
+	m := must(didcomm.NewMessage(alice.id.DID(), []did.DID{bob.id.DID()}, core.ChatMessageType, map[string]any{"seq": 1, "text": "hi", "pad": strings.Repeat("p", 34<<10)}, clock.Now()))
+	if err := refused(t, alice, bob, core.ErrInvalid, must(didcomm.Sign(alice.id, m))); err == nil || !strings.Contains(err.Error(), "more than a chat message needs") {
 		t.Errorf("ServeChat of a padded message: %v", err)
 	}
 	if n := must(bob.p.Counts(ctx)).Messages; n != 0 {

@@ -13,6 +13,7 @@ import (
 	"filippo.io/age"
 
 	"planet/core/did"
+	"planet/core/didcomm"
 	"planet/core/identity"
 	"planet/core/vc"
 	"planet/vault"
@@ -382,11 +383,11 @@ func (im *importer) writeMessages(tx *vault.Tx, id *identity.Identity) error {
 		refuse := func(format string, a ...any) error {
 			return badExport("messages.json: message %d: %s", i+1, fmt.Sprintf(format, a...))
 		}
-		sm, err := parseSignedMessage([]byte(e.Signed))
+		sm, err := didcomm.ParseSigned([]byte(e.Signed))
 		if err != nil {
 			return refuse("%v", err)
 		}
-		m := sm.msg
+		m := sm.Message
 		body, err := readChat(m)
 		if err != nil {
 			return refuse("%v", err)

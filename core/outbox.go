@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"planet/core/didcomm"
 	"planet/vault"
 )
 
@@ -65,7 +66,7 @@ func (p *Planet) moveQueued(ctx context.Context, id string, from, to ChatState) 
 	if err != nil {
 		return err
 	}
-	if checkMessageID(id) != nil {
+	if didcomm.CheckID(id) != nil {
 		return fmt.Errorf("outbox: %w: %q is not a message id", ErrInvalid, id)
 	}
 	p.chatMu.Lock()

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"planet/core/did"
+	"planet/core/didcomm"
 	"planet/core/jcs"
 	"planet/vault"
 )
@@ -42,25 +43,25 @@ func (p *Planet) NewChatReceipt(to did.DID, ids []string) (id string, signed []b
 		return "", nil, fmt.Errorf("new receipt: %w: %d ids, a receipt names 1 to %d", ErrInvalid, len(ids), MaxReceiptIDs)
 	}
 	for _, mid := range ids {
-		if err := checkMessageID(mid); err != nil {
+		if err := didcomm.CheckID(mid); err != nil {
 			return "", nil, fmt.Errorf("new receipt: %w: %q: %w", ErrInvalid, mid, err)
 		}
 	}
 	if to.IsZero() || to == me.DID() {
 		return "", nil, fmt.Errorf("new receipt: %w: a receipt goes to someone else", ErrInvalid)
 	}
-	m, err := NewMessage(me.DID(), []did.DID{to}, ChatReceiptType, receiptBody{IDs: ids}, p.opt.Now())
+	m, err := didcomm.NewMessage(me.DID(), []did.DID{to}, ChatReceiptType, receiptBody{IDs: ids}, p.opt.Now())
 	if err != nil {
 		return "", nil, fmt.Errorf("new receipt: %w", err)
 	}
-	signed, err = SignMessage(me, m)
+	signed, err = didcomm.Sign(me, m)
 	return m.ID, signed, err
 }
 
 // readReceipt checks that m is a receipt to one reader and returns the ids
 // it names.
-func readReceipt(m *Message) ([]string, error) {
-	if !typeMatches(m.Type, ChatReceiptType) {
+func readReceipt(m *didcomm.Message) ([]string, error) {
+	if !didcomm.TypeMatches(m.Type, ChatReceiptType) {
 		return nil, fmt.Errorf("it is of type %q, not a receipt", m.Type)
 	}
 	if len(m.To) != 1 {
@@ -77,7 +78,7 @@ func readReceipt(m *Message) ([]string, error) {
 	ids := make([]string, len(raw))
 	for i, v := range raw {
 		s, ok := v.(string)
-		if !ok || checkMessageID(s) != nil {
+		if !ok || didcomm.CheckID(s) != nil {
 			return nil, fmt.Errorf(`its "ids" holds %v, which is not a message id`, v)
 		}
 		ids[i] = s
@@ -90,7 +91,7 @@ func readReceipt(m *Message) ([]string, error) {
 // their ids. Ids of other messages (another person's, one the person
 // received, none the person has, or one delivered already) are passed
 // over: a receipt only ever speaks for its signer's own mailbox.
-func (p *Planet) applyReceipt(ctx context.Context, m *Message) ([]string, error) {
+func (p *Planet) applyReceipt(ctx context.Context, m *didcomm.Message) ([]string, error) {
 	ids, err := readReceipt(m)
 	if err != nil {
 		return nil, fmt.Errorf("receive receipt: %w: %w", ErrInvalid, err)

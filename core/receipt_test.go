@@ -11,6 +11,7 @@ import (
 
 	"planet/core"
 	"planet/core/did"
+	"planet/core/didcomm"
 	"planet/core/identity"
 )
 
@@ -19,7 +20,7 @@ import (
 func throughMailbox(t *testing.T, from, to *chatter, text string) *core.ChatMessage {
 	t.Helper()
 	m, signed := must2(from.p.NewChat(ctx, to.id.DID(), text))
-	env := must(core.SealSigned(to.id.DID(), signed))
+	env := must(didcomm.SealSigned(to.id.DID(), signed))
 	o, err := to.p.OpenLetter(ctx, env)
 	if err != nil || o.Chat == nil || o.Chat.ID != m.ID || o.From != from.id.DID() {
 		t.Fatalf("opening %q: %+v, %v", text, o, err)
@@ -90,7 +91,7 @@ func TestReceiptThroughMailbox(t *testing.T) {
 	alice, bob := newChatter(t, clock), newChatter(t, clock)
 	m := throughMailbox(t, alice, bob, "while you were out")
 	_, receipt := must2(bob.p.NewChatReceipt(alice.id.DID(), []string{m.ID}))
-	o, err := alice.p.OpenLetter(ctx, must(core.SealSigned(alice.id.DID(), receipt)))
+	o, err := alice.p.OpenLetter(ctx, must(didcomm.SealSigned(alice.id.DID(), receipt)))
 	if err != nil || o.Chat != nil || !reflect.DeepEqual(o.Delivered, []string{m.ID}) || o.From != bob.id.DID() {
 		t.Fatalf("opening the receipt: %+v, %v", o, err)
 	}
@@ -98,7 +99,7 @@ func TestReceiptThroughMailbox(t *testing.T) {
 		t.Errorf("alice's conversation: %q", got)
 	}
 	// Opened again (the mailbox handed it out twice): nothing more.
-	o, err = alice.p.OpenLetter(ctx, must(core.SealSigned(alice.id.DID(), receipt)))
+	o, err = alice.p.OpenLetter(ctx, must(didcomm.SealSigned(alice.id.DID(), receipt)))
 	if err != nil || len(o.Delivered) != 0 {
 		t.Errorf("opening the receipt again: %+v, %v", o, err)
 	}
@@ -125,8 +126,8 @@ func TestReceiptRefusals(t *testing.T) {
 
 	// Receipts made by hand that a reader refuses, resetting the stream.
 	receipt := func(to []did.DID, body map[string]any) []byte {
-		msg := must(core.NewMessage(bob.id.DID(), to, core.ChatReceiptType, body, clock.Now()))
-		return must(core.SignMessage(bob.id, msg))
+		msg := must(didcomm.NewMessage(bob.id.DID(), to, core.ChatReceiptType, body, clock.Now()))
+		return must(didcomm.Sign(bob.id, msg))
 	}
 	to := []did.DID{alice.id.DID()}
 	for name, signed := range map[string][]byte{
@@ -138,7 +139,7 @@ func TestReceiptRefusals(t *testing.T) {
 		"too many ids":     receipt(to, map[string]any{"ids": long}),
 		"to someone else":  receipt([]did.DID{must(identity.New(nil)).DID()}, map[string]any{"ids": []string{m.ID}}),
 		"to two people":    receipt(append(to, must(identity.New(nil)).DID()), map[string]any{"ids": []string{m.ID}}),
-		"another major":    must(core.SignMessage(bob.id, must(core.NewMessage(bob.id.DID(), to, "planet:chat/2.0/receipt", map[string]any{"ids": []string{m.ID}}, clock.Now())))),
+		"another major":    must(didcomm.Sign(bob.id, must(didcomm.NewMessage(bob.id.DID(), to, "planet:chat/2.0/receipt", map[string]any{"ids": []string{m.ID}}, clock.Now())))),
 	} {
 		t.Run(name, func(t *testing.T) {
 			if sendErr, serveErr := bob.send(t, alice, signed); sendErr == nil || serveErr == nil {

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"planet/core/did"
+	"planet/core/didcomm"
 	"planet/core/internal/jws"
 	"planet/core/invite"
 	"planet/core/keys"
@@ -417,11 +418,11 @@ func (p *Planet) SealOutgoing(out Outgoing) (id string, envelope []byte, err err
 	if err != nil {
 		return "", nil, err
 	}
-	m, err := NewMessage(me.DID(), []did.DID{out.To}, typ, trustMessageBody{Frame: jws.Base64.EncodeToString(frame)}, p.opt.Now())
+	m, err := didcomm.NewMessage(me.DID(), []did.DID{out.To}, typ, trustMessageBody{Frame: jws.Base64.EncodeToString(frame)}, p.opt.Now())
 	if err != nil {
 		return "", nil, err
 	}
-	env, err := Seal(me, out.To, m)
+	env, err := didcomm.Seal(me, out.To, m)
 	return m.ID, env, err
 }
 
@@ -446,12 +447,12 @@ func (p *Planet) OpenLetter(ctx context.Context, envelope []byte) (Opened, error
 	if err != nil {
 		return Opened{}, err
 	}
-	m, signed, err := UnsealSigned(me, envelope, p.opt.Now())
+	m, signed, err := didcomm.UnsealSigned(me, envelope, p.opt.Now())
 	if err != nil {
 		return Opened{}, err
 	}
 	o := Opened{From: m.From}
-	if typeMatches(m.Type, ChatMessageType) || typeMatches(m.Type, ChatReceiptType) {
+	if didcomm.TypeMatches(m.Type, ChatMessageType) || didcomm.TypeMatches(m.Type, ChatReceiptType) {
 		if m.From == me.DID() {
 			return o, fmt.Errorf("%w: a chat message from yourself", ErrInvalid)
 		}

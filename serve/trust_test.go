@@ -17,6 +17,7 @@ import (
 
 	"planet/core"
 	"planet/core/did"
+	"planet/core/didcomm"
 	"planet/core/invite"
 	"planet/core/p2p"
 	"planet/core/vc"
@@ -409,7 +410,7 @@ func sealChat(t *testing.T, from, to *tabPerson, text string) []byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	env, err := core.SealSigned(to.did, signed)
+	env, err := didcomm.SealSigned(to.did, signed)
 	if err != nil {
 		t.Fatal(err)
 	}

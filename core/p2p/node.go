@@ -24,6 +24,7 @@ import (
 
 	"planet/core"
 	"planet/core/did"
+	"planet/core/didcomm"
 	"planet/core/identity"
 	"planet/core/keys"
 )
@@ -378,7 +379,7 @@ func (n *Node) handOver(ctx context.Context, to did.DID, id string, signed []byt
 	if err := lookup(); err != nil {
 		return false, err
 	}
-	env, err := core.SealSigned(to, signed)
+	env, err := didcomm.SealSigned(to, signed)
 	if err != nil {
 		return false, err
 	}

@@ -1,4 +1,4 @@
-package core
+package didcomm
 
 import (
 	"crypto/ecdh"
@@ -40,7 +40,7 @@ import (
 // "anoncrypt"); who sent it is said, and proved, only by the signed message
 // inside (sign, then encrypt), which the recipient verifies after
 // decrypting. The plaintext of the JWE is that signed message, exactly as
-// [SignMessage] made it.
+// [Sign] made it.
 //
 // Compact serialization keeps every header member under the integrity
 // check (a JSON JWE may carry unprotected ones) and has one spelling to
@@ -63,7 +63,7 @@ const (
 
 // MaxEnvelopeSize is the largest envelope, in bytes, that [Seal] makes and
 // [Unseal] reads, the size of a mailbox letter: a signed message of
-// [MaxMessageSize], encoded once more in base64url (4/3 as large), with its
+// [MaxSize], encoded once more in base64url (4/3 as large), with its
 // header, as long as the recipient's kid is not unusually long (a did:key's
 // is about 110 bytes; a did:peer:2 with many services may not leave room).
 const MaxEnvelopeSize = 64 << 10
@@ -79,38 +79,38 @@ const (
 // wrapped with a sentence that names what failed: an envelope that is not in
 // the format, is larger than [MaxEnvelopeSize], was sealed to another key, or
 // was altered; a recipient without a key to seal to. When the message inside
-// is at fault, the error also wraps the [VerifyMessage] error that says why
-// ([ErrMessageForged], …).
+// is at fault, the error also wraps the [Verify] error that says why
+// ([ErrForged], …).
 var ErrEnvelope = errors.New("sealed envelope refused")
 
 func envelopeError(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", ErrEnvelope, fmt.Sprintf(format, args...))
 }
 
-// Seal signs m as from ([SignMessage]) and seals it to the recipient to,
+// Seal signs m as from ([Sign]) and seals it to the recipient to,
 // which must be among m's recipients. It encrypts to the first X25519 key
 // agreement key of to's DID document (did:key or did:peer:2).
 func Seal(from *identity.Identity, to did.DID, m Message) ([]byte, error) {
 	if !m.AddressedTo(to) {
 		return nil, envelopeError("the message is not addressed to %s", to)
 	}
-	signed, err := SignMessage(from, m)
+	signed, err := Sign(from, m)
 	if err != nil {
 		return nil, err
 	}
 	return sealPayload(to, signed)
 }
 
-// SealSigned seals signed, a message already signed by [SignMessage] (such
+// SealSigned seals signed, a message already signed by [Sign] (such
 // as the one [Planet.NewChat] returns), to the recipient to, which must be
 // among its recipients. The signature is not checked again here: the
 // recipient checks it when it opens the envelope.
 func SealSigned(to did.DID, signed []byte) ([]byte, error) {
-	sm, err := parseSignedMessage(signed)
+	sm, err := ParseSigned(signed)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrEnvelope, err)
 	}
-	if !sm.msg.AddressedTo(to) {
+	if !sm.Message.AddressedTo(to) {
 		return nil, envelopeError("the message is not addressed to %s", to)
 	}
 	return sealPayload(to, signed)
@@ -127,7 +127,7 @@ func sealPayload(to did.DID, payload []byte) ([]byte, error) {
 		return nil, envelopeError("%s has no key to seal to: %v", to, err)
 	}
 	hdr := jwe.NewHeaders()
-	if err := hdr.Set(jwe.TypeKey, EncryptedMessageMediaType); err != nil {
+	if err := hdr.Set(jwe.TypeKey, EncryptedMediaType); err != nil {
 		return nil, err
 	}
 	// jwx takes the kid and the apv that enter the key derivation from the
@@ -176,14 +176,14 @@ func keyAgreementKey(d did.DID) (kid string, key []byte, err error) {
 }
 
 // Unseal opens an envelope sealed to me at time now and returns the
-// message inside, verified as [VerifyMessage] does. See [UnsealSigned].
+// message inside, verified as [Verify] does. See [UnsealSigned].
 func Unseal(me *identity.Identity, data []byte, now time.Time) (*Message, error) {
 	m, _, err := UnsealSigned(me, data, now)
 	return m, err
 }
 
 // UnsealSigned opens an envelope sealed to me at time now and returns the
-// message inside, verified as [VerifyMessage] does, and the signed message
+// message inside, verified as [Verify] does, and the signed message
 // itself, for [Planet.ReceiveChat] or for keeping as evidence.
 //
 // It refuses, with an error wrapping [ErrEnvelope] that names what failed:
@@ -191,7 +191,7 @@ func Unseal(me *identity.Identity, data []byte, now time.Time) (*Message, error)
 // header member, such as zip, skid or crit, included); one sealed to a key
 // that is not me's; one that does not decrypt, which means it was altered;
 // a message inside that is not signed, does not verify (the error also
-// wraps the reason from [VerifyMessage]), or is not addressed to the DID the
+// wraps the reason from [Verify]), or is not addressed to the DID the
 // envelope was sealed to. It never panics on any input, but it does once
 // me was wiped.
 func UnsealSigned(me *identity.Identity, data []byte, now time.Time) (*Message, []byte, error) {
@@ -255,7 +255,7 @@ func UnsealSigned(me *identity.Identity, data []byte, now time.Time) (*Message, 
 	if err != nil {
 		return nil, nil, envelopeError("it does not decrypt: it was altered, or sealed with another key than its header says")
 	}
-	m, err := VerifyMessage(signed, now)
+	m, err := Verify(signed, now)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w: the message inside: %w", ErrEnvelope, err)
 	}
@@ -283,8 +283,8 @@ func checkEnvelopeHeader(data []byte) (string, error) {
 	}
 	str := func(name string) string { s, _ := hdr[name].(string); return s }
 	switch {
-	case str("typ") != EncryptedMessageMediaType:
-		return "", fmt.Errorf("has type %q, want %q", str("typ"), EncryptedMessageMediaType)
+	case str("typ") != EncryptedMediaType:
+		return "", fmt.Errorf("has type %q, want %q", str("typ"), EncryptedMediaType)
 	case str("alg") != envelopeAlg:
 		return "", fmt.Errorf("has algorithm %q, want %q", str("alg"), envelopeAlg)
 	case str("enc") != envelopeEnc:

@@ -1,4 +1,4 @@
-package core
+package didcomm
 
 import (
 	"bytes"
@@ -7,6 +7,7 @@ import (
 	"errors"
 	"planet/core/did"
 	"planet/core/identity"
+	"planet/core/internal/input"
 	planetjws "planet/core/internal/jws"
 	"planet/core/invite"
 	"reflect"
@@ -36,11 +37,11 @@ func testMessage(alice, bob *identity.Identity) Message {
 func TestMessageRoundTrip(t *testing.T) {
 	alice, bob := seededIdentity(t, "alice"), seededIdentity(t, "bob")
 	m := testMessage(alice, bob)
-	signed, err := SignMessage(alice, m)
+	signed, err := Sign(alice, m)
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := VerifyMessage(signed, messageTime)
+	got, err := Verify(signed, messageTime)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,7 +49,7 @@ func TestMessageRoundTrip(t *testing.T) {
 	// that JSON does not need escaped.
 	m.Body = json.RawMessage(`{"seq":1,"text":"Tea at <5>? & bring \"the\" minutes"}`)
 	if !reflect.DeepEqual(got, &m) {
-		t.Fatalf("VerifyMessage =\n %+v\nwant\n %+v", got, &m)
+		t.Fatalf("Verify =\n %+v\nwant\n %+v", got, &m)
 	}
 
 	parts := strings.Split(string(signed), ".")
@@ -66,7 +67,7 @@ func TestMessageRoundTrip(t *testing.T) {
 	}
 
 	// Ed25519 is deterministic: the same message signs to the same bytes.
-	if again, err := SignMessage(alice, *got); err != nil || string(again) != string(signed) {
+	if again, err := Sign(alice, *got); err != nil || string(again) != string(signed) {
 		t.Errorf("signing the verified message again gives other bytes (%v)", err)
 	}
 }
@@ -79,13 +80,13 @@ func TestMessageFromPeerDID(t *testing.T) {
 	}
 	m := testMessage(alice, bob)
 	m.From = peer
-	signed, err := SignMessage(alice, m)
+	signed, err := Sign(alice, m)
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := VerifyMessage(signed, messageTime)
+	got, err := Verify(signed, messageTime)
 	if err != nil || got.From != peer {
-		t.Fatalf("VerifyMessage = %+v, %v", got, err)
+		t.Fatalf("Verify = %+v, %v", got, err)
 	}
 	hdr, _ := b64.DecodeString(strings.Split(string(signed), ".")[0])
 	if !strings.Contains(string(hdr), `"kid":"`+peer.String()+`#key-1"`) {
@@ -94,7 +95,7 @@ func TestMessageFromPeerDID(t *testing.T) {
 	// Someone else's did:peer is not alice's to sign as.
 	other, _ := bob.Peer2DID()
 	m.From = other
-	if _, err := SignMessage(alice, m); !errors.Is(err, ErrInvalid) {
+	if _, err := Sign(alice, m); !errors.Is(err, input.ErrInvalid) {
 		t.Errorf("signing as another's did:peer: %v", err)
 	}
 }
@@ -117,7 +118,7 @@ func TestNewMessage(t *testing.T) {
 		t.Error("two messages with one id")
 	}
 	for name, body := range map[string]any{"a list": []int{1}, "a string": "hi", "null": nil} {
-		if _, err := NewMessage(alice.DID(), []did.DID{bob.DID()}, ChatMessageType, body, now); !errors.Is(err, ErrInvalid) {
+		if _, err := NewMessage(alice.DID(), []did.DID{bob.DID()}, ChatMessageType, body, now); !errors.Is(err, input.ErrInvalid) {
 			t.Errorf("body %s: %v", name, err)
 		}
 	}
@@ -132,26 +133,26 @@ func TestSignMessageRefuses(t *testing.T) {
 		{"from someone else", func(m *Message) { m.From = bob.DID() }},
 		{"no id", func(m *Message) { m.ID = "" }},
 		{"id with a space", func(m *Message) { m.ID = "a b" }},
-		{"long id", func(m *Message) { m.ID = strings.Repeat("a", MaxMessageIDLength+1) }},
+		{"long id", func(m *Message) { m.ID = strings.Repeat("a", MaxIDLength+1) }},
 		{"type not a URI", func(m *Message) { m.Type = "chat message" }},
 		{"type without scheme", func(m *Message) { m.Type = ":chat" }},
 		{"no recipient", func(m *Message) { m.To = nil }},
 		{"recipient twice", func(m *Message) { m.To = []did.DID{bob.DID(), bob.DID()} }},
-		{"too many recipients", func(m *Message) { m.To = make([]did.DID, MaxMessageRecipients+1) }},
+		{"too many recipients", func(m *Message) { m.To = make([]did.DID, MaxRecipients+1) }},
 		{"no time", func(m *Message) { m.Created = time.Time{} }},
 		{"fractional time", func(m *Message) { m.Created = m.Created.Add(time.Millisecond) }},
 		{"expires before made", func(m *Message) { m.Expires = m.Created }},
 		{"body a list", func(m *Message) { m.Body = json.RawMessage(`[1]`) }},
 		{"body twice a key", func(m *Message) { m.Body = json.RawMessage(`{"a":1,"a":2}`) }},
 		{"body not JSON", func(m *Message) { m.Body = json.RawMessage(`{`) }},
-		{"too large", func(m *Message) { m.Body = json.RawMessage(`{"text":"` + strings.Repeat("x", MaxMessageSize) + `"}`) }},
+		{"too large", func(m *Message) { m.Body = json.RawMessage(`{"text":"` + strings.Repeat("x", MaxSize) + `"}`) }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			m := testMessage(alice, bob)
 			tt.change(&m)
-			if _, err := SignMessage(alice, m); !errors.Is(err, ErrInvalid) {
-				t.Fatalf("SignMessage = %v, want ErrInvalid", err)
+			if _, err := Sign(alice, m); !errors.Is(err, input.ErrInvalid) {
+				t.Fatalf("Sign = %v, want input.ErrInvalid", err)
 			}
 		})
 	}
@@ -194,7 +195,7 @@ func rawPayload(alice, bob *identity.Identity, replace map[string]string) []byte
 }
 
 func messageHeader(kid string) []byte {
-	h, _ := json.Marshal(map[string]string{"alg": "EdDSA", "kid": kid, "typ": SignedMessageMediaType})
+	h, _ := json.Marshal(map[string]string{"alg": "EdDSA", "kid": kid, "typ": SignedMediaType})
 	return h
 }
 
@@ -209,7 +210,7 @@ func TestVerifyMessageRefuses(t *testing.T) {
 		return []byte(signCompact(ed25519.NewKeyFromSeed(alice.Seed()), messageHeader(aliceKid), rawPayload(alice, bob, replace)))
 	}
 	valid := signed(nil)
-	if _, err := VerifyMessage(valid, messageTime); err != nil {
+	if _, err := Verify(valid, messageTime); err != nil {
 		t.Fatalf("the message the cases start from is refused: %v", err)
 	}
 	flip := func(b []byte, i int) []byte {
@@ -223,67 +224,67 @@ func TestVerifyMessageRefuses(t *testing.T) {
 		data []byte
 		want error
 	}{
-		{"empty", nil, ErrMessageMalformed},
-		{"too large", []byte(strings.Repeat("a", MaxMessageSize+1)), ErrMessageMalformed},
-		{"plaintext, unsigned", good, ErrMessageMalformed},
-		{"two parts", []byte(parts[0] + "." + parts[1]), ErrMessageMalformed},
-		{"padded base64", []byte(parts[0] + "=." + parts[1] + "." + parts[2]), ErrMessageMalformed},
-		{"alg none", []byte(signCompact(nil, []byte(`{"alg":"none","kid":"`+aliceKid+`","typ":"`+SignedMessageMediaType+`"}`), good)), ErrMessageMalformed},
-		{"alg HS256", []byte(signCompact(ed25519.NewKeyFromSeed(alice.Seed()), []byte(`{"alg":"HS256","kid":"`+aliceKid+`","typ":"`+SignedMessageMediaType+`"}`), good)), ErrMessageMalformed},
-		{"other typ", []byte(signCompact(ed25519.NewKeyFromSeed(alice.Seed()), []byte(`{"alg":"EdDSA","kid":"`+aliceKid+`","typ":"JWT"}`), good)), ErrMessageMalformed},
-		{"header member more", []byte(signCompact(ed25519.NewKeyFromSeed(alice.Seed()), []byte(`{"alg":"EdDSA","b64":false,"kid":"`+aliceKid+`","typ":"`+SignedMessageMediaType+`"}`), good)), ErrMessageMalformed},
-		{"header member twice", []byte(signCompact(ed25519.NewKeyFromSeed(alice.Seed()), []byte(`{"alg":"EdDSA","kid":"`+malloryKid+`","kid":"`+aliceKid+`","typ":"`+SignedMessageMediaType+`"}`), good)), ErrMessageMalformed},
-		{"no kid", []byte(signCompact(ed25519.NewKeyFromSeed(alice.Seed()), []byte(`{"alg":"EdDSA","kid":"","typ":"`+SignedMessageMediaType+`"}`), good)), ErrMessageMalformed},
-		{"short signature", []byte(parts[0] + "." + parts[1] + "." + parts[2][:20]), ErrMessageMalformed},
-		{"no id", signed(map[string]string{"id": ""}), ErrMessageMalformed},
-		{"no typ", signed(map[string]string{"typ": ""}), ErrMessageMalformed},
-		{"other typ in content", signed(map[string]string{"typ": `"application/json"`}), ErrMessageMalformed},
-		{"no from", signed(map[string]string{"from": ""}), ErrMessageMalformed},
-		{"from not a DID", signed(map[string]string{"from": `"alice"`}), ErrMessageMalformed},
-		{"from of an unresolved method", signed(map[string]string{"from": `"did:peer:0z6MkiTBz1ymuepAQ4HEHYSF1H8quG5GLVVQR3djdX3mDooWp"`}), ErrMessageForged},
-		{"to a string", signed(map[string]string{"to": `"` + bob.DID().String() + `"`}), ErrMessageMalformed},
-		{"to empty", signed(map[string]string{"to": `[]`}), ErrMessageMalformed},
-		{"to a number", signed(map[string]string{"to": `[1]`}), ErrMessageMalformed},
-		{"time fractional", signed(map[string]string{"created_time": `1780315200.5`}), ErrMessageMalformed},
-		{"time in exponent form", signed(map[string]string{"created_time": `1.7803152e9`}), ErrMessageMalformed},
-		{"time a string", signed(map[string]string{"created_time": `"1780315200"`}), ErrMessageMalformed},
-		{"time negative", signed(map[string]string{"created_time": `-1`}), ErrMessageMalformed},
-		{"expires before made", signed(map[string]string{"+expires_time": `1780315100`}), ErrMessageMalformed},
-		{"body a string", signed(map[string]string{"body": `"hi"`}), ErrMessageMalformed},
-		{"no body", signed(map[string]string{"body": ""}), ErrMessageMalformed},
-		{"member twice", signed(map[string]string{"+from": `"` + mallory.DID().String() + `"`}), ErrMessageMalformed},
-		{"body member twice", signed(map[string]string{"body": `{"seq":1,"text":"hi","text":"bye"}`}), ErrMessageMalformed},
-		{"nested too deep", signed(map[string]string{"body": `{"a":` + strings.Repeat("[", 20) + strings.Repeat("]", 20) + `}`}), ErrMessageMalformed},
-		{"invalid UTF-8", signed(map[string]string{"body": "{\"text\":\"\xff\"}"}), ErrMessageMalformed},
-		{"kid of another DID", []byte(signCompact(ed25519.NewKeyFromSeed(mallory.Seed()), messageHeader(malloryKid), good)), ErrMessageForged},
-		{"kid of from, signed by another", []byte(signCompact(ed25519.NewKeyFromSeed(mallory.Seed()), messageHeader(aliceKid), good)), ErrMessageForged},
-		{"kid of from's key agreement key", []byte(signCompact(ed25519.NewKeyFromSeed(alice.Seed()), messageHeader(agreementKid), good)), ErrMessageForged},
-		{"kid not in from's document", []byte(signCompact(ed25519.NewKeyFromSeed(alice.Seed()), messageHeader(alice.DID().String()+"#key-9"), good)), ErrMessageForged},
-		{"signature flipped", []byte(parts[0] + "." + parts[1] + "." + b64.EncodeToString(flip(mustB64(t, parts[2]), 5))), ErrMessageForged},
-		{"content altered", []byte(parts[0] + "." + b64.EncodeToString(rawPayload(alice, bob, map[string]string{"body": `{"seq":1,"text":"ho"}`})) + "." + parts[2]), ErrMessageForged},
+		{"empty", nil, ErrMalformed},
+		{"too large", []byte(strings.Repeat("a", MaxSize+1)), ErrMalformed},
+		{"plaintext, unsigned", good, ErrMalformed},
+		{"two parts", []byte(parts[0] + "." + parts[1]), ErrMalformed},
+		{"padded base64", []byte(parts[0] + "=." + parts[1] + "." + parts[2]), ErrMalformed},
+		{"alg none", []byte(signCompact(nil, []byte(`{"alg":"none","kid":"`+aliceKid+`","typ":"`+SignedMediaType+`"}`), good)), ErrMalformed},
+		{"alg HS256", []byte(signCompact(ed25519.NewKeyFromSeed(alice.Seed()), []byte(`{"alg":"HS256","kid":"`+aliceKid+`","typ":"`+SignedMediaType+`"}`), good)), ErrMalformed},
+		{"other typ", []byte(signCompact(ed25519.NewKeyFromSeed(alice.Seed()), []byte(`{"alg":"EdDSA","kid":"`+aliceKid+`","typ":"JWT"}`), good)), ErrMalformed},
+		{"header member more", []byte(signCompact(ed25519.NewKeyFromSeed(alice.Seed()), []byte(`{"alg":"EdDSA","b64":false,"kid":"`+aliceKid+`","typ":"`+SignedMediaType+`"}`), good)), ErrMalformed},
+		{"header member twice", []byte(signCompact(ed25519.NewKeyFromSeed(alice.Seed()), []byte(`{"alg":"EdDSA","kid":"`+malloryKid+`","kid":"`+aliceKid+`","typ":"`+SignedMediaType+`"}`), good)), ErrMalformed},
+		{"no kid", []byte(signCompact(ed25519.NewKeyFromSeed(alice.Seed()), []byte(`{"alg":"EdDSA","kid":"","typ":"`+SignedMediaType+`"}`), good)), ErrMalformed},
+		{"short signature", []byte(parts[0] + "." + parts[1] + "." + parts[2][:20]), ErrMalformed},
+		{"no id", signed(map[string]string{"id": ""}), ErrMalformed},
+		{"no typ", signed(map[string]string{"typ": ""}), ErrMalformed},
+		{"other typ in content", signed(map[string]string{"typ": `"application/json"`}), ErrMalformed},
+		{"no from", signed(map[string]string{"from": ""}), ErrMalformed},
+		{"from not a DID", signed(map[string]string{"from": `"alice"`}), ErrMalformed},
+		{"from of an unresolved method", signed(map[string]string{"from": `"did:peer:0z6MkiTBz1ymuepAQ4HEHYSF1H8quG5GLVVQR3djdX3mDooWp"`}), ErrForged},
+		{"to a string", signed(map[string]string{"to": `"` + bob.DID().String() + `"`}), ErrMalformed},
+		{"to empty", signed(map[string]string{"to": `[]`}), ErrMalformed},
+		{"to a number", signed(map[string]string{"to": `[1]`}), ErrMalformed},
+		{"time fractional", signed(map[string]string{"created_time": `1780315200.5`}), ErrMalformed},
+		{"time in exponent form", signed(map[string]string{"created_time": `1.7803152e9`}), ErrMalformed},
+		{"time a string", signed(map[string]string{"created_time": `"1780315200"`}), ErrMalformed},
+		{"time negative", signed(map[string]string{"created_time": `-1`}), ErrMalformed},
+		{"expires before made", signed(map[string]string{"+expires_time": `1780315100`}), ErrMalformed},
+		{"body a string", signed(map[string]string{"body": `"hi"`}), ErrMalformed},
+		{"no body", signed(map[string]string{"body": ""}), ErrMalformed},
+		{"member twice", signed(map[string]string{"+from": `"` + mallory.DID().String() + `"`}), ErrMalformed},
+		{"body member twice", signed(map[string]string{"body": `{"seq":1,"text":"hi","text":"bye"}`}), ErrMalformed},
+		{"nested too deep", signed(map[string]string{"body": `{"a":` + strings.Repeat("[", 20) + strings.Repeat("]", 20) + `}`}), ErrMalformed},
+		{"invalid UTF-8", signed(map[string]string{"body": "{\"text\":\"\xff\"}"}), ErrMalformed},
+		{"kid of another DID", []byte(signCompact(ed25519.NewKeyFromSeed(mallory.Seed()), messageHeader(malloryKid), good)), ErrForged},
+		{"kid of from, signed by another", []byte(signCompact(ed25519.NewKeyFromSeed(mallory.Seed()), messageHeader(aliceKid), good)), ErrForged},
+		{"kid of from's key agreement key", []byte(signCompact(ed25519.NewKeyFromSeed(alice.Seed()), messageHeader(agreementKid), good)), ErrForged},
+		{"kid not in from's document", []byte(signCompact(ed25519.NewKeyFromSeed(alice.Seed()), messageHeader(alice.DID().String()+"#key-9"), good)), ErrForged},
+		{"signature flipped", []byte(parts[0] + "." + parts[1] + "." + b64.EncodeToString(flip(mustB64(t, parts[2]), 5))), ErrForged},
+		{"content altered", []byte(parts[0] + "." + b64.EncodeToString(rawPayload(alice, bob, map[string]string{"body": `{"seq":1,"text":"ho"}`})) + "." + parts[2]), ErrForged},
 		{"expired", signed(map[string]string{"+expires_time": `1780315260`}), nil},
-		{"made in the future", signed(map[string]string{"created_time": `1780315501`}), ErrMessageNotYetValid},
+		{"made in the future", signed(map[string]string{"created_time": `1780315501`}), ErrNotYetValid},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			now := messageTime
 			want := tt.want
 			if want == nil { // read an hour later, past expires_time
-				now, want = messageTime.Add(time.Hour), ErrMessageExpired
+				now, want = messageTime.Add(time.Hour), ErrExpired
 			}
-			m, err := VerifyMessage(tt.data, now)
+			m, err := Verify(tt.data, now)
 			if !errors.Is(err, want) {
-				t.Fatalf("VerifyMessage = %+v, %v; want %v", m, err, want)
+				t.Fatalf("Verify = %+v, %v; want %v", m, err, want)
 			}
 		})
 	}
 
 	// Members the reader does not know are ignored, as DIDComm asks.
-	if _, err := VerifyMessage(signed(map[string]string{"+thid": `"thread-1"`}), messageTime); err != nil {
+	if _, err := Verify(signed(map[string]string{"+thid": `"thread-1"`}), messageTime); err != nil {
 		t.Errorf("a message with a thid is refused: %v", err)
 	}
 	// A message made within the allowed clock skew is accepted.
-	if _, err := VerifyMessage(signed(map[string]string{"created_time": `1780315500`}), messageTime); err != nil {
+	if _, err := Verify(signed(map[string]string{"created_time": `1780315500`}), messageTime); err != nil {
 		t.Errorf("a message five minutes ahead is refused: %v", err)
 	}
 }
@@ -315,13 +316,13 @@ func TestTypeMatches(t *testing.T) {
 		{"", false},
 	}
 	for _, tt := range tests {
-		if got := typeMatches(tt.t, ChatMessageType); got != tt.want {
-			t.Errorf("typeMatches(%q, %q) = %v", tt.t, ChatMessageType, got)
+		if got := TypeMatches(tt.t, ChatMessageType); got != tt.want {
+			t.Errorf("TypeMatches(%q, %q) = %v", tt.t, ChatMessageType, got)
 		}
 	}
 }
 
-// FuzzVerifyMessage feeds VerifyMessage with mutations of good and bad
+// FuzzVerifyMessage feeds Verify with mutations of good and bad
 // signed messages. Whatever the input it must not panic, every refusal must
 // say why with one of the message errors, and what it accepts must sign
 // again, with the key that signed it, to the very same bytes: one message,
@@ -339,7 +340,7 @@ func FuzzVerifyMessage(f *testing.F) {
 		c := m
 		change(&c)
 		from := signers[c.From]
-		signed, err := SignMessage(from, c)
+		signed, err := Sign(from, c)
 		if err != nil {
 			f.Fatal(err)
 		}
@@ -350,9 +351,9 @@ func FuzzVerifyMessage(f *testing.F) {
 	f.Add([]byte(signCompact(ed25519.NewKeyFromSeed(bob.Seed()), messageHeader(aliceKid), rawPayload(alice, bob, nil))))
 	f.Add(rawPayload(alice, bob, nil))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		m, err := VerifyMessage(data, messageTime)
+		m, err := Verify(data, messageTime)
 		if err != nil {
-			for _, want := range []error{ErrMessageMalformed, ErrMessageForged, ErrMessageExpired, ErrMessageNotYetValid} {
+			for _, want := range []error{ErrMalformed, ErrForged, ErrExpired, ErrNotYetValid} {
 				if errors.Is(err, want) {
 					return
 				}
@@ -363,7 +364,7 @@ func FuzzVerifyMessage(f *testing.F) {
 		if !ok {
 			t.Fatalf("accepted a message from %s, whom no test identity is", m.From)
 		}
-		again, err := SignMessage(from, *m)
+		again, err := Sign(from, *m)
 		if err != nil {
 			t.Fatalf("accepted message does not sign again: %v", err)
 		}
@@ -375,7 +376,7 @@ func FuzzVerifyMessage(f *testing.F) {
 	})
 }
 
-// FuzzSignMessage signs messages of every shape: what SignMessage accepts
+// FuzzSignMessage signs messages of every shape: what Sign accepts
 // must verify, unchanged but for its body's one form, and what it refuses
 // must be refused as invalid.
 func FuzzSignMessage(f *testing.F) {
@@ -392,14 +393,14 @@ func FuzzSignMessage(f *testing.F) {
 		for range min(max(recipients, 0), 3) {
 			m.To = append(m.To, bob.DID())
 		}
-		signed, err := SignMessage(alice, m)
+		signed, err := Sign(alice, m)
 		if err != nil {
-			if !errors.Is(err, ErrInvalid) {
+			if !errors.Is(err, input.ErrInvalid) {
 				t.Fatalf("refused without saying the message is invalid: %v", err)
 			}
 			return
 		}
-		got, err := VerifyMessage(signed, messageTime)
+		got, err := Verify(signed, messageTime)
 		if err != nil {
 			t.Fatalf("signed\n %+v\nas\n %s\nwhich does not verify: %v", m, signed, err)
 		}
@@ -419,7 +420,7 @@ func FuzzSignMessage(f *testing.F) {
 func TestJWSAgreesWithJWX(t *testing.T) {
 	alice, bob := seededIdentity(t, "alice"), seededIdentity(t, "bob")
 	pub := ed25519.NewKeyFromSeed(alice.Seed()).Public().(ed25519.PublicKey)
-	signed, err := SignMessage(alice, testMessage(alice, bob))
+	signed, err := Sign(alice, testMessage(alice, bob))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -445,7 +446,7 @@ func TestJWSAgreesWithJWX(t *testing.T) {
 	}
 	hdr := jws.NewHeaders()
 	hdr.Set(jws.KeyIDKey, alice.DID().String()+"#"+strings.TrimPrefix(alice.DID().String(), "did:key:"))
-	hdr.Set(jws.TypeKey, SignedMessageMediaType)
+	hdr.Set(jws.TypeKey, SignedMediaType)
 	byJWX, err := jws.Sign(payload, jws.WithKey(jwa.EdDSA(), ed25519.NewKeyFromSeed(alice.Seed()), jws.WithProtectedHeaders(hdr)))
 	if err != nil {
 		t.Fatal(err)
@@ -453,7 +454,7 @@ func TestJWSAgreesWithJWX(t *testing.T) {
 	if string(byJWX) != string(signed) {
 		t.Errorf("jwx signs\n %s\nPLANET\n %s", byJWX, signed)
 	}
-	if _, err := VerifyMessage(byJWX, messageTime); err != nil {
+	if _, err := Verify(byJWX, messageTime); err != nil {
 		t.Errorf("PLANET does not verify jwx's message: %v", err)
 	}
 	// Each part matters to both.

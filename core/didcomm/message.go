@@ -1,24 +1,7 @@
-package core
-
-import (
-	"crypto/ed25519"
-	"crypto/rand"
-	"encoding/json"
-	"errors"
-	"fmt"
-	"planet/core/did"
-	"planet/core/identity"
-	"planet/core/internal/jws"
-	"planet/core/jcs"
-	"strconv"
-	"strings"
-	"time"
-)
-
-// Messages: what one person's vault says to another's, on a stream or
-// through the mailbox. A [Message] has the shape of a DIDComm v2 plaintext
+// Package didcomm makes and reads messages: what one person's vault says
+// to another's, on a stream or through the mailbox. A [Message] has the shape of a DIDComm v2 plaintext
 // message, so that it can later travel through DIDComm mediators; it is
-// always signed by its sender ([SignMessage]) and, for the mailbox, sealed
+// always signed by its sender ([Sign]) and, for the mailbox, sealed
 // to its recipient ([Seal]). docs/envelope.md specifies both layers.
 //
 // # Plaintext (the JWS payload)
@@ -26,14 +9,14 @@ import (
 // A JSON object, written without whitespace, with these members in this
 // order:
 //
-//	id            the message's id: 1 to [MaxMessageIDLength] letters, digits,
+//	id            the message's id: 1 to [MaxIDLength] letters, digits,
 //	              "-", "_" or "."; random (16 bytes, base64url) when PLANET
 //	              makes it, unique per sender
 //	typ           "application/didcomm-plain+json"
-//	type          the message type, a URI: see [ChatMessageType] and
+//	type          the message type, a URI: see the chat protocol's type and
 //	              docs/envelope.md for PLANET's "planet:" type URIs
 //	from          the sender's DID (did:key or did:peer:2)
-//	to            the recipients' DIDs, 1 to [MaxMessageRecipients], no repeats
+//	to            the recipients' DIDs, 1 to [MaxRecipients], no repeats
 //	created_time  when it was made, whole seconds since 1970 (UTC)
 //	expires_time  (optional) when it stops being valid, likewise
 //	body          a JSON object whose meaning the type gives
@@ -53,54 +36,71 @@ import (
 //	     ("did:key:z6Mk…#z6Mk…", "did:peer:2…#key-1"), listed under its
 //	     authentication or assertionMethod
 //	typ  "application/didcomm-signed+json"
+package didcomm
+
+import (
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"planet/core/did"
+	"planet/core/identity"
+	"planet/core/internal/input"
+	"planet/core/internal/jws"
+	"planet/core/jcs"
+	"strconv"
+	"strings"
+	"time"
+)
 
 // Media types of the three forms of a message (DIDComm v2).
 const (
-	PlainMessageMediaType     = "application/didcomm-plain+json"
-	SignedMessageMediaType    = "application/didcomm-signed+json"
-	EncryptedMessageMediaType = "application/didcomm-encrypted+json"
+	PlainMediaType     = "application/didcomm-plain+json"
+	SignedMediaType    = "application/didcomm-signed+json"
+	EncryptedMediaType = "application/didcomm-encrypted+json"
 )
 
 // Limits on messages. They bound the work and memory a hostile peer can
-// cause; a chat message of [MaxChatTextLength] fits with room to spare.
+// cause; the longest chat message fits with room to spare.
 const (
-	// MaxMessageSize is the largest signed message, in bytes, that
-	// [SignMessage] makes and [VerifyMessage] reads. It is chosen so that
+	// MaxSize is the largest signed message, in bytes, that
+	// [Sign] makes and [Verify] reads. It is chosen so that
 	// one this large, sealed to a did:key, fits in an envelope of
 	// [MaxEnvelopeSize].
-	MaxMessageSize = 47 << 10
-	// MaxMessageRecipients is the most DIDs in a message's to.
-	MaxMessageRecipients = 16
-	// MaxMessageIDLength is the longest message id, in bytes.
-	MaxMessageIDLength = 64
-	// MaxMessageTypeLength is the longest message type URI, in bytes.
-	MaxMessageTypeLength = 256
-	// MessageClockSkew is how far in the future a message's created_time
+	MaxSize = 47 << 10
+	// MaxRecipients is the most DIDs in a message's to.
+	MaxRecipients = 16
+	// MaxIDLength is the longest message id, in bytes.
+	MaxIDLength = 64
+	// MaxTypeLength is the longest message type URI, in bytes.
+	MaxTypeLength = 256
+	// ClockSkew is how far in the future a message's created_time
 	// may be: devices' clocks disagree by a little.
-	MessageClockSkew = 5 * time.Minute
+	ClockSkew = 5 * time.Minute
 )
 
 // Errors about signed messages, returned wrapped with a sentence on what is
-// wrong by [VerifyMessage], and through it by [Unseal] and the chat protocol.
+// wrong by [Verify], and through it by [Unseal] and the chat protocol.
 // Test for them with [errors.Is].
 var (
-	// ErrMessageMalformed: the bytes are not a signed message in the form
+	// ErrMalformed: the bytes are not a signed message in the form
 	// PLANET reads (see the top of message.go), or break its limits.
-	ErrMessageMalformed = errors.New("not a valid signed message")
-	// ErrMessageForged: the message is well formed, but its signature does
+	ErrMalformed = errors.New("not a valid signed message")
+	// ErrForged: the message is well formed, but its signature does
 	// not verify with the key its kid names, or that key is not a signing
 	// key of its sender.
-	ErrMessageForged = errors.New("message forged or altered")
-	// ErrMessageExpired: the message is past its expires_time.
-	ErrMessageExpired = errors.New("message has expired")
-	// ErrMessageNotYetValid: the message's created_time is more than
-	// [MessageClockSkew] ahead of the reader's clock; usually a device
+	ErrForged = errors.New("message forged or altered")
+	// ErrExpired: the message is past its expires_time.
+	ErrExpired = errors.New("message has expired")
+	// ErrNotYetValid: the message's created_time is more than
+	// [ClockSkew] ahead of the reader's clock; usually a device
 	// clock that is wrong.
-	ErrMessageNotYetValid = errors.New("message is dated in the future")
+	ErrNotYetValid = errors.New("message is dated in the future")
 )
 
 // Message is a DIDComm v2 plaintext message, as made by [NewMessage] or
-// read by [VerifyMessage]. See the top of message.go for the JSON form.
+// read by [Verify]. See the top of message.go for the JSON form.
 type Message struct {
 	ID      string    // "id"
 	Type    string    // "type", a URI
@@ -108,7 +108,7 @@ type Message struct {
 	To      []did.DID // "to"
 	Created time.Time // "created_time", whole seconds, UTC
 	Expires time.Time // "expires_time"; zero if none
-	// Body is the JSON object "body". [VerifyMessage] returns it in one
+	// Body is the JSON object "body". [Verify] returns it in one
 	// form: keys sorted, no whitespace, numbers as written.
 	Body json.RawMessage
 }
@@ -123,12 +123,12 @@ const maxMessageSeconds = 1 << 40
 // NewMessage returns a message of type typ from from to the recipients to,
 // made at now (truncated to the second), with a new random id and body, a
 // value that encoding/json writes as a JSON object. It does not sign it:
-// see [SignMessage]. Arguments that break the format's rules return an
-// error wrapping [ErrInvalid].
+// see [Sign]. Arguments that break the format's rules return an
+// error wrapping [input.ErrInvalid].
 func NewMessage(from did.DID, to []did.DID, typ string, body any, now time.Time) (Message, error) {
 	raw, err := json.Marshal(body)
 	if err != nil {
-		return Message{}, fmt.Errorf("new message: %w: body: %w", ErrInvalid, err)
+		return Message{}, fmt.Errorf("new message: %w: body: %w", input.ErrInvalid, err)
 	}
 	id := make([]byte, messageIDSize)
 	if _, err := rand.Read(id); err != nil {
@@ -143,7 +143,7 @@ func NewMessage(from did.DID, to []did.DID, typ string, body any, now time.Time)
 		Body:    raw,
 	}
 	if err := m.check(); err != nil {
-		return Message{}, fmt.Errorf("new message: %w: %w", ErrInvalid, err)
+		return Message{}, fmt.Errorf("new message: %w: %w", input.ErrInvalid, err)
 	}
 	return m, nil
 }
@@ -158,35 +158,35 @@ func (m *Message) AddressedTo(d did.DID) bool {
 	return false
 }
 
-// SignMessage signs m as from and returns the signed message, a compact
+// Sign signs m as from and returns the signed message, a compact
 // JWS. m.From must be a DID of from: its did:key, or a did:peer:2 that lists
 // from's key under authentication or assertionMethod; a zero m.From means
 // from's did:key. m must keep the format's rules and, signed, fit in
-// [MaxMessageSize]; otherwise the error wraps [ErrInvalid]. Like every
+// [MaxSize]; otherwise the error wraps [input.ErrInvalid]. Like every
 // signing, it panics once from was wiped.
-func SignMessage(from *identity.Identity, m Message) ([]byte, error) {
+func Sign(from *identity.Identity, m Message) ([]byte, error) {
 	if m.From.IsZero() {
 		m.From = from.DID()
 	}
 	if err := m.check(); err != nil {
-		return nil, fmt.Errorf("sign message: %w: %w", ErrInvalid, err)
+		return nil, fmt.Errorf("sign message: %w: %w", input.ErrInvalid, err)
 	}
 	kid, err := signerKeyID(from, m.From)
 	if err != nil {
-		return nil, fmt.Errorf("sign message: %w: %w", ErrInvalid, err)
+		return nil, fmt.Errorf("sign message: %w: %w", input.ErrInvalid, err)
 	}
 	payload, err := m.encode()
 	if err != nil {
-		return nil, fmt.Errorf("sign message: %w: %w", ErrInvalid, err)
+		return nil, fmt.Errorf("sign message: %w: %w", input.ErrInvalid, err)
 	}
-	signed, err := jws.Sign(from, kid, SignedMessageMediaType, payload)
+	signed, err := jws.Sign(from, kid, SignedMediaType, payload)
 	if err != nil {
 		return nil, fmt.Errorf("sign message: %w", err)
 	}
-	if len(signed) > MaxMessageSize {
-		return nil, fmt.Errorf("sign message: %w: it is %d bytes signed, at most %d are allowed", ErrInvalid, len(signed), MaxMessageSize)
+	if len(signed) > MaxSize {
+		return nil, fmt.Errorf("sign message: %w: it is %d bytes signed, at most %d are allowed", input.ErrInvalid, len(signed), MaxSize)
 	}
-	// m.check keeps every rule parseSignedMessage reads by, so what is
+	// m.check keeps every rule ParseSigned reads by, so what is
 	// signed here reads back; FuzzSignMessage holds the two together (the
 	// message is not read back here: a chat message waits for it).
 	return signed, nil
@@ -210,65 +210,66 @@ func signerKeyID(id *identity.Identity, d did.DID) (string, error) {
 	return "", fmt.Errorf("%s does not list the key of %s as one it signs with", d, id.DID())
 }
 
-// VerifyMessage reads data, a signed message, verifies it at time now and
+// Verify reads data, a signed message, verifies it at time now and
 // returns the message. It resolves the sender (did:key or did:peer:2) and
 // refuses, with an error fit to show the person: anything not in the
-// format or beyond its limits, wrapping [ErrMessageMalformed]; a kid that
+// format or beyond its limits, wrapping [ErrMalformed]; a kid that
 // is not a signing key of from, or a signature that does not verify,
-// wrapping [ErrMessageForged]; a message past its expires_time, wrapping
-// [ErrMessageExpired]; one made more than [MessageClockSkew] after now,
-// wrapping [ErrMessageNotYetValid]. The signature is checked before the
+// wrapping [ErrForged]; a message past its expires_time, wrapping
+// [ErrExpired]; one made more than [ClockSkew] after now,
+// wrapping [ErrNotYetValid]. The signature is checked before the
 // dates, so that a forgery says "forged".
-func VerifyMessage(data []byte, now time.Time) (*Message, error) {
-	m, _, err := verifyMessage(data, now)
+func Verify(data []byte, now time.Time) (*Message, error) {
+	m, _, err := VerifySigner(data, now)
 	return m, err
 }
 
-// verifyMessage is [VerifyMessage], also returning the key that signed.
-func verifyMessage(data []byte, now time.Time) (*Message, ed25519.PublicKey, error) {
-	sm, err := parseSignedMessage(data)
+// VerifySigner is [Verify], also returning the key that signed, for a
+// reader that checks who signed against who sent (a peer on a stream).
+func VerifySigner(data []byte, now time.Time) (*Message, ed25519.PublicKey, error) {
+	sm, err := ParseSigned(data)
 	if err != nil {
 		return nil, nil, err
 	}
-	m := sm.msg
-	if !strings.HasPrefix(sm.kid, m.From.String()+"#") {
-		return nil, nil, fmt.Errorf("%w: it is signed with key %q, which is not a key of its sender %s", ErrMessageForged, sm.kid, m.From)
+	m := sm.Message
+	if !strings.HasPrefix(sm.Kid, m.From.String()+"#") {
+		return nil, nil, fmt.Errorf("%w: it is signed with key %q, which is not a key of its sender %s", ErrForged, sm.Kid, m.From)
 	}
 	doc, err := did.Resolve(m.From)
 	if err != nil {
 		return nil, nil, messageMalformed("its sender's identifier cannot be resolved: %v", err)
 	}
-	pub, err := doc.Ed25519Key(sm.kid, doc.Authentication, doc.AssertionMethod)
+	pub, err := doc.Ed25519Key(sm.Kid, doc.Authentication, doc.AssertionMethod)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%w: it is signed with key %q, which is not a signing key of its sender %s", ErrMessageForged, sm.kid, m.From)
+		return nil, nil, fmt.Errorf("%w: it is signed with key %q, which is not a signing key of its sender %s", ErrForged, sm.Kid, m.From)
 	}
-	if !jws.Verify(data, pub, sm.payload) {
-		return nil, nil, fmt.Errorf("%w: the signature does not match its sender %s", ErrMessageForged, m.From)
+	if !jws.Verify(data, pub, sm.Payload) {
+		return nil, nil, fmt.Errorf("%w: the signature does not match its sender %s", ErrForged, m.From)
 	}
 	if !m.Expires.IsZero() && !now.Before(m.Expires) {
-		return nil, nil, fmt.Errorf("%w: it expired on %s", ErrMessageExpired, m.Expires.Format(time.RFC1123))
+		return nil, nil, fmt.Errorf("%w: it expired on %s", ErrExpired, m.Expires.Format(time.RFC1123))
 	}
-	if m.Created.After(now.Add(MessageClockSkew)) {
+	if m.Created.After(now.Add(ClockSkew)) {
 		return nil, nil, fmt.Errorf("%w: it was made on %s, after the time on this device (%s): check the device's clock",
-			ErrMessageNotYetValid, m.Created.Format(time.RFC1123), now.UTC().Format(time.RFC1123))
+			ErrNotYetValid, m.Created.Format(time.RFC1123), now.UTC().Format(time.RFC1123))
 	}
 	return m, pub, nil
 }
 
-// signedMessage is a signed message taken apart but not verified.
-type signedMessage struct {
-	msg     *Message
-	kid     string
-	payload []byte // the plaintext, as signed
+// Signed is a signed message taken apart but not verified.
+type Signed struct {
+	Message *Message
+	Kid     string // the verification method the header names
+	Payload []byte // the plaintext, as signed
 }
 
-// parseSignedMessage checks the form of data, a signed message, and
+// ParseSigned checks the form of data, a signed message, and
 // returns what it says, without checking the signature or the dates: for
 // reading back what the vault or an authenticated export holds, and as the
-// first step of [VerifyMessage]. Errors wrap [ErrMessageMalformed].
-func parseSignedMessage(data []byte) (*signedMessage, error) {
-	if len(data) > MaxMessageSize {
-		return nil, messageMalformed("it is %d bytes, at most %d are allowed", len(data), MaxMessageSize)
+// first step of [Verify]. Errors wrap [ErrMalformed].
+func ParseSigned(data []byte) (*Signed, error) {
+	if len(data) > MaxSize {
+		return nil, messageMalformed("it is %d bytes, at most %d are allowed", len(data), MaxSize)
 	}
 	if len(data) > 0 && data[0] == '{' {
 		return nil, messageMalformed("it is not signed")
@@ -288,8 +289,8 @@ func parseSignedMessage(data []byte) (*signedMessage, error) {
 	alg, _ := hdr["alg"].(string)
 	kid, _ := hdr["kid"].(string)
 	typ, _ := hdr["typ"].(string)
-	if typ != SignedMessageMediaType {
-		return nil, messageMalformed("its type is %q, want %q", typ, SignedMessageMediaType)
+	if typ != SignedMediaType {
+		return nil, messageMalformed("its type is %q, want %q", typ, SignedMediaType)
 	}
 	if alg != jws.AlgEdDSA {
 		// "none" and HMAC are refused here, whatever the rest says.
@@ -305,11 +306,11 @@ func parseSignedMessage(data []byte) (*signedMessage, error) {
 	if err != nil {
 		return nil, messageMalformed("%v", err)
 	}
-	return &signedMessage{msg: m, kid: kid, payload: payload}, nil
+	return &Signed{Message: m, Kid: kid, Payload: payload}, nil
 }
 
 func messageMalformed(format string, args ...any) error {
-	return fmt.Errorf("%w: %s", ErrMessageMalformed, fmt.Sprintf(format, args...))
+	return fmt.Errorf("%w: %s", ErrMalformed, fmt.Sprintf(format, args...))
 }
 
 // plaintext is the JSON form of a message. Its field order is the format.
@@ -332,7 +333,7 @@ func (m *Message) encode() ([]byte, error) {
 	}
 	p := plaintext{
 		ID:      m.ID,
-		Typ:     PlainMessageMediaType,
+		Typ:     PlainMediaType,
 		Type:    m.Type,
 		From:    m.From.String(),
 		To:      make([]string, len(m.To)),
@@ -379,8 +380,8 @@ func decodeMessage(payload []byte) (*Message, error) {
 	}
 
 	var m Message
-	if typ, err := str("typ"); err != nil || typ != PlainMessageMediaType {
-		return nil, fmt.Errorf("its content is not of type %q", PlainMessageMediaType)
+	if typ, err := str("typ"); err != nil || typ != PlainMediaType {
+		return nil, fmt.Errorf("its content is not of type %q", PlainMediaType)
 	}
 	if m.ID, err = str("id"); err != nil {
 		return nil, err
@@ -399,8 +400,8 @@ func decodeMessage(payload []byte) (*Message, error) {
 	if !ok {
 		return nil, errors.New(`its "to" is not a list`)
 	}
-	if len(to) > MaxMessageRecipients {
-		return nil, fmt.Errorf("it has %d recipients, at most %d are allowed", len(to), MaxMessageRecipients)
+	if len(to) > MaxRecipients {
+		return nil, fmt.Errorf("it has %d recipients, at most %d are allowed", len(to), MaxRecipients)
 	}
 	for i, v := range to {
 		s, ok := v.(string)
@@ -436,7 +437,7 @@ func decodeMessage(payload []byte) (*Message, error) {
 
 // check checks m against the rules of the format.
 func (m *Message) check() error {
-	if err := checkMessageID(m.ID); err != nil {
+	if err := CheckID(m.ID); err != nil {
 		return err
 	}
 	if err := checkMessageType(m.Type); err != nil {
@@ -445,8 +446,8 @@ func (m *Message) check() error {
 	if m.From.IsZero() {
 		return errors.New("it has no sender")
 	}
-	if len(m.To) == 0 || len(m.To) > MaxMessageRecipients {
-		return fmt.Errorf("it has %d recipients, want 1 to %d", len(m.To), MaxMessageRecipients)
+	if len(m.To) == 0 || len(m.To) > MaxRecipients {
+		return fmt.Errorf("it has %d recipients, want 1 to %d", len(m.To), MaxRecipients)
 	}
 	for i, d := range m.To {
 		if d.IsZero() {
@@ -475,12 +476,12 @@ func (m *Message) check() error {
 	return nil
 }
 
-// checkMessageID checks an id: 1 to MaxMessageIDLength letters, digits,
+// CheckID checks an id: 1 to MaxIDLength letters, digits,
 // "-", "_" or ".", which covers base64url and UUIDs and keeps ids usable in
 // record names.
-func checkMessageID(id string) error {
-	if id == "" || len(id) > MaxMessageIDLength {
-		return fmt.Errorf("its id is not 1 to %d characters", MaxMessageIDLength)
+func CheckID(id string) error {
+	if id == "" || len(id) > MaxIDLength {
+		return fmt.Errorf("its id is not 1 to %d characters", MaxIDLength)
 	}
 	for i := 0; i < len(id); i++ {
 		if c := id[i]; !did.IsIDChar(c) {
@@ -495,8 +496,8 @@ func checkMessageID(id string) error {
 // colon and more, in printable ASCII without spaces. Which types a reader
 // acts on is for the reader: see [ChatMessageType].
 func checkMessageType(t string) error {
-	if len(t) > MaxMessageTypeLength {
-		return fmt.Errorf("its type is longer than %d bytes", MaxMessageTypeLength)
+	if len(t) > MaxTypeLength {
+		return fmt.Errorf("its type is longer than %d bytes", MaxTypeLength)
 	}
 	scheme, rest, ok := strings.Cut(t, ":")
 	if !ok || scheme == "" || rest == "" {
@@ -530,11 +531,11 @@ func canonicalBody(body json.RawMessage) ([]byte, error) {
 	return jcs.Encode(v)
 }
 
-// typeMatches reports whether t is the PLANET message type want or another
+// TypeMatches reports whether t is the PLANET message type want or another
 // minor version of it: "planet:chat/1.3/message" matches
 // "planet:chat/1.0/message", "planet:chat/2.0/message" does not. A type URI
 // ends with "/<major>.<minor>/<message name>" (docs/envelope.md).
-func typeMatches(t, want string) bool {
+func TypeMatches(t, want string) bool {
 	split := func(s string) (prefix, major, minor, name string, ok bool) {
 		rest, name, ok1 := cutLast(s, "/")
 		prefix, version, ok2 := cutLast(rest, "/")
