@@ -1,7 +1,5 @@
 //go:build !js
 
-// fixedStream, the stream it feeds, is in mailbox_test.go, which builds natively only.
-
 package core
 
 import (
@@ -15,6 +13,7 @@ import (
 	"planet/core/didcomm"
 	"planet/core/identity"
 	"planet/core/wire"
+	"planet/core/wire/wiretest"
 	"planet/vault"
 	"planet/vault/mem"
 )
@@ -64,7 +63,7 @@ func FuzzServeChat(f *testing.F) {
 	f.Add([]byte{0x05, 0xa1, 0x01, 0x41, 0x00})
 	f.Fuzz(func(t *testing.T, in []byte) {
 		var out bytes.Buffer
-		p.ServeChat(ctx, &fixedStream{r: bytes.NewReader(in), w: &out}, peerID.PeerID())
+		p.ServeChat(ctx, &wiretest.Stream{R: bytes.NewReader(in), W: &out}, peerID.PeerID())
 		for out.Len() > 0 {
 			var ack ChatAck
 			if err := wire.ReadFrame(&out, chatMaxAck, &ack); err != nil || didcomm.CheckID(ack.ID) != nil {

@@ -13,8 +13,8 @@ import (
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/protocol"
 
-	"planet/core"
 	"planet/core/keys"
+	"planet/core/mailbox"
 )
 
 // The mailbox keeps sealed envelopes for people who are offline until they
@@ -88,9 +88,9 @@ func (c mailboxConfig) withDefaults() (mailboxConfig, error) {
 	return c, nil
 }
 
-// mailbox is the server's mailbox: its store, and the streams it is
+// mailboxService is the server's mailboxService: its store, and the streams it is
 // answering.
-type mailbox struct {
+type mailboxService struct {
 	store *mailboxStore
 	cfg   mailboxConfig
 	log   *slog.Logger
@@ -113,7 +113,7 @@ type mailbox struct {
 // the letters that have waited past the retention period, and starts
 // dropping them periodically. Letters stored before a restart are all
 // there. Attach it to a host to answer streams; Close it when done.
-func openMailbox(path string, cfg mailboxConfig, log *slog.Logger) (*mailbox, error) {
+func openMailbox(path string, cfg mailboxConfig, log *slog.Logger) (*mailboxService, error) {
 	cfg, err := cfg.withDefaults()
 	if err != nil {
 		return nil, err
@@ -134,7 +134,7 @@ func openMailbox(path string, cfg mailboxConfig, log *slog.Logger) (*mailbox, er
 	}
 	log.Info("mailbox open", "path", path, "letters", total.letters, "bytes", total.bytes,
 		"recipients", recipients, "expired", expired)
-	m := &mailbox{
+	m := &mailboxService{
 		store:     st,
 		cfg:       cfg,
 		log:       log,
@@ -148,7 +148,7 @@ func openMailbox(path string, cfg mailboxConfig, log *slog.Logger) (*mailbox, er
 
 // sweep drops expired letters now and then, so that the letters of someone
 // who never comes back do not hold the server's quota for ever.
-func (m *mailbox) sweep() {
+func (m *mailboxService) sweep() {
 	defer close(m.swept)
 	t := time.NewTicker(max(min(m.cfg.Retention/4, time.Hour), time.Second))
 	defer t.Stop()
@@ -170,24 +170,24 @@ func (m *mailbox) sweep() {
 // Attach answers the mailbox protocol on h, naming h's peer ID in pickup
 // challenges. It fails only for a host whose key is not one PLANET peer IDs
 // can hold (RSA and Ed25519 are).
-func (m *mailbox) Attach(h host.Host) error {
+func (m *mailboxService) Attach(h host.Host) error {
 	relay, err := keys.ParsePeerID(h.ID().String())
 	if err != nil {
 		return fmt.Errorf("mailbox: host peer id: %w", err)
 	}
-	srv := &core.MailboxServer{Store: m.store, Relay: relay}
+	srv := &mailbox.Server{Store: m.store, Relay: relay}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.closed {
 		return errors.New("mailbox: attach after close")
 	}
 	m.hosts = append(m.hosts, h)
-	h.SetStreamHandler(protocol.ID(core.MailboxProtocol), func(s network.Stream) { m.handle(srv, s) })
+	h.SetStreamHandler(protocol.ID(mailbox.Protocol), func(s network.Stream) { m.handle(srv, s) })
 	return nil
 }
 
 // handle answers one stream.
-func (m *mailbox) handle(srv *core.MailboxServer, s network.Stream) {
+func (m *mailboxService) handle(srv *mailbox.Server, s network.Stream) {
 	m.mu.Lock()
 	if m.closed {
 		m.mu.Unlock()
@@ -215,7 +215,7 @@ func (m *mailbox) handle(srv *core.MailboxServer, s network.Stream) {
 // Close stops answering streams, ends those in flight and closes the store.
 // Every letter that was confirmed to its sender, or not yet acknowledged by
 // its recipient, is in the store for the next open.
-func (m *mailbox) Close() error {
+func (m *mailboxService) Close() error {
 	m.mu.Lock()
 	if m.closed {
 		m.mu.Unlock()
@@ -226,7 +226,7 @@ func (m *mailbox) Close() error {
 	m.mu.Unlock()
 
 	for _, h := range hosts {
-		h.RemoveStreamHandler(protocol.ID(core.MailboxProtocol))
+		h.RemoveStreamHandler(protocol.ID(mailbox.Protocol))
 	}
 	m.cancel()
 	m.streams.Wait()

@@ -26,9 +26,9 @@ import (
 	"github.com/libp2p/go-libp2p/core/protocol"
 	"go.etcd.io/bbolt"
 
-	"planet/core"
 	"planet/core/identity"
 	"planet/core/keys"
+	"planet/core/mailbox"
 	"planet/core/wire"
 )
 
@@ -58,11 +58,11 @@ type wireAck struct {
 }
 
 type wireReply struct {
-	Deposited *struct{}          `cbor:"1,keyasint,omitempty"`
-	Challenge *wireChallenge     `cbor:"2,keyasint,omitempty"`
-	Letters   *wireLetters       `cbor:"3,keyasint,omitempty"`
-	Done      *struct{}          `cbor:"4,keyasint,omitempty"`
-	Error     *core.MailboxError `cbor:"5,keyasint,omitempty"`
+	Deposited *struct{}      `cbor:"1,keyasint,omitempty"`
+	Challenge *wireChallenge `cbor:"2,keyasint,omitempty"`
+	Letters   *wireLetters   `cbor:"3,keyasint,omitempty"`
+	Done      *struct{}      `cbor:"4,keyasint,omitempty"`
+	Error     *mailbox.Error `cbor:"5,keyasint,omitempty"`
 }
 
 type wireChallenge struct {
@@ -122,7 +122,7 @@ type mailboxServer struct {
 	cfg   mailboxConfig
 	host  host.Host
 	relay keys.PeerID
-	box   *mailbox
+	box   *mailboxService
 	log   *syncBuffer
 }
 
@@ -165,7 +165,7 @@ func (srv *mailboxServer) stream(from *mailboxPeer) network.Stream {
 	if err := from.host.Connect(ctx, peer.AddrInfo{ID: srv.host.ID(), Addrs: srv.host.Addrs()}); err != nil {
 		srv.t.Fatal(err)
 	}
-	s, err := from.host.NewStream(ctx, srv.host.ID(), protocol.ID(core.MailboxProtocol))
+	s, err := from.host.NewStream(ctx, srv.host.ID(), protocol.ID(mailbox.Protocol))
 	if err != nil {
 		srv.t.Fatal(err)
 	}
@@ -177,15 +177,15 @@ func (srv *mailboxServer) stream(from *mailboxPeer) network.Stream {
 func (srv *mailboxServer) deposit(from *mailboxPeer, to *mailboxPeer, id string, envelope []byte) error {
 	s := srv.stream(from)
 	defer s.Close()
-	return core.DepositLetter(context.Background(), s, to.id.DID(), id, envelope)
+	return mailbox.Deposit(context.Background(), s, to.id.DID(), id, envelope)
 }
 
 // pickup collects p's letters; keep says which to leave in the mailbox.
-func (srv *mailboxServer) pickup(p *mailboxPeer, keep func(core.Letter) bool) ([]core.Letter, error) {
-	var got []core.Letter
+func (srv *mailboxServer) pickup(p *mailboxPeer, keep func(mailbox.Letter) bool) ([]mailbox.Letter, error) {
+	var got []mailbox.Letter
 	s := srv.stream(p)
 	defer s.Close()
-	_, err := core.PickupLetters(context.Background(), s, p.id, srv.relay, func(l core.Letter) error {
+	_, err := mailbox.Pickup(context.Background(), s, p.id, srv.relay, func(l mailbox.Letter) error {
 		got = append(got, l)
 		if keep != nil && keep(l) {
 			return errors.New("not now")
@@ -258,7 +258,7 @@ func checkMailboxStore(t testing.TB, st *mailboxStore) {
 
 func mailboxLetterID(i int) string { return fmt.Sprintf("letter-%010d", i) }
 
-func mailboxIDs(letters []core.Letter) []string {
+func mailboxIDs(letters []mailbox.Letter) []string {
 	var ids []string
 	for _, l := range letters {
 		ids = append(ids, l.ID)
@@ -327,7 +327,7 @@ func TestMailboxUnacknowledgedSurvive(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	kept := func(l core.Letter) bool {
+	kept := func(l mailbox.Letter) bool {
 		var i int
 		fmt.Sscanf(l.ID, "letter-%d", &i)
 		return i%7 == 3
@@ -365,8 +365,8 @@ func TestMailboxQuota(t *testing.T) {
 		t.Fatal(err)
 	}
 	err := srv.deposit(alice, bob, mailboxLetterID(2), []byte("three"))
-	var me *core.MailboxError
-	if !errors.Is(err, core.ErrMailboxFull) || !errors.As(err, &me) || me.Code != core.MailboxCodeFull ||
+	var me *mailbox.Error
+	if !errors.Is(err, mailbox.ErrFull) || !errors.As(err, &me) || me.Code != mailbox.CodeFull ||
 		!strings.Contains(err.Error(), "full") {
 		t.Fatalf("deposit over the letter quota: %v", err)
 	}
@@ -375,7 +375,7 @@ func TestMailboxQuota(t *testing.T) {
 		t.Fatalf("repeated deposit into a full mailbox: %v", err)
 	}
 	// Carol's byte quota.
-	if err := srv.deposit(alice, carol, mailboxLetterID(3), make([]byte, 1001)); !errors.Is(err, core.ErrMailboxFull) {
+	if err := srv.deposit(alice, carol, mailboxLetterID(3), make([]byte, 1001)); !errors.Is(err, mailbox.ErrFull) {
 		t.Fatalf("deposit over the byte quota: %v", err)
 	}
 	if err := srv.deposit(alice, carol, mailboxLetterID(4), make([]byte, 1000)); err != nil {
@@ -384,7 +384,7 @@ func TestMailboxQuota(t *testing.T) {
 	// The server's own cap: Bob's two letters and Carol's fill it.
 	dave := newMailboxPeer(t)
 	err = srv.deposit(alice, dave, mailboxLetterID(5), make([]byte, 500))
-	if !errors.Is(err, core.ErrMailboxFull) || !strings.Contains(err.Error(), "server is full") {
+	if !errors.Is(err, mailbox.ErrFull) || !strings.Contains(err.Error(), "server is full") {
 		t.Fatalf("deposit over the server's cap: %v", err)
 	}
 	if w := srv.waiting(bob); !slices.Equal(w, []string{mailboxLetterID(0), mailboxLetterID(1)}) {
@@ -418,7 +418,7 @@ func TestMailboxSurvivesRestart(t *testing.T) {
 	}
 	srv.restart()
 	// Bob takes two, and the server restarts in between.
-	got, _ := srv.pickup(bob, func(l core.Letter) bool { return l.ID == mailboxLetterID(1) || l.ID == mailboxLetterID(3) })
+	got, _ := srv.pickup(bob, func(l mailbox.Letter) bool { return l.ID == mailboxLetterID(1) || l.ID == mailboxLetterID(3) })
 	if len(got) != 4 {
 		t.Fatalf("after a restart, picked up %v", mailboxIDs(got))
 	}
@@ -489,7 +489,7 @@ func TestMailboxRetention(t *testing.T) {
 	advance(24*time.Hour + time.Millisecond)
 
 	// On pickup: the first letter has waited past its time.
-	got, err := srv.pickup(bob, func(core.Letter) bool { return true })
+	got, err := srv.pickup(bob, func(mailbox.Letter) bool { return true })
 	if !slices.Equal(mailboxIDs(got), []string{mailboxLetterID(1)}) {
 		t.Fatalf("picked up %v (%v), want only the newer letter", mailboxIDs(got), err)
 	}
@@ -547,16 +547,16 @@ func TestMailboxRefusesBadFrames(t *testing.T) {
 		raw  []byte
 		code string
 	}{
-		"not cbor":          {[]byte{0x02, 0xff, 0xfe}, core.MailboxCodeMalformed},
-		"empty frame":       {[]byte{0x00}, core.MailboxCodeMalformed},
-		"endless length":    {[]byte{0xff, 0xff, 0xff, 0xff, 0xff, 0x01}, core.MailboxCodeMalformed},
-		"oversize":          {binary.AppendUvarint(nil, 10<<20), core.MailboxCodeTooLarge},
-		"unknown kind":      {encodeWireFrame(t, map[int]any{42: map[int]any{}}), core.MailboxCodeUnexpected},
-		"not a map":         {encodeWireFrame(t, []int{1, 2}), core.MailboxCodeMalformed},
-		"proof first":       {encodeWireFrame(t, &wireRequest{Proof: &wireProof{DID: bob.id.DID().String(), Signature: make([]byte, 64)}}), core.MailboxCodeUnexpected},
-		"short id":          {encodeWireFrame(t, &wireRequest{Deposit: &wireDeposit{To: bob.id.DID().String(), ID: "x", Envelope: []byte("x")}}), core.MailboxCodeMalformed},
-		"big envelope":      {encodeWireFrame(t, &wireRequest{Deposit: &wireDeposit{To: bob.id.DID().String(), ID: mailboxLetterID(1), Envelope: make([]byte, core.MailboxMaxEnvelope+1)}}), core.MailboxCodeTooLarge},
-		"did:web recipient": {encodeWireFrame(t, &wireRequest{Deposit: &wireDeposit{To: "did:web:example.com", ID: mailboxLetterID(1), Envelope: []byte("x")}}), core.MailboxCodeUnsupportedDID},
+		"not cbor":          {[]byte{0x02, 0xff, 0xfe}, mailbox.CodeMalformed},
+		"empty frame":       {[]byte{0x00}, mailbox.CodeMalformed},
+		"endless length":    {[]byte{0xff, 0xff, 0xff, 0xff, 0xff, 0x01}, mailbox.CodeMalformed},
+		"oversize":          {binary.AppendUvarint(nil, 10<<20), mailbox.CodeTooLarge},
+		"unknown kind":      {encodeWireFrame(t, map[int]any{42: map[int]any{}}), mailbox.CodeUnexpected},
+		"not a map":         {encodeWireFrame(t, []int{1, 2}), mailbox.CodeMalformed},
+		"proof first":       {encodeWireFrame(t, &wireRequest{Proof: &wireProof{DID: bob.id.DID().String(), Signature: make([]byte, 64)}}), mailbox.CodeUnexpected},
+		"short id":          {encodeWireFrame(t, &wireRequest{Deposit: &wireDeposit{To: bob.id.DID().String(), ID: "x", Envelope: []byte("x")}}), mailbox.CodeMalformed},
+		"big envelope":      {encodeWireFrame(t, &wireRequest{Deposit: &wireDeposit{To: bob.id.DID().String(), ID: mailboxLetterID(1), Envelope: make([]byte, mailbox.MaxEnvelope+1)}}), mailbox.CodeTooLarge},
+		"did:web recipient": {encodeWireFrame(t, &wireRequest{Deposit: &wireDeposit{To: "did:web:example.com", ID: mailboxLetterID(1), Envelope: []byte("x")}}), mailbox.CodeUnsupportedDID},
 	} {
 		r := srv.exchange(alice, tc.raw)
 		if r.Error == nil || r.Error.Code != tc.code {
@@ -571,7 +571,7 @@ func TestMailboxRefusesBadFrames(t *testing.T) {
 	if wire.ReadFrame(s, 1024, &r); r.Deposited == nil {
 		t.Fatalf("deposit before garbage: %+v", r)
 	}
-	if wire.ReadFrame(s, 1024, &r); r.Error == nil || r.Error.Code != core.MailboxCodeMalformed {
+	if wire.ReadFrame(s, 1024, &r); r.Error == nil || r.Error.Code != mailbox.CodeMalformed {
 		t.Fatalf("garbage after a deposit: %+v", r)
 	}
 
@@ -643,7 +643,7 @@ func TestMailboxPickupProof(t *testing.T) {
 		}
 		s, nonce := challenge(from)
 		r := prove(s, proof(nonce))
-		if r.Error == nil || (r.Error.Code != core.MailboxCodeUnauthorized && r.Error.Code != core.MailboxCodeUnsupportedDID) {
+		if r.Error == nil || (r.Error.Code != mailbox.CodeUnauthorized && r.Error.Code != mailbox.CodeUnsupportedDID) {
 			t.Errorf("%s: answer %+v, want a refusal", name, r)
 		}
 	}
@@ -659,7 +659,7 @@ func TestMailboxPickupProof(t *testing.T) {
 	prove(s, &wireProof{DID: bob.id.DID().String(), Signature: bob.id.Sign(wirePickupInput(srv.host.ID(), nonce))})
 	wire.WriteFrame(s, 1024, &wireRequest{Ack: &wireAck{IDs: []string{mailboxLetterID(5)}}})
 	var r wireReply
-	if err := wire.ReadFrame(s, 1024, &r); err != nil || r.Error == nil || r.Error.Code != core.MailboxCodeMalformed {
+	if err := wire.ReadFrame(s, 1024, &r); err != nil || r.Error == nil || r.Error.Code != mailbox.CodeMalformed {
 		t.Fatalf("ack of a letter not offered: %+v, %v", r, err)
 	}
 	if got, err := srv.pickup(bob, nil); err != nil || len(got) != 1 {
@@ -735,7 +735,7 @@ func FuzzMailboxServer(f *testing.F) {
 	wire.WriteFrame(&seed, 1<<20, &wireRequest{Pickup: &struct{}{}})
 	wire.WriteFrame(&seed, 1<<20, &wireRequest{Proof: &wireProof{DID: bob.DID().String(), Signature: make([]byte, 64)}})
 	f.Add(seed.Bytes())
-	srv := &core.MailboxServer{Store: box.store, Relay: relay.PeerID()}
+	srv := &mailbox.Server{Store: box.store, Relay: relay.PeerID()}
 	f.Fuzz(func(t *testing.T, in []byte) {
 		s := &wireStream{in: bytes.NewReader(in)}
 		srv.Serve(context.Background(), s, bob.PeerID())

@@ -9,8 +9,8 @@ import (
 
 	"go.etcd.io/bbolt"
 
-	"planet/core"
 	"planet/core/did"
+	"planet/core/mailbox"
 )
 
 // The mailbox's letters live in one bbolt file (docs/protocols/mailbox.md,
@@ -122,7 +122,7 @@ type mailboxStore struct {
 	cfg mailboxConfig
 }
 
-var _ core.MailboxStore = (*mailboxStore)(nil)
+var _ mailbox.Store = (*mailboxStore)(nil)
 
 // openMailboxStore opens (creating it if need be) the store at path. cfg
 // must have its defaults applied.
@@ -194,13 +194,13 @@ func (st *mailboxStore) Deposit(to did.DID, id string, envelope []byte) error {
 		c := letterCost(envelope)
 		switch {
 		case mine.letters+1 > uint64(st.cfg.MaxLetters):
-			return &core.MailboxError{Code: core.MailboxCodeFull,
+			return &mailbox.Error{Code: mailbox.CodeFull,
 				Message: fmt.Sprintf("the recipient's mailbox is full: %d letters are waiting", mine.letters)}
 		case mine.bytes+uint64(c) > uint64(st.cfg.MaxBytes):
-			return &core.MailboxError{Code: core.MailboxCodeFull,
+			return &mailbox.Error{Code: mailbox.CodeFull,
 				Message: fmt.Sprintf("the recipient's mailbox is full: %d of %d bytes are used", mine.bytes, st.cfg.MaxBytes)}
 		case total.bytes+uint64(c) > uint64(st.cfg.MaxTotalBytes):
-			return &core.MailboxError{Code: core.MailboxCodeFull, Message: "the mailbox server is full"}
+			return &mailbox.Error{Code: mailbox.CodeFull, Message: "the mailbox server is full"}
 		}
 		seq, err := recipients.NextSequence()
 		if err != nil {
@@ -224,9 +224,9 @@ func (st *mailboxStore) Deposit(to did.DID, id string, envelope []byte) error {
 
 // Waiting returns up to limit of to's letters after Seq after, in deposit
 // order, leaving out (and then deleting) those past the retention period.
-func (st *mailboxStore) Waiting(to did.DID, after uint64, limit int) ([]core.StoredLetter, error) {
+func (st *mailboxStore) Waiting(to did.DID, after uint64, limit int) ([]mailbox.StoredLetter, error) {
 	cutoff := st.cutoff()
-	var out []core.StoredLetter
+	var out []mailbox.StoredLetter
 	expired := false
 	err := st.db.View(func(tx *bbolt.Tx) error {
 		rb := tx.Bucket(mailboxBucketRecipients).Bucket([]byte(to.String()))
@@ -243,9 +243,9 @@ func (st *mailboxStore) Waiting(to did.DID, after uint64, limit int) ([]core.Sto
 				expired = true
 				continue
 			}
-			out = append(out, core.StoredLetter{
+			out = append(out, mailbox.StoredLetter{
 				Seq: binary.BigEndian.Uint64(k),
-				Letter: core.Letter{
+				Letter: mailbox.Letter{
 					ID:        string(rec.id),
 					Envelope:  bytes.Clone(rec.envelope),
 					Deposited: time.UnixMilli(rec.deposited).UTC(),

@@ -32,7 +32,7 @@ type server struct {
 	dir  string
 	port int
 	node *relayNode
-	box  *mailbox
+	box  *mailboxService
 }
 
 func startServer(t *testing.T, dir string, port int) *server {

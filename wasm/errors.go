@@ -12,6 +12,7 @@ import (
 
 	"planet/core"
 	"planet/core/invite"
+	"planet/core/mailbox"
 	"planet/core/p2p"
 	"planet/idb"
 	"planet/vault"
@@ -54,7 +55,7 @@ func classify(err error) (code, string) {
 		return "refused", sentence(remote.Error(), "The other person refused.")
 	case errors.Is(err, errPeerUnreachable):
 		return "unreachable", sentence(err.Error(), "")
-	case errors.Is(err, core.ErrMailboxFull):
+	case errors.Is(err, mailbox.ErrFull):
 		return "mailbox_full", "The other person's mailbox is full: it takes no more letters until they pick some up."
 	case errors.Is(err, p2p.ErrUnreachable):
 		return "unreachable", "The other person cannot be reached now, and their mailbox could not take the message: " + strings.TrimSuffix(err.Error(), ".") + "."

@@ -24,6 +24,7 @@ import (
 	"planet/core"
 	"planet/core/did"
 	"planet/core/invite"
+	"planet/core/mailbox"
 	"planet/core/p2p"
 	"planet/webrtc"
 )
@@ -499,7 +500,7 @@ func (h *announcingHost) SetStreamHandler(pid protocol.ID, handler network.Strea
 
 func (h *announcingHost) NewStream(ctx context.Context, p peer.ID, pids ...protocol.ID) (network.Stream, error) {
 	s, err := h.Host.NewStream(ctx, p, pids...)
-	if err != nil || s.Protocol() != core.MailboxProtocol {
+	if err != nil || s.Protocol() != mailbox.Protocol {
 		return s, err
 	}
 	return &mailboxStream{Stream: s}, nil

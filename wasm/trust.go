@@ -14,6 +14,7 @@ import (
 	"planet/core"
 	"planet/core/did"
 	"planet/core/invite"
+	"planet/core/mailbox"
 	"planet/core/p2p"
 	"planet/core/vc"
 )
@@ -214,7 +215,7 @@ func chatAPI(ctx context.Context, p *core.Planet, net *tabNetwork) safejs.Value 
 // "mailbox_full" when the reader's mailbox took no more, "unreachable"
 // when neither the reader nor their relay could be reached.
 func waitingJS(err error) map[string]string {
-	if errors.Is(err, core.ErrMailboxFull) {
+	if errors.Is(err, mailbox.ErrFull) {
 		return map[string]string{"code": "mailbox_full", "message": "Their mailbox is full; the message waits here and goes when they make room."}
 	}
 	return map[string]string{"code": "unreachable", "message": "Neither they nor their relay can be reached now; the message waits here and goes when one of them can be."}

@@ -27,6 +27,7 @@ import (
 	"planet/core/didcomm"
 	"planet/core/identity"
 	"planet/core/keys"
+	"planet/core/mailbox"
 )
 
 // PrivateKey is the libp2p key of id: the same Ed25519 key as its DID, so
@@ -622,12 +623,12 @@ func (n *Node) Post(ctx context.Context, to did.DID, relays []string, id string,
 	var errs []error
 	for _, r := range relays {
 		err := n.withMailbox(ctx, r, func(s network.Stream, _ keys.PeerID) error {
-			return core.DepositLetter(ctx, s, to, id, envelope)
+			return mailbox.Deposit(ctx, s, to, id, envelope)
 		})
 		if err == nil {
 			return nil
 		}
-		if errors.Is(err, core.ErrMailboxFull) {
+		if errors.Is(err, mailbox.ErrFull) {
 			return err
 		}
 		errs = append(errs, err)
@@ -651,7 +652,7 @@ func (n *Node) Pickup(ctx context.Context) (int, error) {
 	for _, r := range n.opt.Relays {
 		var replies []core.Outgoing
 		err := n.withMailbox(ctx, r, func(s network.Stream, relay keys.PeerID) error {
-			got, err := core.PickupLetters(ctx, s, id, relay, func(l core.Letter) error {
+			got, err := mailbox.Pickup(ctx, s, id, relay, func(l mailbox.Letter) error {
 				o, err := n.planet.OpenLetter(ctx, l.Envelope)
 				if err != nil {
 					n.opt.Log.Warn("a letter from the mailbox", "from", did.Short(o.From), "err", err)
@@ -714,7 +715,7 @@ func (n *Node) withMailbox(ctx context.Context, addr string, fn func(network.Str
 	if err := n.dial(ctx, *ai); err != nil {
 		return fmt.Errorf("%w: relay %s: %v", ErrUnreachable, ai.ID, err)
 	}
-	s, err := n.host.NewStream(ctx, ai.ID, core.MailboxProtocol)
+	s, err := n.host.NewStream(ctx, ai.ID, mailbox.Protocol)
 	if err != nil {
 		return fmt.Errorf("relay %s: %w", ai.ID, err)
 	}

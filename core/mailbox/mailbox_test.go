@@ -2,7 +2,7 @@
 
 // These tests run the protocol over real go-libp2p hosts, which do not build for js/wasm.
 
-package core
+package mailbox
 
 import (
 	"bytes"
@@ -28,11 +28,13 @@ import (
 	"planet/core/cbor"
 	"planet/core/did"
 	"planet/core/identity"
+	"planet/core/internal/input"
 	"planet/core/keys"
 	"planet/core/wire"
+	"planet/core/wire/wiretest"
 )
 
-// memMailbox is an in-memory MailboxStore: the protocol's tests need a
+// memMailbox is an in-memory Store: the protocol's tests need a
 // store, and the server's real one (bbolt) lives in serve, which runs these
 // same exchanges against it.
 type memMailbox struct {
@@ -53,7 +55,7 @@ func (m *memMailbox) Deposit(to did.DID, id string, envelope []byte) error {
 		}
 	}
 	if m.max > 0 && len(m.letters[to]) >= m.max {
-		return &MailboxError{Code: MailboxCodeFull, Message: "the recipient's mailbox is full"}
+		return &Error{Code: CodeFull, Message: "the recipient's mailbox is full"}
 	}
 	m.seq++
 	m.letters[to] = append(m.letters[to], StoredLetter{
@@ -136,8 +138,8 @@ type mailboxNet struct {
 func newMailboxNet(t *testing.T) *mailboxNet {
 	srvID := newMailboxIdentity(t)
 	n := &mailboxNet{t: t, store: newMemMailbox(), server: newMailboxHost(t, srvID), relay: srvID.PeerID(), errs: make(chan error, 100)}
-	srv := &MailboxServer{Store: n.store, Relay: n.relay}
-	n.server.SetStreamHandler(protocol.ID(MailboxProtocol), func(s network.Stream) {
+	srv := &Server{Store: n.store, Relay: n.relay}
+	n.server.SetStreamHandler(protocol.ID(Protocol), func(s network.Stream) {
 		remote, err := keys.ParsePeerID(s.Conn().RemotePeer().String())
 		if err != nil {
 			t.Errorf("remote peer: %v", err)
@@ -155,7 +157,7 @@ func (n *mailboxNet) stream(from host.Host) network.Stream {
 	if err := from.Connect(ctx, peer.AddrInfo{ID: n.server.ID(), Addrs: n.server.Addrs()}); err != nil {
 		n.t.Fatal(err)
 	}
-	s, err := from.NewStream(ctx, n.server.ID(), protocol.ID(MailboxProtocol))
+	s, err := from.NewStream(ctx, n.server.ID(), protocol.ID(Protocol))
 	if err != nil {
 		n.t.Fatal(err)
 	}
@@ -194,11 +196,11 @@ func TestMailboxDepositAndPickup(t *testing.T) {
 	s := n.stream(aliceHost)
 	start := time.Now().Add(-time.Second)
 	for i := range 3 {
-		if err := DepositLetter(ctx, s, bob.DID(), mailboxLetterID(i), []byte(fmt.Sprintf("sealed %d", i))); err != nil {
+		if err := Deposit(ctx, s, bob.DID(), mailboxLetterID(i), []byte(fmt.Sprintf("sealed %d", i))); err != nil {
 			t.Fatalf("deposit %d: %v", i, err)
 		}
 	}
-	if err := DepositLetter(ctx, s, bob.DID(), mailboxLetterID(1), []byte("again")); err != nil {
+	if err := Deposit(ctx, s, bob.DID(), mailboxLetterID(1), []byte("again")); err != nil {
 		t.Fatalf("deposit of a repeated id: %v", err)
 	}
 	s.Close()
@@ -211,7 +213,7 @@ func TestMailboxDepositAndPickup(t *testing.T) {
 
 	var got []Letter
 	s = n.stream(bobHost)
-	count, err := PickupLetters(ctx, s, bob, n.relay, collectLetters(&got))
+	count, err := Pickup(ctx, s, bob, n.relay, collectLetters(&got))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -235,7 +237,7 @@ func TestMailboxDepositAndPickup(t *testing.T) {
 
 	// Nothing is left: an empty pickup.
 	s = n.stream(bobHost)
-	if count, err := PickupLetters(ctx, s, bob, n.relay, collectLetters(&got)); err != nil || count != 0 {
+	if count, err := Pickup(ctx, s, bob, n.relay, collectLetters(&got)); err != nil || count != 0 {
 		t.Fatalf("second pickup: %d, %v", count, err)
 	}
 	n.served()
@@ -250,14 +252,14 @@ func TestMailboxPickupInBatches(t *testing.T) {
 	for i := range letters {
 		size := 10
 		if i%20 == 0 {
-			size = MailboxMaxEnvelope
+			size = MaxEnvelope
 		}
 		if err := n.store.Deposit(bob.DID(), mailboxLetterID(i), bytes.Repeat([]byte{byte(i)}, size)); err != nil {
 			t.Fatal(err)
 		}
 	}
 	var got []Letter
-	count, err := PickupLetters(context.Background(), n.stream(newMailboxHost(t, bob)), bob, n.relay, collectLetters(&got))
+	count, err := Pickup(context.Background(), n.stream(newMailboxHost(t, bob)), bob, n.relay, collectLetters(&got))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -280,7 +282,7 @@ func TestMailboxUnacknowledgedLettersStay(t *testing.T) {
 		n.store.Deposit(bob.DID(), mailboxLetterID(i), []byte("sealed"))
 	}
 	refused := errors.New("vault locked")
-	count, err := PickupLetters(context.Background(), n.stream(bobHost), bob, n.relay, func(l Letter) error {
+	count, err := Pickup(context.Background(), n.stream(bobHost), bob, n.relay, func(l Letter) error {
 		if l.ID == mailboxLetterID(1) || l.ID == mailboxLetterID(3) {
 			return refused
 		}
@@ -303,7 +305,7 @@ func TestMailboxDropMidPickupLosesNothing(t *testing.T) {
 		n.store.Deposit(bob.DID(), mailboxLetterID(i), []byte("sealed"))
 	}
 	s := n.stream(bobHost)
-	_, err := PickupLetters(context.Background(), s, bob, n.relay, func(Letter) error {
+	_, err := Pickup(context.Background(), s, bob, n.relay, func(Letter) error {
 		s.Reset() // the connection drops while the letters are being read
 		return nil
 	})
@@ -326,22 +328,22 @@ func TestMailboxRefusals(t *testing.T) {
 	ctx := context.Background()
 
 	s := n.stream(aliceHost)
-	if err := DepositLetter(ctx, s, bob.DID(), mailboxLetterID(0), []byte("sealed")); err != nil {
+	if err := Deposit(ctx, s, bob.DID(), mailboxLetterID(0), []byte("sealed")); err != nil {
 		t.Fatal(err)
 	}
 	s.Close()
 	if err := n.served(); err != nil {
 		t.Fatal(err)
 	}
-	err := DepositLetter(ctx, n.stream(aliceHost), bob.DID(), mailboxLetterID(1), []byte("sealed"))
-	var me *MailboxError
-	if !errors.Is(err, ErrMailboxFull) || !errors.As(err, &me) || me.Code != MailboxCodeFull {
+	err := Deposit(ctx, n.stream(aliceHost), bob.DID(), mailboxLetterID(1), []byte("sealed"))
+	var me *Error
+	if !errors.Is(err, ErrFull) || !errors.As(err, &me) || me.Code != CodeFull {
 		t.Fatalf("deposit into a full mailbox: %v", err)
 	}
 	if !strings.Contains(err.Error(), "full") {
 		t.Errorf("error %q does not say the mailbox is full", err)
 	}
-	if served := n.served(); !errors.Is(served, ErrMailboxFull) {
+	if served := n.served(); !errors.Is(served, ErrFull) {
 		t.Errorf("server returned %v", served)
 	}
 
@@ -356,14 +358,14 @@ func TestMailboxRefusals(t *testing.T) {
 		envelope []byte
 		want     error
 	}{
-		"too large":   {bob.DID(), mailboxLetterID(2), make([]byte, MailboxMaxEnvelope+1), ErrMailboxTooLarge},
-		"did:peer":    {peerDID, mailboxLetterID(2), []byte("x"), ErrMailboxUnsupportedDID},
-		"short id":    {bob.DID(), "short", []byte("x"), ErrInvalid},
-		"id with a /": {bob.DID(), "letter/0000000001", []byte("x"), ErrInvalid},
-		"empty":       {bob.DID(), mailboxLetterID(2), nil, ErrInvalid},
+		"too large":   {bob.DID(), mailboxLetterID(2), make([]byte, MaxEnvelope+1), ErrTooLarge},
+		"did:peer":    {peerDID, mailboxLetterID(2), []byte("x"), ErrUnsupportedDID},
+		"short id":    {bob.DID(), "short", []byte("x"), input.ErrInvalid},
+		"id with a /": {bob.DID(), "letter/0000000001", []byte("x"), input.ErrInvalid},
+		"empty":       {bob.DID(), mailboxLetterID(2), nil, input.ErrInvalid},
 	} {
 		var nothing bytes.Buffer
-		err := DepositLetter(ctx, &fixedStream{w: &nothing}, tc.to, tc.id, tc.envelope)
+		err := Deposit(ctx, &wiretest.Stream{W: &nothing}, tc.to, tc.id, tc.envelope)
 		if err == nil || tc.want != nil && !errors.Is(err, tc.want) {
 			t.Errorf("%s: %v, want %v", name, err, tc.want)
 		}
@@ -420,8 +422,8 @@ func TestMailboxProofRefusals(t *testing.T) {
 	sendMailboxRequest(t, s, &mailboxRequest{Pickup: &mailboxPickup{}})
 	readMailboxFrame(t, s)
 	sendMailboxRequest(t, s, &mailboxRequest{Proof: recorded})
-	wantMailboxRefusal(t, readMailboxFrame(t, s), MailboxCodeUnauthorized)
-	if err := n.served(); !errors.Is(err, ErrMailboxUnauthorized) {
+	wantMailboxRefusal(t, readMailboxFrame(t, s), CodeUnauthorized)
+	if err := n.served(); !errors.Is(err, ErrUnauthorized) {
 		t.Fatalf("server returned %v", err)
 	}
 
@@ -443,7 +445,7 @@ func TestMailboxProofRefusals(t *testing.T) {
 		sendMailboxRequest(t, s, &mailboxRequest{Pickup: &mailboxPickup{}})
 		sendMailboxRequest(t, s, &mailboxRequest{Proof: sign(readMailboxFrame(t, s).Challenge.Nonce)})
 		r := readMailboxFrame(t, s)
-		if r.Error == nil || r.Error.Code != MailboxCodeUnauthorized {
+		if r.Error == nil || r.Error.Code != CodeUnauthorized {
 			t.Errorf("%s: got %+v, want unauthorized", name, r)
 		}
 		n.served()
@@ -453,7 +455,7 @@ func TestMailboxProofRefusals(t *testing.T) {
 	}
 
 	// The client side: a challenge naming another server is not answered.
-	_, err := PickupLetters(context.Background(), n.stream(bobHost), bob, alice.PeerID(), collectLetters(new([]Letter)))
+	_, err := Pickup(context.Background(), n.stream(bobHost), bob, alice.PeerID(), collectLetters(new([]Letter)))
 	if err == nil || !strings.Contains(err.Error(), "another server") {
 		t.Fatalf("pickup from the wrong relay: %v", err)
 	}
@@ -478,17 +480,17 @@ func TestMailboxMalformedFrames(t *testing.T) {
 		send []byte
 		code string
 	}{
-		"not cbor":            {raw(0x01, 0xff), MailboxCodeMalformed},
-		"empty frame":         {raw(0x00), MailboxCodeMalformed},
-		"not deterministic":   {raw(0x04, 0xa1, 0x18, 0x02, 0xa0), MailboxCodeMalformed},
-		"unknown kind":        {frame(map[int]any{9: map[int]any{}}), MailboxCodeUnexpected},
-		"two messages":        {frame(map[int]any{2: map[int]any{}, 4: map[int]any{}}), MailboxCodeMalformed},
-		"ack first":           {frame(&mailboxRequest{Ack: &mailboxAck{}}), MailboxCodeUnexpected},
-		"oversize":            {oversize, MailboxCodeTooLarge},
-		"wrong field type":    {frame(map[int]any{1: map[int]any{1: 7}}), MailboxCodeMalformed},
-		"bad recipient":       {frame(&mailboxRequest{Deposit: &mailboxDeposit{To: "did:key:nope", ID: mailboxLetterID(0), Envelope: []byte("x")}}), MailboxCodeMalformed},
-		"did:web recipient":   {frame(&mailboxRequest{Deposit: &mailboxDeposit{To: "did:web:example.com", ID: mailboxLetterID(0), Envelope: []byte("x")}}), MailboxCodeUnsupportedDID},
-		"envelope over limit": {frame(&mailboxRequest{Deposit: &mailboxDeposit{To: bob.DID().String(), ID: mailboxLetterID(0), Envelope: make([]byte, MailboxMaxEnvelope+1)}}), MailboxCodeTooLarge},
+		"not cbor":            {raw(0x01, 0xff), CodeMalformed},
+		"empty frame":         {raw(0x00), CodeMalformed},
+		"not deterministic":   {raw(0x04, 0xa1, 0x18, 0x02, 0xa0), CodeMalformed},
+		"unknown kind":        {frame(map[int]any{9: map[int]any{}}), CodeUnexpected},
+		"two messages":        {frame(map[int]any{2: map[int]any{}, 4: map[int]any{}}), CodeMalformed},
+		"ack first":           {frame(&mailboxRequest{Ack: &mailboxAck{}}), CodeUnexpected},
+		"oversize":            {oversize, CodeTooLarge},
+		"wrong field type":    {frame(map[int]any{1: map[int]any{1: 7}}), CodeMalformed},
+		"bad recipient":       {frame(&mailboxRequest{Deposit: &mailboxDeposit{To: "did:key:nope", ID: mailboxLetterID(0), Envelope: []byte("x")}}), CodeMalformed},
+		"did:web recipient":   {frame(&mailboxRequest{Deposit: &mailboxDeposit{To: "did:web:example.com", ID: mailboxLetterID(0), Envelope: []byte("x")}}), CodeUnsupportedDID},
+		"envelope over limit": {frame(&mailboxRequest{Deposit: &mailboxDeposit{To: bob.DID().String(), ID: mailboxLetterID(0), Envelope: make([]byte, MaxEnvelope+1)}}), CodeTooLarge},
 	} {
 		s := n.stream(aliceHost)
 		if _, err := s.Write(tc.send); err != nil {
@@ -502,7 +504,7 @@ func TestMailboxMalformedFrames(t *testing.T) {
 		if _, err := s.Read(end[:]); err != io.EOF {
 			t.Errorf("%s: after the error the stream gives %v, want EOF", name, err)
 		}
-		var me *MailboxError
+		var me *Error
 		if err := n.served(); !errors.As(err, &me) || me.Code != tc.code {
 			t.Errorf("%s: server returned %v", name, err)
 		}
@@ -513,7 +515,7 @@ func TestMailboxMalformedFrames(t *testing.T) {
 	sendMailboxRequest(t, s, &mailboxRequest{Pickup: &mailboxPickup{}})
 	readMailboxFrame(t, s)
 	sendMailboxRequest(t, s, &mailboxRequest{Ack: &mailboxAck{}})
-	wantMailboxRefusal(t, readMailboxFrame(t, s), MailboxCodeUnexpected)
+	wantMailboxRefusal(t, readMailboxFrame(t, s), CodeUnexpected)
 	n.served()
 
 	n.store.Deposit(bob.DID(), mailboxLetterID(0), []byte("sealed"))
@@ -523,12 +525,12 @@ func TestMailboxMalformedFrames(t *testing.T) {
 	sendMailboxRequest(t, s, &mailboxRequest{Proof: &mailboxProof{DID: bob.DID().String(), Signature: bob.Sign(mailboxPickupInput(n.relay, nonce))}})
 	readMailboxFrame(t, s)
 	sendMailboxRequest(t, s, &mailboxRequest{Ack: &mailboxAck{IDs: []string{mailboxLetterID(7)}}})
-	wantMailboxRefusal(t, readMailboxFrame(t, s), MailboxCodeMalformed)
+	wantMailboxRefusal(t, readMailboxFrame(t, s), CodeMalformed)
 	n.served()
 
 	// The server still serves, and lost nothing.
 	var got []Letter
-	if count, err := PickupLetters(context.Background(), n.stream(bobHost), bob, n.relay, collectLetters(&got)); err != nil || count != 1 {
+	if count, err := Pickup(context.Background(), n.stream(bobHost), bob, n.relay, collectLetters(&got)); err != nil || count != 1 {
 		t.Fatalf("pickup after malformed frames: %d, %v", count, err)
 	}
 	n.served()
@@ -548,7 +550,7 @@ func uvarintBytes(n int) []byte {
 func hostileMailbox(t *testing.T, answer func(s network.Stream)) (host.Host, keys.PeerID) {
 	id := newMailboxIdentity(t)
 	h := newMailboxHost(t, id)
-	h.SetStreamHandler(protocol.ID(MailboxProtocol), func(s network.Stream) {
+	h.SetStreamHandler(protocol.ID(Protocol), func(s network.Stream) {
 		defer s.Close()
 		answer(s)
 	})
@@ -583,7 +585,7 @@ func TestMailboxClientRefusesBadServers(t *testing.T) {
 		"unknown kind":     {frame(map[int]any{9: map[int]any{}}), wire.ErrMalformedFrame},
 		"done too early":   {frame(&mailboxReply{Done: &mailboxDone{}}), wire.ErrMalformedFrame},
 		"cut short":        {nil, io.ErrUnexpectedEOF},
-		"refusal":          {frame(&mailboxReply{Error: &MailboxError{Code: "busy", Message: "try later"}}), ErrMailboxRefused},
+		"refusal":          {frame(&mailboxReply{Error: &Error{Code: "busy", Message: "try later"}}), ErrRefused},
 	} {
 		h, relay := hostileMailbox(t, func(s network.Stream) {
 			var req mailboxRequest
@@ -593,12 +595,12 @@ func TestMailboxClientRefusesBadServers(t *testing.T) {
 			s.Write(tc.after)
 		})
 		bobHost.Connect(ctx, peer.AddrInfo{ID: h.ID(), Addrs: h.Addrs()})
-		s, err := bobHost.NewStream(ctx, h.ID(), protocol.ID(MailboxProtocol))
+		s, err := bobHost.NewStream(ctx, h.ID(), protocol.ID(Protocol))
 		if err != nil {
 			t.Fatal(err)
 		}
 		handled := 0
-		_, err = PickupLetters(ctx, s, bob, relay, func(Letter) error { handled++; return nil })
+		_, err = Pickup(ctx, s, bob, relay, func(Letter) error { handled++; return nil })
 		if !errors.Is(err, tc.want) {
 			t.Errorf("%s: %v, want %v", name, err, tc.want)
 		}
@@ -611,13 +613,13 @@ func TestMailboxClientRefusesBadServers(t *testing.T) {
 	// A server that never answers: the context ends the wait.
 	h, _ := hostileMailbox(t, func(s network.Stream) { time.Sleep(5 * time.Second) })
 	bobHost.Connect(ctx, peer.AddrInfo{ID: h.ID(), Addrs: h.Addrs()})
-	s, err := bobHost.NewStream(ctx, h.ID(), protocol.ID(MailboxProtocol))
+	s, err := bobHost.NewStream(ctx, h.ID(), protocol.ID(Protocol))
 	if err != nil {
 		t.Fatal(err)
 	}
 	short, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
 	defer cancel()
-	if err := DepositLetter(short, s, bob.DID(), mailboxLetterID(0), []byte("x")); !errors.Is(err, context.DeadlineExceeded) {
+	if err := Deposit(short, s, bob.DID(), mailboxLetterID(0), []byte("x")); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("deposit to a silent server: %v", err)
 	}
 }
@@ -658,7 +660,7 @@ func TestMailboxGolden(t *testing.T) {
 			"a103a20181a301703031323334353637383961626364656602420102031b0000018bcfe5680002f5"},
 		{"Letters, none", &mailboxReply{Letters: &mailboxLetters{}}, "a103a0"},
 		{"Done", &mailboxReply{Done: &mailboxDone{}}, "a104a0"},
-		{"Error", &mailboxReply{Error: &MailboxError{Code: "full", Message: "full"}}, "a105a2016466756c6c0264" + "66756c6c"},
+		{"Error", &mailboxReply{Error: &Error{Code: "full", Message: "full"}}, "a105a2016466756c6c0264" + "66756c6c"},
 	} {
 		got, err := cbor.Marshal(tc.msg)
 		if err != nil {
@@ -712,7 +714,7 @@ func FuzzMailboxReplyDecoder(f *testing.F) {
 		{Challenge: &mailboxChallenge{Nonce: make([]byte, 32), Relay: relay.Bytes()}},
 		{Letters: &mailboxLetters{Items: []mailboxItem{{ID: mailboxLetterID(1), Envelope: []byte("x"), Deposited: 5}}, More: true}},
 		{Done: &mailboxDone{}},
-		{Error: &MailboxError{Code: MailboxCodeFull, Message: "full"}},
+		{Error: &Error{Code: CodeFull, Message: "full"}},
 	} {
 		b, _ := cbor.Marshal(r)
 		f.Add(b)
@@ -735,23 +737,6 @@ func FuzzMailboxReplyDecoder(f *testing.F) {
 	})
 }
 
-// fixedStream is a Stream over fixed input: what a peer sent, all at once.
-type fixedStream struct {
-	r io.Reader
-	w io.Writer
-}
-
-func (s *fixedStream) Read(p []byte) (int, error) {
-	if s.r == nil {
-		return 0, io.EOF
-	}
-	return s.r.Read(p)
-}
-func (s *fixedStream) Write(p []byte) (int, error) { return s.w.Write(p) }
-func (s *fixedStream) CloseWrite() error           { return nil }
-func (s *fixedStream) Close() error                { return nil }
-func (s *fixedStream) Reset() error                { return nil }
-
 // FuzzMailboxServe feeds the server whatever a client may send, frames and
 // all: it must answer or refuse, never crash, and never lose a letter.
 func FuzzMailboxServe(f *testing.F) {
@@ -768,16 +753,16 @@ func FuzzMailboxServe(f *testing.F) {
 	f.Fuzz(func(t *testing.T, in []byte) {
 		store := newMemMailbox()
 		store.Deposit(bob.DID(), mailboxLetterID(0), []byte("waiting"))
-		srv := &MailboxServer{Store: store, Relay: relay}
+		srv := &Server{Store: store, Relay: relay}
 		var out bytes.Buffer
-		srv.Serve(context.Background(), &fixedStream{r: bytes.NewReader(in), w: &out}, bob.PeerID())
+		srv.Serve(context.Background(), &wiretest.Stream{R: bytes.NewReader(in), W: &out}, bob.PeerID())
 		if ids := store.ids(bob.DID()); len(ids) == 0 || ids[0] != mailboxLetterID(0) {
 			t.Fatalf("a waiting letter was lost: %v", ids)
 		}
 		// Everything the server wrote is a frame a client accepts.
 		for out.Len() > 0 {
 			if _, err := readMailboxReply(&out, mailboxMaxLetters); err != nil {
-				var me *MailboxError
+				var me *Error
 				if !errors.As(err, &me) {
 					t.Fatalf("server wrote a frame a client refuses: %v", err)
 				}
@@ -800,13 +785,13 @@ func FuzzMailboxPickup(f *testing.F) {
 	f.Add(seed.Bytes())
 	f.Add([]byte{})
 	f.Fuzz(func(t *testing.T, in []byte) {
-		s := &fixedStream{r: io.MultiReader(bytes.NewReader(challenge.Bytes()), bytes.NewReader(in)), w: io.Discard}
-		PickupLetters(context.Background(), s, bob, relay, func(l Letter) error {
+		s := &wiretest.Stream{R: io.MultiReader(bytes.NewReader(challenge.Bytes()), bytes.NewReader(in)), W: io.Discard}
+		Pickup(context.Background(), s, bob, relay, func(l Letter) error {
 			if checkMailboxID(l.ID) != nil || checkMailboxEnvelope(l.Envelope) != nil {
 				t.Fatalf("handled a bad letter %q", l.ID)
 			}
 			return nil
 		})
-		DepositLetter(context.Background(), &fixedStream{r: bytes.NewReader(in), w: io.Discard}, bob.DID(), mailboxLetterID(1), []byte("x"))
+		Deposit(context.Background(), &wiretest.Stream{R: bytes.NewReader(in), W: io.Discard}, bob.DID(), mailboxLetterID(1), []byte("x"))
 	})
 }

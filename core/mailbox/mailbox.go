@@ -1,4 +1,15 @@
-package core
+// Package mailbox is the mailbox protocol (docs/protocols/mailbox.md),
+// which keeps sealed envelopes for people
+// who are offline, at their server, until they come back for them. To the
+// mailbox an envelope is opaque bytes with an id chosen by its sender:
+// anyone may deposit a letter for a did:key, and only the holder of that
+// key may pick it up. Letters leave the mailbox only when the recipient
+// acknowledges them, so a connection that drops halfway loses nothing; a
+// letter may therefore arrive twice, and recipients drop repeats by id.
+//
+// The client side is [Deposit] and [Pickup]; the server side is
+// a [Server] over a [Store] that the server provides.
+package mailbox
 
 import (
 	"bytes"
@@ -13,32 +24,22 @@ import (
 	"planet/core/cbor"
 	"planet/core/did"
 	"planet/core/identity"
+	"planet/core/internal/input"
 	"planet/core/keys"
 	"planet/core/wire"
 )
 
-// The mailbox (docs/protocols/mailbox.md) keeps sealed envelopes for people
-// who are offline, at their server, until they come back for them. To the
-// mailbox an envelope is opaque bytes with an id chosen by its sender:
-// anyone may deposit a letter for a did:key, and only the holder of that
-// key may pick it up. Letters leave the mailbox only when the recipient
-// acknowledges them, so a connection that drops halfway loses nothing; a
-// letter may therefore arrive twice, and recipients drop repeats by id.
-//
-// The client side is [DepositLetter] and [PickupLetters]; the server side is
-// a [MailboxServer] over a [MailboxStore] that the server provides.
-
-// MailboxProtocol is the libp2p protocol ID of the mailbox.
-const MailboxProtocol = "/planet/mailbox/1.0.0"
+// Protocol is the libp2p protocol ID of the mailbox.
+const Protocol = "/planet/mailbox/1.0.0"
 
 // Limits of the mailbox protocol. They are part of the protocol: a server
 // refuses what exceeds them, and a client refuses a server that does.
 const (
-	// MailboxMaxEnvelope is the largest envelope a letter may carry, in bytes.
-	MailboxMaxEnvelope = 64 << 10
-	// MailboxMinID and MailboxMaxID bound the length of a letter's id.
-	MailboxMinID = 16
-	MailboxMaxID = 64
+	// MaxEnvelope is the largest envelope a letter may carry, in bytes.
+	MaxEnvelope = 64 << 10
+	// MinID and MaxID bound the length of a letter's id.
+	MinID = 16
+	MaxID = 64
 )
 
 // Frame limits, by what the reader expects next. A frame is refused before
@@ -46,7 +47,7 @@ const (
 const (
 	// mailboxMaxRequest bounds the frames that open a stream or follow a
 	// deposit: a Deposit with the largest envelope, and room for the rest.
-	mailboxMaxRequest = MailboxMaxEnvelope + 1<<10
+	mailboxMaxRequest = MaxEnvelope + 1<<10
 	// mailboxMaxControl bounds Pickup, Proof, Deposited, Challenge, Done and
 	// Error frames.
 	mailboxMaxControl = 1 << 10
@@ -71,74 +72,74 @@ const mailboxPickupDomain = "PLANET mailbox pickup v1\x00"
 
 // Refusal codes a mailbox server sends in an Error. A code is never reused
 // for another meaning; a client shows the message of a code it does not
-// know and treats it as [ErrMailboxRefused].
+// know and treats it as [ErrRefused].
 const (
-	MailboxCodeFull           = "full"            // the recipient's quota, or the server's, is used up
-	MailboxCodeTooLarge       = "too-large"       // the envelope or the frame is over its limit
-	MailboxCodeMalformed      = "malformed"       // the frame is not a valid message
-	MailboxCodeUnexpected     = "unexpected"      // a message unknown, or not expected at this point
-	MailboxCodeUnsupportedDID = "unsupported-did" // the DID is not a did:key with an Ed25519 key
-	MailboxCodeUnauthorized   = "unauthorized"    // the pickup proof does not hold
-	MailboxCodeInternal       = "internal"        // the server failed; try again later
+	CodeFull           = "full"            // the recipient's quota, or the server's, is used up
+	CodeTooLarge       = "too-large"       // the envelope or the frame is over its limit
+	CodeMalformed      = "malformed"       // the frame is not a valid message
+	CodeUnexpected     = "unexpected"      // a message unknown, or not expected at this point
+	CodeUnsupportedDID = "unsupported-did" // the DID is not a did:key with an Ed25519 key
+	CodeUnauthorized   = "unauthorized"    // the pickup proof does not hold
+	CodeInternal       = "internal"        // the server failed; try again later
 )
 
-// Errors of the mailbox. A refusal from the server is a [*MailboxError],
-// which errors.Is matches against the sentinel of its code; [DepositLetter]
+// Errors of the mailbox. A refusal from the server is a [*Error],
+// which errors.Is matches against the sentinel of its code; [Deposit]
 // returns the same sentinels for what it refuses before sending.
 var (
-	// ErrMailboxFull: the recipient has as many letters waiting as the
+	// ErrFull: the recipient has as many letters waiting as the
 	// server keeps for one person, or the server is full. Try later.
-	ErrMailboxFull = errors.New("mailbox full")
-	// ErrMailboxTooLarge: the envelope is larger than [MailboxMaxEnvelope].
-	ErrMailboxTooLarge = errors.New("letter too large for the mailbox")
-	// ErrMailboxUnsupportedDID: the recipient (or the DID of a pickup) is
+	ErrFull = errors.New("mailbox full")
+	// ErrTooLarge: the envelope is larger than [MaxEnvelope].
+	ErrTooLarge = errors.New("letter too large for the mailbox")
+	// ErrUnsupportedDID: the recipient (or the DID of a pickup) is
 	// not a did:key; only did:key mailboxes exist.
-	ErrMailboxUnsupportedDID = errors.New("mailbox holds letters for did:key only")
-	// ErrMailboxUnauthorized: the server did not accept the pickup proof.
-	ErrMailboxUnauthorized = errors.New("mailbox pickup not authorized")
-	// ErrMailboxRefused is every other refusal: a malformed or unexpected
+	ErrUnsupportedDID = errors.New("mailbox holds letters for did:key only")
+	// ErrUnauthorized: the server did not accept the pickup proof.
+	ErrUnauthorized = errors.New("mailbox pickup not authorized")
+	// ErrRefused is every other refusal: a malformed or unexpected
 	// message, a server failure, a code this client does not know.
-	ErrMailboxRefused = errors.New("mailbox refused the request")
+	ErrRefused = errors.New("mailbox refused the request")
 )
 
 // mailboxCodes maps each code to the sentinel that its errors match.
 var mailboxCodes = map[string]error{
-	MailboxCodeFull:           ErrMailboxFull,
-	MailboxCodeTooLarge:       ErrMailboxTooLarge,
-	MailboxCodeUnsupportedDID: ErrMailboxUnsupportedDID,
-	MailboxCodeUnauthorized:   ErrMailboxUnauthorized,
+	CodeFull:           ErrFull,
+	CodeTooLarge:       ErrTooLarge,
+	CodeUnsupportedDID: ErrUnsupportedDID,
+	CodeUnauthorized:   ErrUnauthorized,
 }
 
-// MailboxError is a refusal on the mailbox protocol, with a stable Code (one
+// Error is a refusal on the mailbox protocol, with a stable Code (one
 // of the MailboxCode constants) and a Message for people. It travels as the
-// Error message: a client receives it from the server, and a [MailboxStore]
+// Error message: a client receives it from the server, and a [Store]
 // returns one to have it sent to the client as is. Change rules: numbered
 // keys are never reused; new fields are optional.
-type MailboxError struct {
+type Error struct {
 	Code    string `cbor:"1,keyasint"`
 	Message string `cbor:"2,keyasint,omitempty"`
 }
 
 // Error returns the message and the code, such as
 // "mailbox: the recipient's mailbox is full: 1000 letters are waiting (full)".
-func (e *MailboxError) Error() string {
+func (e *Error) Error() string {
 	if e.Message == "" {
 		return "mailbox: refused: " + e.Code
 	}
 	return "mailbox: " + e.Message + " (" + e.Code + ")"
 }
 
-// Unwrap returns the sentinel of the error's code, such as [ErrMailboxFull]
-// for "full", and [ErrMailboxRefused] for codes without one of their own.
-func (e *MailboxError) Unwrap() error {
+// Unwrap returns the sentinel of the error's code, such as [ErrFull]
+// for "full", and [ErrRefused] for codes without one of their own.
+func (e *Error) Unwrap() error {
 	if err, ok := mailboxCodes[e.Code]; ok {
 		return err
 	}
-	return ErrMailboxRefused
+	return ErrRefused
 }
 
 // check refuses an Error whose fields break the protocol's limits.
-func (e *MailboxError) check() error {
+func (e *Error) check() error {
 	if e.Code == "" || len(e.Code) > mailboxMaxCode {
 		return fmt.Errorf("error code of %d bytes", len(e.Code))
 	}
@@ -158,13 +159,13 @@ func (e *MailboxError) check() error {
 	return nil
 }
 
-func mailboxRefusal(code, format string, args ...any) *MailboxError {
-	return &MailboxError{Code: code, Message: fmt.Sprintf(format, args...)}
+func mailboxRefusal(code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
 }
 
 // A Letter is a sealed envelope waiting in a mailbox.
 type Letter struct {
-	// ID is the id its sender chose: [MailboxMinID] to [MailboxMaxID]
+	// ID is the id its sender chose: [MinID] to [MaxID]
 	// characters of A–Z, a–z, 0–9, '-', '_', '.' and ':'.
 	ID string
 	// Envelope is the sealed message, opaque to the mailbox.
@@ -173,7 +174,7 @@ type Letter struct {
 	Deposited time.Time
 }
 
-// A StoredLetter is a [Letter] as a [MailboxStore] keeps it, with its place
+// A StoredLetter is a [Letter] as a [Store] keeps it, with its place
 // in the recipient's mailbox.
 type StoredLetter struct {
 	Letter
@@ -182,13 +183,13 @@ type StoredLetter struct {
 	Seq uint64
 }
 
-// MailboxStore keeps the letters of a mailbox server. Its methods may be
+// Store keeps the letters of a mailbox server. Its methods may be
 // called from several goroutines at once. A store decides its own quotas
 // and how long it keeps letters.
-type MailboxStore interface {
+type Store interface {
 	// Deposit keeps envelope for to under id. Depositing an id that is
 	// already waiting for to stores nothing and succeeds. An error that
-	// is a *MailboxError (such as code "full") is sent to the depositor as
+	// is a *Error (such as code "full") is sent to the depositor as
 	// is; any other is reported to it as an internal failure.
 	Deposit(to did.DID, id string, envelope []byte) error
 	// Waiting returns, in deposit order, up to limit letters waiting for
@@ -217,7 +218,7 @@ type mailboxReply struct {
 	Challenge *mailboxChallenge `cbor:"2,keyasint,omitempty"`
 	Letters   *mailboxLetters   `cbor:"3,keyasint,omitempty"`
 	Done      *mailboxDone      `cbor:"4,keyasint,omitempty"`
-	Error     *MailboxError     `cbor:"5,keyasint,omitempty"`
+	Error     *Error            `cbor:"5,keyasint,omitempty"`
 }
 
 // mailboxDeposit asks the server to keep a letter for To.
@@ -270,11 +271,11 @@ type mailboxItem struct {
 // mailboxDone ends a pickup: every Ack was applied.
 type mailboxDone struct{}
 
-// checkMailboxID refuses an id that is not [MailboxMinID] to [MailboxMaxID]
+// checkMailboxID refuses an id that is not [MinID] to [MaxID]
 // characters of the id alphabet.
 func checkMailboxID(id string) error {
-	if len(id) < MailboxMinID || len(id) > MailboxMaxID {
-		return fmt.Errorf("letter id of %d characters, want %d to %d", len(id), MailboxMinID, MailboxMaxID)
+	if len(id) < MinID || len(id) > MaxID {
+		return fmt.Errorf("letter id of %d characters, want %d to %d", len(id), MinID, MaxID)
 	}
 	for i := 0; i < len(id); i++ {
 		c := id[i]
@@ -292,23 +293,23 @@ func checkMailboxEnvelope(envelope []byte) error {
 	if len(envelope) == 0 {
 		return errors.New("empty envelope")
 	}
-	if len(envelope) > MailboxMaxEnvelope {
-		return fmt.Errorf("%w: envelope of %d bytes, at most %d", ErrMailboxTooLarge, len(envelope), MailboxMaxEnvelope)
+	if len(envelope) > MaxEnvelope {
+		return fmt.Errorf("%w: envelope of %d bytes, at most %d", ErrTooLarge, len(envelope), MaxEnvelope)
 	}
 	return nil
 }
 
 // mailboxRecipient parses the DID of a recipient: a did:key, whose key
 // [ParseDID] has checked.
-func mailboxRecipient(s string) (did.DID, *MailboxError) {
+func mailboxRecipient(s string) (did.DID, *Error) {
 	d, err := did.Parse(s)
 	switch {
 	case errors.Is(err, did.ErrUnsupportedMethod):
-		return did.DID{}, mailboxRefusal(MailboxCodeUnsupportedDID, "only did:key recipients have a mailbox")
+		return did.DID{}, mailboxRefusal(CodeUnsupportedDID, "only did:key recipients have a mailbox")
 	case err != nil:
-		return did.DID{}, mailboxRefusal(MailboxCodeMalformed, "recipient is not a valid DID")
+		return did.DID{}, mailboxRefusal(CodeMalformed, "recipient is not a valid DID")
 	case d.Method() != did.MethodKey:
-		return did.DID{}, mailboxRefusal(MailboxCodeUnsupportedDID, "only did:key recipients have a mailbox, not did:%s", d.Method())
+		return did.DID{}, mailboxRefusal(CodeUnsupportedDID, "only did:key recipients have a mailbox, not did:%s", d.Method())
 	}
 	return d, nil
 }
@@ -326,11 +327,11 @@ func mailboxPickupInput(relay keys.PeerID, nonce []byte) []byte {
 }
 
 // decodeMailboxRequest decodes a frame body a server read. A refusal is a
-// *MailboxError to send back.
-func decodeMailboxRequest(body []byte) (*mailboxRequest, *MailboxError) {
+// *Error to send back.
+func decodeMailboxRequest(body []byte) (*mailboxRequest, *Error) {
 	var req mailboxRequest
 	if err := unmarshalMailbox(body, &req); err != nil {
-		return nil, mailboxRefusal(MailboxCodeMalformed, "frame is not a mailbox message")
+		return nil, mailboxRefusal(CodeMalformed, "frame is not a mailbox message")
 	}
 	n := 0
 	for _, set := range []bool{req.Deposit != nil, req.Pickup != nil, req.Proof != nil, req.Ack != nil} {
@@ -340,38 +341,38 @@ func decodeMailboxRequest(body []byte) (*mailboxRequest, *MailboxError) {
 	}
 	switch {
 	case n == 0:
-		return nil, mailboxRefusal(MailboxCodeUnexpected, "frame holds no message this server knows")
+		return nil, mailboxRefusal(CodeUnexpected, "frame holds no message this server knows")
 	case n > 1:
-		return nil, mailboxRefusal(MailboxCodeMalformed, "frame holds %d messages, want one", n)
+		return nil, mailboxRefusal(CodeMalformed, "frame holds %d messages, want one", n)
 	}
 	switch {
 	case req.Deposit != nil:
 		if err := checkMailboxID(req.Deposit.ID); err != nil {
-			return nil, mailboxRefusal(MailboxCodeMalformed, "%v", err)
+			return nil, mailboxRefusal(CodeMalformed, "%v", err)
 		}
-		if err := checkMailboxEnvelope(req.Deposit.Envelope); errors.Is(err, ErrMailboxTooLarge) {
-			return nil, mailboxRefusal(MailboxCodeTooLarge, "envelope of %d bytes, at most %d", len(req.Deposit.Envelope), MailboxMaxEnvelope)
+		if err := checkMailboxEnvelope(req.Deposit.Envelope); errors.Is(err, ErrTooLarge) {
+			return nil, mailboxRefusal(CodeTooLarge, "envelope of %d bytes, at most %d", len(req.Deposit.Envelope), MaxEnvelope)
 		} else if err != nil {
-			return nil, mailboxRefusal(MailboxCodeMalformed, "%v", err)
+			return nil, mailboxRefusal(CodeMalformed, "%v", err)
 		}
 		if _, me := mailboxRecipient(req.Deposit.To); me != nil {
 			return nil, me
 		}
 	case req.Proof != nil:
 		if len(req.Proof.Signature) != ed25519.SignatureSize {
-			return nil, mailboxRefusal(MailboxCodeMalformed, "signature of %d bytes, want %d", len(req.Proof.Signature), ed25519.SignatureSize)
+			return nil, mailboxRefusal(CodeMalformed, "signature of %d bytes, want %d", len(req.Proof.Signature), ed25519.SignatureSize)
 		}
 	case req.Ack != nil:
 		if len(req.Ack.IDs) > mailboxBatch {
-			return nil, mailboxRefusal(MailboxCodeMalformed, "ack of %d ids, at most %d", len(req.Ack.IDs), mailboxBatch)
+			return nil, mailboxRefusal(CodeMalformed, "ack of %d ids, at most %d", len(req.Ack.IDs), mailboxBatch)
 		}
 		seen := make(map[string]bool, len(req.Ack.IDs))
 		for _, id := range req.Ack.IDs {
 			if err := checkMailboxID(id); err != nil {
-				return nil, mailboxRefusal(MailboxCodeMalformed, "ack: %v", err)
+				return nil, mailboxRefusal(CodeMalformed, "ack: %v", err)
 			}
 			if seen[id] {
-				return nil, mailboxRefusal(MailboxCodeMalformed, "ack names a letter twice")
+				return nil, mailboxRefusal(CodeMalformed, "ack names a letter twice")
 			}
 			seen[id] = true
 		}
@@ -447,7 +448,7 @@ func unmarshalMailbox(body []byte, v any) error {
 }
 
 // readMailboxReply reads the next server frame, of at most max bytes. An
-// Error message is returned as its *MailboxError.
+// Error message is returned as its *Error.
 func readMailboxReply(s io.Reader, max int) (*mailboxReply, error) {
 	body, err := wire.ReadFrameBytes(s, max)
 	if err != nil {
@@ -470,7 +471,7 @@ func readMailboxReply(s io.Reader, max int) (*mailboxReply, error) {
 // stream to the server, which closes it; anything else resets it. It
 // prefers the context's error when the context ended the exchange.
 func mailboxClientError(ctx context.Context, s wire.Stream, err error) error {
-	var me *MailboxError
+	var me *Error
 	if !errors.As(err, &me) {
 		s.Reset()
 	}
@@ -480,28 +481,28 @@ func mailboxClientError(ctx context.Context, s wire.Stream, err error) error {
 	return err
 }
 
-// DepositLetter leaves a letter for to in the mailbox at the other end of s,
-// a stream of [MailboxProtocol], and waits for the server to confirm it is
+// Deposit leaves a letter for to in the mailbox at the other end of s,
+// a stream of [Protocol], and waits for the server to confirm it is
 // stored. id is the letter's id (see [Letter]); depositing the same id
 // again is harmless.
 //
-// A refusal is a [*MailboxError], which errors.Is matches against
-// [ErrMailboxFull], [ErrMailboxTooLarge], [ErrMailboxUnsupportedDID] or
-// [ErrMailboxRefused]; the first three are also returned, without sending,
+// A refusal is a [*Error], which errors.Is matches against
+// [ErrFull], [ErrTooLarge], [ErrUnsupportedDID] or
+// [ErrRefused]; the first three are also returned, without sending,
 // for a letter the server would refuse. After a success the stream may
 // carry another deposit; after an error it is finished. The caller closes
 // it. Cancelling ctx resets the stream.
-func DepositLetter(ctx context.Context, s wire.Stream, to did.DID, id string, envelope []byte) error {
+func Deposit(ctx context.Context, s wire.Stream, to did.DID, id string, envelope []byte) error {
 	if to.Method() != did.MethodKey {
-		return fmt.Errorf("mailbox: recipient %q: %w", to.String(), ErrMailboxUnsupportedDID)
+		return fmt.Errorf("mailbox: recipient %q: %w", to.String(), ErrUnsupportedDID)
 	}
 	if err := checkMailboxID(id); err != nil {
-		return fmt.Errorf("mailbox: %w: %v", ErrInvalid, err)
+		return fmt.Errorf("mailbox: %w: %v", input.ErrInvalid, err)
 	}
-	if err := checkMailboxEnvelope(envelope); errors.Is(err, ErrMailboxTooLarge) {
+	if err := checkMailboxEnvelope(envelope); errors.Is(err, ErrTooLarge) {
 		return fmt.Errorf("mailbox: %w", err)
 	} else if err != nil {
-		return fmt.Errorf("mailbox: %w: %v", ErrInvalid, err)
+		return fmt.Errorf("mailbox: %w: %v", input.ErrInvalid, err)
 	}
 	stop := context.AfterFunc(ctx, func() { s.Reset() })
 	defer stop()
@@ -519,8 +520,8 @@ func DepositLetter(ctx context.Context, s wire.Stream, to did.DID, id string, en
 	return nil
 }
 
-// PickupLetters collects the letters waiting for id in the mailbox at the
-// other end of s, a stream of [MailboxProtocol] to the server whose peer ID
+// Pickup collects the letters waiting for id in the mailbox at the
+// other end of s, a stream of [Protocol] to the server whose peer ID
 // is relay. It proves that it holds id's key by signing the server's
 // challenge, which must name relay.
 //
@@ -533,11 +534,11 @@ func DepositLetter(ctx context.Context, s wire.Stream, to did.DID, id string, en
 // after its acknowledgement reaches the server, handle may see a letter
 // again in a later pickup: it should drop repeats by [Letter.ID].
 //
-// PickupLetters returns how many letters handle accepted. A refusal from the
-// server is a [*MailboxError] ([ErrMailboxUnauthorized] if the proof was
+// Pickup returns how many letters handle accepted. A refusal from the
+// server is a [*Error] ([ErrUnauthorized] if the proof was
 // not accepted). The caller closes s afterwards. Cancelling ctx resets the
 // stream.
-func PickupLetters(ctx context.Context, s wire.Stream, id *identity.Identity, relay keys.PeerID, handle func(Letter) error) (int, error) {
+func Pickup(ctx context.Context, s wire.Stream, id *identity.Identity, relay keys.PeerID, handle func(Letter) error) (int, error) {
 	if relay.IsZero() {
 		return 0, errors.New("mailbox: pickup from a zero peer id")
 	}
@@ -613,10 +614,10 @@ func pickupMailbox(s wire.Stream, id *identity.Identity, relay keys.PeerID, hand
 	return accepted, nil
 }
 
-// MailboxServer answers [MailboxProtocol] streams from a [MailboxStore].
-type MailboxServer struct {
+// Server answers [Protocol] streams from a [Store].
+type Server struct {
 	// Store keeps the letters.
-	Store MailboxStore
+	Store Store
 	// Relay is the server's own peer ID, which challenges name.
 	Relay keys.PeerID
 }
@@ -624,17 +625,17 @@ type MailboxServer struct {
 // Serve answers one stream s that remote opened: one or more deposits, or
 // one pickup. It returns when the exchange is over, having closed s (or
 // reset it, when the transport failed or ctx ended). A refusal it sent is
-// returned as its [*MailboxError], for the server's log; a client that
+// returned as its [*Error], for the server's log; a client that
 // closes the stream between deposits is no error.
 //
 // A pickup is answered only for the DID whose key remote is: the client
 // signs a nonce that this call made for this stream alone, so a proof
 // recorded from another stream, or made for another server, is refused.
-func (srv *MailboxServer) Serve(ctx context.Context, s wire.Stream, remote keys.PeerID) error {
+func (srv *Server) Serve(ctx context.Context, s wire.Stream, remote keys.PeerID) error {
 	stop := context.AfterFunc(ctx, func() { s.Reset() })
 	defer stop()
 	err := srv.serve(s, remote)
-	var me *MailboxError
+	var me *Error
 	switch {
 	case err == nil:
 		return s.Close()
@@ -660,7 +661,7 @@ func (srv *MailboxServer) Serve(ctx context.Context, s wire.Stream, remote keys.
 var errMailboxStreamEnd = errors.New("mailbox: end of stream")
 
 // readMailboxRequest reads the next client frame of at most max bytes. A frame
-// the server refuses is a *MailboxError; io.EOF before any byte of it is
+// the server refuses is a *Error; io.EOF before any byte of it is
 // errMailboxStreamEnd.
 func readMailboxRequest(s wire.Stream, max int) (*mailboxRequest, error) {
 	body, err := wire.ReadFrameBytes(s, max)
@@ -668,9 +669,9 @@ func readMailboxRequest(s wire.Stream, max int) (*mailboxRequest, error) {
 	case err == io.EOF:
 		return nil, errMailboxStreamEnd
 	case errors.Is(err, wire.ErrFrameTooLarge):
-		return nil, mailboxRefusal(MailboxCodeTooLarge, "frame larger than %d bytes", max)
+		return nil, mailboxRefusal(CodeTooLarge, "frame larger than %d bytes", max)
 	case errors.Is(err, wire.ErrMalformedFrame):
-		return nil, mailboxRefusal(MailboxCodeMalformed, "frame length is malformed")
+		return nil, mailboxRefusal(CodeMalformed, "frame length is malformed")
 	case err != nil:
 		return nil, fmt.Errorf("mailbox: reading: %w", err)
 	}
@@ -682,12 +683,12 @@ func readMailboxRequest(s wire.Stream, max int) (*mailboxRequest, error) {
 }
 
 // mailboxUnexpected refuses a message that is not the one the exchange is at.
-func mailboxUnexpected(want string) *MailboxError {
-	return mailboxRefusal(MailboxCodeUnexpected, "expected %s", want)
+func mailboxUnexpected(want string) *Error {
+	return mailboxRefusal(CodeUnexpected, "expected %s", want)
 }
 
 // serve runs the exchange; see Serve.
-func (srv *MailboxServer) serve(s wire.Stream, remote keys.PeerID) error {
+func (srv *Server) serve(s wire.Stream, remote keys.PeerID) error {
 	req, err := readMailboxRequest(s, mailboxMaxRequest)
 	if err == errMailboxStreamEnd {
 		return nil
@@ -718,14 +719,14 @@ func (srv *MailboxServer) serve(s wire.Stream, remote keys.PeerID) error {
 // mailboxStoreError turns a store's error into what the client is told: the store's
 // own refusal, or an internal failure that says nothing of the server.
 func mailboxStoreError(err error) error {
-	var me *MailboxError
+	var me *Error
 	if errors.As(err, &me) {
 		return me
 	}
-	return errors.Join(mailboxRefusal(MailboxCodeInternal, "the mailbox failed; try again later"), err)
+	return errors.Join(mailboxRefusal(CodeInternal, "the mailbox failed; try again later"), err)
 }
 
-func (srv *MailboxServer) deposit(s wire.Stream, d *mailboxDeposit) error {
+func (srv *Server) deposit(s wire.Stream, d *mailboxDeposit) error {
 	to, me := mailboxRecipient(d.To)
 	if me != nil {
 		return me
@@ -741,28 +742,28 @@ func (srv *MailboxServer) deposit(s wire.Stream, d *mailboxDeposit) error {
 
 // verify checks a pickup proof against the nonce of this stream and returns
 // the DID whose letters the client may have.
-func (srv *MailboxServer) verify(p *mailboxProof, nonce []byte, remote keys.PeerID) (did.DID, error) {
+func (srv *Server) verify(p *mailboxProof, nonce []byte, remote keys.PeerID) (did.DID, error) {
 	owner, me := mailboxRecipient(p.DID)
 	if me != nil {
 		return did.DID{}, me
 	}
 	pub, err := owner.Ed25519PublicKey()
 	if err != nil {
-		return did.DID{}, mailboxRefusal(MailboxCodeUnsupportedDID, "the DID names no Ed25519 key")
+		return did.DID{}, mailboxRefusal(CodeUnsupportedDID, "the DID names no Ed25519 key")
 	}
 	if !ed25519.Verify(pub, mailboxPickupInput(srv.Relay, nonce), p.Signature) {
-		return did.DID{}, mailboxRefusal(MailboxCodeUnauthorized, "the signature does not verify for this DID and challenge")
+		return did.DID{}, mailboxRefusal(CodeUnauthorized, "the signature does not verify for this DID and challenge")
 	}
 	// Noise has authenticated remote: requiring it to be the DID's own key
 	// means a proof is of no use to anyone who does not hold the key,
 	// even if it leaked.
 	if keys.PeerIDFromEd25519(pub) != remote {
-		return did.DID{}, mailboxRefusal(MailboxCodeUnauthorized, "the connection is not from the DID's key")
+		return did.DID{}, mailboxRefusal(CodeUnauthorized, "the connection is not from the DID's key")
 	}
 	return owner, nil
 }
 
-func (srv *MailboxServer) pickup(s wire.Stream, remote keys.PeerID) error {
+func (srv *Server) pickup(s wire.Stream, remote keys.PeerID) error {
 	nonce := make([]byte, mailboxNonceSize)
 	rand.Read(nonce)
 	ch := &mailboxReply{Challenge: &mailboxChallenge{Nonce: nonce, Relay: srv.Relay.Bytes()}}
@@ -862,7 +863,7 @@ func mailboxAckedSeqs(ids []string, batch []StoredLetter) ([]uint64, error) {
 			}
 		}
 		if !found {
-			return nil, mailboxRefusal(MailboxCodeMalformed, "ack names a letter that was not in the batch")
+			return nil, mailboxRefusal(CodeMalformed, "ack names a letter that was not in the batch")
 		}
 	}
 	return seqs, nil
