@@ -52,7 +52,8 @@ var (
 	Promise    = Global("Promise")
 	JSON       = Global("JSON")
 
-	jsError = Global("Error")
+	jsError  = Global("Error")
+	jsString = Global("String")
 )
 
 // Global returns the global (a property of globalThis) called name, or the

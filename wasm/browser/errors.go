@@ -35,10 +35,14 @@ func ErrorFrom(v safejs.Value) error {
 	if !Present(v) {
 		return errors.New("javascript: failed without a reason")
 	}
-	e := &JSError{Name: String(v, "name"), Message: String(v, "message")}
+	e := &JSError{}
+	if t := v.Type(); t == safejs.TypeObject || t == safejs.TypeFunction {
+		e.Name, e.Message = String(v, "name"), String(v, "message")
+	}
 	if e.Name == "" && e.Message == "" {
-		// Something thrown that is not an Error: a string, a number.
-		if s, err := v.Call("toString"); err == nil {
+		// Something thrown that is not an Error (a string, a number):
+		// its text, as String(v) gives it.
+		if s, err := jsString.Invoke(v); err == nil {
 			e.Message, _ = s.String()
 		}
 	}
