@@ -7,8 +7,8 @@
 // by a call into a Go error, and adds what those three packages need:
 //
 //   - the globals they look up ([Global], [Object], [Array], [Uint8Array],
-//     [Promise], [JSON]) and small property readers ([Present], [String],
-//     [Int], [Bool]);
+//     [Promise], [JSON]), [NewObject], and small property readers
+//     ([Present], [String], [Int], [Bool]);
 //   - promises both ways: [Await] and [Settle] wait for a JavaScript
 //     Promise from Go; [Async] makes a Go function a JavaScript function
 //     that returns a Promise; [Func] makes a synchronous one;
