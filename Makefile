@@ -61,8 +61,8 @@ test-native: $(BIN)/wasmbrowsertest
 # Every package the browser build has is vetted for it too, tests included
 # (the bench runs core's benchmarks in Chromium).
 test-wasm: $(BIN)/go_js_wasm_exec $(BIN)/headless_shell
-	GOOS=js GOARCH=wasm go vet ./core/... ./vault/... ./idb/ ./wasm/ ./webrtc/
-	PATH=$(CURDIR)/$(BIN):$$PATH GOOS=js GOARCH=wasm go test -count=1 ./idb/ ./wasm/
+	GOOS=js GOARCH=wasm go vet ./core/... ./vault/... ./idb/ ./wasm/... ./webrtc/
+	PATH=$(CURDIR)/$(BIN):$$PATH GOOS=js GOARCH=wasm go test -count=1 ./idb/ ./wasm/...
 
 test-e2e: deps-node
 	cd $(WEBTEST) && node --test --test-concurrency=1 --test-timeout=600000 e2e/

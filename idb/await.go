@@ -8,6 +8,8 @@ import (
 	"fmt"
 
 	"github.com/hack-pad/safejs"
+
+	"planet/wasm/browser"
 )
 
 // ErrStorage wraps every refusal by IndexedDB itself: quota exhausted,
@@ -26,27 +28,17 @@ type outcome struct {
 // transaction tx (when given) is aborted.
 func await(ctx context.Context, req, tx safejs.Value) (safejs.Value, error) {
 	done := make(chan outcome, 1) // buffered: callbacks never block
-	success, err := safejs.FuncOf(func(safejs.Value, []safejs.Value) any {
+	var h browser.Handlers
+	defer h.Release()
+	if err := h.On(req, func(safejs.Value) {
 		v, err := req.Get("result")
 		done <- outcome{v, err}
-		return nil
-	})
-	if err != nil {
+	}, "onsuccess"); err != nil {
 		return safejs.Value{}, err
 	}
-	defer success.Release()
-	failure, err := safejs.FuncOf(func(safejs.Value, []safejs.Value) any {
+	if err := h.On(req, func(safejs.Value) {
 		done <- outcome{err: requestError(req)}
-		return nil
-	})
-	if err != nil {
-		return safejs.Value{}, err
-	}
-	defer failure.Release()
-	if err := req.Set("onsuccess", success.Value()); err != nil {
-		return safejs.Value{}, err
-	}
-	if err := req.Set("onerror", failure.Value()); err != nil {
+	}, "onerror"); err != nil {
 		return safejs.Value{}, err
 	}
 	select {
@@ -62,26 +54,22 @@ func await(ctx context.Context, req, tx safejs.Value) (safejs.Value, error) {
 // and waits until it has.
 func awaitTx(ctx context.Context, tx safejs.Value) error {
 	done := make(chan error, 1)
-	settled, err := safejs.FuncOf(func(_ safejs.Value, args []safejs.Value) any {
+	// One callback for the three events: a write is a transaction, and
+	// this is its only crossing back into Go.
+	var h browser.Handlers
+	defer h.Release()
+	if err := h.On(tx, func(ev safejs.Value) {
 		var err error
-		if len(args) == 0 || eventType(args[0]) != "complete" {
+		if browser.String(ev, "type") != "complete" {
 			err = requestError(tx)
 		}
 		select {
 		case done <- err:
 		default: // an error, then the abort it causes
 		}
-		return nil
-	})
-	if err != nil {
+	}, "oncomplete", "onerror", "onabort"); err != nil {
+		abort(tx)
 		return err
-	}
-	defer settled.Release()
-	for _, ev := range []string{"oncomplete", "onerror", "onabort"} {
-		if err := tx.Set(ev, settled.Value()); err != nil {
-			abort(tx)
-			return err
-		}
 	}
 	// Committing now rather than when Go next yields to the event loop
 	// spares the browser a turn; a browser without commit() commits then.
@@ -98,17 +86,8 @@ func awaitTx(ctx context.Context, tx safejs.Value) error {
 	}
 }
 
-func eventType(ev safejs.Value) string {
-	t, err := ev.Get("type")
-	if err != nil {
-		return ""
-	}
-	s, _ := t.String()
-	return s
-}
-
 func abort(tx safejs.Value) {
-	if tx.IsUndefined() || tx.IsNull() { // the zero Value is undefined
+	if !browser.Present(tx) { // the zero Value is undefined
 		return
 	}
 	tx.Call("abort") // fails harmlessly if already finished
@@ -117,13 +96,10 @@ func abort(tx safejs.Value) {
 // requestError turns the .error of a request or transaction into Go.
 func requestError(target safejs.Value) error {
 	e, err := target.Get("error")
-	if err != nil || e.IsNull() || e.IsUndefined() {
+	if err != nil || !browser.Present(e) {
 		return errAborted
 	}
-	name, _ := e.Get("name")
-	msg, _ := e.Get("message")
-	n, _ := name.String()
-	m, _ := msg.String()
+	n, m := browser.String(e, "name"), browser.String(e, "message")
 	if n == "QuotaExceededError" {
 		return fmt.Errorf("the storage quota is exhausted (%s): %w", m, ErrStorage)
 	}

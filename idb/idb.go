@@ -9,6 +9,7 @@ import (
 	"github.com/hack-pad/safejs"
 
 	"planet/vault"
+	"planet/wasm/browser"
 )
 
 const objectStore = "kv"
@@ -17,9 +18,9 @@ const objectStore = "kv"
 type Store struct {
 	name string
 	db   safejs.Value
-	// Made once: every transaction would otherwise look them up.
-	relaxed    safejs.Value // {durability: "relaxed"}
-	uint8Array safejs.Value // the Uint8Array constructor
+	// Made once: every transaction would otherwise make it. (The bridge
+	// looks the Uint8Array constructor up once, too.)
+	relaxed safejs.Value // {durability: "relaxed"}
 }
 
 var (
@@ -37,7 +38,9 @@ func Open(ctx context.Context, name string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("idb: opening %q: %w", name, err)
 	}
-	upgrade, err := safejs.FuncOf(func(safejs.Value, []safejs.Value) any {
+	var upgrade browser.Handlers
+	defer upgrade.Release()
+	err = upgrade.On(req, func(safejs.Value) {
 		db, err := req.Get("result")
 		if err == nil {
 			_, err = db.Call("createObjectStore", objectStore)
@@ -49,13 +52,8 @@ func Open(ctx context.Context, name string) (*Store, error) {
 				tx.Call("abort")
 			}
 		}
-		return nil
-	})
+	}, "onupgradeneeded")
 	if err != nil {
-		return nil, err
-	}
-	defer upgrade.Release()
-	if err := req.Set("onupgradeneeded", upgrade.Value()); err != nil {
 		return nil, err
 	}
 	db, err := await(ctx, req, safejs.Undefined())
@@ -66,11 +64,7 @@ func Open(ctx context.Context, name string) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	uint8Array, err := safejs.Global().Get("Uint8Array")
-	if err != nil {
-		return nil, err
-	}
-	return &Store{name: name, db: db, relaxed: relaxed, uint8Array: uint8Array}, nil
+	return &Store{name: name, db: db, relaxed: relaxed}, nil
 }
 
 // Delete removes the IndexedDB database name. Close stores on it first.
@@ -248,11 +242,8 @@ func (s *Store) Apply(ctx context.Context, b *vault.Batch) error {
 	for _, op := range b.Ops {
 		switch op.Kind {
 		case vault.OpPut:
-			arr, err := s.uint8Array.New(len(op.Value))
+			arr, err := browser.BytesToJS(op.Value)
 			if err != nil {
-				return fail(err)
-			}
-			if _, err := safejs.CopyBytesToJS(arr, op.Value); err != nil {
 				return fail(err)
 			}
 			_, err = store.Call("put", arr, op.Key)

@@ -11,6 +11,11 @@ import (
 
 const safejs = "github.com/hack-pad/safejs"
 
+// browserPkgs are the only packages of the project that may use syscall/js
+// or safejs: the page's API, the bridge and the two that need the browser's
+// own objects.
+var browserPkgs = map[string]bool{"planet/wasm": true, "planet/wasm/browser": true, "planet/idb": true, "planet/webrtc": true}
+
 // listDeps returns, for pkgs and everything they depend on in the browser's
 // build, whether each is standard and what it imports.
 func listDeps(t *testing.T, pkgs ...string) (lines [][]string) {
@@ -36,10 +41,9 @@ func listDeps(t *testing.T, pkgs ...string) (lines [][]string) {
 // httptest) may reach the wasm build; none of the project's own packages
 // may use net/http there (jwx's jwk package links it in for fetching key
 // sets, which PLANET never calls); and only the browser packages (wasm,
-// idb, webrtc) may touch syscall/js among the project's own.
+// wasm/browser, idb, webrtc) may touch syscall/js among the project's own.
 func TestBrowserBinaryDeps(t *testing.T) {
 	banned := map[string]bool{"testing": true, "os/exec": true, "net/http/httptest": true}
-	browser := map[string]bool{"planet/wasm": true, "planet/idb": true, "planet/webrtc": true}
 	for _, f := range listDeps(t, ".") {
 		pkg, imports := f[1], f[2:]
 		if banned[pkg] {
@@ -49,12 +53,49 @@ func TestBrowserBinaryDeps(t *testing.T) {
 			continue
 		}
 		for _, imp := range imports {
-			if !browser[pkg] && (imp == "syscall/js" || strings.HasPrefix(imp, safejs)) {
+			if !browserPkgs[pkg] && (imp == "syscall/js" || strings.HasPrefix(imp, safejs)) {
 				t.Errorf("%s imports %s: the browser belongs in wasm/, idb/ and webrtc/", pkg, imp)
 			}
 			if imp == "net/http" {
 				t.Errorf("%s imports net/http in the browser's build", pkg)
 			}
+		}
+	}
+}
+
+// TestBrowserBoundary fences the browser in for every package of the
+// project, built for the browser, tests included, whether or not the
+// binary uses it: only wasm, wasm/browser, idb and webrtc import syscall/js
+// or safejs.
+func TestBrowserBoundary(t *testing.T) {
+	cmd := exec.Command("go", "list", "-e", "-f",
+		`{{.ImportPath}} {{join .Imports " "}} {{join .TestImports " "}} {{join .XTestImports " "}}`, "planet/...")
+	cmd.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm")
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	if len(lines) < 5 {
+		t.Fatalf("go list saw only %d packages of the project", len(lines))
+	}
+	seen := map[string]bool{}
+	for _, line := range lines {
+		f := strings.Fields(line)
+		pkg, imports := f[0], f[1:]
+		seen[pkg] = true
+		if browserPkgs[pkg] {
+			continue
+		}
+		for _, imp := range imports {
+			if imp == "syscall/js" || strings.HasPrefix(imp, safejs) {
+				t.Errorf("%s imports %s: the browser belongs in wasm/, wasm/browser, idb/ and webrtc/", pkg, imp)
+			}
+		}
+	}
+	for pkg := range browserPkgs {
+		if !seen[pkg] {
+			t.Errorf("go list did not see %s: the check is not looking at the project", pkg)
 		}
 	}
 }

@@ -8,14 +8,13 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/hack-pad/safejs"
-
 	"planet/core"
 	"planet/core/invite"
 	"planet/core/mailbox"
 	"planet/core/p2p"
 	"planet/idb"
 	"planet/vault"
+	"planet/wasm/browser"
 )
 
 // A code is the stable name of an error class that the page can act on;
@@ -88,16 +87,11 @@ func sentence(s, fallback string) string {
 	return s
 }
 
-// jsErr makes a JavaScript Error with a code property.
-func jsErr(err error) safejs.Value {
+// coded gives err its code and a message a person can read, as the page
+// sees it: a PlanetError.
+func coded(err error) error {
 	c, msg := classify(err)
-	e, jerr := jsError.New(msg)
-	if jerr != nil {
-		panic(jerr)
-	}
-	e.Set("code", string(c))
-	e.Set("name", "PlanetError")
-	return e
+	return &browser.Error{Name: "PlanetError", Code: string(c), Message: msg, Err: err}
 }
 
 // isInvitationProblem reports an invitation that cannot be accepted as it

@@ -8,29 +8,16 @@ import (
 	"fmt"
 
 	"github.com/hack-pad/safejs"
+
+	"planet/wasm/browser"
 )
 
-// The small set of JavaScript operations the bridge needs, over safejs so
-// that a JavaScript exception becomes a Go error instead of a panic.
-
-var global = safejs.Global()
-
-func jsGlobal(name string) safejs.Value {
-	v, err := global.Get(name)
-	if err != nil {
-		panic(fmt.Sprintf("global %s: %v", name, err)) // the page is broken beyond repair
-	}
-	return v
-}
+// The API's side of the bridge (package browser): values through JSON,
+// arguments, and errors carrying the API's codes.
 
 var (
-	jsObject     = jsGlobal("Object")
-	jsPromise    = jsGlobal("Promise")
-	jsUint8Array = jsGlobal("Uint8Array")
-	jsBlob       = jsGlobal("Blob")
-	jsJSON       = jsGlobal("JSON")
-	jsError      = jsGlobal("Error")
-	jsArray      = jsGlobal("Array")
+	global  = safejs.Global()
+	jsArray = browser.Array
 )
 
 // toJS converts a Go value to JavaScript through JSON: records are plain
@@ -40,7 +27,7 @@ func toJS(v any) (safejs.Value, error) {
 	if err != nil {
 		return safejs.Value{}, err
 	}
-	return jsJSON.Call("parse", string(b))
+	return browser.JSON.Call("parse", string(b))
 }
 
 // fromJS decodes a JavaScript value (an argument) into v through JSON.
@@ -48,7 +35,7 @@ func fromJS(arg safejs.Value, v any) error {
 	if arg.IsUndefined() || arg.IsNull() {
 		return fmt.Errorf("missing argument: %w", errInvalidArg)
 	}
-	s, err := jsJSON.Call("stringify", arg)
+	s, err := browser.JSON.Call("stringify", arg)
 	if err != nil {
 		return err
 	}
@@ -81,113 +68,32 @@ func arg(args []safejs.Value, i int) safejs.Value {
 	return args[i]
 }
 
-func bytesToJS(b []byte) (safejs.Value, error) {
-	arr, err := jsUint8Array.New(len(b))
-	if err != nil {
-		return arr, err
-	}
-	_, err = safejs.CopyBytesToJS(arr, b)
-	return arr, err
-}
-
-func bytesFromJS(v safejs.Value) ([]byte, error) {
-	n, err := v.Length()
-	if err != nil {
-		return nil, err
-	}
-	b := make([]byte, n)
-	_, err = safejs.CopyBytesToGo(b, v)
-	return b, err
-}
-
-// await waits for a JavaScript promise. It must run on a goroutine of its
-// own, never inside a JavaScript callback (the event loop would stall).
-func await(p safejs.Value) (safejs.Value, error) {
-	type result struct {
-		v   safejs.Value
-		err error
-	}
-	done := make(chan result, 1)
-	onOK, err := safejs.FuncOf(func(_ safejs.Value, args []safejs.Value) any {
-		done <- result{v: arg(args, 0)}
-		return nil
-	})
-	if err != nil {
-		return safejs.Value{}, err
-	}
-	defer onOK.Release()
-	onErr, err := safejs.FuncOf(func(_ safejs.Value, args []safejs.Value) any {
-		done <- result{err: jsErrorToGo(arg(args, 0))}
-		return nil
-	})
-	if err != nil {
-		return safejs.Value{}, err
-	}
-	defer onErr.Release()
-	if _, err := p.Call("then", onOK.Value(), onErr.Value()); err != nil {
-		return safejs.Value{}, err
-	}
-	r := <-done
-	return r.v, r.err
-}
-
-func jsErrorToGo(v safejs.Value) error {
-	if m, err := v.Get("message"); err == nil && m.Type() == safejs.TypeString {
-		s, _ := m.String()
-		return errors.New(s)
-	}
-	return errors.New("a JavaScript call failed")
-}
-
-// newObject returns {}.
-func newObject() safejs.Value {
-	o, err := jsObject.New()
-	if err != nil {
-		panic(err)
-	}
-	return o
-}
-
-// fn is a JavaScript function kept for the life of the page.
-func fn(f func(args []safejs.Value) (any, error)) safejs.Value {
-	jf, err := safejs.FuncOf(func(_ safejs.Value, args []safejs.Value) any {
+// async is [browser.Async] with the API's errors: a rejection carries the
+// error's code (see classify).
+func async(f func(args []safejs.Value) (any, error)) safejs.Value {
+	return browser.Async(func(args []safejs.Value) (any, error) {
 		v, err := f(args)
 		if err != nil {
-			return throw(err)
+			return nil, coded(err)
 		}
-		return v
+		return v, nil
 	})
-	if err != nil {
-		panic(err)
-	}
-	return jf.Value()
 }
 
-// async is a JavaScript function returning a Promise, whose work runs on a
-// goroutine so that it may wait for IndexedDB and other promises.
-func async(f func(args []safejs.Value) (any, error)) safejs.Value {
-	return fn(func(args []safejs.Value) (any, error) {
-		var executor safejs.Func
-		executor, err := safejs.FuncOf(func(_ safejs.Value, pargs []safejs.Value) any {
-			resolve, reject := pargs[0], pargs[1]
-			go func() {
-				v, err := f(args)
-				if err != nil {
-					reject.Invoke(jsErr(err))
-					return
-				}
-				resolve.Invoke(v)
-			}()
-			return nil
-		})
+// fn is [browser.Func] with the API's errors: a synchronous function whose
+// error is returned as an Error with its code, which web/api.js throws.
+func fn(f func(args []safejs.Value) (any, error)) safejs.Value {
+	return browser.Func(func(args []safejs.Value) (any, error) {
+		v, err := f(args)
 		if err != nil {
-			return nil, err
+			return nil, coded(err)
 		}
-		defer executor.Release() // the executor runs inside the constructor
-		return jsPromise.New(executor.Value())
+		return v, nil
 	})
 }
 
-// throw makes a synchronous function's error visible to JavaScript: the
-// returned Error object is thrown by the caller-side wrapper.
-func throw(err error) any { return jsErr(err) }
+// jsErr makes a JavaScript Error with the error's code.
+func jsErr(err error) safejs.Value { return browser.ErrorToJS(coded(err)) }
+
+// newObject returns {}.
+func newObject() safejs.Value { return browser.NewObject() }

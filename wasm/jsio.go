@@ -3,9 +3,12 @@
 package main
 
 import (
+	"context"
 	"io"
 
 	"github.com/hack-pad/safejs"
+
+	"planet/wasm/browser"
 )
 
 // blobReader reads a JavaScript Blob (or File) in slices, so that a file
@@ -45,11 +48,13 @@ func (r *blobReader) Read(p []byte) (int, error) {
 		if err != nil {
 			return 0, err
 		}
-		buf, err := await(ab)
+		buf, err := browser.Await(context.Background(), ab)
 		if err != nil {
 			return 0, err
 		}
-		arr, err := jsUint8Array.New(buf)
+		// Copied into r.buf, which is reused: a file crosses in one
+		// allocation rather than one per slice.
+		arr, err := browser.Uint8Array.New(buf)
 		if err != nil {
 			return 0, err
 		}
@@ -75,7 +80,7 @@ type blobWriter struct {
 }
 
 func newBlobWriter() (*blobWriter, error) {
-	parts, err := jsArray.New()
+	parts, err := browser.Array.New()
 	return &blobWriter{parts: parts, buf: make([]byte, 0, blobSlice)}, err
 }
 
@@ -99,7 +104,7 @@ func (w *blobWriter) writePart(b []byte) error {
 	if err := w.flush(); err != nil {
 		return err
 	}
-	arr, err := bytesToJS(b)
+	arr, err := browser.BytesToJS(b)
 	if err != nil {
 		return err
 	}
@@ -111,7 +116,7 @@ func (w *blobWriter) flush() error {
 	if len(w.buf) == 0 {
 		return nil
 	}
-	arr, err := bytesToJS(w.buf)
+	arr, err := browser.BytesToJS(w.buf)
 	if err != nil {
 		return err
 	}
@@ -127,5 +132,5 @@ func (w *blobWriter) blob(mime string) (safejs.Value, error) {
 	}
 	opts := newObject()
 	opts.Set("type", mime)
-	return jsBlob.New(w.parts, opts)
+	return browser.Global("Blob").New(w.parts, opts)
 }

@@ -26,6 +26,7 @@ import (
 	"planet/core/invite"
 	"planet/core/mailbox"
 	"planet/core/p2p"
+	"planet/wasm/browser"
 	"planet/webrtc"
 )
 
@@ -79,29 +80,24 @@ func newTabNetwork(p *core.Planet) *tabNetwork {
 // device back online. The node then retries its relay and its queued
 // messages at once rather than when a slowed timer says.
 func (n *tabNetwork) watchWakeUps() {
-	doc, ok := globalValue("document")
-	if !ok {
+	doc := browser.Global("document")
+	if !browser.Present(doc) {
 		return
 	}
-	wake, err := safejs.FuncOf(func(safejs.Value, []safejs.Value) any {
-		if v, err := doc.Get("visibilityState"); err == nil {
-			if s, _ := v.String(); s == "hidden" {
-				// The page may be closed from the background unannounced.
-				go n.p.WriteAcknowledged()
-				return nil
-			}
+	wake := func(safejs.Value) {
+		if browser.String(doc, "visibilityState") == "hidden" {
+			// The page may be closed from the background unannounced.
+			go n.p.WriteAcknowledged()
+			return
 		}
 		go n.wake() // never wait inside a JavaScript callback
-		return nil
-	})
-	if err != nil {
-		return
 	}
-	// Kept for the life of the page.
-	doc.Call("addEventListener", "visibilitychange", wake.Value())
-	doc.Call("addEventListener", "resume", wake.Value())
-	global.Call("addEventListener", "online", wake.Value())
+	pageListeners.Listen(doc, wake, "visibilitychange", "resume")
+	pageListeners.Listen(global, wake, "online")
 }
+
+// pageListeners are the node's listeners on the page, kept for its life.
+var pageListeners browser.Handlers
 
 func (n *tabNetwork) wake() {
 	n.mu.Lock()
@@ -249,20 +245,13 @@ func (n *tabNetwork) current() (*p2p.Node, error) {
 // when the page goes away, and stops the node when it goes for good (not
 // into the back-forward cache), so that relays see the tab leave at once.
 func (n *tabNetwork) watchPageHide() {
-	cb, err := safejs.FuncOf(func(_ safejs.Value, args []safejs.Value) any {
+	pageListeners.Listen(global, func(ev safejs.Value) {
 		go n.p.WriteAcknowledged() // never wait inside a JavaScript callback
-		if persisted, err := arg(args, 0).Get("persisted"); err == nil {
-			if b, err := persisted.Bool(); err == nil && b {
-				return nil
-			}
+		if browser.Bool(ev, "persisted") {
+			return
 		}
 		go n.stop() // never wait inside a JavaScript callback
-		return nil
-	})
-	if err != nil {
-		return
-	}
-	global.Call("addEventListener", "pagehide", cb.Value()) // kept for the life of the page
+	}, "pagehide")
 }
 
 // relayInfo is the server's /.well-known/planet/relay.json (docs/relay.md).
@@ -283,7 +272,7 @@ func relayAddrs(ctx context.Context) ([]string, string, error) {
 	if !found {
 		return nil, "This server offers no relay: your vault works, but nobody can reach you through it.", nil
 	}
-	_, wt := globalValue("WebTransport")
+	wt := browser.Present(browser.Global("WebTransport"))
 	page := pageProtocol()
 	picked := pickRelayAddrs(append(append([]string(nil), info.Addrs...), info.Relays...), wt, page == "https:")
 	if len(picked) == 0 {
@@ -381,8 +370,8 @@ func loopback(m ma.Multiaddr) bool {
 // fetchRelayInfo reads relay.json from the page's own origin; found is
 // false when the server answers 404 (it runs no relay).
 func fetchRelayInfo(ctx context.Context) (info relayInfo, found bool, err error) {
-	fetch, ok := globalValue("fetch")
-	if !ok {
+	fetch := browser.Global("fetch")
+	if !browser.Present(fetch) {
 		return info, false, errors.New("this browser has no fetch")
 	}
 	opts := newObject()
@@ -392,7 +381,7 @@ func fetchRelayInfo(ctx context.Context) (info relayInfo, found bool, err error)
 	if err != nil {
 		return info, false, err
 	}
-	resp, err := awaitCtx(ctx, p)
+	resp, err := browser.Await(ctx, p)
 	if err != nil {
 		return info, false, err
 	}
@@ -408,7 +397,7 @@ func fetchRelayInfo(ctx context.Context) (info relayInfo, found bool, err error)
 	if err != nil {
 		return info, false, err
 	}
-	text, err := awaitCtx(ctx, tp)
+	text, err := browser.Await(ctx, tp)
 	if err != nil {
 		return info, false, err
 	}
@@ -422,60 +411,14 @@ func fetchRelayInfo(ctx context.Context) (info relayInfo, found bool, err error)
 	return info, true, nil
 }
 
-// awaitCtx is await that gives up when ctx ends (the promise's callbacks
-// are released once it settles either way).
-func awaitCtx(ctx context.Context, p safejs.Value) (safejs.Value, error) {
-	type result struct {
-		v   safejs.Value
-		err error
-	}
-	done := make(chan result, 1)
-	go func() {
-		v, err := await(p)
-		done <- result{v, err}
-	}()
-	select {
-	case r := <-done:
-		return r.v, r.err
-	case <-ctx.Done():
-		return safejs.Value{}, ctx.Err()
-	}
-}
-
-func globalValue(name string) (safejs.Value, bool) {
-	v, err := global.Get(name)
-	if err != nil || v.IsUndefined() || v.IsNull() {
-		return v, false
-	}
-	return v, true
-}
-
 // pageProtocol is location.protocol ("http:", "https:").
 func pageProtocol() string {
-	loc, ok := globalValue("location")
-	if !ok {
-		return ""
-	}
-	p, err := loc.Get("protocol")
-	if err != nil {
-		return ""
-	}
-	s, _ := p.String()
-	return s
+	return browser.String(browser.Global("location"), "protocol")
 }
 
 // pageOrigin is location.origin.
 func pageOrigin() string {
-	loc, ok := globalValue("location")
-	if !ok {
-		return ""
-	}
-	o, err := loc.Get("origin")
-	if err != nil {
-		return ""
-	}
-	s, _ := o.String()
-	return s
+	return browser.String(browser.Global("location"), "origin")
 }
 
 // announcingHost tells the page when something arrived that it may want to

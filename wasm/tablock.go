@@ -4,6 +4,8 @@ package main
 
 import (
 	"github.com/hack-pad/safejs"
+
+	"planet/wasm/browser"
 )
 
 // holdVault makes this tab the vault's only user, through the Web Locks
@@ -35,23 +37,20 @@ func holdVault() error {
 func requestLock(locks safejs.Value, ifAvailable bool) (bool, error) {
 	got := make(chan bool, 1)
 	// Kept for the life of the page, like the lock it receives.
-	cb, err := safejs.FuncOf(func(_ safejs.Value, args []safejs.Value) any {
+	cb := browser.Func(func(args []safejs.Value) (any, error) {
 		if arg(args, 0).IsNull() {
 			got <- false
-			return nil
+			return nil, nil
 		}
 		got <- true
 		// The lock is held until the promise returned here settles: never.
 		p, _ := pendingPromise()
-		return p
+		return p, nil
 	})
-	if err != nil {
-		return false, err
-	}
 	opts := newObject()
 	opts.Set("mode", "exclusive")
 	opts.Set("ifAvailable", ifAvailable)
-	if _, err := locks.Call("request", "planet-vault", opts, cb.Value()); err != nil {
+	if _, err := locks.Call("request", "planet-vault", opts, cb); err != nil {
 		return false, err
 	}
 	return <-got, nil
@@ -64,5 +63,5 @@ func pendingPromise() (safejs.Value, error) {
 		return safejs.Value{}, err
 	}
 	defer executor.Release()
-	return jsPromise.New(executor.Value())
+	return browser.Promise.New(executor.Value())
 }

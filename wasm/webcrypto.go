@@ -3,11 +3,13 @@
 package main
 
 import (
+	"context"
 	"errors"
 
 	"github.com/hack-pad/safejs"
 
 	"planet/vault"
+	"planet/wasm/browser"
 )
 
 // webCryptoChunks seals file chunks with the browser's AES-256-GCM, which
@@ -25,7 +27,7 @@ func webCryptoChunks() vault.ChunkCrypto {
 		return nil
 	}
 	return func(key []byte) (vault.ChunkAEAD, error) {
-		raw, err := bytesToJS(key)
+		raw, err := browser.BytesToJS(key)
 		if err != nil {
 			return nil, err
 		}
@@ -39,7 +41,7 @@ func webCryptoChunks() vault.ChunkCrypto {
 		if err != nil {
 			return nil, err
 		}
-		k, err := await(p)
+		k, err := browser.Await(context.Background(), p)
 		if err != nil {
 			return nil, err
 		}
@@ -53,11 +55,11 @@ type webGCM struct {
 }
 
 func (g webGCM) params(nonce, ad []byte) (safejs.Value, error) {
-	iv, err := bytesToJS(nonce)
+	iv, err := browser.BytesToJS(nonce)
 	if err != nil {
 		return safejs.Value{}, err
 	}
-	a, err := bytesToJS(ad)
+	a, err := browser.BytesToJS(ad)
 	if err != nil {
 		return safejs.Value{}, err
 	}
@@ -74,7 +76,7 @@ func (g webGCM) do(op string, nonce, data, ad []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	d, err := bytesToJS(data)
+	d, err := browser.BytesToJS(data)
 	if err != nil {
 		return nil, err
 	}
@@ -82,15 +84,11 @@ func (g webGCM) do(op string, nonce, data, ad []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	buf, err := await(p)
+	buf, err := browser.Await(context.Background(), p)
 	if err != nil {
 		return nil, err
 	}
-	arr, err := jsUint8Array.New(buf)
-	if err != nil {
-		return nil, err
-	}
-	return bytesFromJS(arr)
+	return browser.BytesFromJS(buf, -1)
 }
 
 func (g webGCM) Seal(nonce, plaintext, ad []byte) ([]byte, error) {

@@ -28,6 +28,8 @@ import (
 	"github.com/libp2p/go-libp2p/p2p/security/noise"
 	ma "github.com/multiformats/go-multiaddr"
 	mstream "github.com/multiformats/go-multistream"
+
+	"planet/wasm/browser"
 )
 
 // UserAgent is what the host tells peers about itself in identify, unless
@@ -148,7 +150,7 @@ func NewHost(ctx context.Context, priv crypto.PrivKey, opts ...Option) (host.Hos
 	if err := h.sw.AddTransport(ws); err != nil {
 		return nil, fmt.Errorf("host: %w", err)
 	}
-	if present(jsWebTransport) {
+	if browser.Present(jsWebTransport) {
 		wt, err := NewWebTransport(priv, h.rm)
 		if err != nil {
 			return nil, err
@@ -170,7 +172,7 @@ func NewHost(ctx context.Context, priv crypto.PrivKey, opts ...Option) (host.Hos
 	if err := client.AddTransport(h, up); err != nil {
 		return nil, fmt.Errorf("host: circuit relay client: %w", err)
 	}
-	if present(jsRTCPeerConnection) {
+	if browser.Present(jsRTCPeerConnection) {
 		if h.rtc, err = NewWebRTC(h, h.rm, cfg.iceServers); err != nil {
 			return nil, err
 		}

@@ -17,6 +17,8 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/core/transport"
 	ma "github.com/multiformats/go-multiaddr"
+
+	"planet/wasm/browser"
 )
 
 // SignalingProtocol carries the SDP offer, answer and ICE candidates of a
@@ -30,10 +32,7 @@ const signalingTimeout = 20 * time.Second
 // connection to the peer to signal over.
 var ErrNoRelayedConn = errors.New("webrtc: no connection to the peer to signal over (connect through a relay first)")
 
-var (
-	jsJSON            = jsGlobal("JSON")
-	jsRTCIceCandidate = jsGlobal("RTCIceCandidate")
-)
+var jsRTCIceCandidate = browser.Global("RTCIceCandidate")
 
 // WebRTC is browser-to-browser WebRTC per the libp2p WebRTC spec. Two
 // tabs, each holding a reservation on a relay and connected to each other
@@ -64,7 +63,7 @@ var _ transport.Transport = (*WebRTC)(nil)
 // only the addresses of the machine itself are tried (enough on one
 // network).
 func NewWebRTC(h host.Host, rcmgr network.ResourceManager, iceServers []string) (*WebRTC, error) {
-	if !present(jsRTCPeerConnection) {
+	if !browser.Present(jsRTCPeerConnection) {
 		return nil, errors.New("webrtc: this browser has no RTCPeerConnection")
 	}
 	if rcmgr == nil {
@@ -216,27 +215,22 @@ func (t *WebRTC) negotiate(ctx context.Context, s network.Stream, initiator bool
 
 	sig := newSignaler(s)
 	defer sig.close()
-	onCandidate, err := callback(func(ev safejs.Value) {
+	var handlers browser.Handlers
+	defer handlers.Release()
+	err = handlers.On(c.pc, func(ev safejs.Value) {
 		cand, err := ev.Get("candidate")
-		if err != nil || !present(cand) || jsString(cand, "candidate") == "" {
+		if err != nil || !browser.Present(cand) || browser.String(cand, "candidate") == "" {
 			return // the end of the candidates: nothing to send
 		}
 		if j, err := cand.Call("toJSON"); err == nil {
-			if str, err := jsJSON.Call("stringify", j); err == nil {
+			if str, err := browser.JSON.Call("stringify", j); err == nil {
 				if data, err := str.String(); err == nil {
 					sig.send(signal{typ: signalCandidate, data: data})
 				}
 			}
 		}
-	})
+	}, "onicecandidate")
 	if err != nil {
-		return nil, err
-	}
-	defer func() {
-		c.pc.Set("onicecandidate", safejs.Null())
-		onCandidate.Release()
-	}()
-	if err := c.pc.Set("onicecandidate", onCandidate.Value()); err != nil {
 		return nil, err
 	}
 
@@ -251,7 +245,7 @@ func (t *WebRTC) negotiate(ctx context.Context, s network.Stream, initiator bool
 		if err != nil {
 			return nil, fmt.Errorf("creating the offer: %w", err)
 		}
-		sig.send(signal{typ: signalOffer, data: jsString(offer, "sdp")})
+		sig.send(signal{typ: signalOffer, data: browser.String(offer, "sdp")})
 		if _, err := callAwait(ctx, c.pc, "setLocalDescription", offer); err != nil {
 			return nil, fmt.Errorf("setting the offer: %w", err)
 		}
@@ -274,7 +268,7 @@ func (t *WebRTC) negotiate(ctx context.Context, s network.Stream, initiator bool
 		if err != nil {
 			return nil, fmt.Errorf("creating the answer: %w", err)
 		}
-		sig.send(signal{typ: signalAnswer, data: jsString(answer, "sdp")})
+		sig.send(signal{typ: signalAnswer, data: browser.String(answer, "sdp")})
 		if _, err := callAwait(ctx, c.pc, "setLocalDescription", answer); err != nil {
 			return nil, fmt.Errorf("setting the answer: %w", err)
 		}
@@ -295,19 +289,13 @@ func (t *WebRTC) negotiate(ctx context.Context, s network.Stream, initiator bool
 // streams use the connection. It gives up quietly when ctx ends.
 func closeInitChannel(ctx context.Context, ch safejs.Value) {
 	changed := make(chan struct{}, 1)
-	f, err := callback(func(safejs.Value) { notify(changed) })
-	if err != nil {
+	var handlers browser.Handlers
+	defer handlers.Release()
+	if err := handlers.Listen(ch, func(safejs.Value) { notify(changed) }, "open", "close"); err != nil {
 		return
 	}
-	defer func() {
-		ch.Call("removeEventListener", "open", f.Value())
-		ch.Call("removeEventListener", "close", f.Value())
-		f.Release()
-	}()
-	ch.Call("addEventListener", "open", f.Value())
-	ch.Call("addEventListener", "close", f.Value())
 	for {
-		switch jsString(ch, "readyState") {
+		switch browser.String(ch, "readyState") {
 		case "open":
 			ch.Call("close")
 		case "closed":
@@ -327,12 +315,12 @@ func callAwait(ctx context.Context, v safejs.Value, method string, args ...any) 
 	if err != nil {
 		return safejs.Value{}, err
 	}
-	return await(ctx, p)
+	return browser.Await(ctx, p)
 }
 
 // setRemote sets the other side's session description.
 func setRemote(ctx context.Context, pc safejs.Value, kind, sdp string) error {
-	desc, err := jsObject.New()
+	desc, err := browser.Object.New()
 	if err == nil {
 		err = desc.Set("type", kind)
 	}
@@ -469,11 +457,11 @@ func (sig *signaler) candidatesUntilConnected(ctx context.Context, c *rtcConn) e
 // JSON. A candidate the browser cannot use is skipped, as a browser does;
 // one that is not even JSON ends the exchange.
 func addCandidate(ctx context.Context, pc safejs.Value, data string) error {
-	init, err := jsJSON.Call("parse", data)
+	init, err := browser.JSON.Call("parse", data)
 	if err != nil {
 		return fmt.Errorf("signaling: a candidate that is not JSON: %w", err)
 	}
-	if !present(init) || init.Type() == safejs.TypeString {
+	if !browser.Present(init) || init.Type() == safejs.TypeString {
 		return nil // the end of the other side's candidates
 	}
 	cand, err := jsRTCIceCandidate.New(init)

@@ -16,6 +16,8 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/core/transport"
 	ma "github.com/multiformats/go-multiaddr"
+
+	"planet/wasm/browser"
 )
 
 const (
@@ -28,7 +30,7 @@ const (
 	disconnectGrace = 5 * time.Second
 )
 
-var jsRTCPeerConnection = jsGlobal("RTCPeerConnection")
+var jsRTCPeerConnection = browser.Global("RTCPeerConnection")
 
 // rtcConn is one RTCPeerConnection as a libp2p connection: each stream is
 // a data channel of its own. The connection is authenticated by the way it
@@ -38,7 +40,7 @@ var jsRTCPeerConnection = jsGlobal("RTCPeerConnection")
 type rtcConn struct {
 	t         *WebRTC
 	pc        safejs.Value
-	funcs     []safejs.Func
+	handlers  browser.Handlers            // on pc and its SCTP transport; released by Close
 	scope     network.ConnManagementScope // released by Close
 	local     peer.ID
 	remote    peer.ID
@@ -54,8 +56,7 @@ type rtcConn struct {
 
 	mu        sync.Mutex
 	streams   map[*rtcStream]struct{}
-	sctp      safejs.Value // the SCTP transport, once connected
-	state     string       // the last connectionState
+	state     string // the last connectionState
 	lostTimer *time.Timer
 	why       error // why the connection ended, if it did
 	closeOnce sync.Once
@@ -68,16 +69,16 @@ var _ transport.CapableConn = (*rtcConn)(nil)
 // the other side opens are queued as streams from the first moment, and
 // a failed or closed connection ends the conn.
 func newRTCConn(t *WebRTC, local, remote peer.ID, remoteKey crypto.PubKey, raddr ma.Multiaddr) (*rtcConn, error) {
-	config, err := jsObject.New()
+	config, err := browser.Object.New()
 	if err != nil {
 		return nil, err
 	}
-	servers, err := jsArray.New()
+	servers, err := browser.Array.New()
 	if err != nil {
 		return nil, err
 	}
 	for _, url := range t.iceServers {
-		s, err := jsObject.New()
+		s, err := browser.Object.New()
 		if err != nil {
 			return nil, err
 		}
@@ -114,13 +115,7 @@ func newRTCConn(t *WebRTC, local, remote peer.ID, remoteKey crypto.PubKey, raddr
 		"onconnectionstatechange": func(safejs.Value) { c.stateChanged() },
 	}
 	for name, h := range handlers {
-		f, err := callback(h)
-		if err != nil {
-			c.Close()
-			return nil, err
-		}
-		c.funcs = append(c.funcs, f)
-		if err := pc.Set(name, f.Value()); err != nil {
+		if err := c.handlers.On(pc, h, name); err != nil {
 			c.Close()
 			return nil, err
 		}
@@ -133,26 +128,15 @@ func newRTCConn(t *WebRTC, local, remote peer.ID, remoteKey crypto.PubKey, raddr
 // seconds later.
 func (c *rtcConn) watchSCTP() {
 	sctp, err := c.pc.Get("sctp")
-	if err != nil || !present(sctp) {
+	if err != nil || !browser.Present(sctp) {
 		return
 	}
-	f, err := callback(func(safejs.Value) {
-		if jsString(sctp, "state") == "closed" {
+	// Once Close released the handlers, On installs nothing.
+	c.handlers.On(sctp, func(safejs.Value) {
+		if browser.String(sctp, "state") == "closed" {
 			go c.end(errors.New("webrtc: the other side closed the connection"))
 		}
-	})
-	if err != nil {
-		return
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.IsClosed() {
-		f.Release()
-		return
-	}
-	c.funcs = append(c.funcs, f)
-	c.sctp = sctp
-	sctp.Set("onstatechange", f.Value())
+	}, "onstatechange")
 }
 
 // channelOpened handles a data channel the other side opened. The
@@ -164,7 +148,7 @@ func (c *rtcConn) channelOpened(ev safejs.Value) {
 	if err != nil {
 		return
 	}
-	if jsString(ch, "label") == "init" {
+	if browser.String(ch, "label") == "init" {
 		return
 	}
 	if c.IsClosed() {
@@ -192,7 +176,7 @@ func (c *rtcConn) channelOpened(ev safejs.Value) {
 // finish; "failed" and "closed" end the connection; "disconnected" ends
 // it unless it recovers within disconnectGrace.
 func (c *rtcConn) stateChanged() {
-	state := jsString(c.pc, "connectionState")
+	state := browser.String(c.pc, "connectionState")
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.state = state
@@ -300,19 +284,8 @@ func (c *rtcConn) Close() error {
 		for _, s := range streams {
 			s.channelClosed(errConnGone)
 		}
-		c.pc.Set("ondatachannel", safejs.Null())
-		c.pc.Set("onconnectionstatechange", safejs.Null())
+		c.handlers.Release()
 		c.pc.Call("close")
-		c.mu.Lock()
-		if present(c.sctp) {
-			c.sctp.Set("onstatechange", safejs.Null())
-		}
-		funcs := c.funcs
-		c.funcs = nil
-		c.mu.Unlock()
-		for _, f := range funcs {
-			f.Release()
-		}
 		if c.scope != nil {
 			c.scope.Done()
 		}

@@ -12,6 +12,8 @@ import (
 
 	"github.com/hack-pad/safejs"
 	"github.com/libp2p/go-libp2p/core/network"
+
+	"planet/wasm/browser"
 )
 
 // Bounds of one data channel stream.
@@ -50,9 +52,9 @@ var (
 // never wait. Once both directions are done (our FIN acknowledged, theirs
 // received or our reading stopped), the channel is closed.
 type rtcStream struct {
-	ch    safejs.Value // RTCDataChannel
-	funcs []safejs.Func
-	gone  func(*rtcStream) // tells the connection the stream ended
+	ch       safejs.Value // RTCDataChannel
+	handlers browser.Handlers
+	gone     func(*rtcStream) // tells the connection the stream ended
 
 	readable chan struct{} // 1-buffered: data, end or error arrived
 	writable chan struct{} // 1-buffered: opened, drained, or ended
@@ -114,17 +116,11 @@ func newRTCStream(ch safejs.Value, gone func(*rtcStream)) (*rtcStream, error) {
 		"onclose":             func(safejs.Value) { s.channelClosed(nil) },
 		"onerror": func(ev safejs.Value) {
 			err, _ := ev.Get("error")
-			s.channelClosed(jsError(err))
+			s.channelClosed(browser.ErrorFrom(err))
 		},
 	}
 	for name, h := range handlers {
-		f, err := callback(h)
-		if err != nil {
-			s.release()
-			return nil, err
-		}
-		s.funcs = append(s.funcs, f)
-		if err := ch.Set(name, f.Value()); err != nil {
+		if err := s.handlers.On(ch, h, name); err != nil {
 			s.release()
 			return nil, err
 		}
@@ -156,7 +152,7 @@ func (s *rtcStream) received(ev safejs.Value) {
 	data, err := ev.Get("data")
 	var msg []byte
 	if err == nil {
-		msg, err = bytesFromJS(data, maxChannelMessage)
+		msg, err = browser.BytesFromJS(data, maxChannelMessage)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -253,12 +249,12 @@ func (s *rtcStream) sendLocked(flag int, data []byte) error {
 	}
 	s.frame = appendFrame(s.frame[:0], flag, data)
 	var err error
-	if !present(s.jsFrame) {
-		s.jsFrame, err = jsUint8Array.New(maxFrame)
+	if !browser.Present(s.jsFrame) {
+		s.jsFrame, err = browser.Uint8Array.New(maxFrame)
 	}
 	// A full frame's view is kept: a bulk write sends thousands of them.
 	view := s.jsFull
-	if err == nil && (len(s.frame) != maxFrame || !present(view)) {
+	if err == nil && (len(s.frame) != maxFrame || !browser.Present(view)) {
 		view, err = s.jsFrame.Call("subarray", 0, len(s.frame))
 		if err == nil && len(s.frame) == maxFrame {
 			s.jsFull = view
@@ -310,18 +306,7 @@ func (s *rtcStream) finishLocked() {
 }
 
 // release frees the event handlers; the channel keeps no reference to Go.
-func (s *rtcStream) release() {
-	s.mu.Lock()
-	funcs := s.funcs
-	s.funcs = nil
-	s.mu.Unlock()
-	for _, name := range []string{"onopen", "onmessage", "onbufferedamountlow", "onclose", "onerror"} {
-		s.ch.Set(name, safejs.Null())
-	}
-	for _, f := range funcs {
-		f.Release()
-	}
-}
+func (s *rtcStream) release() { s.handlers.Release() }
 
 // Read reads what the other side sent, waiting for it if need be.
 func (s *rtcStream) Read(p []byte) (int, error) {
@@ -369,7 +354,7 @@ func (s *rtcStream) Write(p []byte) (int, error) {
 		if s.writeDL.passed() {
 			return written, os.ErrDeadlineExceeded
 		}
-		if !open || jsInt(s.ch, "bufferedAmount") > channelHighWater {
+		if !open || browser.Int(s.ch, "bufferedAmount") > channelHighWater {
 			select {
 			case <-s.writable:
 			case <-s.writeDL.done():

@@ -22,6 +22,8 @@ import (
 	"github.com/libp2p/go-libp2p/p2p/protocol/circuitv2/client"
 	"github.com/libp2p/go-libp2p/p2p/protocol/ping"
 	ma "github.com/multiformats/go-multiaddr"
+
+	"planet/wasm/browser"
 )
 
 // Protocols the WebRTC tests serve on the receiving host.
@@ -41,14 +43,14 @@ func allowLoopbackICE(t testing.TB) {
 	if err == nil {
 		md, err = md.Get("mediaDevices")
 	}
-	if err != nil || !present(md) {
+	if err != nil || !browser.Present(md) {
 		t.Fatal("no navigator.mediaDevices")
 	}
 	p, err := md.Call("getUserMedia", map[string]any{"audio": true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	stream, err := await(testContext(t), p)
+	stream, err := browser.Await(testContext(t), p)
 	if err != nil {
 		t.Fatalf("getUserMedia: %v", err)
 	}

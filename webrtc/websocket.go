@@ -18,6 +18,8 @@ import (
 	"github.com/libp2p/go-libp2p/core/transport"
 	ma "github.com/multiformats/go-multiaddr"
 	manet "github.com/multiformats/go-multiaddr/net"
+
+	"planet/wasm/browser"
 )
 
 // Receive and send bounds of one WebSocket connection.
@@ -33,13 +35,14 @@ const (
 	highWater = 1 << 20   // a Write waits while the browser holds this much unsent
 )
 
-// errOverflow ends a connection whose reader fell too far behind.
-var errOverflow = errors.New("receive buffer full")
+// errOverflow ends a connection whose reader fell too far behind; it is
+// also what browser.BytesFromJS returns past the room left.
+var errOverflow = browser.ErrTooLarge
 
 // errPeerClosed is what writes return once the other side closed cleanly.
 var errPeerClosed = errors.New("closed by the other side")
 
-var jsWebSocket = jsGlobal("WebSocket")
+var jsWebSocket = browser.Global("WebSocket")
 
 // WebSocket is a libp2p transport over the browser's WebSocket API. It
 // dials /ws, /wss and /tls/ws multiaddrs (/ip4, /ip6, /dns, /dns4 or /dns6,
@@ -63,7 +66,7 @@ var (
 // NewWebSocket returns the WebSocket transport, upgrading connections with
 // u and accounting them to rcmgr (nil for none).
 func NewWebSocket(u transport.Upgrader, rcmgr network.ResourceManager) (*WebSocket, error) {
-	if !present(jsWebSocket) {
+	if !browser.Present(jsWebSocket) {
 		return nil, errors.New("websocket: this browser has no WebSocket")
 	}
 	if rcmgr == nil {
@@ -184,13 +187,13 @@ func parseWebSocketAddr(a ma.Multiaddr) (wsAddr, error) {
 // ready for the upgrader. Messages are binary; their boundaries carry no
 // meaning.
 type wsConn struct {
-	ws     safejs.Value
-	funcs  []safejs.Func // event handlers, released on Close
-	url    string
-	laddr  ma.Multiaddr
-	raddr  ma.Multiaddr
-	opened chan struct{} // closed by the open event
-	gone   chan struct{} // closed by the close event
+	ws       safejs.Value
+	handlers browser.Handlers // released on Close
+	url      string
+	laddr    ma.Multiaddr
+	raddr    ma.Multiaddr
+	opened   chan struct{} // closed by the open event
+	gone     chan struct{} // closed by the close event
 
 	mu        sync.Mutex
 	recv      [][]byte      // messages received and not yet fully read
@@ -235,7 +238,7 @@ func dialWebSocket(ctx context.Context, a ma.Multiaddr) (*wsConn, error) {
 		writeDL: newDeadline(),
 		closed:  make(chan struct{}),
 	}
-	if c.sendBuf, err = jsUint8Array.New(sendChunk); err != nil {
+	if c.sendBuf, err = browser.Uint8Array.New(sendChunk); err != nil {
 		return nil, err
 	}
 	if c.ws, err = jsWebSocket.New(w.url); err != nil {
@@ -267,12 +270,7 @@ func (c *wsConn) handle() error {
 		return err
 	}
 	on := func(event string, f func(safejs.Value)) error {
-		fn, err := callback(f)
-		if err != nil {
-			return err
-		}
-		c.funcs = append(c.funcs, fn)
-		return c.ws.Set("on"+event, fn.Value())
+		return c.handlers.On(c.ws, f, "on"+event)
 	}
 	if err := on("open", func(safejs.Value) { close(c.opened) }); err != nil {
 		return err
@@ -299,7 +297,7 @@ func (c *wsConn) onMessage(ev safejs.Value) {
 		if data.Type() == safejs.TypeString {
 			err = errors.New("a text message arrived on a binary connection")
 		} else {
-			b, err = bytesFromJS(data, room)
+			b, err = browser.BytesFromJS(data, room)
 		}
 	}
 	c.mu.Lock()
@@ -320,7 +318,7 @@ func (c *wsConn) onMessage(ev safejs.Value) {
 }
 
 func (c *wsConn) onClose(ev safejs.Value) {
-	code, reason := jsInt(ev, "code"), jsString(ev, "reason")
+	code, reason := browser.Int(ev, "code"), browser.String(ev, "reason")
 	c.mu.Lock()
 	c.closeCode = code
 	if c.rerr == nil {
@@ -437,7 +435,7 @@ func (c *wsConn) waitWritable() error {
 		if err != nil {
 			return err
 		}
-		if jsInt(c.ws, "bufferedAmount") < highWater {
+		if browser.Int(c.ws, "bufferedAmount") < highWater {
 			return nil
 		}
 		t := time.NewTimer(pause)
@@ -457,16 +455,10 @@ func (c *wsConn) waitWritable() error {
 func (c *wsConn) Close() error {
 	c.closeOnce.Do(func() {
 		close(c.closed)
+		// With the handlers unset the browser calls none of them again.
+		c.handlers.Release()
 		if !c.ws.IsUndefined() {
-			// With the handlers unset the browser calls none of them
-			// again, so releasing them is safe.
-			for _, ev := range []string{"onopen", "onmessage", "onclose"} {
-				c.ws.Set(ev, nil)
-			}
 			c.ws.Call("close", 1000)
-		}
-		for _, f := range c.funcs {
-			f.Release()
 		}
 		c.mu.Lock()
 		c.recv, c.unread = nil, 0

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	ma "github.com/multiformats/go-multiaddr"
+
+	"planet/wasm/browser"
 )
 
 // testAddr returns the multiaddr the native side passed in the variable
@@ -157,7 +159,7 @@ func TestWebSocketBackPressure(t *testing.T) {
 	if !errors.Is(err, os.ErrDeadlineExceeded) {
 		t.Fatalf("writing to a stalled reader: %v after %d bytes, want a deadline error", err, total)
 	}
-	if held := jsInt(c.ws, "bufferedAmount"); held > highWater+sendChunk {
+	if held := browser.Int(c.ws, "bufferedAmount"); held > highWater+sendChunk {
 		t.Errorf("the browser holds %d bytes unsent, more than %d", held, highWater+sendChunk)
 	}
 	t.Logf("%d bytes written before the stall stopped the writer", total)

@@ -20,13 +20,15 @@ import (
 	ma "github.com/multiformats/go-multiaddr"
 	"github.com/multiformats/go-multibase"
 	"github.com/multiformats/go-multihash"
+
+	"planet/wasm/browser"
 )
 
 // webTransportPath is the HTTP endpoint of the libp2p WebTransport spec;
 // type=noise asks the server to authenticate with Noise.
 const webTransportPath = "/.well-known/libp2p-webtransport?type=noise"
 
-var jsWebTransport = jsGlobal("WebTransport")
+var jsWebTransport = browser.Global("WebTransport")
 
 // WebTransport is a libp2p transport over the browser's WebTransport API,
 // following the libp2p WebTransport spec. It dials
@@ -56,7 +58,7 @@ var (
 // NewWebTransport returns the WebTransport transport for the host whose
 // identity is priv, accounting connections to rcmgr (nil for none).
 func NewWebTransport(priv crypto.PrivKey, rcmgr network.ResourceManager) (*WebTransport, error) {
-	if !present(jsWebTransport) {
+	if !browser.Present(jsWebTransport) {
 		return nil, errors.New("webtransport: this browser has no WebTransport")
 	}
 	n, err := noise.New(noise.ID, priv, nil)
@@ -211,7 +213,7 @@ func (t *WebTransport) dial(ctx context.Context, w wtAddr, raddr ma.Multiaddr, p
 	if err != nil {
 		return nil, err
 	}
-	ended, err := settle(closed)
+	ended, err := browser.Settle(closed)
 	if err != nil {
 		return nil, err
 	}
@@ -220,7 +222,7 @@ func (t *WebTransport) dial(ctx context.Context, w wtAddr, raddr ma.Multiaddr, p
 	if err != nil {
 		return nil, err
 	}
-	if _, err := await(ctx, ready); err != nil {
+	if _, err := browser.Await(ctx, ready); err != nil {
 		return nil, fmt.Errorf("could not connect: %w", err)
 	}
 	if c.incoming, err = streamsReader(session); err != nil {
@@ -237,16 +239,16 @@ func (t *WebTransport) dial(ctx context.Context, w wtAddr, raddr ma.Multiaddr, p
 // certHashOptions builds the WebTransport constructor's options:
 // {serverCertificateHashes: [{algorithm: "sha-256", value: bytes}, …]}.
 func certHashOptions(hashes []multihash.DecodedMultihash) (safejs.Value, error) {
-	list, err := jsArray.New()
+	list, err := browser.Array.New()
 	if err != nil {
 		return safejs.Value{}, err
 	}
 	for _, h := range hashes {
-		entry, err := jsObject.New()
+		entry, err := browser.Object.New()
 		if err != nil {
 			return safejs.Value{}, err
 		}
-		value, err := bytesToJS(h.Digest)
+		value, err := browser.BytesToJS(h.Digest)
 		if err != nil {
 			return safejs.Value{}, err
 		}
@@ -260,7 +262,7 @@ func certHashOptions(hashes []multihash.DecodedMultihash) (safejs.Value, error) 
 			return safejs.Value{}, err
 		}
 	}
-	opts, err := jsObject.New()
+	opts, err := browser.Object.New()
 	if err != nil {
 		return safejs.Value{}, err
 	}
@@ -383,7 +385,7 @@ func (c *wtConn) openStream(ctx context.Context) (*wtStream, error) {
 	if err != nil {
 		return nil, err
 	}
-	v, err := await(ctx, p)
+	v, err := browser.Await(ctx, p)
 	if err != nil {
 		if c.IsClosed() {
 			return nil, net.ErrClosed
@@ -401,14 +403,14 @@ func (c *wtConn) AcceptStream() (network.MuxedStream, error) {
 	if err != nil {
 		return nil, err
 	}
-	r, err := await(c.ctx, p)
+	r, err := browser.Await(c.ctx, p)
 	if err != nil {
 		if c.IsClosed() {
 			return nil, net.ErrClosed
 		}
 		return nil, err
 	}
-	if jsBool(r, "done") {
+	if browser.Bool(r, "done") {
 		return nil, fmt.Errorf("webtransport %s: session ended: %w", c.url, net.ErrClosed)
 	}
 	v, err := r.Get("value")

@@ -13,6 +13,8 @@ import (
 
 	"github.com/hack-pad/safejs"
 	"github.com/libp2p/go-libp2p/core/network"
+
+	"planet/wasm/browser"
 )
 
 // maxChunk bounds one piece of a WebTransport stream as the browser hands
@@ -37,10 +39,10 @@ type wtStream struct {
 	writer safejs.Value // WritableStreamDefaultWriter
 	url    string
 
-	rmu     sync.Mutex     // one Read at a time; guards buf and pending
-	buf     []byte         // received and not yet read
-	pending <-chan settled // an outstanding reader.read()
-	wmu     sync.Mutex     // one Write at a time
+	rmu     sync.Mutex             // one Read at a time; guards buf and pending
+	buf     []byte                 // received and not yet read
+	pending <-chan browser.Settled // an outstanding reader.read()
+	wmu     sync.Mutex             // one Write at a time
 
 	mu        sync.Mutex
 	rerr      error         // what Read returns once buf is empty
@@ -105,7 +107,7 @@ func (s *wtStream) Read(p []byte) (int, error) {
 		if s.pending == nil {
 			p, err := s.reader.Call("read")
 			if err == nil {
-				s.pending, err = settle(p)
+				s.pending, err = browser.Settle(p)
 			}
 			if err != nil {
 				s.failRead(err)
@@ -115,18 +117,18 @@ func (s *wtStream) Read(p []byte) (int, error) {
 		select {
 		case r := <-s.pending:
 			s.pending = nil
-			if r.err != nil {
-				s.failRead(&network.StreamError{Remote: true, TransportError: r.err})
+			if r.Err != nil {
+				s.failRead(&network.StreamError{Remote: true, TransportError: r.Err})
 				continue
 			}
-			if jsBool(r.v, "done") {
+			if browser.Bool(r.Value, "done") {
 				s.failRead(io.EOF)
 				continue
 			}
-			v, err := r.v.Get("value")
+			v, err := r.Value.Get("value")
 			var b []byte
 			if err == nil {
-				b, err = bytesFromJS(v, maxChunk)
+				b, err = browser.BytesFromJS(v, maxChunk)
 			}
 			if err != nil {
 				s.failRead(fmt.Errorf("webtransport %s: %w", s.url, err))
@@ -168,7 +170,7 @@ func (s *wtStream) Write(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
-	arr, err := bytesToJS(p)
+	arr, err := browser.BytesToJS(p)
 	if err != nil {
 		return 0, err
 	}
@@ -176,14 +178,14 @@ func (s *wtStream) Write(p []byte) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	done, err := settle(w)
+	done, err := browser.Settle(w)
 	if err != nil {
 		return 0, err
 	}
 	select {
 	case r := <-done:
-		if r.err != nil {
-			err := &network.StreamError{Remote: true, TransportError: r.err}
+		if r.Err != nil {
+			err := &network.StreamError{Remote: true, TransportError: r.Err}
 			s.mu.Lock()
 			if s.werr == nil {
 				s.werr = err
@@ -214,7 +216,7 @@ func (s *wtStream) CloseWrite() error {
 		s.werr = errWriteClosed
 	}
 	s.mu.Unlock()
-	ignore(s.writer.Call("close"))
+	browser.Ignore(s.writer.Call("close"))
 	return nil
 }
 
@@ -237,7 +239,7 @@ func (s *wtStream) stopReading(why error) {
 		close(s.readStop)
 	}
 	s.mu.Unlock()
-	ignore(s.reader.Call("cancel"))
+	browser.Ignore(s.reader.Call("cancel"))
 }
 
 // Close closes both directions: what was written is still sent.
@@ -265,7 +267,7 @@ func (s *wtStream) ResetWithError(code network.StreamErrorCode) error {
 		close(s.writeStop)
 	}
 	s.mu.Unlock()
-	ignore(s.writer.Call("abort"))
+	browser.Ignore(s.writer.Call("abort"))
 	s.stopReading(reset)
 	return nil
 }
