@@ -1,11 +1,11 @@
 // <planet-settings>: your name, passphrase, auto-lock, storage, export, lock.
 
-import { planet, errorMessage } from '../api.js';
-import { downloadBlob } from '../blobs.js';
-import { el, field, alertBox, statusLine, whileBusy, uid } from '../elements.js';
-import { isoDay, percent } from '../format.js';
-import { isPersistent, requestPersistence, usage } from '../storage-status.js';
-import { PassphraseStrength } from './passphrase-strength.js';
+import { planet, errorMessage } from '../lib/api.js';
+import { downloadBlob } from '../lib/blobs.js';
+import { el, field, alertBox, statusLine, whileBusy, uid } from '../lib/elements.js';
+import { isoDay, percent } from '../lib/format.js';
+import { isPersistent, requestPersistence, usage } from '../lib/storage.js';
+import { PassphraseStrength } from '../ui/passphrase-strength.js';
 
 export class SettingsSection extends HTMLElement {
   connectedCallback() {

@@ -7,10 +7,11 @@
 // The lists are read again when the core says a trust-network exchange was
 // handled (planet-contacts): answers arrive from the other side at any time.
 
-import { planet, errorMessage, CONTACTS_EVENT } from '../api.js';
-import { el, field, alertBox, statusLine, whileBusy } from '../elements.js';
-import { humanDate } from '../format.js';
-import { InvitationsCard } from './invitations-card.js';
+import { planet, errorMessage } from '../lib/api.js';
+import * as store from '../lib/store.js';
+import { el, field, alertBox, statusLine, whileBusy } from '../lib/elements.js';
+import { humanDate } from '../lib/format.js';
+import { InvitationsCard } from './invitations.js';
 
 /** @typedef {import('../planet.d.ts').Contact} Contact */
 /** @typedef {import('../planet.d.ts').ReceivedIntroduction} ReceivedIntroduction */
@@ -33,16 +34,18 @@ export class IntroduceSection extends HTMLElement {
   #received = el('ul', { class: 'introductions', 'aria-label': 'Introductions for you' });
   #made = el('ul', { class: 'introductions', 'aria-label': 'Introductions you made' });
 
-  #onContacts = () => { this.#load(); };
+  /** @type {(() => void) | undefined} unsubscribes from the store */
+  #unsubscribe;
 
   connectedCallback() {
     if (!this.childElementCount) this.#build();
-    window.addEventListener(CONTACTS_EVENT, this.#onContacts);
+    this.#unsubscribe = store.contacts.subscribe(() => this.#load());
     this.#load();
   }
 
   disconnectedCallback() {
-    window.removeEventListener(CONTACTS_EVENT, this.#onContacts);
+    this.#unsubscribe?.();
+    this.#unsubscribe = undefined;
   }
 
   #build() {

@@ -3,7 +3,7 @@
 // asked (it never takes over a running page by itself), so the page never
 // mixes files from two versions.
 
-import { el } from '../elements.js';
+import { el } from '../lib/elements.js';
 
 /** How often an open page asks the server whether there is a new version. */
 const CHECK_EVERY_MS = 60 * 60 * 1000;

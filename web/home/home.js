@@ -2,10 +2,13 @@
 // the tab's network node stands with its relays (updated live), and what the
 // vault holds.
 
-import { planet, errorMessage, CONTACTS_EVENT } from '../api.js';
-import { ObjectURLs } from '../blobs.js';
-import { el, alertBox, statusLine } from '../elements.js';
-import { plural } from '../format.js';
+import { planet, errorMessage } from '../lib/api.js';
+import * as store from '../lib/store.js';
+import { ObjectURLs } from '../lib/blobs.js';
+import { el, alertBox } from '../lib/elements.js';
+import { copyButton } from '../ui/copy-button.js';
+import { qrImage } from '../ui/qr.js';
+import { plural } from '../lib/format.js';
 
 /** @typedef {import('../planet.d.ts').Identity} Identity */
 /** @typedef {import('../planet.d.ts').ImportSummary} ImportSummary */
@@ -14,9 +17,6 @@ import { plural } from '../format.js';
 /** @typedef {import('../planet.d.ts').RelayStatus} RelayStatus */
 /** @typedef {import('../planet.d.ts').PeerConnection} PeerConnection */
 
-/** How often the network card asks the core how the node stands. */
-const NETWORK_POLL_MS = 1000;
-
 export class HomeSection extends HTMLElement {
   /** @type {Identity | null} */
   identity = null;
@@ -24,10 +24,8 @@ export class HomeSection extends HTMLElement {
   imported = null;
 
   #urls = new ObjectURLs();
-  /** @type {ReturnType<typeof setInterval> | undefined} */
-  #poll;
-  /** Shows the counts again when the trust network brought a contact. */
-  #onContacts = () => {};
+  /** @type {(() => void)[]} what to call to unsubscribe from the store */
+  #unsubscribe = [];
 
   connectedCallback() {
     if (this.childElementCount) return;
@@ -46,19 +44,16 @@ export class HomeSection extends HTMLElement {
       el('div', { class: 'home-grid' }, identityCard, network.node, countsCard),
     );
     this.#load(identityCard, countsCard, alert);
-    const refresh = () => network.refresh();
-    refresh();
-    this.#poll = setInterval(refresh, NETWORK_POLL_MS);
-    this.#onContacts = () => {
-      planet.counts().then((c) => countsCard.lastElementChild?.replaceWith(countsView(c)), () => {});
-    };
-    window.addEventListener(CONTACTS_EVENT, this.#onContacts);
+    this.#unsubscribe.push(
+      store.network.subscribe((status, err) => network.show(status, err)),
+      // Shows the counts again when the trust network brought a contact.
+      store.contacts.subscribe(() => {
+        planet.counts().then((c) => countsCard.lastElementChild?.replaceWith(countsView(c)), () => {});
+      }));
   }
 
   disconnectedCallback() {
-    window.removeEventListener(CONTACTS_EVENT, this.#onContacts);
-    clearInterval(this.#poll);
-    this.#poll = undefined;
+    for (const fn of this.#unsubscribe.splice(0)) fn();
     this.#urls.revokeAll();
   }
 
@@ -82,48 +77,24 @@ export class HomeSection extends HTMLElement {
 
   /** @param {Identity} identity */
   #identityView({ did, peerId }) {
-    const copied = statusLine();
     const code = el('code', { class: 'did', 'data-testid': 'did' }, did);
-    const copy = async () => {
-      try {
-        await navigator.clipboard.writeText(did);
-        copied.show('Copied', 4000);
-      } catch {
-        // No clipboard access (permission or insecure context): select the
-        // text so that the person can copy it with the keyboard or menu.
-        getSelection()?.selectAllChildren(code);
-        copied.show('Selected: press Ctrl+C (or ⌘C) to copy', 8000);
-      }
-    };
     return el('div', { class: 'identity-body' },
       el('div', { class: 'identity-text' },
         el('p', { class: 'hint' },
           'Your decentralised identifier (DID). Share it so that people can recognise you; it belongs to you, not to any company.'),
         code,
-        el('div', { class: 'row' },
-          el('button', { type: 'button', class: 'button', onclick: copy }, 'Copy DID'),
-          copied.node),
+        copyButton({
+          label: 'Copy DID', text: did,
+          select: () => getSelection()?.selectAllChildren(code),
+          copied: ['Copied', 4000],
+          selected: ['Selected: press Ctrl+C (or ⌘C) to copy', 8000],
+        }),
         el('dl', { class: 'facts' },
           el('dt', {}, 'Peer ID'),
           el('dd', {}, el('code', { class: 'peer-id', 'data-testid': 'peer-id' }, peerId))),
       ),
-      el('figure', { class: 'qr' }, this.#qrImage(did)),
+      el('figure', { class: 'qr' }, qrImage(this.#urls, did, 'QR code of your DID', 200)),
     );
-  }
-
-  /**
-   * The DID as a QR code. The core's SVG goes in as an image (from a Blob
-   * URL), never as markup, so nothing in it can run or reach the page.
-   * @param {string} did
-   */
-  #qrImage(did) {
-    try {
-      const svg = planet.qrSVG(did);
-      const url = this.#urls.create(new Blob([svg], { type: 'image/svg+xml' }));
-      return el('img', { src: url, alt: 'QR code of your DID', width: 200, height: 200 });
-    } catch (err) {
-      return el('p', { class: 'hint' }, `No QR code: ${errorMessage(err)}`);
-    }
   }
 }
 
@@ -131,7 +102,7 @@ export class HomeSection extends HTMLElement {
  * The network card: the node's state, each relay (connected, or
  * reconnecting with the reason), and how many peers the tab is connected to.
  * Only what changed is written again, so that assistive technology announces
- * changes, not every poll.
+ * changes, not every reading.
  */
 class NetworkCard {
   summary = el('p', { class: 'network-summary', 'data-testid': 'network-state', role: 'status' }, 'Starting…');
@@ -147,25 +118,14 @@ class NetworkCard {
     el('p', { class: 'hint' }, 'Your vault reaches the people you connect with through a relay; what you say to each other is encrypted end to end.'),
     this.summary, this.relays, this.peers, this.addresses);
   #last = '';
-  #busy = false;
-
-  async refresh() {
-    if (this.#busy) return;
-    this.#busy = true;
-    try {
-      this.#show(await planet.network.status());
-    } catch (err) {
-      this.#show(null, errorMessage(err));
-    } finally {
-      this.#busy = false;
-    }
-  }
 
   /**
+   * Shows a reading of the store's network status.
    * @param {NetworkStatus | null} status
-   * @param {string} [failure]
+   * @param {unknown} [err] why there is no status
    */
-  #show(status, failure = '') {
+  show(status, err) {
+    const failure = status ? '' : errorMessage(err);
     const now = Date.now();
     const summary = status ? summaryText(status) : `Network status unavailable: ${failure}`;
     const relays = status?.relays ?? [];

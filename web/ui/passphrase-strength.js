@@ -1,8 +1,8 @@
 // <planet-strength>: how strong a candidate passphrase is, as the core rates
 // it (planet.passphraseStrength), with the core's warning and suggestions.
 
-import { planet } from '../api.js';
-import { el, uid } from '../elements.js';
+import { planet } from '../lib/api.js';
+import { el, uid } from '../lib/elements.js';
 
 /** @typedef {import('../planet.d.ts').Strength} Strength */
 

@@ -4,11 +4,11 @@
 // or another tab): the page hears about it through the `planet-locked` event
 // on window and returns to the unlock screen.
 
-import { ready as coreReady } from './boot.js';
+import { ready as coreReady } from '../boot.js';
 
-/** @typedef {import('./planet.d.ts').PlanetAPI} PlanetAPI */
-/** @typedef {import('./planet.d.ts').PlanetError} PlanetError */
-/** @typedef {import('./planet.d.ts').ErrorCode} ErrorCode */
+/** @typedef {import('../planet.d.ts').PlanetAPI} PlanetAPI */
+/** @typedef {import('../planet.d.ts').PlanetError} PlanetError */
+/** @typedef {import('../planet.d.ts').ErrorCode} ErrorCode */
 
 /** Fired on window when a call fails because the vault is locked. */
 export const LOCKED_EVENT = 'planet-locked';

@@ -3,8 +3,8 @@
 // inviter a relationship credential; they answer with theirs, directly or,
 // when they are away, through their mailbox.
 
-import { planet, errorMessage } from '../api.js';
-import { el, alertBox, statusLine } from '../elements.js';
+import { planet, errorMessage } from '../lib/api.js';
+import { el, alertBox, statusLine } from '../lib/elements.js';
 
 /** @typedef {import('../planet.d.ts').InvitationPreview} InvitationPreview */
 

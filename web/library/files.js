@@ -2,12 +2,12 @@
 // dropping them on the page, watch each upload's progress, and list what is
 // stored with "Open <name>", "Download <name>" and "Delete <name>".
 
-import { planet, errorMessage } from '../api.js';
-import { ObjectURLs, downloadBlob, shortLivedURL, withType } from '../blobs.js';
-import { el, alertBox, statusLine, uid } from '../elements.js';
-import { percent, plural } from '../format.js';
-import { makeThumbnail } from '../thumbnail.js';
-import { confirmDelete, showPhoto } from './dialogs.js';
+import { planet, errorMessage } from '../lib/api.js';
+import { ObjectURLs, downloadBlob, shortLivedURL, withType } from '../lib/blobs.js';
+import { el, alertBox, statusLine, uid } from '../lib/elements.js';
+import { percent, plural } from '../lib/format.js';
+import { makeThumbnail } from '../library/thumbnail.js';
+import { confirmDelete, showPhoto } from '../ui/dialogs.js';
 
 /** @typedef {import('../planet.d.ts').FileInfo} FileInfo */
 /** @typedef {import('../planet.d.ts').FileKind} FileKind */

@@ -2,12 +2,12 @@
 // new identity, or import an export from another browser or client.
 // Emits `vault-opened` (detail: {identity, imported?}) once the vault is open.
 
-import { planet, errorMessage } from '../api.js';
+import { planet, errorMessage } from '../lib/api.js';
 import { markUnlockPrompt } from '../boot.js';
-import { el, field, alertBox, whileBusy, uid } from '../elements.js';
-import { percent } from '../format.js';
-import { requestPersistence } from '../storage-status.js';
-import { PassphraseStrength } from './passphrase-strength.js';
+import { el, field, alertBox, whileBusy, uid } from '../lib/elements.js';
+import { percent } from '../lib/format.js';
+import { requestPersistence } from '../lib/storage.js';
+import { PassphraseStrength } from '../ui/passphrase-strength.js';
 
 /** @typedef {import('../planet.d.ts').Identity} Identity */
 /** @typedef {import('../planet.d.ts').ImportSummary} ImportSummary */

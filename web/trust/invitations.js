@@ -4,10 +4,12 @@
 // on a phone). Below, the invitations made so far, each with its uses left,
 // and a way to withdraw one.
 
-import { planet, errorMessage } from '../api.js';
-import { ObjectURLs } from '../blobs.js';
-import { el, field, alertBox, statusLine } from '../elements.js';
-import { humanDate, plural } from '../format.js';
+import { planet, errorMessage } from '../lib/api.js';
+import { ObjectURLs } from '../lib/blobs.js';
+import { el, field, alertBox, statusLine } from '../lib/elements.js';
+import { copyButton } from '../ui/copy-button.js';
+import { qrImage } from '../ui/qr.js';
+import { humanDate, plural } from '../lib/format.js';
 
 /** @typedef {import('../planet.d.ts').InvitationInfo} InvitationInfo */
 
@@ -72,32 +74,24 @@ export class InvitationsCard extends HTMLElement {
     this.#urls.revokeAll();
   }
 
-  /** Shows a new invitation: its link, a copy button and its QR code. */
+  /**
+   * Shows a new invitation: its link, a copy button and its QR code.
+   * @param {string} link
+   * @param {string} expires RFC 3339
+   * @param {number} uses
+   */
   #show(link, expires, uses) {
     this.#urls.revokeAll();
-    const copied = statusLine();
     const text = el('input', { type: 'text', readonly: true, value: link, class: 'invitation-link' });
-    const copy = el('button', { type: 'button', class: 'button' }, 'Copy link');
-    copy.addEventListener('click', async () => {
-      try {
-        await navigator.clipboard.writeText(link);
-        copied.show('Copied', 2000);
-      } catch {
-        text.select();
-        copied.show('Select the link and copy it', 4000);
-      }
-    });
-    let qr;
-    try {
-      const url = this.#urls.create(new Blob([planet.qrSVG(link)], { type: 'image/svg+xml' }));
-      qr = el('img', { src: url, alt: 'QR code of the invitation link', width: 220, height: 220 });
-    } catch (err) {
-      qr = el('p', { class: 'hint' }, `No QR code: ${errorMessage(err)}`);
-    }
     this.#made.replaceChildren(
       field('Invitation link', text, `Valid until ${humanDate(expires)}, for ${plural(uses, 'person', 'people')}.`),
-      el('div', { class: 'row' }, copy, copied.node),
-      el('figure', { class: 'qr' }, qr));
+      copyButton({
+        label: 'Copy link', text: link,
+        select: () => text.select(),
+        copied: ['Copied', 2000],
+        selected: ['Select the link and copy it', 4000],
+      }),
+      el('figure', { class: 'qr' }, qrImage(this.#urls, link, 'QR code of the invitation link', 220)));
     this.#made.hidden = false;
   }
 

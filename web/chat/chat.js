@@ -4,26 +4,30 @@
 // new ones are announced), each of the person's own with its state and each
 // of the other's with how it came, and a box to write in.
 //
-// The conversation is read again when the core says a message may have
-// arrived (planet-chat) and, lightly, every couple of seconds while the page
-// is in view, so that "sent" turns "delivered" and presence follows the
-// network. Only what changed is written again, so that the log announces new
-// messages, not every refresh.
+// The route #/chat/<did> opens the conversation with that contact.
+//
+// The conversation is read again when the store says a message may have
+// arrived (the core's planet-chat) and, while one of the person's own
+// messages is still on its way (queued or sent) and the page is in view, at
+// each reading of the network status, so that "sent" turns "delivered";
+// presence follows the same readings. Only what changed is written again, so
+// that the log announces new messages, not every refresh.
 
-import { planet, errorMessage, CHAT_EVENT, CONTACTS_EVENT } from '../api.js';
-import { el, field, alertBox, statusLine, whileBusy } from '../elements.js';
-import { humanDate, plural } from '../format.js';
+import { planet, errorMessage } from '../lib/api.js';
+import { href } from '../lib/router.js';
+import * as store from '../lib/store.js';
+import { el, field, alertBox, statusLine, whileBusy } from '../lib/elements.js';
+import { humanDate, plural } from '../lib/format.js';
 
 /** @typedef {import('../planet.d.ts').Contact} Contact */
 /** @typedef {import('../planet.d.ts').ChatMessage} ChatMessage */
 /** @typedef {import('../planet.d.ts').NetworkStatus} NetworkStatus */
 
-/** How often states and presence are read again while the section is in view. */
-const REFRESH_MS = 2000;
-
 /** @typedef {'online' | 'offline' | 'unknown'} Presence */
 
 export class ChatSection extends HTMLElement {
+  /** The DID whose conversation to open once the contacts are read (from the route). */
+  did = '';
   /** @type {Contact[]} contacts that have a DID, by name */
   #contacts = [];
   /** @type {Contact | null} the contact whose conversation is open */
@@ -34,8 +38,10 @@ export class ChatSection extends HTMLElement {
   #rows = new Map();
   /** @type {Map<string, HTMLLIElement>} a contact's DID → its row in the list */
   #contactRows = new Map();
-  /** @type {ReturnType<typeof setInterval> | undefined} */
-  #timer;
+  /** @type {(() => void)[]} what to call to unsubscribe from the store */
+  #unsubscribe = [];
+  /** One of the open conversation's own messages is still on its way. */
+  #pending = false;
   #busy = false;
   /** A refresh was asked for while one ran: run again after it. */
   #again = false;
@@ -58,9 +64,6 @@ export class ChatSection extends HTMLElement {
   #form = el('form', { class: 'stack chat-form', novalidate: true });
   #conversation = el('section', { class: 'card chat-conversation', 'aria-labelledby': 'chat-heading', hidden: true });
   #pick = el('p', { class: 'hint chat-pick' }, 'Pick a contact to open your conversation.');
-
-  #onChat = () => { this.#refresh(); };
-  #onContacts = () => { this.#loadContacts(); };
 
   connectedCallback() {
     if (this.childElementCount) {
@@ -97,19 +100,19 @@ export class ChatSection extends HTMLElement {
   }
 
   disconnectedCallback() {
-    window.removeEventListener(CHAT_EVENT, this.#onChat);
-    window.removeEventListener(CONTACTS_EVENT, this.#onContacts);
-    clearInterval(this.#timer);
-    this.#timer = undefined;
+    for (const fn of this.#unsubscribe.splice(0)) fn();
   }
 
   #start() {
-    window.addEventListener(CHAT_EVENT, this.#onChat);
-    window.addEventListener(CONTACTS_EVENT, this.#onContacts);
-    clearInterval(this.#timer);
-    this.#timer = setInterval(() => {
-      if (document.visibilityState === 'visible') this.#refresh();
-    }, REFRESH_MS);
+    for (const fn of this.#unsubscribe.splice(0)) fn();
+    this.#unsubscribe.push(
+      store.chat.subscribe(() => this.#refresh()),
+      store.contacts.subscribe(() => this.#loadContacts()),
+      store.network.subscribe((status) => {
+        this.#network = status;
+        this.#showPresence();
+        if (this.#pending && document.visibilityState === 'visible') this.#refresh();
+      }));
   }
 
   async #loadContacts() {
@@ -130,6 +133,11 @@ export class ChatSection extends HTMLElement {
         else this.#close();
       }
       this.#showPresence();
+      if (this.did) {
+        const wanted = this.#contacts.find((c) => c.did === this.did);
+        this.did = '';
+        if (wanted) this.#open(wanted);
+      }
     } catch (err) {
       this.#listAlert.show(errorMessage(err));
     }
@@ -204,6 +212,10 @@ export class ChatSection extends HTMLElement {
       if (did === contact.did) button?.setAttribute('aria-current', 'true');
       else button?.removeAttribute('aria-current');
     }
+    // The conversation open is in the address, so that a reload or a link
+    // comes back to it; replacing the entry keeps Back going to the section
+    // before.
+    if (this.isConnected) history.replaceState(history.state, '', href('chat/:did?', { did: contact.did }));
     this.#heading.textContent = `Conversation with ${contact.name}`;
     this.#pick.hidden = true;
     this.#conversation.hidden = false;
@@ -214,13 +226,15 @@ export class ChatSection extends HTMLElement {
 
   #close() {
     this.#current = null;
+    this.#pending = false;
+    if (this.isConnected) history.replaceState(history.state, '', href('chat/:did?'));
     this.#rows.clear();
     this.#log.replaceChildren();
     this.#conversation.hidden = true;
     this.#pick.hidden = false;
   }
 
-  /** Reads presence and the open conversation again. */
+  /** Reads the open conversation again. */
   async #refresh() {
     if (this.#busy) {
       this.#again = true;
@@ -230,12 +244,7 @@ export class ChatSection extends HTMLElement {
     this.#again = false;
     try {
       const contact = this.#current;
-      const [network, messages] = await Promise.all([
-        planet.network.status().catch(() => null),
-        contact ? planet.chat.conversation(contact.did) : Promise.resolve(null),
-      ]);
-      this.#network = network;
-      this.#showPresence();
+      const messages = contact ? await planet.chat.conversation(contact.did) : null;
       if (contact && messages && contact === this.#current) this.#showMessages(contact, messages);
     } catch (err) {
       if (this.#current) this.#sendAlert.show(`The conversation could not be read: ${errorMessage(err)}`);
@@ -267,6 +276,7 @@ export class ChatSection extends HTMLElement {
       next = row.nextElementSibling;
     }
     this.#empty.hidden = messages.length > 0;
+    this.#pending = messages.some((m) => m.state === 'queued' || m.state === 'sent');
     if (added && atBottom) this.#log.scrollTop = this.#log.scrollHeight;
   }
 

@@ -2,10 +2,10 @@
 // Emits `vault-opened` (detail: {identity}) once the vault is open, or
 // `vault-missing` if there turns out to be no vault in this browser.
 
-import { planet, asPlanetError } from '../api.js';
+import { planet, asPlanetError } from '../lib/api.js';
 import { markUnlockPrompt } from '../boot.js';
-import { el, field, alertBox, statusLine, whileBusy } from '../elements.js';
-import { requestPersistence } from '../storage-status.js';
+import { el, field, alertBox, statusLine, whileBusy } from '../lib/elements.js';
+import { requestPersistence } from '../lib/storage.js';
 
 export class UnlockScreen extends HTMLElement {
   /** Why the vault is locked, shown above the form ("" for nothing). */

@@ -2,10 +2,10 @@
 // after "Edit <name>", saves changes to one) and the list of records, each
 // with "Edit <name>" and "Delete <name>" buttons.
 
-import { errorMessage } from '../api.js';
-import { el, field, alertBox, statusLine, whileBusy } from '../elements.js';
-import { humanDate } from '../format.js';
-import { confirmDelete } from './dialogs.js';
+import { errorMessage } from '../lib/api.js';
+import { el, field, alertBox, statusLine, whileBusy } from '../lib/elements.js';
+import { humanDate } from '../lib/format.js';
+import { confirmDelete } from '../ui/dialogs.js';
 
 /**
  * @typedef {object} FieldSpec

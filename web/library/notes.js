@@ -1,8 +1,8 @@
 // <planet-notes>: private notes, kept encrypted in the vault.
 
-import { planet } from '../api.js';
-import { el } from '../elements.js';
-import { RecordSection } from './record-section.js';
+import { planet } from '../lib/api.js';
+import { el } from '../lib/elements.js';
+import { RecordSection } from '../ui/record-list.js';
 
 /** @typedef {import('../planet.d.ts').Note} Note */
 /** @typedef {import('../planet.d.ts').NoteInput} NoteInput */

@@ -1,7 +1,7 @@
 // <planet-photos>: photos as a grid of previews.
 
-import { el } from '../elements.js';
-import { FilesSection } from './files-section.js';
+import { el } from '../lib/elements.js';
+import { FilesSection } from './files.js';
 
 /** @typedef {import('../planet.d.ts').FileInfo} FileInfo */
 

@@ -1,7 +1,7 @@
 // Modal dialogs built on <dialog>: the browser handles focus trapping,
 // Escape and making the rest of the page inert.
 
-import { el, uid } from '../elements.js';
+import { el, uid } from '../lib/elements.js';
 
 /**
  * Asks before deleting something. Resolves true for "Delete", false for

@@ -1,8 +1,8 @@
 // <planet-documents>: documents as a table of name, type, size and date.
 
-import { el } from '../elements.js';
-import { humanDate, humanSize } from '../format.js';
-import { FilesSection } from './files-section.js';
+import { el } from '../lib/elements.js';
+import { humanDate, humanSize } from '../lib/format.js';
+import { FilesSection } from './files.js';
 
 /** @typedef {import('../planet.d.ts').FileInfo} FileInfo */
 

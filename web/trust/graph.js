@@ -10,9 +10,10 @@
 // ring next to whoever links them in. No scores, no ranks: the graph shows
 // who knows whom, not how much anyone counts.
 
-import { planet, errorMessage, CONTACTS_EVENT } from '../api.js';
-import { el, alertBox, field } from '../elements.js';
-import { plural } from '../format.js';
+import { planet, errorMessage } from '../lib/api.js';
+import * as store from '../lib/store.js';
+import { el, alertBox, field } from '../lib/elements.js';
+import { plural } from '../lib/format.js';
 
 /** @typedef {import('../planet.d.ts').Contact} Contact */
 /** @typedef {import('../planet.d.ts').TrustGraphView} TrustGraphView */
@@ -61,16 +62,18 @@ export class GraphSection extends HTMLElement {
     el('p', { class: 'hint' }, 'Choose someone, in the list or in the picture, to see how you are connected to them.'));
   #sharing = el('ul', { class: 'sharing-list', 'aria-label': 'Sharing' });
 
-  #onContacts = () => { this.#load(); };
+  /** @type {(() => void) | undefined} unsubscribes from the store */
+  #unsubscribe;
 
   connectedCallback() {
     if (!this.childElementCount) this.#build();
-    window.addEventListener(CONTACTS_EVENT, this.#onContacts);
+    this.#unsubscribe = store.contacts.subscribe(() => this.#load());
     this.#load();
   }
 
   disconnectedCallback() {
-    window.removeEventListener(CONTACTS_EVENT, this.#onContacts);
+    this.#unsubscribe?.();
+    this.#unsubscribe = undefined;
   }
 
   #build() {
