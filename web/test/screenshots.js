@@ -1,8 +1,10 @@
 // Screenshots of the main screens, for comparing the page's look before and
 // after a change by eye: node screenshots.js <out-dir> [www-dir]
+// Beside each <name>.png it writes <name>.json, every element's computed
+// style, so that two runs can also be compared exactly (styles-diff.js).
 // Not a test: it asserts nothing.
 
-import { mkdir } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startServer, person } from './lib.js';
 
@@ -12,7 +14,32 @@ await mkdir(out, { recursive: true });
 const server = await startServer(www ? { www } : {});
 const p = await person();
 const { page } = p;
-const shot = (name) => page.screenshot({ path: join(out, `${name}.png`), fullPage: true, animations: 'disabled' });
+const shot = async (name) => {
+  await page.screenshot({ path: join(out, `${name}.png`), fullPage: true, animations: 'disabled' });
+  const styles = await page.evaluate(() => {
+    /** @param {Element} e */
+    const path = (e) => {
+      const parts = [];
+      for (let n = e; n && n !== document.documentElement; n = n.parentElement) {
+        parts.unshift(`${n.tagName.toLowerCase()}${n.className && typeof n.className === 'string' ? `.${n.className.trim().split(/\s+/).join('.')}` : ''}:${[...(n.parentElement?.children ?? [])].indexOf(n)}`);
+      }
+      return parts.join(' > ');
+    };
+    /** @type {Record<string, Record<string, string>>} */
+    const all = {};
+    for (const e of document.querySelectorAll('body *')) {
+      for (const pseudo of ['', '::before', '::after']) {
+        const cs = getComputedStyle(e, pseudo || null);
+        /** @type {Record<string, string>} */
+        const props = {};
+        for (const p of cs) props[p] = cs.getPropertyValue(p);
+        all[path(e) + pseudo] = props;
+      }
+    }
+    return all;
+  });
+  await writeFile(join(out, `${name}.json`), JSON.stringify(styles));
+};
 try {
   await page.goto(server.url);
   await page.getByLabel('Passphrase', { exact: true }).fill('short');
