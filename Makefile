@@ -18,7 +18,7 @@ CHROMIUM_FLAGS := --no-sandbox --disable-gpu --no-first-run --disable-background
 	--disable-component-update --disable-sync --use-fake-ui-for-media-stream --use-fake-device-for-media-stream \
 	--allow-loopback-in-peer-connection
 
-.PHONY: all build run test test-native test-wasm test-e2e bench deps deps-browser deps-node clean
+.PHONY: all build run test test-native test-wasm test-types test-e2e bench deps deps-browser deps-node clean
 
 all: build
 
@@ -33,11 +33,15 @@ $(WWW)/planet.wasm: $(shell find core vault idb wasm webrtc -name '*.go') go.mod
 	@mkdir -p $(WWW)
 	GOOS=js GOARCH=wasm go build -trimpath -ldflags "-s -w -X main.version=$(VERSION)" -o $@ ./wasm
 
+# The page's modules, style sheets and precached files are listed at build
+# time, not by hand: list-files.sh writes them into the copies of index.html
+# (<link rel=stylesheet>, <link rel=modulepreload>) and sw.js (its SHELL).
 $(WWW)/.web: $(WEB_FILES)
 	@mkdir -p $(WWW)
 	find $(WWW) -mindepth 1 -not -name 'planet.wasm*' -delete
-	tar -C web --exclude=./test -cf - . | tar -C $(WWW) -xf -
+	tar -C web --exclude=./test --exclude=./list-files.sh -cf - . | tar -C $(WWW) -xf -
 	cp $(GOROOT)/lib/wasm/wasm_exec.js $(WWW)/wasm_exec.js
+	sh web/list-files.sh $(WWW)
 	@touch $@
 
 $(BIN)/serve: $(shell find serve -name '*.go') go.mod go.sum
@@ -48,7 +52,7 @@ run: build
 
 # --- test --------------------------------------------------------------------
 
-test: deps build test-native test-wasm test-e2e
+test: deps build test-native test-wasm test-types test-e2e
 
 # webrtc's native test starts a go-libp2p relay on loopback and runs the
 # package's browser tests in Chromium through wasmbrowsertest.
@@ -63,6 +67,11 @@ test-native: $(BIN)/wasmbrowsertest
 test-wasm: $(BIN)/go_js_wasm_exec $(BIN)/headless_shell
 	GOOS=js GOARCH=wasm go vet ./core/... ./vault/... ./idb/ ./wasm/... ./webrtc/
 	PATH=$(CURDIR)/$(BIN):$$PATH GOOS=js GOARCH=wasm go test -count=1 ./idb/ ./wasm/...
+
+# The page's JSDoc and planet.d.ts, type-checked by TypeScript (nothing is
+# compiled); the service worker on its own, as it runs in a worker.
+test-types: deps-node
+	cd $(WEBTEST) && node_modules/.bin/tsc -p tsconfig.json && node_modules/.bin/tsc -p tsconfig.sw.json
 
 test-e2e: deps-node
 	cd $(WEBTEST) && node --test --test-concurrency=1 --test-timeout=600000 e2e/

@@ -4,14 +4,14 @@
 // that finds it locked — everything decrypted leaves the page and the unlock
 // screen returns.
 
-import { ready, planet, asPlanetError, LOCKED_EVENT } from './api.js';
+import { ready, planet, asPlanetError, LOCKED_EVENT } from './lib/api.js';
 import { serviceWorker } from './boot.js';
-import { handedOut } from './blobs.js';
-import { el } from './elements.js';
-import { CreateScreen } from './components/create-screen.js';
-import { UnlockScreen } from './components/unlock-screen.js';
-import { VaultScreen } from './components/vault-screen.js';
-import { watchForUpdates } from './components/update-banner.js';
+import { handedOut } from './lib/blobs.js';
+import { el } from './lib/elements.js';
+import { CreateScreen } from './screens/create.js';
+import { UnlockScreen } from './screens/unlock.js';
+import { VaultScreen } from './screens/vault.js';
+import { watchForUpdates } from './ui/update-banner.js';
 
 /** @typedef {import('./planet.d.ts').Identity} Identity */
 /** @typedef {import('./planet.d.ts').ImportSummary} ImportSummary */

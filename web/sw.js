@@ -17,49 +17,13 @@ const BUILD = '__PLANET_BUILD__';
 const CACHE = `planet-${BUILD}`;
 
 /**
- * The app shell, relative to the worker's scope. Keep in step with the files
- * the page loads: every module under web/ belongs here. "./" is the page
- * itself (index.html), cached under the URL the server really serves it at.
+ * The app shell, relative to the worker's scope: every file the page may
+ * load, written here at build time from the files shipped (list-files.sh).
+ * "./" is the page itself (index.html), cached under the URL the server
+ * really serves it at.
+ * @type {string[]}
  */
-const SHELL = [
-  './',
-  'styles.css',
-  'manifest.webmanifest',
-  'wasm_exec.js',
-  'planet.wasm',
-  'boot.js',
-  'app.js',
-  'api.js',
-  'elements.js',
-  'format.js',
-  'blobs.js',
-  'storage-status.js',
-  'thumbnail.js',
-  'components/create-screen.js',
-  'components/unlock-screen.js',
-  'components/vault-screen.js',
-  'components/home-section.js',
-  'components/record-section.js',
-  'components/contacts-section.js',
-  'components/chat-section.js',
-  'components/notes-section.js',
-  'components/files-section.js',
-  'components/photos-section.js',
-  'components/documents-section.js',
-  'components/settings-section.js',
-  'components/invite-section.js',
-  'components/introduce-section.js',
-  'components/invitations-card.js',
-  'components/graph-section.js',
-  'components/passphrase-strength.js',
-  'components/dialogs.js',
-  'components/update-banner.js',
-  'icons/icon.svg',
-  'icons/icon-192.png',
-  'icons/icon-512.png',
-  'icons/maskable-192.png',
-  'icons/maskable-512.png',
-];
+const SHELL = ['./']; // @shell: the build writes the list here
 
 const scope = new URL(sw.registration.scope);
 const shellURLs = new Set(SHELL.map((path) => new URL(path, scope).href));
