@@ -88,7 +88,7 @@ func (c mailboxConfig) withDefaults() (mailboxConfig, error) {
 	return c, nil
 }
 
-// mailboxService is the server's mailboxService: its store, and the streams it is
+// mailboxService is the server's mailbox: its store, and the streams it is
 // answering.
 type mailboxService struct {
 	store *mailboxStore
