@@ -1,8 +1,8 @@
 package core
 
 import (
-	"errors"
 	"planet/core/internal/input"
+	"planet/core/session"
 )
 
 // Errors of the application layer; vault's errors (vault.ErrLocked,
@@ -14,5 +14,5 @@ var (
 	ErrInvalid = input.ErrInvalid
 	// ErrBadExport: an import file is not a PLANET export, is damaged or
 	// truncated, or the passphrase does not decrypt it.
-	ErrBadExport = errors.New("not a readable PLANET export")
+	ErrBadExport = session.ErrBadExport
 )

@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"path"
 	"sort"
 	"strings"
 	"time"
@@ -19,6 +18,7 @@ import (
 
 	"planet/core/did"
 	"planet/core/keys"
+	"planet/core/session"
 	"planet/vault"
 )
 
@@ -142,13 +142,16 @@ type noteExport struct {
 }
 
 // Export writes the whole vault to w as an age file sealed with passphrase
-// (docs/export-format.md). progress, if set, receives bytes of files
-// written so far and their total.
+// (docs/export-format.md): the manifest, the identity and the settings, then
+// each feature's sections in the order of [Planet.sections], then the files
+// they named. progress, if set, receives bytes of files written so far and
+// their total.
 func (p *Planet) Export(ctx context.Context, w io.Writer, passphrase string, progress func(done, total int64)) error {
-	v, id, err := p.unlocked()
+	s, err := p.Session()
 	if err != nil {
 		return err
 	}
+	v, id := s.Vault, s.Identity
 	// The export holds the identity's key: its passphrase must be as hard
 	// to guess as the vault's own.
 	if err := vault.RequireStrong(passphrase); err != nil {
@@ -158,48 +161,19 @@ func (p *Planet) Export(ctx context.Context, w io.Writer, passphrase string, pro
 	if err != nil {
 		return err
 	}
-	contacts, err := p.Contacts(ctx)
-	if err != nil {
-		return err
-	}
-	notes, err := p.Notes(ctx)
-	if err != nil {
-		return err
-	}
-	files, err := p.Files(ctx, "")
-	if err != nil {
-		return err
-	}
 	doc, err := id.DID().Document()
 	if err != nil {
 		return err
 	}
-	kept, err := p.Credentials(ctx)
-	if err != nil {
-		return err
-	}
-	graph, err := graphOf(kept)
-	if err != nil {
-		return err
-	}
-	messages, err := p.messagesExport(ctx)
-	if err != nil {
-		return err
-	}
-	trust, err := p.trustForExport(ctx)
-	if err != nil {
-		return err
-	}
-	creds := make([]credentialExport, len(kept))
-	for i, k := range kept {
-		raw, err := k.Credential.MarshalJSON()
-		if err != nil {
+	var sw session.Writer
+	for _, sec := range p.sections() {
+		if err := sec.Export(ctx, s, &sw); err != nil {
 			return err
 		}
-		creds[i] = credentialExport{Credential: raw, Received: Time(k.Received)}
-		if !k.SharedBy.IsZero() {
-			creds[i].SharedBy = k.SharedBy.String()
-		}
+	}
+	entries, files, err := sw.Entries()
+	if err != nil {
+		return err
 	}
 
 	rcpt, err := age.NewScryptRecipient(passphrase)
@@ -215,97 +189,52 @@ func (p *Planet) Export(ctx context.Context, w io.Writer, passphrase string, pro
 	now := p.opt.Now().UTC().Truncate(time.Second)
 	x := exporter{tw: tw, now: now}
 
-	m := manifest{Format: exportFormat, Version: exportVersion, Created: now, DID: id.DID().String()}
-	m.Counts.Contacts, m.Counts.Notes, m.Counts.Credentials = len(contacts), len(notes), len(kept)
-	m.Counts.Messages = len(messages)
-	var photos, documents []fileExport
-	var total int64
-	paths := map[string]bool{}
-	for _, f := range files {
-		fe := fileExport{ID: f.ID, Name: f.Name, Type: f.Type, Size: f.Size(), Created: Time(f.Created), Thumbnail: f.Thumbnail}
-		total += f.Size()
-		if f.Kind == Photo {
-			fe.Path = uniquePath(paths, "photos", f.Name)
-			photos = append(photos, fe)
-		} else {
-			fe.Path = uniquePath(paths, "documents", f.Name)
-			documents = append(documents, fe)
-		}
-	}
-	m.Counts.Photos, m.Counts.Documents = len(photos), len(documents)
-
 	seed := id.Seed()
 	defer clear(seed)
-	ce := make([]contactExport, len(contacts))
-	for i, c := range contacts {
-		ce[i] = contactExport{ID: c.ID, Name: c.Name, DID: c.DID, Notes: c.Notes, Created: Time(c.Created), Updated: Time(c.Updated),
-			Relays: c.Relays, Origin: c.Origin, IntroducedBy: c.IntroducedBy, SharingGraph: c.SharingGraph}
-		if c.Connected != 0 {
-			t := Time(c.Connected)
-			ce[i].Connected = &t
-		}
-	}
-	ne := make([]noteExport, len(notes))
-	for i, n := range notes {
-		ne[i] = noteExport{n.ID, n.Title, n.Body, Time(n.Created), Time(n.Updated)}
-	}
-	x.json("manifest.json", m)
+	x.json("manifest.json", manifest{Format: exportFormat, Version: exportVersion, Created: now, DID: id.DID().String(), Counts: sw.Counts})
 	x.json("identity.json", identityExport{id.DID().String(), doc, keys.EncodeMultikey(keys.CodecEd25519Priv, seed)})
 	x.json("settings.json", settings)
-	x.json("contacts.json", ce)
-	x.bytes("contacts.vcf", vCards(contacts))
-	x.json("notes.json", ne)
-	notePaths := map[string]bool{}
-	for _, n := range notes {
-		x.bytes(uniquePath(notePaths, "notes", safeName(n.Title)+".md"), []byte("# "+n.Title+"\n\n"+n.Body+"\n"))
+	for _, e := range entries {
+		x.bytes(e.Name, e.Body)
 	}
-	x.json("credentials.json", creds)
-	x.json("graph.json", graph)
-	x.json("messages.json", messages)
-	x.json("trust.json", trust)
-	x.json("photos.json", nonNil(photos))
-	x.json("documents.json", nonNil(documents))
 	if x.err != nil {
 		return x.err
 	}
 
-	var done int64
+	var done, total int64
+	for _, f := range files {
+		total += f.Size
+	}
 	if progress != nil {
 		progress(0, total)
 	}
-	for _, list := range [][]fileExport{photos, documents} {
-		for _, fe := range list {
-			if err := ctx.Err(); err != nil {
-				return err
+	for _, f := range files {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		r, err := v.OpenBlob(ctx, f.Blob)
+		if err != nil {
+			return err
+		}
+		if err := tw.WriteHeader(x.header(f.Path, f.Size, f.Created)); err != nil {
+			return err
+		}
+		for {
+			chunk, err := r.NextChunk()
+			if len(chunk) > 0 {
+				if _, werr := tw.Write(chunk); werr != nil {
+					return werr
+				}
+				done += int64(len(chunk))
+				if progress != nil {
+					progress(done, total)
+				}
 			}
-			f, err := p.File(ctx, fe.ID)
+			if err == io.EOF {
+				break
+			}
 			if err != nil {
-				return err
-			}
-			r, err := v.OpenBlob(ctx, f.Blob)
-			if err != nil {
-				return err
-			}
-			if err := tw.WriteHeader(x.header(fe.Path, fe.Size, fe.Created)); err != nil {
-				return err
-			}
-			for {
-				chunk, err := r.NextChunk()
-				if len(chunk) > 0 {
-					if _, werr := tw.Write(chunk); werr != nil {
-						return werr
-					}
-					done += int64(len(chunk))
-					if progress != nil {
-						progress(done, total)
-					}
-				}
-				if err == io.EOF {
-					break
-				}
-				if err != nil {
-					return fmt.Errorf("exporting %s: %w", fe.Path, err)
-				}
+				return fmt.Errorf("exporting %s: %w", f.Path, err)
 			}
 		}
 	}
@@ -349,18 +278,6 @@ func (x *exporter) json(name string, v any) {
 		return
 	}
 	x.bytes(name, append(b, '\n'))
-}
-
-// uniquePath returns dir/name, or dir/"name (2).ext" and so on if taken.
-func uniquePath(taken map[string]bool, dir, name string) string {
-	ext := path.Ext(name)
-	base := strings.TrimSuffix(name, ext)
-	p := dir + "/" + name
-	for i := 2; taken[p]; i++ {
-		p = fmt.Sprintf("%s/%s (%d)%s", dir, base, i, ext)
-	}
-	taken[p] = true
-	return p
 }
 
 // safeName makes a note title usable as a file name.

@@ -21,6 +21,7 @@ var layers = []struct {
 	{"identity, stores", []string{"planet/core/identity", "planet/core/wire/wiretest", "planet/vault/mem", "planet/vault/storetest", "planet/idb"}},
 	{"signed formats and protocols", []string{"planet/core/vc", "planet/core/invite", "planet/core/didcomm", "planet/core/mailbox"}},
 	{"algorithms", []string{"planet/core/graph"}},
+	{"the session a feature gets", []string{"planet/core/session"}},
 	{"the person's PLANET", []string{"planet/core"}},
 	{"the network", []string{"planet/core/p2p", "planet/webrtc"}},
 	{"programs", []string{"planet/wasm", "planet/serve", "planet/serve/relayload"}},

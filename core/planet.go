@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"planet/core/identity"
+	"planet/core/session"
 	"planet/vault"
 )
 
@@ -356,16 +357,7 @@ func (p *Planet) SetSettings(ctx context.Context, s Settings) (Settings, error) 
 }
 
 // Counts says how many records of each kind the vault holds.
-type Counts struct {
-	Contacts  int `json:"contacts"`
-	Notes     int `json:"notes"`
-	Photos    int `json:"photos"`
-	Documents int `json:"documents"`
-	// Credentials counts relationship credentials, own and shared.
-	Credentials int `json:"credentials"`
-	// Messages counts chat messages, sent and received.
-	Messages int `json:"messages"`
-}
+type Counts = session.Counts
 
 // Counts counts the person's records.
 func (p *Planet) Counts(ctx context.Context) (Counts, error) {
