@@ -7,6 +7,7 @@ import (
 	"sort"
 	"time"
 
+	"planet/core/contacts"
 	"planet/core/did"
 	"planet/core/identity"
 	"planet/core/invite"
@@ -179,7 +180,7 @@ func (p *Planet) displayName() string {
 // reached now, which the trust-network messages it makes give for answers.
 // They are the node's to know, so they are kept in memory only.
 func (p *Planet) SetRelays(relays []string) {
-	clean := cleanRelays(relays)
+	clean := contacts.CleanRelays(relays)
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.relays = clean
@@ -263,7 +264,7 @@ func (p *Planet) handleConnectRequest(ctx context.Context, from did.DID, req *Co
 	default:
 		return Handled{}, fmt.Errorf("%w: a connect request holds an invitation or an introduction", wire.ErrMalformedFrame)
 	}
-	h.ReplyRelays = cleanRelays(req.Relays)
+	h.ReplyRelays = contacts.CleanRelays(req.Relays)
 	return h, err
 }
 
@@ -321,7 +322,7 @@ func (p *Planet) connectByInvitation(ctx context.Context, from did.DID, req *Con
 		if err := putCredential(tx, ours, millis(now)); err != nil {
 			return err
 		}
-		return p.connected(ctx, v, tx, from, req.Name, req.Relays, OriginInvitedByMe, did.DID{})
+		return p.connected(ctx, tx, from, req.Name, req.Relays, contacts.OriginInvitedByMe, did.DID{})
 	})
 	if err != nil {
 		return Handled{}, err
@@ -372,7 +373,7 @@ func (p *Planet) handleConnectReply(ctx context.Context, from did.DID, r *Connec
 	if err != nil {
 		return Handled{}, err
 	}
-	origin, introducer := OriginInvitedMe, did.DID{}
+	origin, introducer := contacts.OriginInvitedMe, did.DID{}
 	var send []Outgoing
 	var received *ReceivedIntroduction
 	if intro != nil {
@@ -380,7 +381,7 @@ func (p *Planet) handleConnectReply(ctx context.Context, from did.DID, r *Connec
 		if err != nil {
 			return Handled{}, err
 		}
-		origin, introducer = OriginIntroduced, claims.Introducer
+		origin, introducer = contacts.OriginIntroduced, claims.Introducer
 		if received, err = p.receivedIntroduction(ctx, v, claims.ID); err != nil {
 			return Handled{}, err
 		}
@@ -398,7 +399,7 @@ func (p *Planet) handleConnectReply(ctx context.Context, from did.DID, r *Connec
 		if err := putCredential(tx, theirs, now); err != nil {
 			return err
 		}
-		return p.connected(ctx, v, tx, from, r.Name, r.Relays, origin, introducer)
+		return p.connected(ctx, tx, from, r.Name, r.Relays, origin, introducer)
 	})
 	return Handled{Send: send}, err
 }

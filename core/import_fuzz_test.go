@@ -10,6 +10,7 @@ import (
 
 	"filippo.io/age"
 
+	"planet/core/contacts"
 	"planet/vault"
 	"planet/vault/mem"
 )
@@ -26,7 +27,7 @@ func exportArchive(f *testing.F) []byte {
 	if _, err := p.Create(ctx, "violet tugboat umbrella quince"); err != nil {
 		f.Fatal(err)
 	}
-	p.AddContact(ctx, ContactInput{Name: "Ada", Notes: "hi"})
+	p.Contacts().Add(ctx, contacts.Input{Name: "Ada", Notes: "hi"})
 	p.AddNote(ctx, NoteInput{Title: "T", Body: "B"})
 	p.AddFile(ctx, bytes.NewReader([]byte("photo bytes")), FileInput{Kind: Photo, Name: "p.jpg", Type: "image/jpeg"}, nil)
 	var buf bytes.Buffer

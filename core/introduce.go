@@ -8,8 +8,10 @@ import (
 	"sort"
 	"time"
 
+	"planet/core/contacts"
 	"planet/core/did"
 	"planet/core/identity"
+	"planet/core/session"
 	"planet/core/vc"
 	"planet/core/wire"
 	"planet/vault"
@@ -142,22 +144,22 @@ func (p *Planet) Introduce(ctx context.Context, a, b did.DID, note string) (*Mad
 	if a == b {
 		return nil, nil, fmt.Errorf("%w: introduce two different people", ErrInvalid)
 	}
-	if note, err = checkText("the note", note, MaxIntroductionNoteLength, false); err != nil {
+	if note, err = session.CheckText("the note", note, MaxIntroductionNoteLength, false); err != nil {
 		return nil, nil, err
 	}
-	var contacts [2]*Contact
+	var people [2]*contacts.Contact
 	for i, d := range []did.DID{a, b} {
 		if d == id.DID() {
 			return nil, nil, fmt.Errorf("%w: you cannot introduce yourself; invite them instead", ErrInvalid)
 		}
-		c, err := p.contactByDID(ctx, v, d)
+		c, err := p.contactByDID(ctx, d)
 		if err != nil {
 			return nil, nil, err
 		}
-		if c == nil || c.Connected == 0 {
+		if c == nil || !c.IsConnected() {
 			return nil, nil, fmt.Errorf("%w: %s is not a connected contact", ErrInvalid, did.Short(d))
 		}
-		contacts[i] = c
+		people[i] = c
 	}
 	introID, err := vc.NewID(nil)
 	if err != nil {
@@ -168,9 +170,9 @@ func (p *Planet) Introduce(ctx context.Context, a, b did.DID, note string) (*Mad
 	made := &MadeIntroduction{ID: introID, A: a.String(), B: b.String(), Note: note, StateA: IntroPending, StateB: IntroPending, Created: millis(now)}
 	var out []Outgoing
 	for i, to := range []did.DID{a, b} {
-		other := contacts[1-i]
+		other := people[1-i]
 		claims := IntroductionClaims{
-			ID: introID, Introducer: id.DID(), To: to, Other: mustDID(other.DID),
+			ID: introID, Introducer: id.DID(), To: to, Other: other.DID,
 			OtherName: other.Name, OtherRelays: other.Relays, Note: note,
 			Created: now.Unix(), Expires: now.Add(IntroductionLifetime).Unix(),
 		}
@@ -178,7 +180,7 @@ func (p *Planet) Introduce(ctx context.Context, a, b did.DID, note string) (*Mad
 		if err != nil {
 			return nil, nil, err
 		}
-		out = append(out, Outgoing{To: to, Relays: contacts[i].Relays, Protocol: ProtocolIntroduce, Frame: &IntroduceFrame{Introduction: signed}})
+		out = append(out, Outgoing{To: to, Relays: people[i].Relays, Protocol: ProtocolIntroduce, Frame: &IntroduceFrame{Introduction: signed}})
 	}
 	return made, out, putRecord(ctx, v, colIntroduced, introID, made)
 }
@@ -229,7 +231,7 @@ func openIntroduction(signed []byte) (*IntroductionClaims, error) {
 		return nil, fmt.Errorf("%w: introduction id %q", ErrInvalid, c.ID)
 	case c.To.IsZero() || c.Other.IsZero() || c.To == c.Other || c.Introducer == c.To || c.Introducer == c.Other:
 		return nil, fmt.Errorf("%w: an introduction names its introducer and two other people", ErrInvalid)
-	case len(c.Note) > MaxIntroductionNoteLength || len(c.OtherName) > maxNameLen:
+	case len(c.Note) > MaxIntroductionNoteLength || len(c.OtherName) > session.MaxNameLen:
 		return nil, fmt.Errorf("%w: the introduction's text is too long", ErrInvalid)
 	}
 	return &c, nil
@@ -257,11 +259,11 @@ func (p *Planet) handleIntroduction(ctx context.Context, from did.DID, signed []
 	case p.opt.Now().Unix() >= c.Expires:
 		return refuse(fmt.Errorf("%w: the introduction expired", ErrInvalid))
 	}
-	introducer, err := p.contactByDID(ctx, v, from)
+	introducer, err := p.contactByDID(ctx, from)
 	if err != nil {
 		return Handled{}, err
 	}
-	if introducer == nil || introducer.Connected == 0 {
+	if introducer == nil || !introducer.IsConnected() {
 		return refuse(fmt.Errorf("%w: %s", ErrNotAContact, did.Short(from)))
 	}
 	if _, err := v.Get(ctx, colIntroductions, c.ID); err == nil {
@@ -271,7 +273,7 @@ func (p *Planet) handleIntroduction(ctx context.Context, from did.DID, signed []
 	}
 	r := &ReceivedIntroduction{
 		ID: c.ID, Introducer: from.String(), Other: c.Other.String(), OtherName: c.OtherName,
-		OtherRelays: cleanRelays(c.OtherRelays), Note: c.Note, Signed: signed, State: IntroPending,
+		OtherRelays: contacts.CleanRelays(c.OtherRelays), Note: c.Note, Signed: signed, State: IntroPending,
 		Received: millis(p.opt.Now()), Expires: c.Expires,
 	}
 	return Handled{}, putRecord(ctx, v, colIntroductions, c.ID, r)
@@ -313,7 +315,7 @@ func putReceived(tx *vault.Tx, r *ReceivedIntroduction) error {
 // introAnswer is the news for the introducer of an introduction.
 func (p *Planet) introAnswer(ctx context.Context, v *vault.Vault, c *IntroductionClaims, state string) Outgoing {
 	out := Outgoing{To: c.Introducer, Protocol: ProtocolIntroduce, Frame: &IntroduceFrame{Answer: &IntroAnswer{ID: c.ID, State: state}}}
-	if introducer, err := p.contactByDID(ctx, v, c.Introducer); err == nil && introducer != nil {
+	if introducer, err := p.contactByDID(ctx, c.Introducer); err == nil && introducer != nil {
 		out.Relays = introducer.Relays
 	}
 	return out
@@ -427,7 +429,7 @@ func (p *Planet) connectByIntroduction(ctx context.Context, from did.DID, req *C
 		if err := putCredential(tx, ours, now); err != nil {
 			return err
 		}
-		return p.connected(ctx, v, tx, from, req.Name, req.Relays, OriginIntroduced, c.Introducer)
+		return p.connected(ctx, tx, from, req.Name, req.Relays, contacts.OriginIntroduced, c.Introducer)
 	})
 	if err != nil {
 		return Handled{}, err

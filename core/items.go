@@ -51,53 +51,6 @@ func putRecord(ctx context.Context, v *vault.Vault, c vault.Collection, id strin
 	return v.Put(ctx, c, id, b)
 }
 
-// Contacts lists the person's contacts by name.
-func (p *Planet) Contacts(ctx context.Context) ([]Contact, error) {
-	v, _, err := p.unlocked()
-	if err != nil {
-		return nil, err
-	}
-	cs, err := listRecords(ctx, v, colContacts, func(c *Contact, id string) { c.ID = id })
-	sort.SliceStable(cs, func(i, j int) bool { return cs[i].Name < cs[j].Name })
-	return cs, err
-}
-
-// AddContact stores a new contact.
-func (p *Planet) AddContact(ctx context.Context, in ContactInput) (*Contact, error) {
-	v, _, err := p.unlocked()
-	if err != nil {
-		return nil, err
-	}
-	if in, err = in.check(); err != nil {
-		return nil, err
-	}
-	now := millis(p.opt.Now())
-	c := &Contact{ID: vault.NewRecordID(), Name: in.Name, DID: in.DID, Notes: in.Notes, Created: now, Updated: now}
-	return c, putRecord(ctx, v, colContacts, c.ID, c)
-}
-
-// UpdateContact replaces a contact's fields.
-func (p *Planet) UpdateContact(ctx context.Context, id string, in ContactInput) (*Contact, error) {
-	v, _, err := p.unlocked()
-	if err != nil {
-		return nil, err
-	}
-	if in, err = in.check(); err != nil {
-		return nil, err
-	}
-	c, err := getRecord[Contact](ctx, v, colContacts, id)
-	if err != nil {
-		return nil, err
-	}
-	c.ID, c.Name, c.DID, c.Notes, c.Updated = id, in.Name, in.DID, in.Notes, millis(p.opt.Now())
-	return c, putRecord(ctx, v, colContacts, id, c)
-}
-
-// DeleteContact removes a contact.
-func (p *Planet) DeleteContact(ctx context.Context, id string) error {
-	return p.deleteRecord(ctx, colContacts, id)
-}
-
 func (p *Planet) deleteRecord(ctx context.Context, c vault.Collection, id string) error {
 	v, _, err := p.unlocked()
 	if err != nil {

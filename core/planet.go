@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"planet/core/contacts"
 	"planet/core/identity"
 	"planet/core/session"
 	"planet/vault"
@@ -55,6 +56,9 @@ type Planet struct {
 
 	chatMu sync.Mutex // serialises chat's read-modify-writes of its records
 	chat   chatMemory // under chatMu
+
+	// The features, each over the session p gives.
+	contacts *contacts.Service
 }
 
 // Open prepares the Planet kept in store, whether or not it holds a vault.
@@ -72,6 +76,7 @@ func Open(ctx context.Context, store vault.Store, opt Options) (*Planet, error) 
 		opt.Vault.Now = opt.Now
 	}
 	p := &Planet{store: store, opt: opt, settings: DefaultSettings}
+	p.contacts = contacts.New(p)
 	v, err := vault.Open(ctx, store, opt.Vault)
 	switch {
 	case errors.Is(err, vault.ErrNoVault):
@@ -303,6 +308,9 @@ func (p *Planet) unlocked() (*vault.Vault, *identity.Identity, error) {
 	return p.v, p.id, nil
 }
 
+// Contacts is the person's address book.
+func (p *Planet) Contacts() *contacts.Service { return p.contacts }
+
 // Identity returns the person's identity.
 func (p *Planet) Identity() (*identity.Identity, error) {
 	_, id, err := p.unlocked()
@@ -366,7 +374,7 @@ func (p *Planet) Counts(ctx context.Context) (Counts, error) {
 		return Counts{}, err
 	}
 	var c Counts
-	if c.Contacts, err = v.Count(ctx, colContacts); err != nil {
+	if c.Contacts, err = p.contacts.Count(ctx); err != nil {
 		return c, err
 	}
 	if c.Notes, err = v.Count(ctx, colNotes); err != nil {

@@ -15,6 +15,7 @@ import (
 	"filippo.io/age"
 
 	"planet/core"
+	"planet/core/contacts"
 	"planet/vault"
 	"planet/vault/mem"
 )
@@ -64,17 +65,17 @@ func TestLifecycle(t *testing.T) {
 	if !strings.HasPrefix(id.DID().String(), "did:key:z6Mk") {
 		t.Fatalf("DID %s", id.DID())
 	}
-	c := must(p.AddContact(ctx, core.ContactInput{Name: "  Ada Lovelace ", DID: id.DID().String(), Notes: "met at the co-op AGM"}))
+	c := must(p.Contacts().Add(ctx, contacts.Input{Name: "  Ada Lovelace ", DID: id.DID().String(), Notes: "met at the co-op AGM"}))
 	if c.Name != "Ada Lovelace" {
 		t.Fatalf("name not trimmed: %q", c.Name)
 	}
-	if _, err := p.AddContact(ctx, core.ContactInput{Name: "Bad", DID: "did:key:nope"}); !errors.Is(err, core.ErrInvalid) {
+	if _, err := p.Contacts().Add(ctx, contacts.Input{Name: "Bad", DID: "did:key:nope"}); !errors.Is(err, core.ErrInvalid) {
 		t.Fatalf("AddContact with bad DID: %v", err)
 	}
-	if _, err := p.AddContact(ctx, core.ContactInput{Name: "  "}); !errors.Is(err, core.ErrInvalid) {
+	if _, err := p.Contacts().Add(ctx, contacts.Input{Name: "  "}); !errors.Is(err, core.ErrInvalid) {
 		t.Fatalf("AddContact without name: %v", err)
 	}
-	must(p.UpdateContact(ctx, c.ID, core.ContactInput{Name: "Ada King"}))
+	must(p.Contacts().Update(ctx, c.ID, contacts.Input{Name: "Ada King"}))
 	n := must(p.AddNote(ctx, core.NoteInput{Title: "Ideas", Body: "Analytical engine"}))
 	f := must(p.AddFile(ctx, strings.NewReader("%PDF-1.7 ..."), core.FileInput{Kind: core.Document, Name: "notes.pdf", Type: "application/pdf"}, nil))
 
@@ -82,7 +83,7 @@ func TestLifecycle(t *testing.T) {
 	if p.State() != core.StateLocked {
 		t.Fatalf("state after Lock: %s", p.State())
 	}
-	if _, err := p.Contacts(ctx); !errors.Is(err, vault.ErrLocked) {
+	if _, err := p.Contacts().List(ctx); !errors.Is(err, vault.ErrLocked) {
 		t.Fatalf("Contacts while locked: %v", err)
 	}
 
@@ -95,8 +96,8 @@ func TestLifecycle(t *testing.T) {
 	if id2.DID() != id.DID() {
 		t.Fatalf("DID after unlock %s, want %s", id2.DID(), id.DID())
 	}
-	cs := must(p2.Contacts(ctx))
-	if len(cs) != 1 || cs[0].Name != "Ada King" || cs[0].DID != "" {
+	cs := must(p2.Contacts().List(ctx))
+	if len(cs) != 1 || cs[0].Name != "Ada King" || !cs[0].DID.IsZero() {
 		t.Fatalf("contacts %+v", cs)
 	}
 	if ns := must(p2.Notes(ctx)); len(ns) != 1 || ns[0].ID != n.ID || ns[0].Body != "Analytical engine" {
@@ -213,8 +214,8 @@ func fill(t *testing.T, p *core.Planet) (photo, doc []byte) {
 	r := rand.NewChaCha8([32]byte{7})
 	r.Read(photo)
 	r.Read(doc)
-	must(p.AddContact(ctx, core.ContactInput{Name: "Grace, Hopper; RADM", Notes: "line one\nline two"}))
-	must(p.AddContact(ctx, core.ContactInput{Name: "Ada", DID: "did:key:z6MkiTBz1ymuepAQ4HEHYSF1H8quG5GLVVQR3djdX3mDooWp"}))
+	must(p.Contacts().Add(ctx, contacts.Input{Name: "Grace, Hopper; RADM", Notes: "line one\nline two"}))
+	must(p.Contacts().Add(ctx, contacts.Input{Name: "Ada", DID: "did:key:z6MkiTBz1ymuepAQ4HEHYSF1H8quG5GLVVQR3djdX3mDooWp"}))
 	must(p.AddNote(ctx, core.NoteInput{Title: "Trip/plans", Body: "Pack light."}))
 	must(p.AddFile(ctx, bytes.NewReader(photo), core.FileInput{Kind: core.Photo, Name: "beach.jpg", Type: "image/jpeg", Thumbnail: []byte{0xff, 0xd8}}, nil))
 	must(p.AddFile(ctx, bytes.NewReader(photo[:10]), core.FileInput{Kind: core.Photo, Name: "beach.jpg", Type: "image/jpeg"}, nil))
@@ -312,7 +313,7 @@ func TestImportRestores(t *testing.T) {
 		}
 	}
 	// The original and the import are the same person, with the same data.
-	pc, qc := must(p.Contacts(ctx)), must(q.Contacts(ctx))
+	pc, qc := must(p.Contacts().List(ctx)), must(q.Contacts().List(ctx))
 	if !reflect.DeepEqual(pc, qc) {
 		t.Fatalf("contacts differ:\n%+v\n%+v", pc, qc)
 	}

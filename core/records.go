@@ -6,7 +6,6 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"planet/core/did"
 	"planet/vault"
 )
 
@@ -14,7 +13,6 @@ import (
 const (
 	colIdentity vault.Collection = "identity"
 	colSettings vault.Collection = "settings"
-	colContacts vault.Collection = "contacts"
 	colNotes    vault.Collection = "notes"
 	colFiles    vault.Collection = "files"
 )
@@ -57,48 +55,6 @@ func (s Settings) check() error {
 	return nil
 }
 
-// A Contact is someone the person knows.
-type Contact struct {
-	ID      string `cbor:"-" json:"id"`
-	Name    string `cbor:"1,keyasint" json:"name"`
-	DID     string `cbor:"2,keyasint,omitempty" json:"did"`
-	Notes   string `cbor:"3,keyasint,omitempty" json:"notes"`
-	Created int64  `cbor:"4,keyasint" json:"-"`
-	Updated int64  `cbor:"5,keyasint" json:"-"`
-
-	// What the trust network knows of the contact; all empty for a contact
-	// the person typed in by hand.
-
-	// Relays are the relay multiaddrs at which the contact is reached.
-	Relays []string `cbor:"6,keyasint,omitempty" json:"relays,omitempty"`
-	// Origin says how the two came to be connected: [OriginInvitedMe],
-	// [OriginInvitedByMe] or [OriginIntroduced]; empty for one typed in.
-	Origin string `cbor:"7,keyasint,omitempty" json:"origin,omitempty"`
-	// IntroducedBy is the DID of whoever introduced them, for
-	// OriginIntroduced.
-	IntroducedBy string `cbor:"8,keyasint,omitempty" json:"introducedBy,omitempty"`
-	// Connected is when the two exchanged relationship credentials, in
-	// Unix milliseconds; 0 if they have not.
-	Connected int64 `cbor:"9,keyasint,omitempty" json:"connected,omitempty"`
-	// SharingGraph is whether the person shares their relationships with
-	// this contact (opt-in, per contact, revocable).
-	SharingGraph bool `cbor:"10,keyasint,omitempty" json:"sharingGraph,omitempty"`
-}
-
-// How a contact came to be connected; see [Contact.Origin].
-const (
-	OriginInvitedMe   = "invited-me"    // they invited the person: the first link of the person's chain of trust
-	OriginInvitedByMe = "invited-by-me" // the person invited them
-	OriginIntroduced  = "introduced"    // someone introduced the two
-)
-
-// ContactInput is what a person types for a contact.
-type ContactInput struct {
-	Name  string `json:"name"`
-	DID   string `json:"did"`
-	Notes string `json:"notes"`
-}
-
 // Limits on what a person types, so that one record stays small.
 const (
 	maxNameLen  = 200
@@ -120,24 +76,6 @@ func checkText(field, s string, max int, required bool) (string, error) {
 		return "", fmt.Errorf("%s is longer than %d bytes: %w", field, max, ErrInvalid)
 	}
 	return s, nil
-}
-
-func (in ContactInput) check() (ContactInput, error) {
-	var err error
-	if in.Name, err = checkText("name", in.Name, maxNameLen, true); err != nil {
-		return in, err
-	}
-	if in.Notes, err = checkText("notes", in.Notes, maxTextLen, false); err != nil {
-		return in, err
-	}
-	if in.DID = strings.TrimSpace(in.DID); in.DID != "" {
-		d, err := did.Parse(in.DID)
-		if err != nil {
-			return in, fmt.Errorf("%w: %w", err, ErrInvalid)
-		}
-		in.DID = d.String()
-	}
-	return in, nil
 }
 
 // A Note is a piece of text the person keeps.

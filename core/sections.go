@@ -17,7 +17,7 @@ import (
 // entries. A new feature adds its sections here.
 func (p *Planet) sections() []session.Section {
 	return []session.Section{
-		contactsSection{p},
+		p.contacts.Section(),
 		notesSection{p},
 		credentialsSection{p},
 		messagesSection{p},
@@ -35,71 +35,6 @@ func (p *Planet) Session() (*session.Session, error) {
 		return nil, err
 	}
 	return &session.Session{Vault: v, Identity: id, Now: p.opt.Now, Rand: p.opt.Rand}, nil
-}
-
-// contactsSection is contacts.json and contacts.vcf.
-type contactsSection struct{ p *Planet }
-
-func (sec contactsSection) Export(ctx context.Context, _ *session.Session, w *session.Writer) error {
-	contacts, err := sec.p.Contacts(ctx)
-	if err != nil {
-		return err
-	}
-	ce := make([]contactExport, len(contacts))
-	for i, c := range contacts {
-		ce[i] = contactExport{ID: c.ID, Name: c.Name, DID: c.DID, Notes: c.Notes, Created: Time(c.Created), Updated: Time(c.Updated),
-			Relays: c.Relays, Origin: c.Origin, IntroducedBy: c.IntroducedBy, SharingGraph: c.SharingGraph}
-		if c.Connected != 0 {
-			t := Time(c.Connected)
-			ce[i].Connected = &t
-		}
-	}
-	w.JSON("contacts.json", ce)
-	w.Bytes("contacts.vcf", vCards(contacts))
-	w.Counts.Contacts = len(contacts)
-	return nil
-}
-
-func (contactsSection) Import() session.SectionImport { return &contactsImport{} }
-
-type contactsImport struct{ contacts []contactExport }
-
-func (im *contactsImport) Claims(name string) bool { return name == "contacts.json" }
-
-func (im *contactsImport) Entry(_ context.Context, e session.Entry) error {
-	return e.JSON(&im.contacts)
-}
-
-func (im *contactsImport) Restore(tx *vault.Tx, _ *identity.Identity, counts *session.Counts) error {
-	for _, c := range im.contacts {
-		in, err := ContactInput{Name: c.Name, DID: c.DID, Notes: c.Notes}.check()
-		if err != nil {
-			return badExport("contact %q: %v", c.Name, err)
-		}
-		rec := Contact{Name: in.Name, DID: in.DID, Notes: in.Notes, Created: millis(c.Created), Updated: millis(c.Updated),
-			Relays: cleanRelays(c.Relays), SharingGraph: c.SharingGraph}
-		switch c.Origin {
-		case "", OriginInvitedMe, OriginInvitedByMe, OriginIntroduced:
-			rec.Origin = c.Origin
-		default:
-			return badExport("contact %q: unknown origin %q", c.Name, c.Origin)
-		}
-		if c.IntroducedBy != "" {
-			d, err := did.Parse(c.IntroducedBy)
-			if err != nil {
-				return badExport("contact %q: introducedBy: %v", c.Name, err)
-			}
-			rec.IntroducedBy = d.String()
-		}
-		if c.Connected != nil {
-			rec.Connected = millis(*c.Connected)
-		}
-		if err := session.RestoreRecord(tx, colContacts, c.ID, rec); err != nil {
-			return err
-		}
-	}
-	counts.Contacts = len(im.contacts)
-	return nil
 }
 
 // notesSection is notes.json and each note as Markdown.

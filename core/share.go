@@ -35,20 +35,12 @@ type ShareFrame struct {
 // SetSharing turns sharing the person's relationships with the contact
 // whose DID is with on or off, and returns the frames that tell them.
 func (p *Planet) SetSharing(ctx context.Context, with did.DID, on bool) ([]Outgoing, error) {
-	v, id, err := p.unlocked()
+	_, id, err := p.unlocked()
 	if err != nil {
 		return nil, err
 	}
-	c, err := p.contactByDID(ctx, v, with)
+	c, err := p.contacts.SetSharing(ctx, with, on)
 	if err != nil {
-		return nil, err
-	}
-	if c == nil || c.Connected == 0 {
-		return nil, fmt.Errorf("%w: %s is not a connected contact", ErrInvalid, did.Short(with))
-	}
-	c.SharingGraph = on
-	c.Updated = millis(p.opt.Now())
-	if err := putRecord(ctx, v, colContacts, c.ID, c); err != nil {
 		return nil, err
 	}
 	if !on {
@@ -87,8 +79,7 @@ func (p *Planet) SetSharing(ctx context.Context, with did.DID, on bool) ([]Outgo
 
 // handleShare keeps what a contact shared, or forgets it when they revoke.
 func (p *Planet) handleShare(ctx context.Context, from did.DID, f *ShareFrame) (Handled, error) {
-	v, _, err := p.unlocked()
-	if err != nil {
+	if _, _, err := p.unlocked(); err != nil {
 		return Handled{}, err
 	}
 	switch {
@@ -101,11 +92,11 @@ func (p *Planet) handleShare(ctx context.Context, from did.DID, f *ShareFrame) (
 	case len(f.Credentials) > MaxSharedPerFrame:
 		return Handled{}, fmt.Errorf("%w: more than %d credentials in one share", wire.ErrMalformedFrame, MaxSharedPerFrame)
 	}
-	c, err := p.contactByDID(ctx, v, from)
+	c, err := p.contactByDID(ctx, from)
 	if err != nil {
 		return Handled{}, err
 	}
-	if c == nil || c.Connected == 0 {
+	if c == nil || !c.IsConnected() {
 		return Handled{Reply: &ShareFrame{Refused: refusal(fmt.Errorf("%w: %s", ErrNotAContact, did.Short(from)))}}, nil
 	}
 	if f.Revoke {

@@ -6,8 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 
+	"planet/core/contacts"
 	"planet/core/did"
 	"planet/core/didcomm"
 	"planet/core/internal/jws"
@@ -276,78 +276,14 @@ func peerDID(remote keys.PeerID) (did.DID, error) {
 }
 
 // contactByDID finds the contact with DID d, or returns nil.
-func (p *Planet) contactByDID(ctx context.Context, v *vault.Vault, d did.DID) (*Contact, error) {
-	cs, err := listRecords(ctx, v, colContacts, func(c *Contact, id string) { c.ID = id })
-	if err != nil {
-		return nil, err
-	}
-	for i := range cs {
-		if cs[i].DID == d.String() {
-			return &cs[i], nil
-		}
-	}
-	return nil, nil
+func (p *Planet) contactByDID(ctx context.Context, d did.DID) (*contacts.Contact, error) {
+	return p.contacts.ByDID(ctx, d)
 }
 
-// ContactByDID returns the contact with DID d, or nil if there is none.
-func (p *Planet) ContactByDID(ctx context.Context, d did.DID) (*Contact, error) {
-	v, _, err := p.unlocked()
-	if err != nil {
-		return nil, err
-	}
-	return p.contactByDID(ctx, v, d)
-}
-
-// connected records in tx that the person and d are connected: it adds d
-// as a contact, or completes the contact they already have, with name (if
-// the contact has none but a short DID), relays and how they met.
-func (p *Planet) connected(ctx context.Context, v *vault.Vault, tx *vault.Tx, d did.DID, name string, relays []string, origin string, introducer did.DID) error {
-	c, err := p.contactByDID(ctx, v, d)
-	if err != nil {
-		return err
-	}
-	now := millis(p.opt.Now())
-	name = strings.TrimSpace(name)
-	if checked, err := checkText("name", name, maxNameLen, true); err != nil {
-		name = did.Short(d)
-	} else {
-		name = checked
-	}
-	if c == nil {
-		c = &Contact{ID: vault.NewRecordID(), Name: name, DID: d.String(), Created: now}
-	} else if c.Name == did.Short(d) {
-		c.Name = name
-	}
-	if len(relays) > 0 {
-		c.Relays = cleanRelays(relays)
-	}
-	if c.Origin == "" || c.Connected == 0 {
-		c.Origin = origin
-		if !introducer.IsZero() {
-			c.IntroducedBy = introducer.String()
-		}
-	}
-	if c.Connected == 0 {
-		c.Connected = now
-	}
-	c.Updated = now
-	b, err := vault.MarshalCBOR(c)
-	if err != nil {
-		return err
-	}
-	tx.Put(colContacts, c.ID, b)
-	return nil
-}
-
-// cleanRelays keeps the relay addresses that pass the invitation's checks.
-func cleanRelays(relays []string) []string {
-	var out []string
-	for _, r := range relays {
-		if invite.CheckRelayAddr(r) == nil && len(out) < invite.MaxRelays {
-			out = append(out, r)
-		}
-	}
-	return out
+// connected records in tx that the person and d are connected (see
+// [contacts.Service.Connect]).
+func (p *Planet) connected(ctx context.Context, tx *vault.Tx, d did.DID, name string, relays []string, origin contacts.Origin, introducer did.DID) error {
+	return p.contacts.Connect(ctx, tx, contacts.Connection{DID: d, Name: name, Relays: relays, Origin: origin, Introducer: introducer})
 }
 
 // putCredential adds a credential the person holds about one of their own

@@ -3,6 +3,7 @@ package core
 import (
 	"context"
 
+	"planet/core/contacts"
 	"planet/core/did"
 	"planet/core/invite"
 	"planet/vault"
@@ -91,7 +92,7 @@ func restoreTrust(t trustExport, put func(vault.Collection, string, any) error) 
 	}
 	for _, e := range t.Received {
 		r := e.ReceivedIntroduction
-		r.OtherRelays, r.Signed = cleanRelays(e.OtherRelays), e.Signed
+		r.OtherRelays, r.Signed = contacts.CleanRelays(e.OtherRelays), e.Signed
 		c, err := openIntroduction(r.Signed)
 		if err != nil || c.ID != r.ID || c.Introducer.String() != r.Introducer || c.Other.String() != r.Other {
 			return badExport("trust.json: introduction %q does not match its signed form", r.ID)
@@ -118,7 +119,7 @@ func restoreTrust(t trustExport, put func(vault.Collection, string, any) error) 
 	}
 	for _, e := range t.Pending {
 		pc := e.PendingConnection
-		pc.Request, pc.Credential, pc.Relays = e.Request, e.Credential, cleanRelays(e.Relays)
+		pc.Request, pc.Credential, pc.Relays = e.Request, e.Credential, contacts.CleanRelays(e.Relays)
 		if _, err := pc.Outgoing(); err != nil {
 			return badExport("trust.json: pending connection %q: %v", pc.Ref, err)
 		}

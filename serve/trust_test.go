@@ -16,6 +16,7 @@ import (
 	ma "github.com/multiformats/go-multiaddr"
 
 	"planet/core"
+	"planet/core/contacts"
 	"planet/core/did"
 	"planet/core/didcomm"
 	"planet/core/invite"
@@ -195,7 +196,7 @@ func TestOfflineCompletionThroughMailbox(t *testing.T) {
 	// answer goes to his mailbox.
 	alice.online(t, relay)
 	alice.pickup(t, 1)
-	if c, _ := alice.planet.ContactByDID(ctx, bob.did); c == nil || c.Connected == 0 || c.Name != "Bob" {
+	if c, _ := alice.planet.Contacts().ByDID(ctx, bob.did); c == nil || !c.IsConnected() || c.Name != "Bob" {
 		t.Fatalf("Alice's contact for Bob: %+v", c)
 	}
 	welcome, err := alice.node.Chat(p2pContext(t), bob.did, "welcome to the allotments!")
@@ -205,8 +206,8 @@ func TestOfflineCompletionThroughMailbox(t *testing.T) {
 
 	bob.online(t, relay)
 	bob.pickup(t, 2)
-	c, _ := bob.planet.ContactByDID(ctx, alice.did)
-	if c == nil || c.Origin != core.OriginInvitedMe || c.Name != "Alice" {
+	c, _ := bob.planet.Contacts().ByDID(ctx, alice.did)
+	if c == nil || c.Origin != contacts.OriginInvitedMe || c.Name != "Alice" {
 		t.Fatalf("Bob's contact for Alice: %+v", c)
 	}
 	if pending, _ := bob.planet.PendingConnections(ctx); len(pending) != 0 {
@@ -371,7 +372,7 @@ func TestNodeKeepsItsRelay(t *testing.T) {
 	relay, port := srv.wsAddr(), srv.boundPort()
 	alice, bob := newTabPerson(t, "Alice"), newTabPerson(t, "Bob")
 	for _, pair := range [][2]*tabPerson{{alice, bob}, {bob, alice}} {
-		if _, err := pair[0].planet.AddContact(ctx, core.ContactInput{Name: pair[1].name, DID: pair[1].did.String()}); err != nil {
+		if _, err := pair[0].planet.Contacts().Add(ctx, contacts.Input{Name: pair[1].name, DID: pair[1].did.String()}); err != nil {
 			t.Fatal(err)
 		}
 	}

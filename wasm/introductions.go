@@ -61,14 +61,14 @@ func newNamer(ctx context.Context, p *core.Planet) (*namer, error) {
 	if err != nil {
 		return nil, err
 	}
-	cs, err := p.Contacts(ctx)
+	cs, err := p.Contacts().List(ctx)
 	if err != nil {
 		return nil, err
 	}
 	n := &namer{me: id.DID(), names: map[did.DID]string{}}
 	for _, c := range cs {
-		if d, err := did.Parse(c.DID); err == nil && c.Name != "" {
-			n.names[d] = c.Name
+		if !c.DID.IsZero() && c.Name != "" {
+			n.names[c.DID] = c.Name
 		}
 	}
 	return n, nil

@@ -9,23 +9,24 @@ import (
 	"github.com/hack-pad/safejs"
 
 	"planet/core"
+	"planet/core/contacts"
 	"planet/core/did"
 	"planet/core/keys"
 )
 
 // recordJS is the page's view of a record: the fields of d.ts, times as
 // RFC 3339.
-func contactJS(c *core.Contact) map[string]any {
-	m := map[string]any{"id": c.ID, "name": c.Name, "did": c.DID, "notes": c.Notes,
-		"created": core.Time(c.Created), "updated": core.Time(c.Updated)}
+func contactJS(c *contacts.Contact) map[string]any {
+	m := map[string]any{"id": c.ID, "name": c.Name, "did": c.DID.String(), "notes": c.Notes,
+		"created": c.Created, "updated": c.Updated}
 	if c.Origin != "" {
 		m["origin"] = c.Origin
 	}
-	if c.Connected != 0 {
-		m["connected"] = core.Time(c.Connected)
+	if c.IsConnected() {
+		m["connected"] = c.Connected
 	}
-	if c.IntroducedBy != "" {
-		m["introducedBy"] = c.IntroducedBy
+	if !c.IntroducedBy.IsZero() {
+		m["introducedBy"] = c.IntroducedBy.String()
 	}
 	if c.SharingGraph {
 		m["sharingGraph"] = true
@@ -41,11 +42,7 @@ func contactJS(c *core.Contact) map[string]any {
 
 // contactPeerID is the libp2p peer ID of a did:key, so that the page can tell
 // whether the tab is connected to the contact; "" for other DIDs.
-func contactPeerID(s string) string {
-	d, err := did.Parse(s)
-	if err != nil {
-		return ""
-	}
+func contactPeerID(d did.DID) string {
 	pub, err := d.Ed25519PublicKey()
 	if err != nil {
 		return ""
@@ -61,7 +58,7 @@ func noteJS(n *core.Note) map[string]any {
 func contactsAPI(ctx context.Context, p *core.Planet) safejs.Value {
 	o := newObject()
 	o.Set("list", async(func([]safejs.Value) (any, error) {
-		cs, err := p.Contacts(ctx)
+		cs, err := p.Contacts().List(ctx)
 		if err != nil {
 			return nil, err
 		}
@@ -72,11 +69,11 @@ func contactsAPI(ctx context.Context, p *core.Planet) safejs.Value {
 		return toJS(out)
 	}))
 	o.Set("add", async(func(args []safejs.Value) (any, error) {
-		var in core.ContactInput
+		var in contacts.Input
 		if err := fromJS(arg(args, 0), &in); err != nil {
 			return nil, err
 		}
-		c, err := p.AddContact(ctx, in)
+		c, err := p.Contacts().Add(ctx, in)
 		if err != nil {
 			return nil, err
 		}
@@ -87,11 +84,11 @@ func contactsAPI(ctx context.Context, p *core.Planet) safejs.Value {
 		if err != nil {
 			return nil, err
 		}
-		var in core.ContactInput
+		var in contacts.Input
 		if err := fromJS(arg(args, 1), &in); err != nil {
 			return nil, err
 		}
-		c, err := p.UpdateContact(ctx, id, in)
+		c, err := p.Contacts().Update(ctx, id, in)
 		if err != nil {
 			return nil, err
 		}
@@ -102,7 +99,7 @@ func contactsAPI(ctx context.Context, p *core.Planet) safejs.Value {
 		if err != nil {
 			return nil, err
 		}
-		return nil, p.DeleteContact(ctx, id)
+		return nil, p.Contacts().Delete(ctx, id)
 	}))
 	return o
 }

@@ -358,7 +358,7 @@ func (n *Node) handOver(ctx context.Context, to did.DID, id string, signed []byt
 			return nil
 		}
 		looked = true
-		c, err := n.planet.ContactByDID(ctx, to)
+		c, err := n.planet.Contacts().ByDID(ctx, to)
 		if c != nil {
 			relays = c.Relays
 		}
@@ -685,7 +685,7 @@ func (n *Node) answers(ctx context.Context, o core.Opened) []core.Outgoing {
 	out := o.Send
 	if o.Reply != nil {
 		relays := o.ReplyRelays
-		if c, err := n.planet.ContactByDID(ctx, o.From); err == nil && c != nil && len(c.Relays) > 0 {
+		if c, err := n.planet.Contacts().ByDID(ctx, o.From); err == nil && c != nil && len(c.Relays) > 0 {
 			relays = c.Relays
 		}
 		out = append([]core.Outgoing{{To: o.From, Relays: relays, Protocol: o.Protocol, Frame: o.Reply}}, out...)

@@ -22,6 +22,7 @@ import (
 	ma "github.com/multiformats/go-multiaddr"
 
 	"planet/core"
+	"planet/core/contacts"
 	"planet/core/did"
 	"planet/core/invite"
 	"planet/core/p2p"
@@ -128,9 +129,9 @@ func (p *person) deliver(t *testing.T, outs ...core.Outgoing) {
 	}
 }
 
-func (p *person) contact(t *testing.T, d did.DID) *core.Contact {
+func (p *person) contact(t *testing.T, d did.DID) *contacts.Contact {
 	t.Helper()
-	c, err := p.planet.ContactByDID(context.Background(), d)
+	c, err := p.planet.Contacts().ByDID(context.Background(), d)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -186,7 +187,7 @@ func TestTrustNetworkOverRelay(t *testing.T) {
 	for _, pair := range [][2]*person{{alice, bob}, {bob, alice}} {
 		me, other := pair[0], pair[1]
 		c := me.contact(t, other.did)
-		if c.Name != other.name || c.Connected == 0 {
+		if c.Name != other.name || !c.IsConnected() {
 			t.Fatalf("%s's contact for %s: %+v", me.name, other.name, c)
 		}
 		if got := me.credentialFrom(t, other.did).Subject.Context; got != "met at the co-op AGM" {
@@ -198,10 +199,10 @@ func TestTrustNetworkOverRelay(t *testing.T) {
 	if len(conns) == 0 || !strings.Contains(conns[0].RemoteMultiaddr().String(), "/p2p-circuit") {
 		t.Fatalf("Bob's connections to Alice: %v", conns)
 	}
-	if o := bob.contact(t, alice.did).Origin; o != core.OriginInvitedMe {
+	if o := bob.contact(t, alice.did).Origin; o != contacts.OriginInvitedMe {
 		t.Fatalf("Bob's contact for Alice has origin %q, want the first link of his chain", o)
 	}
-	if o := alice.contact(t, bob.did).Origin; o != core.OriginInvitedByMe {
+	if o := alice.contact(t, bob.did).Origin; o != contacts.OriginInvitedByMe {
 		t.Fatalf("Alice's contact for Bob has origin %q", o)
 	}
 	if pending, _ := bob.planet.PendingConnections(ctx); len(pending) != 0 {
@@ -216,7 +217,7 @@ func TestTrustNetworkOverRelay(t *testing.T) {
 	if err := carol.node.Deliver(ctx, out); !errors.Is(err, invite.ErrUsedUp) {
 		t.Fatalf("a used-up invitation: %v", err)
 	}
-	if c, _ := carol.planet.ContactByDID(ctx, alice.did); c != nil {
+	if c, _ := carol.planet.Contacts().ByDID(ctx, alice.did); c != nil {
 		t.Fatal("a refused acceptance left a contact")
 	}
 	if kept, _ := carol.planet.Credentials(ctx); len(kept) != 0 {
@@ -266,7 +267,7 @@ func TestTrustNetworkOverRelay(t *testing.T) {
 	for _, pair := range [][2]*person{{bob, carol}, {carol, bob}} {
 		me, other := pair[0], pair[1]
 		c := me.contact(t, other.did)
-		if c.Origin != core.OriginIntroduced || c.IntroducedBy != alice.did.String() {
+		if c.Origin != contacts.OriginIntroduced || c.IntroducedBy != alice.did {
 			t.Fatalf("%s's contact for %s: %+v", me.name, other.name, c)
 		}
 		if by := me.credentialFrom(t, other.did).Subject.IntroducedBy; by != alice.did {
@@ -317,7 +318,7 @@ func TestTrustNetworkOverRelay(t *testing.T) {
 	if err := carol.node.Deliver(ctx, outs[1]); !errors.Is(err, core.ErrDeclined) {
 		t.Fatalf("connecting after a decline: %v", err)
 	}
-	if c, _ := carol.planet.ContactByDID(ctx, dave.did); c != nil {
+	if c, _ := carol.planet.Contacts().ByDID(ctx, dave.did); c != nil {
 		t.Fatal("Carol has Dave as a contact after he declined")
 	}
 	got, _, _ := carol.planet.Introductions(ctx)
@@ -445,7 +446,7 @@ func TestExpiredInvitationIsRefused(t *testing.T) {
 	if err := bob.node.Deliver(ctx, out); !errors.Is(err, invite.ErrRevoked) {
 		t.Fatalf("a revoked invitation: %v", err)
 	}
-	if c, _ := alice.planet.ContactByDID(ctx, bob.did); c != nil {
+	if c, _ := alice.planet.Contacts().ByDID(ctx, bob.did); c != nil {
 		t.Fatal("a refused acceptance made a contact")
 	}
 }

@@ -1,4 +1,4 @@
-package core
+package contacts
 
 import (
 	"strings"
@@ -17,17 +17,17 @@ func vCards(cs []Contact) []byte {
 		line(&b, "FN:"+escapeVCard(c.Name))
 		line(&b, "N:"+escapeVCard(c.Name)+";;;;")
 		note := c.Notes
-		if c.DID != "" {
-			line(&b, "X-DID:"+escapeVCard(c.DID))
+		if !c.DID.IsZero() {
+			line(&b, "X-DID:"+escapeVCard(c.DID.String()))
 			if note != "" {
 				note += "\n"
 			}
-			note += "DID: " + c.DID
+			note += "DID: " + c.DID.String()
 		}
 		if note != "" {
 			line(&b, "NOTE:"+escapeVCard(note))
 		}
-		line(&b, "REV:"+Time(c.Updated).Format("20060102T150405Z"))
+		line(&b, "REV:"+c.Updated.UTC().Format("20060102T150405Z"))
 		line(&b, "END:VCARD")
 	}
 	return []byte(b.String())
