@@ -19,6 +19,7 @@ import (
 	"planet/core/didcomm"
 	"planet/core/jcs"
 	"planet/core/keys"
+	"planet/core/session"
 	"planet/core/wire"
 	"planet/vault"
 )
@@ -423,7 +424,7 @@ func (p *Planet) lastSeq(ctx context.Context, v *vault.Vault, me, peer did.DID) 
 	case !errors.Is(err, vault.ErrNotFound):
 		return 0, err
 	}
-	recs, err := listRecords(ctx, v, colMessages, func(*messageRecord, string) {})
+	recs, err := session.List(ctx, v, colMessages, func(*messageRecord, string) {})
 	if err != nil {
 		return 0, err
 	}
@@ -514,7 +515,7 @@ func (p *Planet) keepChat(ctx context.Context, m *didcomm.Message, signed []byte
 	recID := messageRecordID(m.ID, m.From)
 	p.chatMu.Lock()
 	defer p.chatMu.Unlock()
-	if old, err := getRecord[messageRecord](ctx, v, colMessages, recID); err == nil {
+	if old, err := session.Get[messageRecord](ctx, v, colMessages, recID); err == nil {
 		c, err := old.chatMessage()
 		if err != nil {
 			return nil, false, fmt.Errorf("chat message %s: %w", recID, errors.Join(vault.ErrCorrupt, err))
@@ -528,7 +529,7 @@ func (p *Planet) keepChat(ctx context.Context, m *didcomm.Message, signed []byte
 		Created: millis(m.Created), State: ChatReceived, Stored: millis(now), Via: via,
 		Signed: append([]byte(nil), signed...),
 	}
-	if err := putRecord(ctx, v, colMessages, recID, rec); err != nil {
+	if err := session.Put(ctx, v, colMessages, recID, rec); err != nil {
 		return nil, false, err
 	}
 	c, err := rec.chatMessage()
@@ -665,7 +666,7 @@ func (p *Planet) writeAcknowledged(v *vault.Vault) {
 		for id := range acked {
 			rec := recs[id]
 			if rec == nil {
-				if rec, err = getRecord[messageRecord](ctx, v, colMessages, messageRecordID(id, me.DID())); err != nil {
+				if rec, err = session.Get[messageRecord](ctx, v, colMessages, messageRecordID(id, me.DID())); err != nil {
 					break
 				}
 			}
@@ -709,7 +710,7 @@ func (p *Planet) undelivered(ctx context.Context, v *vault.Vault, me did.DID, me
 	rec := mem.unacked[id]
 	if rec == nil {
 		var err error
-		if rec, err = getRecord[messageRecord](ctx, v, colMessages, messageRecordID(id, me)); err != nil {
+		if rec, err = session.Get[messageRecord](ctx, v, colMessages, messageRecordID(id, me)); err != nil {
 			return nil, fmt.Errorf("mark delivered: message %s: %w", id, err)
 		}
 	}

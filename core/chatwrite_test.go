@@ -10,6 +10,7 @@ import (
 
 	"planet/core/did"
 	"planet/core/identity"
+	"planet/core/session"
 	"planet/vault"
 	"planet/vault/mem"
 )
@@ -40,7 +41,7 @@ func stored(t *testing.T, p *Planet, id string) *messageRecord {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rec, err := getRecord[messageRecord](context.Background(), v, colMessages, messageRecordID(id, me.DID()))
+	rec, err := session.Get[messageRecord](context.Background(), v, colMessages, messageRecordID(id, me.DID()))
 	if err != nil {
 		t.Fatal(err)
 	}

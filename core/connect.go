@@ -11,6 +11,7 @@ import (
 	"planet/core/did"
 	"planet/core/identity"
 	"planet/core/invite"
+	"planet/core/session"
 	"planet/core/vc"
 	"planet/core/wire"
 	"planet/vault"
@@ -95,7 +96,7 @@ func (p *Planet) CreateInvitation(ctx context.Context, opts invite.Options) (*in
 	if err != nil {
 		return nil, err
 	}
-	return inv, putRecord(ctx, v, colInvitations, inv.ID, invite.NewRecord(inv))
+	return inv, session.Put(ctx, v, colInvitations, inv.ID, invite.NewRecord(inv))
 }
 
 // Invitations lists the person's invitations, newest first.
@@ -104,7 +105,7 @@ func (p *Planet) Invitations(ctx context.Context) ([]invite.Record, error) {
 	if err != nil {
 		return nil, err
 	}
-	rs, err := listRecords(ctx, v, colInvitations, func(*invite.Record, string) {})
+	rs, err := session.List(ctx, v, colInvitations, func(*invite.Record, string) {})
 	sort.Slice(rs, func(i, j int) bool { return rs[i].Created > rs[j].Created })
 	return rs, err
 }
@@ -118,14 +119,14 @@ func (p *Planet) RevokeInvitation(ctx context.Context, id string) error {
 	if !vault.ValidRecordID(id) {
 		return fmt.Errorf("revoke invitation: %w", invite.ErrUnknown)
 	}
-	r, err := getRecord[invite.Record](ctx, v, colInvitations, id)
+	r, err := session.Get[invite.Record](ctx, v, colInvitations, id)
 	if errors.Is(err, vault.ErrNotFound) {
 		return fmt.Errorf("revoke invitation: %w", invite.ErrUnknown)
 	} else if err != nil {
 		return err
 	}
 	r.Revoked = true
-	return putRecord(ctx, v, colInvitations, id, r)
+	return session.Put(ctx, v, colInvitations, id, r)
 }
 
 // AcceptInvitation accepts the invitation in token: it checks the token,
@@ -222,7 +223,7 @@ func (p *Planet) PendingConnections(ctx context.Context) ([]PendingConnection, e
 	if err != nil {
 		return nil, err
 	}
-	ps, err := listRecords(ctx, v, colPending, func(*PendingConnection, string) {})
+	ps, err := session.List(ctx, v, colPending, func(*PendingConnection, string) {})
 	sort.Slice(ps, func(i, j int) bool { return ps[i].Created < ps[j].Created })
 	return ps, err
 }
@@ -246,12 +247,12 @@ func (p *Planet) SetPendingWaiting(ctx context.Context, ref, why string) error {
 	if err != nil {
 		return err
 	}
-	pc, err := getRecord[PendingConnection](ctx, v, colPending, ref)
+	pc, err := session.Get[PendingConnection](ctx, v, colPending, ref)
 	if err != nil {
 		return err
 	}
 	pc.Waiting = why
-	return putRecord(ctx, v, colPending, ref, pc)
+	return session.Put(ctx, v, colPending, ref, pc)
 }
 
 // handleConnectRequest answers someone who asks to be connected.
@@ -293,7 +294,7 @@ func (p *Planet) connectByInvitation(ctx context.Context, from did.DID, req *Con
 	if err != nil {
 		return refused(inv.ID, err), nil
 	}
-	rec, err := getRecord[invite.Record](ctx, v, colInvitations, inv.ID)
+	rec, err := session.Get[invite.Record](ctx, v, colInvitations, inv.ID)
 	if errors.Is(err, vault.ErrNotFound) {
 		return refused(inv.ID, fmt.Errorf("accept invitation: %w", invite.ErrUnknown)), nil
 	} else if err != nil {
@@ -351,7 +352,7 @@ func (p *Planet) handleConnectReply(ctx context.Context, from did.DID, r *Connec
 		}
 		return Handled{}, fmt.Errorf("%w: the reply names no connection", wire.ErrMalformedFrame)
 	}
-	pc, err := getRecord[PendingConnection](ctx, v, colPending, r.Ref)
+	pc, err := session.Get[PendingConnection](ctx, v, colPending, r.Ref)
 	if errors.Is(err, vault.ErrNotFound) {
 		// An answer that came twice, or one nobody asked for: nothing to do.
 		return Handled{}, nil
@@ -410,7 +411,7 @@ func (p *Planet) handleConnectReply(ctx context.Context, from did.DID, r *Connec
 func (p *Planet) connectRefused(ctx context.Context, v *vault.Vault, pc *PendingConnection, intro []byte, why *RemoteError) (Handled, error) {
 	if why.Code == CodePending {
 		pc.Waiting = CodePending
-		return Handled{}, putRecord(ctx, v, colPending, pc.Ref, pc)
+		return Handled{}, session.Put(ctx, v, colPending, pc.Ref, pc)
 	}
 	err := v.Update(ctx, func(tx *vault.Tx) error {
 		tx.Delete(colPending, pc.Ref)

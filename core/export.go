@@ -49,16 +49,6 @@ type identityExport struct {
 	PrivateKeyMultibase string        `json:"privateKeyMultibase"`
 }
 
-type fileExport struct {
-	ID        string    `json:"id"`
-	Name      string    `json:"name"`
-	Type      string    `json:"type"`
-	Size      int64     `json:"size"`
-	Created   time.Time `json:"created"`
-	Path      string    `json:"path"`
-	Thumbnail []byte    `json:"thumbnail,omitempty"`
-}
-
 // credentialExport is one kept credential: the credential exactly as signed,
 // and where it came from.
 type credentialExport struct {
@@ -131,14 +121,6 @@ type contactExport struct {
 	IntroducedBy string     `json:"introducedBy,omitempty"`
 	Connected    *time.Time `json:"connected,omitempty"`
 	SharingGraph bool       `json:"sharingGraph,omitempty"`
-}
-
-type noteExport struct {
-	ID      string    `json:"id"`
-	Title   string    `json:"title"`
-	Body    string    `json:"body"`
-	Created time.Time `json:"created"`
-	Updated time.Time `json:"updated"`
 }
 
 // Export writes the whole vault to w as an age file sealed with passphrase
@@ -244,13 +226,6 @@ func (p *Planet) Export(ctx context.Context, w io.Writer, passphrase string, pro
 	return aw.Close()
 }
 
-func nonNil(fs []fileExport) []fileExport {
-	if fs == nil {
-		return []fileExport{}
-	}
-	return fs
-}
-
 // exporter writes tar entries, keeping the first error.
 type exporter struct {
 	tw  *tar.Writer
@@ -278,23 +253,6 @@ func (x *exporter) json(name string, v any) {
 		return
 	}
 	x.bytes(name, append(b, '\n'))
-}
-
-// safeName makes a note title usable as a file name.
-func safeName(title string) string {
-	s := strings.Map(func(r rune) rune {
-		if strings.ContainsRune("/\\:*?\"<>|\x00", r) || r < 0x20 {
-			return '-'
-		}
-		return r
-	}, title)
-	if s = strings.TrimSpace(s); s == "" || s == "." || s == ".." {
-		s = "note"
-	}
-	if len(s) > 100 {
-		s = s[:100]
-	}
-	return s
 }
 
 func decodePrivateMultikey(s string) ([]byte, error) {

@@ -11,6 +11,7 @@ import (
 	"filippo.io/age"
 
 	"planet/core/contacts"
+	"planet/core/library"
 	"planet/vault"
 	"planet/vault/mem"
 )
@@ -28,8 +29,8 @@ func exportArchive(f *testing.F) []byte {
 		f.Fatal(err)
 	}
 	p.Contacts().Add(ctx, contacts.Input{Name: "Ada", Notes: "hi"})
-	p.AddNote(ctx, NoteInput{Title: "T", Body: "B"})
-	p.AddFile(ctx, bytes.NewReader([]byte("photo bytes")), FileInput{Kind: Photo, Name: "p.jpg", Type: "image/jpeg"}, nil)
+	p.Library().AddNote(ctx, library.NoteInput{Title: "T", Body: "B"})
+	p.Library().AddFile(ctx, bytes.NewReader([]byte("photo bytes")), library.FileInput{Kind: library.Photo, Name: "p.jpg", Type: "image/jpeg"}, nil)
 	var buf bytes.Buffer
 	if err := p.Export(ctx, &buf, "harbour lights at eleven", nil); err != nil {
 		f.Fatal(err)

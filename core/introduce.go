@@ -182,7 +182,7 @@ func (p *Planet) Introduce(ctx context.Context, a, b did.DID, note string) (*Mad
 		}
 		out = append(out, Outgoing{To: to, Relays: people[i].Relays, Protocol: ProtocolIntroduce, Frame: &IntroduceFrame{Introduction: signed}})
 	}
-	return made, out, putRecord(ctx, v, colIntroduced, introID, made)
+	return made, out, session.Put(ctx, v, colIntroduced, introID, made)
 }
 
 func signIntroduction(id *identity.Identity, c IntroductionClaims) ([]byte, error) {
@@ -276,7 +276,7 @@ func (p *Planet) handleIntroduction(ctx context.Context, from did.DID, signed []
 		OtherRelays: contacts.CleanRelays(c.OtherRelays), Note: c.Note, Signed: signed, State: IntroPending,
 		Received: millis(p.opt.Now()), Expires: c.Expires,
 	}
-	return Handled{}, putRecord(ctx, v, colIntroductions, c.ID, r)
+	return Handled{}, session.Put(ctx, v, colIntroductions, c.ID, r)
 }
 
 // Introductions lists the introductions the person received and those they
@@ -286,11 +286,11 @@ func (p *Planet) Introductions(ctx context.Context) ([]ReceivedIntroduction, []M
 	if err != nil {
 		return nil, nil, err
 	}
-	received, err := listRecords(ctx, v, colIntroductions, func(*ReceivedIntroduction, string) {})
+	received, err := session.List(ctx, v, colIntroductions, func(*ReceivedIntroduction, string) {})
 	if err != nil {
 		return nil, nil, err
 	}
-	made, err := listRecords(ctx, v, colIntroduced, func(*MadeIntroduction, string) {})
+	made, err := session.List(ctx, v, colIntroduced, func(*MadeIntroduction, string) {})
 	sort.Slice(received, func(i, j int) bool { return received[i].Received > received[j].Received })
 	sort.Slice(made, func(i, j int) bool { return made[i].Created > made[j].Created })
 	return received, made, err
@@ -300,7 +300,7 @@ func (p *Planet) receivedIntroduction(ctx context.Context, v *vault.Vault, id st
 	if !vault.ValidRecordID(id) {
 		return nil, fmt.Errorf("%w: introduction id %q", ErrInvalid, id)
 	}
-	return getRecord[ReceivedIntroduction](ctx, v, colIntroductions, id)
+	return session.Get[ReceivedIntroduction](ctx, v, colIntroductions, id)
 }
 
 func putReceived(tx *vault.Tx, r *ReceivedIntroduction) error {
@@ -346,7 +346,7 @@ func (p *Planet) AnswerIntroduction(ctx context.Context, introID string, accept 
 	}
 	if !accept {
 		r.State = IntroDeclined
-		return []Outgoing{p.introAnswer(ctx, v, c, IntroDeclined)}, putRecord(ctx, v, colIntroductions, r.ID, r)
+		return []Outgoing{p.introAnswer(ctx, v, c, IntroDeclined)}, session.Put(ctx, v, colIntroductions, r.ID, r)
 	}
 	cred, err := p.issue(id, c.Other, vc.RelationshipContext{Context: c.Note, IntroducedBy: c.Introducer})
 	if err != nil {
@@ -363,7 +363,7 @@ func (p *Planet) AnswerIntroduction(ctx context.Context, introID string, accept 
 	if err := p.savePending(ctx, v, r.ID, connect, c.Note, cred); err != nil {
 		return nil, err
 	}
-	if err := putRecord(ctx, v, colIntroductions, r.ID, r); err != nil {
+	if err := session.Put(ctx, v, colIntroductions, r.ID, r); err != nil {
 		return nil, err
 	}
 	return []Outgoing{p.introAnswer(ctx, v, c, IntroAccepted), connect}, nil
@@ -442,11 +442,11 @@ func (p *Planet) connectByIntroduction(ctx context.Context, from did.DID, req *C
 // pendingCredential returns the credential the person issued to subject
 // for the pending connection ref, or nil if there is none.
 func (p *Planet) pendingCredential(ctx context.Context, v *vault.Vault, ref string, subject did.DID) *vc.Credential {
-	pc, err := getRecord[PendingConnection](ctx, v, colPending, ref)
+	pc, err := session.Get[PendingConnection](ctx, v, colPending, ref)
 	if err != nil || pc.Credential == "" || pc.With != subject.String() {
 		return nil
 	}
-	rec, err := getRecord[credentialRecord](ctx, v, colCredentials, pc.Credential)
+	rec, err := session.Get[credentialRecord](ctx, v, colCredentials, pc.Credential)
 	if err != nil {
 		return nil
 	}
@@ -472,7 +472,7 @@ func (p *Planet) handleIntroductionAnswer(ctx context.Context, from did.DID, a *
 	if !vault.ValidRecordID(a.ID) {
 		return Handled{}, fmt.Errorf("%w: introduction id %q", wire.ErrMalformedFrame, a.ID)
 	}
-	m, err := getRecord[MadeIntroduction](ctx, v, colIntroduced, a.ID)
+	m, err := session.Get[MadeIntroduction](ctx, v, colIntroduced, a.ID)
 	if errors.Is(err, vault.ErrNotFound) {
 		return Handled{Reply: &IntroduceFrame{Refused: refusal(fmt.Errorf("%w: no such introduction", ErrInvalid))}}, nil
 	} else if err != nil {
@@ -495,5 +495,5 @@ func (p *Planet) handleIntroductionAnswer(ctx context.Context, from did.DID, a *
 		// The two are connected: both sides are.
 		m.StateA, m.StateB = IntroConnected, IntroConnected
 	}
-	return Handled{}, putRecord(ctx, v, colIntroduced, m.ID, m)
+	return Handled{}, session.Put(ctx, v, colIntroduced, m.ID, m)
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"planet/core/didcomm"
+	"planet/core/session"
 	"planet/vault"
 )
 
@@ -122,7 +123,7 @@ func (p *Planet) Outbox(ctx context.Context) ([]ChatMessage, error) {
 		if err := vault.UnmarshalCBOR(e.Data, &ob); err != nil || messageRecordID(ob.ID, me.DID()) != e.ID {
 			return nil, fmt.Errorf("%s/%s: %w", colOutbox, e.ID, errors.Join(vault.ErrCorrupt, err))
 		}
-		rec, err := getRecord[messageRecord](ctx, v, colMessages, e.ID)
+		rec, err := session.Get[messageRecord](ctx, v, colMessages, e.ID)
 		if errors.Is(err, vault.ErrNotFound) {
 			return nil, fmt.Errorf("%s/%s names no message: %w", colOutbox, e.ID, vault.ErrCorrupt)
 		}

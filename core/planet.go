@@ -11,6 +11,7 @@ import (
 
 	"planet/core/contacts"
 	"planet/core/identity"
+	"planet/core/library"
 	"planet/core/session"
 	"planet/vault"
 )
@@ -59,6 +60,7 @@ type Planet struct {
 
 	// The features, each over the session p gives.
 	contacts *contacts.Service
+	library  *library.Service
 }
 
 // Open prepares the Planet kept in store, whether or not it holds a vault.
@@ -77,6 +79,7 @@ func Open(ctx context.Context, store vault.Store, opt Options) (*Planet, error) 
 	}
 	p := &Planet{store: store, opt: opt, settings: DefaultSettings}
 	p.contacts = contacts.New(p)
+	p.library = library.New(p)
 	v, err := vault.Open(ctx, store, opt.Vault)
 	switch {
 	case errors.Is(err, vault.ErrNoVault):
@@ -162,7 +165,7 @@ func (p *Planet) Unlock(ctx context.Context, passphrase string) (*identity.Ident
 		id.Wipe()
 		return p.id, nil
 	}
-	sweep(ctx, v)
+	library.Sweep(ctx, v)
 	p.id, p.settings = id, settings
 	p.armIdleLocked()
 	return id, nil
@@ -194,27 +197,6 @@ func load(ctx context.Context, v *vault.Vault) (*identity.Identity, Settings, er
 		}
 	}
 	return id, settings, nil
-}
-
-// sweep removes the chunks of files whose upload never finished (the tab
-// closed mid-way). It runs while unlocking, before this page can start an
-// upload of its own, and the page holds the vault alone (wasm/ takes a Web
-// Lock), so no upload in progress can be mistaken for debris. It is
-// housekeeping: if it fails, the debris waits for the next unlock.
-func sweep(ctx context.Context, v *vault.Vault) {
-	recs, err := v.List(ctx, colFiles)
-	if err != nil {
-		return
-	}
-	live := make([]vault.BlobRef, 0, len(recs))
-	for _, r := range recs {
-		var f File
-		if vault.UnmarshalCBOR(r.Data, &f) != nil {
-			return // never sweep on a partial view of what is live
-		}
-		live = append(live, f.Blob)
-	}
-	v.SweepBlobs(ctx, live)
 }
 
 // Lock wipes keys and identity from memory and tells the lock listener.
@@ -311,6 +293,9 @@ func (p *Planet) unlocked() (*vault.Vault, *identity.Identity, error) {
 // Contacts is the person's address book.
 func (p *Planet) Contacts() *contacts.Service { return p.contacts }
 
+// Library is what the person keeps: notes, photos and documents.
+func (p *Planet) Library() *library.Service { return p.library }
+
 // Identity returns the person's identity.
 func (p *Planet) Identity() (*identity.Identity, error) {
 	_, id, err := p.unlocked()
@@ -377,25 +362,11 @@ func (p *Planet) Counts(ctx context.Context) (Counts, error) {
 	if c.Contacts, err = p.contacts.Count(ctx); err != nil {
 		return c, err
 	}
-	if c.Notes, err = v.Count(ctx, colNotes); err != nil {
-		return c, err
-	}
 	if c.Credentials, err = v.Count(ctx, colCredentials); err != nil {
 		return c, err
 	}
 	if c.Messages, err = v.Count(ctx, colMessages); err != nil {
 		return c, err
 	}
-	files, err := p.Files(ctx, "")
-	if err != nil {
-		return c, err
-	}
-	for _, f := range files {
-		if f.Kind == Photo {
-			c.Photos++
-		} else {
-			c.Documents++
-		}
-	}
-	return c, nil
+	return c, p.library.Count(ctx, &c)
 }

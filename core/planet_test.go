@@ -16,6 +16,7 @@ import (
 
 	"planet/core"
 	"planet/core/contacts"
+	"planet/core/library"
 	"planet/vault"
 	"planet/vault/mem"
 )
@@ -76,8 +77,8 @@ func TestLifecycle(t *testing.T) {
 		t.Fatalf("AddContact without name: %v", err)
 	}
 	must(p.Contacts().Update(ctx, c.ID, contacts.Input{Name: "Ada King"}))
-	n := must(p.AddNote(ctx, core.NoteInput{Title: "Ideas", Body: "Analytical engine"}))
-	f := must(p.AddFile(ctx, strings.NewReader("%PDF-1.7 ..."), core.FileInput{Kind: core.Document, Name: "notes.pdf", Type: "application/pdf"}, nil))
+	n := must(p.Library().AddNote(ctx, library.NoteInput{Title: "Ideas", Body: "Analytical engine"}))
+	f := must(p.Library().AddFile(ctx, strings.NewReader("%PDF-1.7 ..."), library.FileInput{Kind: library.Document, Name: "notes.pdf", Type: "application/pdf"}, nil))
 
 	p.Lock()
 	if p.State() != core.StateLocked {
@@ -100,23 +101,23 @@ func TestLifecycle(t *testing.T) {
 	if len(cs) != 1 || cs[0].Name != "Ada King" || !cs[0].DID.IsZero() {
 		t.Fatalf("contacts %+v", cs)
 	}
-	if ns := must(p2.Notes(ctx)); len(ns) != 1 || ns[0].ID != n.ID || ns[0].Body != "Analytical engine" {
+	if ns := must(p2.Library().Notes(ctx)); len(ns) != 1 || ns[0].ID != n.ID || ns[0].Body != "Analytical engine" {
 		t.Fatalf("notes %+v", ns)
 	}
-	_, r, err := p2.OpenFile(ctx, f.ID)
+	_, r, err := p2.Library().OpenFile(ctx, f.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if b, _ := io.ReadAll(r); string(b) != "%PDF-1.7 ..." {
 		t.Fatalf("file %q", b)
 	}
-	if err := p2.DeleteFile(ctx, f.ID); err != nil {
+	if err := p2.Library().DeleteFile(ctx, f.ID); err != nil {
 		t.Fatal(err)
 	}
-	if err := p2.DeleteNote(ctx, n.ID); err != nil {
+	if err := p2.Library().DeleteNote(ctx, n.ID); err != nil {
 		t.Fatal(err)
 	}
-	if err := p2.DeleteNote(ctx, n.ID); !errors.Is(err, vault.ErrNotFound) {
+	if err := p2.Library().DeleteNote(ctx, n.ID); !errors.Is(err, vault.ErrNotFound) {
 		t.Fatalf("deleting twice: %v", err)
 	}
 	got := must(p2.Counts(ctx))
@@ -216,10 +217,10 @@ func fill(t *testing.T, p *core.Planet) (photo, doc []byte) {
 	r.Read(doc)
 	must(p.Contacts().Add(ctx, contacts.Input{Name: "Grace, Hopper; RADM", Notes: "line one\nline two"}))
 	must(p.Contacts().Add(ctx, contacts.Input{Name: "Ada", DID: "did:key:z6MkiTBz1ymuepAQ4HEHYSF1H8quG5GLVVQR3djdX3mDooWp"}))
-	must(p.AddNote(ctx, core.NoteInput{Title: "Trip/plans", Body: "Pack light."}))
-	must(p.AddFile(ctx, bytes.NewReader(photo), core.FileInput{Kind: core.Photo, Name: "beach.jpg", Type: "image/jpeg", Thumbnail: []byte{0xff, 0xd8}}, nil))
-	must(p.AddFile(ctx, bytes.NewReader(photo[:10]), core.FileInput{Kind: core.Photo, Name: "beach.jpg", Type: "image/jpeg"}, nil))
-	must(p.AddFile(ctx, bytes.NewReader(doc), core.FileInput{Kind: core.Document, Name: "lease.pdf", Type: "application/pdf"}, nil))
+	must(p.Library().AddNote(ctx, library.NoteInput{Title: "Trip/plans", Body: "Pack light."}))
+	must(p.Library().AddFile(ctx, bytes.NewReader(photo), library.FileInput{Kind: library.Photo, Name: "beach.jpg", Type: "image/jpeg", Thumbnail: []byte{0xff, 0xd8}}, nil))
+	must(p.Library().AddFile(ctx, bytes.NewReader(photo[:10]), library.FileInput{Kind: library.Photo, Name: "beach.jpg", Type: "image/jpeg"}, nil))
+	must(p.Library().AddFile(ctx, bytes.NewReader(doc), library.FileInput{Kind: library.Document, Name: "lease.pdf", Type: "application/pdf"}, nil))
 	return photo, doc
 }
 
@@ -301,14 +302,14 @@ func TestImportRestores(t *testing.T) {
 	if id.DID() != want || counts != (core.Counts{Contacts: 2, Notes: 1, Photos: 2, Documents: 1}) {
 		t.Fatalf("import: %s %+v", id.DID(), counts)
 	}
-	files := must(q.Files(ctx, core.Photo))
+	files := must(q.Library().Files(ctx, library.Photo))
 	for _, f := range files {
-		_, r, err := q.OpenFile(ctx, f.ID)
+		_, r, err := q.Library().OpenFile(ctx, f.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
 		b := must(io.ReadAll(r))
-		if f.Size() == int64(len(photo)) && !bytes.Equal(b, photo) {
+		if f.Size == int64(len(photo)) && !bytes.Equal(b, photo) {
 			t.Fatal("photo differs after import")
 		}
 	}

@@ -10,6 +10,7 @@ import (
 
 	"planet/core/did"
 	"planet/core/graph"
+	"planet/core/session"
 	"planet/core/vc"
 	"planet/vault"
 )
@@ -85,7 +86,7 @@ func (p *Planet) KeepCredential(ctx context.Context, data []byte, sharedBy did.D
 	if !sharedBy.IsZero() {
 		rec.SharedBy = sharedBy.String()
 	}
-	return kept, putRecord(ctx, v, colCredentials, recID, rec)
+	return kept, session.Put(ctx, v, colCredentials, recID, rec)
 }
 
 // Credentials returns every kept credential.
@@ -94,7 +95,7 @@ func (p *Planet) Credentials(ctx context.Context) ([]KeptCredential, error) {
 	if err != nil {
 		return nil, err
 	}
-	recs, err := listRecords(ctx, v, colCredentials, func(*credentialRecord, string) {})
+	recs, err := session.List(ctx, v, colCredentials, func(*credentialRecord, string) {})
 	if err != nil {
 		return nil, err
 	}

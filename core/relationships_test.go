@@ -9,6 +9,7 @@ import (
 	"planet/core"
 	"planet/core/did"
 	"planet/core/identity"
+	"planet/core/library"
 	"planet/core/vc"
 	"planet/vault/mem"
 )
@@ -73,7 +74,7 @@ func TestCredentialsTravelInExport(t *testing.T) {
 	p, _ := newPlanet(t)
 	me := must(p.Identity())
 	_, carol := relationships(t, p)
-	must(p.AddFile(ctx, bytes.NewReader([]byte("a letter")), core.FileInput{Kind: core.Document, Name: "letter.txt"}, nil))
+	must(p.Library().AddFile(ctx, bytes.NewReader([]byte("a letter")), library.FileInput{Kind: library.Document, Name: "letter.txt"}, nil))
 	file := export(t, p, "harbour lights at eleven")
 
 	q := must(core.Open(ctx, mem.New(), testOpts))

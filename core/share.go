@@ -3,6 +3,7 @@ package core
 import (
 	"context"
 	"fmt"
+
 	"planet/core/did"
 	"planet/core/wire"
 )

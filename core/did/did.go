@@ -4,8 +4,9 @@ import (
 	"crypto/ed25519"
 	"errors"
 	"fmt"
-	"planet/core/keys"
 	"strings"
+
+	"planet/core/keys"
 )
 
 // Errors returned by [Parse] and by methods of [DID]. Each is wrapped with

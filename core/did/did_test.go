@@ -3,9 +3,10 @@ package did
 import (
 	"crypto/ed25519"
 	"errors"
-	"planet/core/internal/vectors"
 	"strings"
 	"testing"
+
+	"planet/core/internal/vectors"
 )
 
 func TestParseDIDValid(t *testing.T) {

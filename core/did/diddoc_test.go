@@ -7,8 +7,9 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
-	"planet/core/internal/vectors"
 	"testing"
+
+	"planet/core/internal/vectors"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")

@@ -3,8 +3,9 @@ package did
 import (
 	"crypto/ed25519"
 	"fmt"
-	"planet/core/keys"
 	"strings"
+
+	"planet/core/keys"
 )
 
 // did:key (W3C CCG did:key method, Ed25519 only): the method-specific id is

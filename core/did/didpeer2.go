@@ -7,11 +7,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"planet/core/jcs"
-	"planet/core/keys"
 	"slices"
 	"strconv"
 	"strings"
+
+	"planet/core/jcs"
+	"planet/core/keys"
 )
 
 // did:peer:2 (DIF Peer DID Method Specification, numalgo 2): the DID carries

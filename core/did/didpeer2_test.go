@@ -8,13 +8,14 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
-	"planet/core/internal/vectors"
-	"planet/core/keys"
 	"reflect"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
+
+	"planet/core/internal/vectors"
+	"planet/core/keys"
 )
 
 // peer2Vector is one file of testdata/didpeer/valid: a did:peer:2 and the

@@ -7,10 +7,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"planet/core/jcs"
-	"planet/core/keys"
 	"slices"
 	"strings"
+
+	"planet/core/jcs"
+	"planet/core/keys"
 )
 
 // ErrNotFound is returned, wrapped, by resolvers when a DID is well formed

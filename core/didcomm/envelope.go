@@ -5,13 +5,14 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"strings"
+	"time"
+
 	"planet/core/did"
 	"planet/core/identity"
 	"planet/core/internal/jws"
 	"planet/core/jcs"
 	"planet/core/keys"
-	"strings"
-	"time"
 
 	"github.com/lestrrat-go/jwx/v3/jwa"
 	"github.com/lestrrat-go/jwx/v3/jwe"

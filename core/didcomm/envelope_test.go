@@ -8,13 +8,14 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
-	"planet/core/did"
-	"planet/core/identity"
-	"planet/core/jcs"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
+
+	"planet/core/did"
+	"planet/core/identity"
+	"planet/core/jcs"
 
 	"github.com/lestrrat-go/jwx/v3/jwa"
 	"github.com/lestrrat-go/jwx/v3/jwe"

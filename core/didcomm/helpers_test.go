@@ -5,8 +5,9 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"flag"
-	"planet/core/identity"
 	"testing"
+
+	"planet/core/identity"
 )
 
 // b64 is JOSE's base64url without padding, for tests that build tokens by

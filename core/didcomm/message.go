@@ -44,14 +44,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
 	"planet/core/did"
 	"planet/core/identity"
 	"planet/core/internal/input"
 	"planet/core/internal/jws"
 	"planet/core/jcs"
-	"strconv"
-	"strings"
-	"time"
 )
 
 // Media types of the three forms of a message (DIDComm v2).

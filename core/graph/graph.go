@@ -11,12 +11,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"planet/core/did"
-	"planet/core/internal/input"
-	"planet/core/vc"
 	"slices"
 	"strings"
 	"sync"
+
+	"planet/core/did"
+	"planet/core/internal/input"
+	"planet/core/vc"
 )
 
 // MaxHops is the most hops [Graph.Paths] looks across. Beyond three

@@ -6,16 +6,17 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"planet/core/did"
-	"planet/core/identity"
-	"planet/core/internal/input"
-	"planet/core/vc"
 	"reflect"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"planet/core/did"
+	"planet/core/identity"
+	"planet/core/internal/input"
+	"planet/core/vc"
 )
 
 // graphDID returns the i-th test DID, a did:peer:0 whose id is i in

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"fmt"
 	"io"
+
 	"planet/core/did"
 	"planet/core/keys"
 )

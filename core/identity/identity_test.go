@@ -6,11 +6,12 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"planet/core/did"
-	"planet/core/internal/vectors"
 	"strings"
 	"testing"
 	"testing/iotest"
+
+	"planet/core/did"
+	"planet/core/internal/vectors"
 
 	"github.com/mr-tron/base58"
 )

@@ -57,15 +57,16 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
 	"planet/core/did"
 	"planet/core/identity"
 	"planet/core/internal/input"
 	"planet/core/internal/jws"
 	"planet/core/keys"
-	"strings"
-	"sync"
-	"time"
-	"unicode/utf8"
 )
 
 // TokenType is the typ header of an invitation token.

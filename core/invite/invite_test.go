@@ -12,15 +12,16 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"planet/core/identity"
-	"planet/core/internal/input"
-	"planet/core/internal/jws"
 	"reflect"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"planet/core/identity"
+	"planet/core/internal/input"
+	"planet/core/internal/jws"
 )
 
 // invitationVectorDir holds the invitation test vectors: valid.json, tokens

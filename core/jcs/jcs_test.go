@@ -9,11 +9,12 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"planet/core/internal/vectors"
 	"reflect"
 	"strconv"
 	"strings"
 	"testing"
+
+	"planet/core/internal/vectors"
 )
 
 // jcsPair is one input/output pair of testdata/jcs: input/NAME.json holds

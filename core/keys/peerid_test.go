@@ -4,9 +4,10 @@ import (
 	"bytes"
 	"crypto/ed25519"
 	"errors"
-	"planet/core/internal/vectors"
 	"strings"
 	"testing"
+
+	"planet/core/internal/vectors"
 )
 
 func TestParsePeerIDValid(t *testing.T) {

@@ -4,8 +4,9 @@ import (
 	"bytes"
 	"crypto/ecdh"
 	"crypto/ed25519"
-	"planet/core/internal/vectors"
 	"testing"
+
+	"planet/core/internal/vectors"
 
 	"github.com/mr-tron/base58"
 )

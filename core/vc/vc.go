@@ -19,15 +19,16 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
 	"planet/core/did"
 	"planet/core/identity"
 	"planet/core/internal/input"
 	"planet/core/jcs"
 	"planet/core/keys"
-	"slices"
-	"strings"
-	"time"
-	"unicode/utf8"
 
 	"github.com/mr-tron/base58"
 )

@@ -5,15 +5,16 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
-	"planet/core/did"
-	"planet/core/identity"
-	"planet/core/internal/input"
-	"planet/core/jcs"
 	"reflect"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
+
+	"planet/core/did"
+	"planet/core/identity"
+	"planet/core/internal/input"
+	"planet/core/jcs"
 )
 
 func credTestIdentity(tb testing.TB, b byte) *identity.Identity {

@@ -11,14 +11,15 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
-	"planet/core/did"
-	"planet/core/identity"
-	"planet/core/jcs"
-	"planet/core/keys"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"planet/core/did"
+	"planet/core/identity"
+	"planet/core/jcs"
+	"planet/core/keys"
 
 	"github.com/mr-tron/base58"
 )

@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+
 	"planet/core/cbor"
 )
 

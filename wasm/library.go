@@ -6,108 +6,21 @@ import (
 	"context"
 	"io"
 
-	"github.com/hack-pad/safejs"
-
 	"planet/core"
-	"planet/core/contacts"
-	"planet/core/did"
-	"planet/core/keys"
+	"planet/core/library"
+
+	"github.com/hack-pad/safejs"
 )
 
-// recordJS is the page's view of a record: the fields of d.ts, times as
-// RFC 3339.
-func contactJS(c *contacts.Contact) map[string]any {
-	m := map[string]any{"id": c.ID, "name": c.Name, "did": c.DID.String(), "notes": c.Notes,
-		"created": c.Created, "updated": c.Updated}
-	if c.Origin != "" {
-		m["origin"] = c.Origin
-	}
-	if c.IsConnected() {
-		m["connected"] = c.Connected
-	}
-	if !c.IntroducedBy.IsZero() {
-		m["introducedBy"] = c.IntroducedBy.String()
-	}
-	if c.SharingGraph {
-		m["sharingGraph"] = true
-	}
-	if id := contactPeerID(c.DID); id != "" {
-		m["peerId"] = id
-	}
-	if len(c.Relays) > 0 {
-		m["relays"] = c.Relays
-	}
-	return m
-}
-
-// contactPeerID is the libp2p peer ID of a did:key, so that the page can tell
-// whether the tab is connected to the contact; "" for other DIDs.
-func contactPeerID(d did.DID) string {
-	pub, err := d.Ed25519PublicKey()
-	if err != nil {
-		return ""
-	}
-	return keys.PeerIDFromEd25519(pub).String()
-}
-
-func noteJS(n *core.Note) map[string]any {
+func noteJS(n *library.Note) map[string]any {
 	return map[string]any{"id": n.ID, "title": n.Title, "body": n.Body,
-		"created": core.Time(n.Created), "updated": core.Time(n.Updated)}
-}
-
-func contactsAPI(ctx context.Context, p *core.Planet) safejs.Value {
-	o := newObject()
-	o.Set("list", async(func([]safejs.Value) (any, error) {
-		cs, err := p.Contacts().List(ctx)
-		if err != nil {
-			return nil, err
-		}
-		out := make([]map[string]any, len(cs))
-		for i := range cs {
-			out[i] = contactJS(&cs[i])
-		}
-		return toJS(out)
-	}))
-	o.Set("add", async(func(args []safejs.Value) (any, error) {
-		var in contacts.Input
-		if err := fromJS(arg(args, 0), &in); err != nil {
-			return nil, err
-		}
-		c, err := p.Contacts().Add(ctx, in)
-		if err != nil {
-			return nil, err
-		}
-		return toJS(contactJS(c))
-	}))
-	o.Set("update", async(func(args []safejs.Value) (any, error) {
-		id, err := str(args, 0)
-		if err != nil {
-			return nil, err
-		}
-		var in contacts.Input
-		if err := fromJS(arg(args, 1), &in); err != nil {
-			return nil, err
-		}
-		c, err := p.Contacts().Update(ctx, id, in)
-		if err != nil {
-			return nil, err
-		}
-		return toJS(contactJS(c))
-	}))
-	o.Set("delete", async(func(args []safejs.Value) (any, error) {
-		id, err := str(args, 0)
-		if err != nil {
-			return nil, err
-		}
-		return nil, p.Contacts().Delete(ctx, id)
-	}))
-	return o
+		"created": n.Created, "updated": n.Updated}
 }
 
 func notesAPI(ctx context.Context, p *core.Planet) safejs.Value {
 	o := newObject()
 	o.Set("list", async(func([]safejs.Value) (any, error) {
-		ns, err := p.Notes(ctx)
+		ns, err := p.Library().Notes(ctx)
 		if err != nil {
 			return nil, err
 		}
@@ -118,11 +31,11 @@ func notesAPI(ctx context.Context, p *core.Planet) safejs.Value {
 		return toJS(out)
 	}))
 	o.Set("add", async(func(args []safejs.Value) (any, error) {
-		var in core.NoteInput
+		var in library.NoteInput
 		if err := fromJS(arg(args, 0), &in); err != nil {
 			return nil, err
 		}
-		n, err := p.AddNote(ctx, in)
+		n, err := p.Library().AddNote(ctx, in)
 		if err != nil {
 			return nil, err
 		}
@@ -133,11 +46,11 @@ func notesAPI(ctx context.Context, p *core.Planet) safejs.Value {
 		if err != nil {
 			return nil, err
 		}
-		var in core.NoteInput
+		var in library.NoteInput
 		if err := fromJS(arg(args, 1), &in); err != nil {
 			return nil, err
 		}
-		n, err := p.UpdateNote(ctx, id, in)
+		n, err := p.Library().UpdateNote(ctx, id, in)
 		if err != nil {
 			return nil, err
 		}
@@ -148,15 +61,15 @@ func notesAPI(ctx context.Context, p *core.Planet) safejs.Value {
 		if err != nil {
 			return nil, err
 		}
-		return nil, p.DeleteNote(ctx, id)
+		return nil, p.Library().DeleteNote(ctx, id)
 	}))
 	return o
 }
 
 // fileJS is a FileInfo: JSON fields plus the thumbnail as a Blob.
-func fileJS(f *core.File) (safejs.Value, error) {
+func fileJS(f *library.File) (safejs.Value, error) {
 	v, err := toJS(map[string]any{"id": f.ID, "kind": f.Kind, "name": f.Name, "type": f.Type,
-		"size": f.Size(), "created": core.Time(f.Created)})
+		"size": f.Size, "created": f.Created})
 	if err != nil {
 		return v, err
 	}
@@ -183,11 +96,11 @@ func filesAPI(ctx context.Context, p *core.Planet) safejs.Value {
 		if err != nil {
 			return nil, err
 		}
-		kind, err := core.ParseFileKind(k)
+		kind, err := library.ParseFileKind(k)
 		if err != nil {
 			return nil, err
 		}
-		fs, err := p.Files(ctx, kind)
+		fs, err := p.Library().Files(ctx, kind)
 		if err != nil {
 			return nil, err
 		}
@@ -217,7 +130,7 @@ func filesAPI(ctx context.Context, p *core.Planet) safejs.Value {
 		if err := fromJS(opts, &in); err != nil {
 			return nil, err
 		}
-		fi := core.FileInput{Kind: core.FileKind(in.Kind), Name: in.Name}
+		fi := library.FileInput{Kind: library.FileKind(in.Kind), Name: in.Name}
 		if fi.Name == "" {
 			if n, err := file.Get("name"); err == nil && n.Type() == safejs.TypeString {
 				fi.Name, _ = n.String()
@@ -241,7 +154,7 @@ func filesAPI(ctx context.Context, p *core.Planet) safejs.Value {
 				onProgress = func(done int64) { pr(done, r.size) }
 			}
 		}
-		f, err := p.AddFile(ctx, r, fi, onProgress)
+		f, err := p.Library().AddFile(ctx, r, fi, onProgress)
 		if err != nil {
 			return nil, err
 		}
@@ -252,7 +165,7 @@ func filesAPI(ctx context.Context, p *core.Planet) safejs.Value {
 		if err != nil {
 			return nil, err
 		}
-		f, r, err := p.OpenFile(ctx, id)
+		f, r, err := p.Library().OpenFile(ctx, id)
 		if err != nil {
 			return nil, err
 		}
@@ -270,7 +183,7 @@ func filesAPI(ctx context.Context, p *core.Planet) safejs.Value {
 				}
 				done += int64(len(chunk))
 				if pr != nil {
-					pr(done, f.Size())
+					pr(done, f.Size)
 				}
 			}
 			if err == io.EOF {
@@ -291,7 +204,7 @@ func filesAPI(ctx context.Context, p *core.Planet) safejs.Value {
 		if err != nil {
 			return nil, err
 		}
-		return nil, p.DeleteFile(ctx, id)
+		return nil, p.Library().DeleteFile(ctx, id)
 	}))
 	return o
 }
