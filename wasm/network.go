@@ -431,14 +431,32 @@ type announcingHost struct {
 
 func (h *announcingHost) SetStreamHandler(pid protocol.ID, handler network.StreamHandler) {
 	h.Host.SetStreamHandler(pid, func(s network.Stream) {
-		handler(s)
 		from := s.Conn().RemotePeer()
 		if pid == core.ChatProtocol {
+			// A chat stream stays open for the whole conversation: each
+			// acknowledgement written on it is a message just kept.
+			handler(&chatStream{Stream: s, from: from})
 			announceChange("planet-chat", from)
-		} else {
-			announceChange("planet-contacts", from)
+			return
 		}
+		handler(s)
+		announceChange("planet-contacts", from)
 	})
+}
+
+// chatStream is a chat stream being answered, which tells the page of each
+// message the vault kept as it acknowledges it.
+type chatStream struct {
+	network.Stream
+	from peer.ID
+}
+
+func (s *chatStream) Write(b []byte) (int, error) {
+	n, err := s.Stream.Write(b)
+	if err == nil {
+		announceChange("planet-chat", s.from)
+	}
+	return n, err
 }
 
 func (h *announcingHost) NewStream(ctx context.Context, p peer.ID, pids ...protocol.ID) (network.Stream, error) {
