@@ -1,31 +1,36 @@
-// Package core is the domain of PLANET: the types and rules that every part of
-// the client shares, whatever runs it. It starts with the person's identity
-// and decentralised identifiers, and grows to contacts, notes, credentials,
-// the trust graph and the wire protocols.
+// Package core is one person's PLANET on one device: the [Planet], which
+// owns the vault's lifecycle (create, unlock, lock after the idle time the
+// person chose), their settings and identity, wires the features together,
+// and writes and reads the export archive.
+//
+// Everything else lives in packages below it (docs/architecture.md draws
+// the layers, and a test holds every package to its place):
+//
+//   - encodings: cbor (deterministic CBOR), jcs (canonical and strict JSON),
+//     keys (multikeys, X25519 from Ed25519, libp2p peer IDs);
+//   - identifiers and framing: did (syntax, did:key, did:peer:2, documents,
+//     resolution), wire (streams and frames), internal/jws;
+//   - identity, the only package that holds a private key;
+//   - signed formats and protocols: vc (credentials), invite (invitation
+//     tokens), didcomm (messages and envelopes), mailbox (the mailbox
+//     protocol), graph (the trust graph);
+//   - session, what a feature gets while the vault is open, and the
+//     features built on it: contacts, library.
+//
+// The trust network's protocols (connect, introduce, share, kept
+// credentials) and chat still live in this package, as methods of
+// [Planet]; they are next to become features of their own.
+//
+// # Features
+//
+// A feature is a package with a service built on a [session.Opener] (the
+// Planet is one), its own vault collections and record types, and its own
+// sections of the export archive. Planet holds one field per feature and
+// answers [Planet.Contacts], [Planet.Library], …; [Planet.Export] and
+// [Planet.Import] run the features' sections in the order of the archive
+// (docs/export-format.md) and know none of their records.
 //
 // Core is pure Go. It never imports syscall/js, so it builds and tests
-// natively (with -race) and compiles unchanged into the browser's WebAssembly
-// module, where the wasm package wires it to the page.
-//
-// # Identity
-//
-// An [Identity] is the person's Ed25519 key pair. Its secret half is a
-// [SigningKey], which never prints its bytes and cannot be compared with ==.
-// From the one key come the person's identifiers:
-//
-//   - a did:key [DID] (multicodec ed25519-pub 0xed, base58btc, "did:key:z6Mk…"),
-//     whose [DIDDocument] also lists an X25519 key agreement key derived
-//     from the same key ("z6LS…", multicodec x25519-pub 0xec);
-//   - a libp2p [PeerID] ("12D3KooW…"), the identity multihash of the key,
-//     so that the network address and the DID name the same person.
-//
-// # Parsing
-//
-// Identifiers are parsed, never wrapped: a [DID] or [PeerID] value exists
-// only if [ParseDID] or [ParsePeerID] (or a constructor from a key) accepted
-// it, so code that holds one need not check it again. Parse errors wrap
-// [ErrInvalidDID], [ErrUnsupportedMethod] or [ErrInvalidPeerID].
-//
-// The test vectors live as data in testdata/, to be shared with other
-// implementations.
+// natively (with -race) and compiles unchanged into the browser's
+// WebAssembly module, where the wasm package wires it to the page.
 package core
