@@ -107,22 +107,6 @@ func (p *Planet) messagesExport(ctx context.Context) ([]messageExport, error) {
 	return out, nil
 }
 
-type contactExport struct {
-	ID      string    `json:"id"`
-	Name    string    `json:"name"`
-	DID     string    `json:"did"`
-	Notes   string    `json:"notes"`
-	Created time.Time `json:"created"`
-	Updated time.Time `json:"updated"`
-	// What the trust network knows of the contact (see Contact); absent for
-	// a contact typed in by hand.
-	Relays       []string   `json:"relays,omitempty"`
-	Origin       string     `json:"origin,omitempty"`
-	IntroducedBy string     `json:"introducedBy,omitempty"`
-	Connected    *time.Time `json:"connected,omitempty"`
-	SharingGraph bool       `json:"sharingGraph,omitempty"`
-}
-
 // Export writes the whole vault to w as an age file sealed with passphrase
 // (docs/export-format.md): the manifest, the identity and the settings, then
 // each feature's sections in the order of [Planet.sections], then the files

@@ -1,35 +1,11 @@
 package core
 
 import (
-	"bytes"
-	"reflect"
 	"testing"
 
+	"planet/core/session/sessiontest"
 	"planet/vault"
 )
-
-// recordRoundTrip decodes b as a T; whatever decodes must re-encode to bytes
-// that decode to the same value and encode again to the same bytes.
-func recordRoundTrip[T any](t *testing.T, b []byte) {
-	var x T
-	if vault.UnmarshalCBOR(b, &x) != nil {
-		return
-	}
-	enc, err := vault.MarshalCBOR(x)
-	if err != nil {
-		t.Fatalf("re-encoding %x: %v", b, err)
-	}
-	var y T
-	if err := vault.UnmarshalCBOR(enc, &y); err != nil {
-		t.Fatalf("re-encoding of %x does not decode: %v", b, err)
-	}
-	if !reflect.DeepEqual(x, y) {
-		t.Fatalf("%x decodes to %+v, re-encoded to %+v", b, x, y)
-	}
-	if enc2, _ := vault.MarshalCBOR(y); !bytes.Equal(enc, enc2) {
-		t.Fatalf("encoding of %x is not stable", b)
-	}
-}
 
 // FuzzDecodeRecords covers the decoders of every record type core keeps in
 // the vault (each feature package fuzzes its own). The first byte picks the type.
@@ -53,13 +29,13 @@ func FuzzDecodeRecords(f *testing.F) {
 		}
 		switch rest := b[1:]; b[0] % 4 {
 		case 0:
-			recordRoundTrip[Settings](t, rest)
+			sessiontest.RoundTrip[Settings](t, rest)
 		case 1:
-			recordRoundTrip[identityRecord](t, rest)
+			sessiontest.RoundTrip[identityRecord](t, rest)
 		case 2:
-			recordRoundTrip[messageRecord](t, rest)
+			sessiontest.RoundTrip[messageRecord](t, rest)
 		case 3:
-			recordRoundTrip[conversationRecord](t, rest)
+			sessiontest.RoundTrip[conversationRecord](t, rest)
 		}
 	})
 }

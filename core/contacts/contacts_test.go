@@ -1,10 +1,8 @@
 package contacts
 
 import (
-	"bytes"
 	"context"
 	"errors"
-	"reflect"
 	"testing"
 	"time"
 
@@ -23,26 +21,7 @@ func FuzzDecodeRecord(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Add(seed)
-	f.Fuzz(func(t *testing.T, b []byte) {
-		var x record
-		if vault.UnmarshalCBOR(b, &x) != nil {
-			return
-		}
-		enc, err := vault.MarshalCBOR(x)
-		if err != nil {
-			t.Fatalf("re-encoding %x: %v", b, err)
-		}
-		var y record
-		if err := vault.UnmarshalCBOR(enc, &y); err != nil {
-			t.Fatalf("re-encoding of %x does not decode: %v", b, err)
-		}
-		if !reflect.DeepEqual(x, y) {
-			t.Fatalf("%x decodes to %+v, re-encoded to %+v", b, x, y)
-		}
-		if enc2, _ := vault.MarshalCBOR(y); !bytes.Equal(enc, enc2) {
-			t.Fatalf("encoding of %x is not stable", b)
-		}
-	})
+	f.Fuzz(sessiontest.RoundTrip[record])
 }
 
 func TestService(t *testing.T) {

@@ -15,6 +15,7 @@ import (
 
 	"planet/core/did"
 	"planet/core/identity"
+	"planet/core/identity/identitytest"
 	"planet/core/jcs"
 
 	"github.com/lestrrat-go/jwx/v3/jwa"
@@ -22,7 +23,7 @@ import (
 )
 
 func TestSealUnseal(t *testing.T) {
-	alice, bob := seededIdentity(t, "alice"), seededIdentity(t, "bob")
+	alice, bob := identitytest.Seeded(t, "alice"), identitytest.Seeded(t, "bob")
 	m := testMessage(alice, bob)
 	env, err := Seal(alice, bob.DID(), m)
 	if err != nil {
@@ -59,7 +60,7 @@ func TestSealUnseal(t *testing.T) {
 }
 
 func TestSealToPeerDID(t *testing.T) {
-	alice, bob := seededIdentity(t, "alice"), seededIdentity(t, "bob")
+	alice, bob := identitytest.Seeded(t, "alice"), identitytest.Seeded(t, "bob")
 	bobPeer, err := bob.Peer2DID(did.DIDCommService("https://relay.example/didcomm"))
 	if err != nil {
 		t.Fatal(err)
@@ -97,7 +98,7 @@ func TestSealToPeerDID(t *testing.T) {
 // signed message seals within MaxEnvelopeSize. (That the longest chat text
 // signs within MaxSize is the chat protocol's test.)
 func TestLargestMessagesFit(t *testing.T) {
-	bob := seededIdentity(t, "bob")
+	bob := identitytest.Seeded(t, "bob")
 	// A signed message of MaxSize, as the envelope sees it.
 	largest := strings.Repeat("x", MaxSize)
 	env, err := sealPayload(bob.DID(), []byte(largest))
@@ -148,7 +149,7 @@ func flipByte(at int) func([]byte) []byte {
 }
 
 func TestUnsealRefuses(t *testing.T) {
-	alice, bob, carol, mallory := seededIdentity(t, "alice"), seededIdentity(t, "bob"), seededIdentity(t, "carol"), seededIdentity(t, "mallory")
+	alice, bob, carol, mallory := identitytest.Seeded(t, "alice"), identitytest.Seeded(t, "bob"), identitytest.Seeded(t, "carol"), identitytest.Seeded(t, "mallory")
 	m := testMessage(alice, bob)
 	env, err := Seal(alice, bob.DID(), m)
 	if err != nil {
@@ -220,7 +221,7 @@ func TestUnsealRefuses(t *testing.T) {
 		{"header with another apv", withHeader(t, env, changed("apv", b64.EncodeToString(envelopeAPV("x")))), "apv", nil},
 		{"sealed to someone else", must(Seal(alice, carol.DID(), toCarol)), "not to you", nil},
 		{"header naming bob, sealed to carol", withHeader(t, must(Seal(alice, carol.DID(), toCarol)), changed("epk", hdr["epk"])), "does not decrypt", nil},
-		{"inner message signed by another than from", sealRaw(bob.DID(), []byte(signCompact(ed25519.NewKeyFromSeed(mallory.Seed()), messageHeader(aliceKid), plain))), "message inside", []error{ErrForged}},
+		{"inner message signed by another than from", sealRaw(bob.DID(), []byte(identitytest.SignCompact(ed25519.NewKeyFromSeed(mallory.Seed()), messageHeader(aliceKid), plain))), "message inside", []error{ErrForged}},
 		{"inner message unsigned", sealRaw(bob.DID(), plain), "not signed", []error{ErrMalformed}},
 		{"inner message for someone else", sealRaw(bob.DID(), signedToCarol), "addressed to others", nil},
 		{"inner message oversize", sealRaw(bob.DID(), []byte(big+".x.y")), "message inside", []error{ErrMalformed}},
@@ -265,7 +266,7 @@ func must[T any](v T, err error) T {
 // independent reader: it decrypts with the recipient's X25519 key to the
 // signed message.
 func TestSealMatchesJWX(t *testing.T) {
-	alice, bob := seededIdentity(t, "alice"), seededIdentity(t, "bob")
+	alice, bob := identitytest.Seeded(t, "alice"), identitytest.Seeded(t, "bob")
 	signed := must(Sign(alice, testMessage(alice, bob)))
 	env := must(SealSigned(bob.DID(), signed))
 	priv := must(ecdh.X25519().NewPrivateKey(bob.X25519Private()))
@@ -298,7 +299,7 @@ const envelopeGoldenFile = "testdata/envelopes/golden.json"
 // one; review the diff: an envelope that no longer opens means old mail is
 // lost.
 func TestEnvelopeGolden(t *testing.T) {
-	alice, bob := seededIdentity(t, "alice"), seededIdentity(t, "bob")
+	alice, bob := identitytest.Seeded(t, "alice"), identitytest.Seeded(t, "bob")
 	if *update {
 		g := envelopeGolden{
 			Comment:   "A sealed envelope (docs/envelope.md) from the identity of seed SHA-256(\"planet invitation test identity alice\") to that of recipientSeed, which must open at time now to message. Made by core/envelope_test.go (go test -run TestEnvelopeGolden -update).",
@@ -346,7 +347,7 @@ func TestEnvelopeGolden(t *testing.T) {
 // and was signed by alice, the only sender of the seeds: the fuzzer cannot
 // forge.
 func FuzzUnseal(f *testing.F) {
-	alice, bob, carol := seededIdentity(f, "alice"), seededIdentity(f, "bob"), seededIdentity(f, "carol")
+	alice, bob, carol := identitytest.Seeded(f, "alice"), identitytest.Seeded(f, "bob"), identitytest.Seeded(f, "carol")
 	m := testMessage(alice, bob)
 	f.Add(must(Seal(alice, bob.DID(), m)))
 	m.Expires = m.Created.Add(time.Hour)

@@ -12,6 +12,7 @@ import (
 
 	"planet/core/did"
 	"planet/core/identity"
+	"planet/core/identity/identitytest"
 	"planet/core/internal/input"
 	planetjws "planet/core/internal/jws"
 	"planet/core/invite"
@@ -36,7 +37,7 @@ func testMessage(alice, bob *identity.Identity) Message {
 }
 
 func TestMessageRoundTrip(t *testing.T) {
-	alice, bob := seededIdentity(t, "alice"), seededIdentity(t, "bob")
+	alice, bob := identitytest.Seeded(t, "alice"), identitytest.Seeded(t, "bob")
 	m := testMessage(alice, bob)
 	signed, err := Sign(alice, m)
 	if err != nil {
@@ -74,7 +75,7 @@ func TestMessageRoundTrip(t *testing.T) {
 }
 
 func TestMessageFromPeerDID(t *testing.T) {
-	alice, bob := seededIdentity(t, "alice"), seededIdentity(t, "bob")
+	alice, bob := identitytest.Seeded(t, "alice"), identitytest.Seeded(t, "bob")
 	peer, err := alice.Peer2DID(did.DIDCommService("https://relay.example/didcomm"))
 	if err != nil {
 		t.Fatal(err)
@@ -102,7 +103,7 @@ func TestMessageFromPeerDID(t *testing.T) {
 }
 
 func TestNewMessage(t *testing.T) {
-	alice, bob := seededIdentity(t, "alice"), seededIdentity(t, "bob")
+	alice, bob := identitytest.Seeded(t, "alice"), identitytest.Seeded(t, "bob")
 	now := messageTime.Add(1500 * time.Millisecond)
 	m, err := NewMessage(alice.DID(), []did.DID{bob.DID()}, ChatMessageType, map[string]any{"text": "hi", "seq": 1}, now)
 	if err != nil {
@@ -126,7 +127,7 @@ func TestNewMessage(t *testing.T) {
 }
 
 func TestSignMessageRefuses(t *testing.T) {
-	alice, bob := seededIdentity(t, "alice"), seededIdentity(t, "bob")
+	alice, bob := identitytest.Seeded(t, "alice"), identitytest.Seeded(t, "bob")
 	tests := []struct {
 		name   string
 		change func(*Message)
@@ -201,14 +202,14 @@ func messageHeader(kid string) []byte {
 }
 
 func TestVerifyMessageRefuses(t *testing.T) {
-	alice, bob, mallory := seededIdentity(t, "alice"), seededIdentity(t, "bob"), seededIdentity(t, "mallory")
+	alice, bob, mallory := identitytest.Seeded(t, "alice"), identitytest.Seeded(t, "bob"), identitytest.Seeded(t, "mallory")
 	aliceKid := alice.DID().String() + "#" + strings.TrimPrefix(alice.DID().String(), "did:key:")
 	aliceDoc, _ := alice.DID().Document()
 	agreementKid := aliceDoc.KeyAgreement[0]
 	malloryKid := mallory.DID().String() + "#" + strings.TrimPrefix(mallory.DID().String(), "did:key:")
 	good := rawPayload(alice, bob, nil)
 	signed := func(replace map[string]string) []byte {
-		return []byte(signCompact(ed25519.NewKeyFromSeed(alice.Seed()), messageHeader(aliceKid), rawPayload(alice, bob, replace)))
+		return []byte(identitytest.SignCompact(ed25519.NewKeyFromSeed(alice.Seed()), messageHeader(aliceKid), rawPayload(alice, bob, replace)))
 	}
 	valid := signed(nil)
 	if _, err := Verify(valid, messageTime); err != nil {
@@ -230,12 +231,12 @@ func TestVerifyMessageRefuses(t *testing.T) {
 		{"plaintext, unsigned", good, ErrMalformed},
 		{"two parts", []byte(parts[0] + "." + parts[1]), ErrMalformed},
 		{"padded base64", []byte(parts[0] + "=." + parts[1] + "." + parts[2]), ErrMalformed},
-		{"alg none", []byte(signCompact(nil, []byte(`{"alg":"none","kid":"`+aliceKid+`","typ":"`+SignedMediaType+`"}`), good)), ErrMalformed},
-		{"alg HS256", []byte(signCompact(ed25519.NewKeyFromSeed(alice.Seed()), []byte(`{"alg":"HS256","kid":"`+aliceKid+`","typ":"`+SignedMediaType+`"}`), good)), ErrMalformed},
-		{"other typ", []byte(signCompact(ed25519.NewKeyFromSeed(alice.Seed()), []byte(`{"alg":"EdDSA","kid":"`+aliceKid+`","typ":"JWT"}`), good)), ErrMalformed},
-		{"header member more", []byte(signCompact(ed25519.NewKeyFromSeed(alice.Seed()), []byte(`{"alg":"EdDSA","b64":false,"kid":"`+aliceKid+`","typ":"`+SignedMediaType+`"}`), good)), ErrMalformed},
-		{"header member twice", []byte(signCompact(ed25519.NewKeyFromSeed(alice.Seed()), []byte(`{"alg":"EdDSA","kid":"`+malloryKid+`","kid":"`+aliceKid+`","typ":"`+SignedMediaType+`"}`), good)), ErrMalformed},
-		{"no kid", []byte(signCompact(ed25519.NewKeyFromSeed(alice.Seed()), []byte(`{"alg":"EdDSA","kid":"","typ":"`+SignedMediaType+`"}`), good)), ErrMalformed},
+		{"alg none", []byte(identitytest.SignCompact(nil, []byte(`{"alg":"none","kid":"`+aliceKid+`","typ":"`+SignedMediaType+`"}`), good)), ErrMalformed},
+		{"alg HS256", []byte(identitytest.SignCompact(ed25519.NewKeyFromSeed(alice.Seed()), []byte(`{"alg":"HS256","kid":"`+aliceKid+`","typ":"`+SignedMediaType+`"}`), good)), ErrMalformed},
+		{"other typ", []byte(identitytest.SignCompact(ed25519.NewKeyFromSeed(alice.Seed()), []byte(`{"alg":"EdDSA","kid":"`+aliceKid+`","typ":"JWT"}`), good)), ErrMalformed},
+		{"header member more", []byte(identitytest.SignCompact(ed25519.NewKeyFromSeed(alice.Seed()), []byte(`{"alg":"EdDSA","b64":false,"kid":"`+aliceKid+`","typ":"`+SignedMediaType+`"}`), good)), ErrMalformed},
+		{"header member twice", []byte(identitytest.SignCompact(ed25519.NewKeyFromSeed(alice.Seed()), []byte(`{"alg":"EdDSA","kid":"`+malloryKid+`","kid":"`+aliceKid+`","typ":"`+SignedMediaType+`"}`), good)), ErrMalformed},
+		{"no kid", []byte(identitytest.SignCompact(ed25519.NewKeyFromSeed(alice.Seed()), []byte(`{"alg":"EdDSA","kid":"","typ":"`+SignedMediaType+`"}`), good)), ErrMalformed},
 		{"short signature", []byte(parts[0] + "." + parts[1] + "." + parts[2][:20]), ErrMalformed},
 		{"no id", signed(map[string]string{"id": ""}), ErrMalformed},
 		{"no typ", signed(map[string]string{"typ": ""}), ErrMalformed},
@@ -257,10 +258,10 @@ func TestVerifyMessageRefuses(t *testing.T) {
 		{"body member twice", signed(map[string]string{"body": `{"seq":1,"text":"hi","text":"bye"}`}), ErrMalformed},
 		{"nested too deep", signed(map[string]string{"body": `{"a":` + strings.Repeat("[", 20) + strings.Repeat("]", 20) + `}`}), ErrMalformed},
 		{"invalid UTF-8", signed(map[string]string{"body": "{\"text\":\"\xff\"}"}), ErrMalformed},
-		{"kid of another DID", []byte(signCompact(ed25519.NewKeyFromSeed(mallory.Seed()), messageHeader(malloryKid), good)), ErrForged},
-		{"kid of from, signed by another", []byte(signCompact(ed25519.NewKeyFromSeed(mallory.Seed()), messageHeader(aliceKid), good)), ErrForged},
-		{"kid of from's key agreement key", []byte(signCompact(ed25519.NewKeyFromSeed(alice.Seed()), messageHeader(agreementKid), good)), ErrForged},
-		{"kid not in from's document", []byte(signCompact(ed25519.NewKeyFromSeed(alice.Seed()), messageHeader(alice.DID().String()+"#key-9"), good)), ErrForged},
+		{"kid of another DID", []byte(identitytest.SignCompact(ed25519.NewKeyFromSeed(mallory.Seed()), messageHeader(malloryKid), good)), ErrForged},
+		{"kid of from, signed by another", []byte(identitytest.SignCompact(ed25519.NewKeyFromSeed(mallory.Seed()), messageHeader(aliceKid), good)), ErrForged},
+		{"kid of from's key agreement key", []byte(identitytest.SignCompact(ed25519.NewKeyFromSeed(alice.Seed()), messageHeader(agreementKid), good)), ErrForged},
+		{"kid not in from's document", []byte(identitytest.SignCompact(ed25519.NewKeyFromSeed(alice.Seed()), messageHeader(alice.DID().String()+"#key-9"), good)), ErrForged},
 		{"signature flipped", []byte(parts[0] + "." + parts[1] + "." + b64.EncodeToString(flip(mustB64(t, parts[2]), 5))), ErrForged},
 		{"content altered", []byte(parts[0] + "." + b64.EncodeToString(rawPayload(alice, bob, map[string]string{"body": `{"seq":1,"text":"ho"}`})) + "." + parts[2]), ErrForged},
 		{"expired", signed(map[string]string{"+expires_time": `1780315260`}), nil},
@@ -329,7 +330,7 @@ func TestTypeMatches(t *testing.T) {
 // again, with the key that signed it, to the very same bytes: one message,
 // one form.
 func FuzzVerifyMessage(f *testing.F) {
-	alice, bob := seededIdentity(f, "alice"), seededIdentity(f, "bob")
+	alice, bob := identitytest.Seeded(f, "alice"), identitytest.Seeded(f, "bob")
 	signers := map[did.DID]*identity.Identity{alice.DID(): alice, bob.DID(): bob}
 	m := testMessage(alice, bob)
 	for _, change := range []func(*Message){
@@ -348,8 +349,8 @@ func FuzzVerifyMessage(f *testing.F) {
 		f.Add(signed)
 	}
 	aliceKid := alice.DID().String() + "#" + strings.TrimPrefix(alice.DID().String(), "did:key:")
-	f.Add([]byte(signCompact(ed25519.NewKeyFromSeed(alice.Seed()), messageHeader(aliceKid), rawPayload(alice, bob, map[string]string{"+thid": `"t"`}))))
-	f.Add([]byte(signCompact(ed25519.NewKeyFromSeed(bob.Seed()), messageHeader(aliceKid), rawPayload(alice, bob, nil))))
+	f.Add([]byte(identitytest.SignCompact(ed25519.NewKeyFromSeed(alice.Seed()), messageHeader(aliceKid), rawPayload(alice, bob, map[string]string{"+thid": `"t"`}))))
+	f.Add([]byte(identitytest.SignCompact(ed25519.NewKeyFromSeed(bob.Seed()), messageHeader(aliceKid), rawPayload(alice, bob, nil))))
 	f.Add(rawPayload(alice, bob, nil))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		m, err := Verify(data, messageTime)
@@ -381,7 +382,7 @@ func FuzzVerifyMessage(f *testing.F) {
 // must verify, unchanged but for its body's one form, and what it refuses
 // must be refused as invalid.
 func FuzzSignMessage(f *testing.F) {
-	alice, bob := seededIdentity(f, "alice"), seededIdentity(f, "bob")
+	alice, bob := identitytest.Seeded(f, "alice"), identitytest.Seeded(f, "bob")
 	f.Add("msg-1", ChatMessageType, `{"seq":1,"text":"hi"}`, int64(0), 1)
 	f.Add("a_b-C.9", "planet:connect/1.0/request", `{"nested":{"list":[1,2.5,"x",null,true]}}`, int64(3600), 2)
 	f.Add("", "no type", `[]`, int64(-5), 0)
@@ -419,7 +420,7 @@ func FuzzSignMessage(f *testing.F) {
 // PLANET writes and checks its JWSs itself; jwx, the JOSE library the
 // envelopes use, must agree with it both ways.
 func TestJWSAgreesWithJWX(t *testing.T) {
-	alice, bob := seededIdentity(t, "alice"), seededIdentity(t, "bob")
+	alice, bob := identitytest.Seeded(t, "alice"), identitytest.Seeded(t, "bob")
 	pub := ed25519.NewKeyFromSeed(alice.Seed()).Public().(ed25519.PublicKey)
 	signed, err := Sign(alice, testMessage(alice, bob))
 	if err != nil {

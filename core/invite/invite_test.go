@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"planet/core/identity"
+	"planet/core/identity/identitytest"
 	"planet/core/internal/input"
 	"planet/core/internal/jws"
 )
@@ -96,28 +97,6 @@ func (r *seededReader) Read(p []byte) (int, error) {
 	return n, nil
 }
 
-func seededIdentity(tb testing.TB, label string) *identity.Identity {
-	tb.Helper()
-	seed := sha256.Sum256([]byte("planet invitation test identity " + label))
-	id, err := identity.FromSeed(seed[:])
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return id
-}
-
-// signCompact makes a compact JWS from raw header and payload JSON, signed
-// by priv (nil: an empty signature), bypassing every check New
-// makes, to build tokens that must be refused.
-func signCompact(priv ed25519.PrivateKey, header, payload []byte) string {
-	input := jws.Base64.EncodeToString(header) + "." + jws.Base64.EncodeToString(payload)
-	var sig []byte
-	if priv != nil {
-		sig = ed25519.Sign(priv, []byte(input))
-	}
-	return input + "." + jws.Base64.EncodeToString(sig)
-}
-
 func jwsHeaderJSON(kid string) []byte {
 	h, _ := json.Marshal(jws.Header{Alg: "EdDSA", Kid: kid, Typ: TokenType})
 	return h
@@ -159,8 +138,8 @@ func mustNewInvitation(tb testing.TB, inviter *identity.Identity, opts Options, 
 // makeInvitationVectors builds the vectors from fixed seeds.
 func makeInvitationVectors(tb testing.TB) ([]invitationValidVector, []invitationInvalidVector) {
 	now := invitationVectorTime
-	alice := seededIdentity(tb, "alice")
-	bob := seededIdentity(tb, "bob")
+	alice := identitytest.Seeded(tb, "alice")
+	bob := identitytest.Seeded(tb, "bob")
 	alicePriv := ed25519.NewKeyFromSeed(alice.Seed())
 	bobPriv := ed25519.NewKeyFromSeed(bob.Seed())
 	aliceKid := invitationKeyID(alice.DID())
@@ -195,7 +174,7 @@ func makeInvitationVectors(tb testing.TB) ([]invitationValidVector, []invitation
 		invalid = append(invalid, invitationInvalidVector{Name: name, Reason: reason, Error: kind, Token: token})
 	}
 	signed := func(c invitationClaims) string {
-		return signCompact(alicePriv, jwsHeaderJSON(aliceKid), mustEncodeClaims(tb, c))
+		return identitytest.SignCompact(alicePriv, jwsHeaderJSON(aliceKid), mustEncodeClaims(tb, c))
 	}
 	parts := strings.Split(plain, ".")
 	hdr, _ := jws.Base64.DecodeString(parts[0])
@@ -247,16 +226,16 @@ func makeInvitationVectors(tb testing.TB) ([]invitationValidVector, []invitation
 
 		add("forged", "signed by another key with the inviter's kid",
 			"kid and iss are Alice's, the signature is Bob's",
-			signCompact(bobPriv, jwsHeaderJSON(aliceKid), payload))
+			identitytest.SignCompact(bobPriv, jwsHeaderJSON(aliceKid), payload))
 		add("forged", "kid of another DID",
 			"iss is Alice, kid and signature are Bob's",
-			signCompact(bobPriv, jwsHeaderJSON(bobKid), payload))
+			identitytest.SignCompact(bobPriv, jwsHeaderJSON(bobKid), payload))
 		add("forged", "kid with another fragment",
 			"kid is Alice's DID with a fragment that names no key of hers",
-			signCompact(alicePriv, jwsHeaderJSON(alice.DID().String()+"#key-1"), payload))
+			identitytest.SignCompact(alicePriv, jwsHeaderJSON(alice.DID().String()+"#key-1"), payload))
 		add("forged", "kid is the bare DID",
 			"kid is Alice's DID without a fragment",
-			signCompact(alicePriv, jwsHeaderJSON(alice.DID().String()), payload))
+			identitytest.SignCompact(alicePriv, jwsHeaderJSON(alice.DID().String()), payload))
 		c2 := validClaims(alice, now)
 		c2.Peer = bob.PeerID().String()
 		add("forged", "peer swapped",
@@ -268,7 +247,7 @@ func makeInvitationVectors(tb testing.TB) ([]invitationValidVector, []invitation
 	{
 		p := mustEncodeClaims(tb, validClaims(alice, now))
 		none := fmt.Sprintf(`{"alg":"none","kid":%q,"typ":%q}`, aliceKid, TokenType)
-		add("malformed", "alg none", "alg is none and the signature empty", signCompact(nil, []byte(none), p))
+		add("malformed", "alg none", "alg is none and the signature empty", identitytest.SignCompact(nil, []byte(none), p))
 		hs := fmt.Sprintf(`{"alg":"HS256","kid":%q,"typ":%q}`, aliceKid, TokenType)
 		input := jws.Base64.EncodeToString([]byte(hs)) + "." + jws.Base64.EncodeToString(p)
 		mac := hmac.New(sha256.New, alice.PublicKey())
@@ -277,19 +256,19 @@ func makeInvitationVectors(tb testing.TB) ([]invitationValidVector, []invitation
 			"HMAC with the inviter's public key as the secret: the algorithm confusion attack",
 			input+"."+jws.Base64.EncodeToString(mac.Sum(nil)))
 		add("malformed", "alg Ed25519", "alg is the fully-specified Ed25519, which version 1 does not write",
-			signCompact(alicePriv, []byte(fmt.Sprintf(`{"alg":"Ed25519","kid":%q,"typ":%q}`, aliceKid, TokenType)), p))
+			identitytest.SignCompact(alicePriv, []byte(fmt.Sprintf(`{"alg":"Ed25519","kid":%q,"typ":%q}`, aliceKid, TokenType)), p))
 		add("malformed", "typ JWT", "typ is JWT: a token of another kind",
-			signCompact(alicePriv, []byte(fmt.Sprintf(`{"alg":"EdDSA","kid":%q,"typ":"JWT"}`, aliceKid)), p))
+			identitytest.SignCompact(alicePriv, []byte(fmt.Sprintf(`{"alg":"EdDSA","kid":%q,"typ":"JWT"}`, aliceKid)), p))
 		add("malformed", "no typ", "the header has no typ",
-			signCompact(alicePriv, []byte(fmt.Sprintf(`{"alg":"EdDSA","kid":%q}`, aliceKid)), p))
+			identitytest.SignCompact(alicePriv, []byte(fmt.Sprintf(`{"alg":"EdDSA","kid":%q}`, aliceKid)), p))
 		add("malformed", "crit header", "the header has a crit member the reader does not know",
-			signCompact(alicePriv, []byte(fmt.Sprintf(`{"alg":"EdDSA","crit":["exp"],"kid":%q,"typ":%q}`, aliceKid, TokenType)), p))
+			identitytest.SignCompact(alicePriv, []byte(fmt.Sprintf(`{"alg":"EdDSA","crit":["exp"],"kid":%q,"typ":%q}`, aliceKid, TokenType)), p))
 		add("malformed", "embedded jwk", "the header carries its own key, which must never be trusted",
-			signCompact(alicePriv, []byte(fmt.Sprintf(`{"alg":"EdDSA","jwk":{"kty":"OKP"},"kid":%q,"typ":%q}`, aliceKid, TokenType)), p))
+			identitytest.SignCompact(alicePriv, []byte(fmt.Sprintf(`{"alg":"EdDSA","jwk":{"kty":"OKP"},"kid":%q,"typ":%q}`, aliceKid, TokenType)), p))
 		add("malformed", "duplicate alg", "alg twice, EdDSA then none",
-			signCompact(alicePriv, []byte(fmt.Sprintf(`{"alg":"EdDSA","alg":"none","kid":%q,"typ":%q}`, aliceKid, TokenType)), p))
+			identitytest.SignCompact(alicePriv, []byte(fmt.Sprintf(`{"alg":"EdDSA","alg":"none","kid":%q,"typ":%q}`, aliceKid, TokenType)), p))
 		add("malformed", "header not an object", "the header is a JSON array",
-			signCompact(alicePriv, []byte(`["EdDSA"]`), p))
+			identitytest.SignCompact(alicePriv, []byte(`["EdDSA"]`), p))
 	}
 
 	// Claims.
@@ -334,7 +313,7 @@ func makeInvitationVectors(tb testing.TB) ([]invitationValidVector, []invitation
 			func(c *invitationClaims) { c.Iss = "did:peer:0" + alice.DID().String()[len("did:key:"):] })
 
 		raw := func(name, reason, payload string) {
-			add("malformed", name, reason, signCompact(alicePriv, jwsHeaderJSON(aliceKid), []byte(payload)))
+			add("malformed", name, reason, identitytest.SignCompact(alicePriv, jwsHeaderJSON(aliceKid), []byte(payload)))
 		}
 		good := string(mustEncodeClaims(tb, validClaims(alice, now)))
 		raw("unknown claim", "the payload has a member the format does not define",
@@ -467,7 +446,7 @@ func readInvitationVectorFile(t *testing.T, name string, v any) {
 }
 
 func TestInvitationRoundTrip(t *testing.T) {
-	alice := seededIdentity(t, "alice")
+	alice := identitytest.Seeded(t, "alice")
 	now := time.Date(2026, 3, 4, 5, 6, 7, 800, time.FixedZone("CET", 3600))
 	opts := Options{
 		Note:     "met at the co-op AGM",
@@ -528,7 +507,7 @@ func TestInvitationRoundTrip(t *testing.T) {
 }
 
 func TestInvitationExpiry(t *testing.T) {
-	alice := seededIdentity(t, "alice")
+	alice := identitytest.Seeded(t, "alice")
 	now := invitationVectorTime
 	token, inv := mustNewInvitation(t, alice, Options{Lifetime: time.Hour}, now, "expiry")
 	for _, tt := range []struct {
@@ -556,7 +535,7 @@ func TestInvitationExpiry(t *testing.T) {
 // TestInvitationEveryCharacter changes each character of a token in turn
 // to other characters of the token alphabet: each change must be refused.
 func TestInvitationEveryCharacter(t *testing.T) {
-	token, _ := mustNewInvitation(t, seededIdentity(t, "alice"), Options{Note: "hi"}, invitationVectorTime, "every")
+	token, _ := mustNewInvitation(t, identitytest.Seeded(t, "alice"), Options{Note: "hi"}, invitationVectorTime, "every")
 	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_."
 	for i := 0; i < len(token); i++ {
 		// A few replacements a position keep the test quick under -race:
@@ -577,7 +556,7 @@ func TestInvitationEveryCharacter(t *testing.T) {
 }
 
 func TestInvitationTooLong(t *testing.T) {
-	token, _ := mustNewInvitation(t, seededIdentity(t, "alice"), Options{}, invitationVectorTime, "long")
+	token, _ := mustNewInvitation(t, identitytest.Seeded(t, "alice"), Options{}, invitationVectorTime, "long")
 	long := token + strings.Repeat("A", MaxTokenLength)
 	if _, err := Parse(long, invitationVectorTime); !errors.Is(err, ErrMalformed) {
 		t.Errorf("got %v", err)
@@ -585,7 +564,7 @@ func TestInvitationTooLong(t *testing.T) {
 }
 
 func TestNewInvitationRefuses(t *testing.T) {
-	alice := seededIdentity(t, "alice")
+	alice := identitytest.Seeded(t, "alice")
 	for _, tt := range []struct {
 		name string
 		opts Options
@@ -626,7 +605,7 @@ func TestNewInvitationRefuses(t *testing.T) {
 }
 
 func TestInvitationBook(t *testing.T) {
-	alice := seededIdentity(t, "alice")
+	alice := identitytest.Seeded(t, "alice")
 	now := invitationVectorTime
 	book := NewBook()
 	_, once := mustNewInvitation(t, alice, Options{}, now, "once")
@@ -700,7 +679,7 @@ func TestInvitationBook(t *testing.T) {
 // TestInvitationBookConcurrent redeems one invitation from many goroutines:
 // exactly as many succeed as it has uses.
 func TestInvitationBookConcurrent(t *testing.T) {
-	_, inv := mustNewInvitation(t, seededIdentity(t, "alice"), Options{Uses: 10}, invitationVectorTime, "concurrent")
+	_, inv := mustNewInvitation(t, identitytest.Seeded(t, "alice"), Options{Uses: 10}, invitationVectorTime, "concurrent")
 	book := NewBook()
 	if err := book.Add(inv); err != nil {
 		t.Fatal(err)
@@ -726,7 +705,7 @@ func TestInvitationBookConcurrent(t *testing.T) {
 }
 
 func TestInvitationLink(t *testing.T) {
-	token, _ := mustNewInvitation(t, seededIdentity(t, "alice"), Options{}, invitationVectorTime, "link")
+	token, _ := mustNewInvitation(t, identitytest.Seeded(t, "alice"), Options{}, invitationVectorTime, "link")
 	for _, base := range []string{
 		"https://planet.example/",
 		"https://planet.example/app/?lang=en",

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"io"
-	"reflect"
 	"testing"
 	"time"
 
@@ -109,31 +108,11 @@ func FuzzDecodeRecords(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, isFile bool, b []byte) {
 		if isFile {
-			roundTrip[fileRecord](t, b)
+			sessiontest.RoundTrip[fileRecord](t, b)
 		} else {
-			roundTrip[noteRecord](t, b)
+			sessiontest.RoundTrip[noteRecord](t, b)
 		}
 	})
-}
-
-// roundTrip: whatever decodes as a T re-encodes to bytes that decode to the
-// same value and encode again to the same bytes.
-func roundTrip[T any](t *testing.T, b []byte) {
-	var x T
-	if vault.UnmarshalCBOR(b, &x) != nil {
-		return
-	}
-	enc := must(vault.MarshalCBOR(x))
-	var y T
-	if err := vault.UnmarshalCBOR(enc, &y); err != nil {
-		t.Fatalf("re-encoding of %x does not decode: %v", b, err)
-	}
-	if !reflect.DeepEqual(x, y) {
-		t.Fatalf("%x decodes to %+v, re-encoded to %+v", b, x, y)
-	}
-	if enc2 := must(vault.MarshalCBOR(y)); !bytes.Equal(enc, enc2) {
-		t.Fatalf("encoding of %x is not stable", b)
-	}
 }
 
 func must[T any](v T, err error) T {

@@ -6,6 +6,7 @@ package sessiontest
 import (
 	"bytes"
 	"context"
+	"reflect"
 	"testing"
 	"time"
 
@@ -55,3 +56,28 @@ func (o *Opener) Session() (*session.Session, error) {
 
 // Lock makes Session refuse.
 func (o *Opener) Lock() { o.locked = true }
+
+// RoundTrip is the check every record type's fuzzer makes: whatever b
+// decodes to as a T re-encodes to bytes that decode to the same value and
+// encode again to the same bytes (bytes that do not decode are no failure).
+func RoundTrip[T any](t *testing.T, b []byte) {
+	t.Helper()
+	var x T
+	if vault.UnmarshalCBOR(b, &x) != nil {
+		return
+	}
+	enc, err := vault.MarshalCBOR(x)
+	if err != nil {
+		t.Fatalf("re-encoding %x: %v", b, err)
+	}
+	var y T
+	if err := vault.UnmarshalCBOR(enc, &y); err != nil {
+		t.Fatalf("re-encoding of %x does not decode: %v", b, err)
+	}
+	if !reflect.DeepEqual(x, y) {
+		t.Fatalf("%x decodes to %+v, re-encoded to %+v", b, x, y)
+	}
+	if enc2, _ := vault.MarshalCBOR(y); !bytes.Equal(enc, enc2) {
+		t.Fatalf("encoding of %x is not stable", b)
+	}
+}
