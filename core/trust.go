@@ -10,6 +10,7 @@ import (
 	"planet/core/contacts"
 	"planet/core/did"
 	"planet/core/didcomm"
+	"planet/core/identity"
 	"planet/core/internal/jws"
 	"planet/core/invite"
 	"planet/core/keys"
@@ -204,7 +205,7 @@ func EncodeFrame(frame any) ([]byte, error) {
 // for third parties that handling produced are returned for the caller to
 // deliver. A malformed frame resets the stream.
 func (p *Planet) ServeTrust(ctx context.Context, s wire.Stream, protocol string, remote keys.PeerID) ([]Outgoing, error) {
-	from, err := peerDID(remote)
+	from, err := identity.PeerDID(remote)
 	if err != nil {
 		s.Reset()
 		return nil, err
@@ -263,16 +264,6 @@ func (p *Planet) Exchange(ctx context.Context, s wire.Stream, out Outgoing) (Han
 	}
 	s.Close()
 	return p.HandleFrame(ctx, out.To, out.Protocol, reply)
-}
-
-// peerDID is the did:key of a peer whose ID holds its Ed25519 key, as every
-// PLANET peer's does.
-func peerDID(remote keys.PeerID) (did.DID, error) {
-	pub, err := remote.Ed25519PublicKey()
-	if err != nil {
-		return did.DID{}, fmt.Errorf("peer %s: %w", remote, err)
-	}
-	return did.FromEd25519(pub), nil
 }
 
 // contactByDID finds the contact with DID d, or returns nil.

@@ -754,10 +754,10 @@ func (srv *Server) verify(p *mailboxProof, nonce []byte, remote keys.PeerID) (di
 	if !ed25519.Verify(pub, mailboxPickupInput(srv.Relay, nonce), p.Signature) {
 		return did.DID{}, mailboxRefusal(CodeUnauthorized, "the signature does not verify for this DID and challenge")
 	}
-	// Noise has authenticated remote: requiring it to be the DID's own key
+	// Noise has authenticated remote: requiring it to speak for the DID
 	// means a proof is of no use to anyone who does not hold the key,
 	// even if it leaked.
-	if keys.PeerIDFromEd25519(pub) != remote {
+	if !identity.SpeaksFor(remote, owner) {
 		return did.DID{}, mailboxRefusal(CodeUnauthorized, "the connection is not from the DID's key")
 	}
 	return owner, nil

@@ -36,13 +36,13 @@ func PrivateKey(id *identity.Identity) (crypto.PrivKey, error) {
 	return crypto.UnmarshalEd25519PrivateKey(ed25519.NewKeyFromSeed(id.Seed()))
 }
 
-// PeerID is the libp2p peer ID of a did:key.
+// PeerID is the libp2p peer ID at which the person of d is reached.
 func PeerID(d did.DID) (peer.ID, error) {
-	pub, err := d.Ed25519PublicKey()
+	p, err := identity.DIDPeer(d)
 	if err != nil {
 		return "", err
 	}
-	return peer.IDFromBytes(keys.PeerIDFromEd25519(pub).Bytes())
+	return peer.IDFromBytes(p.Bytes())
 }
 
 // Options configure a [Node].
