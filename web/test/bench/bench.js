@@ -323,14 +323,14 @@ function machine(chromium) {
 }
 
 /**
- * The trust graph's Go benchmarks (core/graph_test.go, core/credential_test.go), run natively
+ * The trust graph's Go benchmarks (core/graph/graph_test.go, core/vc/vc_test.go), run natively
  * and compiled to wasm inside headless Chromium through wasmbrowsertest; milliseconds per op.
  */
 function goBench(browser) {
   const env = { ...process.env };
   if (browser) Object.assign(env, { GOOS: 'js', GOARCH: 'wasm', PATH: `${join(root, 'build/bin')}:${env.PATH}` });
   const out = execFileSync('go', ['test', '-run', '^$', '-bench', '^(BenchmarkPaths100k|BenchmarkVerify1000Credentials)$',
-    '-benchtime', '5x', '-count', '1', './core'], { cwd: root, env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    '-benchtime', '5x', '-count', '1', './core/graph', './core/vc'], { cwd: root, env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   const msPerOp = {};
   for (const m of out.matchAll(/^Benchmark(\S+?)(?:-\d+)?\s+\d+\s+([\d.]+) ns\/op/gm)) msPerOp[m[1]] = Number(m[2]) / 1e6;
   for (const name of ['Paths100k/random', 'Paths100k/near', 'Verify1000Credentials']) {
@@ -509,7 +509,7 @@ function legendLines(r) {
     `- Unlock + list: the baseline has no key derivation; PLANET's unlock is Argon2id (64 MiB, t=3) in Go wasm, anchored at ≈ 650 ms in the design.`,
     `- Batched writes: PLANET's API has no batch call; an import writes all of an export's records in one vault update (one IndexedDB transaction). Each import goes into a fresh profile and is timed from the moment it has read the file's last byte (key derivation already done) until it resolves: parsing the export's JSON, checking, sealing and writing the records. Rate = ${(N_BATCH - N_REF).toLocaleString('en-US')} / (that time for ${N_BATCH.toLocaleString('en-US')} contacts − that time for ${N_REF}); medians of ${IMPORT_ROUNDS}: ${ms(tail('plain'))}, with DIDs ${ms(tail('did'))}, reference ${ms(tail('ref'))} (whole imports ${ms(whole('plain'))}, ${ms(whole('did'))}, ${ms(whole('ref'))}). Contacts have no DID unless said.`,
     `- One add per call: ${N_LIST.toLocaleString('en-US')} awaited planet.contacts.add calls into one vault; the first ${r.adds.tenth} ran at ${rate(perSec(r.adds.tenth, r.adds.first))}, the last ${r.adds.tenth} at ${rate(perSec(r.adds.tenth, r.adds.last))}. Its baseline is one awaited encrypt and one transaction per record.`,
-    '- Trust graph: Go benchmarks of core (BenchmarkPaths100k: 20,000 people, 100,000 relationships in a small world, all paths of up to three hops between a pair; BenchmarkVerify1000Credentials: parse and verify 1,000 eddsa-jcs-2022 credentials from 100 issuers), compiled to wasm and run inside this Chromium by wasmbrowsertest; the baseline is the same benchmark as native Go in this run.',
+    '- Trust graph: Go benchmarks of core/graph and core/vc (BenchmarkPaths100k: 20,000 people, 100,000 relationships in a small world, all paths of up to three hops between a pair; BenchmarkVerify1000Credentials: parse and verify 1,000 eddsa-jcs-2022 credentials from 100 issuers), compiled to wasm and run inside this Chromium by wasmbrowsertest; the baseline is the same benchmark as native Go in this run.',
     `- Memory: the core's wasm linear memory (it never shrinks), after an import (vault open) and after storing a 200 MB file built in the page from random 1 MiB pieces (store ${MBps(mbps(r.bigBytes, r.big.store))}, read ${MBps(mbps(r.bigBytes, r.big.read))}).`,
     webrtcLegend(r),
     relayLegend(r),
