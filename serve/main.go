@@ -24,6 +24,10 @@
 //
 // With -precompress it writes f.br and f.gz beside every compressible file under -root and
 // exits; the build runs it once so that serving later needs no slow compression.
+//
+// This package parses the flags and wires the parts together; each part is a package: the
+// static site (serve/site), the relay node (serve/relay), the mailbox (serve/mailboxstore)
+// and the resolver (serve/resolver).
 package main
 
 import (
