@@ -42,14 +42,15 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"planet/serve/mailboxstore"
-	"planet/serve/relay"
-	"planet/serve/resolver"
-	"planet/serve/site"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
+
+	"planet/serve/mailboxstore"
+	"planet/serve/relay"
+	"planet/serve/resolver"
+	"planet/serve/site"
 )
 
 // shutdownTimeout bounds how long a graceful shutdown waits for requests in flight; a client

@@ -17,12 +17,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"planet/serve/mailboxstore"
-	"planet/serve/relay"
-	"planet/serve/resolver"
-	"planet/serve/response"
-	"planet/serve/servetest"
-	"planet/serve/site"
 	"reflect"
 	"regexp"
 	"runtime"
@@ -36,6 +30,13 @@ import (
 	"github.com/libp2p/go-libp2p/core/crypto"
 	"github.com/libp2p/go-libp2p/core/peer"
 	ma "github.com/multiformats/go-multiaddr"
+
+	"planet/serve/mailboxstore"
+	"planet/serve/relay"
+	"planet/serve/resolver"
+	"planet/serve/response"
+	"planet/serve/servetest"
+	"planet/serve/site"
 )
 
 // noCompression is a client that asks for what the test says and does not decode for it.

@@ -25,7 +25,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"planet/serve/response"
 	"slices"
 	"strconv"
 	"strings"
@@ -50,6 +49,8 @@ import (
 	libp2pwebtransport "github.com/libp2p/go-libp2p/p2p/transport/webtransport"
 	ma "github.com/multiformats/go-multiaddr"
 	manet "github.com/multiformats/go-multiaddr/net"
+
+	"planet/serve/response"
 )
 
 // KeyFile is the name, inside the -data directory, of the file that holds the relay

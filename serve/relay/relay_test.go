@@ -12,9 +12,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"planet/serve/relay"
-	"planet/serve/response"
-	"planet/serve/servetest"
 	"slices"
 	"strings"
 	"testing"
@@ -37,6 +34,10 @@ import (
 	"github.com/libp2p/go-libp2p/p2p/transport/websocket"
 	libp2pwebtransport "github.com/libp2p/go-libp2p/p2p/transport/webtransport"
 	ma "github.com/multiformats/go-multiaddr"
+
+	"planet/serve/relay"
+	"planet/serve/response"
+	"planet/serve/servetest"
 )
 
 // circuitTo is the address of target through the relay at r.

@@ -2,9 +2,10 @@ package site
 
 import (
 	"net/http"
-	"planet/serve/response"
 	"strconv"
 	"strings"
+
+	"planet/serve/response"
 )
 
 // ServeHTTP serves GET and HEAD for the site's files; "/" and any path ending in "/" mean the

@@ -2,9 +2,10 @@ package site
 
 import (
 	"path"
-	"planet/serve/response"
 	"regexp"
 	"strings"
+
+	"planet/serve/response"
 )
 
 // hashedName matches base names like app.0123abcd.js: a dot, 8 or more hex digits, a dot and

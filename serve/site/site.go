@@ -15,12 +15,13 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"planet/serve/response"
 	"runtime"
 	"slices"
 	"strings"
 	"sync"
 	"time"
+
+	"planet/serve/response"
 )
 
 const (

@@ -14,13 +14,14 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"planet/serve/response"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/andybalholm/brotli"
+
+	"planet/serve/response"
 )
 
 var quiet = slog.New(slog.DiscardHandler)
