@@ -121,6 +121,9 @@ func TestHTTPServer(t *testing.T) {
 	if resp, _ := get(t, base+"1.0/identifiers/did:web:example.com"); resp.StatusCode != 501 {
 		t.Errorf("GET did:web: %s", resp.Status)
 	}
+	if resp, _ := get(t, base+"no-such-file.js"); resp.StatusCode != 404 {
+		t.Errorf("GET /no-such-file.js: %s", resp.Status)
+	}
 	line := regexp.MustCompile(`msg=request method=GET path=/planet.wasm status=200 bytes=\d+ dur=\S+ enc=gzip remote=127\.0\.0\.1:\d+`)
 	if !line.MatchString(logs.String()) {
 		t.Errorf("no request line for /planet.wasm in the log:\n%s", logs.String())

@@ -323,8 +323,6 @@ func TestResolverHTTPServer(t *testing.T) {
 		Prefix + "did:key:nonsense":              400,
 		Prefix + "did:web:example.com":           501,
 		Prefix + url.PathEscape(testDIDKey+"#x"): 400,
-		"/no-such-file.js":                       404,
-		"/":                                      200,
 	} {
 		resp, _ := get(t, base+target)
 		if resp.StatusCode != want {
