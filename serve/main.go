@@ -24,6 +24,10 @@
 //
 // With -precompress it writes f.br and f.gz beside every compressible file under -root and
 // exits; the build runs it once so that serving later needs no slow compression.
+//
+// This package parses the flags and wires the parts together; each part is a package: the
+// static site (serve/site), the relay node (serve/relay), the mailbox (serve/mailboxstore)
+// and the resolver (serve/resolver).
 package main
 
 import (
@@ -39,8 +43,14 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
+
+	"planet/serve/mailboxstore"
+	"planet/serve/relay"
+	"planet/serve/resolver"
+	"planet/serve/site"
 )
 
 // shutdownTimeout bounds how long a graceful shutdown waits for requests in flight; a client
@@ -72,20 +82,20 @@ type config struct {
 	root        string
 	data        string
 	precompress bool
-	relay       relayConfig
-	mailbox     mailboxConfig
+	relay       relay.Config
+	mailbox     mailboxstore.Config
 }
 
 func parseFlags(args []string, stderr io.Writer) (config, error) {
-	c := config{relay: defaultRelayConfig()}
+	c := config{relay: relay.DefaultConfig()}
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&c.addr, "addr", "127.0.0.1:8080", "`address` to listen on (host:port; port 0 picks a free one)")
 	fs.StringVar(&c.root, "root", "build/www", "`directory` of the files to serve (the page, planet.wasm, wasm_exec.js)")
 	fs.StringVar(&c.data, "data", "build/data", "`directory` for the server's own data (created with mode 0700)")
 	fs.BoolVar(&c.precompress, "precompress", false, "write f.br and f.gz beside every compressible file under -root, then exit")
-	c.relay.addFlags(fs)
-	c.mailbox.register(fs)
+	c.relay.AddFlags(fs)
+	c.mailbox.AddFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -93,7 +103,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		fs.Usage()
 		return c, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
-	if err := c.relay.check(); err != nil {
+	if err := c.relay.Check(); err != nil {
 		return c, err
 	}
 	return c, nil
@@ -109,31 +119,31 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	log := slog.New(slog.NewTextHandler(stderr, nil))
 
 	if c.precompress {
-		return precompress(c.root, log)
+		return site.Precompress(c.root, log)
 	}
 
 	if err := os.MkdirAll(c.data, 0o700); err != nil {
 		return fmt.Errorf("creating data directory: %w", err)
 	}
-	site, err := loadSite(c.root, log)
+	pages, err := site.Load(c.root, log)
 	if err != nil {
 		return err
 	}
 
-	var node *relayNode // nil with -relay=false
-	if c.relay.enabled {
+	var node *relay.Node // nil with -relay=false
+	if c.relay.Enabled {
 		host, _, err := net.SplitHostPort(c.addr)
 		if err != nil {
 			return fmt.Errorf("-addr %q: %w", c.addr, err)
 		}
-		c.relay.host = host
+		c.relay.Host = host
 		// The mailbox keeps sealed letters for people who are offline, on the relay's host,
 		// from its first connection on.
-		mbox, err := openMailbox(filepath.Join(c.data, "mailbox.db"), c.mailbox, log)
+		mbox, err := mailboxstore.Open(filepath.Join(c.data, "mailbox.db"), c.mailbox, log)
 		if err != nil {
 			return err
 		}
-		if node, err = startRelay(ctx, c.relay, c.data, log, mbox.Attach); err != nil {
+		if node, err = relay.Start(ctx, c.relay, c.data, log, mbox.Attach); err != nil {
 			mbox.Close()
 			return err
 		}
@@ -151,8 +161,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	h := relayInfoHandler(node, c.relay.relays, routes(site, newResolver()))
-	srv := newServer(logRequests(h, log), log)
+	h := relay.InfoHandler(node, c.relay.Relays, routes(pages, resolver.New()))
+	srv := newServer(site.LogRequests(h, log), log)
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -206,4 +216,16 @@ func siteURL(a net.Addr) string {
 		host = net.JoinHostPort(host, port)
 	}
 	return "http://" + host + "/"
+}
+
+// routes is the server's handler: the resolver under resolver.Prefix, the
+// static site for every other path.
+func routes(pages, resolve http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, resolver.Prefix) {
+			resolve.ServeHTTP(w, r)
+			return
+		}
+		pages.ServeHTTP(w, r)
+	})
 }

@@ -3,14 +3,17 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"errors"
 	"io"
 	"io/fs"
 	"log/slog"
+	"math/rand/v2"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,33 +22,22 @@ import (
 	"runtime"
 	"slices"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/andybalholm/brotli"
 	"github.com/libp2p/go-libp2p/core/crypto"
 	"github.com/libp2p/go-libp2p/core/peer"
 	ma "github.com/multiformats/go-multiaddr"
+
+	"planet/serve/mailboxstore"
+	"planet/serve/relay"
+	"planet/serve/resolver"
+	"planet/serve/response"
+	"planet/serve/servetest"
+	"planet/serve/site"
 )
-
-// syncBuffer is a bytes.Buffer safe for a server's goroutines to write to.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
 
 // noCompression is a client that asks for what the test says and does not decode for it.
 var noCompression = &http.Client{Transport: &http.Transport{DisableCompression: true}}
@@ -71,13 +63,13 @@ func get(t *testing.T, url string, header ...string) (*http.Response, []byte) {
 	return resp, body
 }
 
-// TestHTTPServer runs the site behind the request log in a real http.Server on a loopback
+// TestHTTPServer runs the site and the resolver behind the request log in a real http.Server on a loopback
 // port, talks real HTTP to it, and shuts it down while a download is in flight.
 func TestHTTPServer(t *testing.T) {
-	d := sharedSite(t)
-	var logs syncBuffer
+	d := testSite(t)
+	var logs servetest.Buffer
 	log := slog.New(slog.NewTextHandler(&logs, nil))
-	srv := newServer(logRequests(d.site, log), log)
+	srv := newServer(site.LogRequests(routes(d.site, resolver.New()), log), log)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -96,7 +88,7 @@ func TestHTTPServer(t *testing.T) {
 	if !bytes.Equal(decode(t, "br", body), d.files["index.html"]) {
 		t.Error("GET /: wrong body")
 	}
-	if resp.Header.Get("Content-Security-Policy") != contentSecurityPolicy {
+	if resp.Header.Get("Content-Security-Policy") != response.ContentSecurityPolicy {
 		t.Error("GET /: no CSP")
 	}
 	resp, _ = get(t, base, "Accept-Encoding", "gzip, br", "If-None-Match", resp.Header.Get("ETag"))
@@ -125,10 +117,20 @@ func TestHTTPServer(t *testing.T) {
 		t.Errorf("GET /../site.go:\n%s", raw)
 	}
 
-	// One log line per request, with what an operator needs.
+	// One log line per request, with what an operator needs, the resolver's too.
+	if resp, _ := get(t, base+"1.0/identifiers/did:web:example.com"); resp.StatusCode != 501 {
+		t.Errorf("GET did:web: %s", resp.Status)
+	}
+	if resp, _ := get(t, base+"no-such-file.js"); resp.StatusCode != 404 {
+		t.Errorf("GET /no-such-file.js: %s", resp.Status)
+	}
 	line := regexp.MustCompile(`msg=request method=GET path=/planet.wasm status=200 bytes=\d+ dur=\S+ enc=gzip remote=127\.0\.0\.1:\d+`)
 	if !line.MatchString(logs.String()) {
 		t.Errorf("no request line for /planet.wasm in the log:\n%s", logs.String())
+	}
+	line = regexp.MustCompile(`msg=request method=GET path=/1.0/identifiers/did:web:example.com status=501 `)
+	if !line.MatchString(logs.String()) {
+		t.Errorf("no request line for the resolver in the log:\n%s", logs.String())
 	}
 
 	// Shut down while a response is being read: it still arrives whole.
@@ -178,11 +180,11 @@ var servingLine = regexp.MustCompile(`^PLANET serving on (http://127\.0\.0\.1:[1
 // startRun runs the command in-process with args and returns the site's URL from the
 // first line it prints, its standard error, and a function that stops it and returns its
 // error.
-func startRun(t *testing.T, args ...string) (url string, stderr *syncBuffer, stop func() error) {
+func startRun(t *testing.T, args ...string) (url string, stderr *servetest.Buffer, stop func() error) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
-	stderr = new(syncBuffer)
+	stderr = new(servetest.Buffer)
 	done := make(chan error, 1)
 	go func() {
 		done <- run(ctx, args, pw, stderr)
@@ -230,14 +232,14 @@ func TestRun(t *testing.T) {
 	// The page finds its relay on its own origin.
 	resp, body := get(t, url+".well-known/planet/relay.json")
 	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "application/json" ||
-		resp.Header.Get("Cache-Control") != "no-cache" || resp.Header.Get("Content-Security-Policy") != contentSecurityPolicy {
+		resp.Header.Get("Cache-Control") != "no-cache" || resp.Header.Get("Content-Security-Policy") != response.ContentSecurityPolicy {
 		t.Fatalf("GET relay.json: %s %v", resp.Status, resp.Header)
 	}
-	var info relayInfo
+	var info relay.Info
 	if err := json.Unmarshal(body, &info); err != nil {
 		t.Fatalf("relay.json: %v\n%s", err, body)
 	}
-	raw, err := os.ReadFile(filepath.Join(data, relayKeyFile))
+	raw, err := os.ReadFile(filepath.Join(data, relay.KeyFile))
 	if err != nil {
 		t.Fatalf("the relay key was not kept: %v", err)
 	}
@@ -265,13 +267,13 @@ func TestRun(t *testing.T) {
 		if ip, _ := a.ValueForProtocol(ma.P_IP4); ip != "127.0.0.1" {
 			t.Errorf("address %s is not on -addr's host", a)
 		}
-		certhash := hasProtocol(a, ma.P_CERTHASH)
+		certhash := servetest.HasProtocol(a, ma.P_CERTHASH)
 		switch {
-		case hasProtocol(a, ma.P_WS):
+		case servetest.HasProtocol(a, ma.P_WS):
 			found["ws"], ws = true, a
-		case hasProtocol(a, ma.P_WEBTRANSPORT):
+		case servetest.HasProtocol(a, ma.P_WEBTRANSPORT):
 			found["webtransport"] = certhash
-		case hasProtocol(a, ma.P_WEBRTC_DIRECT):
+		case servetest.HasProtocol(a, ma.P_WEBRTC_DIRECT):
 			found["webrtc-direct"] = certhash
 		}
 	}
@@ -289,8 +291,8 @@ func TestRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := testPeer(t)
-	if err := h.Connect(p2pContext(t), *ai); err != nil {
+	h := servetest.Peer(t)
+	if err := h.Connect(servetest.Context(t), *ai); err != nil {
 		t.Fatalf("connecting to %s: %v", ws, err)
 	}
 
@@ -301,7 +303,7 @@ func TestRun(t *testing.T) {
 		t.Errorf("no request in the log:\n%s", stderr.String())
 	}
 	// The relay node went down with the web server.
-	if !within(5*time.Second, func() bool { return len(h.Network().ConnsToPeer(id)) == 0 }) {
+	if !servetest.Within(5*time.Second, func() bool { return len(h.Network().ConnsToPeer(id)) == 0 }) {
 		t.Error("still connected to the relay after shutdown")
 	}
 	tcp, _ := ws.ValueForProtocol(ma.P_TCP)
@@ -322,7 +324,7 @@ func TestRunWithoutRelay(t *testing.T) {
 	if err := stop(); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := os.Stat(filepath.Join(data, relayKeyFile)); !errors.Is(err, fs.ErrNotExist) {
+	if _, err := os.Stat(filepath.Join(data, relay.KeyFile)); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("a relay key was made: %v", err)
 	}
 	if strings.Contains(stderr.String(), "relay node started") {
@@ -342,11 +344,11 @@ func TestFlags(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := config{addr: "127.0.0.1:8080", root: "build/www", data: "build/data", relay: relayConfig{
-		enabled: true, port: 8081,
-		maxReservations: 128, maxCircuits: 16, reservationsPerIP: 8, reservationTTL: time.Hour,
-		limitData: 1 << 20, limitDuration: 10 * time.Minute,
-	}, mailbox: mailboxConfig{
+	want := config{addr: "127.0.0.1:8080", root: "build/www", data: "build/data", relay: relay.Config{
+		Enabled: true, Port: 8081,
+		MaxReservations: 128, MaxCircuits: 16, ReservationsPerIP: 8, ReservationTTL: time.Hour,
+		LimitData: 1 << 20, LimitDuration: 10 * time.Minute,
+	}, mailbox: mailboxstore.Config{
 		MaxLetters: 1000, MaxBytes: 16 << 20, MaxTotalBytes: 1 << 30,
 		Retention: 30 * 24 * time.Hour, StreamTimeout: 5 * time.Minute,
 	}}
@@ -401,7 +403,7 @@ func TestCommand(t *testing.T) {
 
 	root, data := smallRoot(t), filepath.Join(t.TempDir(), "data")
 	cmd := exec.Command(bin, "-addr", "127.0.0.1:0", "-root", root, "-data", data, "-relay-port", "0")
-	var stderr syncBuffer
+	var stderr servetest.Buffer
 	cmd.Stderr = &stderr
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
@@ -440,7 +442,7 @@ func TestCommand(t *testing.T) {
 		t.Errorf("GET /: %s %q", resp.Status, resp.Header.Get("Content-Type"))
 	}
 	resp, body = get(t, m[1]+"sw.js")
-	if resp.StatusCode != 200 || bytes.Contains(body, []byte(buildToken)) {
+	if resp.StatusCode != 200 || bytes.Contains(body, []byte("__PLANET_BUILD__")) {
 		t.Errorf("GET /sw.js: %s %s", resp.Status, body)
 	}
 
@@ -461,5 +463,112 @@ func TestCommand(t *testing.T) {
 	}
 	if !strings.Contains(stderr.String(), "shutting down") || !strings.Contains(stderr.String(), "relay node started") {
 		t.Errorf("stderr:\n%s", stderr.String())
+	}
+}
+
+// TestRoutes checks that the resolver takes only its own paths and the site
+// keeps the rest, unknown paths still refused.
+func TestRoutes(t *testing.T) {
+	h := routes(testSite(t).site, resolver.New())
+	for _, tc := range []struct {
+		target string
+		status int
+		ctype  string
+	}{
+		{"/", 200, "text/html; charset=utf-8"},
+		{"/app.js", 200, "text/javascript; charset=utf-8"},
+		{"/1.0/identifiers/" + testDIDKey, 200, mediaResolutionResult},
+		{"/1.0/identifiers/", 400, mediaResolutionResult},
+		{"/1.0/identifiers", 404, "text/plain; charset=utf-8"},
+		{"/1.0/", 404, "text/plain; charset=utf-8"},
+		{"/1.0/identifiers-x/" + testDIDKey, 404, "text/plain; charset=utf-8"},
+		{"/1.0/identifiers/../index.html", 400, mediaResolutionResult},
+	} {
+		w := do(h, "GET", tc.target)
+		if w.Code != tc.status || w.Header().Get("Content-Type") != tc.ctype {
+			t.Errorf("GET %s: %d %q, want %d %q", tc.target, w.Code, w.Header().Get("Content-Type"), tc.status, tc.ctype)
+		}
+	}
+}
+
+// testDIDKey is a DID the resolver resolves by itself.
+const testDIDKey = "did:key:z6MkiTBz1ymuepAQ4HEHYSF1H8quG5GLVVQR3djdX3mDooWp"
+
+// mediaResolutionResult is the type of the resolver's answers.
+const mediaResolutionResult = `application/ld+json;profile="https://w3id.org/did-resolution"`
+
+// do answers one request with h; header is name, value pairs.
+func do(h http.Handler, method, target string, header ...string) *httptest.ResponseRecorder {
+	r := httptest.NewRequest(method, target, nil)
+	for i := 0; i+1 < len(header); i += 2 {
+		r.Header.Add(header[i], header[i+1])
+	}
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	return w
+}
+
+// loadedSite is a site loaded from files written for the test.
+type loadedSite struct {
+	site  *site.Site
+	files map[string][]byte
+}
+
+// testSite is a site with a page, a script and a 2 MB wasm that compresses.
+func testSite(t *testing.T) loadedSite {
+	t.Helper()
+	wasm := make([]byte, 2<<20)
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := range wasm {
+		wasm[i] = "abcdefgh"[rng.IntN(8)]
+	}
+	files := map[string][]byte{
+		"index.html":  []byte("<!doctype html><title>PLANET</title>" + strings.Repeat("<p>hello</p>", 200)),
+		"app.js":      []byte(strings.Repeat("console.log('hello');\n", 100)),
+		"planet.wasm": wasm,
+	}
+	root := t.TempDir()
+	writeFiles(t, root, files)
+	s, err := site.Load(root, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return loadedSite{site: s, files: files}
+}
+
+// decode undoes a Content-Encoding.
+func decode(t *testing.T, coding string, body []byte) []byte {
+	t.Helper()
+	var r io.Reader
+	switch coding {
+	case "br":
+		r = brotli.NewReader(bytes.NewReader(body))
+	case "gzip":
+		zr, err := gzip.NewReader(bytes.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		r = zr
+	default:
+		t.Fatalf("no coding %q", coding)
+	}
+	out, err := io.ReadAll(r)
+	if err != nil {
+		t.Fatalf("decoding %s: %v", coding, err)
+	}
+	return out
+}
+
+// writeFiles writes files (by slash-separated name) under dir.
+func writeFiles(t testing.TB, dir string, files map[string][]byte) {
+	t.Helper()
+	for name, data := range files {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 }

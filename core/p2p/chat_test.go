@@ -14,6 +14,7 @@ import (
 
 	"planet/core"
 	"planet/core/p2p"
+	"planet/serve/servetest"
 )
 
 // chatStreams are the open chat streams h has to p.
@@ -34,7 +35,7 @@ func chatStreams(h interface {
 // chatPair is Alice and Bob over a relay, Alice's node made with opt.
 func chatPair(t *testing.T, opt p2p.Options) (alice, bob *person) {
 	t.Helper()
-	_, relay := newRelay(t)
+	relay := servetest.Start(t).Addr()
 	bob = newPerson(t, "Bob", relay)
 	alice = newPersonWith(t, "Alice", relay, opt)
 	if err := alice.node.Reach(context.Background(), bob.host.ID(), []string{relay}); err != nil {
@@ -85,7 +86,7 @@ func TestChatKeepsOneStream(t *testing.T) {
 			t.Fatalf("bob has %q, want %q", got, texts)
 		}
 	}
-	eventually(t, "the idle chat stream to close", func() bool {
+	servetest.Eventually(t, "the idle chat stream to close", func() bool {
 		return len(chatStreams(alice.host, bob.host.ID())) == 0 && len(chatStreams(bob.host, alice.host.ID())) == 0
 	})
 	chatDelivered(t, alice, bob, "six, after a pause")

@@ -27,6 +27,7 @@ import (
 	"planet/core/invite"
 	"planet/core/p2p"
 	"planet/core/vc"
+	"planet/serve/servetest"
 	"planet/vault"
 	"planet/vault/mem"
 )
@@ -41,22 +42,6 @@ type person struct {
 	host   host.Host
 	node   *p2p.Node
 	did    did.DID
-}
-
-// newRelay starts a circuit relay v2 on loopback and returns the address
-// of it that people give as theirs.
-func newRelay(t *testing.T) (host.Host, string) {
-	t.Helper()
-	h, err := libp2p.New(
-		libp2p.ListenAddrStrings("/ip4/127.0.0.1/tcp/0"),
-		libp2p.EnableRelayService(),
-		libp2p.ForceReachabilityPublic(),
-	)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { h.Close() })
-	return h, h.Addrs()[0].String() + "/p2p/" + h.ID().String()
 }
 
 func newPerson(t *testing.T, name, relay string) *person {
@@ -88,11 +73,7 @@ func newPersonWith(t *testing.T, name, relay string, opt p2p.Options) *person {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, err := libp2p.New(libp2p.Identity(key), libp2p.NoListenAddrs, libp2p.EnableRelay())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { h.Close() })
+	h := servetest.Peer(t, libp2p.Identity(key), libp2p.DefaultTransports)
 	opt.Relays, opt.DialTimeout = []string{relay}, 5*time.Second
 	node, err := p2p.New(h, pl, opt)
 	if err != nil {
@@ -179,7 +160,7 @@ func connectByInvitation(t *testing.T, inviter, invitee *person, note string, re
 
 func TestTrustNetworkOverRelay(t *testing.T) {
 	ctx := context.Background()
-	_, relay := newRelay(t)
+	relay := servetest.Start(t).Addr()
 	alice, bob, carol, dave := newPerson(t, "Alice", relay), newPerson(t, "Bob", relay), newPerson(t, "Carol", relay), newPerson(t, "Dave", relay)
 
 	// Alice invites Bob; Bob accepts through the relay.
@@ -291,7 +272,7 @@ func TestTrustNetworkOverRelay(t *testing.T) {
 			t.Fatalf("%s holds %d credentials between Bob and Carol, want one each way", p.name, between)
 		}
 	}
-	eventually(t, "Alice hears that Bob and Carol connected", func() bool {
+	servetest.Eventually(t, "Alice hears that Bob and Carol connected", func() bool {
 		_, mades, _ := alice.planet.Introductions(ctx)
 		return len(mades) == 1 && mades[0].StateA == core.IntroConnected && mades[0].StateB == core.IntroConnected
 	})
@@ -415,7 +396,7 @@ func (c *clock) advance(d time.Duration) {
 
 func TestExpiredInvitationIsRefused(t *testing.T) {
 	ctx := context.Background()
-	_, relay := newRelay(t)
+	relay := servetest.Start(t).Addr()
 	alice, bob := newPerson(t, "Alice", relay), newPerson(t, "Bob", relay)
 	inv, err := alice.planet.CreateInvitation(ctx, invite.Options{Lifetime: time.Hour, Relays: []string{relay}})
 	if err != nil {
@@ -469,24 +450,13 @@ func reimported(t *testing.T, p *person) *core.Planet {
 	return q
 }
 
-func eventually(t *testing.T, what string, ok func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !ok() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out: %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 // TestReachGoesDirect: a peer reached through a relay is then connected
 // to directly when Options.Direct can, and streams take that connection;
 // when Direct fails, the relayed connection serves and Direct is left
 // alone for a while.
 func TestReachGoesDirect(t *testing.T) {
 	ctx := context.Background()
-	_, relay := newRelay(t)
+	relay := servetest.Start(t).Addr()
 	bob := newPerson(t, "Bob", relay)
 	if err := bob.host.Network().Listen(ma.StringCast("/ip4/127.0.0.1/tcp/0")); err != nil {
 		t.Fatal(err)

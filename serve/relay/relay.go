@@ -1,13 +1,14 @@
-package main
-
-// The relay node: a native go-libp2p host that runs beside the web server, so that pages served
-// from here can reach each other (circuit relay v2) and, later, the mailbox. Browsers cannot
-// listen for connections, so every browser-to-browser contact starts at a relay: a browser
-// reserves a slot, another one dials it through the relay, and the two then usually upgrade to a
-// direct WebRTC connection. The relay sees only Noise-encrypted streams.
+// Package relay is the server's libp2p relay node: a native go-libp2p host that runs beside
+// the web server, so that pages served from here can reach each other (circuit relay v2) and
+// the mailbox. Browsers cannot listen for connections, so every browser-to-browser contact
+// starts at a relay: a browser reserves a slot, another one dials it through the relay, and
+// the two then usually upgrade to a direct WebRTC connection. The relay sees only
+// Noise-encrypted streams.
 //
-// docs/relay.md describes the node for operators: what it listens on, its flags and limits, and
-// the JSON it publishes at relayInfoPath.
+// [Start] starts the node from a [Config] (the -relay... flags); [InfoHandler] publishes its
+// addresses at [InfoPath]. docs/relay.md describes the node for operators: what it listens
+// on, its flags and limits, and the JSON it publishes.
+package relay
 
 import (
 	"context"
@@ -40,7 +41,7 @@ import (
 	"github.com/libp2p/go-libp2p/p2p/muxer/yamux"
 	"github.com/libp2p/go-libp2p/p2p/net/connmgr"
 	"github.com/libp2p/go-libp2p/p2p/protocol/circuitv2/proto"
-	"github.com/libp2p/go-libp2p/p2p/protocol/circuitv2/relay"
+	circuit "github.com/libp2p/go-libp2p/p2p/protocol/circuitv2/relay"
 	"github.com/libp2p/go-libp2p/p2p/security/noise"
 	libp2pquic "github.com/libp2p/go-libp2p/p2p/transport/quic"
 	libp2pwebrtc "github.com/libp2p/go-libp2p/p2p/transport/webrtc"
@@ -48,133 +49,135 @@ import (
 	libp2pwebtransport "github.com/libp2p/go-libp2p/p2p/transport/webtransport"
 	ma "github.com/multiformats/go-multiaddr"
 	manet "github.com/multiformats/go-multiaddr/net"
+
+	"planet/serve/response"
 )
 
-// relayKeyFile is the name, inside the -data directory, of the file that holds the relay
+// KeyFile is the name, inside the -data directory, of the file that holds the relay
 // node's private key: a libp2p PrivateKey protobuf (crypto.MarshalPrivateKey), Ed25519, mode
 // 0600. It is created on first start and never rewritten, so the node's peer ID, which every
 // published address and every invitation naming this relay ends with, survives restarts.
-const relayKeyFile = "relay.key"
+const KeyFile = "relay.key"
 
-// relayInfoPath is where a page finds the relay of the server that served it, on the page's
+// InfoPath is where a page finds the relay of the server that served it, on the page's
 // own origin, so that no configuration is needed.
-const relayInfoPath = "/.well-known/planet/relay.json"
+const InfoPath = "/.well-known/planet/relay.json"
 
-// relayUserAgent is what identify tells peers about this node.
-const relayUserAgent = "planet-serve"
+// userAgent is what identify tells peers about this node.
+const userAgent = "planet-serve"
 
-// relayConfig is what the command line asks of the relay node. Its zero value is not useful:
-// start from defaultRelayConfig.
-type relayConfig struct {
-	// enabled is false with -relay=false: no node is started.
-	enabled bool
-	// host is the address to listen on, taken from the host part of -addr: an IP address, a
+// Config is what the command line asks of the relay node. Its zero value is not useful:
+// start from DefaultConfig.
+type Config struct {
+	// Enabled is false with -relay=false: no node is started.
+	Enabled bool
+	// Host is the address to listen on, taken from the host part of -addr: an IP address, a
 	// name to resolve, or "" for every interface.
-	host string
-	// port is the TCP port of the WebSocket listener and the UDP port shared by QUIC,
+	Host string
+	// Port is the TCP port of the WebSocket listener and the UDP port shared by QUIC,
 	// WebTransport and WebRTC-direct. With 0 the TCP and UDP ports are picked separately.
-	port int
-	// relays are other relays' addresses, published as they are in relayInfoPath.
-	relays multiaddrList
+	Port int
+	// Relays are other relays' addresses, published as they are in InfoPath.
+	Relays AddrList
 
-	// maxReservations bounds the relay slots held at once, by everyone.
-	maxReservations int
-	// maxCircuits bounds the relayed connections open at once to or from one peer.
-	maxCircuits int
-	// reservationsPerIP bounds the relay slots held at once from one IP address.
-	reservationsPerIP int
-	// reservationTTL is how long a reservation lasts unless the peer refreshes it.
-	reservationTTL time.Duration
-	// limitData is how many bytes a relayed connection may carry in each direction.
-	limitData int64
-	// limitDuration is how long a relayed connection may stay open.
-	limitDuration time.Duration
+	// MaxReservations bounds the relay slots held at once, by everyone.
+	MaxReservations int
+	// MaxCircuits bounds the relayed connections open at once to or from one peer.
+	MaxCircuits int
+	// ReservationsPerIP bounds the relay slots held at once from one IP address.
+	ReservationsPerIP int
+	// ReservationTTL is how long a reservation lasts unless the peer refreshes it.
+	ReservationTTL time.Duration
+	// LimitData is how many bytes a relayed connection may carry in each direction.
+	LimitData int64
+	// LimitDuration is how long a relayed connection may stay open.
+	LimitDuration time.Duration
 }
 
-// defaultRelayConfig returns the defaults of the relay flags; docs/relay.md explains them.
-func defaultRelayConfig() relayConfig {
-	return relayConfig{
-		enabled: true,
-		port:    8081,
+// DefaultConfig returns the defaults of the relay flags; docs/relay.md explains them.
+func DefaultConfig() Config {
+	return Config{
+		Enabled: true,
+		Port:    8081,
 		// Each reservation is a browser tab that can be reached; 128 is a community, not the
 		// internet, and each slot holds one connection open.
-		maxReservations: 128,
+		MaxReservations: 128,
 		// A person may chat with a few contacts at once while a WebRTC upgrade is being
 		// signalled with another.
-		maxCircuits: 16,
+		MaxCircuits: 16,
 		// Households and offices share one address behind NAT.
-		reservationsPerIP: 8,
-		reservationTTL:    time.Hour,
+		ReservationsPerIP: 8,
+		ReservationTTL:    time.Hour,
 		// Signalling a WebRTC connection takes a few KiB; a chat that stays on the relay
 		// (when no direct connection is possible) sends sealed messages of about 1 KiB.
 		// 1 MiB and 10 minutes carry either comfortably; bulk data must go direct, and a
 		// client simply opens a new relayed connection when one is cut.
-		limitData:     1 << 20,
-		limitDuration: 10 * time.Minute,
+		LimitData:     1 << 20,
+		LimitDuration: 10 * time.Minute,
 	}
 }
 
-// addFlags registers the relay's flags on fs, writing into c.
-func (c *relayConfig) addFlags(fs *flag.FlagSet) {
-	fs.BoolVar(&c.enabled, "relay", c.enabled, "run the libp2p relay node beside the web server")
-	fs.IntVar(&c.port, "relay-port", c.port, "`port` of the relay node: TCP for WebSocket, UDP for QUIC, WebTransport and WebRTC-direct (0 picks free ones)")
-	fs.Var(&c.relays, "relays", "comma-separated `multiaddrs` of other relays to publish beside this one, each ending in /p2p/<peer ID>")
-	fs.IntVar(&c.maxReservations, "relay-max-reservations", c.maxReservations, "relay slots held at once by all peers")
-	fs.IntVar(&c.maxCircuits, "relay-max-circuits", c.maxCircuits, "relayed connections open at once to or from one peer")
-	fs.IntVar(&c.reservationsPerIP, "relay-reservations-per-ip", c.reservationsPerIP, "relay slots held at once from one IP address")
-	fs.DurationVar(&c.reservationTTL, "relay-reservation-ttl", c.reservationTTL, "how long a relay slot lasts unless refreshed (at least 1m)")
-	fs.Int64Var(&c.limitData, "relay-limit-data", c.limitData, "`bytes` a relayed connection may carry in each direction before it is cut")
-	fs.DurationVar(&c.limitDuration, "relay-limit-duration", c.limitDuration, "how long a relayed connection may stay open (at least 1s)")
+// AddFlags registers the relay's flags on fs, writing into c.
+func (c *Config) AddFlags(fs *flag.FlagSet) {
+	fs.BoolVar(&c.Enabled, "relay", c.Enabled, "run the libp2p relay node beside the web server")
+	fs.IntVar(&c.Port, "relay-port", c.Port, "`port` of the relay node: TCP for WebSocket, UDP for QUIC, WebTransport and WebRTC-direct (0 picks free ones)")
+	fs.Var(&c.Relays, "relays", "comma-separated `multiaddrs` of other relays to publish beside this one, each ending in /p2p/<peer ID>")
+	fs.IntVar(&c.MaxReservations, "relay-max-reservations", c.MaxReservations, "relay slots held at once by all peers")
+	fs.IntVar(&c.MaxCircuits, "relay-max-circuits", c.MaxCircuits, "relayed connections open at once to or from one peer")
+	fs.IntVar(&c.ReservationsPerIP, "relay-reservations-per-ip", c.ReservationsPerIP, "relay slots held at once from one IP address")
+	fs.DurationVar(&c.ReservationTTL, "relay-reservation-ttl", c.ReservationTTL, "how long a relay slot lasts unless refreshed (at least 1m)")
+	fs.Int64Var(&c.LimitData, "relay-limit-data", c.LimitData, "`bytes` a relayed connection may carry in each direction before it is cut")
+	fs.DurationVar(&c.LimitDuration, "relay-limit-duration", c.LimitDuration, "how long a relayed connection may stay open (at least 1s)")
 }
 
-// check reports the first setting that cannot work.
-func (c *relayConfig) check() error {
+// Check reports the first setting that cannot work.
+func (c *Config) Check() error {
 	switch {
-	case c.port < 0 || c.port > 65535:
-		return fmt.Errorf("-relay-port %d: not a port number", c.port)
-	case c.maxReservations < 1:
-		return fmt.Errorf("-relay-max-reservations %d: must be at least 1", c.maxReservations)
-	case c.maxCircuits < 1:
-		return fmt.Errorf("-relay-max-circuits %d: must be at least 1", c.maxCircuits)
-	case c.reservationsPerIP < 1:
-		return fmt.Errorf("-relay-reservations-per-ip %d: must be at least 1", c.reservationsPerIP)
-	case c.reservationTTL < time.Minute:
+	case c.Port < 0 || c.Port > 65535:
+		return fmt.Errorf("-relay-port %d: not a port number", c.Port)
+	case c.MaxReservations < 1:
+		return fmt.Errorf("-relay-max-reservations %d: must be at least 1", c.MaxReservations)
+	case c.MaxCircuits < 1:
+		return fmt.Errorf("-relay-max-circuits %d: must be at least 1", c.MaxCircuits)
+	case c.ReservationsPerIP < 1:
+		return fmt.Errorf("-relay-reservations-per-ip %d: must be at least 1", c.ReservationsPerIP)
+	case c.ReservationTTL < time.Minute:
 		// Clients refresh a reservation some time before it ends; a shorter one would have
 		// them doing little else.
-		return fmt.Errorf("-relay-reservation-ttl %s: must be at least 1m", c.reservationTTL)
-	case c.limitData < 1:
-		return fmt.Errorf("-relay-limit-data %d: must be at least 1", c.limitData)
-	case c.limitDuration < time.Second:
+		return fmt.Errorf("-relay-reservation-ttl %s: must be at least 1m", c.ReservationTTL)
+	case c.LimitData < 1:
+		return fmt.Errorf("-relay-limit-data %d: must be at least 1", c.LimitData)
+	case c.LimitDuration < time.Second:
 		// The limit reaches clients in whole seconds.
-		return fmt.Errorf("-relay-limit-duration %s: must be at least 1s", c.limitDuration)
+		return fmt.Errorf("-relay-limit-duration %s: must be at least 1s", c.LimitDuration)
 	}
 	return nil
 }
 
 // resources turns the flags into the circuit relay's limits.
-func (c *relayConfig) resources() relay.Resources {
-	rc := relay.DefaultResources()
-	rc.Limit = &relay.RelayLimit{Duration: c.limitDuration, Data: c.limitData}
-	rc.ReservationTTL = c.reservationTTL
-	rc.MaxReservations = c.maxReservations
-	rc.MaxCircuits = c.maxCircuits
-	rc.MaxReservationsPerIP = c.reservationsPerIP
+func (c *Config) resources() circuit.Resources {
+	rc := circuit.DefaultResources()
+	rc.Limit = &circuit.RelayLimit{Duration: c.LimitDuration, Data: c.LimitData}
+	rc.ReservationTTL = c.ReservationTTL
+	rc.MaxReservations = c.MaxReservations
+	rc.MaxCircuits = c.MaxCircuits
+	rc.MaxReservationsPerIP = c.ReservationsPerIP
 	// IPv6 peers are also counted by the network (ASN) they come from, since one IPv6 user
 	// can use many addresses. A community's members often share one provider, so the bound
 	// is generous: no single network takes more than half the slots.
-	rc.MaxReservationsPerASN = max(c.reservationsPerIP, c.maxReservations/2)
+	rc.MaxReservationsPerASN = max(c.ReservationsPerIP, c.MaxReservations/2)
 	// At most one reservation per peer is not configurable: a second request from the same
 	// peer refreshes its reservation instead of taking another slot.
 	return rc
 }
 
-// multiaddrList is a flag.Value holding multiaddrs given comma-separated; the flag may also
+// AddrList is a flag.Value holding multiaddrs given comma-separated; the flag may also
 // be repeated. Each must name a peer (end in /p2p/<peer ID>): a browser needs the peer ID to
 // authenticate the relay it dials.
-type multiaddrList []ma.Multiaddr
+type AddrList []ma.Multiaddr
 
 // String gives the list as -relays takes it.
-func (l *multiaddrList) String() string {
+func (l *AddrList) String() string {
 	if l == nil {
 		return ""
 	}
@@ -186,7 +189,7 @@ func (l *multiaddrList) String() string {
 }
 
 // Set adds the comma-separated multiaddrs in v, skipping empty entries.
-func (l *multiaddrList) Set(v string) error {
+func (l *AddrList) Set(v string) error {
 	for s := range strings.SplitSeq(v, ",") {
 		s = strings.TrimSpace(s)
 		if s == "" {
@@ -208,29 +211,29 @@ func (l *multiaddrList) Set(v string) error {
 	return nil
 }
 
-// relayNode is the running relay: a go-libp2p host listening on WebSocket, QUIC,
+// Node is the running relay: a go-libp2p host listening on WebSocket, QUIC,
 // WebTransport and WebRTC-direct, with the circuit relay v2 service, identify and ping.
 // Other parts of the server attach their protocols to it with Host().SetStreamHandler.
-type relayNode struct {
+type Node struct {
 	host  host.Host
-	relay *relay.Relay
+	relay *circuit.Relay
 
 	closeOnce sync.Once
 	closeErr  error
 }
 
 // Host returns the node's libp2p host.
-func (n *relayNode) Host() host.Host { return n.host }
+func (n *Node) Host() host.Host { return n.host }
 
 // ID returns the node's peer ID, which is stable across restarts with the same -data
 // directory.
-func (n *relayNode) ID() peer.ID { return n.host.ID() }
+func (n *Node) ID() peer.ID { return n.host.ID() }
 
 // Addrs returns the addresses at which the node can be dialled, each ending in
 // /p2p/<peer ID>, sorted. The WebTransport and WebRTC-direct ones carry /certhash/...
 // components; those of WebTransport change as its certificates rotate, so ask again rather
 // than keep the list.
-func (n *relayNode) Addrs() []ma.Multiaddr {
+func (n *Node) Addrs() []ma.Multiaddr {
 	self, err := ma.NewComponent("p2p", n.host.ID().String())
 	if err != nil {
 		panic("relay: own peer ID is not a multiaddr: " + err.Error()) // cannot happen
@@ -245,28 +248,28 @@ func (n *relayNode) Addrs() []ma.Multiaddr {
 
 // Close stops the relay service and the host, cutting every connection. It is safe to call
 // more than once.
-func (n *relayNode) Close() error {
+func (n *Node) Close() error {
 	n.closeOnce.Do(func() {
 		n.closeErr = errors.Join(n.relay.Close(), n.host.Close())
 	})
 	return n.closeErr
 }
 
-// startRelay starts the relay node described by cfg, with the key kept in dataDir (created
+// Start starts the relay node described by cfg, with the key kept in dataDir (created
 // there on first start). Each of attach sets up a service on the node's host (the mailbox)
 // before it listens, so that the very first peer to connect finds it: a tab reconnecting as
 // the server restarts picks up its letters at once, not at its next reservation. It returns
-// once the node listens on every transport; ctx bounds only the start (resolving cfg.host),
+// once the node listens on every transport; ctx bounds only the start (resolving cfg.Host),
 // and the node runs until Close.
-func startRelay(ctx context.Context, cfg relayConfig, dataDir string, log *slog.Logger, attach ...func(host.Host) error) (*relayNode, error) {
-	if err := cfg.check(); err != nil {
+func Start(ctx context.Context, cfg Config, dataDir string, log *slog.Logger, attach ...func(host.Host) error) (*Node, error) {
+	if err := cfg.Check(); err != nil {
 		return nil, err
 	}
-	key, err := loadOrCreateKey(filepath.Join(dataDir, relayKeyFile), log)
+	key, err := loadOrCreateKey(filepath.Join(dataDir, KeyFile), log)
 	if err != nil {
 		return nil, err
 	}
-	ips, err := listenIPs(ctx, cfg.host)
+	ips, err := listenIPs(ctx, cfg.Host)
 	if err != nil {
 		return nil, err
 	}
@@ -276,7 +279,7 @@ func startRelay(ctx context.Context, cfg relayConfig, dataDir string, log *slog.
 	}
 	// Every reserved peer holds a connection and tags it; the connection manager trims only
 	// above this many, so reserved peers are not cut to make room.
-	cm, err := connmgr.NewConnManager(cfg.maxReservations+cfg.maxReservations/2, 2*cfg.maxReservations+64,
+	cm, err := connmgr.NewConnManager(cfg.MaxReservations+cfg.MaxReservations/2, 2*cfg.MaxReservations+64,
 		connmgr.WithGracePeriod(time.Minute))
 	if err != nil {
 		rm.Close()
@@ -298,7 +301,7 @@ func startRelay(ctx context.Context, cfg relayConfig, dataDir string, log *slog.
 		// The node relays for others and never accepts connections through a relay itself.
 		libp2p.DisableRelay(),
 		libp2p.Ping(true),
-		libp2p.UserAgent(relayUserAgent),
+		libp2p.UserAgent(userAgent),
 		// No process-wide Prometheus registry: nothing here exports it.
 		libp2p.DisableMetrics(),
 	)
@@ -308,21 +311,21 @@ func startRelay(ctx context.Context, cfg relayConfig, dataDir string, log *slog.
 	}
 	// The relay service comes before the listeners, so that identify lists it to the very
 	// first peer that connects.
-	r, err := relay.New(h,
-		relay.WithResources(cfg.resources()),
-		relay.WithReservationAddressFilter(reservationAddrFilter(ips)))
+	r, err := circuit.New(h,
+		circuit.WithResources(cfg.resources()),
+		circuit.WithReservationAddressFilter(reservationAddrFilter(ips)))
 	if err != nil {
 		h.Close()
 		return nil, fmt.Errorf("relay: circuit relay service: %w", err)
 	}
-	n := &relayNode{host: h, relay: r}
+	n := &Node{host: h, relay: r}
 	for _, a := range attach {
 		if err := a(h); err != nil {
 			n.Close()
 			return nil, err
 		}
 	}
-	if err := listenAll(h, ips, cfg.port); err != nil {
+	if err := listenAll(h, ips, cfg.Port); err != nil {
 		n.Close()
 		return nil, err
 	}
@@ -415,7 +418,7 @@ func listenIPs(ctx context.Context, hostname string) ([]net.IP, error) {
 // LAN address), those are the only ones it has and they go too; when it listens on every
 // interface, private and loopback addresses are held back, since they mean nothing to peers
 // elsewhere and tell them about the server's networks.
-func reservationAddrFilter(ips []net.IP) relay.ReservationAddressFilterFunc {
+func reservationAddrFilter(ips []net.IP) circuit.ReservationAddressFilterFunc {
 	if slices.ContainsFunc(ips, net.IP.IsUnspecified) {
 		return manet.IsPublicAddr
 	}
@@ -425,12 +428,12 @@ func reservationAddrFilter(ips []net.IP) relay.ReservationAddressFilterFunc {
 // newResourceManager bounds what the node may use, sized for a small server: 512 MiB of
 // memory and 4096 file descriptors for libp2p at most, with room for every reservation's
 // connection and as many again dialling through the relay.
-func newResourceManager(cfg relayConfig) (network.ResourceManager, error) {
+func newResourceManager(cfg Config) (network.ResourceManager, error) {
 	limits := rcmgr.DefaultLimits
 	libp2p.SetDefaultServiceLimits(&limits)
 	scaled := limits.Scale(512<<20, 4096)
 
-	conns := 2*cfg.maxReservations + 64
+	conns := 2*cfg.MaxReservations + 64
 	defaults := scaled.ToPartialLimitConfig()
 	system := defaults.System
 	system.ConnsInbound = rcmgr.LimitVal(max(conns, int(system.ConnsInbound)))
@@ -442,12 +445,12 @@ func newResourceManager(cfg relayConfig) (network.ResourceManager, error) {
 	// reached. Scaled as above, the service allows 384 streams, so 192 relayed connections
 	// at once however many reservations -relay-max-reservations admits; make room for one
 	// relayed connection per reservation, as many hop streams in and stop streams out.
-	circuits := rcmgr.LimitVal(cfg.maxReservations)
-	svc := defaults.Service[relay.ServiceName]
+	circuits := rcmgr.LimitVal(cfg.MaxReservations)
+	svc := defaults.Service[circuit.ServiceName]
 	svc.StreamsInbound = max(svc.StreamsInbound, circuits)
 	svc.StreamsOutbound = max(svc.StreamsOutbound, circuits)
 	svc.Streams = max(svc.Streams, 2*circuits)
-	partial.Service = map[string]rcmgr.ResourceLimits{relay.ServiceName: svc}
+	partial.Service = map[string]rcmgr.ResourceLimits{circuit.ServiceName: svc}
 	hop, stop := defaults.Protocol[proto.ProtoIDv2Hop], defaults.Protocol[proto.ProtoIDv2Stop]
 	hop.StreamsInbound, hop.Streams = max(hop.StreamsInbound, circuits), max(hop.Streams, circuits)
 	stop.StreamsOutbound, stop.Streams = max(stop.StreamsOutbound, circuits), max(stop.Streams, circuits)
@@ -533,8 +536,8 @@ func createExclusive(path string, data []byte) error {
 	return os.Link(tmp.Name(), path)
 }
 
-// relayInfo is the JSON document at relayInfoPath.
-type relayInfo struct {
+// Info is the JSON document at InfoPath.
+type Info struct {
 	// Peer is this server's relay node's peer ID; absent when it runs none.
 	Peer string `json:"peer,omitempty"`
 	// Addrs are the node's multiaddrs, each ending in /p2p/<Peer>; empty when it runs none.
@@ -543,31 +546,31 @@ type relayInfo struct {
 	Relays []string `json:"relays"`
 }
 
-// relayInfoHandler serves relayInfoPath from node (nil when the server runs no relay) and
+// InfoHandler serves InfoPath from node (nil when the server runs no relay) and
 // relays, and passes every other path to next. With neither a node nor relays it answers
 // 404, so a page knows at once that this server offers no relay.
-func relayInfoHandler(node *relayNode, relays []ma.Multiaddr, next http.Handler) http.Handler {
+func InfoHandler(node *Node, relays []ma.Multiaddr, next http.Handler) http.Handler {
 	others := make([]string, len(relays))
 	for i, a := range relays {
 		others[i] = a.String()
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != relayInfoPath {
+		if r.URL.Path != InfoPath {
 			next.ServeHTTP(w, r)
 			return
 		}
 		h := w.Header()
-		setSecurityHeaders(h)
+		response.SetSecurityHeaders(h)
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			h.Set("Allow", "GET, HEAD")
-			plainError(w, http.StatusMethodNotAllowed, "method not allowed")
+			response.Error(w, http.StatusMethodNotAllowed, "method not allowed")
 			return
 		}
 		if node == nil && len(others) == 0 {
-			plainError(w, http.StatusNotFound, "no relay")
+			response.Error(w, http.StatusNotFound, "no relay")
 			return
 		}
-		info := relayInfo{Addrs: []string{}, Relays: others}
+		info := Info{Addrs: []string{}, Relays: others}
 		if node != nil {
 			info.Peer = node.ID().String()
 			for _, a := range node.Addrs() {
@@ -576,7 +579,7 @@ func relayInfoHandler(node *relayNode, relays []ma.Multiaddr, next http.Handler)
 		}
 		body, err := json.Marshal(info)
 		if err != nil {
-			plainError(w, http.StatusInternalServerError, "internal server error")
+			response.Error(w, http.StatusInternalServerError, "internal server error")
 			return
 		}
 		body = append(body, '\n')
@@ -584,13 +587,13 @@ func relayInfoHandler(node *relayNode, relays []ma.Multiaddr, next http.Handler)
 		// revalidated; the ETag keeps that cheap.
 		sum := sha256.Sum256(body)
 		etag := `"` + hex.EncodeToString(sum[:16]) + `"`
-		h.Set("Cache-Control", cacheRevalidate)
+		h.Set("Cache-Control", response.CacheRevalidate)
 		h.Set("ETag", etag)
-		if inm := r.Header.Values("If-None-Match"); len(inm) > 0 && etagListMatches(inm, etag, true) {
+		if inm := r.Header.Values("If-None-Match"); len(inm) > 0 && response.ETagMatches(inm, etag, true) {
 			w.WriteHeader(http.StatusNotModified)
 			return
 		}
 		h.Set("Content-Type", "application/json")
-		writeBody(w, r, http.StatusOK, body)
+		response.Write(w, r, http.StatusOK, body)
 	})
 }

@@ -1,10 +1,11 @@
-package main
+package relay_test
 
 import (
 	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"io"
 	"log/slog"
 	"net/http"
@@ -26,85 +27,18 @@ import (
 	"github.com/libp2p/go-libp2p/p2p/protocol/circuitv2/client"
 	pbv2 "github.com/libp2p/go-libp2p/p2p/protocol/circuitv2/pb"
 	"github.com/libp2p/go-libp2p/p2p/protocol/circuitv2/proto"
-	"github.com/libp2p/go-libp2p/p2p/protocol/circuitv2/relay"
+	circuit "github.com/libp2p/go-libp2p/p2p/protocol/circuitv2/relay"
 	"github.com/libp2p/go-libp2p/p2p/protocol/identify"
 	"github.com/libp2p/go-libp2p/p2p/protocol/ping"
-	"github.com/libp2p/go-libp2p/p2p/security/noise"
 	libp2pwebrtc "github.com/libp2p/go-libp2p/p2p/transport/webrtc"
 	"github.com/libp2p/go-libp2p/p2p/transport/websocket"
 	libp2pwebtransport "github.com/libp2p/go-libp2p/p2p/transport/webtransport"
 	ma "github.com/multiformats/go-multiaddr"
+
+	"planet/serve/relay"
+	"planet/serve/response"
+	"planet/serve/servetest"
 )
-
-// testRelay starts a relay node on loopback with free ports and the defaults changed by
-// change, keeping its key in dir (a new temporary directory if "").
-func testRelay(t *testing.T, dir string, change func(*relayConfig), attach ...func(host.Host) error) *relayNode {
-	t.Helper()
-	cfg := defaultRelayConfig()
-	cfg.host, cfg.port = "127.0.0.1", 0
-	if change != nil {
-		change(&cfg)
-	}
-	if dir == "" {
-		dir = t.TempDir()
-	}
-	n, err := startRelay(context.Background(), cfg, dir, slog.New(slog.DiscardHandler), attach...)
-	if err != nil {
-		t.Fatalf("startRelay: %v", err)
-	}
-	t.Cleanup(func() { n.Close() })
-	return n
-}
-
-// relayAddr returns the node's address over the transport named by code (ma.P_WS,
-// ma.P_WEBTRANSPORT, ma.P_WEBRTC_DIRECT), as an AddrInfo to dial.
-func relayAddr(t *testing.T, n *relayNode, code int) peer.AddrInfo {
-	t.Helper()
-	for _, a := range n.Addrs() {
-		if hasProtocol(a, code) {
-			ai, err := peer.AddrInfoFromP2pAddr(a)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return *ai
-		}
-	}
-	t.Fatalf("no %s address among %v", ma.ProtocolWithCode(code).Name, n.Addrs())
-	return peer.AddrInfo{}
-}
-
-func hasProtocol(a ma.Multiaddr, code int) bool {
-	return slices.ContainsFunc(a, func(c ma.Component) bool { return c.Code() == code })
-}
-
-// testPeer is a go-libp2p host that, like a browser, listens on no socket: it dials with the
-// transports given (WebSocket by default), and accepts connections only through a relay at
-// which it holds a reservation (the circuit client listens on /p2p-circuit by itself).
-func testPeer(t *testing.T, transports ...libp2p.Option) host.Host {
-	t.Helper()
-	if len(transports) == 0 {
-		transports = []libp2p.Option{libp2p.Transport(websocket.New)}
-	}
-	opts := append([]libp2p.Option{
-		libp2p.NoListenAddrs,
-		libp2p.EnableRelay(), // which NoListenAddrs turns off
-		libp2p.Security(noise.ID, noise.New),
-		libp2p.DisableMetrics(),
-	}, transports...)
-	h, err := libp2p.New(opts...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { h.Close() })
-	return h
-}
-
-// p2pContext bounds one step of a test over libp2p; it ends with the test.
-func p2pContext(t *testing.T) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	t.Cleanup(cancel)
-	return ctx
-}
 
 // circuitTo is the address of target through the relay at r.
 func circuitTo(t *testing.T, r peer.AddrInfo, target peer.ID) peer.AddrInfo {
@@ -127,30 +61,20 @@ func pingOnce(ctx context.Context, h host.Host, p peer.ID) error {
 	return res.Error
 }
 
-// within waits up to d for cond to hold.
-func within(d time.Duration, cond func() bool) bool {
-	for end := time.Now().Add(d); time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
-		if cond() {
-			return true
-		}
-	}
-	return cond()
-}
-
 // TestRelayCircuit is the relay's purpose: two peers that listen nowhere reach each other
 // through it over WebSocket, one holding a reservation and the other dialling it via
 // /p2p-circuit, and ping each other across the relayed connection.
 func TestRelayCircuit(t *testing.T) {
-	node := testRelay(t, "", nil)
-	r := relayAddr(t, node, ma.P_WS)
-	a, b := testPeer(t), testPeer(t)
-	ctx := p2pContext(t)
+	node := servetest.Relay(t, "", nil)
+	r := servetest.AddrInfo(t, node, ma.P_WS)
+	a, b := servetest.Peer(t), servetest.Peer(t)
+	ctx := servetest.Context(t)
 
 	if err := a.Connect(ctx, r); err != nil {
 		t.Fatalf("connecting to the relay over /ws: %v", err)
 	}
 	conns := a.Network().ConnsToPeer(node.ID())
-	if len(conns) != 1 || !hasProtocol(conns[0].RemoteMultiaddr(), ma.P_WS) {
+	if len(conns) != 1 || !servetest.HasProtocol(conns[0].RemoteMultiaddr(), ma.P_WS) {
 		t.Fatalf("connections to the relay: %v", conns)
 	}
 
@@ -172,20 +96,20 @@ func TestRelayCircuit(t *testing.T) {
 	if slices.Contains(protos, proto.ProtoIDv2Stop) {
 		t.Errorf("identify: the relay accepts relayed connections itself: %v", protos)
 	}
-	if agent, _ := a.Peerstore().Get(node.ID(), "AgentVersion"); agent != relayUserAgent {
-		t.Errorf("identify: agent %q, want %q", agent, relayUserAgent)
+	if agent, _ := a.Peerstore().Get(node.ID(), "AgentVersion"); agent != relay.UserAgent {
+		t.Errorf("identify: agent %q, want %q", agent, relay.UserAgent)
 	}
 
 	rsv, err := client.Reserve(ctx, a, r)
 	if err != nil {
 		t.Fatalf("reserving: %v", err)
 	}
-	def := defaultRelayConfig()
-	if rsv.LimitData != uint64(def.limitData) || rsv.LimitDuration != def.limitDuration {
-		t.Errorf("reservation limits %d bytes, %s; want %d, %s", rsv.LimitData, rsv.LimitDuration, def.limitData, def.limitDuration)
+	def := relay.DefaultConfig()
+	if rsv.LimitData != uint64(def.LimitData) || rsv.LimitDuration != def.LimitDuration {
+		t.Errorf("reservation limits %d bytes, %s; want %d, %s", rsv.LimitData, rsv.LimitDuration, def.LimitData, def.LimitDuration)
 	}
-	if ttl := time.Until(rsv.Expiration); ttl < def.reservationTTL-time.Minute || ttl > def.reservationTTL {
-		t.Errorf("reservation expires in %s, want about %s", ttl, def.reservationTTL)
+	if ttl := time.Until(rsv.Expiration); ttl < def.ReservationTTL-time.Minute || ttl > def.ReservationTTL {
+		t.Errorf("reservation expires in %s, want about %s", ttl, def.ReservationTTL)
 	}
 	if rsv.Voucher == nil || rsv.Voucher.Relay != node.ID() || rsv.Voucher.Peer != a.ID() {
 		t.Errorf("voucher %+v", rsv.Voucher)
@@ -199,7 +123,7 @@ func TestRelayCircuit(t *testing.T) {
 		t.Fatalf("dialling through the relay: %v", err)
 	}
 	conns = b.Network().ConnsToPeer(a.ID())
-	if len(conns) != 1 || !conns[0].Stat().Limited || !hasProtocol(conns[0].RemoteMultiaddr(), ma.P_CIRCUIT) {
+	if len(conns) != 1 || !conns[0].Stat().Limited || !servetest.HasProtocol(conns[0].RemoteMultiaddr(), ma.P_CIRCUIT) {
 		t.Fatalf("b's connections to a: %v", conns)
 	}
 	if err := pingOnce(ctx, b, a.ID()); err != nil {
@@ -209,7 +133,7 @@ func TestRelayCircuit(t *testing.T) {
 		t.Errorf("a pings b: %v", err)
 	}
 	// A peer that holds no reservation cannot be reached.
-	c := testPeer(t)
+	c := servetest.Peer(t)
 	if err := c.Connect(ctx, r); err != nil {
 		t.Fatal(err)
 	}
@@ -224,7 +148,7 @@ func TestRelayTransports(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts WebRTC")
 	}
-	node := testRelay(t, "", nil)
+	node := servetest.Relay(t, "", nil)
 	for _, tc := range []struct {
 		name      string
 		code      int
@@ -235,9 +159,9 @@ func TestRelayTransports(t *testing.T) {
 		{"webrtc-direct", ma.P_WEBRTC_DIRECT, libp2p.Transport(libp2pwebrtc.New)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			ai := relayAddr(t, node, tc.code)
-			h := testPeer(t, tc.transport)
-			ctx := p2pContext(t)
+			ai := servetest.AddrInfo(t, node, tc.code)
+			h := servetest.Peer(t, tc.transport)
+			ctx := servetest.Context(t)
 			if err := h.Connect(ctx, ai); err != nil {
 				t.Fatalf("connecting to %v: %v", ai.Addrs, err)
 			}
@@ -253,7 +177,7 @@ func TestRelayTransports(t *testing.T) {
 // fails to attach fails the start.
 func TestRelayAttachBeforeListening(t *testing.T) {
 	var listening []ma.Multiaddr
-	n := testRelay(t, "", nil, func(h host.Host) error {
+	n := servetest.Relay(t, "", nil, func(h host.Host) error {
 		listening = h.Network().ListenAddresses()
 		return nil
 	})
@@ -263,10 +187,10 @@ func TestRelayAttachBeforeListening(t *testing.T) {
 	if len(n.Host().Network().ListenAddresses()) == 0 {
 		t.Error("the node does not listen")
 	}
-	cfg := defaultRelayConfig()
-	cfg.host, cfg.port = "127.0.0.1", 0
+	cfg := relay.DefaultConfig()
+	cfg.Host, cfg.Port = "127.0.0.1", 0
 	refused := errors.New("refused")
-	if _, err := startRelay(context.Background(), cfg, t.TempDir(), slog.New(slog.DiscardHandler),
+	if _, err := relay.Start(context.Background(), cfg, t.TempDir(), slog.New(slog.DiscardHandler),
 		func(host.Host) error { return refused }); !errors.Is(err, refused) {
 		t.Errorf("a service that fails to attach: %v", err)
 	}
@@ -277,8 +201,8 @@ func TestRelayAttachBeforeListening(t *testing.T) {
 // and is left alone.
 func TestRelayKey(t *testing.T) {
 	dir := t.TempDir()
-	first := testRelay(t, dir, nil)
-	id, webrtc := first.ID(), relayAddr(t, first, ma.P_WEBRTC_DIRECT)
+	first := servetest.Relay(t, dir, nil)
+	id, webrtc := first.ID(), servetest.AddrInfo(t, first, ma.P_WEBRTC_DIRECT)
 	if err := first.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -286,13 +210,13 @@ func TestRelayKey(t *testing.T) {
 		t.Errorf("second Close: %v", err)
 	}
 
-	path := filepath.Join(dir, relayKeyFile)
+	path := filepath.Join(dir, relay.KeyFile)
 	fi, err := os.Stat(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if fi.Mode().Perm() != 0o600 {
-		t.Errorf("%s has mode %v, want 0600", relayKeyFile, fi.Mode().Perm())
+		t.Errorf("%s has mode %v, want 0600", relay.KeyFile, fi.Mode().Perm())
 	}
 	raw, err := os.ReadFile(path)
 	if err != nil {
@@ -300,35 +224,35 @@ func TestRelayKey(t *testing.T) {
 	}
 	key, err := crypto.UnmarshalPrivateKey(raw)
 	if err != nil || key.Type() != crypto.Ed25519 {
-		t.Fatalf("%s holds %v, %v; want an Ed25519 key", relayKeyFile, key, err)
+		t.Fatalf("%s holds %v, %v; want an Ed25519 key", relay.KeyFile, key, err)
 	}
 	if fromFile, _ := peer.IDFromPrivateKey(key); fromFile != id {
 		t.Errorf("the node runs as %s, its key file says %s", id, fromFile)
 	}
 	if names, _ := filepath.Glob(filepath.Join(dir, "*")); len(names) != 1 {
-		t.Errorf("data directory holds %v, want only %s", names, relayKeyFile)
+		t.Errorf("data directory holds %v, want only %s", names, relay.KeyFile)
 	}
 
-	second := testRelay(t, dir, nil)
+	second := servetest.Relay(t, dir, nil)
 	if second.ID() != id {
 		t.Errorf("peer ID after a restart %s, want %s", second.ID(), id)
 	}
 	// The WebRTC-direct certificate comes from the key, so its hash (in the address that
 	// invitations carry) survives the restart too.
 	hash := func(ai peer.AddrInfo) string { v, _ := ai.Addrs[0].ValueForProtocol(ma.P_CERTHASH); return v }
-	if again := relayAddr(t, second, ma.P_WEBRTC_DIRECT); hash(again) == "" || hash(again) != hash(webrtc) {
+	if again := servetest.AddrInfo(t, second, ma.P_WEBRTC_DIRECT); hash(again) == "" || hash(again) != hash(webrtc) {
 		t.Errorf("webrtc-direct certhash %q after a restart, was %q", hash(again), hash(webrtc))
 	}
 	second.Close()
 
 	damaged := t.TempDir()
 	junk := []byte("not a key")
-	if err := os.WriteFile(filepath.Join(damaged, relayKeyFile), junk, 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(damaged, relay.KeyFile), junk, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cfg := defaultRelayConfig()
-	cfg.host, cfg.port = "127.0.0.1", 0
-	n, err := startRelay(context.Background(), cfg, damaged, slog.New(slog.DiscardHandler))
+	cfg := relay.DefaultConfig()
+	cfg.Host, cfg.Port = "127.0.0.1", 0
+	n, err := relay.Start(context.Background(), cfg, damaged, slog.New(slog.DiscardHandler))
 	if err == nil {
 		n.Close()
 		t.Fatal("started with a damaged key")
@@ -336,7 +260,7 @@ func TestRelayKey(t *testing.T) {
 	if !strings.Contains(err.Error(), "damaged") {
 		t.Errorf("error for a damaged key: %v", err)
 	}
-	if got, _ := os.ReadFile(filepath.Join(damaged, relayKeyFile)); !bytes.Equal(got, junk) {
+	if got, _ := os.ReadFile(filepath.Join(damaged, relay.KeyFile)); !bytes.Equal(got, junk) {
 		t.Error("the damaged key was replaced")
 	}
 }
@@ -344,7 +268,7 @@ func TestRelayKey(t *testing.T) {
 // reserveStatus reserves a slot for h at r and returns the relay's answer.
 func reserveStatus(t *testing.T, h host.Host, r peer.AddrInfo) pbv2.Status {
 	t.Helper()
-	_, err := client.Reserve(p2pContext(t), h, r)
+	_, err := client.Reserve(servetest.Context(t), h, r)
 	if err == nil {
 		return pbv2.Status_OK
 	}
@@ -360,14 +284,14 @@ func reserveStatus(t *testing.T, h host.Host, r peer.AddrInfo) pbv2.Status {
 func TestRelayReservationLimits(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
-		change func(*relayConfig)
+		change func(*relay.Config)
 	}{
-		{"total", func(c *relayConfig) { c.maxReservations = 2 }},
-		{"per IP", func(c *relayConfig) { c.reservationsPerIP = 2 }},
+		{"total", func(c *relay.Config) { c.MaxReservations = 2 }},
+		{"per IP", func(c *relay.Config) { c.ReservationsPerIP = 2 }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			r := relayAddr(t, testRelay(t, "", tc.change), ma.P_WS)
-			a, b, c := testPeer(t), testPeer(t), testPeer(t)
+			r := servetest.AddrInfo(t, servetest.Relay(t, "", tc.change), ma.P_WS)
+			a, b, c := servetest.Peer(t), servetest.Peer(t), servetest.Peer(t)
 			for i, h := range []host.Host{a, b} {
 				if got := reserveStatus(t, h, r); got != pbv2.Status_OK {
 					t.Fatalf("reservation %d: %v", i+1, got)
@@ -388,15 +312,15 @@ const echoProtocol = "/planet/test-echo/1.0.0"
 
 // relayedPair gives a (holding a reservation at the relay, answering echoProtocol) and b
 // connected to it through the relay, and the relay's address.
-func relayedPair(t *testing.T, node *relayNode) (a, b host.Host, r peer.AddrInfo) {
+func relayedPair(t *testing.T, node *relay.Node) (a, b host.Host, r peer.AddrInfo) {
 	t.Helper()
-	r = relayAddr(t, node, ma.P_WS)
-	a, b = testPeer(t), testPeer(t)
+	r = servetest.AddrInfo(t, node, ma.P_WS)
+	a, b = servetest.Peer(t), servetest.Peer(t)
 	a.SetStreamHandler(echoProtocol, func(s network.Stream) {
 		io.Copy(s, s)
 		s.Close()
 	})
-	ctx := p2pContext(t)
+	ctx := servetest.Context(t)
 	if _, err := client.Reserve(ctx, a, r); err != nil {
 		t.Fatalf("reserving: %v", err)
 	}
@@ -409,7 +333,7 @@ func relayedPair(t *testing.T, node *relayNode) (a, b host.Host, r peer.AddrInfo
 // relayedEcho sends n bytes over a new echoProtocol stream from b to a and returns how many came back.
 func relayedEcho(t *testing.T, b host.Host, a peer.ID, n int) (int, error) {
 	t.Helper()
-	ctx := p2pContext(t)
+	ctx := servetest.Context(t)
 	s, err := b.NewStream(network.WithAllowLimitedConn(ctx, "relayed"), a, echoProtocol)
 	if err != nil {
 		return 0, err
@@ -428,7 +352,7 @@ func relayedEcho(t *testing.T, b host.Host, a peer.ID, n int) (int, error) {
 // until then it works.
 func TestRelayDataLimit(t *testing.T) {
 	const limit = 32 << 10
-	node := testRelay(t, "", func(c *relayConfig) { c.limitData = limit })
+	node := servetest.Relay(t, "", func(c *relay.Config) { c.LimitData = limit })
 	a, b, _ := relayedPair(t, node)
 
 	if got, err := relayedEcho(t, b, a.ID(), 4<<10); err != nil || got != 4<<10 {
@@ -437,7 +361,7 @@ func TestRelayDataLimit(t *testing.T) {
 	if got, err := relayedEcho(t, b, a.ID(), 4*limit); err == nil && got == 4*limit {
 		t.Errorf("%d bytes went through a relayed connection limited to %d", got, limit)
 	}
-	if !within(10*time.Second, func() bool { return len(b.Network().ConnsToPeer(a.ID())) == 0 }) {
+	if !servetest.Within(10*time.Second, func() bool { return len(b.Network().ConnsToPeer(a.ID())) == 0 }) {
 		t.Error("the relayed connection is still open after its data limit")
 	}
 }
@@ -445,13 +369,13 @@ func TestRelayDataLimit(t *testing.T) {
 // TestRelayDurationLimit: a relayed connection is cut once it has been open for the
 // duration limit.
 func TestRelayDurationLimit(t *testing.T) {
-	node := testRelay(t, "", func(c *relayConfig) { c.limitDuration = time.Second })
+	node := servetest.Relay(t, "", func(c *relay.Config) { c.LimitDuration = time.Second })
 	a, b, _ := relayedPair(t, node)
-	if err := pingOnce(p2pContext(t), b, a.ID()); err != nil {
+	if err := pingOnce(servetest.Context(t), b, a.ID()); err != nil {
 		t.Fatalf("ping: %v", err)
 	}
 	start := time.Now()
-	if !within(10*time.Second, func() bool { return len(b.Network().ConnsToPeer(a.ID())) == 0 }) {
+	if !servetest.Within(10*time.Second, func() bool { return len(b.Network().ConnsToPeer(a.ID())) == 0 }) {
 		t.Error("the relayed connection is still open after its duration limit")
 	}
 	t.Logf("cut after %s", time.Since(start).Round(time.Millisecond))
@@ -460,10 +384,10 @@ func TestRelayDurationLimit(t *testing.T) {
 // TestRelayCircuitLimit: with one relayed connection allowed per peer, a second one to the
 // same peer is refused.
 func TestRelayCircuitLimit(t *testing.T) {
-	node := testRelay(t, "", func(c *relayConfig) { c.maxCircuits = 1 })
+	node := servetest.Relay(t, "", func(c *relay.Config) { c.MaxCircuits = 1 })
 	a, _, r := relayedPair(t, node)
-	c := testPeer(t)
-	if err := c.Connect(network.WithAllowLimitedConn(p2pContext(t), "relayed"), circuitTo(t, r, a.ID())); err == nil || !strings.Contains(err.Error(), "RESOURCE_LIMIT_EXCEEDED") {
+	c := servetest.Peer(t)
+	if err := c.Connect(network.WithAllowLimitedConn(servetest.Context(t), "relayed"), circuitTo(t, r, a.ID())); err == nil || !strings.Contains(err.Error(), "RESOURCE_LIMIT_EXCEEDED") {
 		t.Errorf("a second relayed connection to a peer allowed one: %v", err)
 	}
 }
@@ -484,7 +408,7 @@ func TestRelayConfig(t *testing.T) {
 		{[]string{"-relays", "/ip4/192.0.2.1/tcp/443/wss"}, "does not end in /p2p/"},
 		{[]string{"-relays", "/p2p/12D3KooWGRUVh7R5Ls1XDfUEKhNCEbZczQcqrWaH8TNpUMPGQg9m"}, "no address before /p2p/"},
 	} {
-		_, err := parseFlags(tc.args, io.Discard)
+		_, err := parseFlags(tc.args)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%q: error %v, want one about %q", tc.args, err, tc.want)
 		}
@@ -493,11 +417,11 @@ func TestRelayConfig(t *testing.T) {
 	c, err := parseFlags([]string{
 		"-relays", "/dns4/relay.example/tcp/443/wss/p2p/12D3KooWGRUVh7R5Ls1XDfUEKhNCEbZczQcqrWaH8TNpUMPGQg9m, ",
 		"-relays", "/ip4/192.0.2.1/udp/4001/quic-v1/p2p/12D3KooWGRUVh7R5Ls1XDfUEKhNCEbZczQcqrWaH8TNpUMPGQg9m",
-	}, io.Discard)
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := c.relay.relays.String(); got != "/dns4/relay.example/tcp/443/wss/p2p/12D3KooWGRUVh7R5Ls1XDfUEKhNCEbZczQcqrWaH8TNpUMPGQg9m,/ip4/192.0.2.1/udp/4001/quic-v1/p2p/12D3KooWGRUVh7R5Ls1XDfUEKhNCEbZczQcqrWaH8TNpUMPGQg9m" {
+	if got := c.Relays.String(); got != "/dns4/relay.example/tcp/443/wss/p2p/12D3KooWGRUVh7R5Ls1XDfUEKhNCEbZczQcqrWaH8TNpUMPGQg9m,/ip4/192.0.2.1/udp/4001/quic-v1/p2p/12D3KooWGRUVh7R5Ls1XDfUEKhNCEbZczQcqrWaH8TNpUMPGQg9m" {
 		t.Errorf("-relays gave %s", got)
 	}
 }
@@ -505,7 +429,7 @@ func TestRelayConfig(t *testing.T) {
 // TestRelayInfoHandler checks the well-known document's HTTP behaviour: its headers,
 // revalidation, methods, and the answer without a node.
 func TestRelayInfoHandler(t *testing.T) {
-	node := testRelay(t, "", nil)
+	node := servetest.Relay(t, "", nil)
 	other := ma.StringCast("/dns4/relay.example/tcp/443/wss/p2p/12D3KooWGRUVh7R5Ls1XDfUEKhNCEbZczQcqrWaH8TNpUMPGQg9m")
 	next := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusTeapot) })
 	serve := func(h http.Handler, method, target string, header ...string) *httptest.ResponseRecorder {
@@ -518,13 +442,13 @@ func TestRelayInfoHandler(t *testing.T) {
 		return w
 	}
 
-	h := relayInfoHandler(node, []ma.Multiaddr{other}, next)
-	w := serve(h, "GET", relayInfoPath)
+	h := relay.InfoHandler(node, []ma.Multiaddr{other}, next)
+	w := serve(h, "GET", relay.InfoPath)
 	if w.Code != 200 || w.Header().Get("Content-Type") != "application/json" || w.Header().Get("Cache-Control") != "no-cache" {
 		t.Fatalf("GET: %d %v", w.Code, w.Header())
 	}
 	for k, want := range map[string]string{
-		"Content-Security-Policy": contentSecurityPolicy,
+		"Content-Security-Policy": response.ContentSecurityPolicy,
 		"X-Content-Type-Options":  "nosniff",
 		"Referrer-Policy":         "no-referrer",
 	} {
@@ -532,7 +456,7 @@ func TestRelayInfoHandler(t *testing.T) {
 			t.Errorf("%s = %q, want %q", k, got, want)
 		}
 	}
-	var info relayInfo
+	var info relay.Info
 	dec := json.NewDecoder(w.Body)
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&info); err != nil {
@@ -543,13 +467,13 @@ func TestRelayInfoHandler(t *testing.T) {
 	}
 
 	etag := w.Header().Get("ETag")
-	if w := serve(h, "GET", relayInfoPath, "If-None-Match", etag); w.Code != http.StatusNotModified {
+	if w := serve(h, "GET", relay.InfoPath, "If-None-Match", etag); w.Code != http.StatusNotModified {
 		t.Errorf("revalidation: %d", w.Code)
 	}
-	if w := serve(h, "HEAD", relayInfoPath); w.Code != 200 || w.Body.Len() != 0 || w.Header().Get("Content-Length") == "" {
+	if w := serve(h, "HEAD", relay.InfoPath); w.Code != 200 || w.Body.Len() != 0 || w.Header().Get("Content-Length") == "" {
 		t.Errorf("HEAD: %d, %d bytes", w.Code, w.Body.Len())
 	}
-	if w := serve(h, "POST", relayInfoPath); w.Code != http.StatusMethodNotAllowed || w.Header().Get("Allow") != "GET, HEAD" {
+	if w := serve(h, "POST", relay.InfoPath); w.Code != http.StatusMethodNotAllowed || w.Header().Get("Allow") != "GET, HEAD" {
 		t.Errorf("POST: %d", w.Code)
 	}
 	if w := serve(h, "GET", "/"); w.Code != http.StatusTeapot {
@@ -557,12 +481,12 @@ func TestRelayInfoHandler(t *testing.T) {
 	}
 
 	// Without a node: the other relays only, or 404 when there are none.
-	w = serve(relayInfoHandler(nil, []ma.Multiaddr{other}, next), "GET", relayInfoPath)
+	w = serve(relay.InfoHandler(nil, []ma.Multiaddr{other}, next), "GET", relay.InfoPath)
 	if body := w.Body.String(); w.Code != 200 || body != `{"addrs":[],"relays":["`+other.String()+`"]}`+"\n" {
 		t.Errorf("no node, one other relay: %d %s", w.Code, body)
 	}
-	w = serve(relayInfoHandler(nil, nil, next), "GET", relayInfoPath)
-	if w.Code != http.StatusNotFound || w.Header().Get("Content-Security-Policy") != contentSecurityPolicy {
+	w = serve(relay.InfoHandler(nil, nil, next), "GET", relay.InfoPath)
+	if w.Code != http.StatusNotFound || w.Header().Get("Content-Security-Policy") != response.ContentSecurityPolicy {
 		t.Errorf("no node, no relays: %d", w.Code)
 	}
 }
@@ -571,10 +495,10 @@ func TestRelayInfoHandler(t *testing.T) {
 // reservation, each holding a hop stream in and a stop stream out, so that
 // -relay-max-reservations, not a fixed default, bounds how many can be open at once.
 func TestRelayResourceLimits(t *testing.T) {
-	for _, n := range []int{defaultRelayConfig().maxReservations, 1000} {
-		cfg := defaultRelayConfig()
-		cfg.maxReservations = n
-		rm, err := newResourceManager(cfg)
+	for _, n := range []int{relay.DefaultConfig().MaxReservations, 1000} {
+		cfg := relay.DefaultConfig()
+		cfg.MaxReservations = n
+		rm, err := relay.NewResourceManager(cfg)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -585,7 +509,7 @@ func TestRelayResourceLimits(t *testing.T) {
 					l.GetStreamLimit(network.DirInbound), l.GetStreamLimit(network.DirOutbound), l.GetStreamTotalLimit(), in, out, total)
 			}
 		}
-		rm.ViewService(relay.ServiceName, func(s network.ServiceScope) error {
+		rm.ViewService(circuit.ServiceName, func(s network.ServiceScope) error {
 			check("the relay service", limit(s), n, n, 2*n)
 			return nil
 		})
@@ -599,4 +523,16 @@ func TestRelayResourceLimits(t *testing.T) {
 		})
 		rm.Close()
 	}
+}
+
+// parseFlags parses the relay's flags in args as serve does, then checks them.
+func parseFlags(args []string) (relay.Config, error) {
+	c := relay.DefaultConfig()
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	c.AddFlags(fs)
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	return c, c.Check()
 }

@@ -1,19 +1,4 @@
-package main
-
-import (
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
-	"errors"
-	"mime"
-	"net/http"
-	"strconv"
-	"strings"
-
-	"planet/core/did"
-)
-
-// The DID resolver: a DIF Universal Resolver style endpoint,
+// Package resolver is the server's DID resolver: a DIF Universal Resolver style endpoint,
 //
 //	GET /1.0/identifiers/{did}
 //
@@ -26,9 +11,23 @@ import (
 // method-specific id holds percent-encoding must arrive encoded twice.
 // did:key and did:peer:2 are resolved from the DID itself, so the server
 // keeps no state and makes no requests to resolve them.
+package resolver
 
-// resolverPrefix is the path under which the resolver answers.
-const resolverPrefix = "/1.0/identifiers/"
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"mime"
+	"net/http"
+	"strings"
+
+	"planet/core/did"
+	"planet/serve/response"
+)
+
+// Prefix is the path under which the resolver answers.
+const Prefix = "/1.0/identifiers/"
 
 // Media types of the resolver's responses.
 const (
@@ -60,27 +59,16 @@ const (
 	errInternal                   = "internalError"
 )
 
-// resolver is the http.Handler of the resolver endpoint. It is safe for
+// Resolver is the http.Handler of the resolver endpoint. It is safe for
 // concurrent use.
-type resolver struct {
+type Resolver struct {
 	// dids returns the document of a DID, or an error wrapping
 	// did.ErrInvalid, did.ErrUnsupportedMethod or did.ErrNotFound.
 	dids did.Resolver
 }
 
-func newResolver() *resolver { return &resolver{dids: did.Local} }
-
-// routes is the server's handler: the resolver under resolverPrefix, the
-// static site for every other path.
-func routes(site, resolver http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.HasPrefix(r.URL.Path, resolverPrefix) {
-			resolver.ServeHTTP(w, r)
-			return
-		}
-		site.ServeHTTP(w, r)
-	})
-}
+// New returns the resolver of the DID methods the server resolves by itself (did.Local).
+func New() *Resolver { return &Resolver{dids: did.Local} }
 
 // resolutionResult is a DID resolution result; encoding/json writes the
 // fields in this order.
@@ -97,18 +85,18 @@ type resolutionMetadata struct {
 	ErrorMessage string `json:"errorMessage,omitempty"`
 }
 
-// ServeHTTP answers GET and HEAD for resolverPrefix + a DID.
-func (res *resolver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+// ServeHTTP answers GET and HEAD for Prefix + a DID.
+func (res *Resolver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
-	setSecurityHeaders(h)
+	response.SetSecurityHeaders(h)
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		h.Set("Allow", "GET, HEAD")
-		plainError(w, http.StatusMethodNotAllowed, "method not allowed")
+		response.Error(w, http.StatusMethodNotAllowed, "method not allowed")
 		return
 	}
 	h.Set("Vary", "Accept")
 
-	d, err := did.Parse(strings.TrimPrefix(r.URL.Path, resolverPrefix))
+	d, err := did.Parse(strings.TrimPrefix(r.URL.Path, Prefix))
 	var doc *did.Document
 	if err == nil {
 		doc, err = res.dids.Resolve(r.Context(), d)
@@ -148,12 +136,12 @@ func (res *resolver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	etag := `"` + hex.EncodeToString(sum[:]) + `"`
 	h.Set("ETag", etag)
 	h.Set("Cache-Control", cacheResolved)
-	if inm := r.Header.Values("If-None-Match"); len(inm) > 0 && etagListMatches(inm, etag, true) {
+	if inm := r.Header.Values("If-None-Match"); len(inm) > 0 && response.ETagMatches(inm, etag, true) {
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}
 	h.Set("Content-Type", media)
-	writeBody(w, r, http.StatusOK, body)
+	response.Write(w, r, http.StatusOK, body)
 }
 
 // resolutionError maps an error of ParseDID or of resolving to its HTTP
@@ -182,17 +170,9 @@ func writeResolutionError(w http.ResponseWriter, r *http.Request, status int, co
 	})
 	h := w.Header()
 	h.Del("ETag")
-	h.Set("Cache-Control", cacheRevalidate)
+	h.Set("Cache-Control", response.CacheRevalidate)
 	h.Set("Content-Type", mediaResolutionResult)
-	writeBody(w, r, status, body)
-}
-
-func writeBody(w http.ResponseWriter, r *http.Request, status int, body []byte) {
-	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
-	w.WriteHeader(status)
-	if r.Method != http.MethodHead {
-		w.Write(body)
-	}
+	response.Write(w, r, status, body)
 }
 
 // negotiateResolution picks the media type of a successful response from the
@@ -238,7 +218,7 @@ func matchAccept(elem, offer string) (specificity int, q float64, ok bool) {
 	}
 	q = 1
 	if qs, has := params["q"]; has {
-		if q, ok = parseQ(qs); !ok {
+		if q, ok = response.ParseQ(qs); !ok {
 			return 0, 0, false
 		}
 	}

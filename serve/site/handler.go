@@ -1,29 +1,31 @@
-package main
+package site
 
 import (
 	"net/http"
 	"strconv"
 	"strings"
+
+	"planet/serve/response"
 )
 
 // ServeHTTP serves GET and HEAD for the site's files; "/" and any path ending in "/" mean the
 // index.html there. Requests for hidden files, or with ".." in the path, are refused.
-func (s *staticSite) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+func (s *Site) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
-	setSecurityHeaders(h)
+	response.SetSecurityHeaders(h)
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		h.Set("Allow", "GET, HEAD")
-		plainError(w, http.StatusMethodNotAllowed, "method not allowed")
+		response.Error(w, http.StatusMethodNotAllowed, "method not allowed")
 		return
 	}
 	name, status := assetName(r.URL.Path)
 	if status != http.StatusOK {
-		plainError(w, status, strings.ToLower(http.StatusText(status)))
+		response.Error(w, status, strings.ToLower(http.StatusText(status)))
 		return
 	}
 	a, ok := s.assets[name]
 	if !ok {
-		plainError(w, http.StatusNotFound, "not found")
+		response.Error(w, http.StatusNotFound, "not found")
 		return
 	}
 	a.serve(w, r)
@@ -52,19 +54,6 @@ func assetName(p string) (string, int) {
 	return name, status
 }
 
-// plainError writes a short text response. It drops what was set for the asset: an error is
-// not encoded, has no ETag, and is never cached.
-func plainError(w http.ResponseWriter, status int, msg string) {
-	h := w.Header()
-	h.Del("Content-Encoding")
-	h.Del("ETag")
-	h.Set("Cache-Control", cacheRevalidate)
-	h.Set("Content-Type", "text/plain; charset=utf-8")
-	h.Set("Content-Length", strconv.Itoa(len(msg)+1))
-	w.WriteHeader(status)
-	w.Write([]byte(msg + "\n"))
-}
-
 // serve answers a GET or HEAD for a, following RFC 9110: content negotiation, then the
 // conditions (If-Match, If-None-Match, then Range with If-Range). There are no dates: the
 // strong ETags are the only validators.
@@ -80,11 +69,11 @@ func (a *asset) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	h.Set("Accept-Ranges", "bytes")
 
-	if im := r.Header.Values("If-Match"); len(im) > 0 && !etagListMatches(im, v.etag, false) {
-		plainError(w, http.StatusPreconditionFailed, "precondition failed")
+	if im := r.Header.Values("If-Match"); len(im) > 0 && !response.ETagMatches(im, v.etag, false) {
+		response.Error(w, http.StatusPreconditionFailed, "precondition failed")
 		return
 	}
-	if inm := r.Header.Values("If-None-Match"); len(inm) > 0 && etagListMatches(inm, v.etag, true) {
+	if inm := r.Header.Values("If-None-Match"); len(inm) > 0 && response.ETagMatches(inm, v.etag, true) {
 		// A 304 carries the validator and the caching headers, not the metadata of a body
 		// it does not have (RFC 9110, section 15.4.5).
 		h.Del("Content-Type")
@@ -103,7 +92,7 @@ func (a *asset) serve(w http.ResponseWriter, r *http.Request) {
 			// Malformed, several ranges, or an empty body: send the whole, as a server may.
 		case !satisfiable:
 			h.Set("Content-Range", "bytes */"+strconv.Itoa(size))
-			plainError(w, http.StatusRequestedRangeNotSatisfiable, "range not satisfiable")
+			response.Error(w, http.StatusRequestedRangeNotSatisfiable, "range not satisfiable")
 			return
 		default:
 			h.Set("Content-Range", "bytes "+strconv.Itoa(start)+"-"+strconv.Itoa(end-1)+"/"+strconv.Itoa(size))
@@ -175,7 +164,7 @@ func parseAcceptEncoding(values []string) (map[string]float64, float64) {
 			for param := range strings.SplitSeq(params, ";") {
 				k, val, _ := strings.Cut(strings.TrimSpace(param), "=")
 				if strings.EqualFold(strings.TrimSpace(k), "q") {
-					q, ok = parseQ(strings.TrimSpace(val))
+					q, ok = response.ParseQ(strings.TrimSpace(val))
 				}
 			}
 			if !ok {
@@ -193,53 +182,6 @@ func parseAcceptEncoding(values []string) (map[string]float64, float64) {
 		}
 	}
 	return weights, star
-}
-
-// parseQ parses a qvalue: 0 to 1 with at most three decimals.
-func parseQ(s string) (float64, bool) {
-	if s == "" || len(s) > 5 || (s[0] != '0' && s[0] != '1') {
-		return 0, false
-	}
-	q, err := strconv.ParseFloat(s, 64)
-	if err != nil || q < 0 || q > 1 {
-		return 0, false
-	}
-	return q, true
-}
-
-// etagListMatches reports whether the If-Match or If-None-Match field values list etag (or
-// are "*"). The weak comparison (If-None-Match) ignores a W/ prefix; the strong one
-// (If-Match) requires both tags to be strong and equal.
-func etagListMatches(values []string, etag string, weak bool) bool {
-	for _, value := range values {
-		s := value
-		for {
-			s = strings.TrimLeft(s, " \t,")
-			if s == "" {
-				break
-			}
-			if s[0] == '*' {
-				return true
-			}
-			isWeak := strings.HasPrefix(s, "W/")
-			if isWeak {
-				s = s[2:]
-			}
-			if s == "" || s[0] != '"' {
-				break // malformed: ignore the rest of this value
-			}
-			end := strings.IndexByte(s[1:], '"')
-			if end < 0 {
-				break
-			}
-			tag := s[:end+2]
-			s = s[end+2:]
-			if tag == etag && (weak || !isWeak) {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 // ifRange reports whether a Range request should be honoured: without If-Range always, with

@@ -1,4 +1,4 @@
-package main
+package mailboxstore
 
 import (
 	"bytes"
@@ -119,14 +119,14 @@ func newMailboxPeer(t testing.TB) *mailboxPeer {
 type mailboxServer struct {
 	t     *testing.T
 	path  string
-	cfg   mailboxConfig
+	cfg   Config
 	host  host.Host
 	relay keys.PeerID
-	box   *mailboxService
+	box   *Mailbox
 	log   *syncBuffer
 }
 
-func newMailboxServer(t *testing.T, cfg mailboxConfig) *mailboxServer {
+func newMailboxServer(t *testing.T, cfg Config) *mailboxServer {
 	t.Helper()
 	srv := &mailboxServer{t: t, path: filepath.Join(t.TempDir(), "mailbox.db"), cfg: cfg, log: &syncBuffer{}}
 	p := newMailboxPeer(t)
@@ -138,7 +138,7 @@ func newMailboxServer(t *testing.T, cfg mailboxConfig) *mailboxServer {
 // open opens the store and attaches it, as the server does at start.
 func (srv *mailboxServer) open() {
 	srv.t.Helper()
-	box, err := openMailbox(srv.path, srv.cfg, slog.New(slog.NewTextHandler(srv.log, nil)))
+	box, err := Open(srv.path, srv.cfg, slog.New(slog.NewTextHandler(srv.log, nil)))
 	if err != nil {
 		srv.t.Fatal(err)
 	}
@@ -267,7 +267,7 @@ func mailboxIDs(letters []mailbox.Letter) []string {
 }
 
 func TestMailboxDepositPickupAck(t *testing.T) {
-	srv := newMailboxServer(t, mailboxConfig{})
+	srv := newMailboxServer(t, Config{})
 	alice, bob, carol := newMailboxPeer(t), newMailboxPeer(t), newMailboxPeer(t)
 	want := []string{}
 	for i := range 5 {
@@ -318,7 +318,7 @@ func TestMailboxDepositPickupAck(t *testing.T) {
 }
 
 func TestMailboxUnacknowledgedSurvive(t *testing.T) {
-	srv := newMailboxServer(t, mailboxConfig{})
+	srv := newMailboxServer(t, Config{})
 	alice, bob := newMailboxPeer(t), newMailboxPeer(t)
 	// More than one batch, so that kept letters are spread over several.
 	const n = 150
@@ -356,7 +356,7 @@ func TestMailboxUnacknowledgedSurvive(t *testing.T) {
 }
 
 func TestMailboxQuota(t *testing.T) {
-	srv := newMailboxServer(t, mailboxConfig{MaxLetters: 2, MaxBytes: letterOverhead + 1000, MaxTotalBytes: 2000})
+	srv := newMailboxServer(t, Config{MaxLetters: 2, MaxBytes: letterOverhead + 1000, MaxTotalBytes: 2000})
 	alice, bob, carol := newMailboxPeer(t), newMailboxPeer(t), newMailboxPeer(t)
 	if err := srv.deposit(alice, bob, mailboxLetterID(0), []byte("one")); err != nil {
 		t.Fatal(err)
@@ -409,7 +409,7 @@ func TestMailboxQuota(t *testing.T) {
 }
 
 func TestMailboxSurvivesRestart(t *testing.T) {
-	srv := newMailboxServer(t, mailboxConfig{})
+	srv := newMailboxServer(t, Config{})
 	alice, bob := newMailboxPeer(t), newMailboxPeer(t)
 	for i := range 4 {
 		if err := srv.deposit(alice, bob, mailboxLetterID(i), []byte(fmt.Sprintf("sealed %d", i))); err != nil {
@@ -442,7 +442,7 @@ func TestMailboxSurvivesRestart(t *testing.T) {
 }
 
 func TestMailboxCloseDuringPickup(t *testing.T) {
-	srv := newMailboxServer(t, mailboxConfig{})
+	srv := newMailboxServer(t, Config{})
 	alice, bob := newMailboxPeer(t), newMailboxPeer(t)
 	srv.deposit(alice, bob, mailboxLetterID(0), []byte("sealed"))
 	// Bob receives his letter, and the server shuts down before his ack.
@@ -481,7 +481,7 @@ func TestMailboxRetention(t *testing.T) {
 	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
 	advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
 
-	srv := newMailboxServer(t, mailboxConfig{Retention: 48 * time.Hour, now: clock})
+	srv := newMailboxServer(t, Config{Retention: 48 * time.Hour, now: clock})
 	alice, bob := newMailboxPeer(t), newMailboxPeer(t)
 	srv.deposit(alice, bob, mailboxLetterID(0), []byte("old"))
 	advance(24 * time.Hour)
@@ -539,7 +539,7 @@ func encodeWireFrame(t *testing.T, v any) []byte {
 }
 
 func TestMailboxRefusesBadFrames(t *testing.T) {
-	srv := newMailboxServer(t, mailboxConfig{})
+	srv := newMailboxServer(t, Config{})
 	alice, bob := newMailboxPeer(t), newMailboxPeer(t)
 	srv.deposit(alice, bob, mailboxLetterID(0), []byte("sealed"))
 
@@ -584,7 +584,7 @@ func TestMailboxRefusesBadFrames(t *testing.T) {
 }
 
 func TestMailboxPickupProof(t *testing.T) {
-	srv := newMailboxServer(t, mailboxConfig{})
+	srv := newMailboxServer(t, Config{})
 	alice, bob := newMailboxPeer(t), newMailboxPeer(t)
 	srv.deposit(alice, bob, mailboxLetterID(0), []byte("for bob"))
 
@@ -668,9 +668,9 @@ func TestMailboxPickupProof(t *testing.T) {
 }
 
 func TestMailboxConfig(t *testing.T) {
-	var c mailboxConfig
+	var c Config
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	c.register(fs)
+	c.AddFlags(fs)
 	if c.MaxLetters != defaultMailboxMaxLetters || c.Retention != defaultMailboxRetention {
 		t.Fatalf("defaults: %+v", c)
 	}
@@ -679,21 +679,21 @@ func TestMailboxConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := mailboxConfig{MaxLetters: 5, MaxBytes: 9000, MaxTotalBytes: 90000, Retention: 72 * time.Hour, StreamTimeout: time.Minute}
+	want := Config{MaxLetters: 5, MaxBytes: 9000, MaxTotalBytes: 90000, Retention: 72 * time.Hour, StreamTimeout: time.Minute}
 	if !reflect.DeepEqual(c, want) {
 		t.Fatalf("parsed %+v, want %+v", c, want)
 	}
-	if _, err := openMailbox(filepath.Join(t.TempDir(), "m.db"), mailboxConfig{MaxLetters: -1}, slog.New(slog.DiscardHandler)); err == nil {
+	if _, err := Open(filepath.Join(t.TempDir(), "m.db"), Config{MaxLetters: -1}, slog.New(slog.DiscardHandler)); err == nil {
 		t.Fatal("a negative limit was accepted")
 	}
 	// A second server on the same file fails at once instead of waiting.
 	path := filepath.Join(t.TempDir(), "mailbox.db")
-	box, err := openMailbox(path, mailboxConfig{}, slog.New(slog.DiscardHandler))
+	box, err := Open(path, Config{}, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer box.Close()
-	if _, err := openMailbox(path, mailboxConfig{}, slog.New(slog.DiscardHandler)); err == nil {
+	if _, err := Open(path, Config{}, slog.New(slog.DiscardHandler)); err == nil {
 		t.Fatal("the same file opened twice")
 	}
 }
@@ -719,7 +719,7 @@ func FuzzMailboxServer(f *testing.F) {
 		f.Fatal(err)
 	}
 	relay, _ := identity.FromSeed(bytes.Repeat([]byte{8}, 32))
-	box, err := openMailbox(filepath.Join(f.TempDir(), "mailbox.db"), mailboxConfig{MaxLetters: 50}, slog.New(slog.DiscardHandler))
+	box, err := Open(filepath.Join(f.TempDir(), "mailbox.db"), Config{MaxLetters: 50}, slog.New(slog.DiscardHandler))
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -751,4 +751,22 @@ func FuzzMailboxServer(f *testing.F) {
 			}
 		}
 	})
+}
+
+// syncBuffer is a bytes.Buffer safe for a server's goroutines to write to.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
 }

@@ -1,4 +1,4 @@
-package main
+package site
 
 import (
 	"bytes"
@@ -123,11 +123,11 @@ func readPrecompressed(p string, data []byte, mod time.Time, c coding) ([]byte, 
 	return comp, nil
 }
 
-// precompress writes f.br and f.gz beside every compressible file f under root, with the
+// Precompress writes f.br and f.gz beside every compressible file f under root, with the
 // slowest, smallest settings. A variant that is already there and correct is kept, so running
 // it again after a small change is quick. Where compressing does not make a file smaller,
 // any old variant is removed instead.
-func precompress(root string, log *slog.Logger) error {
+func Precompress(root string, log *slog.Logger) error {
 	start := time.Now()
 	var files []siteFile
 	err := walkSite(root, func(f siteFile) error {

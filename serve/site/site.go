@@ -1,4 +1,9 @@
-package main
+// Package site is the server's static site: the page, the wasm core and the service worker,
+// served from memory with brotli and gzip variants (read from the f.br and f.gz files that
+// [Precompress] writes at build time, or compressed on loading), strong ETags, ranges, the
+// security headers of package response, and the Cache-Control each file needs. [LogRequests]
+// logs one line per request for the whole server.
+package site
 
 import (
 	"bytes"
@@ -15,6 +20,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"planet/serve/response"
 )
 
 const (
@@ -27,10 +34,10 @@ const (
 	buildInfoName = "build.json"
 )
 
-// staticSite serves the files of one directory from memory, as they were when it was loaded.
+// Site serves the files of one directory from memory, as they were when it was loaded.
 // Each file is held with its compressed variants and their ETags, so a request costs a map
 // lookup and a write. It is safe for concurrent use.
-type staticSite struct {
+type Site struct {
 	assets map[string]*asset // by name: the path under the root, slash-separated, e.g. "icons/a.png"
 	// build identifies the content of the whole site (see buildID).
 	build string
@@ -106,10 +113,10 @@ func walkSite(root string, fn func(siteFile) error) error {
 	})
 }
 
-// loadSite reads every servable file under root into memory and prepares its variants: a
+// Load reads every servable file under root into memory and prepares its variants: a
 // precompressed file from disk where one can be trusted (see readPrecompressed), otherwise
 // compressed here at a moderate setting, and left out where it would not be smaller.
-func loadSite(root string, log *slog.Logger) (*staticSite, error) {
+func Load(root string, log *slog.Logger) (*Site, error) {
 	start := time.Now()
 	type file struct {
 		siteFile
@@ -139,7 +146,7 @@ func loadSite(root string, log *slog.Logger) (*staticSite, error) {
 			entries = append(entries, buildEntry{f.name, f.sum})
 		}
 	}
-	s := &staticSite{assets: make(map[string]*asset, len(files)+1), build: buildID(entries)}
+	s := &Site{assets: make(map[string]*asset, len(files)+1), build: buildID(entries)}
 
 	var (
 		wg       sync.WaitGroup
@@ -192,7 +199,7 @@ func loadSite(root string, log *slog.Logger) (*staticSite, error) {
 	info := []byte(`{"build":"` + s.build + `"}`)
 	s.assets[buildInfoName] = &asset{
 		contentType:  "application/json",
-		cacheControl: cacheRevalidate,
+		cacheControl: response.CacheRevalidate,
 		variants:     []variant{newVariant(coding{}, info)},
 	}
 	if _, ok := s.assets["index.html"]; !ok {

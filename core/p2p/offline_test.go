@@ -1,11 +1,12 @@
-package main
+//go:build !js
+
+// These tests run PLANET nodes over the server's real relay and mailbox (serve/servetest).
+
+package p2p_test
 
 import (
 	"context"
 	"errors"
-	"log/slog"
-	"path/filepath"
-	"strconv"
 	"testing"
 	"time"
 
@@ -22,57 +23,10 @@ import (
 	"planet/core/invite"
 	"planet/core/p2p"
 	"planet/core/vc"
+	"planet/serve/servetest"
 	"planet/vault"
 	"planet/vault/mem"
 )
-
-// server is the relay and the mailbox of one serve process, which a test
-// can stop and start again on the same data directory and port.
-type server struct {
-	t    *testing.T
-	dir  string
-	port int
-	node *relayNode
-	box  *mailboxService
-}
-
-func startServer(t *testing.T, dir string, port int) *server {
-	t.Helper()
-	s := &server{t: t, dir: dir, port: port}
-	box, err := openMailbox(filepath.Join(dir, "mailbox.db"), mailboxConfig{}, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { box.Close() })
-	s.box = box
-	s.node = testRelay(t, dir, func(c *relayConfig) { c.port = port }, box.Attach)
-	return s
-}
-
-// wsAddr is the relay's WebSocket address, as people give it.
-func (s *server) wsAddr() string {
-	for _, a := range s.node.Addrs() {
-		if hasProtocol(a, ma.P_WS) {
-			return a.String()
-		}
-	}
-	s.t.Fatal("the relay has no WebSocket address")
-	return ""
-}
-
-// boundPort is the port the relay took, to start it again on.
-func (s *server) boundPort() int {
-	port, err := strconv.Atoi(ma.Split(ma.StringCast(s.wsAddr()))[1].Value())
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	return port
-}
-
-func (s *server) stop() {
-	s.box.Close()
-	s.node.Close()
-}
 
 // tabPerson is a PLANET user whose host, like a browser's, listens nowhere
 // and is reached through the relay; their vault outlives the host.
@@ -112,15 +66,15 @@ func (p *tabPerson) online(t *testing.T, addr string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p.host = testPeer(t, libp2p.Identity(key), libp2p.DefaultTransports)
-	if p.node, err = p2p.New(p.host, p.planet, p2p.Options{Relays: []string{addr}, DialTimeout: 3 * time.Second, Log: nodeLog(t, p.name)}); err != nil {
+	p.host = servetest.Peer(t, libp2p.Identity(key), libp2p.DefaultTransports)
+	if p.node, err = p2p.New(p.host, p.planet, p2p.Options{Relays: []string{addr}, DialTimeout: 3 * time.Second, Log: servetest.Log(t, p.name+"'s node")}); err != nil {
 		t.Fatal(err)
 	}
 	ai, err := peer.AddrInfoFromP2pAddr(ma.StringCast(addr))
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx := p2pContext(t)
+	ctx := servetest.Context(t)
 	if err := p.host.Connect(ctx, *ai); err != nil {
 		t.Fatal(err)
 	}
@@ -131,20 +85,9 @@ func (p *tabPerson) online(t *testing.T, addr string) {
 
 func (p *tabPerson) offline() { p.host.Close() }
 
-// nodeLog is a log for the node of the person named name, shown if t fails.
-func nodeLog(t *testing.T, name string) *slog.Logger {
-	var buf syncBuffer
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("%s's node logged:\n%s", name, buf.String())
-		}
-	})
-	return slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
-}
-
 func (p *tabPerson) pickup(t *testing.T, want int) {
 	t.Helper()
-	n, err := p.node.Pickup(p2pContext(t))
+	n, err := p.node.Pickup(servetest.Context(t))
 	if err != nil {
 		t.Fatalf("%s picking up: %v", p.name, err)
 	}
@@ -159,9 +102,8 @@ func (p *tabPerson) pickup(t *testing.T, want int) {
 // loses nothing. Chat left in the mailbox arrives the same way.
 func TestOfflineCompletionThroughMailbox(t *testing.T) {
 	ctx := context.Background()
-	dir := t.TempDir()
-	srv := startServer(t, dir, 0)
-	relay, port := srv.wsAddr(), srv.boundPort()
+	srv := servetest.Start(t)
+	relay := srv.Addr()
 
 	alice, bob := newTabPerson(t, "Alice"), newTabPerson(t, "Bob")
 	alice.online(t, relay)
@@ -176,7 +118,7 @@ func TestOfflineCompletionThroughMailbox(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	posted, err := bob.node.Send(p2pContext(t), out)
+	posted, err := bob.node.Send(servetest.Context(t), out)
 	if err != nil || !posted {
 		t.Fatalf("Bob's acceptance with Alice offline: posted %v, %v", posted, err)
 	}
@@ -185,12 +127,9 @@ func TestOfflineCompletionThroughMailbox(t *testing.T) {
 	}
 	bob.offline()
 
-	// The server restarts; the letter waits on disk.
-	srv.stop()
-	srv = startServer(t, dir, port)
-	if srv.wsAddr() != relay {
-		t.Fatalf("the relay came back as %s, not %s", srv.wsAddr(), relay)
-	}
+	// The server restarts, on the same address; the letter waits on disk.
+	srv.Stop()
+	srv.Start()
 
 	// Alice returns and picks up Bob's acceptance; Bob is away, so her
 	// answer goes to his mailbox.
@@ -199,7 +138,7 @@ func TestOfflineCompletionThroughMailbox(t *testing.T) {
 	if c, _ := alice.planet.Contacts().ByDID(ctx, bob.did); c == nil || !c.IsConnected() || c.Name != "Bob" {
 		t.Fatalf("Alice's contact for Bob: %+v", c)
 	}
-	welcome, err := alice.node.Chat(p2pContext(t), bob.did, "welcome to the allotments!")
+	welcome, err := alice.node.Chat(servetest.Context(t), bob.did, "welcome to the allotments!")
 	if err != nil || welcome.State != core.ChatSent {
 		t.Fatalf("Alice's message with Bob away: %+v, %v", welcome, err)
 	}
@@ -231,7 +170,7 @@ func TestOfflineCompletionThroughMailbox(t *testing.T) {
 		t.Fatalf("Alice's message after Bob picked it up is %s, want delivered", got)
 	}
 	// Both online now: chat goes directly and is delivered.
-	msg, err := bob.node.Chat(p2pContext(t), alice.did, "thank you!")
+	msg, err := bob.node.Chat(servetest.Context(t), alice.did, "thank you!")
 	if err != nil || msg.State != core.ChatDelivered {
 		t.Fatalf("direct chat: %+v, %v", msg, err)
 	}
@@ -255,7 +194,7 @@ func connectedPair(t *testing.T, addr string) (alice, bob *tabPerson) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if posted, err := bob.node.Send(p2pContext(t), out); err != nil || posted {
+	if posted, err := bob.node.Send(servetest.Context(t), out); err != nil || posted {
 		t.Fatalf("Bob's acceptance: posted %v, %v", posted, err)
 	}
 	return alice, bob
@@ -282,15 +221,14 @@ func chatState(t *testing.T, p, other *tabPerson, id string) core.ChatState {
 // too, waits in the writer's mailbox in turn, across a server restart.
 func TestReceiptForAMessageFromTheMailbox(t *testing.T) {
 	ctx := context.Background()
-	dir := t.TempDir()
-	srv := startServer(t, dir, 0)
-	relay, port := srv.wsAddr(), srv.boundPort()
+	srv := servetest.Start(t)
+	relay := srv.Addr()
 	alice, bob := connectedPair(t, relay)
 	bob.offline()
 
 	var sent []string
 	for _, text := range []string{"are you coming saturday?", "bring the shears"} {
-		m, err := alice.node.Chat(p2pContext(t), bob.did, text)
+		m, err := alice.node.Chat(servetest.Context(t), bob.did, text)
 		if err != nil || m.State != core.ChatSent {
 			t.Fatalf("%q with Bob away: %+v, %v", text, m, err)
 		}
@@ -301,8 +239,8 @@ func TestReceiptForAMessageFromTheMailbox(t *testing.T) {
 	bob.online(t, relay)
 	bob.pickup(t, 2)
 	bob.offline()
-	srv.stop()
-	srv = startServer(t, dir, port)
+	srv.Stop()
+	srv.Start()
 
 	alice.online(t, relay)
 	for _, id := range sent {
@@ -340,11 +278,11 @@ func (p *tabPerson) runWith(t *testing.T, addr string, minBackoff, maxBackoff ti
 	if err != nil {
 		t.Fatal(err)
 	}
-	p.host = testPeer(t, libp2p.Identity(key), libp2p.DefaultTransports)
+	p.host = servetest.Peer(t, libp2p.Identity(key), libp2p.DefaultTransports)
 	p.node, err = p2p.New(p.host, p.planet, p2p.Options{
 		Relays: []string{addr}, DialTimeout: 2 * time.Second,
 		MinBackoff: minBackoff, MaxBackoff: maxBackoff,
-		Log: nodeLog(t, p.name),
+		Log: servetest.Log(t, p.name+"'s node"),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -367,9 +305,8 @@ func (p *tabPerson) reserved() bool {
 // reserves again with back-off when the relay returns.
 func TestNodeKeepsItsRelay(t *testing.T) {
 	ctx := context.Background()
-	dir := t.TempDir()
-	srv := startServer(t, dir, 0)
-	relay, port := srv.wsAddr(), srv.boundPort()
+	srv := servetest.Start(t)
+	relay := srv.Addr()
 	alice, bob := newTabPerson(t, "Alice"), newTabPerson(t, "Bob")
 	for _, pair := range [][2]*tabPerson{{alice, bob}, {bob, alice}} {
 		if _, err := pair[0].planet.Contacts().Add(ctx, contacts.Input{Name: pair[1].name, DID: pair[1].did.String()}); err != nil {
@@ -380,25 +317,25 @@ func TestNodeKeepsItsRelay(t *testing.T) {
 
 	// While Alice is away, Bob's message waits in her mailbox; when her
 	// tab comes back, it arrives without her asking.
-	if err := bob.node.Post(p2pContext(t), alice.did, []string{relay}, "first-letter-0001", sealChat(t, bob, alice, "are you coming saturday?")); err != nil {
+	if err := bob.node.Post(servetest.Context(t), alice.did, []string{relay}, "first-letter-0001", sealChat(t, bob, alice, "are you coming saturday?")); err != nil {
 		t.Fatal(err)
 	}
 	alice.run(t, relay)
-	waitFor(t, "Alice's node reserves on the relay", alice.reserved)
-	waitFor(t, "the waiting message reaches Alice", func() bool {
+	servetest.Eventually(t, "Alice's node reserves on the relay", alice.reserved)
+	servetest.Eventually(t, "the waiting message reaches Alice", func() bool {
 		conv, _ := alice.planet.Conversation(ctx, bob.did)
 		return len(conv) == 1 && conv[0].Via == core.ViaMailbox
 	})
 
 	// The relay goes down: Alice's node notices; it comes back on the same
 	// address: her node reserves again by itself.
-	srv.stop()
-	waitFor(t, "Alice's node notices the relay has gone", func() bool { return !alice.reserved() })
+	srv.Stop()
+	servetest.Eventually(t, "Alice's node notices the relay has gone", func() bool { return !alice.reserved() })
 	if st := alice.node.Status(); st[0].Err == "" {
 		t.Fatalf("a lost relay without a reason: %+v", st)
 	}
-	startServer(t, dir, port)
-	waitFor(t, "Alice's node reserves again", alice.reserved)
+	srv.Start()
+	servetest.Eventually(t, "Alice's node reserves again", alice.reserved)
 	bob.offline()
 	bob.online(t, relay)
 	direct(t, bob, alice, "see you there")
@@ -426,23 +363,12 @@ func direct(t *testing.T, from, to *tabPerson, text string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := from.node.Reach(p2pContext(t), pid, to.node.Relays()); err != nil {
+	if err := from.node.Reach(servetest.Context(t), pid, to.node.Relays()); err != nil {
 		t.Fatalf("%s cannot reach %s through the relay: %v", from.name, to.name, err)
 	}
-	msg, err := from.node.Chat(p2pContext(t), to.did, text)
+	msg, err := from.node.Chat(servetest.Context(t), to.did, text)
 	if err != nil || msg.State != core.ChatDelivered {
 		t.Fatalf("%s's message to %s: %+v, %v", from.name, to.name, msg, err)
-	}
-}
-
-func waitFor(t *testing.T, what string, ok func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for !ok() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out: %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
 	}
 }
 
@@ -452,19 +378,18 @@ func waitFor(t *testing.T, what string, ok func() bool) {
 // reader's receipt makes it delivered.
 func TestQueuedMessageGoesWhenTheServerReturns(t *testing.T) {
 	ctx := context.Background()
-	dir := t.TempDir()
-	srv := startServer(t, dir, 0)
-	relay, port := srv.wsAddr(), srv.boundPort()
+	srv := servetest.Start(t)
+	relay := srv.Addr()
 	alice, bob := connectedPair(t, relay)
 	alice.offline()
 	bob.offline()
-	srv.stop()
+	srv.Stop()
 
 	stop := alice.run(t, relay)
 	defer stop()
 	var waiting []string
 	for _, text := range []string{"the server is down", "still down"} {
-		m, err := alice.node.Chat(p2pContext(t), bob.did, text)
+		m, err := alice.node.Chat(servetest.Context(t), bob.did, text)
 		if !errors.Is(err, p2p.ErrQueued) || m == nil || m.State != core.ChatQueued {
 			t.Fatalf("%q with Bob and the server away: %+v, %v", text, m, err)
 		}
@@ -474,8 +399,8 @@ func TestQueuedMessageGoesWhenTheServerReturns(t *testing.T) {
 		t.Fatalf("Alice's outbox: %+v, want 2 queued messages", q)
 	}
 
-	startServer(t, dir, port)
-	waitFor(t, "Alice's messages to leave her outbox for Bob's mailbox", func() bool {
+	srv.Start()
+	servetest.Eventually(t, "Alice's messages to leave her outbox for Bob's mailbox", func() bool {
 		return chatState(t, alice, bob, waiting[0]) == core.ChatSent && chatState(t, alice, bob, waiting[1]) == core.ChatSent
 	})
 	if q, _ := alice.planet.Outbox(ctx); len(q) != 2 || q[0].State != core.ChatSent || q[1].State != core.ChatSent {
@@ -487,7 +412,7 @@ func TestQueuedMessageGoesWhenTheServerReturns(t *testing.T) {
 	if len(conv) != 2 || conv[0].Text != "the server is down" || conv[1].Text != "still down" {
 		t.Fatalf("Bob's conversation: %+v", conv)
 	}
-	waitFor(t, "Bob's receipt to reach Alice", func() bool {
+	servetest.Eventually(t, "Bob's receipt to reach Alice", func() bool {
 		return chatState(t, alice, bob, waiting[0]) == core.ChatDelivered && chatState(t, alice, bob, waiting[1]) == core.ChatDelivered
 	})
 	if q, _ := alice.planet.Outbox(ctx); len(q) != 0 {
@@ -500,35 +425,27 @@ func TestQueuedMessageGoesWhenTheServerReturns(t *testing.T) {
 // renewal.
 func TestFailedPickupIsTriedAgain(t *testing.T) {
 	ctx := context.Background()
-	dir := t.TempDir()
-	srv := startServer(t, dir, 0)
-	relay, port := srv.wsAddr(), srv.boundPort()
+	srv := servetest.Start(t)
+	relay := srv.Addr()
 	alice, bob := connectedPair(t, relay)
 	bob.offline()
-	if m, err := alice.node.Chat(p2pContext(t), bob.did, "left in the mailbox"); err != nil || m.State != core.ChatSent {
+	if m, err := alice.node.Chat(servetest.Context(t), bob.did, "left in the mailbox"); err != nil || m.State != core.ChatSent {
 		t.Fatalf("Alice's message with Bob away: %+v, %v", m, err)
 	}
 	alice.offline()
-	srv.stop()
+	srv.Stop()
 
 	// The relay alone, for now.
-	node := testRelay(t, dir, func(c *relayConfig) { c.port = port })
+	srv.StartRelay()
 	stop := bob.run(t, relay)
 	defer stop()
-	waitFor(t, "Bob's reservation", bob.reserved)
+	servetest.Eventually(t, "Bob's reservation", bob.reserved)
 	time.Sleep(100 * time.Millisecond) // and the pickup that fails
 	if conv, _ := bob.planet.Conversation(ctx, alice.did); len(conv) != 0 {
 		t.Fatalf("Bob picked up from a relay without a mailbox: %+v", conv)
 	}
-	box, err := openMailbox(filepath.Join(dir, "mailbox.db"), mailboxConfig{}, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { box.Close() })
-	if err := box.Attach(node.Host()); err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, "Bob to pick up Alice's message", func() bool {
+	srv.StartMailbox()
+	servetest.Eventually(t, "Bob to pick up Alice's message", func() bool {
 		conv, _ := bob.planet.Conversation(ctx, alice.did)
 		return len(conv) == 1 && conv[0].Text == "left in the mailbox"
 	})
@@ -540,10 +457,9 @@ func TestFailedPickupIsTriedAgain(t *testing.T) {
 // the reader keeps it once.
 func TestUnwrittenAcknowledgementIsConfirmedAgain(t *testing.T) {
 	ctx := context.Background()
-	srv := startServer(t, t.TempDir(), 0)
-	relay := srv.wsAddr()
+	relay := servetest.Start(t).Addr()
 	alice, bob := connectedPair(t, relay)
-	m, err := alice.node.Chat(p2pContext(t), bob.did, "the gate code is 1914")
+	m, err := alice.node.Chat(servetest.Context(t), bob.did, "the gate code is 1914")
 	if err != nil || m.State != core.ChatDelivered {
 		t.Fatalf("Alice's message: %+v, %v", m, err)
 	}
@@ -562,12 +478,12 @@ func TestUnwrittenAcknowledgementIsConfirmedAgain(t *testing.T) {
 
 	stop := alice.run(t, relay)
 	defer stop()
-	waitFor(t, "Alice's reservation", alice.reserved)
+	servetest.Eventually(t, "Alice's reservation", alice.reserved)
 	if got := chatState(t, alice, bob, m.ID); got != core.ChatSent {
 		t.Fatalf("with Bob not connected: %s, want sent", got)
 	}
 	direct(t, bob, alice, "noted") // Bob writes, through the relay
-	waitFor(t, "Alice's message to be acknowledged again", func() bool {
+	servetest.Eventually(t, "Alice's message to be acknowledged again", func() bool {
 		return chatState(t, alice, bob, m.ID) == core.ChatDelivered
 	})
 	if q, _ := alice.planet.Outbox(ctx); len(q) != 0 {
@@ -582,22 +498,21 @@ func TestUnwrittenAcknowledgementIsConfirmedAgain(t *testing.T) {
 // A node waiting out a long back-off, as a background tab's slowed timers
 // make it, tries its relay again at once when woken.
 func TestWakeEndsTheBackOff(t *testing.T) {
-	dir := t.TempDir()
-	srv := startServer(t, dir, 0)
-	relay, port := srv.wsAddr(), srv.boundPort()
-	srv.stop()
+	srv := servetest.Start(t)
+	relay := srv.Addr()
+	srv.Stop()
 	alice := newTabPerson(t, "Alice")
 	stop := alice.runWith(t, relay, 10*time.Minute, 10*time.Minute)
 	defer stop()
-	waitFor(t, "Alice's node to find the relay down", func() bool {
+	servetest.Eventually(t, "Alice's node to find the relay down", func() bool {
 		st := alice.node.Status()
 		return len(st) == 1 && st[0].Err != "" && time.Until(st[0].Retry) > time.Minute
 	})
-	startServer(t, dir, port)
+	srv.Start()
 	time.Sleep(300 * time.Millisecond)
 	if alice.reserved() {
 		t.Fatal("reserved before its back-off ended, unwoken")
 	}
 	alice.node.Wake()
-	waitFor(t, "Alice's node, woken, to reserve at once", alice.reserved)
+	servetest.Eventually(t, "Alice's node, woken, to reserve at once", alice.reserved)
 }

@@ -1,4 +1,4 @@
-package main
+package site
 
 import (
 	"log/slog"
@@ -6,8 +6,8 @@ import (
 	"time"
 )
 
-// logRequests logs one line per request to log, after h has answered it.
-func logRequests(h http.Handler, log *slog.Logger) http.Handler {
+// LogRequests logs one line per request to log, after h has answered it.
+func LogRequests(h http.Handler, log *slog.Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		lw := &loggingWriter{ResponseWriter: w}

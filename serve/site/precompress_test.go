@@ -1,4 +1,4 @@
-package main
+package site
 
 import (
 	"bytes"
@@ -24,7 +24,7 @@ func TestPrecompress(t *testing.T) {
 		"notes.xyz":         []byte(strings.Repeat("unknown type\n", 200)),
 	}
 	writeFiles(t, dir, files)
-	if err := precompress(dir, quiet); err != nil {
+	if err := Precompress(dir, quiet); err != nil {
 		t.Fatal(err)
 	}
 
@@ -57,7 +57,7 @@ func TestPrecompress(t *testing.T) {
 	}
 
 	// The server sends the precompressed bytes as they are.
-	s, err := loadSite(dir, quiet)
+	s, err := Load(dir, quiet)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,7 +71,7 @@ func TestPrecompress(t *testing.T) {
 
 	// Running it again keeps what is up to date.
 	before, _ := os.Stat(filepath.Join(dir, "js/app.js.br"))
-	if err := precompress(dir, quiet); err != nil {
+	if err := Precompress(dir, quiet); err != nil {
 		t.Fatal(err)
 	}
 	after, _ := os.Stat(filepath.Join(dir, "js/app.js.br"))
@@ -86,7 +86,7 @@ func TestPrecompressedUntrusted(t *testing.T) {
 	dir := t.TempDir()
 	old := []byte(strings.Repeat("export const version = 1;\n", 100))
 	writeFiles(t, dir, map[string][]byte{"a.js": old, "b.js": old})
-	if err := precompress(dir, quiet); err != nil {
+	if err := Precompress(dir, quiet); err != nil {
 		t.Fatal(err)
 	}
 	cur := []byte(strings.Repeat("export const version = 2;\n", 100))
@@ -98,7 +98,7 @@ func TestPrecompressedUntrusted(t *testing.T) {
 		os.Chtimes(filepath.Join(dir, "b.js"+c.ext), future, future)
 	}
 
-	s, err := loadSite(dir, quiet)
+	s, err := Load(dir, quiet)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,7 +115,7 @@ func TestPrecompressedUntrusted(t *testing.T) {
 	}
 
 	// -precompress replaces them.
-	if err := precompress(dir, quiet); err != nil {
+	if err := Precompress(dir, quiet); err != nil {
 		t.Fatal(err)
 	}
 	for _, name := range []string{"a.js", "b.js"} {
@@ -161,7 +161,7 @@ func TestLinkedRoot(t *testing.T) {
 	if err := os.Symlink(filepath.Join(dir, "elsewhere", "app.js"), filepath.Join(dir, "real", "app.js")); err != nil {
 		t.Fatal(err)
 	}
-	s, err := loadSite(root, quiet)
+	s, err := Load(root, quiet)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,10 @@
-package main
+// Package mailboxstore is the server's mailbox: it keeps sealed envelopes for people who are
+// offline until they pick them up, in one bbolt file (<data>/mailbox.db) with quotas per
+// recipient and in all, and drops letters that waited past the retention period. The
+// protocol is core/mailbox's (docs/protocols/mailbox.md, "Server storage" for the file's
+// layout); [Open] opens the store, and [Mailbox.Attach] answers the protocol on the relay
+// node's host.
+package mailboxstore
 
 import (
 	"context"
@@ -17,12 +23,7 @@ import (
 	"planet/core/mailbox"
 )
 
-// The mailbox keeps sealed envelopes for people who are offline until they
-// pick them up (core.MailboxProtocol, docs/protocols/mailbox.md). The
-// protocol is core's; this file hosts it on the server's libp2p host, over
-// the bbolt store of mailboxstore.go.
-
-// Defaults of mailboxConfig.
+// Defaults of Config.
 const (
 	defaultMailboxMaxLetters    = 1000
 	defaultMailboxMaxBytes      = 16 << 20
@@ -31,8 +32,8 @@ const (
 	defaultMailboxStreamTimeout = 5 * time.Minute
 )
 
-// mailboxConfig holds the mailbox's limits. A zero field takes its default.
-type mailboxConfig struct {
+// Config holds the mailbox's limits. A zero field takes its default.
+type Config struct {
 	// MaxLetters is how many letters may wait for one recipient.
 	MaxLetters int
 	// MaxBytes is how many bytes of letters may wait for one recipient;
@@ -51,9 +52,9 @@ type mailboxConfig struct {
 	now func() time.Time
 }
 
-// register adds the mailbox's flags to fs, with the defaults as their
+// AddFlags adds the mailbox's flags to fs, with the defaults as their
 // default values.
-func (c *mailboxConfig) register(fs *flag.FlagSet) {
+func (c *Config) AddFlags(fs *flag.FlagSet) {
 	fs.IntVar(&c.MaxLetters, "mailbox-max-letters", defaultMailboxMaxLetters, "most `letters` waiting for one recipient in the mailbox")
 	fs.Int64Var(&c.MaxBytes, "mailbox-max-bytes", defaultMailboxMaxBytes, "most `bytes` of letters waiting for one recipient (each letter counts its envelope and 256 bytes)")
 	fs.Int64Var(&c.MaxTotalBytes, "mailbox-max-total-bytes", defaultMailboxMaxTotalBytes, "most `bytes` of letters waiting in the whole mailbox")
@@ -63,7 +64,7 @@ func (c *mailboxConfig) register(fs *flag.FlagSet) {
 
 // withDefaults returns c with every zero field set to its default, or an
 // error for a negative limit.
-func (c mailboxConfig) withDefaults() (mailboxConfig, error) {
+func (c Config) withDefaults() (Config, error) {
 	if c.MaxLetters < 0 || c.MaxBytes < 0 || c.MaxTotalBytes < 0 || c.Retention < 0 || c.StreamTimeout < 0 {
 		return c, errors.New("mailbox: limits must not be negative")
 	}
@@ -88,11 +89,11 @@ func (c mailboxConfig) withDefaults() (mailboxConfig, error) {
 	return c, nil
 }
 
-// mailboxService is the server's mailbox: its store, and the streams it is
+// Mailbox is the server's mailbox: its store, and the streams it is
 // answering.
-type mailboxService struct {
+type Mailbox struct {
 	store *mailboxStore
-	cfg   mailboxConfig
+	cfg   Config
 	log   *slog.Logger
 
 	// ctx ends every stream in flight when the mailbox closes.
@@ -108,12 +109,12 @@ type mailboxService struct {
 	swept     chan struct{}
 }
 
-// openMailbox opens the mailbox whose store is the bbolt file at path
+// Open opens the mailbox whose store is the bbolt file at path
 // (created if need be; the server keeps it at <data dir>/mailbox.db), drops
 // the letters that have waited past the retention period, and starts
 // dropping them periodically. Letters stored before a restart are all
 // there. Attach it to a host to answer streams; Close it when done.
-func openMailbox(path string, cfg mailboxConfig, log *slog.Logger) (*mailboxService, error) {
+func Open(path string, cfg Config, log *slog.Logger) (*Mailbox, error) {
 	cfg, err := cfg.withDefaults()
 	if err != nil {
 		return nil, err
@@ -134,7 +135,7 @@ func openMailbox(path string, cfg mailboxConfig, log *slog.Logger) (*mailboxServ
 	}
 	log.Info("mailbox open", "path", path, "letters", total.letters, "bytes", total.bytes,
 		"recipients", recipients, "expired", expired)
-	m := &mailboxService{
+	m := &Mailbox{
 		store:     st,
 		cfg:       cfg,
 		log:       log,
@@ -148,7 +149,7 @@ func openMailbox(path string, cfg mailboxConfig, log *slog.Logger) (*mailboxServ
 
 // sweep drops expired letters now and then, so that the letters of someone
 // who never comes back do not hold the server's quota for ever.
-func (m *mailboxService) sweep() {
+func (m *Mailbox) sweep() {
 	defer close(m.swept)
 	t := time.NewTicker(max(min(m.cfg.Retention/4, time.Hour), time.Second))
 	defer t.Stop()
@@ -170,7 +171,7 @@ func (m *mailboxService) sweep() {
 // Attach answers the mailbox protocol on h, naming h's peer ID in pickup
 // challenges. It fails only for a host whose key is not one PLANET peer IDs
 // can hold (RSA and Ed25519 are).
-func (m *mailboxService) Attach(h host.Host) error {
+func (m *Mailbox) Attach(h host.Host) error {
 	relay, err := keys.ParsePeerID(h.ID().String())
 	if err != nil {
 		return fmt.Errorf("mailbox: host peer id: %w", err)
@@ -187,7 +188,7 @@ func (m *mailboxService) Attach(h host.Host) error {
 }
 
 // handle answers one stream.
-func (m *mailboxService) handle(srv *mailbox.Server, s network.Stream) {
+func (m *Mailbox) handle(srv *mailbox.Server, s network.Stream) {
 	m.mu.Lock()
 	if m.closed {
 		m.mu.Unlock()
@@ -215,7 +216,7 @@ func (m *mailboxService) handle(srv *mailbox.Server, s network.Stream) {
 // Close stops answering streams, ends those in flight and closes the store.
 // Every letter that was confirmed to its sender, or not yet acknowledged by
 // its recipient, is in the store for the next open.
-func (m *mailboxService) Close() error {
+func (m *Mailbox) Close() error {
 	m.mu.Lock()
 	if m.closed {
 		m.mu.Unlock()

@@ -1,4 +1,4 @@
-package main
+package mailboxstore
 
 import (
 	"bytes"
@@ -119,14 +119,14 @@ func letterKey(seq uint64) []byte { return binary.BigEndian.AppendUint64(nil, se
 // mailboxStore is the bbolt store of a mailbox server.
 type mailboxStore struct {
 	db  *bbolt.DB
-	cfg mailboxConfig
+	cfg Config
 }
 
 var _ mailbox.Store = (*mailboxStore)(nil)
 
 // openMailboxStore opens (creating it if need be) the store at path. cfg
 // must have its defaults applied.
-func openMailboxStore(path string, cfg mailboxConfig) (*mailboxStore, error) {
+func openMailboxStore(path string, cfg Config) (*mailboxStore, error) {
 	// A timeout, so that a second server on the same file fails at once
 	// instead of waiting for the first one's lock forever.
 	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: time.Second})

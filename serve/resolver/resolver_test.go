@@ -1,4 +1,4 @@
-package main
+package resolver
 
 import (
 	"bytes"
@@ -7,15 +7,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
-	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
-	"regexp"
 	"strings"
 	"testing"
 
 	"planet/core/did"
+	"planet/serve/response"
 )
 
 const (
@@ -66,7 +65,7 @@ func wantDocument(t *testing.T, s string) []byte {
 func checkSecurityHeaders(t *testing.T, what string, h http.Header) {
 	t.Helper()
 	want := http.Header{}
-	setSecurityHeaders(want)
+	response.SetSecurityHeaders(want)
 	for k := range want {
 		if got := h.Get(k); got != want.Get(k) {
 			t.Errorf("%s: %s = %q, want %q", what, k, got, want.Get(k))
@@ -75,9 +74,9 @@ func checkSecurityHeaders(t *testing.T, what string, h http.Header) {
 }
 
 func TestResolverRoundTrip(t *testing.T) {
-	res := newResolver()
+	res := New()
 	for _, did := range []string{testDIDKey, testDIDPeer} {
-		w := do(res, "GET", resolverPrefix+did)
+		w := do(res, "GET", Prefix+did)
 		if w.Code != 200 {
 			t.Fatalf("GET %s: %d %s", did, w.Code, w.Body)
 		}
@@ -105,7 +104,7 @@ func TestResolverRoundTrip(t *testing.T) {
 		}
 	}
 	// The did:peer:2 service arrived whole.
-	r := decodeResult(t, do(res, "GET", resolverPrefix+testDIDPeer).Body.Bytes())
+	r := decodeResult(t, do(res, "GET", Prefix+testDIDPeer).Body.Bytes())
 	if s := r.DIDDocument.Service; len(s) != 1 || s[0].Type != "DIDCommMessaging" ||
 		s[0].ServiceEndpoint.(map[string]any)["uri"] != "http://example.com/didcomm" {
 		t.Errorf("did:peer:2 services: %#v", s)
@@ -113,7 +112,7 @@ func TestResolverRoundTrip(t *testing.T) {
 }
 
 func TestResolverDocumentOnly(t *testing.T) {
-	res := newResolver()
+	res := New()
 	resultType := `application/ld+json;profile="https://w3id.org/did-resolution"`
 	for _, tc := range []struct {
 		accept string
@@ -134,7 +133,7 @@ func TestResolverDocumentOnly(t *testing.T) {
 		{"application/did+json;q=0, application/*", resultType},
 		{"nonsense, application/did+ld+json;q=2, application/did+json;q=0.5", "application/did+json"},
 	} {
-		w := do(res, "GET", resolverPrefix+testDIDPeer, "Accept", tc.accept)
+		w := do(res, "GET", Prefix+testDIDPeer, "Accept", tc.accept)
 		if w.Code != 200 || w.Header().Get("Content-Type") != tc.want {
 			t.Errorf("Accept %q: %d %q, want %q", tc.accept, w.Code, w.Header().Get("Content-Type"), tc.want)
 			continue
@@ -146,7 +145,7 @@ func TestResolverDocumentOnly(t *testing.T) {
 		}
 	}
 	for _, accept := range []string{"text/html", `application/ld+json;profile="https://example.com/other"`, "application/did+ld+json;q=0"} {
-		w := do(res, "GET", resolverPrefix+testDIDKey, "Accept", accept)
+		w := do(res, "GET", Prefix+testDIDKey, "Accept", accept)
 		if w.Code != http.StatusNotAcceptable {
 			t.Errorf("Accept %q: %d, want 406", accept, w.Code)
 			continue
@@ -170,30 +169,30 @@ func (notFoundResolver) Resolve(_ context.Context, d did.DID) (*did.Document, er
 }
 
 func TestResolverErrors(t *testing.T) {
-	res := newResolver()
-	missing := &resolver{dids: notFoundResolver{}}
+	res := New()
+	missing := &Resolver{dids: notFoundResolver{}}
 	for _, tc := range []struct {
-		res    *resolver
+		res    *Resolver
 		target string
 		status int
 		code   string
 	}{
-		{res, resolverPrefix + "not-a-did", 400, "invalidDid"},
-		{res, resolverPrefix, 400, "invalidDid"},
-		{res, resolverPrefix + "did:key:z6MkiTBz1ymuepAQ4HEHYSF1H8quG5GLVVQR3djdX3mDooW0", 400, "invalidDid"},
-		{res, resolverPrefix + "did:key:zQ3shZc2QzApp2oymGvQbzP8eKheVshBHbU4ZYjeXqwSKEn6N", 400, "invalidDid"},
-		{res, resolverPrefix + "did:peer:2.Xz6Mkj3PUd1WjvaDhNZhhhXQdz5UnZXmS7ehtx8bsPpD47kKc", 400, "invalidDid"},
-		{res, resolverPrefix + "did:peer:2.Vz6Mkj3PUd1WjvaDhNZhhhXQdz5UnZXmS7ehtx8bsPpD47kKc.SaGVsbG8", 400, "invalidDid"},
-		{res, resolverPrefix + testDIDKey + "/path", 400, "invalidDid"},
-		{res, resolverPrefix + testDIDKey + "%23frag", 400, "invalidDid"},
-		{res, resolverPrefix + "did:key:" + strings.Repeat("z", 5000), 400, "invalidDid"},
-		{res, resolverPrefix + "did:web:example.com", 501, "methodNotSupported"},
-		{res, resolverPrefix + "did:example:123456789abcdefghi", 501, "methodNotSupported"},
-		{res, resolverPrefix + "did:peer:0z6MkqRYqQiSgvZQdnBytw86Qbs2ZWUkGv22od935YF4s8M7V", 501, "methodNotSupported"},
-		{res, resolverPrefix + "did:peer:4zQmd8CpeFPci817KDsbSAKWcXAE2mjvCQSasRewvbSF54Bd", 501, "methodNotSupported"},
-		{missing, resolverPrefix + testDIDKey, 404, "notFound"},
-		{missing, resolverPrefix + "did:peer:0z6MkqRYqQiSgvZQdnBytw86Qbs2ZWUkGv22od935YF4s8M7V", 404, "notFound"},
-		{missing, resolverPrefix + "did:peer:3zQmS19jtYDvGtKVrJhQnRFpBQAx3pJ9omx2HpNrcXFuRCz9", 500, "internalError"},
+		{res, Prefix + "not-a-did", 400, "invalidDid"},
+		{res, Prefix, 400, "invalidDid"},
+		{res, Prefix + "did:key:z6MkiTBz1ymuepAQ4HEHYSF1H8quG5GLVVQR3djdX3mDooW0", 400, "invalidDid"},
+		{res, Prefix + "did:key:zQ3shZc2QzApp2oymGvQbzP8eKheVshBHbU4ZYjeXqwSKEn6N", 400, "invalidDid"},
+		{res, Prefix + "did:peer:2.Xz6Mkj3PUd1WjvaDhNZhhhXQdz5UnZXmS7ehtx8bsPpD47kKc", 400, "invalidDid"},
+		{res, Prefix + "did:peer:2.Vz6Mkj3PUd1WjvaDhNZhhhXQdz5UnZXmS7ehtx8bsPpD47kKc.SaGVsbG8", 400, "invalidDid"},
+		{res, Prefix + testDIDKey + "/path", 400, "invalidDid"},
+		{res, Prefix + testDIDKey + "%23frag", 400, "invalidDid"},
+		{res, Prefix + "did:key:" + strings.Repeat("z", 5000), 400, "invalidDid"},
+		{res, Prefix + "did:web:example.com", 501, "methodNotSupported"},
+		{res, Prefix + "did:example:123456789abcdefghi", 501, "methodNotSupported"},
+		{res, Prefix + "did:peer:0z6MkqRYqQiSgvZQdnBytw86Qbs2ZWUkGv22od935YF4s8M7V", 501, "methodNotSupported"},
+		{res, Prefix + "did:peer:4zQmd8CpeFPci817KDsbSAKWcXAE2mjvCQSasRewvbSF54Bd", 501, "methodNotSupported"},
+		{missing, Prefix + testDIDKey, 404, "notFound"},
+		{missing, Prefix + "did:peer:0z6MkqRYqQiSgvZQdnBytw86Qbs2ZWUkGv22od935YF4s8M7V", 404, "notFound"},
+		{missing, Prefix + "did:peer:3zQmS19jtYDvGtKVrJhQnRFpBQAx3pJ9omx2HpNrcXFuRCz9", 500, "internalError"},
 	} {
 		for _, method := range []string{"GET", "HEAD"} {
 			// Errors come as resolution results, even to a client that
@@ -230,12 +229,12 @@ func TestResolverErrors(t *testing.T) {
 }
 
 func TestResolverPercentEncoded(t *testing.T) {
-	res := newResolver()
+	res := New()
 	for _, target := range []string{
-		resolverPrefix + url.PathEscape(testDIDKey),
-		resolverPrefix + strings.ReplaceAll(testDIDKey, ":", "%3A"),
-		resolverPrefix + strings.ReplaceAll(strings.ReplaceAll(testDIDPeer, ":", "%3a"), ".", "%2E"),
-		resolverPrefix + "%64%69%64:key:z6MkiTBz1ymuepAQ4HEHYSF1H8quG5GLVVQR3djdX3mDooWp",
+		Prefix + url.PathEscape(testDIDKey),
+		Prefix + strings.ReplaceAll(testDIDKey, ":", "%3A"),
+		Prefix + strings.ReplaceAll(strings.ReplaceAll(testDIDPeer, ":", "%3a"), ".", "%2E"),
+		Prefix + "%64%69%64:key:z6MkiTBz1ymuepAQ4HEHYSF1H8quG5GLVVQR3djdX3mDooWp",
 	} {
 		w := do(res, "GET", target)
 		if w.Code != 200 {
@@ -250,9 +249,9 @@ func TestResolverPercentEncoded(t *testing.T) {
 }
 
 func TestResolverConditionalAndHead(t *testing.T) {
-	res := newResolver()
-	get := do(res, "GET", resolverPrefix+testDIDKey)
-	head := do(res, "HEAD", resolverPrefix+testDIDKey)
+	res := New()
+	get := do(res, "GET", Prefix+testDIDKey)
+	head := do(res, "HEAD", Prefix+testDIDKey)
 	if head.Code != 200 || head.Body.Len() != 0 {
 		t.Errorf("HEAD: %d, %d bytes", head.Code, head.Body.Len())
 	}
@@ -262,21 +261,21 @@ func TestResolverConditionalAndHead(t *testing.T) {
 		}
 	}
 	etag := get.Header().Get("ETag")
-	w := do(res, "GET", resolverPrefix+testDIDKey, "If-None-Match", etag)
+	w := do(res, "GET", Prefix+testDIDKey, "If-None-Match", etag)
 	if w.Code != http.StatusNotModified || w.Body.Len() != 0 || w.Header().Get("ETag") != etag {
 		t.Errorf("If-None-Match: %d, %d bytes, ETag %q", w.Code, w.Body.Len(), w.Header().Get("ETag"))
 	}
 	// The document alone is another representation, with another tag.
-	w = do(res, "GET", resolverPrefix+testDIDKey, "If-None-Match", etag, "Accept", mediaDIDLDJSON)
+	w = do(res, "GET", Prefix+testDIDKey, "If-None-Match", etag, "Accept", mediaDIDLDJSON)
 	if w.Code != 200 || w.Header().Get("ETag") == etag {
 		t.Errorf("If-None-Match of another representation: %d, ETag %q", w.Code, w.Header().Get("ETag"))
 	}
 }
 
 func TestResolverMethods(t *testing.T) {
-	res := newResolver()
+	res := New()
 	for _, method := range []string{"POST", "PUT", "DELETE", "PATCH", "OPTIONS"} {
-		w := do(res, method, resolverPrefix+testDIDKey)
+		w := do(res, method, Prefix+testDIDKey)
 		if w.Code != http.StatusMethodNotAllowed || w.Header().Get("Allow") != "GET, HEAD" {
 			t.Errorf("%s: %d, Allow %q", method, w.Code, w.Header().Get("Allow"))
 		}
@@ -284,49 +283,26 @@ func TestResolverMethods(t *testing.T) {
 	}
 }
 
-// TestRoutes checks that the resolver takes only its own paths and the site
-// keeps the rest, unknown paths still refused.
-func TestRoutes(t *testing.T) {
-	d := sharedSite(t)
-	h := routes(d.site, newResolver())
-	for _, tc := range []struct {
-		target string
-		status int
-		ctype  string
-	}{
-		{"/", 200, "text/html; charset=utf-8"},
-		{"/app.js", 200, "text/javascript; charset=utf-8"},
-		{"/1.0/identifiers/" + testDIDKey, 200, mediaResolutionResult},
-		{"/1.0/identifiers/", 400, mediaResolutionResult},
-		{"/1.0/identifiers", 404, "text/plain; charset=utf-8"},
-		{"/1.0/", 404, "text/plain; charset=utf-8"},
-		{"/1.0/identifiers-x/" + testDIDKey, 404, "text/plain; charset=utf-8"},
-		{"/1.0/identifiers/../index.html", 400, mediaResolutionResult},
-	} {
-		w := do(h, "GET", tc.target)
-		if w.Code != tc.status || w.Header().Get("Content-Type") != tc.ctype {
-			t.Errorf("GET %s: %d %q, want %d %q", tc.target, w.Code, w.Header().Get("Content-Type"), tc.status, tc.ctype)
-		}
+// do answers one request with h; header is name, value pairs.
+func do(h http.Handler, method, target string, header ...string) *httptest.ResponseRecorder {
+	r := httptest.NewRequest(method, target, nil)
+	for i := 0; i+1 < len(header); i += 2 {
+		r.Header.Add(header[i], header[i+1])
 	}
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	return w
 }
 
-// TestResolverHTTPServer resolves over real HTTP on a loopback port, through
-// the same handler chain that run builds.
+// TestResolverHTTPServer resolves over real HTTP on a loopback port, as
+// a real client does.
 func TestResolverHTTPServer(t *testing.T) {
-	d := sharedSite(t)
-	var logs syncBuffer
-	log := slog.New(slog.NewTextHandler(&logs, nil))
-	srv := newServer(logRequests(routes(d.site, newResolver()), log), log)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go srv.Serve(ln)
+	srv := httptest.NewServer(New())
 	defer srv.Close()
-	base := strings.TrimSuffix(siteURL(ln.Addr()), "/")
+	base := srv.URL
 
 	for _, did := range []string{testDIDKey, testDIDPeer} {
-		resp, body := get(t, base+resolverPrefix+url.PathEscape(did))
+		resp, body := get(t, base+Prefix+url.PathEscape(did))
 		if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != mediaResolutionResult {
 			t.Fatalf("GET %s: %s %q", did, resp.Status, resp.Header.Get("Content-Type"))
 		}
@@ -337,18 +313,16 @@ func TestResolverHTTPServer(t *testing.T) {
 		if !bytes.Equal(got, wantDocument(t, did)) {
 			t.Errorf("GET %s: wrong document %s", did, got)
 		}
-		resp, body = get(t, base+resolverPrefix+did, "Accept", mediaDIDLDJSON)
+		resp, body = get(t, base+Prefix+did, "Accept", mediaDIDLDJSON)
 		if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != mediaDIDLDJSON || !bytes.Equal(body, wantDocument(t, did)) {
 			t.Errorf("GET %s as %s: %s %q %s", did, mediaDIDLDJSON, resp.Status, resp.Header.Get("Content-Type"), body)
 		}
 	}
 
 	for target, want := range map[string]int{
-		resolverPrefix + "did:key:nonsense":              400,
-		resolverPrefix + "did:web:example.com":           501,
-		resolverPrefix + url.PathEscape(testDIDKey+"#x"): 400,
-		"/no-such-file.js":                               404,
-		"/":                                              200,
+		Prefix + "did:key:nonsense":              400,
+		Prefix + "did:web:example.com":           501,
+		Prefix + url.PathEscape(testDIDKey+"#x"): 400,
 	} {
 		resp, _ := get(t, base+target)
 		if resp.StatusCode != want {
@@ -356,7 +330,7 @@ func TestResolverHTTPServer(t *testing.T) {
 		}
 	}
 
-	req, _ := http.NewRequest("HEAD", base+resolverPrefix+testDIDPeer, nil)
+	req, _ := http.NewRequest("HEAD", base+Prefix+testDIDPeer, nil)
 	resp, err := noCompression.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -367,7 +341,7 @@ func TestResolverHTTPServer(t *testing.T) {
 		t.Errorf("HEAD: %s, %d bytes, Content-Length %d", resp.Status, n, resp.ContentLength)
 	}
 
-	req, _ = http.NewRequest("POST", base+resolverPrefix+testDIDKey, strings.NewReader("{}"))
+	req, _ = http.NewRequest("POST", base+Prefix+testDIDKey, strings.NewReader("{}"))
 	resp, err = noCompression.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -376,9 +350,28 @@ func TestResolverHTTPServer(t *testing.T) {
 	if resp.StatusCode != 405 || resp.Header.Get("Allow") != "GET, HEAD" {
 		t.Errorf("POST: %s, Allow %q", resp.Status, resp.Header.Get("Allow"))
 	}
+}
 
-	line := regexp.MustCompile(`msg=request method=GET path=/1.0/identifiers/did:web:example.com status=501 `)
-	if !line.MatchString(logs.String()) {
-		t.Errorf("no request line for the resolver in the log:\n%s", logs.String())
+// noCompression is a client that asks for what the test says and does not decode for it.
+var noCompression = &http.Client{Transport: &http.Transport{DisableCompression: true}}
+
+func get(t *testing.T, url string, header ...string) (*http.Response, []byte) {
+	t.Helper()
+	req, err := http.NewRequest("GET", url, nil)
+	if err != nil {
+		t.Fatal(err)
 	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	resp, err := noCompression.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp, body
 }

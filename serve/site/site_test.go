@@ -1,4 +1,4 @@
-package main
+package site
 
 import (
 	"bytes"
@@ -20,6 +20,8 @@ import (
 	"testing"
 
 	"github.com/andybalholm/brotli"
+
+	"planet/serve/response"
 )
 
 var quiet = slog.New(slog.DiscardHandler)
@@ -106,12 +108,12 @@ var testSite = sync.OnceValues(func() (*testSiteData, error) {
 			return nil, err
 		}
 	}
-	s, err := loadSite(dir, quiet)
+	s, err := Load(dir, quiet)
 	return &testSiteData{site: s, files: files, served: served}, err
 })
 
 type testSiteData struct {
-	site   *staticSite
+	site   *Site
 	files  map[string][]byte
 	served []string
 }
@@ -426,13 +428,13 @@ func TestSecurityHeaders(t *testing.T) {
 			t.Errorf("%s %s: status %d, want %d", tc.method, tc.target, w.Code, tc.status)
 		}
 		for k, want := range map[string]string{
-			"Content-Security-Policy":      contentSecurityPolicy,
+			"Content-Security-Policy":      response.ContentSecurityPolicy,
 			"X-Content-Type-Options":       "nosniff",
 			"Referrer-Policy":              "no-referrer",
 			"X-Frame-Options":              "DENY",
 			"Cross-Origin-Opener-Policy":   "same-origin",
 			"Cross-Origin-Resource-Policy": "same-origin",
-			"Permissions-Policy":           permissionsPolicy,
+			"Permissions-Policy":           response.PermissionsPolicy,
 		} {
 			if got := w.Header().Get(k); got != want {
 				t.Errorf("%s %s (%d): %s = %q, want %q", tc.method, tc.target, w.Code, k, got, want)
@@ -487,7 +489,7 @@ func TestCacheControl(t *testing.T) {
 		"sw.js":                false,
 		"planet.d.ts":          false,
 	} {
-		if got := cacheControl(name) == cacheImmutable; got != want {
+		if got := cacheControl(name) == response.CacheImmutable; got != want {
 			t.Errorf("cacheControl(%q) immutable = %v, want %v", name, got, want)
 		}
 	}
@@ -497,7 +499,7 @@ func TestServiceWorkerBuild(t *testing.T) {
 	dir := t.TempDir()
 	files, served := testFiles(64 << 10)
 	writeFiles(t, dir, files)
-	s, err := loadSite(dir, quiet)
+	s, err := Load(dir, quiet)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -540,9 +542,9 @@ func TestServiceWorkerBuild(t *testing.T) {
 	}
 
 	// Any change to another file changes the id, and so the service worker's bytes.
-	reload := func() *staticSite {
+	reload := func() *Site {
 		t.Helper()
-		s, err := loadSite(dir, quiet)
+		s, err := Load(dir, quiet)
 		if err != nil {
 			t.Fatal(err)
 		}
