@@ -121,7 +121,15 @@ func (c *Message) Peer() did.DID {
 }
 
 // Service is chat over the open vault, with what chat remembers between
-// calls (see chatMemory).
+// calls (see chatMemory): the last seq per conversation, the messages kept
+// and not yet delivered, and the acknowledgements not yet written.
+//
+// What it remembers belongs to one vault and lasts while that vault does,
+// across a lock and an unlock; another vault (an import) starts afresh.
+// Locking needs no call: acknowledgements still to be written when the
+// vault locks are dropped by their writer, which finds no session (their
+// messages stay sent, in the outbox, and are offered again), and
+// [Service.WriteAcknowledged] on a locked vault does nothing.
 type Service struct {
 	open session.Opener
 
