@@ -17,7 +17,10 @@ func TestChatLockDropsUnwrittenAcknowledgements(t *testing.T) {
 	p := must(core.Open(ctx, mem.New(), testOpts))
 	must(p.Create(ctx, pass))
 	bob := must(identity.New(nil)).DID()
-	m, _ := must2(p.Chat().NewMessage(ctx, bob, "before the lock"))
+	m, _, err := p.Chat().NewMessage(ctx, bob, "before the lock")
+	if err != nil {
+		t.Fatal(err)
+	}
 	p.Chat().Acknowledged(m.ID)
 	p.Lock()
 	p.Chat().WriteAcknowledged() // locked: nothing to do
@@ -30,8 +33,8 @@ func TestChatLockDropsUnwrittenAcknowledgements(t *testing.T) {
 	if out := must(p.Chat().Outbox(ctx)); len(out) != 1 || out[0].ID != m.ID {
 		t.Fatalf("the outbox after the lock: %+v", out)
 	}
-	next, _ := must2(p.Chat().NewMessage(ctx, bob, "after the lock"))
-	if next.Seq != 2 {
-		t.Errorf("after the lock the next seq is %d, want 2", next.Seq)
+	next, _, err := p.Chat().NewMessage(ctx, bob, "after the lock")
+	if err != nil || next.Seq != 2 {
+		t.Errorf("after the lock the next message is %+v, %v; want seq 2", next, err)
 	}
 }
