@@ -28,6 +28,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 
 	"planet/core"
+	"planet/core/chat"
 	"planet/core/did"
 	"planet/core/didcomm"
 	"planet/core/identity"
@@ -93,14 +94,14 @@ func hostFor(t *testing.T, p *core.Planet, id *identity.Identity) *chatter {
 		t.Fatalf("host peer ID %s, identity's %s", h.ID(), id.PeerID())
 	}
 	c := &chatter{p: p, id: id, h: h, served: make(chan error, 16)}
-	h.SetStreamHandler(core.ChatProtocol, func(s network.Stream) {
+	h.SetStreamHandler(chat.Protocol, func(s network.Stream) {
 		remote, err := keys.ParsePeerID(s.Conn().RemotePeer().String())
 		if err != nil {
 			s.Reset()
 			c.served <- err
 			return
 		}
-		c.served <- p.ServeChat(ctx, s, remote)
+		c.served <- p.Chat().Serve(ctx, s, remote)
 	})
 	return c
 }
@@ -111,7 +112,7 @@ func (c *chatter) open(t *testing.T, to *chatter) network.Stream {
 	if err := c.h.Connect(ctx, peer.AddrInfo{ID: to.h.ID(), Addrs: to.h.Addrs()}); err != nil {
 		t.Fatal(err)
 	}
-	s, err := c.h.NewStream(ctx, to.h.ID(), core.ChatProtocol)
+	s, err := c.h.NewStream(ctx, to.h.ID(), chat.Protocol)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,7 +126,7 @@ func (c *chatter) send(t *testing.T, to *chatter, signed ...[]byte) (sendErr, se
 	t.Helper()
 	s := c.open(t, to)
 	for _, m := range signed {
-		if sendErr = core.SendChat(ctx, s, m); sendErr != nil {
+		if sendErr = chat.Send(ctx, s, m); sendErr != nil {
 			break
 		}
 	}
@@ -147,16 +148,16 @@ func (c *chatter) wait(t *testing.T) error {
 
 // say writes text from c to to and sends it directly; once acknowledged it
 // is marked delivered.
-func (c *chatter) say(t *testing.T, to *chatter, text string) *core.ChatMessage {
+func (c *chatter) say(t *testing.T, to *chatter, text string) *chat.Message {
 	t.Helper()
-	m, signed, err := c.p.NewChat(ctx, to.id.DID(), text)
+	m, signed, err := c.p.Chat().NewMessage(ctx, to.id.DID(), text)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if sendErr, serveErr := c.send(t, to, signed); sendErr != nil || serveErr != nil {
 		t.Fatalf("sending %q: SendChat %v, ServeChat %v", text, sendErr, serveErr)
 	}
-	if err := c.p.MarkDelivered(ctx, m.ID); err != nil {
+	if err := c.p.Chat().MarkDelivered(ctx, m.ID); err != nil {
 		t.Fatal(err)
 	}
 	return m
@@ -166,7 +167,7 @@ func (c *chatter) say(t *testing.T, to *chatter, text string) *core.ChatMessage 
 // which state.
 func summary(t *testing.T, p *core.Planet, with did.DID, names map[did.DID]string) []string {
 	t.Helper()
-	msgs, err := p.Conversation(ctx, with)
+	msgs, err := p.Chat().Conversation(ctx, with)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -183,7 +184,7 @@ func TestChatBothDirections(t *testing.T) {
 	names := map[did.DID]string{alice.id.DID(): "alice", bob.id.DID(): "bob"}
 
 	sent := alice.say(t, bob, "  Hello Bob — tea at five?\n")
-	if sent.Text != "Hello Bob — tea at five?" || sent.Seq != 1 || sent.State != core.ChatSent || sent.To != bob.id.DID() {
+	if sent.Text != "Hello Bob — tea at five?" || sent.Seq != 1 || sent.State != chat.Sent || sent.To != bob.id.DID() {
 		t.Fatalf("NewChat = %+v", sent)
 	}
 	bob.say(t, alice, "Yes! <3 & see you")
@@ -197,8 +198,8 @@ func TestChatBothDirections(t *testing.T) {
 	if got := summary(t, bob.p, alice.id.DID(), names); !reflect.DeepEqual(got, want) {
 		t.Errorf("bob's conversation:\n %q\nwant\n %q", got, want)
 	}
-	msgs := must(bob.p.Conversation(ctx, alice.id.DID()))
-	if m := msgs[0]; m.ID != sent.ID || m.Via != core.ViaDirect || m.Seq != 1 || !m.Created.Equal(sent.Created) || m.Stored.IsZero() || !m.Delivered.IsZero() {
+	msgs := must(bob.p.Chat().Conversation(ctx, alice.id.DID()))
+	if m := msgs[0]; m.ID != sent.ID || m.Via != chat.ViaDirect || m.Seq != 1 || !m.Created.Equal(sent.Created) || m.Stored.IsZero() || !m.Delivered.IsZero() {
 		t.Errorf("bob's copy of alice's first message: %+v", m)
 	}
 	if msgs[2].Seq != 2 || msgs[1].Seq != 1 {
@@ -208,7 +209,7 @@ func TestChatBothDirections(t *testing.T) {
 		t.Errorf("bob counts %d messages, want 3", got)
 	}
 	// Nobody else is in the conversation.
-	if got := must(alice.p.Conversation(ctx, must(identity.New(nil)).DID())); len(got) != 0 {
+	if got := must(alice.p.Chat().Conversation(ctx, must(identity.New(nil)).DID())); len(got) != 0 {
 		t.Errorf("conversation with a stranger: %+v", got)
 	}
 }
@@ -216,7 +217,7 @@ func TestChatBothDirections(t *testing.T) {
 func TestChatDuplicateKeptOnce(t *testing.T) {
 	clock := newTestClock()
 	alice, bob := newChatter(t, clock), newChatter(t, clock)
-	m, signed := must2(alice.p.NewChat(ctx, bob.id.DID(), "once only"))
+	m, signed := must2(alice.p.Chat().NewMessage(ctx, bob.id.DID(), "once only"))
 
 	// Twice on one stream, both acknowledged; again on another stream.
 	if sendErr, serveErr := alice.send(t, bob, signed, signed); sendErr != nil || serveErr != nil {
@@ -231,11 +232,11 @@ func TestChatDuplicateKeptOnce(t *testing.T) {
 	if err != nil || opened.ID != m.ID {
 		t.Fatalf("UnsealSigned = %+v, %v", opened, err)
 	}
-	got, isNew, err := bob.p.ReceiveChat(ctx, inner, core.ViaMailbox)
-	if err != nil || isNew || got.Via != core.ViaDirect || got.Text != "once only" {
+	got, isNew, err := bob.p.Chat().Receive(ctx, inner, chat.ViaMailbox)
+	if err != nil || isNew || got.Via != chat.ViaDirect || got.Text != "once only" {
 		t.Fatalf("ReceiveChat of a message kept before = %+v, new %v, %v", got, isNew, err)
 	}
-	if n := len(must(bob.p.Conversation(ctx, alice.id.DID()))); n != 1 {
+	if n := len(must(bob.p.Chat().Conversation(ctx, alice.id.DID()))); n != 1 {
 		t.Fatalf("bob keeps %d messages, want 1", n)
 	}
 	if c := must(bob.p.Counts(ctx)); c.Messages != 1 {
@@ -246,22 +247,22 @@ func TestChatDuplicateKeptOnce(t *testing.T) {
 func TestChatMailboxDelivery(t *testing.T) {
 	clock := newTestClock()
 	alice, bob := newChatter(t, clock), newChatter(t, clock)
-	m, signed := must2(alice.p.NewChat(ctx, bob.id.DID(), "while you were away"))
+	m, signed := must2(alice.p.Chat().NewMessage(ctx, bob.id.DID(), "while you were away"))
 	env := must(didcomm.SealSigned(bob.id.DID(), signed))
 	_, inner, err := didcomm.UnsealSigned(bob.id, env, clock.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, isNew, err := bob.p.ReceiveChat(ctx, inner, core.ViaMailbox)
-	if err != nil || !isNew || got.ID != m.ID || got.Via != core.ViaMailbox || got.State != core.ChatReceived {
+	got, isNew, err := bob.p.Chat().Receive(ctx, inner, chat.ViaMailbox)
+	if err != nil || !isNew || got.ID != m.ID || got.Via != chat.ViaMailbox || got.State != chat.Received {
 		t.Fatalf("ReceiveChat = %+v, new %v, %v", got, isNew, err)
 	}
 	// Alice's message stays sent until she learns it was delivered.
-	if s := must(alice.p.Conversation(ctx, bob.id.DID()))[0].State; s != core.ChatSent {
+	if s := must(alice.p.Chat().Conversation(ctx, bob.id.DID()))[0].State; s != chat.Sent {
 		t.Fatalf("state %s before any acknowledgement", s)
 	}
 	for _, bad := range []string{"", "carrier pigeon"} {
-		if _, _, err := bob.p.ReceiveChat(ctx, inner, bad); !errors.Is(err, core.ErrInvalid) {
+		if _, _, err := bob.p.Chat().Receive(ctx, inner, bad); !errors.Is(err, core.ErrInvalid) {
 			t.Errorf("ReceiveChat via %q: %v", bad, err)
 		}
 	}
@@ -273,7 +274,7 @@ func TestChatOrder(t *testing.T) {
 	names := map[did.DID]string{alice.id.DID(): "alice", bob.id.DID(): "bob"}
 	var signed [][]byte
 	for _, text := range []string{"one", "two", "three"} {
-		_, s := must2(alice.p.NewChat(ctx, bob.id.DID(), text))
+		_, s := must2(alice.p.Chat().NewMessage(ctx, bob.id.DID(), text))
 		signed = append(signed, s)
 	}
 	// They arrive in reverse, some directly and one through the mailbox;
@@ -282,7 +283,7 @@ func TestChatOrder(t *testing.T) {
 		t.Fatalf("SendChat %v, ServeChat %v", sendErr, serveErr)
 	}
 	bob.say(t, alice, "reply")
-	must2(bob.p.ReceiveChat(ctx, signed[1], core.ViaMailbox))
+	must2(bob.p.Chat().Receive(ctx, signed[1], chat.ViaMailbox))
 	if sendErr, serveErr := alice.send(t, bob, signed[0]); sendErr != nil || serveErr != nil {
 		t.Fatalf("SendChat %v, ServeChat %v", sendErr, serveErr)
 	}
@@ -301,10 +302,10 @@ func TestChatOrder(t *testing.T) {
 		text string
 		at   time.Time
 	}{{1, "first", t0.Add(-10 * time.Second)}, {2, "second, clock went back", t0.Add(-time.Hour)}, {3, "third", t0}} {
-		msg := must(didcomm.NewMessage(carol.DID(), []did.DID{bob.id.DID()}, core.ChatMessageType, map[string]any{"seq": m.seq, "text": m.text}, m.at))
-		must2(bob.p.ReceiveChat(ctx, must(didcomm.Sign(carol, msg)), core.ViaMailbox))
+		msg := must(didcomm.NewMessage(carol.DID(), []did.DID{bob.id.DID()}, chat.MessageType, map[string]any{"seq": m.seq, "text": m.text}, m.at))
+		must2(bob.p.Chat().Receive(ctx, must(didcomm.Sign(carol, msg)), chat.ViaMailbox))
 	}
-	_, s := must2(bob.p.NewChat(ctx, carol.DID(), "hi carol"))
+	_, s := must2(bob.p.Chat().NewMessage(ctx, carol.DID(), "hi carol"))
 	_ = s
 	want = []string{"carol: first (received)", "carol: second, clock went back (received)", "carol: third (received)", "bob: hi carol (sent)"}
 	if got := summary(t, bob.p, carol.DID(), names); !reflect.DeepEqual(got, want) {
@@ -318,7 +319,7 @@ func TestChatManyMessages(t *testing.T) {
 	const n = 300
 	var signed [][]byte
 	for i := range n {
-		m, s := must2(alice.p.NewChat(ctx, bob.id.DID(), strings.Repeat("x", i%50+1)))
+		m, s := must2(alice.p.Chat().NewMessage(ctx, bob.id.DID(), strings.Repeat("x", i%50+1)))
 		if m.Seq != uint64(i+1) {
 			t.Fatalf("message %d has seq %d", i+1, m.Seq)
 		}
@@ -327,7 +328,7 @@ func TestChatManyMessages(t *testing.T) {
 	if sendErr, serveErr := alice.send(t, bob, signed...); sendErr != nil || serveErr != nil {
 		t.Fatalf("SendChat %v, ServeChat %v", sendErr, serveErr)
 	}
-	msgs := must(bob.p.Conversation(ctx, alice.id.DID()))
+	msgs := must(bob.p.Chat().Conversation(ctx, alice.id.DID()))
 	if len(msgs) != n {
 		t.Fatalf("bob keeps %d messages, want %d", len(msgs), n)
 	}
@@ -341,48 +342,48 @@ func TestChatManyMessages(t *testing.T) {
 func TestChatDelivered(t *testing.T) {
 	clock := newTestClock()
 	alice, bob := newChatter(t, clock), newChatter(t, clock)
-	m, signed := must2(alice.p.NewChat(ctx, bob.id.DID(), "did you get this?"))
+	m, signed := must2(alice.p.Chat().NewMessage(ctx, bob.id.DID(), "did you get this?"))
 	if sendErr, serveErr := alice.send(t, bob, signed); sendErr != nil || serveErr != nil {
 		t.Fatalf("SendChat %v, ServeChat %v", sendErr, serveErr)
 	}
-	got := must(alice.p.Conversation(ctx, bob.id.DID()))[0]
-	if got.State != core.ChatSent || !bytes.Equal(got.Signed, signed) {
+	got := must(alice.p.Chat().Conversation(ctx, bob.id.DID()))[0]
+	if got.State != chat.Sent || !bytes.Equal(got.Signed, signed) {
 		t.Fatalf("before MarkDelivered: %+v", got)
 	}
-	if err := alice.p.MarkDelivered(ctx, m.ID); err != nil {
+	if err := alice.p.Chat().MarkDelivered(ctx, m.ID); err != nil {
 		t.Fatal(err)
 	}
-	got = must(alice.p.Conversation(ctx, bob.id.DID()))[0]
-	if got.State != core.ChatDelivered || got.Delivered.IsZero() {
+	got = must(alice.p.Chat().Conversation(ctx, bob.id.DID()))[0]
+	if got.State != chat.Delivered || got.Delivered.IsZero() {
 		t.Fatalf("after MarkDelivered: %+v", got)
 	}
-	if err := alice.p.MarkDelivered(ctx, m.ID); err != nil {
+	if err := alice.p.Chat().MarkDelivered(ctx, m.ID); err != nil {
 		t.Fatalf("marking again: %v", err)
 	}
-	if again := must(alice.p.Conversation(ctx, bob.id.DID()))[0]; !again.Delivered.Equal(got.Delivered) {
+	if again := must(alice.p.Chat().Conversation(ctx, bob.id.DID()))[0]; !again.Delivered.Equal(got.Delivered) {
 		t.Errorf("marking again moved the delivery time from %v to %v", got.Delivered, again.Delivered)
 	}
 	// Two more: the earlier is marked from the vault, the later from what
 	// NewChat remembers; both end delivered, with their seq.
-	m2, _ := must2(alice.p.NewChat(ctx, bob.id.DID(), "and this?"))
-	m3, _ := must2(alice.p.NewChat(ctx, bob.id.DID(), "and this one?"))
+	m2, _ := must2(alice.p.Chat().NewMessage(ctx, bob.id.DID(), "and this?"))
+	m3, _ := must2(alice.p.Chat().NewMessage(ctx, bob.id.DID(), "and this one?"))
 	for _, id := range []string{m2.ID, m3.ID} {
-		if err := alice.p.MarkDelivered(ctx, id); err != nil {
+		if err := alice.p.Chat().MarkDelivered(ctx, id); err != nil {
 			t.Fatal(err)
 		}
 	}
-	for i, c := range must(alice.p.Conversation(ctx, bob.id.DID())) {
-		if c.State != core.ChatDelivered || c.Seq != uint64(i+1) {
+	for i, c := range must(alice.p.Chat().Conversation(ctx, bob.id.DID())) {
+		if c.State != chat.Delivered || c.Seq != uint64(i+1) {
 			t.Errorf("message %d: %s with seq %d, want delivered with seq %d", i+1, c.State, c.Seq, i+1)
 		}
 	}
-	if err := bob.p.MarkDelivered(ctx, m.ID); !errors.Is(err, vault.ErrNotFound) {
+	if err := bob.p.Chat().MarkDelivered(ctx, m.ID); !errors.Is(err, vault.ErrNotFound) {
 		t.Errorf("bob marking alice's message: %v", err)
 	}
-	if err := alice.p.MarkDelivered(ctx, "no-such-message"); !errors.Is(err, vault.ErrNotFound) {
+	if err := alice.p.Chat().MarkDelivered(ctx, "no-such-message"); !errors.Is(err, vault.ErrNotFound) {
 		t.Errorf("marking an unknown message: %v", err)
 	}
-	if err := alice.p.MarkDelivered(ctx, "not an id!"); !errors.Is(err, core.ErrInvalid) {
+	if err := alice.p.Chat().MarkDelivered(ctx, "not an id!"); !errors.Is(err, core.ErrInvalid) {
 		t.Errorf("marking a malformed id: %v", err)
 	}
 }
@@ -419,7 +420,7 @@ func TestChatForgedSenderRefused(t *testing.T) {
 	alice, bob, mallory := newChatter(t, clock), newChatter(t, clock), newChatter(t, clock)
 
 	// A message alice really signed, sent by mallory's peer.
-	_, signed := must2(alice.p.NewChat(ctx, bob.id.DID(), "for bob only"))
+	_, signed := must2(alice.p.Chat().NewMessage(ctx, bob.id.DID(), "for bob only"))
 	refused(t, mallory, bob, core.ErrInvalid, signed)
 
 	// A message claiming to be from alice, signed by mallory.
@@ -429,7 +430,7 @@ func TestChatForgedSenderRefused(t *testing.T) {
 	refused(t, mallory, bob, didcomm.ErrForged, forge(mallory.id, header, payload))
 
 	// Mallory's own message with alice's text changed after signing.
-	_, own := must2(mallory.p.NewChat(ctx, bob.id.DID(), "hello"))
+	_, own := must2(mallory.p.Chat().NewMessage(ctx, bob.id.DID(), "hello"))
 	parts = strings.Split(string(own), ".")
 	payload, _ = base64.RawURLEncoding.DecodeString(parts[1])
 	parts[1] = base64.RawURLEncoding.EncodeToString(bytes.Replace(payload, []byte("hello"), []byte("HELLO"), 1))
@@ -437,15 +438,15 @@ func TestChatForgedSenderRefused(t *testing.T) {
 
 	// A good message first, then a forged one: the good one is kept, the
 	// stream is reset at the forgery.
-	_, good := must2(mallory.p.NewChat(ctx, bob.id.DID(), "honest"))
+	_, good := must2(mallory.p.Chat().NewMessage(ctx, bob.id.DID(), "honest"))
 	sendErr, serveErr := mallory.send(t, bob, good, forge(mallory.id, header, payload))
 	if sendErr == nil || !errors.Is(serveErr, didcomm.ErrForged) {
 		t.Errorf("SendChat %v, ServeChat %v", sendErr, serveErr)
 	}
-	if got := must(bob.p.Conversation(ctx, mallory.id.DID())); len(got) != 1 || got[0].Text != "honest" {
+	if got := must(bob.p.Chat().Conversation(ctx, mallory.id.DID())); len(got) != 1 || got[0].Text != "honest" {
 		t.Errorf("bob keeps %+v", got)
 	}
-	if got := must(bob.p.Conversation(ctx, alice.id.DID())); len(got) != 0 {
+	if got := must(bob.p.Chat().Conversation(ctx, alice.id.DID())); len(got) != 0 {
 		t.Errorf("bob keeps from alice %+v", got)
 	}
 }
@@ -454,26 +455,26 @@ func TestChatMalformedRefused(t *testing.T) {
 	clock := newTestClock()
 	alice, bob := newChatter(t, clock), newChatter(t, clock)
 	id := alice.id
-	chat := func(to did.DID, body map[string]any) []byte {
-		m := must(didcomm.NewMessage(id.DID(), []did.DID{to}, core.ChatMessageType, body, clock.Now()))
+	signed := func(to did.DID, body map[string]any) []byte {
+		m := must(didcomm.NewMessage(id.DID(), []did.DID{to}, chat.MessageType, body, clock.Now()))
 		return must(didcomm.Sign(id, m))
 	}
 	other := must(didcomm.NewMessage(id.DID(), []did.DID{bob.id.DID()}, "planet:chat/2.0/message", map[string]any{"seq": 1, "text": "from the future"}, clock.Now()))
 	notChat := must(didcomm.NewMessage(id.DID(), []did.DID{bob.id.DID()}, "planet:connect/1.0/request", map[string]any{}, clock.Now()))
-	two := must(didcomm.NewMessage(id.DID(), []did.DID{bob.id.DID(), must(identity.New(nil)).DID()}, core.ChatMessageType, map[string]any{"seq": 1, "text": "hi all"}, clock.Now()))
+	two := must(didcomm.NewMessage(id.DID(), []did.DID{bob.id.DID(), must(identity.New(nil)).DID()}, chat.MessageType, map[string]any{"seq": 1, "text": "hi all"}, clock.Now()))
 	tests := []struct {
 		name   string
 		signed []byte
 	}{
-		{"text too long", chat(bob.id.DID(), map[string]any{"seq": 1, "text": strings.Repeat("é", core.MaxChatTextLength/2+1)})},
-		{"no text", chat(bob.id.DID(), map[string]any{"seq": 1})},
-		{"blank text", chat(bob.id.DID(), map[string]any{"seq": 1, "text": " \n "})},
-		{"text with a control character", chat(bob.id.DID(), map[string]any{"seq": 1, "text": "bell\a"})},
-		{"no seq", chat(bob.id.DID(), map[string]any{"text": "hi"})},
-		{"seq zero", chat(bob.id.DID(), map[string]any{"seq": 0, "text": "hi"})},
-		{"seq fractional", chat(bob.id.DID(), map[string]any{"seq": 1.5, "text": "hi"})},
-		{"seq beyond 2^53", chat(bob.id.DID(), map[string]any{"seq": uint64(1) << 53, "text": "hi"})},
-		{"to someone else", chat(must(identity.New(nil)).DID(), map[string]any{"seq": 1, "text": "hi"})},
+		{"text too long", signed(bob.id.DID(), map[string]any{"seq": 1, "text": strings.Repeat("é", chat.MaxTextLength/2+1)})},
+		{"no text", signed(bob.id.DID(), map[string]any{"seq": 1})},
+		{"blank text", signed(bob.id.DID(), map[string]any{"seq": 1, "text": " \n "})},
+		{"text with a control character", signed(bob.id.DID(), map[string]any{"seq": 1, "text": "bell\a"})},
+		{"no seq", signed(bob.id.DID(), map[string]any{"text": "hi"})},
+		{"seq zero", signed(bob.id.DID(), map[string]any{"seq": 0, "text": "hi"})},
+		{"seq fractional", signed(bob.id.DID(), map[string]any{"seq": 1.5, "text": "hi"})},
+		{"seq beyond 2^53", signed(bob.id.DID(), map[string]any{"seq": uint64(1) << 53, "text": "hi"})},
+		{"to someone else", signed(must(identity.New(nil)).DID(), map[string]any{"seq": 1, "text": "hi"})},
 		{"to two people", must(didcomm.Sign(id, two))},
 		{"another major version", must(didcomm.Sign(id, other))},
 		{"not a chat message", must(didcomm.Sign(id, notChat))},
@@ -486,10 +487,10 @@ func TestChatMalformedRefused(t *testing.T) {
 	// What SendChat would not send, written as frames directly.
 	for _, signed := range [][]byte{[]byte(`{"id":"x"}`), nil, []byte("a.b.c")} {
 		s := alice.open(t, bob)
-		if err := wire.WriteFrame(s, didcomm.MaxSize+16, core.ChatFrame{Signed: signed}); err != nil {
+		if err := wire.WriteFrame(s, didcomm.MaxSize+16, chat.Frame{Signed: signed}); err != nil {
 			t.Fatal(err)
 		}
-		var ack core.ChatAck
+		var ack chat.Ack
 		if err := wire.ReadFrame(s, 256, &ack); err == nil {
 			t.Errorf("frame %q acknowledged", signed)
 		}
@@ -503,12 +504,12 @@ func TestChatMalformedRefused(t *testing.T) {
 
 	// A later minor version is read, its unknown body members ignored.
 	newer := must(didcomm.NewMessage(id.DID(), []did.DID{bob.id.DID()}, "planet:chat/1.4/message", map[string]any{"seq": 1, "text": "hi", "reply_to": "x"}, clock.Now()))
-	if got, _, err := bob.p.ReceiveChat(ctx, must(didcomm.Sign(id, newer)), core.ViaMailbox); err != nil || got.Text != "hi" {
+	if got, _, err := bob.p.Chat().Receive(ctx, must(didcomm.Sign(id, newer)), chat.ViaMailbox); err != nil || got.Text != "hi" {
 		t.Errorf("a chat/1.4 message: %+v, %v", got, err)
 	}
 	// From oneself.
-	self := must(didcomm.NewMessage(bob.id.DID(), []did.DID{bob.id.DID()}, core.ChatMessageType, map[string]any{"seq": 1, "text": "me"}, clock.Now()))
-	if _, _, err := bob.p.ReceiveChat(ctx, must(didcomm.Sign(bob.id, self)), core.ViaMailbox); !errors.Is(err, core.ErrInvalid) {
+	self := must(didcomm.NewMessage(bob.id.DID(), []did.DID{bob.id.DID()}, chat.MessageType, map[string]any{"seq": 1, "text": "me"}, clock.Now()))
+	if _, _, err := bob.p.Chat().Receive(ctx, must(didcomm.Sign(bob.id, self)), chat.ViaMailbox); !errors.Is(err, core.ErrInvalid) {
 		t.Errorf("a message from oneself: %v", err)
 	}
 }
@@ -518,10 +519,10 @@ func TestChatOversizeRefused(t *testing.T) {
 	alice, bob := newChatter(t, clock), newChatter(t, clock)
 
 	// NewChat refuses long text before anything is kept.
-	if _, _, err := alice.p.NewChat(ctx, bob.id.DID(), strings.Repeat("x", core.MaxChatTextLength+1)); !errors.Is(err, core.ErrInvalid) {
+	if _, _, err := alice.p.Chat().NewMessage(ctx, bob.id.DID(), strings.Repeat("x", chat.MaxTextLength+1)); !errors.Is(err, core.ErrInvalid) {
 		t.Errorf("NewChat of long text: %v", err)
 	}
-	if _, _, err := alice.p.NewChat(ctx, bob.id.DID(), strings.Repeat("x", core.MaxChatTextLength)); err != nil {
+	if _, _, err := alice.p.Chat().NewMessage(ctx, bob.id.DID(), strings.Repeat("x", chat.MaxTextLength)); err != nil {
 		t.Errorf("NewChat of the longest text: %v", err)
 	}
 
@@ -545,7 +546,7 @@ func TestChatOversizeRefused(t *testing.T) {
 
 	// A signed message with a body larger than any chat message needs,
 	// though its text is short.
-	m := must(didcomm.NewMessage(alice.id.DID(), []did.DID{bob.id.DID()}, core.ChatMessageType, map[string]any{"seq": 1, "text": "hi", "pad": strings.Repeat("p", 34<<10)}, clock.Now()))
+	m := must(didcomm.NewMessage(alice.id.DID(), []did.DID{bob.id.DID()}, chat.MessageType, map[string]any{"seq": 1, "text": "hi", "pad": strings.Repeat("p", 34<<10)}, clock.Now()))
 	if err := refused(t, alice, bob, core.ErrInvalid, must(didcomm.Sign(alice.id, m))); err == nil || !strings.Contains(err.Error(), "more than a chat message needs") {
 		t.Errorf("ServeChat of a padded message: %v", err)
 	}
@@ -557,14 +558,14 @@ func TestChatOversizeRefused(t *testing.T) {
 func TestChatSendCancelled(t *testing.T) {
 	clock := newTestClock()
 	alice, bob := newChatter(t, clock), newChatter(t, clock)
-	_, signed := must2(alice.p.NewChat(ctx, bob.id.DID(), "never mind"))
+	_, signed := must2(alice.p.Chat().NewMessage(ctx, bob.id.DID(), "never mind"))
 	c, cancel := context.WithCancel(ctx)
 	cancel()
 	s := alice.open(t, bob)
-	if err := core.SendChat(c, s, signed); !errors.Is(err, context.Canceled) {
+	if err := chat.Send(c, s, signed); !errors.Is(err, context.Canceled) {
 		t.Errorf("SendChat with a cancelled context: %v", err)
 	}
-	if err := core.SendChat(ctx, s, []byte("not a message")); !errors.Is(err, core.ErrInvalid) {
+	if err := chat.Send(ctx, s, []byte("not a message")); !errors.Is(err, core.ErrInvalid) {
 		t.Errorf("SendChat of what is not a signed message: %v", err)
 	}
 	s.Reset() // never written to, so never opened at bob's end
@@ -575,14 +576,14 @@ func TestChatSendCancelled(t *testing.T) {
 	// Cancelling while the receiver has not answered resets the stream
 	// and returns at once.
 	stalled := make(chan struct{})
-	bob.h.SetStreamHandler(core.ChatProtocol, func(s network.Stream) {
+	bob.h.SetStreamHandler(chat.Protocol, func(s network.Stream) {
 		<-stalled
 		s.Reset()
 	})
 	defer close(stalled)
 	c, cancel = context.WithTimeout(ctx, 200*time.Millisecond)
 	defer cancel()
-	if err := core.SendChat(c, alice.open(t, bob), signed); !errors.Is(err, context.DeadlineExceeded) {
+	if err := chat.Send(c, alice.open(t, bob), signed); !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("SendChat to a receiver that never answers: %v", err)
 	}
 }
@@ -657,9 +658,9 @@ func TestChatExportImport(t *testing.T) {
 	alice, bob := newChatter(t, clock), newChatter(t, clock)
 	alice.say(t, bob, "first")
 	bob.say(t, alice, "second")
-	_, pending := must2(alice.p.NewChat(ctx, bob.id.DID(), "third, not yet delivered"))
-	must2(bob.p.ReceiveChat(ctx, pending, core.ViaMailbox))
-	before := must(alice.p.Conversation(ctx, bob.id.DID()))
+	_, pending := must2(alice.p.Chat().NewMessage(ctx, bob.id.DID(), "third, not yet delivered"))
+	must2(bob.p.Chat().Receive(ctx, pending, chat.ViaMailbox))
+	before := must(alice.p.Chat().Conversation(ctx, bob.id.DID()))
 
 	file := exportFile(t, alice.p, "harbour lights at eleven")
 	opts := testOpts
@@ -672,18 +673,18 @@ func TestChatExportImport(t *testing.T) {
 	if counts.Messages != 3 {
 		t.Errorf("import counts %d messages, want 3", counts.Messages)
 	}
-	after := must(q.Conversation(ctx, bob.id.DID()))
+	after := must(q.Chat().Conversation(ctx, bob.id.DID()))
 	if !reflect.DeepEqual(before, after) {
 		t.Fatalf("conversation before export:\n %+v\nafter import:\n %+v", before, after)
 	}
 
 	// The restored vault carries on: the next message continues alice's
 	// sequence, and the undelivered one can still be marked delivered.
-	next, _ := must2(q.NewChat(ctx, bob.id.DID(), "fourth"))
+	next, _ := must2(q.Chat().NewMessage(ctx, bob.id.DID(), "fourth"))
 	if next.Seq != 3 {
 		t.Errorf("next message after import has seq %d, want 3", next.Seq)
 	}
-	if err := q.MarkDelivered(ctx, after[2].ID); err != nil {
+	if err := q.Chat().MarkDelivered(ctx, after[2].ID); err != nil {
 		t.Error(err)
 	}
 	if c := must(q.Counts(ctx)); c.Messages != 4 {

@@ -15,11 +15,11 @@
 //     tokens), didcomm (messages and envelopes), mailbox (the mailbox
 //     protocol), graph (the trust graph);
 //   - session, what a feature gets while the vault is open, and the
-//     features built on it: contacts, library.
+//     features built on it: contacts, library, chat.
 //
 // The trust network's protocols (connect, introduce, share, kept
-// credentials) and chat still live in this package, as methods of
-// [Planet]; they are next to become features of their own.
+// credentials) still live in this package, as methods of [Planet]; they
+// are next to become a feature of their own.
 //
 // # Features
 //

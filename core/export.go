@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"sort"
 	"strings"
 	"time"
 
@@ -55,56 +54,6 @@ type credentialExport struct {
 	Credential json.RawMessage `json:"credential"`
 	SharedBy   string          `json:"sharedBy,omitempty"`
 	Received   time.Time       `json:"received"`
-}
-
-// messageExport is one chat message: what it says, for reading, and the
-// signed message, from which an import restores it; with its state in the
-// vault that exported it.
-type messageExport struct {
-	ID        string    `json:"id"`
-	From      string    `json:"from"`
-	To        string    `json:"to"`
-	Text      string    `json:"text"`
-	Seq       uint64    `json:"seq"`
-	Created   time.Time `json:"created"`
-	State     ChatState `json:"state"`
-	Stored    time.Time `json:"stored"`
-	Delivered time.Time `json:"delivered,omitzero"`
-	Via       string    `json:"via,omitempty"`
-	Signed    string    `json:"signed"`
-}
-
-// messagesExport returns every chat message, conversation by conversation
-// (ordered by the other person's DID), each in conversation order.
-func (p *Planet) messagesExport(ctx context.Context) ([]messageExport, error) {
-	all, err := p.chatMessages(ctx)
-	if err != nil {
-		return nil, err
-	}
-	byPeer := map[did.DID][]ChatMessage{}
-	var peers []string
-	for _, c := range all {
-		if _, ok := byPeer[c.Peer()]; !ok {
-			peers = append(peers, c.Peer().String())
-		}
-		byPeer[c.Peer()] = append(byPeer[c.Peer()], c)
-	}
-	sort.Strings(peers)
-	out := make([]messageExport, 0, len(all))
-	for _, peer := range peers {
-		d, err := did.Parse(peer)
-		if err != nil {
-			return nil, err
-		}
-		for _, c := range conversationOrder(byPeer[d]) {
-			out = append(out, messageExport{
-				ID: c.ID, From: c.From.String(), To: c.To.String(), Text: c.Text, Seq: c.Seq,
-				Created: c.Created, State: c.State, Stored: c.Stored, Delivered: c.Delivered,
-				Via: c.Via, Signed: string(c.Signed),
-			})
-		}
-	}
-	return out, nil
 }
 
 // Export writes the whole vault to w as an age file sealed with passphrase

@@ -10,7 +10,6 @@ import (
 
 	"filippo.io/age"
 
-	"planet/core/didcomm"
 	"planet/core/identity"
 	"planet/core/session"
 	"planet/vault"
@@ -228,62 +227,4 @@ func (im *importer) writeRecords(ctx context.Context, id *identity.Identity, set
 		}
 		return nil
 	})
-}
-
-// restoreMessages restores the chat messages of messages.json. Each is
-// restored from its signed form, which is parsed, not verified again (the
-// archive is authenticated as a whole, and a message kept long ago may
-// have expired since); the state and times come from the entry.
-func restoreMessages(tx *vault.Tx, id *identity.Identity, messages []messageExport) error {
-	seen := map[string]bool{}
-	for i, e := range messages {
-		refuse := func(format string, a ...any) error {
-			return badExport("messages.json: message %d: %s", i+1, fmt.Sprintf(format, a...))
-		}
-		sm, err := didcomm.ParseSigned([]byte(e.Signed))
-		if err != nil {
-			return refuse("%v", err)
-		}
-		m := sm.Message
-		body, err := readChat(m)
-		if err != nil {
-			return refuse("%v", err)
-		}
-		outgoing := m.From == id.DID()
-		switch {
-		case outgoing && (e.State == ChatQueued || e.State == ChatSent || e.State == ChatDelivered):
-		case !outgoing && m.To[0] == id.DID() && e.State == ChatReceived:
-		default:
-			return refuse("a %q message from %s to %s is not one of this person's", e.State, m.From, m.To[0])
-		}
-		if e.Via != "" && e.Via != ViaDirect && e.Via != ViaMailbox {
-			return refuse("unknown way of arrival %q", e.Via)
-		}
-		recID := messageRecordID(m.ID, m.From)
-		if seen[recID] {
-			return refuse("it appears twice")
-		}
-		seen[recID] = true
-		rec := messageRecord{
-			ID: m.ID, From: m.From.String(), To: m.To[0].String(), Text: body.Text, Seq: body.Seq,
-			Created: millis(m.Created), State: e.State, Stored: millis(e.Stored), Via: e.Via,
-			Signed: []byte(e.Signed),
-		}
-		if !e.Delivered.IsZero() {
-			rec.Delivered = millis(e.Delivered)
-		}
-		b, err := vault.MarshalCBOR(rec)
-		if err != nil {
-			return err
-		}
-		tx.Put(colMessages, recID, b)
-		if outgoing && e.State != ChatDelivered { // queued or sent: in the outbox
-			entry, err := vault.MarshalCBOR(outboxRecord{ID: m.ID})
-			if err != nil {
-				return err
-			}
-			tx.Put(colOutbox, recID, entry)
-		}
-	}
-	return nil
 }

@@ -22,7 +22,7 @@ var layers = []struct {
 	{"signed formats and protocols", []string{"planet/core/vc", "planet/core/invite", "planet/core/didcomm", "planet/core/mailbox", "planet/core/identity/identitytest"}},
 	{"algorithms", []string{"planet/core/graph"}},
 	{"the session a feature gets", []string{"planet/core/session"}},
-	{"features", []string{"planet/core/contacts", "planet/core/library", "planet/core/session/sessiontest"}},
+	{"features", []string{"planet/core/contacts", "planet/core/library", "planet/core/chat", "planet/core/session/sessiontest"}},
 	{"the person's PLANET", []string{"planet/core"}},
 	{"the network", []string{"planet/core/p2p", "planet/webrtc"}},
 	{"the server's HTTP responses", []string{"planet/serve/response"}},

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"planet/core/chat"
 	"planet/core/contacts"
 	"planet/core/identity"
 	"planet/core/library"
@@ -55,12 +56,12 @@ type Planet struct {
 	onLock   func()
 	relays   []string // where the person is reached now; see SetRelays
 
-	chatMu sync.Mutex // serialises chat's read-modify-writes of its records
-	chat   chatMemory // under chatMu
+	session *session.Session // the session of p.v and p.id, made once for all calls; see Session
 
 	// The features, each over the session p gives.
 	contacts *contacts.Service
 	library  *library.Service
+	chat     *chat.Service
 }
 
 // Open prepares the Planet kept in store, whether or not it holds a vault.
@@ -80,6 +81,7 @@ func Open(ctx context.Context, store vault.Store, opt Options) (*Planet, error) 
 	p := &Planet{store: store, opt: opt, settings: DefaultSettings}
 	p.contacts = contacts.New(p)
 	p.library = library.New(p)
+	p.chat = chat.New(p)
 	v, err := vault.Open(ctx, store, opt.Vault)
 	switch {
 	case errors.Is(err, vault.ErrNoVault):
@@ -296,6 +298,9 @@ func (p *Planet) Contacts() *contacts.Service { return p.contacts }
 // Library is what the person keeps: notes, photos and documents.
 func (p *Planet) Library() *library.Service { return p.library }
 
+// Chat is the person's conversations.
+func (p *Planet) Chat() *chat.Service { return p.chat }
+
 // Identity returns the person's identity.
 func (p *Planet) Identity() (*identity.Identity, error) {
 	_, id, err := p.unlocked()
@@ -365,7 +370,7 @@ func (p *Planet) Counts(ctx context.Context) (Counts, error) {
 	if c.Credentials, err = v.Count(ctx, colCredentials); err != nil {
 		return c, err
 	}
-	if c.Messages, err = v.Count(ctx, colMessages); err != nil {
+	if c.Messages, err = p.chat.Count(ctx); err != nil {
 		return c, err
 	}
 	return c, p.library.Count(ctx, &c)

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"planet/core"
+	"planet/core/chat"
 	"planet/core/did"
 	"planet/core/didcomm"
 	"planet/core/identity"
@@ -17,9 +18,9 @@ import (
 
 // throughMailbox has from write text to to and to pick it up from the
 // mailbox (sealed, opened): from's copy stays sent.
-func throughMailbox(t *testing.T, from, to *chatter, text string) *core.ChatMessage {
+func throughMailbox(t *testing.T, from, to *chatter, text string) *chat.Message {
 	t.Helper()
-	m, signed := must2(from.p.NewChat(ctx, to.id.DID(), text))
+	m, signed := must2(from.p.Chat().NewMessage(ctx, to.id.DID(), text))
 	env := must(didcomm.SealSigned(to.id.DID(), signed))
 	o, err := to.p.OpenLetter(ctx, env)
 	if err != nil || o.Chat == nil || o.Chat.ID != m.ID || o.From != from.id.DID() {
@@ -31,7 +32,7 @@ func throughMailbox(t *testing.T, from, to *chatter, text string) *core.ChatMess
 func states(t *testing.T, c *chatter, with *chatter) []string {
 	t.Helper()
 	var out []string
-	for _, m := range must(c.p.Conversation(ctx, with.id.DID())) {
+	for _, m := range must(c.p.Chat().Conversation(ctx, with.id.DID())) {
 		out = append(out, m.Text+": "+string(m.State))
 	}
 	return out
@@ -49,7 +50,7 @@ func TestReceiptOnStream(t *testing.T) {
 
 	// Bob's receipt names Alice's two messages to him, her message to
 	// Carol, his own message to her, one nobody wrote, and one twice.
-	_, receipt := must2(bob.p.NewChatReceipt(alice.id.DID(), []string{first.ID, toCarol.ID, fromBob.ID, "no-such-message", second.ID, first.ID}))
+	_, receipt := must2(bob.p.Chat().NewReceipt(alice.id.DID(), []string{first.ID, toCarol.ID, fromBob.ID, "no-such-message", second.ID, first.ID}))
 	if sendErr, serveErr := bob.send(t, alice, receipt); sendErr != nil || serveErr != nil {
 		t.Fatalf("the receipt: SendChat %v, ServeChat %v", sendErr, serveErr)
 	}
@@ -65,17 +66,17 @@ func TestReceiptOnStream(t *testing.T) {
 		t.Errorf("alice counts %d messages, want 4", n)
 	}
 	// Again: nothing changes, and the stream is acknowledged.
-	delivered := must(alice.p.Conversation(ctx, bob.id.DID()))[0].Delivered
+	delivered := must(alice.p.Chat().Conversation(ctx, bob.id.DID()))[0].Delivered
 	if sendErr, serveErr := bob.send(t, alice, receipt); sendErr != nil || serveErr != nil {
 		t.Fatalf("the receipt again: SendChat %v, ServeChat %v", sendErr, serveErr)
 	}
-	if again := must(alice.p.Conversation(ctx, bob.id.DID()))[0].Delivered; !again.Equal(delivered) {
+	if again := must(alice.p.Chat().Conversation(ctx, bob.id.DID()))[0].Delivered; !again.Equal(delivered) {
 		t.Errorf("a second receipt moved the delivery time from %v to %v", delivered, again)
 	}
 
 	// A receipt for Alice's message to Carol, signed by Bob but sent by
 	// Carol's peer, is refused like any message from the wrong peer.
-	_, forged := must2(bob.p.NewChatReceipt(alice.id.DID(), []string{toCarol.ID}))
+	_, forged := must2(bob.p.Chat().NewReceipt(alice.id.DID(), []string{toCarol.ID}))
 	if _, serveErr := carol.send(t, alice, forged); !errors.Is(serveErr, core.ErrInvalid) {
 		t.Errorf("a receipt relayed by another peer: %v", serveErr)
 	}
@@ -90,7 +91,7 @@ func TestReceiptThroughMailbox(t *testing.T) {
 	clock := newTestClock()
 	alice, bob := newChatter(t, clock), newChatter(t, clock)
 	m := throughMailbox(t, alice, bob, "while you were out")
-	_, receipt := must2(bob.p.NewChatReceipt(alice.id.DID(), []string{m.ID}))
+	_, receipt := must2(bob.p.Chat().NewReceipt(alice.id.DID(), []string{m.ID}))
 	o, err := alice.p.OpenLetter(ctx, must(didcomm.SealSigned(alice.id.DID(), receipt)))
 	if err != nil || o.Chat != nil || !reflect.DeepEqual(o.Delivered, []string{m.ID}) || o.From != bob.id.DID() {
 		t.Fatalf("opening the receipt: %+v, %v", o, err)
@@ -111,22 +112,22 @@ func TestReceiptRefusals(t *testing.T) {
 	m := throughMailbox(t, alice, bob, "hello")
 
 	// What NewChatReceipt will not make.
-	long := make([]string, core.MaxReceiptIDs+1)
+	long := make([]string, chat.MaxReceiptIDs+1)
 	for i := range long {
 		long[i] = m.ID
 	}
 	for name, ids := range map[string][]string{"no ids": nil, "too many ids": long, "a malformed id": {"not an id!"}} {
-		if _, _, err := bob.p.NewChatReceipt(alice.id.DID(), ids); !errors.Is(err, core.ErrInvalid) {
+		if _, _, err := bob.p.Chat().NewReceipt(alice.id.DID(), ids); !errors.Is(err, core.ErrInvalid) {
 			t.Errorf("NewChatReceipt with %s: %v", name, err)
 		}
 	}
-	if _, _, err := bob.p.NewChatReceipt(bob.id.DID(), []string{m.ID}); !errors.Is(err, core.ErrInvalid) {
+	if _, _, err := bob.p.Chat().NewReceipt(bob.id.DID(), []string{m.ID}); !errors.Is(err, core.ErrInvalid) {
 		t.Errorf("a receipt to oneself: %v", err)
 	}
 
 	// Receipts made by hand that a reader refuses, resetting the stream.
 	receipt := func(to []did.DID, body map[string]any) []byte {
-		msg := must(didcomm.NewMessage(bob.id.DID(), to, core.ChatReceiptType, body, clock.Now()))
+		msg := must(didcomm.NewMessage(bob.id.DID(), to, chat.ReceiptType, body, clock.Now()))
 		return must(didcomm.Sign(bob.id, msg))
 	}
 	to := []did.DID{alice.id.DID()}

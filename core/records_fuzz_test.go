@@ -13,8 +13,6 @@ func FuzzDecodeRecords(f *testing.F) {
 	seeds := []any{
 		Settings{AutoLockMinutes: 15},
 		identityRecord{Seed: make([]byte, 32), Created: 1},
-		messageRecord{ID: "m", From: "did:key:a", To: "did:key:b", Text: "hi", Seq: 1, Created: 1, State: ChatDelivered, Stored: 2, Delivered: 3, Via: ViaDirect, Signed: []byte("a.b.c")},
-		conversationRecord{Peer: "did:key:b", LastSeq: 7},
 	}
 	for i, s := range seeds {
 		enc, err := vault.MarshalCBOR(s)
@@ -27,15 +25,11 @@ func FuzzDecodeRecords(f *testing.F) {
 		if len(b) == 0 {
 			return
 		}
-		switch rest := b[1:]; b[0] % 4 {
+		switch rest := b[1:]; b[0] % 2 {
 		case 0:
 			sessiontest.RoundTrip[Settings](t, rest)
 		case 1:
 			sessiontest.RoundTrip[identityRecord](t, rest)
-		case 2:
-			sessiontest.RoundTrip[messageRecord](t, rest)
-		case 3:
-			sessiontest.RoundTrip[conversationRecord](t, rest)
 		}
 	})
 }

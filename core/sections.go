@@ -18,7 +18,7 @@ func (p *Planet) sections() []session.Section {
 		p.contacts.Section(),
 		p.library.NotesSection(),
 		credentialsSection{p},
-		messagesSection{p},
+		p.chat.Section(),
 		trustSection{p},
 		p.library.FilesSection(),
 	}
@@ -27,12 +27,23 @@ func (p *Planet) sections() []session.Section {
 // Session returns the open vault, with the identity, the clock and the
 // source of randomness, for the features; vault.ErrLocked or
 // vault.ErrNoVault when the vault is not open.
+//
+// The session is made once for each vault and identity, not at each call:
+// features ask for it at every call, chat for every message it writes or
+// receives.
 func (p *Planet) Session() (*session.Session, error) {
-	v, id, err := p.unlocked()
-	if err != nil {
-		return nil, err
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	switch {
+	case p.v == nil:
+		return nil, vault.ErrNoVault
+	case p.id == nil:
+		return nil, vault.ErrLocked
 	}
-	return &session.Session{Vault: v, Identity: id, Now: p.opt.Now, Rand: p.opt.Rand}, nil
+	if p.session == nil || p.session.Vault != p.v || p.session.Identity != p.id {
+		p.session = &session.Session{Vault: p.v, Identity: p.id, Now: p.opt.Now, Rand: p.opt.Rand}
+	}
+	return p.session, nil
 }
 
 // credentialsSection is credentials.json and graph.json, the trust graph
@@ -103,37 +114,6 @@ func (im *credentialsImport) Restore(tx *vault.Tx, _ *identity.Identity, counts 
 		}
 	}
 	counts.Credentials = len(im.creds)
-	return nil
-}
-
-// messagesSection is messages.json, the chat history.
-type messagesSection struct{ p *Planet }
-
-func (sec messagesSection) Export(ctx context.Context, _ *session.Session, w *session.Writer) error {
-	messages, err := sec.p.messagesExport(ctx)
-	if err != nil {
-		return err
-	}
-	w.JSON("messages.json", messages)
-	w.Counts.Messages = len(messages)
-	return nil
-}
-
-func (messagesSection) Import() session.SectionImport { return &messagesImport{} }
-
-type messagesImport struct{ messages []messageExport }
-
-func (im *messagesImport) Claims(name string) bool { return name == "messages.json" }
-
-func (im *messagesImport) Entry(_ context.Context, e session.Entry) error {
-	return e.JSON(&im.messages)
-}
-
-func (im *messagesImport) Restore(tx *vault.Tx, id *identity.Identity, counts *session.Counts) error {
-	if err := restoreMessages(tx, id, im.messages); err != nil {
-		return err
-	}
-	counts.Messages = len(im.messages)
 	return nil
 }
 

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 
+	"planet/core/chat"
 	"planet/core/contacts"
 	"planet/core/did"
 	"planet/core/didcomm"
@@ -356,8 +357,8 @@ func (p *Planet) SealOutgoing(out Outgoing) (id string, envelope []byte, err err
 // Opened is what [Planet.OpenLetter] made of a letter from the mailbox.
 type Opened struct {
 	From     did.DID
-	Protocol string       // the protocol of a trust-network frame; "" for a chat message
-	Chat     *ChatMessage // the chat message kept (now or before), or nil
+	Protocol string        // the protocol of a trust-network frame; "" for a chat message or receipt
+	Chat     *chat.Message // the chat message kept (now or before), or nil
 	// Delivered are the person's messages that a receipt marked delivered.
 	Delivered []string
 	Handled   // what handling a trust-network frame produced
@@ -379,11 +380,11 @@ func (p *Planet) OpenLetter(ctx context.Context, envelope []byte) (Opened, error
 		return Opened{}, err
 	}
 	o := Opened{From: m.From}
-	if didcomm.TypeMatches(m.Type, ChatMessageType) || didcomm.TypeMatches(m.Type, ChatReceiptType) {
+	if chat.Takes(m.Type) {
 		if m.From == me.DID() {
 			return o, fmt.Errorf("%w: a chat message from yourself", ErrInvalid)
 		}
-		o.Chat, o.Delivered, err = p.takeChat(ctx, m, signed, ViaMailbox)
+		o.Chat, o.Delivered, err = p.chat.Take(ctx, m, signed, chat.ViaMailbox)
 		return o, err
 	}
 	for proto, typ := range trustMessageTypes {

@@ -22,6 +22,7 @@ import (
 	ma "github.com/multiformats/go-multiaddr"
 
 	"planet/core"
+	"planet/core/chat"
 	"planet/core/did"
 	"planet/core/invite"
 	"planet/core/mailbox"
@@ -87,7 +88,7 @@ func (n *tabNetwork) watchWakeUps() {
 	wake := func(safejs.Value) {
 		if browser.String(doc, "visibilityState") == "hidden" {
 			// The page may be closed from the background unannounced.
-			go n.p.WriteAcknowledged()
+			go n.p.Chat().WriteAcknowledged()
 			return
 		}
 		go n.wake() // never wait inside a JavaScript callback
@@ -246,7 +247,7 @@ func (n *tabNetwork) current() (*p2p.Node, error) {
 // into the back-forward cache), so that relays see the tab leave at once.
 func (n *tabNetwork) watchPageHide() {
 	pageListeners.Listen(global, func(ev safejs.Value) {
-		go n.p.WriteAcknowledged() // never wait inside a JavaScript callback
+		go n.p.Chat().WriteAcknowledged() // never wait inside a JavaScript callback
 		if browser.Bool(ev, "persisted") {
 			return
 		}
@@ -432,7 +433,7 @@ type announcingHost struct {
 func (h *announcingHost) SetStreamHandler(pid protocol.ID, handler network.StreamHandler) {
 	h.Host.SetStreamHandler(pid, func(s network.Stream) {
 		from := s.Conn().RemotePeer()
-		if pid == core.ChatProtocol {
+		if pid == chat.Protocol {
 			// A chat stream stays open for the whole conversation: each
 			// acknowledgement written on it is a message just kept.
 			handler(&chatStream{Stream: s, from: from})

@@ -4,7 +4,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -12,15 +11,14 @@ import (
 	"github.com/hack-pad/safejs"
 
 	"planet/core"
+	"planet/core/chat"
 	"planet/core/did"
 	"planet/core/invite"
-	"planet/core/mailbox"
-	"planet/core/p2p"
 	"planet/core/vc"
 )
 
 // The trust network's part of the API: the node's status, invitations,
-// chat, the relationship credentials kept, and the name the person gives
+// the relationship credentials kept, and the name the person gives
 // the people they connect with.
 
 func networkAPI(net *tabNetwork) safejs.Value {
@@ -122,9 +120,9 @@ func invitationsAPI(ctx context.Context, p *core.Planet, net *tabNetwork) safejs
 		if err != nil {
 			return nil, err
 		}
-		via := core.ViaDirect
+		via := chat.ViaDirect
 		if posted {
-			via = core.ViaMailbox
+			via = chat.ViaMailbox
 			if err := p.SetPendingWaiting(ctx, inv.ID, "mailbox"); err != nil {
 				return nil, err
 			}
@@ -157,68 +155,6 @@ func tokenArg(args []safejs.Value, i int) (string, error) {
 		return invite.TokenFromLink(token)
 	}
 	return token, nil
-}
-
-func chatJS(m *core.ChatMessage) map[string]any {
-	return map[string]any{"id": m.ID, "from": m.From.String(), "to": m.To.String(), "text": m.Text,
-		"state": string(m.State), "created": m.Created.UTC(), "via": m.Via}
-}
-
-func chatAPI(ctx context.Context, p *core.Planet, net *tabNetwork) safejs.Value {
-	o := newObject()
-	o.Set("send", async(func(args []safejs.Value) (any, error) {
-		to, err := didArg(args, 0)
-		if err != nil {
-			return nil, err
-		}
-		text, err := str(args, 1)
-		if err != nil {
-			return nil, err
-		}
-		node, err := net.current()
-		if err != nil {
-			return nil, err
-		}
-		sendCtx, cancel := context.WithTimeout(ctx, time.Minute)
-		defer cancel()
-		m, err := node.Chat(sendCtx, to, text)
-		if errors.Is(err, p2p.ErrQueued) && m != nil {
-			// Kept, and waiting in the outbox: say why beside the message.
-			out := chatJS(m)
-			out["waiting"] = waitingJS(err)
-			return toJS(out)
-		}
-		if err != nil {
-			return nil, err
-		}
-		return toJS(chatJS(m))
-	}))
-	o.Set("conversation", async(func(args []safejs.Value) (any, error) {
-		with, err := didArg(args, 0)
-		if err != nil {
-			return nil, err
-		}
-		ms, err := p.Conversation(ctx, with)
-		if err != nil {
-			return nil, err
-		}
-		out := make([]map[string]any, len(ms))
-		for i := range ms {
-			out[i] = chatJS(&ms[i])
-		}
-		return toJS(out)
-	}))
-	return o
-}
-
-// waitingJS says why a message waits in the outbox: {code, message}, code
-// "mailbox_full" when the reader's mailbox took no more, "unreachable"
-// when neither the reader nor their relay could be reached.
-func waitingJS(err error) map[string]string {
-	if errors.Is(err, mailbox.ErrFull) {
-		return map[string]string{"code": "mailbox_full", "message": "Their mailbox is full; the message waits here and goes when they make room."}
-	}
-	return map[string]string{"code": "unreachable", "message": "Neither they nor their relay can be reached now; the message waits here and goes when one of them can be."}
 }
 
 func didArg(args []safejs.Value, i int) (did.DID, error) {

@@ -6,10 +6,10 @@ import (
 	"sync"
 	"time"
 
+	"planet/core/chat"
+
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
-
-	"planet/core"
 )
 
 // A chatLine is the chat stream the node keeps open to one person, so
@@ -69,13 +69,13 @@ func (n *Node) chatOnce(ctx context.Context, l *chatLine, pid peer.ID, signed []
 		l.drop(false)
 	}
 	if l.s == nil {
-		s, err := n.host.NewStream(network.WithAllowLimitedConn(ctx, "planet"), pid, core.ChatProtocol)
+		s, err := n.host.NewStream(network.WithAllowLimitedConn(ctx, "planet"), pid, chat.Protocol)
 		if err != nil {
 			return fmt.Errorf("opening a chat stream: %w", err)
 		}
 		l.s = s
 	}
-	if err := core.SendChat(ctx, l.s, signed); err != nil {
+	if err := chat.Send(ctx, l.s, signed); err != nil {
 		return err
 	}
 	l.keepFor(n.opt.ChatIdle)

@@ -12,7 +12,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 
-	"planet/core"
+	"planet/core/chat"
 	"planet/core/p2p"
 	"planet/serve/servetest"
 )
@@ -24,7 +24,7 @@ func chatStreams(h interface {
 	var out []network.Stream
 	for _, c := range h.Network().ConnsToPeer(p) {
 		for _, s := range c.GetStreams() {
-			if s.Protocol() == core.ChatProtocol {
+			if s.Protocol() == chat.Protocol {
 				out = append(out, s)
 			}
 		}
@@ -44,7 +44,7 @@ func chatPair(t *testing.T, opt p2p.Options) (alice, bob *person) {
 	return alice, bob
 }
 
-func chatDelivered(t *testing.T, from, to *person, text string) *core.ChatMessage {
+func chatDelivered(t *testing.T, from, to *person, text string) *chat.Message {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -52,7 +52,7 @@ func chatDelivered(t *testing.T, from, to *person, text string) *core.ChatMessag
 	if err != nil {
 		t.Fatalf("%s chatting to %s: %v", from.name, to.name, err)
 	}
-	if m.State != core.ChatDelivered {
+	if m.State != chat.Delivered {
 		t.Fatalf("%q is %s, want delivered", text, m.State)
 	}
 	return m
@@ -70,7 +70,7 @@ func TestChatKeepsOneStream(t *testing.T) {
 			t.Fatalf("after %q alice has %d chat streams to bob, want 1", text, n)
 		}
 	}
-	convo, err := bob.planet.Conversation(context.Background(), alice.did)
+	convo, err := bob.planet.Chat().Conversation(context.Background(), alice.did)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,7 +104,7 @@ func TestChatReplacesABrokenStream(t *testing.T) {
 	}
 	theirs[0].Reset()
 	chatDelivered(t, alice, bob, "after the reset")
-	convo, err := bob.planet.Conversation(context.Background(), alice.did)
+	convo, err := bob.planet.Chat().Conversation(context.Background(), alice.did)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,7 +120,7 @@ func TestChatReplacesABrokenStream(t *testing.T) {
 func TestChatGivesUpOnASilentStream(t *testing.T) {
 	alice, bob := chatPair(t, p2p.Options{ChatTimeout: 500 * time.Millisecond})
 	var silenced atomic.Int32
-	bob.host.SetStreamHandler(core.ChatProtocol, func(s network.Stream) {
+	bob.host.SetStreamHandler(chat.Protocol, func(s network.Stream) {
 		silenced.Add(1)
 		// Read what comes and answer nothing, then let Bob's node answer
 		// chat streams again (New sets its handlers anew).
@@ -137,7 +137,7 @@ func TestChatGivesUpOnASilentStream(t *testing.T) {
 	if silenced.Load() != 1 {
 		t.Errorf("%d streams went unanswered, want 1", silenced.Load())
 	}
-	convo, err := bob.planet.Conversation(context.Background(), alice.did)
+	convo, err := bob.planet.Chat().Conversation(context.Background(), alice.did)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -23,6 +23,7 @@ import (
 	ma "github.com/multiformats/go-multiaddr"
 
 	"planet/core"
+	"planet/core/chat"
 	"planet/core/did"
 	"planet/core/didcomm"
 	"planet/core/identity"
@@ -135,7 +136,7 @@ func New(h host.Host, p *core.Planet, opt Options) (*Node, error) {
 	for _, proto := range core.TrustProtocols {
 		h.SetStreamHandler(protocol.ID(proto), n.serveTrust(proto))
 	}
-	h.SetStreamHandler(core.ChatProtocol, n.serveChat)
+	h.SetStreamHandler(chat.Protocol, n.serveChat)
 	return n, nil
 }
 
@@ -154,7 +155,7 @@ func (n *Node) Close() {
 	for _, proto := range core.TrustProtocols {
 		n.host.RemoveStreamHandler(protocol.ID(proto))
 	}
-	n.host.RemoveStreamHandler(core.ChatProtocol)
+	n.host.RemoveStreamHandler(chat.Protocol)
 	n.closeChats()
 }
 
@@ -166,7 +167,7 @@ func (n *Node) serveChat(s network.Stream) {
 		s.Reset()
 		return
 	}
-	if err := n.planet.ServeChat(ctx, s, remote); err != nil {
+	if err := n.planet.Chat().Serve(ctx, s, remote); err != nil {
 		n.opt.Log.Warn("refused a chat stream", "peer", remote, "err", err)
 	}
 }
@@ -179,11 +180,11 @@ func (n *Node) serveChat(s network.Stream) {
 // When neither they nor their mailbox take it, the message waits in the
 // outbox, queued, and Chat returns it with an error wrapping ErrQueued
 // and saying why; the node sends it when it can ([Node.SendOutbox]).
-func (n *Node) Chat(ctx context.Context, to did.DID, text string) (*core.ChatMessage, error) {
+func (n *Node) Chat(ctx context.Context, to did.DID, text string) (*chat.Message, error) {
 	if _, err := PeerID(to); err != nil {
 		return nil, err
 	}
-	c, err := n.planet.WriteChat(ctx, to, text)
+	c, err := n.planet.Chat().Write(ctx, to, text)
 	if err != nil {
 		return nil, err
 	}
@@ -204,14 +205,14 @@ func (n *Node) Chat(ctx context.Context, to did.DID, text string) (*core.ChatMes
 	msg := *c.Message
 	switch {
 	case err != nil:
-		if qerr := n.planet.Queue(context.WithoutCancel(ctx), msg.ID); qerr != nil {
+		if qerr := n.planet.Chat().Queue(context.WithoutCancel(ctx), msg.ID); qerr != nil {
 			return nil, fmt.Errorf("%w; keeping the message for later: %w", err, qerr)
 		}
-		msg.State = core.ChatQueued
+		msg.State = chat.Queued
 		return &msg, fmt.Errorf("%w: %w", ErrQueued, err)
 	case delivered:
-		n.planet.Acknowledged(msg.ID)
-		msg.State = core.ChatDelivered
+		n.planet.Chat().Acknowledged(msg.ID)
+		msg.State = chat.Delivered
 	}
 	return &msg, nil
 }
@@ -236,7 +237,7 @@ var ErrQueued = errors.New("p2p: the message waits to be sent")
 func (n *Node) SendOutbox(ctx context.Context) (int, error) {
 	n.outboxMu.Lock()
 	defer n.outboxMu.Unlock()
-	waiting, err := n.planet.Outbox(ctx)
+	waiting, err := n.planet.Chat().Outbox(ctx)
 	if err != nil {
 		return 0, err
 	}
@@ -250,7 +251,7 @@ func (n *Node) SendOutbox(ctx context.Context) (int, error) {
 		switch {
 		case handing:
 			continue
-		case m.State == core.ChatSent:
+		case m.State == chat.Sent:
 			if silent[m.To] {
 				continue
 			}
@@ -272,9 +273,9 @@ func (n *Node) SendOutbox(ctx context.Context) (int, error) {
 			n.opt.Log.Info("a queued message waits on", "to", did.Short(m.To), "err", err)
 			continue
 		case delivered:
-			n.planet.Acknowledged(m.ID)
+			n.planet.Chat().Acknowledged(m.ID)
 		default:
-			if err := n.planet.MarkSent(ctx, m.ID); err != nil {
+			if err := n.planet.Chat().MarkSent(ctx, m.ID); err != nil {
 				return sent, err
 			}
 		}
@@ -287,7 +288,7 @@ func (n *Node) SendOutbox(ctx context.Context) (int, error) {
 // offerAgain sends m, a sent message, to its reader on the chat stream if
 // the host is connected to them, and reports whether they acknowledged it;
 // the error says why a reader connected did not.
-func (n *Node) offerAgain(ctx context.Context, m core.ChatMessage) (acked bool, err error) {
+func (n *Node) offerAgain(ctx context.Context, m chat.Message) (acked bool, err error) {
 	pid, err := PeerID(m.To)
 	if err != nil || !n.hasLimitedConn(pid) {
 		return false, nil
@@ -298,7 +299,7 @@ func (n *Node) offerAgain(ctx context.Context, m core.ChatMessage) (acked bool, 
 	if err := n.sendChat(ctx, pid, m.Signed); err != nil {
 		return false, err
 	}
-	n.planet.Acknowledged(m.ID)
+	n.planet.Chat().Acknowledged(m.ID)
 	return true, nil
 }
 
@@ -395,9 +396,9 @@ func (n *Node) handOver(ctx context.Context, to did.DID, id string, signed []byt
 func (n *Node) sendReceipts(ctx context.Context, kept map[did.DID][]string) {
 	for to, ids := range kept {
 		for len(ids) > 0 {
-			batch := ids[:min(len(ids), core.MaxReceiptIDs)]
+			batch := ids[:min(len(ids), chat.MaxReceiptIDs)]
 			ids = ids[len(batch):]
-			id, signed, err := n.planet.NewChatReceipt(to, batch)
+			id, signed, err := n.planet.Chat().NewReceipt(to, batch)
 			if err == nil {
 				_, err = n.handOver(ctx, to, id, signed)
 			}

@@ -17,6 +17,7 @@ import (
 	ma "github.com/multiformats/go-multiaddr"
 
 	"planet/core"
+	"planet/core/chat"
 	"planet/core/contacts"
 	"planet/core/did"
 	"planet/core/didcomm"
@@ -139,7 +140,7 @@ func TestOfflineCompletionThroughMailbox(t *testing.T) {
 		t.Fatalf("Alice's contact for Bob: %+v", c)
 	}
 	welcome, err := alice.node.Chat(servetest.Context(t), bob.did, "welcome to the allotments!")
-	if err != nil || welcome.State != core.ChatSent {
+	if err != nil || welcome.State != chat.Sent {
 		t.Fatalf("Alice's message with Bob away: %+v, %v", welcome, err)
 	}
 
@@ -161,17 +162,17 @@ func TestOfflineCompletionThroughMailbox(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	conv, err := bob.planet.Conversation(ctx, alice.did)
-	if err != nil || len(conv) != 1 || conv[0].Text != "welcome to the allotments!" || conv[0].Via != core.ViaMailbox {
+	conv, err := bob.planet.Chat().Conversation(ctx, alice.did)
+	if err != nil || len(conv) != 1 || conv[0].Text != "welcome to the allotments!" || conv[0].Via != chat.ViaMailbox {
 		t.Fatalf("Bob's conversation with Alice: %+v, %v", conv, err)
 	}
 	// Bob's receipt reaches Alice, who is online, directly.
-	if got := chatState(t, alice, bob, welcome.ID); got != core.ChatDelivered {
+	if got := chatState(t, alice, bob, welcome.ID); got != chat.Delivered {
 		t.Fatalf("Alice's message after Bob picked it up is %s, want delivered", got)
 	}
 	// Both online now: chat goes directly and is delivered.
 	msg, err := bob.node.Chat(servetest.Context(t), alice.did, "thank you!")
-	if err != nil || msg.State != core.ChatDelivered {
+	if err != nil || msg.State != chat.Delivered {
 		t.Fatalf("direct chat: %+v, %v", msg, err)
 	}
 	// Nothing is left in either mailbox.
@@ -201,9 +202,9 @@ func connectedPair(t *testing.T, addr string) (alice, bob *tabPerson) {
 }
 
 // chatState is where p's message id to other stands.
-func chatState(t *testing.T, p, other *tabPerson, id string) core.ChatState {
+func chatState(t *testing.T, p, other *tabPerson, id string) chat.State {
 	t.Helper()
-	conv, err := p.planet.Conversation(context.Background(), other.did)
+	conv, err := p.planet.Chat().Conversation(context.Background(), other.did)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -229,7 +230,7 @@ func TestReceiptForAMessageFromTheMailbox(t *testing.T) {
 	var sent []string
 	for _, text := range []string{"are you coming saturday?", "bring the shears"} {
 		m, err := alice.node.Chat(servetest.Context(t), bob.did, text)
-		if err != nil || m.State != core.ChatSent {
+		if err != nil || m.State != chat.Sent {
 			t.Fatalf("%q with Bob away: %+v, %v", text, m, err)
 		}
 		sent = append(sent, m.ID)
@@ -244,13 +245,13 @@ func TestReceiptForAMessageFromTheMailbox(t *testing.T) {
 
 	alice.online(t, relay)
 	for _, id := range sent {
-		if got := chatState(t, alice, bob, id); got != core.ChatSent {
+		if got := chatState(t, alice, bob, id); got != chat.Sent {
 			t.Fatalf("before the receipt: %s", got)
 		}
 	}
 	alice.pickup(t, 1) // Bob's receipt, one for both messages
 	for _, id := range sent {
-		if got := chatState(t, alice, bob, id); got != core.ChatDelivered {
+		if got := chatState(t, alice, bob, id); got != chat.Delivered {
 			t.Fatalf("after the receipt: %s, want delivered", got)
 		}
 	}
@@ -323,8 +324,8 @@ func TestNodeKeepsItsRelay(t *testing.T) {
 	alice.run(t, relay)
 	servetest.Eventually(t, "Alice's node reserves on the relay", alice.reserved)
 	servetest.Eventually(t, "the waiting message reaches Alice", func() bool {
-		conv, _ := alice.planet.Conversation(ctx, bob.did)
-		return len(conv) == 1 && conv[0].Via == core.ViaMailbox
+		conv, _ := alice.planet.Chat().Conversation(ctx, bob.did)
+		return len(conv) == 1 && conv[0].Via == chat.ViaMailbox
 	})
 
 	// The relay goes down: Alice's node notices; it comes back on the same
@@ -344,7 +345,7 @@ func TestNodeKeepsItsRelay(t *testing.T) {
 // sealChat makes a chat message from one person to another, sealed for the mailbox.
 func sealChat(t *testing.T, from, to *tabPerson, text string) []byte {
 	t.Helper()
-	_, signed, err := from.planet.NewChat(context.Background(), to.did, text)
+	_, signed, err := from.planet.Chat().NewMessage(context.Background(), to.did, text)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -367,7 +368,7 @@ func direct(t *testing.T, from, to *tabPerson, text string) {
 		t.Fatalf("%s cannot reach %s through the relay: %v", from.name, to.name, err)
 	}
 	msg, err := from.node.Chat(servetest.Context(t), to.did, text)
-	if err != nil || msg.State != core.ChatDelivered {
+	if err != nil || msg.State != chat.Delivered {
 		t.Fatalf("%s's message to %s: %+v, %v", from.name, to.name, msg, err)
 	}
 }
@@ -390,32 +391,32 @@ func TestQueuedMessageGoesWhenTheServerReturns(t *testing.T) {
 	var waiting []string
 	for _, text := range []string{"the server is down", "still down"} {
 		m, err := alice.node.Chat(servetest.Context(t), bob.did, text)
-		if !errors.Is(err, p2p.ErrQueued) || m == nil || m.State != core.ChatQueued {
+		if !errors.Is(err, p2p.ErrQueued) || m == nil || m.State != chat.Queued {
 			t.Fatalf("%q with Bob and the server away: %+v, %v", text, m, err)
 		}
 		waiting = append(waiting, m.ID)
 	}
-	if q, _ := alice.planet.Outbox(ctx); len(q) != 2 || q[0].State != core.ChatQueued || q[1].State != core.ChatQueued {
+	if q, _ := alice.planet.Chat().Outbox(ctx); len(q) != 2 || q[0].State != chat.Queued || q[1].State != chat.Queued {
 		t.Fatalf("Alice's outbox: %+v, want 2 queued messages", q)
 	}
 
 	srv.Start()
 	servetest.Eventually(t, "Alice's messages to leave her outbox for Bob's mailbox", func() bool {
-		return chatState(t, alice, bob, waiting[0]) == core.ChatSent && chatState(t, alice, bob, waiting[1]) == core.ChatSent
+		return chatState(t, alice, bob, waiting[0]) == chat.Sent && chatState(t, alice, bob, waiting[1]) == chat.Sent
 	})
-	if q, _ := alice.planet.Outbox(ctx); len(q) != 2 || q[0].State != core.ChatSent || q[1].State != core.ChatSent {
+	if q, _ := alice.planet.Chat().Outbox(ctx); len(q) != 2 || q[0].State != chat.Sent || q[1].State != chat.Sent {
 		t.Fatalf("Alice's outbox: %+v, want her 2 messages sent, waiting for their receipt", q)
 	}
 	bob.online(t, relay)
 	bob.pickup(t, 2)
-	conv, _ := bob.planet.Conversation(ctx, alice.did)
+	conv, _ := bob.planet.Chat().Conversation(ctx, alice.did)
 	if len(conv) != 2 || conv[0].Text != "the server is down" || conv[1].Text != "still down" {
 		t.Fatalf("Bob's conversation: %+v", conv)
 	}
 	servetest.Eventually(t, "Bob's receipt to reach Alice", func() bool {
-		return chatState(t, alice, bob, waiting[0]) == core.ChatDelivered && chatState(t, alice, bob, waiting[1]) == core.ChatDelivered
+		return chatState(t, alice, bob, waiting[0]) == chat.Delivered && chatState(t, alice, bob, waiting[1]) == chat.Delivered
 	})
-	if q, _ := alice.planet.Outbox(ctx); len(q) != 0 {
+	if q, _ := alice.planet.Chat().Outbox(ctx); len(q) != 0 {
 		t.Fatalf("Alice's outbox still holds %+v", q)
 	}
 }
@@ -429,7 +430,7 @@ func TestFailedPickupIsTriedAgain(t *testing.T) {
 	relay := srv.Addr()
 	alice, bob := connectedPair(t, relay)
 	bob.offline()
-	if m, err := alice.node.Chat(servetest.Context(t), bob.did, "left in the mailbox"); err != nil || m.State != core.ChatSent {
+	if m, err := alice.node.Chat(servetest.Context(t), bob.did, "left in the mailbox"); err != nil || m.State != chat.Sent {
 		t.Fatalf("Alice's message with Bob away: %+v, %v", m, err)
 	}
 	alice.offline()
@@ -441,12 +442,12 @@ func TestFailedPickupIsTriedAgain(t *testing.T) {
 	defer stop()
 	servetest.Eventually(t, "Bob's reservation", bob.reserved)
 	time.Sleep(100 * time.Millisecond) // and the pickup that fails
-	if conv, _ := bob.planet.Conversation(ctx, alice.did); len(conv) != 0 {
+	if conv, _ := bob.planet.Chat().Conversation(ctx, alice.did); len(conv) != 0 {
 		t.Fatalf("Bob picked up from a relay without a mailbox: %+v", conv)
 	}
 	srv.StartMailbox()
 	servetest.Eventually(t, "Bob to pick up Alice's message", func() bool {
-		conv, _ := bob.planet.Conversation(ctx, alice.did)
+		conv, _ := bob.planet.Chat().Conversation(ctx, alice.did)
 		return len(conv) == 1 && conv[0].Text == "left in the mailbox"
 	})
 }
@@ -460,7 +461,7 @@ func TestUnwrittenAcknowledgementIsConfirmedAgain(t *testing.T) {
 	relay := servetest.Start(t).Addr()
 	alice, bob := connectedPair(t, relay)
 	m, err := alice.node.Chat(servetest.Context(t), bob.did, "the gate code is 1914")
-	if err != nil || m.State != core.ChatDelivered {
+	if err != nil || m.State != chat.Delivered {
 		t.Fatalf("Alice's message: %+v, %v", m, err)
 	}
 	alice.planet.Lock() // before the acknowledgement is written
@@ -469,27 +470,27 @@ func TestUnwrittenAcknowledgementIsConfirmedAgain(t *testing.T) {
 	if _, err := alice.planet.Unlock(ctx, "correct horse battery staple Alice"); err != nil {
 		t.Fatal(err)
 	}
-	if got := chatState(t, alice, bob, m.ID); got != core.ChatSent {
+	if got := chatState(t, alice, bob, m.ID); got != chat.Sent {
 		t.Fatalf("after locking: %s, want sent", got)
 	}
-	if q, _ := alice.planet.Outbox(ctx); len(q) != 1 || q[0].ID != m.ID {
+	if q, _ := alice.planet.Chat().Outbox(ctx); len(q) != 1 || q[0].ID != m.ID {
 		t.Fatalf("Alice's outbox: %+v", q)
 	}
 
 	stop := alice.run(t, relay)
 	defer stop()
 	servetest.Eventually(t, "Alice's reservation", alice.reserved)
-	if got := chatState(t, alice, bob, m.ID); got != core.ChatSent {
+	if got := chatState(t, alice, bob, m.ID); got != chat.Sent {
 		t.Fatalf("with Bob not connected: %s, want sent", got)
 	}
 	direct(t, bob, alice, "noted") // Bob writes, through the relay
 	servetest.Eventually(t, "Alice's message to be acknowledged again", func() bool {
-		return chatState(t, alice, bob, m.ID) == core.ChatDelivered
+		return chatState(t, alice, bob, m.ID) == chat.Delivered
 	})
-	if q, _ := alice.planet.Outbox(ctx); len(q) != 0 {
+	if q, _ := alice.planet.Chat().Outbox(ctx); len(q) != 0 {
 		t.Fatalf("Alice's outbox still holds %+v", q)
 	}
-	conv, err := bob.planet.Conversation(ctx, alice.did)
+	conv, err := bob.planet.Chat().Conversation(ctx, alice.did)
 	if err != nil || len(conv) != 2 || conv[0].Text != "the gate code is 1914" || conv[1].Text != "noted" {
 		t.Fatalf("Bob's conversation: %+v, %v", conv, err)
 	}

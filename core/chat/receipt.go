@@ -1,4 +1,4 @@
-package core
+package chat
 
 import (
 	"context"
@@ -7,19 +7,21 @@ import (
 
 	"planet/core/did"
 	"planet/core/didcomm"
+	"planet/core/internal/input"
 	"planet/core/jcs"
+	"planet/core/session"
 	"planet/vault"
 )
 
 // Delivery receipts: a chat message that reaches its reader through the
-// mailbox gets no ChatAck, so the reader tells its writer with a receipt,
-// a signed message of type [ChatReceiptType] naming the messages kept. It
+// mailbox gets no Ack, so the reader tells its writer with a receipt,
+// a signed message of type [ReceiptType] naming the messages kept. It
 // travels like a chat message (on a chat stream, acknowledged, or sealed
 // through the writer's mailbox); the writer marks the messages named
 // delivered. docs/protocols/chat.md specifies it.
 
-// ChatReceiptType is the DIDComm message type of a delivery receipt.
-const ChatReceiptType = "planet:chat/1.0/receipt"
+// ReceiptType is the DIDComm message type of a delivery receipt.
+const ReceiptType = "planet:chat/1.0/receipt"
 
 // MaxReceiptIDs is the most message ids one receipt names.
 const MaxReceiptIDs = 256
@@ -29,28 +31,29 @@ type receiptBody struct {
 	IDs []string `json:"ids"`
 }
 
-// NewChatReceipt signs a receipt from the person to to for ids, the ids
+// NewReceipt signs a receipt from the person to to for ids, the ids
 // of messages to wrote to the person and the person has kept: 1 to
 // [MaxReceiptIDs] of them. It returns the receipt's own message id and the
-// signed receipt: send that with [SendChat], or seal it with [SealSigned]
+// signed receipt: send that with [Send], or seal it with didcomm.SealSigned
 // for to's mailbox.
-func (p *Planet) NewChatReceipt(to did.DID, ids []string) (id string, signed []byte, err error) {
-	_, me, err := p.unlocked()
+func (svc *Service) NewReceipt(to did.DID, ids []string) (id string, signed []byte, err error) {
+	s, err := svc.open.Session()
 	if err != nil {
 		return "", nil, err
 	}
+	me := s.Identity
 	if len(ids) == 0 || len(ids) > MaxReceiptIDs {
-		return "", nil, fmt.Errorf("new receipt: %w: %d ids, a receipt names 1 to %d", ErrInvalid, len(ids), MaxReceiptIDs)
+		return "", nil, fmt.Errorf("new receipt: %w: %d ids, a receipt names 1 to %d", input.ErrInvalid, len(ids), MaxReceiptIDs)
 	}
 	for _, mid := range ids {
 		if err := didcomm.CheckID(mid); err != nil {
-			return "", nil, fmt.Errorf("new receipt: %w: %q: %w", ErrInvalid, mid, err)
+			return "", nil, fmt.Errorf("new receipt: %w: %q: %w", input.ErrInvalid, mid, err)
 		}
 	}
 	if to.IsZero() || to == me.DID() {
-		return "", nil, fmt.Errorf("new receipt: %w: a receipt goes to someone else", ErrInvalid)
+		return "", nil, fmt.Errorf("new receipt: %w: a receipt goes to someone else", input.ErrInvalid)
 	}
-	m, err := didcomm.NewMessage(me.DID(), []did.DID{to}, ChatReceiptType, receiptBody{IDs: ids}, p.opt.Now())
+	m, err := didcomm.NewMessage(me.DID(), []did.DID{to}, ReceiptType, receiptBody{IDs: ids}, s.Now())
 	if err != nil {
 		return "", nil, fmt.Errorf("new receipt: %w", err)
 	}
@@ -61,7 +64,7 @@ func (p *Planet) NewChatReceipt(to did.DID, ids []string) (id string, signed []b
 // readReceipt checks that m is a receipt to one reader and returns the ids
 // it names.
 func readReceipt(m *didcomm.Message) ([]string, error) {
-	if !didcomm.TypeMatches(m.Type, ChatReceiptType) {
+	if !didcomm.TypeMatches(m.Type, ReceiptType) {
 		return nil, fmt.Errorf("it is of type %q, not a receipt", m.Type)
 	}
 	if len(m.To) != 1 {
@@ -91,21 +94,18 @@ func readReceipt(m *didcomm.Message) ([]string, error) {
 // their ids. Ids of other messages (another person's, one the person
 // received, none the person has, or one delivered already) are passed
 // over: a receipt only ever speaks for its signer's own mailbox.
-func (p *Planet) applyReceipt(ctx context.Context, m *didcomm.Message) ([]string, error) {
+func (svc *Service) applyReceipt(ctx context.Context, s *session.Session, m *didcomm.Message) ([]string, error) {
 	ids, err := readReceipt(m)
 	if err != nil {
-		return nil, fmt.Errorf("receive receipt: %w: %w", ErrInvalid, err)
+		return nil, fmt.Errorf("receive receipt: %w: %w", input.ErrInvalid, err)
 	}
-	v, me, err := p.unlocked()
-	if err != nil {
-		return nil, err
-	}
+	v, me := s.Vault, s.Identity
 	if m.To[0] != me.DID() {
-		return nil, fmt.Errorf("receive receipt: %w: it is addressed to %s, not to you", ErrInvalid, m.To[0])
+		return nil, fmt.Errorf("receive receipt: %w: it is addressed to %s, not to you", input.ErrInvalid, m.To[0])
 	}
-	p.chatMu.Lock()
-	defer p.chatMu.Unlock()
-	mem := p.chat.of(v)
+	svc.mu.Lock()
+	defer svc.mu.Unlock()
+	mem := svc.mem.of(v)
 	var recs []*messageRecord
 	var marked []string
 	seen := map[string]bool{}
@@ -114,9 +114,9 @@ func (p *Planet) applyReceipt(ctx context.Context, m *didcomm.Message) ([]string
 			continue
 		}
 		seen[id] = true
-		rec, err := p.undelivered(ctx, v, me.DID(), mem, id)
+		rec, err := undelivered(ctx, s, mem, id)
 		switch {
-		case errors.Is(err, vault.ErrNotFound), errors.Is(err, ErrInvalid):
+		case errors.Is(err, vault.ErrNotFound), errors.Is(err, input.ErrInvalid):
 			continue
 		case err != nil:
 			return nil, err
@@ -129,7 +129,7 @@ func (p *Planet) applyReceipt(ctx context.Context, m *didcomm.Message) ([]string
 	if len(recs) == 0 {
 		return nil, nil
 	}
-	if err := p.writeDelivered(ctx, v, me.DID(), mem, recs); err != nil {
+	if err := writeDelivered(ctx, s, mem, recs); err != nil {
 		return nil, err
 	}
 	return marked, nil

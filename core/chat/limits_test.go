@@ -1,4 +1,4 @@
-package core
+package chat
 
 import (
 	"encoding/json"
@@ -19,9 +19,9 @@ func TestLargestChatMessagesFit(t *testing.T) {
 	alice, _ := identity.FromSeed(make([]byte, 32))
 	bob, _ := identity.FromSeed(append(make([]byte, 31), 1))
 	now := time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
-	for _, text := range []string{strings.Repeat(`"`, MaxChatTextLength), strings.Repeat(`\`, MaxChatTextLength)} {
+	for _, text := range []string{strings.Repeat(`"`, MaxTextLength), strings.Repeat(`\`, MaxTextLength)} {
 		body, _ := json.Marshal(map[string]any{"seq": maxChatSeq, "text": text})
-		m := didcomm.Message{ID: "msg-1", Type: ChatMessageType, From: alice.DID(), To: []did.DID{bob.DID()}, Created: now, Body: body}
+		m := didcomm.Message{ID: "msg-1", Type: MessageType, From: alice.DID(), To: []did.DID{bob.DID()}, Created: now, Body: body}
 		signed, err := didcomm.Sign(alice, m)
 		if err != nil {
 			t.Fatalf("the longest chat text does not sign: %v", err)

@@ -1,4 +1,4 @@
-package core
+package chat
 
 import (
 	"bytes"
@@ -11,51 +11,73 @@ import (
 	"planet/core/did"
 	"planet/core/identity"
 	"planet/core/session"
+	"planet/core/session/sessiontest"
 	"planet/vault"
-	"planet/vault/mem"
 )
 
-// newChatWriter is a person with a vault over store, and a DID to write to.
-func newChatWriter(t *testing.T, store vault.Store) (*Planet, did.DID) {
+// newChatWriter is a person with chat over a vault in memory, and a DID to
+// write to.
+func newChatWriter(t *testing.T) (*Service, *sessiontest.Opener, did.DID) {
 	t.Helper()
-	ctx := context.Background()
-	p, err := Open(ctx, store, Options{Vault: vault.Options{KDF: vault.KDFParams{Memory: 8 * 1024, Passes: 1, Lanes: 1}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := p.Create(ctx, "violet tugboat umbrella quince"); err != nil {
-		t.Fatal(err)
-	}
+	o := sessiontest.Open(t, 1)
 	other, err := identity.New(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return p, other.DID()
+	return New(o), o, other.DID()
 }
 
 // stored reads the person's message id as the vault holds it, past what
 // chat remembers.
-func stored(t *testing.T, p *Planet, id string) *messageRecord {
+func stored(t *testing.T, o *sessiontest.Opener, id string) *messageRecord {
 	t.Helper()
-	v, me, err := p.unlocked()
-	if err != nil {
-		t.Fatal(err)
-	}
-	rec, err := session.Get[messageRecord](context.Background(), v, colMessages, messageRecordID(id, me.DID()))
+	rec, err := session.Get[messageRecord](context.Background(), o.S.Vault, colMessages, messageRecordID(id, o.S.Identity.DID()))
 	if err != nil {
 		t.Fatal(err)
 	}
 	return rec
 }
 
+// exportImport writes svc's section as an export would, and reads it back
+// into a new vault of the same person, as an import would.
+func exportImport(t *testing.T, svc *Service, o *sessiontest.Opener) *Service {
+	t.Helper()
+	ctx := context.Background()
+	var w session.Writer
+	if err := svc.Section().Export(ctx, o.S, &w); err != nil {
+		t.Fatal(err)
+	}
+	entries, _, err := w.Entries()
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := sessiontest.Open(t, 1)
+	im := New(q).Section().Import()
+	for _, e := range entries {
+		if im.Claims(e.Name) {
+			if err := im.Entry(ctx, session.Entry{Name: e.Name, Size: int64(len(e.Body)), Body: bytes.NewReader(e.Body), Vault: q.S.Vault}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	var counts session.Counts
+	if err := q.S.Vault.Update(ctx, func(tx *vault.Tx) error { return im.Restore(tx, q.S.Identity, &counts) }); err != nil {
+		t.Fatal(err)
+	}
+	if counts.Messages != w.Counts.Messages {
+		t.Fatalf("%d messages exported, %d restored", w.Counts.Messages, counts.Messages)
+	}
+	return New(q)
+}
+
 // An acknowledged message reads as delivered at once, and is written so in
 // the vault in the background.
 func TestAcknowledgedIsWrittenBehind(t *testing.T) {
 	ctx := context.Background()
-	p, bob := newChatWriter(t, mem.New())
+	p, o, bob := newChatWriter(t)
 	var ids []string
 	for _, text := range []string{"one", "two", "three"} {
-		m, _, err := p.NewChat(ctx, bob, text)
+		m, _, err := p.NewMessage(ctx, bob, text)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -69,8 +91,8 @@ func TestAcknowledgedIsWrittenBehind(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i, want := range []ChatState{ChatDelivered, ChatSent, ChatDelivered} {
-		if conv[i].State != want || (want == ChatDelivered) == conv[i].Delivered.IsZero() {
+	for i, want := range []State{Delivered, Sent, Delivered} {
+		if conv[i].State != want || (want == Delivered) == conv[i].Delivered.IsZero() {
 			t.Errorf("message %d reads as %s (delivered %v), want %s", i+1, conv[i].State, conv[i].Delivered, want)
 		}
 	}
@@ -79,26 +101,26 @@ func TestAcknowledgedIsWrittenBehind(t *testing.T) {
 		t.Fatal(err)
 	}
 	deadline := time.Now().Add(10 * time.Second)
-	for stored(t, p, ids[0]).State != ChatDelivered || stored(t, p, ids[2]).State != ChatDelivered {
+	for stored(t, o, ids[0]).State != Delivered || stored(t, o, ids[2]).State != Delivered {
 		if time.Now().After(deadline) {
 			t.Fatal("the acknowledgements were never written")
 		}
 		time.Sleep(time.Millisecond)
 	}
-	if got := stored(t, p, ids[1]).State; got != ChatSent {
+	if got := stored(t, o, ids[1]).State; got != Sent {
 		t.Errorf("the message not acknowledged is stored %s", got)
 	}
-	p.chatMu.Lock()
-	left, writing := len(p.chat.acked), p.chat.writing
-	p.chatMu.Unlock()
+	p.mu.Lock()
+	left, writing := len(p.mem.acked), p.mem.writing
+	p.mu.Unlock()
 	for left > 0 || writing {
 		if time.Now().After(deadline) {
 			t.Fatalf("%d acknowledgements left, writer running %v", left, writing)
 		}
 		time.Sleep(time.Millisecond)
-		p.chatMu.Lock()
-		left, writing = len(p.chat.acked), p.chat.writing
-		p.chatMu.Unlock()
+		p.mu.Lock()
+		left, writing = len(p.mem.acked), p.mem.writing
+		p.mu.Unlock()
 	}
 	if again, _ := p.Conversation(ctx, bob); !again[0].Delivered.Equal(conv[0].Delivered) {
 		t.Errorf("written, the delivery time moved from %v to %v", conv[0].Delivered, again[0].Delivered)
@@ -112,20 +134,20 @@ func TestWriteAcknowledgedAtOnce(t *testing.T) {
 	ackWriteQuiet, ackWriteMax = time.Hour, time.Hour
 	t.Cleanup(func() { ackWriteQuiet, ackWriteMax = quiet, most })
 	ctx := context.Background()
-	p, bob := newChatWriter(t, mem.New())
-	m, _, err := p.NewChat(ctx, bob, "written at once")
+	p, o, bob := newChatWriter(t)
+	m, _, err := p.NewMessage(ctx, bob, "written at once")
 	if err != nil {
 		t.Fatal(err)
 	}
 	p.WriteAcknowledged() // nothing to write: nothing happens
 	p.Acknowledged(m.ID)
 	time.Sleep(50 * time.Millisecond)
-	if got := stored(t, p, m.ID).State; got != ChatSent {
+	if got := stored(t, o, m.ID).State; got != Sent {
 		t.Fatalf("before WriteAcknowledged, stored %s", got)
 	}
 	p.WriteAcknowledged()
 	deadline := time.Now().Add(10 * time.Second)
-	for stored(t, p, m.ID).State != ChatDelivered {
+	for stored(t, o, m.ID).State != Delivered {
 		if time.Now().After(deadline) {
 			t.Fatal("WriteAcknowledged wrote nothing")
 		}
@@ -137,17 +159,16 @@ func TestWriteAcknowledgedAtOnce(t *testing.T) {
 }
 
 // Messages written one after the other may be kept in any order; the
-// conversation's record keeps the last seq taken, so that a vault opened
-// afresh numbers on from it.
+// conversation's record keeps the last seq taken, so that chat that
+// remembers nothing yet (a vault opened afresh) numbers on from it.
 func TestKeepInAnyOrder(t *testing.T) {
 	ctx := context.Background()
-	store := mem.New()
-	p, bob := newChatWriter(t, store)
-	first, err := p.WriteChat(ctx, bob, "first")
+	p, o, bob := newChatWriter(t)
+	first, err := p.Write(ctx, bob, "first")
 	if err != nil {
 		t.Fatal(err)
 	}
-	second, err := p.WriteChat(ctx, bob, "second")
+	second, err := p.Write(ctx, bob, "second")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -160,11 +181,7 @@ func TestKeepInAnyOrder(t *testing.T) {
 	if err := first.Keep(ctx); err != nil {
 		t.Fatal(err)
 	}
-	p.Lock()
-	if _, err := p.Unlock(ctx, "violet tugboat umbrella quince"); err != nil {
-		t.Fatal(err)
-	}
-	third, _, err := p.NewChat(ctx, bob, "third")
+	third, _, err := New(o).NewMessage(ctx, bob, "third")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -178,15 +195,15 @@ func TestKeepInAnyOrder(t *testing.T) {
 // order, and an export carries it.
 func TestOutbox(t *testing.T) {
 	ctx := context.Background()
-	p, bob := newChatWriter(t, mem.New())
+	p, o, bob := newChatWriter(t)
 	carolID, err := identity.New(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	carol := carolID.DID()
-	write := func(to did.DID, text string) *ChatMessage {
+	write := func(to did.DID, text string) *Message {
 		t.Helper()
-		m, _, err := p.NewChat(ctx, to, text)
+		m, _, err := p.NewMessage(ctx, to, text)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -221,22 +238,12 @@ func TestOutbox(t *testing.T) {
 	if got, want := outbox(), byReader([]string{"bob one queued", "bob two queued"}, "carol one queued"); !slices.Equal(got, want) {
 		t.Fatalf("outbox %q, want %q", got, want)
 	}
-	if conv, _ := p.Conversation(ctx, bob); conv[0].State != ChatQueued || conv[1].State != ChatQueued {
+	if conv, _ := p.Conversation(ctx, bob); conv[0].State != Queued || conv[1].State != Queued {
 		t.Fatalf("bob's conversation: %+v", conv)
 	}
 
 	// Exported and imported, the outbox comes back whole.
-	var file bytes.Buffer
-	if err := p.Export(ctx, &file, "lantern orchard velvet thimble", nil); err != nil {
-		t.Fatal(err)
-	}
-	q, err := Open(ctx, mem.New(), Options{Vault: vault.Options{KDF: vault.KDFParams{Memory: 8 * 1024, Passes: 1, Lanes: 1}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, _, err := q.Import(ctx, bytes.NewReader(file.Bytes()), int64(file.Len()), "lantern orchard velvet thimble", "violet tugboat umbrella quince", nil); err != nil {
-		t.Fatal(err)
-	}
+	q := exportImport(t, p, o)
 	if got, err := q.Outbox(ctx); err != nil || len(got) != 3 {
 		t.Fatalf("the imported outbox: %d messages, %v", len(got), err)
 	}
@@ -252,12 +259,12 @@ func TestOutbox(t *testing.T) {
 		t.Fatalf("after sending Bob's: outbox %q, want %q", got, want)
 	}
 	conv, _ := p.Conversation(ctx, bob)
-	if conv[0].State != ChatSent || conv[1].State != ChatDelivered {
+	if conv[0].State != Sent || conv[1].State != Delivered {
 		t.Fatalf("bob's conversation: %s, %s", conv[0].State, conv[1].State)
 	}
 	// Once written, the acknowledgement takes it out of the outbox too.
 	deadline := time.Now().Add(10 * time.Second)
-	for stored(t, p, b2.ID).State != ChatDelivered {
+	for stored(t, o, b2.ID).State != Delivered {
 		if time.Now().After(deadline) {
 			t.Fatal("the acknowledgement was never written")
 		}
@@ -268,16 +275,16 @@ func TestOutbox(t *testing.T) {
 	}
 	// Marking a message that is not queued changes nothing; so does
 	// queueing a delivered one.
-	if err := p.MarkSent(ctx, b2.ID); err != nil || stored(t, p, b2.ID).State != ChatDelivered {
-		t.Errorf("MarkSent of a delivered message: %v, %s", err, stored(t, p, b2.ID).State)
+	if err := p.MarkSent(ctx, b2.ID); err != nil || stored(t, o, b2.ID).State != Delivered {
+		t.Errorf("MarkSent of a delivered message: %v, %s", err, stored(t, o, b2.ID).State)
 	}
-	if err := p.Queue(ctx, b2.ID); err != nil || stored(t, p, b2.ID).State != ChatDelivered {
-		t.Errorf("Queue of a delivered message: %v, %s", err, stored(t, p, b2.ID).State)
+	if err := p.Queue(ctx, b2.ID); err != nil || stored(t, o, b2.ID).State != Delivered {
+		t.Errorf("Queue of a delivered message: %v, %s", err, stored(t, o, b2.ID).State)
 	}
 	if err := p.Queue(ctx, "no-such-message"); !errors.Is(err, vault.ErrNotFound) {
 		t.Errorf("Queue of no message: %v", err)
 	}
-	for _, m := range []*ChatMessage{c1, b1} {
+	for _, m := range []*Message{c1, b1} {
 		if err := p.MarkDelivered(ctx, m.ID); err != nil {
 			t.Fatal(err)
 		}

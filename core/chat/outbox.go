@@ -1,4 +1,4 @@
-package core
+package chat
 
 import (
 	"cmp"
@@ -9,72 +9,63 @@ import (
 	"strings"
 
 	"planet/core/didcomm"
+	"planet/core/internal/input"
 	"planet/core/session"
 	"planet/vault"
 )
 
 // The outbox names every message the person wrote that is not yet
-// delivered, from the moment [SignedChat.Keep] keeps it until an
+// delivered, from the moment [Written.Keep] keeps it until an
 // acknowledgement or a receipt is written for it:
 //
 //   - a message that could be handed neither to its reader nor to a mailbox
 //     (the person offline, the reader's relay down or their mailbox full)
-//     is [ChatQueued] until the network lets it go: core/p2p sends it again
+//     is [Queued] until the network lets it go: core/p2p sends it again
 //     whenever the person's node reaches a relay or another person, and it
 //     becomes sent (in the reader's mailbox) or delivered;
-//   - a [ChatSent] message waits for its receipt from the reader's mailbox,
+//   - a [Sent] message waits for its receipt from the reader's mailbox,
 //     or was acknowledged by a page closed before it wrote so (acknowledgements
-//     are written behind, [Planet.Acknowledged]): core/p2p offers it again
+//     are written behind, [Service.Acknowledged]): core/p2p offers it again
 //     to its reader whenever they are connected, and their acknowledgement
 //     makes it delivered.
 //
 // Nothing the person wrote is dropped for want of a network, and nothing
 // delivered stays sent for good. docs/protocols/chat.md.
 
-// colOutbox names the messages not yet delivered, so that finding them
-// does not read every message: a record per message, named as its message
-// record, holding an outboxRecord.
-const colOutbox vault.Collection = "outbox"
-
-// outboxRecord is an entry of the outbox. Rules for change as for
-// messageRecord.
-type outboxRecord struct {
-	ID string `cbor:"1,keyasint"` // the message id
-}
-
-// Queue records that the person's message id, kept by [SignedChat.Keep],
-// could not be handed over: it becomes queued until [Planet.MarkSent] or an
+// Queue records that the person's message id, kept by [Written.Keep],
+// could not be handed over: it becomes queued until [Service.MarkSent] or an
 // acknowledgement moves it on. A message
 // delivered meanwhile (its acknowledgement came after all) stays
 // delivered. An id of no message the person sent returns an error
 // wrapping [vault.ErrNotFound].
-func (p *Planet) Queue(ctx context.Context, id string) error {
-	return p.moveQueued(ctx, id, ChatSent, ChatQueued)
+func (svc *Service) Queue(ctx context.Context, id string) error {
+	return svc.moveQueued(ctx, id, Sent, Queued)
 }
 
 // MarkSent records that the person's queued message id was left in its
 // reader's mailbox: it becomes sent, and stays in the outbox until its
 // receipt comes. A message that is not queued is left as it is.
-func (p *Planet) MarkSent(ctx context.Context, id string) error {
-	return p.moveQueued(ctx, id, ChatQueued, ChatSent)
+func (svc *Service) MarkSent(ctx context.Context, id string) error {
+	return svc.moveQueued(ctx, id, Queued, Sent)
 }
 
 // moveQueued moves the person's message id from state from to state to;
 // it stays in the outbox (where a vault written before sent messages were
 // named there lacks it, it is put there).
-func (p *Planet) moveQueued(ctx context.Context, id string, from, to ChatState) error {
-	v, me, err := p.unlocked()
+func (svc *Service) moveQueued(ctx context.Context, id string, from, to State) error {
+	s, err := svc.open.Session()
 	if err != nil {
 		return err
 	}
+	v, me := s.Vault, s.Identity
 	if didcomm.CheckID(id) != nil {
-		return fmt.Errorf("outbox: %w: %q is not a message id", ErrInvalid, id)
+		return fmt.Errorf("outbox: %w: %q is not a message id", input.ErrInvalid, id)
 	}
-	p.chatMu.Lock()
-	defer p.chatMu.Unlock()
-	mem := p.chat.of(v)
+	svc.mu.Lock()
+	defer svc.mu.Unlock()
+	mem := svc.mem.of(v)
 	// An acknowledged or delivered message has no record to move (nil).
-	rec, err := p.undelivered(ctx, v, me.DID(), mem, id)
+	rec, err := undelivered(ctx, s, mem, id)
 	if err != nil || rec == nil || rec.State != from {
 		return err
 	}
@@ -107,17 +98,18 @@ func (p *Planet) moveQueued(ctx context.Context, id string, from, to ChatState) 
 // each with its signed form, by reader and, for each reader, in the order
 // they were written; those acknowledged meanwhile are delivered, and not
 // among them.
-func (p *Planet) Outbox(ctx context.Context) ([]ChatMessage, error) {
-	v, me, err := p.unlocked()
+func (svc *Service) Outbox(ctx context.Context) ([]Message, error) {
+	s, err := svc.open.Session()
 	if err != nil {
 		return nil, err
 	}
-	acked := p.ackedNow(v)
+	v, me := s.Vault, s.Identity
+	acked := svc.ackedNow(v)
 	entries, err := v.List(ctx, colOutbox)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]ChatMessage, 0, len(entries))
+	out := make([]Message, 0, len(entries))
 	for _, e := range entries {
 		var ob outboxRecord
 		if err := vault.UnmarshalCBOR(e.Data, &ob); err != nil || messageRecordID(ob.ID, me.DID()) != e.ID {
@@ -130,16 +122,16 @@ func (p *Planet) Outbox(ctx context.Context) ([]ChatMessage, error) {
 		if err != nil {
 			return nil, err
 		}
-		c, err := rec.chatMessage()
+		c, err := rec.message()
 		if err != nil {
 			return nil, fmt.Errorf("%s/%s: %w", colMessages, e.ID, errors.Join(vault.ErrCorrupt, err))
 		}
-		if _, ok := acked[c.ID]; ok || (c.State != ChatQueued && c.State != ChatSent) {
+		if _, ok := acked[c.ID]; ok || (c.State != Queued && c.State != Sent) {
 			continue // acknowledged, and about to be written delivered
 		}
 		out = append(out, c)
 	}
-	slices.SortFunc(out, func(a, b ChatMessage) int {
+	slices.SortFunc(out, func(a, b Message) int {
 		return cmp.Or(strings.Compare(a.To.String(), b.To.String()), cmp.Compare(a.Seq, b.Seq), strings.Compare(a.ID, b.ID))
 	})
 	return out, nil
