@@ -6,7 +6,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"reflect"
 	"testing"
 
 	"planet/core/did"
@@ -100,29 +99,6 @@ func must[T any](v T, err error) T {
 	return v
 }
 
-// recordRoundTrip decodes b as a T; whatever decodes must re-encode to bytes
-// that decode to the same value and encode again to the same bytes.
-func recordRoundTrip[T any](t *testing.T, b []byte) {
-	var x T
-	if vault.UnmarshalCBOR(b, &x) != nil {
-		return
-	}
-	enc, err := vault.MarshalCBOR(x)
-	if err != nil {
-		t.Fatalf("re-encoding %x: %v", b, err)
-	}
-	var y T
-	if err := vault.UnmarshalCBOR(enc, &y); err != nil {
-		t.Fatalf("re-encoding of %x does not decode: %v", b, err)
-	}
-	if !reflect.DeepEqual(x, y) {
-		t.Fatalf("%x decodes to %+v, re-encoded to %+v", b, x, y)
-	}
-	if enc2, _ := vault.MarshalCBOR(y); !bytes.Equal(enc, enc2) {
-		t.Fatalf("encoding of %x is not stable", b)
-	}
-}
-
 // FuzzDecodeRecords covers the decoders of chat's records. The first byte
 // picks the type.
 func FuzzDecodeRecords(f *testing.F) {
@@ -144,11 +120,11 @@ func FuzzDecodeRecords(f *testing.F) {
 		}
 		switch rest := b[1:]; b[0] % 3 {
 		case 0:
-			recordRoundTrip[messageRecord](t, rest)
+			sessiontest.RoundTrip[messageRecord](t, rest)
 		case 1:
-			recordRoundTrip[conversationRecord](t, rest)
+			sessiontest.RoundTrip[conversationRecord](t, rest)
 		case 2:
-			recordRoundTrip[outboxRecord](t, rest)
+			sessiontest.RoundTrip[outboxRecord](t, rest)
 		}
 	})
 }
