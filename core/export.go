@@ -49,14 +49,6 @@ type identityExport struct {
 	PrivateKeyMultibase string        `json:"privateKeyMultibase"`
 }
 
-// credentialExport is one kept credential: the credential exactly as signed,
-// and where it came from.
-type credentialExport struct {
-	Credential json.RawMessage `json:"credential"`
-	SharedBy   string          `json:"sharedBy,omitempty"`
-	Received   time.Time       `json:"received"`
-}
-
 // messageExport is one chat message: what it says, for reading, and the
 // signed message, from which an import restores it; with its state in the
 // vault that exported it.

@@ -13,6 +13,7 @@ import (
 	"planet/core/identity"
 	"planet/core/library"
 	"planet/core/session"
+	"planet/core/trust"
 	"planet/vault"
 )
 
@@ -53,7 +54,6 @@ type Planet struct {
 	idle     Timer
 	lastUse  time.Time
 	onLock   func()
-	relays   []string // where the person is reached now; see SetRelays
 
 	chatMu sync.Mutex // serialises chat's read-modify-writes of its records
 	chat   chatMemory // under chatMu
@@ -61,6 +61,7 @@ type Planet struct {
 	// The features, each over the session p gives.
 	contacts *contacts.Service
 	library  *library.Service
+	trust    *trust.Service
 }
 
 // Open prepares the Planet kept in store, whether or not it holds a vault.
@@ -80,6 +81,7 @@ func Open(ctx context.Context, store vault.Store, opt Options) (*Planet, error) 
 	p := &Planet{store: store, opt: opt, settings: DefaultSettings}
 	p.contacts = contacts.New(p)
 	p.library = library.New(p)
+	p.trust = trust.New(p, p.contacts, p.displayName)
 	v, err := vault.Open(ctx, store, opt.Vault)
 	switch {
 	case errors.Is(err, vault.ErrNoVault):
@@ -296,6 +298,17 @@ func (p *Planet) Contacts() *contacts.Service { return p.contacts }
 // Library is what the person keeps: notes, photos and documents.
 func (p *Planet) Library() *library.Service { return p.library }
 
+// Trust is the person's trust network: invitations, introductions, sharing
+// and the relationship credentials kept.
+func (p *Planet) Trust() *trust.Service { return p.trust }
+
+// displayName is the name the person gives the people they connect with.
+func (p *Planet) displayName() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.settings.Name
+}
+
 // Identity returns the person's identity.
 func (p *Planet) Identity() (*identity.Identity, error) {
 	_, id, err := p.unlocked()
@@ -362,7 +375,7 @@ func (p *Planet) Counts(ctx context.Context) (Counts, error) {
 	if c.Contacts, err = p.contacts.Count(ctx); err != nil {
 		return c, err
 	}
-	if c.Credentials, err = v.Count(ctx, colCredentials); err != nil {
+	if err := p.trust.Count(ctx, &c); err != nil {
 		return c, err
 	}
 	if c.Messages, err = v.Count(ctx, colMessages); err != nil {
