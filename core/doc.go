@@ -15,11 +15,12 @@
 //     tokens), didcomm (messages and envelopes), mailbox (the mailbox
 //     protocol), graph (the trust graph);
 //   - session, what a feature gets while the vault is open, and the
-//     features built on it: contacts, library, chat.
+//     features built on it: contacts (which the others build on), library,
+//     chat and trust (invitations, introductions, sharing, the kept
+//     credentials).
 //
-// The trust network's protocols (connect, introduce, share, kept
-// credentials) still live in this package, as methods of [Planet]; they
-// are next to become a feature of their own.
+// What stays here besides the wiring is the dispatch of the mailbox's
+// letters ([Planet.OpenLetter]) between chat and the trust network.
 //
 // # Features
 //

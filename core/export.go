@@ -48,14 +48,6 @@ type identityExport struct {
 	PrivateKeyMultibase string        `json:"privateKeyMultibase"`
 }
 
-// credentialExport is one kept credential: the credential exactly as signed,
-// and where it came from.
-type credentialExport struct {
-	Credential json.RawMessage `json:"credential"`
-	SharedBy   string          `json:"sharedBy,omitempty"`
-	Received   time.Time       `json:"received"`
-}
-
 // Export writes the whole vault to w as an age file sealed with passphrase
 // (docs/export-format.md): the manifest, the identity and the settings, then
 // each feature's sections in the order of [Planet.sections], then the files

@@ -14,6 +14,7 @@ import (
 	"planet/core/identity"
 	"planet/core/library"
 	"planet/core/session"
+	"planet/core/trust"
 	"planet/vault"
 )
 
@@ -54,7 +55,6 @@ type Planet struct {
 	idle     Timer
 	lastUse  time.Time
 	onLock   func()
-	relays   []string // where the person is reached now; see SetRelays
 
 	session *session.Session // the session of p.v and p.id, made once for all calls; see Session
 
@@ -62,6 +62,7 @@ type Planet struct {
 	contacts *contacts.Service
 	library  *library.Service
 	chat     *chat.Service
+	trust    *trust.Service
 }
 
 // Open prepares the Planet kept in store, whether or not it holds a vault.
@@ -82,6 +83,7 @@ func Open(ctx context.Context, store vault.Store, opt Options) (*Planet, error) 
 	p.contacts = contacts.New(p)
 	p.library = library.New(p)
 	p.chat = chat.New(p)
+	p.trust = trust.New(p, p.contacts, p.displayName)
 	v, err := vault.Open(ctx, store, opt.Vault)
 	switch {
 	case errors.Is(err, vault.ErrNoVault):
@@ -301,6 +303,17 @@ func (p *Planet) Library() *library.Service { return p.library }
 // Chat is the person's conversations.
 func (p *Planet) Chat() *chat.Service { return p.chat }
 
+// Trust is the person's trust network: invitations, introductions, sharing
+// and the relationship credentials kept.
+func (p *Planet) Trust() *trust.Service { return p.trust }
+
+// displayName is the name the person gives the people they connect with.
+func (p *Planet) displayName() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.settings.Name
+}
+
 // Identity returns the person's identity.
 func (p *Planet) Identity() (*identity.Identity, error) {
 	_, id, err := p.unlocked()
@@ -359,15 +372,12 @@ type Counts = session.Counts
 
 // Counts counts the person's records.
 func (p *Planet) Counts(ctx context.Context) (Counts, error) {
-	v, _, err := p.unlocked()
-	if err != nil {
-		return Counts{}, err
-	}
 	var c Counts
+	var err error
 	if c.Contacts, err = p.contacts.Count(ctx); err != nil {
 		return c, err
 	}
-	if c.Credentials, err = v.Count(ctx, colCredentials); err != nil {
+	if err := p.trust.Count(ctx, &c); err != nil {
 		return c, err
 	}
 	if c.Messages, err = p.chat.Count(ctx); err != nil {

@@ -26,9 +26,9 @@ func relationships(t *testing.T, p *core.Planet) (bob, carol *identity.Identity)
 		c := must(vc.IssueRelationship(from, to, vc.RelationshipContext{Context: words}, now.Add(-time.Hour), now.AddDate(1, 0, 0), nil))
 		return must(c.MarshalJSON())
 	}
-	must(p.KeepCredential(ctx, issue(bob, me.DID(), "met at the co-op AGM"), did.DID{}))
-	must(p.KeepCredential(ctx, issue(me, bob.DID(), "met at the co-op AGM"), did.DID{}))
-	must(p.KeepCredential(ctx, issue(bob, carol.DID(), "climbing partners"), bob.DID()))
+	must(p.Trust().KeepCredential(ctx, issue(bob, me.DID(), "met at the co-op AGM"), did.DID{}))
+	must(p.Trust().KeepCredential(ctx, issue(me, bob.DID(), "met at the co-op AGM"), did.DID{}))
+	must(p.Trust().KeepCredential(ctx, issue(bob, carol.DID(), "climbing partners"), bob.DID()))
 	return bob, carol
 }
 
@@ -42,26 +42,26 @@ func TestKeepCredentialsAndGraph(t *testing.T) {
 	dana := must(identity.New(nil))
 	stranger := must(vc.IssueRelationship(dana, carol.DID(), vc.RelationshipContext{}, time.Now().Add(-time.Hour), time.Time{}, nil))
 	raw := must(stranger.MarshalJSON())
-	if _, err := p.KeepCredential(ctx, raw, did.DID{}); !errors.Is(err, core.ErrInvalid) {
+	if _, err := p.Trust().KeepCredential(ctx, raw, did.DID{}); !errors.Is(err, core.ErrInvalid) {
 		t.Fatalf("keeping a stranger's credential: %v", err)
 	}
-	if _, err := p.KeepCredential(ctx, raw, bob.DID()); !errors.Is(err, core.ErrInvalid) {
+	if _, err := p.Trust().KeepCredential(ctx, raw, bob.DID()); !errors.Is(err, core.ErrInvalid) {
 		t.Fatalf("keeping a credential Bob is not part of as shared by Bob: %v", err)
 	}
 	forged := bytes.Replace(must(must(vc.IssueRelationship(bob, me.DID(), vc.RelationshipContext{Context: "friends"}, time.Now().Add(-time.Hour), time.Time{}, nil)).MarshalJSON()), []byte("friends"), []byte("fiends!"), 1)
-	if _, err := p.KeepCredential(ctx, forged, did.DID{}); !errors.Is(err, core.ErrInvalid) {
+	if _, err := p.Trust().KeepCredential(ctx, forged, did.DID{}); !errors.Is(err, core.ErrInvalid) {
 		t.Fatalf("keeping a forged credential: %v", err)
 	}
 
-	g := must(p.TrustGraph(ctx))
+	g := must(p.Trust().Graph(ctx))
 	paths := must(g.Paths(me.DID(), carol.DID(), 3))
 	if len(paths) != 1 || len(paths[0]) != 2 {
 		t.Fatalf("paths to Carol: %v", paths)
 	}
-	if n := must(p.ForgetShared(ctx, bob.DID())); n != 1 {
+	if n := must(p.Trust().ForgetShared(ctx, bob.DID())); n != 1 {
 		t.Fatalf("ForgetShared removed %d, want 1", n)
 	}
-	g = must(p.TrustGraph(ctx))
+	g = must(p.Trust().Graph(ctx))
 	if paths := must(g.Paths(me.DID(), carol.DID(), 3)); len(paths) != 0 {
 		t.Fatalf("Carol still reachable after Bob stopped sharing: %v", paths)
 	}
@@ -85,7 +85,7 @@ func TestCredentialsTravelInExport(t *testing.T) {
 	if counts.Credentials != 3 {
 		t.Fatalf("imported %+v", counts)
 	}
-	orig, got := must(p.Credentials(ctx)), must(q.Credentials(ctx))
+	orig, got := must(p.Trust().Credentials(ctx)), must(q.Trust().Credentials(ctx))
 	if len(got) != len(orig) {
 		t.Fatalf("%d credentials after import, want %d", len(got), len(orig))
 	}
@@ -94,7 +94,7 @@ func TestCredentialsTravelInExport(t *testing.T) {
 			t.Fatalf("imported credential does not verify: %v", err)
 		}
 	}
-	g := must(q.TrustGraph(ctx))
+	g := must(q.Trust().Graph(ctx))
 	if paths := must(g.Paths(me.DID(), carol.DID(), 3)); len(paths) != 1 {
 		t.Fatalf("graph after import: paths to Carol %v", paths)
 	}

@@ -4,9 +4,9 @@ import (
 	"errors"
 	"testing"
 
-	"planet/core"
 	"planet/core/did"
 	"planet/core/invite"
+	"planet/core/trust"
 	"planet/core/wire"
 )
 
@@ -19,29 +19,29 @@ func FuzzTrustFrame(f *testing.F) {
 	aliceID, _ := alice.Identity()
 	bobID, _ := bob.Identity()
 
-	inv, err := alice.CreateInvitation(ctx, invite.Options{Note: "seed"})
+	inv, err := alice.Trust().CreateInvitation(ctx, invite.Options{Note: "seed"})
 	if err != nil {
 		f.Fatal(err)
 	}
-	_, out, err := bob.AcceptInvitation(ctx, inv.Token)
+	_, out, err := bob.Trust().AcceptInvitation(ctx, inv.Token)
 	if err != nil {
 		f.Fatal(err)
 	}
 	seed := func(protocol byte, frame any) {
-		b, err := core.EncodeFrame(frame)
+		b, err := trust.EncodeFrame(frame)
 		if err != nil {
 			f.Fatal(err)
 		}
 		f.Add(protocol, b)
 	}
 	seed(0, out.Frame)
-	seed(0, &core.ConnectFrame{Reply: &core.ConnectReply{Ref: inv.ID, Refused: &core.RemoteError{Code: core.CodeDeclined}}})
-	seed(1, &core.IntroduceFrame{Answer: &core.IntroAnswer{ID: "x", State: core.IntroAccepted}})
-	seed(1, &core.IntroduceFrame{Received: true})
-	seed(2, &core.ShareFrame{Revoke: true})
-	seed(2, &core.ShareFrame{Credentials: [][]byte{[]byte(`{}`)}})
+	seed(0, &trust.ConnectFrame{Reply: &trust.ConnectReply{Ref: inv.ID, Refused: &trust.RemoteError{Code: trust.CodeDeclined}}})
+	seed(1, &trust.IntroduceFrame{Answer: &trust.IntroAnswer{ID: "x", State: trust.IntroAccepted}})
+	seed(1, &trust.IntroduceFrame{Received: true})
+	seed(2, &trust.ShareFrame{Revoke: true})
+	seed(2, &trust.ShareFrame{Credentials: [][]byte{[]byte(`{}`)}})
 
-	protocols := core.TrustProtocols
+	protocols := trust.Protocols
 	senders := []did.DID{bobID.DID(), aliceID.DID()}
 	f.Fuzz(func(t *testing.T, protocol byte, frame []byte) {
 		proto := protocols[int(protocol)%len(protocols)]
@@ -50,7 +50,7 @@ func FuzzTrustFrame(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, err = alice.HandleFrame(ctx, from, proto, frame)
+		_, err = alice.Trust().HandleFrame(ctx, from, proto, frame)
 		if err == nil || !errors.Is(err, wire.ErrMalformedFrame) {
 			return
 		}

@@ -12,6 +12,7 @@ import (
 	"planet/core/invite"
 	"planet/core/mailbox"
 	"planet/core/p2p"
+	"planet/core/trust"
 	"planet/idb"
 	"planet/vault"
 	"planet/wasm/browser"
@@ -26,7 +27,7 @@ type code string
 // others carry the core's own words, which say what was wrong.
 func classify(err error) (code, string) {
 	var weak *vault.ErrWeakPassphrase
-	var remote *core.RemoteError
+	var remote *trust.RemoteError
 	switch {
 	case errors.As(err, &weak):
 		return "weak_passphrase", sentence(weak.Strength.Warning, "That passphrase is too easy to guess.")

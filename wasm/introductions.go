@@ -15,6 +15,7 @@ import (
 	"planet/core"
 	"planet/core/did"
 	"planet/core/graph"
+	"planet/core/trust"
 )
 
 // The trust network's introductions, sharing and graph: the person
@@ -24,7 +25,7 @@ import (
 // deliver sends each frame with the tab's node, directly or into the
 // recipient's mailbox, and tries them all before reporting the first
 // failure: one unreachable person does not keep the news from the other.
-func deliver(ctx context.Context, net *tabNetwork, out []core.Outgoing) error {
+func deliver(ctx context.Context, net *tabNetwork, out []trust.Outgoing) error {
 	if len(out) == 0 {
 		return nil
 	}
@@ -87,29 +88,15 @@ func (n *namer) name(d did.DID) string {
 	return did.Short(d)
 }
 
-func (n *namer) nameOf(s string) string {
-	d, err := did.Parse(s)
-	if err != nil {
-		return s
-	}
-	return n.name(d)
+func receivedIntroJS(r *trust.ReceivedIntroduction, n *namer) map[string]any {
+	return map[string]any{"id": r.ID, "introducer": r.Introducer.String(), "introducerName": n.name(r.Introducer),
+		"other": r.Other.String(), "otherName": cmp.Or(n.contact(r.Other), r.OtherName, n.name(r.Other)),
+		"note": r.Note, "state": string(r.State), "received": r.Received, "expires": r.Expires}
 }
 
-func receivedIntroJS(r *core.ReceivedIntroduction, n *namer) map[string]any {
-	return map[string]any{"id": r.ID, "introducer": r.Introducer, "introducerName": n.nameOf(r.Introducer),
-		"other": r.Other, "otherName": cmp.Or(n.contact(mustParse(r.Other)), r.OtherName, n.nameOf(r.Other)),
-		"note": r.Note, "state": r.State, "received": core.Time(r.Received),
-		"expires": time.Unix(r.Expires, 0).UTC()}
-}
-
-func madeIntroJS(m *core.MadeIntroduction, n *namer) map[string]any {
-	return map[string]any{"id": m.ID, "a": m.A, "b": m.B, "aName": n.nameOf(m.A), "bName": n.nameOf(m.B),
-		"note": m.Note, "stateA": m.StateA, "stateB": m.StateB, "created": core.Time(m.Created)}
-}
-
-func mustParse(s string) did.DID {
-	d, _ := did.Parse(s)
-	return d
+func madeIntroJS(m *trust.MadeIntroduction, n *namer) map[string]any {
+	return map[string]any{"id": m.ID, "a": m.A.String(), "b": m.B.String(), "aName": n.name(m.A), "bName": n.name(m.B),
+		"note": m.Note, "stateA": string(m.StateA), "stateB": string(m.StateB), "created": m.Created}
 }
 
 // boolArg reads a boolean argument.
@@ -141,7 +128,7 @@ func introductionsAPI(ctx context.Context, p *core.Planet, net *tabNetwork) safe
 		if _, err := net.current(); err != nil {
 			return nil, err
 		}
-		made, out, err := p.Introduce(ctx, a, b, strings.TrimSpace(note))
+		made, out, err := p.Trust().Introduce(ctx, a, b, strings.TrimSpace(note))
 		if err != nil {
 			return nil, err
 		}
@@ -155,7 +142,7 @@ func introductionsAPI(ctx context.Context, p *core.Planet, net *tabNetwork) safe
 		return toJS(madeIntroJS(made, n))
 	}))
 	o.Set("list", async(func([]safejs.Value) (any, error) {
-		received, made, err := p.Introductions(ctx)
+		received, made, err := p.Trust().Introductions(ctx)
 		if err != nil {
 			return nil, err
 		}
@@ -185,7 +172,7 @@ func introductionsAPI(ctx context.Context, p *core.Planet, net *tabNetwork) safe
 		if _, err := net.current(); err != nil {
 			return nil, err
 		}
-		out, err := p.AnswerIntroduction(ctx, id, accept)
+		out, err := p.Trust().AnswerIntroduction(ctx, id, accept)
 		if err != nil {
 			return nil, err
 		}
@@ -194,7 +181,7 @@ func introductionsAPI(ctx context.Context, p *core.Planet, net *tabNetwork) safe
 		}
 		// The other may have accepted first: then the connect request just
 		// sent completed the connection, and the record says so.
-		received, _, err := p.Introductions(ctx)
+		received, _, err := p.Trust().Introductions(ctx)
 		if err != nil {
 			return nil, err
 		}
@@ -226,7 +213,7 @@ func sharingAPI(ctx context.Context, p *core.Planet, net *tabNetwork) safejs.Val
 		if _, err := net.current(); err != nil {
 			return nil, err
 		}
-		out, err := p.SetSharing(ctx, with, on)
+		out, err := p.Trust().SetSharing(ctx, with, on)
 		if err != nil {
 			return nil, err
 		}
@@ -242,7 +229,7 @@ const maxPathHops = 3
 func graphAPI(ctx context.Context, p *core.Planet) safejs.Value {
 	o := newObject()
 	load := func() (*graph.Graph, *namer, error) {
-		g, err := p.TrustGraph(ctx)
+		g, err := p.Trust().Graph(ctx)
 		if err != nil {
 			return nil, nil, err
 		}

@@ -283,7 +283,7 @@ func relayAddrs(ctx context.Context) ([]string, string, error) {
 }
 
 // pickRelayAddrs keeps one address per relay peer, the best this browser
-// can dial, at most core.MaxInvitationRelays of them (they travel in
+// can dial, at most invite.MaxRelays of them (they travel in
 // invitations). WebSocket comes first: its address stays the same, while a
 // WebTransport address changes with its certificates every few days and
 // would go stale in the invitations and contacts that keep it. A page

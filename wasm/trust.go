@@ -14,6 +14,7 @@ import (
 	"planet/core/chat"
 	"planet/core/did"
 	"planet/core/invite"
+	"planet/core/trust"
 	"planet/core/vc"
 )
 
@@ -55,9 +56,9 @@ func invitationsAPI(ctx context.Context, p *core.Planet, net *tabNetwork) safejs
 			Note:     strings.TrimSpace(in.Note),
 			Lifetime: time.Duration(in.Hours * float64(time.Hour)).Round(time.Second),
 			Uses:     in.Uses,
-			Relays:   p.Relays(), // the node's, set when it started
+			Relays:   p.Trust().Relays(), // the node's, set when it started
 		}
-		inv, err := p.CreateInvitation(ctx, opts)
+		inv, err := p.Trust().CreateInvitation(ctx, opts)
 		if err != nil {
 			return nil, err
 		}
@@ -66,7 +67,7 @@ func invitationsAPI(ctx context.Context, p *core.Planet, net *tabNetwork) safejs
 			"note": inv.Note, "expires": inv.Expires, "uses": inv.Uses})
 	}))
 	o.Set("list", async(func([]safejs.Value) (any, error) {
-		rs, err := p.Invitations(ctx)
+		rs, err := p.Trust().Invitations(ctx)
 		if err != nil {
 			return nil, err
 		}
@@ -87,7 +88,7 @@ func invitationsAPI(ctx context.Context, p *core.Planet, net *tabNetwork) safejs
 		if err != nil {
 			return nil, err
 		}
-		return nil, p.RevokeInvitation(ctx, id)
+		return nil, p.Trust().RevokeInvitation(ctx, id)
 	}))
 	o.Set("read", async(func(args []safejs.Value) (any, error) {
 		token, err := tokenArg(args, 0)
@@ -110,7 +111,7 @@ func invitationsAPI(ctx context.Context, p *core.Planet, net *tabNetwork) safejs
 		if err != nil {
 			return nil, err
 		}
-		inv, out, err := p.AcceptInvitation(ctx, token)
+		inv, out, err := p.Trust().AcceptInvitation(ctx, token)
 		if err != nil {
 			return nil, err
 		}
@@ -123,21 +124,21 @@ func invitationsAPI(ctx context.Context, p *core.Planet, net *tabNetwork) safejs
 		via := chat.ViaDirect
 		if posted {
 			via = chat.ViaMailbox
-			if err := p.SetPendingWaiting(ctx, inv.ID, "mailbox"); err != nil {
+			if err := p.Trust().SetPendingWaiting(ctx, inv.ID, trust.WaitingMailbox); err != nil {
 				return nil, err
 			}
 		}
 		return toJS(map[string]any{"inviter": inv.Inviter.String(), "note": inv.Note, "delivered": via})
 	}))
 	o.Set("pending", async(func([]safejs.Value) (any, error) {
-		ps, err := p.PendingConnections(ctx)
+		ps, err := p.Trust().PendingConnections(ctx)
 		if err != nil {
 			return nil, err
 		}
 		out := make([]map[string]any, len(ps))
 		for i, pc := range ps {
-			out[i] = map[string]any{"ref": pc.Ref, "with": pc.With, "note": pc.Note,
-				"created": core.Time(pc.Created), "waiting": pc.Waiting}
+			out[i] = map[string]any{"ref": pc.Ref, "with": pc.With.String(), "note": pc.Note,
+				"created": pc.Created, "waiting": string(pc.Waiting)}
 		}
 		return toJS(out)
 	}))
@@ -175,7 +176,7 @@ func didArg(args []safejs.Value, i int) (did.DID, error) {
 func credentialsAPI(ctx context.Context, p *core.Planet) safejs.Value {
 	o := newObject()
 	o.Set("list", async(func([]safejs.Value) (any, error) {
-		kept, err := p.Credentials(ctx)
+		kept, err := p.Trust().Credentials(ctx)
 		if err != nil {
 			return nil, err
 		}
@@ -189,7 +190,7 @@ func credentialsAPI(ctx context.Context, p *core.Planet) safejs.Value {
 			}
 			v := map[string]any{"id": c.ID, "type": c.ConcreteType(), "issuer": c.Issuer.String(),
 				"subject": c.Subject.ID.String(), "context": c.Subject.Context,
-				"validFrom": c.ValidFrom.String(), "received": core.Time(k.Received),
+				"validFrom": c.ValidFrom.String(), "received": k.Received,
 				"verified": true, "credential": rawJSON(raw)}
 			if !c.Subject.IntroducedBy.IsZero() {
 				v["introducedBy"] = c.Subject.IntroducedBy.String()

@@ -29,6 +29,7 @@ import (
 	"planet/core/identity"
 	"planet/core/keys"
 	"planet/core/mailbox"
+	"planet/core/trust"
 )
 
 // PrivateKey is the libp2p key of id: the same Ed25519 key as its DID, so
@@ -132,8 +133,8 @@ func New(h host.Host, p *core.Planet, opt Options) (*Node, error) {
 	}
 	n := &Node{host: h, planet: p, opt: opt, relays: map[string]*RelayStatus{},
 		directFailed: map[peer.ID]time.Time{}, chats: map[peer.ID]*chatLine{}, handing: map[string]bool{}}
-	p.SetRelays(opt.Relays)
-	for _, proto := range core.TrustProtocols {
+	p.Trust().SetRelays(opt.Relays)
+	for _, proto := range trust.Protocols {
 		h.SetStreamHandler(protocol.ID(proto), n.serveTrust(proto))
 	}
 	h.SetStreamHandler(chat.Protocol, n.serveChat)
@@ -152,7 +153,7 @@ func (n *Node) Close() {
 	n.mu.Lock()
 	n.closed = true
 	n.mu.Unlock()
-	for _, proto := range core.TrustProtocols {
+	for _, proto := range trust.Protocols {
 		n.host.RemoveStreamHandler(protocol.ID(proto))
 	}
 	n.host.RemoveStreamHandler(chat.Protocol)
@@ -418,7 +419,7 @@ func (n *Node) serveTrust(proto string) network.StreamHandler {
 			s.Reset()
 			return
 		}
-		send, err := n.planet.ServeTrust(ctx, s, proto, remote)
+		send, err := n.planet.Trust().ServeTrust(ctx, s, proto, remote)
 		if err != nil {
 			n.opt.Log.Warn("refused a stream", "protocol", proto, "peer", remote, "err", err)
 		}
@@ -428,7 +429,7 @@ func (n *Node) serveTrust(proto string) network.StreamHandler {
 	}
 }
 
-func (n *Node) deliverLogged(out core.Outgoing) {
+func (n *Node) deliverLogged(out trust.Outgoing) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	if err := n.Deliver(ctx, out); err != nil {
@@ -443,8 +444,8 @@ var ErrUnreachable = errors.New("p2p: the other person cannot be reached now")
 // Deliver sends out over a stream to out.To and applies the answer; what
 // the answer produces in turn (the news of a connection for an introducer)
 // is delivered too. A refusal in the answer is returned as a
-// [*core.RemoteError]; a person who cannot be reached, as ErrUnreachable.
-func (n *Node) Deliver(ctx context.Context, out core.Outgoing) error {
+// [*trust.RemoteError]; a person who cannot be reached, as ErrUnreachable.
+func (n *Node) Deliver(ctx context.Context, out trust.Outgoing) error {
 	pid, err := PeerID(out.To)
 	if err != nil {
 		return err
@@ -456,7 +457,7 @@ func (n *Node) Deliver(ctx context.Context, out core.Outgoing) error {
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrUnreachable, err)
 	}
-	h, err := n.planet.Exchange(ctx, s, out)
+	h, err := n.planet.Trust().Exchange(ctx, s, out)
 	if err != nil {
 		return err
 	}
@@ -600,12 +601,12 @@ func circuitAddr(relay string, pid peer.ID) (ma.Multiaddr, error) {
 // Send delivers out directly if it can, and otherwise leaves it sealed in
 // the other person's mailbox at one of out.Relays, to be handled when they
 // come back. posted says which happened.
-func (n *Node) Send(ctx context.Context, out core.Outgoing) (posted bool, err error) {
+func (n *Node) Send(ctx context.Context, out trust.Outgoing) (posted bool, err error) {
 	err = n.Deliver(ctx, out)
 	if !errors.Is(err, ErrUnreachable) {
 		return false, err
 	}
-	id, env, serr := n.planet.SealOutgoing(out)
+	id, env, serr := n.planet.Trust().SealOutgoing(out)
 	if serr != nil {
 		return false, serr
 	}
@@ -651,7 +652,7 @@ func (n *Node) Pickup(ctx context.Context) (int, error) {
 	var errs []error
 	kept := map[did.DID][]string{} // chat messages picked up, by writer
 	for _, r := range n.opt.Relays {
-		var replies []core.Outgoing
+		var replies []trust.Outgoing
 		err := n.withMailbox(ctx, r, func(s network.Stream, relay keys.PeerID) error {
 			got, err := mailbox.Pickup(ctx, s, id, relay, func(l mailbox.Letter) error {
 				o, err := n.planet.OpenLetter(ctx, l.Envelope)
@@ -682,14 +683,14 @@ func (n *Node) Pickup(ctx context.Context) (int, error) {
 
 // answers are the frames to send after a letter was handled: the reply to
 // its sender, and frames for others.
-func (n *Node) answers(ctx context.Context, o core.Opened) []core.Outgoing {
+func (n *Node) answers(ctx context.Context, o core.Opened) []trust.Outgoing {
 	out := o.Send
 	if o.Reply != nil {
 		relays := o.ReplyRelays
 		if c, err := n.planet.Contacts().ByDID(ctx, o.From); err == nil && c != nil && len(c.Relays) > 0 {
 			relays = c.Relays
 		}
-		out = append([]core.Outgoing{{To: o.From, Relays: relays, Protocol: o.Protocol, Frame: o.Reply}}, out...)
+		out = append([]trust.Outgoing{{To: o.From, Relays: relays, Protocol: o.Protocol, Frame: o.Reply}}, out...)
 	}
 	return out
 }

@@ -26,6 +26,7 @@ import (
 	"planet/core/did"
 	"planet/core/invite"
 	"planet/core/p2p"
+	"planet/core/trust"
 	"planet/core/vc"
 	"planet/serve/servetest"
 	"planet/vault"
@@ -101,7 +102,7 @@ func (p *person) reserve(t *testing.T, relay string) {
 	}
 }
 
-func (p *person) deliver(t *testing.T, outs ...core.Outgoing) {
+func (p *person) deliver(t *testing.T, outs ...trust.Outgoing) {
 	t.Helper()
 	for _, out := range outs {
 		if err := p.node.Deliver(context.Background(), out); err != nil {
@@ -126,7 +127,7 @@ func (p *person) contact(t *testing.T, d did.DID) *contacts.Contact {
 // verifies.
 func (p *person) credentialFrom(t *testing.T, issuer did.DID) *vc.Credential {
 	t.Helper()
-	kept, err := p.planet.Credentials(context.Background())
+	kept, err := p.planet.Trust().Credentials(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -146,11 +147,11 @@ func (p *person) credentialFrom(t *testing.T, issuer did.DID) *vc.Credential {
 func connectByInvitation(t *testing.T, inviter, invitee *person, note string, relay string) *invite.Invitation {
 	t.Helper()
 	ctx := context.Background()
-	inv, err := inviter.planet.CreateInvitation(ctx, invite.Options{Note: note, Relays: []string{relay}})
+	inv, err := inviter.planet.Trust().CreateInvitation(ctx, invite.Options{Note: note, Relays: []string{relay}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, out, err := invitee.planet.AcceptInvitation(ctx, inv.Token)
+	_, out, err := invitee.planet.Trust().AcceptInvitation(ctx, inv.Token)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -186,12 +187,12 @@ func TestTrustNetworkOverRelay(t *testing.T) {
 	if o := alice.contact(t, bob.did).Origin; o != contacts.OriginInvitedByMe {
 		t.Fatalf("Alice's contact for Bob has origin %q", o)
 	}
-	if pending, _ := bob.planet.PendingConnections(ctx); len(pending) != 0 {
+	if pending, _ := bob.planet.Trust().PendingConnections(ctx); len(pending) != 0 {
 		t.Fatalf("Bob still has pending connections: %+v", pending)
 	}
 
 	// The invitation was for one person: Carol cannot use it too.
-	_, out, err := carol.planet.AcceptInvitation(ctx, inv.Token)
+	_, out, err := carol.planet.Trust().AcceptInvitation(ctx, inv.Token)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -201,11 +202,11 @@ func TestTrustNetworkOverRelay(t *testing.T) {
 	if c, _ := carol.planet.Contacts().ByDID(ctx, alice.did); c != nil {
 		t.Fatal("a refused acceptance left a contact")
 	}
-	if kept, _ := carol.planet.Credentials(ctx); len(kept) != 0 {
+	if kept, _ := carol.planet.Trust().Credentials(ctx); len(kept) != 0 {
 		t.Fatalf("a refused acceptance left %d credentials", len(kept))
 	}
 	// Bob's acceptance arriving a second time takes no second use.
-	_, again, err := bob.planet.AcceptInvitation(ctx, inv.Token)
+	_, again, err := bob.planet.Trust().AcceptInvitation(ctx, inv.Token)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -213,7 +214,7 @@ func TestTrustNetworkOverRelay(t *testing.T) {
 
 	// An altered token is refused before anything is sent.
 	altered := inv.Token[:len(inv.Token)-3] + "AAA"
-	if _, _, err := carol.planet.AcceptInvitation(ctx, altered); err == nil {
+	if _, _, err := carol.planet.Trust().AcceptInvitation(ctx, altered); err == nil {
 		t.Fatal("an altered invitation was accepted")
 	}
 
@@ -222,25 +223,25 @@ func TestTrustNetworkOverRelay(t *testing.T) {
 
 	// Alice introduces Bob and Carol. Bob accepts first: Carol has not
 	// answered, so his request waits; when Carol accepts, they connect.
-	made, outs, err := alice.planet.Introduce(ctx, bob.did, carol.did, "you both build boats")
+	made, outs, err := alice.planet.Trust().Introduce(ctx, bob.did, carol.did, "you both build boats")
 	if err != nil {
 		t.Fatal(err)
 	}
 	alice.deliver(t, outs...)
-	received, _, err := bob.planet.Introductions(ctx)
-	if err != nil || len(received) != 1 || received[0].Other != carol.did.String() || received[0].Note != "you both build boats" {
+	received, _, err := bob.planet.Trust().Introductions(ctx)
+	if err != nil || len(received) != 1 || received[0].Other != carol.did || received[0].Note != "you both build boats" {
 		t.Fatalf("Bob's introductions: %+v, %v", received, err)
 	}
-	outs, err = bob.planet.AnswerIntroduction(ctx, made.ID, true)
+	outs, err = bob.planet.Trust().AnswerIntroduction(ctx, made.ID, true)
 	if err != nil {
 		t.Fatal(err)
 	}
 	bob.deliver(t, outs...)
-	pending, _ := bob.planet.PendingConnections(ctx)
-	if len(pending) != 1 || pending[0].Waiting != core.CodePending {
+	pending, _ := bob.planet.Trust().PendingConnections(ctx)
+	if len(pending) != 1 || pending[0].Waiting != trust.WaitingAnswer {
 		t.Fatalf("Bob's request should wait for Carol: %+v", pending)
 	}
-	outs, err = carol.planet.AnswerIntroduction(ctx, made.ID, true)
+	outs, err = carol.planet.Trust().AnswerIntroduction(ctx, made.ID, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -255,13 +256,13 @@ func TestTrustNetworkOverRelay(t *testing.T) {
 			t.Fatalf("%s's credential from %s names introducer %v", me.name, other.name, by)
 		}
 	}
-	if pending, _ := bob.planet.PendingConnections(ctx); len(pending) != 0 {
+	if pending, _ := bob.planet.Trust().PendingConnections(ctx); len(pending) != 0 {
 		t.Fatalf("Bob's request is still pending after Carol connected: %+v", pending)
 	}
 	// One credential each way, on both sides: the one Bob issued when he
 	// accepted is the one Carol received.
 	for _, p := range []*person{bob, carol} {
-		kept, _ := p.planet.Credentials(ctx)
+		kept, _ := p.planet.Trust().Credentials(ctx)
 		between := 0
 		for _, k := range kept {
 			if c := k.Credential; (c.Issuer == bob.did && c.Subject.ID == carol.did) || (c.Issuer == carol.did && c.Subject.ID == bob.did) {
@@ -273,50 +274,50 @@ func TestTrustNetworkOverRelay(t *testing.T) {
 		}
 	}
 	servetest.Eventually(t, "Alice hears that Bob and Carol connected", func() bool {
-		_, mades, _ := alice.planet.Introductions(ctx)
-		return len(mades) == 1 && mades[0].StateA == core.IntroConnected && mades[0].StateB == core.IntroConnected
+		_, mades, _ := alice.planet.Trust().Introductions(ctx)
+		return len(mades) == 1 && mades[0].StateA == trust.IntroConnected && mades[0].StateB == trust.IntroConnected
 	})
 
 	// Alice introduces Carol and Dave; Dave declines, so Carol's
 	// acceptance comes to nothing and Alice hears both.
-	made, outs, err = alice.planet.Introduce(ctx, carol.did, dave.did, "")
+	made, outs, err = alice.planet.Trust().Introduce(ctx, carol.did, dave.did, "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	alice.deliver(t, outs...)
-	outs, err = dave.planet.AnswerIntroduction(ctx, made.ID, false)
+	outs, err = dave.planet.Trust().AnswerIntroduction(ctx, made.ID, false)
 	if err != nil {
 		t.Fatal(err)
 	}
 	dave.deliver(t, outs...)
-	outs, err = carol.planet.AnswerIntroduction(ctx, made.ID, true)
+	outs, err = carol.planet.Trust().AnswerIntroduction(ctx, made.ID, true)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := carol.node.Deliver(ctx, outs[0]); err != nil {
 		t.Fatal(err)
 	}
-	if err := carol.node.Deliver(ctx, outs[1]); !errors.Is(err, core.ErrDeclined) {
+	if err := carol.node.Deliver(ctx, outs[1]); !errors.Is(err, trust.ErrDeclined) {
 		t.Fatalf("connecting after a decline: %v", err)
 	}
 	if c, _ := carol.planet.Contacts().ByDID(ctx, dave.did); c != nil {
 		t.Fatal("Carol has Dave as a contact after he declined")
 	}
-	got, _, _ := carol.planet.Introductions(ctx)
+	got, _, _ := carol.planet.Trust().Introductions(ctx)
 	for _, r := range got {
-		if r.ID == made.ID && r.State != core.IntroOtherDeclined {
+		if r.ID == made.ID && r.State != trust.IntroOtherDeclined {
 			t.Fatalf("Carol's introduction to Dave is %q", r.State)
 		}
 	}
-	_, mades, _ := alice.planet.Introductions(ctx)
+	_, mades, _ := alice.planet.Trust().Introductions(ctx)
 	for _, m := range mades {
-		if m.ID == made.ID && (m.StateA != core.IntroAccepted || m.StateB != core.IntroDeclined) {
+		if m.ID == made.ID && (m.StateA != trust.IntroAccepted || m.StateB != trust.IntroDeclined) {
 			t.Fatalf("Alice's record of the declined introduction: %+v", m)
 		}
 	}
 
 	// Someone who is not a contact cannot introduce people.
-	if _, _, err := bob.planet.Introduce(ctx, alice.did, dave.did, ""); err == nil {
+	if _, _, err := bob.planet.Trust().Introduce(ctx, alice.did, dave.did, ""); err == nil {
 		t.Fatal("Bob introduced Dave, who is not his contact")
 	}
 
@@ -328,9 +329,9 @@ func TestTrustNetworkOverRelay(t *testing.T) {
 			what string
 			get  func(*core.Planet) any
 		}{
-			{"invitations", func(x *core.Planet) any { r, _ := x.Invitations(ctx); return r }},
-			{"introductions", func(x *core.Planet) any { r, m, _ := x.Introductions(ctx); return [2]any{r, m} }},
-			{"pending connections", func(x *core.Planet) any { r, _ := x.PendingConnections(ctx); return r }},
+			{"invitations", func(x *core.Planet) any { r, _ := x.Trust().Invitations(ctx); return r }},
+			{"introductions", func(x *core.Planet) any { r, m, _ := x.Trust().Introductions(ctx); return [2]any{r, m} }},
+			{"pending connections", func(x *core.Planet) any { r, _ := x.Trust().PendingConnections(ctx); return r }},
 		} {
 			if got, want := c.get(q), c.get(p.planet); !reflect.DeepEqual(got, want) {
 				t.Fatalf("%s's %s after an export and import:\n%+v\nwant\n%+v", p.name, c.what, got, want)
@@ -340,12 +341,12 @@ func TestTrustNetworkOverRelay(t *testing.T) {
 
 	// Alice shares her relationships with Bob: his graph now reaches Dave,
 	// through Alice, with her credentials as evidence.
-	outs, err = alice.planet.SetSharing(ctx, bob.did, true)
+	outs, err = alice.planet.Trust().SetSharing(ctx, bob.did, true)
 	if err != nil {
 		t.Fatal(err)
 	}
 	alice.deliver(t, outs...)
-	g, err := bob.planet.TrustGraph(ctx)
+	g, err := bob.planet.Trust().Graph(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -365,12 +366,12 @@ func TestTrustNetworkOverRelay(t *testing.T) {
 		t.Fatalf("the path is explained as %q", explained)
 	}
 	// Sharing is revocable: Bob forgets what Alice shared.
-	outs, err = alice.planet.SetSharing(ctx, bob.did, false)
+	outs, err = alice.planet.Trust().SetSharing(ctx, bob.did, false)
 	if err != nil {
 		t.Fatal(err)
 	}
 	alice.deliver(t, outs...)
-	g, _ = bob.planet.TrustGraph(ctx)
+	g, _ = bob.planet.Trust().Graph(ctx)
 	if paths, _ := g.Paths(bob.did, dave.did, 3); len(paths) != 0 {
 		t.Fatalf("Bob still reaches Dave after Alice stopped sharing: %v", paths)
 	}
@@ -398,11 +399,11 @@ func TestExpiredInvitationIsRefused(t *testing.T) {
 	ctx := context.Background()
 	relay := servetest.Start(t).Addr()
 	alice, bob := newPerson(t, "Alice", relay), newPerson(t, "Bob", relay)
-	inv, err := alice.planet.CreateInvitation(ctx, invite.Options{Lifetime: time.Hour, Relays: []string{relay}})
+	inv, err := alice.planet.Trust().CreateInvitation(ctx, invite.Options{Lifetime: time.Hour, Relays: []string{relay}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, out, err := bob.planet.AcceptInvitation(ctx, inv.Token)
+	_, out, err := bob.planet.Trust().AcceptInvitation(ctx, inv.Token)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -413,14 +414,14 @@ func TestExpiredInvitationIsRefused(t *testing.T) {
 	}
 	// A revoked one is refused too.
 	bob.clock.advance(2 * time.Hour)
-	inv, err = alice.planet.CreateInvitation(ctx, invite.Options{Relays: []string{relay}})
+	inv, err = alice.planet.Trust().CreateInvitation(ctx, invite.Options{Relays: []string{relay}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := alice.planet.RevokeInvitation(ctx, inv.ID); err != nil {
+	if err := alice.planet.Trust().RevokeInvitation(ctx, inv.ID); err != nil {
 		t.Fatal(err)
 	}
-	_, out, err = bob.planet.AcceptInvitation(ctx, inv.Token)
+	_, out, err = bob.planet.Trust().AcceptInvitation(ctx, inv.Token)
 	if err != nil {
 		t.Fatal(err)
 	}

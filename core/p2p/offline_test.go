@@ -109,13 +109,13 @@ func TestOfflineCompletionThroughMailbox(t *testing.T) {
 	alice, bob := newTabPerson(t, "Alice"), newTabPerson(t, "Bob")
 	alice.online(t, relay)
 	bob.online(t, relay)
-	inv, err := alice.planet.CreateInvitation(ctx, invite.Options{Note: "allotment neighbours", Relays: []string{relay}})
+	inv, err := alice.planet.Trust().CreateInvitation(ctx, invite.Options{Note: "allotment neighbours", Relays: []string{relay}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	alice.offline()
 
-	_, out, err := bob.planet.AcceptInvitation(ctx, inv.Token)
+	_, out, err := bob.planet.Trust().AcceptInvitation(ctx, inv.Token)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,7 +123,7 @@ func TestOfflineCompletionThroughMailbox(t *testing.T) {
 	if err != nil || !posted {
 		t.Fatalf("Bob's acceptance with Alice offline: posted %v, %v", posted, err)
 	}
-	if pending, _ := bob.planet.PendingConnections(ctx); len(pending) != 1 {
+	if pending, _ := bob.planet.Trust().PendingConnections(ctx); len(pending) != 1 {
 		t.Fatalf("Bob's pending connections: %+v", pending)
 	}
 	bob.offline()
@@ -150,10 +150,10 @@ func TestOfflineCompletionThroughMailbox(t *testing.T) {
 	if c == nil || c.Origin != contacts.OriginInvitedMe || c.Name != "Alice" {
 		t.Fatalf("Bob's contact for Alice: %+v", c)
 	}
-	if pending, _ := bob.planet.PendingConnections(ctx); len(pending) != 0 {
+	if pending, _ := bob.planet.Trust().PendingConnections(ctx); len(pending) != 0 {
 		t.Fatalf("Bob's connection is still pending: %+v", pending)
 	}
-	kept, _ := bob.planet.Credentials(ctx)
+	kept, _ := bob.planet.Trust().Credentials(ctx)
 	if len(kept) != 2 {
 		t.Fatalf("Bob holds %d credentials, want his and Alice's", len(kept))
 	}
@@ -187,11 +187,11 @@ func connectedPair(t *testing.T, addr string) (alice, bob *tabPerson) {
 	alice, bob = newTabPerson(t, "Alice"), newTabPerson(t, "Bob")
 	alice.online(t, addr)
 	bob.online(t, addr)
-	inv, err := alice.planet.CreateInvitation(context.Background(), invite.Options{Note: "allotment neighbours", Relays: []string{addr}})
+	inv, err := alice.planet.Trust().CreateInvitation(context.Background(), invite.Options{Note: "allotment neighbours", Relays: []string{addr}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, out, err := bob.planet.AcceptInvitation(context.Background(), inv.Token)
+	_, out, err := bob.planet.Trust().AcceptInvitation(context.Background(), inv.Token)
 	if err != nil {
 		t.Fatal(err)
 	}

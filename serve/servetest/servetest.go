@@ -63,20 +63,29 @@ func Start(t testing.TB) *Server {
 
 // Start starts the stopped server again, relay and mailbox, on the port and data it had. It
 // fails the test if the relay comes back on another address.
+//
+// As serve does, the mailbox is attached to the relay's host before the
+// relay listens, so that no client finds the relay without its mailbox.
 func (s *Server) Start() {
 	s.t.Helper()
-	s.StartRelay()
-	s.StartMailbox()
+	box := s.openMailbox()
+	s.startRelay(box.Attach)
+	s.box = box
 }
 
 // StartRelay starts the stopped server's relay node alone, without the mailbox (see
 // [Server.StartMailbox]), on the port and data it had.
 func (s *Server) StartRelay() {
 	s.t.Helper()
+	s.startRelay()
+}
+
+func (s *Server) startRelay(attach ...func(host.Host) error) {
+	s.t.Helper()
 	if s.node != nil {
 		s.t.Fatal("servetest: starting a server that runs")
 	}
-	s.node = Relay(s.t, s.dir, func(c *relay.Config) { c.Port = s.port })
+	s.node = Relay(s.t, s.dir, func(c *relay.Config) { c.Port = s.port }, attach...)
 	addr := AddrInfo(s.t, s.node, ma.P_WS)
 	addrs, err := peer.AddrInfoToP2pAddrs(&addr)
 	if err != nil {
@@ -101,15 +110,21 @@ func (s *Server) StartMailbox() {
 	if s.node == nil || s.box != nil {
 		s.t.Fatal("servetest: the mailbox needs a relay without one")
 	}
+	box := s.openMailbox()
+	if err := box.Attach(s.node.Host()); err != nil {
+		s.t.Fatal(err)
+	}
+	s.box = box
+}
+
+func (s *Server) openMailbox() *mailboxstore.Mailbox {
+	s.t.Helper()
 	box, err := mailboxstore.Open(filepath.Join(s.dir, "mailbox.db"), mailboxstore.Config{}, slog.New(slog.DiscardHandler))
 	if err != nil {
 		s.t.Fatal(err)
 	}
 	s.t.Cleanup(func() { box.Close() })
-	if err := box.Attach(s.node.Host()); err != nil {
-		s.t.Fatal(err)
-	}
-	s.box = box
+	return box
 }
 
 // Stop stops the server as serve does on SIGTERM: the mailbox first, then the relay node,

@@ -1,10 +1,11 @@
-package core
+package trust
 
 import (
 	"context"
 	"fmt"
 
 	"planet/core/did"
+	"planet/core/session"
 	"planet/core/wire"
 )
 
@@ -35,19 +36,20 @@ type ShareFrame struct {
 
 // SetSharing turns sharing the person's relationships with the contact
 // whose DID is with on or off, and returns the frames that tell them.
-func (p *Planet) SetSharing(ctx context.Context, with did.DID, on bool) ([]Outgoing, error) {
-	_, id, err := p.unlocked()
+func (s *Service) SetSharing(ctx context.Context, with did.DID, on bool) ([]Outgoing, error) {
+	se, err := s.open.Session()
 	if err != nil {
 		return nil, err
 	}
-	c, err := p.contacts.SetSharing(ctx, with, on)
+	id := se.Identity
+	c, err := s.contacts.SetSharing(ctx, with, on)
 	if err != nil {
 		return nil, err
 	}
 	if !on {
 		return []Outgoing{{To: with, Relays: c.Relays, Protocol: ProtocolShare, Frame: &ShareFrame{Revoke: true}}}, nil
 	}
-	kept, err := p.Credentials(ctx)
+	kept, err := s.Credentials(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -79,10 +81,7 @@ func (p *Planet) SetSharing(ctx context.Context, with did.DID, on bool) ([]Outgo
 }
 
 // handleShare keeps what a contact shared, or forgets it when they revoke.
-func (p *Planet) handleShare(ctx context.Context, from did.DID, f *ShareFrame) (Handled, error) {
-	if _, _, err := p.unlocked(); err != nil {
-		return Handled{}, err
-	}
+func (s *Service) handleShare(ctx context.Context, se *session.Session, from did.DID, f *ShareFrame) (Handled, error) {
 	switch {
 	case f.Received && f.Credentials == nil && !f.Revoke && f.Refused == nil:
 		return Handled{}, nil
@@ -93,7 +92,7 @@ func (p *Planet) handleShare(ctx context.Context, from did.DID, f *ShareFrame) (
 	case len(f.Credentials) > MaxSharedPerFrame:
 		return Handled{}, fmt.Errorf("%w: more than %d credentials in one share", wire.ErrMalformedFrame, MaxSharedPerFrame)
 	}
-	c, err := p.contactByDID(ctx, from)
+	c, err := s.contacts.ByDID(ctx, from)
 	if err != nil {
 		return Handled{}, err
 	}
@@ -101,14 +100,14 @@ func (p *Planet) handleShare(ctx context.Context, from did.DID, f *ShareFrame) (
 		return Handled{Reply: &ShareFrame{Refused: refusal(fmt.Errorf("%w: %s", ErrNotAContact, did.Short(from)))}}, nil
 	}
 	if f.Revoke {
-		_, err := p.ForgetShared(ctx, from)
+		_, err := forgetShared(ctx, se.Vault, from)
 		return Handled{}, err
 	}
 	kept := 0
 	for _, data := range f.Credentials {
 		// A credential that does not verify, or is not the sender's, is
 		// left out; the rest are kept.
-		if _, err := p.KeepCredential(ctx, data, from); err == nil {
+		if _, err := keepCredential(ctx, se, data, from); err == nil {
 			kept++
 		}
 	}

@@ -1,4 +1,4 @@
-package core
+package trust
 
 import (
 	"context"
@@ -7,32 +7,34 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"planet/core/did"
 	"planet/core/graph"
+	"planet/core/internal/input"
 	"planet/core/session"
 	"planet/core/vc"
 	"planet/vault"
 )
 
-// colCredentials holds relationship credentials: the person's own (one of
-// the two people is the person) and those contacts chose to share.
-const colCredentials vault.Collection = "credentials"
+// credentialsCollection holds relationship credentials: the person's own
+// (one of the two people is the person) and those contacts chose to share.
+const credentialsCollection vault.Collection = "credentials"
 
 // credentialRecord keeps one credential byte for byte as it was signed, so
-// it can be shown to anyone later and still verify. Change rules: numbered
-// keys are never reused; fields added later are optional.
+// it can be shown to anyone later and still verify. Its keys are frozen
+// (see package session for the rules of change).
 type credentialRecord struct {
 	JSON     []byte `cbor:"1,keyasint"`
 	SharedBy string `cbor:"2,keyasint,omitempty"` // the contact who shared it; empty for the person's own
-	Received int64  `cbor:"3,keyasint"`
+	Received int64  `cbor:"3,keyasint"`           // Unix milliseconds
 }
 
 // A KeptCredential is a credential in the vault, with where it came from.
 type KeptCredential struct {
 	Credential *vc.Credential
 	SharedBy   did.DID // zero for the person's own relationships
-	Received   int64
+	Received   time.Time
 }
 
 // credentialRecordID names a kept credential: its UUID, and for a shared
@@ -41,7 +43,7 @@ type KeptCredential struct {
 func credentialRecordID(c *vc.Credential, sharedBy did.DID) (string, error) {
 	id, ok := strings.CutPrefix(c.ID, "urn:uuid:")
 	if !ok || !vault.ValidRecordID(id) {
-		return "", fmt.Errorf("credential id %q is not a urn:uuid: %w", c.ID, ErrInvalid)
+		return "", fmt.Errorf("credential id %q is not a urn:uuid: %w", c.ID, input.ErrInvalid)
 	}
 	if sharedBy.IsZero() {
 		return id, nil
@@ -50,28 +52,52 @@ func credentialRecordID(c *vc.Credential, sharedBy did.DID) (string, error) {
 	return id + "." + hex.EncodeToString(sum[:8]), nil
 }
 
+// putCredential adds a credential the person holds about one of their own
+// relationships to tx.
+func putCredential(tx *vault.Tx, c *vc.Credential, received int64) error {
+	recID, err := credentialRecordID(c, did.DID{})
+	if err != nil {
+		return err
+	}
+	exact, err := c.MarshalJSON()
+	if err != nil {
+		return err
+	}
+	b, err := vault.MarshalCBOR(credentialRecord{JSON: exact, Received: received})
+	if err != nil {
+		return err
+	}
+	tx.Put(credentialsCollection, recID, b)
+	return nil
+}
+
 // KeepCredential verifies a relationship credential and keeps it. With a
 // zero sharedBy it is one of the person's own relationships, so the person
 // must be its issuer or subject; otherwise it is one a contact shared, and
 // that contact must be its issuer or subject.
-func (p *Planet) KeepCredential(ctx context.Context, data []byte, sharedBy did.DID) (*KeptCredential, error) {
-	v, id, err := p.unlocked()
+func (s *Service) KeepCredential(ctx context.Context, data []byte, sharedBy did.DID) (*KeptCredential, error) {
+	se, err := s.open.Session()
 	if err != nil {
 		return nil, err
 	}
+	return keepCredential(ctx, se, data, sharedBy)
+}
+
+func keepCredential(ctx context.Context, se *session.Session, data []byte, sharedBy did.DID) (*KeptCredential, error) {
 	c, err := vc.Parse(data)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", err, ErrInvalid)
+		return nil, fmt.Errorf("%w: %w", err, input.ErrInvalid)
 	}
-	if err := vc.Verify(c, p.opt.Now()); err != nil {
-		return nil, fmt.Errorf("%w: %w", err, ErrInvalid)
+	now := se.Now()
+	if err := vc.Verify(c, now); err != nil {
+		return nil, fmt.Errorf("%w: %w", err, input.ErrInvalid)
 	}
-	party := id.DID()
+	party := se.Identity.DID()
 	if !sharedBy.IsZero() {
 		party = sharedBy
 	}
 	if c.Issuer != party && c.Subject.ID != party {
-		return nil, fmt.Errorf("the credential is between %s and %s, not %s: %w", c.Issuer, c.Subject.ID, party, ErrInvalid)
+		return nil, fmt.Errorf("the credential is between %s and %s, not %s: %w", c.Issuer, c.Subject.ID, party, input.ErrInvalid)
 	}
 	recID, err := credentialRecordID(c, sharedBy)
 	if err != nil {
@@ -81,21 +107,21 @@ func (p *Planet) KeepCredential(ctx context.Context, data []byte, sharedBy did.D
 	if err != nil {
 		return nil, err
 	}
-	kept := &KeptCredential{Credential: c, SharedBy: sharedBy, Received: millis(p.opt.Now())}
-	rec := credentialRecord{JSON: exact, Received: kept.Received}
+	rec := credentialRecord{JSON: exact, Received: session.Millis(now)}
 	if !sharedBy.IsZero() {
 		rec.SharedBy = sharedBy.String()
 	}
-	return kept, session.Put(ctx, v, colCredentials, recID, rec)
+	kept := &KeptCredential{Credential: c, SharedBy: sharedBy, Received: session.Time(rec.Received)}
+	return kept, session.Put(ctx, se.Vault, credentialsCollection, recID, rec)
 }
 
 // Credentials returns every kept credential.
-func (p *Planet) Credentials(ctx context.Context) ([]KeptCredential, error) {
-	v, _, err := p.unlocked()
+func (s *Service) Credentials(ctx context.Context) ([]KeptCredential, error) {
+	se, err := s.open.Session()
 	if err != nil {
 		return nil, err
 	}
-	recs, err := session.List(ctx, v, colCredentials, func(*credentialRecord, string) {})
+	recs, err := session.List(ctx, se.Vault, credentialsCollection, func(*credentialRecord, string) {})
 	if err != nil {
 		return nil, err
 	}
@@ -110,12 +136,22 @@ func (p *Planet) Credentials(ctx context.Context) ([]KeptCredential, error) {
 	return out, nil
 }
 
+// Count adds the number of kept credentials to c.
+func (s *Service) Count(ctx context.Context, c *session.Counts) error {
+	se, err := s.open.Session()
+	if err != nil {
+		return err
+	}
+	c.Credentials, err = se.Vault.Count(ctx, credentialsCollection)
+	return err
+}
+
 func (r credentialRecord) kept() (KeptCredential, error) {
 	c, err := vc.Parse(r.JSON)
 	if err != nil {
 		return KeptCredential{}, fmt.Errorf("kept credential: %w", errors.Join(vault.ErrCorrupt, err))
 	}
-	k := KeptCredential{Credential: c, Received: r.Received}
+	k := KeptCredential{Credential: c, Received: session.Time(r.Received)}
 	if r.SharedBy != "" {
 		if k.SharedBy, err = did.Parse(r.SharedBy); err != nil {
 			return KeptCredential{}, fmt.Errorf("kept credential: %w", errors.Join(vault.ErrCorrupt, err))
@@ -126,12 +162,16 @@ func (r credentialRecord) kept() (KeptCredential, error) {
 
 // ForgetShared removes every credential a contact shared: sharing is
 // revocable. It returns how many went.
-func (p *Planet) ForgetShared(ctx context.Context, by did.DID) (int, error) {
-	v, _, err := p.unlocked()
+func (s *Service) ForgetShared(ctx context.Context, by did.DID) (int, error) {
+	se, err := s.open.Session()
 	if err != nil {
 		return 0, err
 	}
-	recs, err := v.List(ctx, colCredentials)
+	return forgetShared(ctx, se.Vault, by)
+}
+
+func forgetShared(ctx context.Context, v *vault.Vault, by did.DID) (int, error) {
+	recs, err := v.List(ctx, credentialsCollection)
 	if err != nil {
 		return 0, err
 	}
@@ -143,7 +183,7 @@ func (p *Planet) ForgetShared(ctx context.Context, by did.DID) (int, error) {
 				return fmt.Errorf("kept credential: %w", errors.Join(vault.ErrCorrupt, err))
 			}
 			if rec.SharedBy == by.String() {
-				tx.Delete(colCredentials, r.ID)
+				tx.Delete(credentialsCollection, r.ID)
 				n++
 			}
 		}
@@ -152,9 +192,9 @@ func (p *Planet) ForgetShared(ctx context.Context, by did.DID) (int, error) {
 	return n, err
 }
 
-// TrustGraph builds the person's trust graph from the kept credentials.
-func (p *Planet) TrustGraph(ctx context.Context) (*graph.Graph, error) {
-	kept, err := p.Credentials(ctx)
+// Graph builds the person's trust graph from the kept credentials.
+func (s *Service) Graph(ctx context.Context) (*graph.Graph, error) {
+	kept, err := s.Credentials(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -1,4 +1,4 @@
-package core
+package trust
 
 import (
 	"context"
@@ -9,7 +9,7 @@ import (
 
 	"planet/core/contacts"
 	"planet/core/did"
-	"planet/core/identity"
+	"planet/core/internal/input"
 	"planet/core/invite"
 	"planet/core/session"
 	"planet/core/vc"
@@ -65,20 +65,40 @@ type ConnectReply struct {
 	Refused    *RemoteError `cbor:"5,keyasint,omitempty"`
 }
 
-// PendingConnection is a connection the person asked for and has no answer
-// to yet: the other side may be offline, or not yet have answered an
-// introduction. Change rules as for every record.
+// Waiting says why a pending connection has no answer yet.
+type Waiting string
+
+// The reasons a connection is pending.
+const (
+	WaitingDelivery Waiting = ""        // not delivered yet
+	WaitingAnswer   Waiting = "pending" // delivered; the other side has not answered the introduction (CodePending)
+	WaitingMailbox  Waiting = "mailbox" // left in their mailbox
+)
+
+// A PendingConnection is a connection the person asked for and has no
+// answer to yet: the other side may be offline, or not yet have answered
+// an introduction.
 type PendingConnection struct {
+	Ref     string  // the id of the invitation or introduction
+	With    did.DID // the other side
+	Relays  []string
+	Note    string
+	Created time.Time
+	Waiting Waiting
+}
+
+// pendingRecord is a pending connection as the vault stores it (and as
+// trust.json writes it). Its keys are frozen (see package session for the
+// rules of change).
+type pendingRecord struct {
 	Ref     string   `cbor:"1,keyasint" json:"ref"`  // invitation or introduction id
 	With    string   `cbor:"2,keyasint" json:"with"` // the other side's DID
 	Relays  []string `cbor:"3,keyasint,omitempty" json:"relays,omitempty"`
 	Request []byte   `cbor:"4,keyasint" json:"-"` // the ConnectFrame, to send again
 	Created int64    `cbor:"5,keyasint" json:"created"`
 	Note    string   `cbor:"6,keyasint,omitempty" json:"note,omitempty"`
-	// Waiting says why there is no answer yet: "" (not delivered yet),
-	// CodePending (delivered; the other side has not answered the
-	// introduction) or "mailbox" (left in their mailbox).
-	Waiting string `cbor:"7,keyasint,omitempty" json:"waiting,omitempty"`
+	// Waiting says why there is no answer yet.
+	Waiting Waiting `cbor:"7,keyasint,omitempty" json:"waiting,omitempty"`
 	// Credential is the record id of the credential the person issued for
 	// this connection, withdrawn if the other side refuses.
 	Credential string `cbor:"8,keyasint,omitempty" json:"-"`
@@ -86,13 +106,14 @@ type PendingConnection struct {
 
 // CreateInvitation makes an invitation from the person with opts, records
 // it in the vault so that it can be accepted, and returns it. Its Token
-// goes in a link ([InvitationLink]) or a QR code.
-func (p *Planet) CreateInvitation(ctx context.Context, opts invite.Options) (*invite.Invitation, error) {
-	v, id, err := p.unlocked()
+// goes in a link (invite.Link) or a QR code.
+func (s *Service) CreateInvitation(ctx context.Context, opts invite.Options) (*invite.Invitation, error) {
+	se, err := s.open.Session()
 	if err != nil {
 		return nil, err
 	}
-	_, inv, err := invite.New(id, opts, p.opt.Now(), nil)
+	v, id := se.Vault, se.Identity
+	_, inv, err := invite.New(id, opts, se.Now(), nil)
 	if err != nil {
 		return nil, err
 	}
@@ -100,22 +121,27 @@ func (p *Planet) CreateInvitation(ctx context.Context, opts invite.Options) (*in
 }
 
 // Invitations lists the person's invitations, newest first.
-func (p *Planet) Invitations(ctx context.Context) ([]invite.Record, error) {
-	v, _, err := p.unlocked()
+func (s *Service) Invitations(ctx context.Context) ([]invite.Record, error) {
+	se, err := s.open.Session()
 	if err != nil {
 		return nil, err
 	}
+	return invitationRecords(ctx, se.Vault)
+}
+
+func invitationRecords(ctx context.Context, v *vault.Vault) ([]invite.Record, error) {
 	rs, err := session.List(ctx, v, colInvitations, func(*invite.Record, string) {})
 	sort.Slice(rs, func(i, j int) bool { return rs[i].Created > rs[j].Created })
 	return rs, err
 }
 
 // RevokeInvitation withdraws an invitation, so that nobody can accept it any more.
-func (p *Planet) RevokeInvitation(ctx context.Context, id string) error {
-	v, _, err := p.unlocked()
+func (s *Service) RevokeInvitation(ctx context.Context, id string) error {
+	se, err := s.open.Session()
 	if err != nil {
 		return err
 	}
+	v := se.Vault
 	if !vault.ValidRecordID(id) {
 		return fmt.Errorf("revoke invitation: %w", invite.ErrUnknown)
 	}
@@ -133,21 +159,22 @@ func (p *Planet) RevokeInvitation(ctx context.Context, id string) error {
 // issues the inviter a relationship credential with the invitation's note
 // as its context, keeps a copy, and returns the request to deliver to the
 // inviter (at inv.Peer, through inv.Relays). The request gives the relays
-// of [Planet.SetRelays], for the answer. The connection completes when the answer
-// arrives ([Planet.HandleFrame]); until then it is pending.
-func (p *Planet) AcceptInvitation(ctx context.Context, token string) (*invite.Invitation, Outgoing, error) {
-	v, id, err := p.unlocked()
+// of [Service.SetRelays], for the answer. The connection completes when the answer
+// arrives ([Service.HandleFrame]); until then it is pending.
+func (s *Service) AcceptInvitation(ctx context.Context, token string) (*invite.Invitation, Outgoing, error) {
+	se, err := s.open.Session()
 	if err != nil {
 		return nil, Outgoing{}, err
 	}
-	inv, err := invite.Parse(token, p.opt.Now())
+	id := se.Identity
+	inv, err := invite.Parse(token, se.Now())
 	if err != nil {
 		return nil, Outgoing{}, err
 	}
 	if inv.Inviter == id.DID() {
-		return nil, Outgoing{}, fmt.Errorf("%w: this is your own invitation; send it to the person you want to invite", ErrInvalid)
+		return nil, Outgoing{}, fmt.Errorf("%w: this is your own invitation; send it to the person you want to invite", input.ErrInvalid)
 	}
-	cred, err := p.issue(id, inv.Inviter, vc.RelationshipContext{Context: inv.Note})
+	cred, err := issue(se, inv.Inviter, vc.RelationshipContext{Context: inv.Note})
 	if err != nil {
 		return nil, Outgoing{}, err
 	}
@@ -158,59 +185,31 @@ func (p *Planet) AcceptInvitation(ctx context.Context, token string) (*invite.In
 	frame := &ConnectFrame{Request: &ConnectRequest{
 		Invitation: inv.Token,
 		Credential: exact,
-		Name:       p.displayName(),
-		Relays:     p.Relays(),
+		Name:       s.name(),
+		Relays:     s.Relays(),
 	}}
 	out := Outgoing{To: inv.Inviter, Relays: inv.Relays, Protocol: ProtocolConnect, Frame: frame}
-	err = p.savePending(ctx, v, inv.ID, out, inv.Note, cred)
+	err = savePending(ctx, se, inv.ID, out, inv.Note, cred)
 	return inv, out, err
-}
-
-// issue issues subject a relationship credential from id, valid from now.
-func (p *Planet) issue(id *identity.Identity, subject did.DID, rc vc.RelationshipContext) (*vc.Credential, error) {
-	return vc.IssueRelationship(id, subject, rc, p.opt.Now(), time.Time{}, nil)
-}
-
-func (p *Planet) displayName() string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.settings.Name
-}
-
-// SetRelays tells the vault the relay multiaddrs at which the person is
-// reached now, which the trust-network messages it makes give for answers.
-// They are the node's to know, so they are kept in memory only.
-func (p *Planet) SetRelays(relays []string) {
-	clean := contacts.CleanRelays(relays)
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.relays = clean
-}
-
-// Relays returns what [Planet.SetRelays] set.
-func (p *Planet) Relays() []string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return append([]string(nil), p.relays...)
 }
 
 // savePending records a connection asked for, with the credential the
 // person issued for it, in one write.
-func (p *Planet) savePending(ctx context.Context, v *vault.Vault, ref string, out Outgoing, note string, cred *vc.Credential) error {
+func savePending(ctx context.Context, se *session.Session, ref string, out Outgoing, note string, cred *vc.Credential) error {
 	req, err := vault.MarshalCBOR(out.Frame)
 	if err != nil {
 		return err
 	}
-	now := millis(p.opt.Now())
+	now := session.Millis(se.Now())
 	credID, err := credentialRecordID(cred, did.DID{})
 	if err != nil {
 		return err
 	}
-	rec, err := vault.MarshalCBOR(PendingConnection{Ref: ref, With: out.To.String(), Relays: out.Relays, Request: req, Created: now, Note: note, Credential: credID})
+	rec, err := vault.MarshalCBOR(pendingRecord{Ref: ref, With: out.To.String(), Relays: out.Relays, Request: req, Created: now, Note: note, Credential: credID})
 	if err != nil {
 		return err
 	}
-	return v.Update(ctx, func(tx *vault.Tx) error {
+	return se.Vault.Update(ctx, func(tx *vault.Tx) error {
 		tx.Put(colPending, ref, rec)
 		return putCredential(tx, cred, now)
 	})
@@ -218,18 +217,29 @@ func (p *Planet) savePending(ctx context.Context, v *vault.Vault, ref string, ou
 
 // PendingConnections lists the connections the person asked for that have
 // no answer yet, oldest first.
-func (p *Planet) PendingConnections(ctx context.Context) ([]PendingConnection, error) {
-	v, _, err := p.unlocked()
+func (s *Service) PendingConnections(ctx context.Context) ([]PendingConnection, error) {
+	se, err := s.open.Session()
 	if err != nil {
 		return nil, err
 	}
-	ps, err := session.List(ctx, v, colPending, func(*PendingConnection, string) {})
+	ps, err := pendingRecords(ctx, se.Vault)
+	out := make([]PendingConnection, len(ps))
+	for i, pc := range ps {
+		// The record's DID was checked when written.
+		with, _ := did.Parse(pc.With)
+		out[i] = PendingConnection{Ref: pc.Ref, With: with, Relays: pc.Relays, Note: pc.Note, Created: session.Time(pc.Created), Waiting: pc.Waiting}
+	}
+	return out, err
+}
+
+func pendingRecords(ctx context.Context, v *vault.Vault) ([]pendingRecord, error) {
+	ps, err := session.List(ctx, v, colPending, func(*pendingRecord, string) {})
 	sort.Slice(ps, func(i, j int) bool { return ps[i].Created < ps[j].Created })
 	return ps, err
 }
 
-// PendingOutgoing returns what to deliver again for a pending connection.
-func (pc PendingConnection) Outgoing() (Outgoing, error) {
+// outgoing returns what to deliver again for a pending connection.
+func (pc pendingRecord) outgoing() (Outgoing, error) {
 	to, err := did.Parse(pc.With)
 	if err != nil {
 		return Outgoing{}, fmt.Errorf("pending connection: %w", errors.Join(vault.ErrCorrupt, err))
@@ -242,12 +252,13 @@ func (pc PendingConnection) Outgoing() (Outgoing, error) {
 }
 
 // SetPendingWaiting notes why a pending connection has no answer yet.
-func (p *Planet) SetPendingWaiting(ctx context.Context, ref, why string) error {
-	v, _, err := p.unlocked()
+func (s *Service) SetPendingWaiting(ctx context.Context, ref string, why Waiting) error {
+	se, err := s.open.Session()
 	if err != nil {
 		return err
 	}
-	pc, err := session.Get[PendingConnection](ctx, v, colPending, ref)
+	v := se.Vault
+	pc, err := session.Get[pendingRecord](ctx, v, colPending, ref)
 	if err != nil {
 		return err
 	}
@@ -256,12 +267,12 @@ func (p *Planet) SetPendingWaiting(ctx context.Context, ref, why string) error {
 }
 
 // handleConnectRequest answers someone who asks to be connected.
-func (p *Planet) handleConnectRequest(ctx context.Context, from did.DID, req *ConnectRequest) (h Handled, err error) {
+func (s *Service) handleConnectRequest(ctx context.Context, from did.DID, req *ConnectRequest) (h Handled, err error) {
 	switch {
 	case req.Invitation != "" && req.Introduction == nil:
-		h, err = p.connectByInvitation(ctx, from, req)
+		h, err = s.connectByInvitation(ctx, from, req)
 	case req.Introduction != nil && req.Invitation == "":
-		h, err = p.connectByIntroduction(ctx, from, req)
+		h, err = s.connectByIntroduction(ctx, from, req)
 	default:
 		return Handled{}, fmt.Errorf("%w: a connect request holds an invitation or an introduction", wire.ErrMalformedFrame)
 	}
@@ -277,12 +288,13 @@ func refused(ref string, err error) Handled {
 // invitations: the invitation must be theirs and redeemable, the
 // credential from the requester to them. Accepting it again (the request
 // came twice) takes no second use.
-func (p *Planet) connectByInvitation(ctx context.Context, from did.DID, req *ConnectRequest) (Handled, error) {
-	v, id, err := p.unlocked()
+func (s *Service) connectByInvitation(ctx context.Context, from did.DID, req *ConnectRequest) (Handled, error) {
+	se, err := s.open.Session()
 	if err != nil {
 		return Handled{}, err
 	}
-	now := p.opt.Now()
+	v, id := se.Vault, se.Identity
+	now := se.Now()
 	inv, err := invite.Parse(req.Invitation, now)
 	if err != nil {
 		return refused("", err), nil
@@ -290,7 +302,7 @@ func (p *Planet) connectByInvitation(ctx context.Context, from did.DID, req *Con
 	if inv.Inviter != id.DID() {
 		return refused(inv.ID, fmt.Errorf("%w: the invitation is from %s, not from the person you reached", invite.ErrForged, did.Short(inv.Inviter))), nil
 	}
-	theirs, err := p.verifiedRelationship(req.Credential, from, id.DID())
+	theirs, err := verifiedRelationship(req.Credential, from, id.DID(), se.Now())
 	if err != nil {
 		return refused(inv.ID, err), nil
 	}
@@ -307,7 +319,7 @@ func (p *Planet) connectByInvitation(ctx context.Context, from did.DID, req *Con
 		}
 		rec.AcceptedBy = append(rec.AcceptedBy, from.String())
 	}
-	ours, err := p.issue(id, from, vc.RelationshipContext{Context: inv.Note})
+	ours, err := issue(se, from, vc.RelationshipContext{Context: inv.Note})
 	if err != nil {
 		return Handled{}, err
 	}
@@ -317,42 +329,43 @@ func (p *Planet) connectByInvitation(ctx context.Context, from did.DID, req *Con
 	}
 	err = v.Update(ctx, func(tx *vault.Tx) error {
 		tx.Put(colInvitations, inv.ID, recBytes)
-		if err := putCredential(tx, theirs, millis(now)); err != nil {
+		if err := putCredential(tx, theirs, session.Millis(now)); err != nil {
 			return err
 		}
-		if err := putCredential(tx, ours, millis(now)); err != nil {
+		if err := putCredential(tx, ours, session.Millis(now)); err != nil {
 			return err
 		}
-		return p.connected(ctx, tx, from, req.Name, req.Relays, contacts.OriginInvitedByMe, did.DID{})
+		return s.connected(ctx, tx, from, req.Name, req.Relays, contacts.OriginInvitedByMe, did.DID{})
 	})
 	if err != nil {
 		return Handled{}, err
 	}
-	return p.replyWith(inv.ID, ours)
+	return s.replyWith(inv.ID, ours)
 }
 
-func (p *Planet) replyWith(ref string, c *vc.Credential) (Handled, error) {
+func (s *Service) replyWith(ref string, c *vc.Credential) (Handled, error) {
 	exact, err := c.MarshalJSON()
 	if err != nil {
 		return Handled{}, err
 	}
-	return Handled{Reply: &ConnectFrame{Reply: &ConnectReply{Ref: ref, Credential: exact, Name: p.displayName(), Relays: p.Relays()}}}, nil
+	return Handled{Reply: &ConnectFrame{Reply: &ConnectReply{Ref: ref, Credential: exact, Name: s.name(), Relays: s.Relays()}}}, nil
 }
 
 // handleConnectReply completes a connection the person asked for, or
 // records why it was refused.
-func (p *Planet) handleConnectReply(ctx context.Context, from did.DID, r *ConnectReply) (Handled, error) {
-	v, id, err := p.unlocked()
+func (s *Service) handleConnectReply(ctx context.Context, from did.DID, r *ConnectReply) (Handled, error) {
+	se, err := s.open.Session()
 	if err != nil {
 		return Handled{}, err
 	}
+	v, id := se.Vault, se.Identity
 	if !vault.ValidRecordID(r.Ref) {
 		if r.Refused != nil {
 			return Handled{}, r.Refused
 		}
 		return Handled{}, fmt.Errorf("%w: the reply names no connection", wire.ErrMalformedFrame)
 	}
-	pc, err := session.Get[PendingConnection](ctx, v, colPending, r.Ref)
+	pc, err := session.Get[pendingRecord](ctx, v, colPending, r.Ref)
 	if errors.Is(err, vault.ErrNotFound) {
 		// An answer that came twice, or one nobody asked for: nothing to do.
 		return Handled{}, nil
@@ -360,36 +373,36 @@ func (p *Planet) handleConnectReply(ctx context.Context, from did.DID, r *Connec
 		return Handled{}, err
 	}
 	if pc.With != from.String() {
-		return Handled{}, fmt.Errorf("%w: the answer for %s came from %s", ErrInvalid, did.Short(mustDID(pc.With)), did.Short(from))
+		return Handled{}, fmt.Errorf("%w: the answer for %s came from %s", input.ErrInvalid, did.Short(mustDID(pc.With)), did.Short(from))
 	}
-	req, err := pc.Outgoing()
+	req, err := pc.outgoing()
 	if err != nil {
 		return Handled{}, err
 	}
 	intro := req.Frame.(*ConnectFrame).Request.Introduction
 	if r.Refused != nil {
-		return p.connectRefused(ctx, v, pc, intro, r.Refused)
+		return s.connectRefused(ctx, v, pc, intro, r.Refused)
 	}
-	theirs, err := p.verifiedRelationship(r.Credential, from, id.DID())
+	theirs, err := verifiedRelationship(r.Credential, from, id.DID(), se.Now())
 	if err != nil {
 		return Handled{}, err
 	}
 	origin, introducer := contacts.OriginInvitedMe, did.DID{}
 	var send []Outgoing
-	var received *ReceivedIntroduction
+	var received *receivedRecord
 	if intro != nil {
 		claims, err := openIntroduction(intro)
 		if err != nil {
 			return Handled{}, err
 		}
 		origin, introducer = contacts.OriginIntroduced, claims.Introducer
-		if received, err = p.receivedIntroduction(ctx, v, claims.ID); err != nil {
+		if received, err = s.receivedIntroduction(ctx, v, claims.ID); err != nil {
 			return Handled{}, err
 		}
 		received.State = IntroConnected
-		send = append(send, p.introAnswer(ctx, v, claims, IntroConnected))
+		send = append(send, s.introAnswer(ctx, v, claims, IntroConnected))
 	}
-	now := millis(p.opt.Now())
+	now := session.Millis(se.Now())
 	err = v.Update(ctx, func(tx *vault.Tx) error {
 		tx.Delete(colPending, r.Ref)
 		if received != nil {
@@ -400,7 +413,7 @@ func (p *Planet) handleConnectReply(ctx context.Context, from did.DID, r *Connec
 		if err := putCredential(tx, theirs, now); err != nil {
 			return err
 		}
-		return p.connected(ctx, tx, from, r.Name, r.Relays, origin, introducer)
+		return s.connected(ctx, tx, from, r.Name, r.Relays, origin, introducer)
 	})
 	return Handled{Send: send}, err
 }
@@ -408,22 +421,22 @@ func (p *Planet) handleConnectReply(ctx context.Context, from did.DID, r *Connec
 // connectRefused handles a refused connection: one through an
 // introduction the other side has not answered stays pending (they connect
 // when they accept); any other refusal ends it.
-func (p *Planet) connectRefused(ctx context.Context, v *vault.Vault, pc *PendingConnection, intro []byte, why *RemoteError) (Handled, error) {
+func (s *Service) connectRefused(ctx context.Context, v *vault.Vault, pc *pendingRecord, intro []byte, why *RemoteError) (Handled, error) {
 	if why.Code == CodePending {
-		pc.Waiting = CodePending
+		pc.Waiting = WaitingAnswer
 		return Handled{}, session.Put(ctx, v, colPending, pc.Ref, pc)
 	}
 	err := v.Update(ctx, func(tx *vault.Tx) error {
 		tx.Delete(colPending, pc.Ref)
 		if pc.Credential != "" {
-			tx.Delete(colCredentials, pc.Credential)
+			tx.Delete(credentialsCollection, pc.Credential)
 		}
 		if intro != nil && why.Code == CodeDeclined {
 			claims, err := openIntroduction(intro)
 			if err != nil {
 				return err
 			}
-			received, err := p.receivedIntroduction(ctx, v, claims.ID)
+			received, err := s.receivedIntroduction(ctx, v, claims.ID)
 			if err != nil {
 				return err
 			}

@@ -1,4 +1,4 @@
-package core
+package trust
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 	"planet/core/contacts"
 	"planet/core/did"
 	"planet/core/identity"
+	"planet/core/internal/input"
 	"planet/core/session"
 	"planet/core/vc"
 	"planet/core/wire"
@@ -38,13 +39,17 @@ const IntroductionLifetime = 30 * 24 * time.Hour
 // MaxIntroductionNoteLength is the longest note on an introduction, in bytes.
 const MaxIntroductionNoteLength = 1000
 
+// IntroState is where an introduction stands for one of the two
+// introduced. It travels in frames and records as its text.
+type IntroState string
+
 // The states of an introduction, for each of the two introduced.
 const (
-	IntroPending       = "pending"        // not answered yet
-	IntroAccepted      = "accepted"       // accepted, not yet connected
-	IntroDeclined      = "declined"       // declined
-	IntroConnected     = "connected"      // accepted by both and connected
-	IntroOtherDeclined = "other-declined" // accepted, but the other declined
+	IntroPending       IntroState = "pending"        // not answered yet
+	IntroAccepted      IntroState = "accepted"       // accepted, not yet connected
+	IntroDeclined      IntroState = "declined"       // declined
+	IntroConnected     IntroState = "connected"      // accepted by both and connected
+	IntroOtherDeclined IntroState = "other-declined" // accepted, but the other declined
 )
 
 // introductionDomain separates introduction signatures from every other
@@ -101,48 +106,74 @@ type IntroduceFrame struct {
 // IntroAnswer tells the introducer what became of their introduction on
 // the sender's side: IntroAccepted, IntroDeclined or IntroConnected.
 type IntroAnswer struct {
-	ID    string `cbor:"1,keyasint"`
-	State string `cbor:"2,keyasint"`
+	ID    string     `cbor:"1,keyasint"`
+	State IntroState `cbor:"2,keyasint"`
 }
 
-// ReceivedIntroduction is an introduction the person received, as kept in
-// the vault. Change rules as for every record.
+// A ReceivedIntroduction is an introduction the person received.
 type ReceivedIntroduction struct {
-	ID          string   `cbor:"1,keyasint" json:"id"`
-	Introducer  string   `cbor:"2,keyasint" json:"introducer"`
-	Other       string   `cbor:"3,keyasint" json:"other"`
-	OtherName   string   `cbor:"4,keyasint,omitempty" json:"otherName"`
-	OtherRelays []string `cbor:"5,keyasint,omitempty" json:"-"`
-	Note        string   `cbor:"6,keyasint,omitempty" json:"note"`
-	Signed      []byte   `cbor:"7,keyasint" json:"-"`
-	State       string   `cbor:"8,keyasint" json:"state"`
-	Received    int64    `cbor:"9,keyasint" json:"received"`
-	Expires     int64    `cbor:"10,keyasint" json:"expires"` // Unix seconds
+	ID          string
+	Introducer  did.DID
+	Other       did.DID // whom they introduce the person to
+	OtherName   string  // the name the introducer knows them by
+	OtherRelays []string
+	Note        string
+	State       IntroState
+	Received    time.Time
+	Expires     time.Time // it can no longer be answered from then
 }
 
-// MadeIntroduction is an introduction the person made, with what each of
-// the two made of it. Change rules as for every record.
+// A MadeIntroduction is an introduction the person made, with what each of
+// the two made of it.
 type MadeIntroduction struct {
-	ID      string `cbor:"1,keyasint" json:"id"`
-	A       string `cbor:"2,keyasint" json:"a"`
-	B       string `cbor:"3,keyasint" json:"b"`
-	Note    string `cbor:"4,keyasint,omitempty" json:"note"`
-	StateA  string `cbor:"5,keyasint" json:"stateA"`
-	StateB  string `cbor:"6,keyasint" json:"stateB"`
-	Created int64  `cbor:"7,keyasint" json:"created"`
+	ID      string
+	A, B    did.DID
+	Note    string
+	StateA  IntroState
+	StateB  IntroState
+	Created time.Time
+}
+
+// receivedRecord is a received introduction as the vault stores it (and
+// as trust.json writes it). Its keys are frozen (see package session for
+// the rules of change).
+type receivedRecord struct {
+	ID          string     `cbor:"1,keyasint" json:"id"`
+	Introducer  string     `cbor:"2,keyasint" json:"introducer"`
+	Other       string     `cbor:"3,keyasint" json:"other"`
+	OtherName   string     `cbor:"4,keyasint,omitempty" json:"otherName"`
+	OtherRelays []string   `cbor:"5,keyasint,omitempty" json:"-"`
+	Note        string     `cbor:"6,keyasint,omitempty" json:"note"`
+	Signed      []byte     `cbor:"7,keyasint" json:"-"`
+	State       IntroState `cbor:"8,keyasint" json:"state"`
+	Received    int64      `cbor:"9,keyasint" json:"received"`
+	Expires     int64      `cbor:"10,keyasint" json:"expires"` // Unix seconds
+}
+
+// madeRecord is a made introduction as the vault stores it (and as
+// trust.json writes it). Its keys are frozen.
+type madeRecord struct {
+	ID      string     `cbor:"1,keyasint" json:"id"`
+	A       string     `cbor:"2,keyasint" json:"a"`
+	B       string     `cbor:"3,keyasint" json:"b"`
+	Note    string     `cbor:"4,keyasint,omitempty" json:"note"`
+	StateA  IntroState `cbor:"5,keyasint" json:"stateA"`
+	StateB  IntroState `cbor:"6,keyasint" json:"stateB"`
+	Created int64      `cbor:"7,keyasint" json:"created"`
 }
 
 // Introduce introduces the contacts with DIDs a and b to each other, with
 // a note on why they should know each other. Both must be contacts the
 // person is connected with. It returns the introduction and the two halves
 // to deliver.
-func (p *Planet) Introduce(ctx context.Context, a, b did.DID, note string) (*MadeIntroduction, []Outgoing, error) {
-	v, id, err := p.unlocked()
+func (s *Service) Introduce(ctx context.Context, a, b did.DID, note string) (*MadeIntroduction, []Outgoing, error) {
+	se, err := s.open.Session()
 	if err != nil {
 		return nil, nil, err
 	}
+	v, id := se.Vault, se.Identity
 	if a == b {
-		return nil, nil, fmt.Errorf("%w: introduce two different people", ErrInvalid)
+		return nil, nil, fmt.Errorf("%w: introduce two different people", input.ErrInvalid)
 	}
 	if note, err = session.CheckText("the note", note, MaxIntroductionNoteLength, false); err != nil {
 		return nil, nil, err
@@ -150,14 +181,14 @@ func (p *Planet) Introduce(ctx context.Context, a, b did.DID, note string) (*Mad
 	var people [2]*contacts.Contact
 	for i, d := range []did.DID{a, b} {
 		if d == id.DID() {
-			return nil, nil, fmt.Errorf("%w: you cannot introduce yourself; invite them instead", ErrInvalid)
+			return nil, nil, fmt.Errorf("%w: you cannot introduce yourself; invite them instead", input.ErrInvalid)
 		}
-		c, err := p.contactByDID(ctx, d)
+		c, err := s.contacts.ByDID(ctx, d)
 		if err != nil {
 			return nil, nil, err
 		}
 		if c == nil || !c.IsConnected() {
-			return nil, nil, fmt.Errorf("%w: %s is not a connected contact", ErrInvalid, did.Short(d))
+			return nil, nil, fmt.Errorf("%w: %s is not a connected contact", input.ErrInvalid, did.Short(d))
 		}
 		people[i] = c
 	}
@@ -166,8 +197,8 @@ func (p *Planet) Introduce(ctx context.Context, a, b did.DID, note string) (*Mad
 		return nil, nil, err
 	}
 	introID = introID[len("urn:uuid:"):]
-	now := p.opt.Now()
-	made := &MadeIntroduction{ID: introID, A: a.String(), B: b.String(), Note: note, StateA: IntroPending, StateB: IntroPending, Created: millis(now)}
+	now := se.Now()
+	made := &madeRecord{ID: introID, A: a.String(), B: b.String(), Note: note, StateA: IntroPending, StateB: IntroPending, Created: session.Millis(now)}
 	var out []Outgoing
 	for i, to := range []did.DID{a, b} {
 		other := people[1-i]
@@ -182,7 +213,11 @@ func (p *Planet) Introduce(ctx context.Context, a, b did.DID, note string) (*Mad
 		}
 		out = append(out, Outgoing{To: to, Relays: people[i].Relays, Protocol: ProtocolIntroduce, Frame: &IntroduceFrame{Introduction: signed}})
 	}
-	return made, out, session.Put(ctx, v, colIntroduced, introID, made)
+	if err := session.Put(ctx, v, colIntroduced, introID, made); err != nil {
+		return nil, nil, err
+	}
+	api := made.introduction()
+	return &api, out, nil
 }
 
 func signIntroduction(id *identity.Identity, c IntroductionClaims) ([]byte, error) {
@@ -202,11 +237,11 @@ func signIntroduction(id *identity.Identity, c IntroductionClaims) ([]byte, erro
 func openIntroduction(signed []byte) (*IntroductionClaims, error) {
 	var s signedIntroduction
 	if err := vault.UnmarshalCBOR(signed, &s); err != nil {
-		return nil, fmt.Errorf("%w: introduction: %v", ErrInvalid, err)
+		return nil, fmt.Errorf("%w: introduction: %v", input.ErrInvalid, err)
 	}
 	var w introductionClaims
 	if err := vault.UnmarshalCBOR(s.Claims, &w); err != nil {
-		return nil, fmt.Errorf("%w: introduction: %v", ErrInvalid, err)
+		return nil, fmt.Errorf("%w: introduction: %v", input.ErrInvalid, err)
 	}
 	c := IntroductionClaims{ID: w.ID, OtherName: w.OtherName, OtherRelays: w.OtherRelays, Note: w.Note, Created: w.Created, Expires: w.Expires}
 	for _, f := range []struct {
@@ -215,35 +250,36 @@ func openIntroduction(signed []byte) (*IntroductionClaims, error) {
 	}{{w.Introducer, &c.Introducer}, {w.To, &c.To}, {w.Other, &c.Other}} {
 		d, err := did.Parse(f.text)
 		if err != nil {
-			return nil, fmt.Errorf("%w: introduction: %w", ErrInvalid, err)
+			return nil, fmt.Errorf("%w: introduction: %w", input.ErrInvalid, err)
 		}
 		*f.did = d
 	}
 	pub, err := c.Introducer.Ed25519PublicKey()
 	if err != nil {
-		return nil, fmt.Errorf("%w: introduction: %w", ErrInvalid, err)
+		return nil, fmt.Errorf("%w: introduction: %w", input.ErrInvalid, err)
 	}
 	if !ed25519.Verify(pub, append([]byte(introductionDomain), s.Claims...), s.Signature) {
-		return nil, fmt.Errorf("%w: the introduction's signature is not %s's", ErrInvalid, did.Short(c.Introducer))
+		return nil, fmt.Errorf("%w: the introduction's signature is not %s's", input.ErrInvalid, did.Short(c.Introducer))
 	}
 	switch {
 	case !vault.ValidRecordID(c.ID):
-		return nil, fmt.Errorf("%w: introduction id %q", ErrInvalid, c.ID)
+		return nil, fmt.Errorf("%w: introduction id %q", input.ErrInvalid, c.ID)
 	case c.To.IsZero() || c.Other.IsZero() || c.To == c.Other || c.Introducer == c.To || c.Introducer == c.Other:
-		return nil, fmt.Errorf("%w: an introduction names its introducer and two other people", ErrInvalid)
+		return nil, fmt.Errorf("%w: an introduction names its introducer and two other people", input.ErrInvalid)
 	case len(c.Note) > MaxIntroductionNoteLength || len(c.OtherName) > session.MaxNameLen:
-		return nil, fmt.Errorf("%w: the introduction's text is too long", ErrInvalid)
+		return nil, fmt.Errorf("%w: the introduction's text is too long", input.ErrInvalid)
 	}
 	return &c, nil
 }
 
 // handleIntroduction keeps an introduction from one of the person's
 // contacts until the person answers it.
-func (p *Planet) handleIntroduction(ctx context.Context, from did.DID, signed []byte) (Handled, error) {
-	v, id, err := p.unlocked()
+func (s *Service) handleIntroduction(ctx context.Context, from did.DID, signed []byte) (Handled, error) {
+	se, err := s.open.Session()
 	if err != nil {
 		return Handled{}, err
 	}
+	v, id := se.Vault, se.Identity
 	refuse := func(err error) (Handled, error) {
 		return Handled{Reply: &IntroduceFrame{Refused: refusal(err)}}, nil
 	}
@@ -253,13 +289,13 @@ func (p *Planet) handleIntroduction(ctx context.Context, from did.DID, signed []
 	}
 	switch {
 	case c.Introducer != from:
-		return refuse(fmt.Errorf("%w: the introduction was signed by %s, not by its sender", ErrInvalid, did.Short(c.Introducer)))
+		return refuse(fmt.Errorf("%w: the introduction was signed by %s, not by its sender", input.ErrInvalid, did.Short(c.Introducer)))
 	case c.To != id.DID():
-		return refuse(fmt.Errorf("%w: the introduction is for someone else", ErrInvalid))
-	case p.opt.Now().Unix() >= c.Expires:
-		return refuse(fmt.Errorf("%w: the introduction expired", ErrInvalid))
+		return refuse(fmt.Errorf("%w: the introduction is for someone else", input.ErrInvalid))
+	case se.Now().Unix() >= c.Expires:
+		return refuse(fmt.Errorf("%w: the introduction expired", input.ErrInvalid))
 	}
-	introducer, err := p.contactByDID(ctx, from)
+	introducer, err := s.contacts.ByDID(ctx, from)
 	if err != nil {
 		return Handled{}, err
 	}
@@ -271,39 +307,73 @@ func (p *Planet) handleIntroduction(ctx context.Context, from did.DID, signed []
 	} else if !errors.Is(err, vault.ErrNotFound) {
 		return Handled{}, err
 	}
-	r := &ReceivedIntroduction{
+	r := &receivedRecord{
 		ID: c.ID, Introducer: from.String(), Other: c.Other.String(), OtherName: c.OtherName,
 		OtherRelays: contacts.CleanRelays(c.OtherRelays), Note: c.Note, Signed: signed, State: IntroPending,
-		Received: millis(p.opt.Now()), Expires: c.Expires,
+		Received: session.Millis(se.Now()), Expires: c.Expires,
 	}
 	return Handled{}, session.Put(ctx, v, colIntroductions, c.ID, r)
 }
 
 // Introductions lists the introductions the person received and those they
 // made, newest first.
-func (p *Planet) Introductions(ctx context.Context) ([]ReceivedIntroduction, []MadeIntroduction, error) {
-	v, _, err := p.unlocked()
+func (s *Service) Introductions(ctx context.Context) ([]ReceivedIntroduction, []MadeIntroduction, error) {
+	se, err := s.open.Session()
 	if err != nil {
 		return nil, nil, err
 	}
-	received, err := session.List(ctx, v, colIntroductions, func(*ReceivedIntroduction, string) {})
+	received, made, err := introductionRecords(ctx, se.Vault)
 	if err != nil {
 		return nil, nil, err
 	}
-	made, err := session.List(ctx, v, colIntroduced, func(*MadeIntroduction, string) {})
+	rs := make([]ReceivedIntroduction, len(received))
+	for i := range received {
+		rs[i] = received[i].introduction()
+	}
+	ms := make([]MadeIntroduction, len(made))
+	for i := range made {
+		ms[i] = made[i].introduction()
+	}
+	return rs, ms, nil
+}
+
+func introductionRecords(ctx context.Context, v *vault.Vault) ([]receivedRecord, []madeRecord, error) {
+	received, err := session.List(ctx, v, colIntroductions, func(*receivedRecord, string) {})
+	if err != nil {
+		return nil, nil, err
+	}
+	made, err := session.List(ctx, v, colIntroduced, func(*madeRecord, string) {})
 	sort.Slice(received, func(i, j int) bool { return received[i].Received > received[j].Received })
 	sort.Slice(made, func(i, j int) bool { return made[i].Created > made[j].Created })
 	return received, made, err
 }
 
-func (p *Planet) receivedIntroduction(ctx context.Context, v *vault.Vault, id string) (*ReceivedIntroduction, error) {
-	if !vault.ValidRecordID(id) {
-		return nil, fmt.Errorf("%w: introduction id %q", ErrInvalid, id)
-	}
-	return session.Get[ReceivedIntroduction](ctx, v, colIntroductions, id)
+// The records' DIDs were checked when written; one that no longer parses
+// (a method since dropped) reads as none.
+
+func (r *receivedRecord) introduction() ReceivedIntroduction {
+	out := ReceivedIntroduction{ID: r.ID, OtherName: r.OtherName, OtherRelays: r.OtherRelays, Note: r.Note, State: r.State,
+		Received: session.Time(r.Received), Expires: time.Unix(r.Expires, 0).UTC()}
+	out.Introducer, _ = did.Parse(r.Introducer)
+	out.Other, _ = did.Parse(r.Other)
+	return out
 }
 
-func putReceived(tx *vault.Tx, r *ReceivedIntroduction) error {
+func (m *madeRecord) introduction() MadeIntroduction {
+	out := MadeIntroduction{ID: m.ID, Note: m.Note, StateA: m.StateA, StateB: m.StateB, Created: session.Time(m.Created)}
+	out.A, _ = did.Parse(m.A)
+	out.B, _ = did.Parse(m.B)
+	return out
+}
+
+func (s *Service) receivedIntroduction(ctx context.Context, v *vault.Vault, id string) (*receivedRecord, error) {
+	if !vault.ValidRecordID(id) {
+		return nil, fmt.Errorf("%w: introduction id %q", input.ErrInvalid, id)
+	}
+	return session.Get[receivedRecord](ctx, v, colIntroductions, id)
+}
+
+func putReceived(tx *vault.Tx, r *receivedRecord) error {
 	b, err := vault.MarshalCBOR(r)
 	if err != nil {
 		return err
@@ -313,9 +383,9 @@ func putReceived(tx *vault.Tx, r *ReceivedIntroduction) error {
 }
 
 // introAnswer is the news for the introducer of an introduction.
-func (p *Planet) introAnswer(ctx context.Context, v *vault.Vault, c *IntroductionClaims, state string) Outgoing {
+func (s *Service) introAnswer(ctx context.Context, v *vault.Vault, c *IntroductionClaims, state IntroState) Outgoing {
 	out := Outgoing{To: c.Introducer, Protocol: ProtocolIntroduce, Frame: &IntroduceFrame{Answer: &IntroAnswer{ID: c.ID, State: state}}}
-	if introducer, err := p.contactByDID(ctx, c.Introducer); err == nil && introducer != nil {
+	if introducer, err := s.contacts.ByDID(ctx, c.Introducer); err == nil && introducer != nil {
 		out.Relays = introducer.Relays
 	}
 	return out
@@ -325,20 +395,21 @@ func (p *Planet) introAnswer(ctx context.Context, v *vault.Vault, c *Introductio
 // received. Either way the introducer hears of it. Accepting also asks the
 // other person to connect; the connection completes when they have
 // accepted too.
-func (p *Planet) AnswerIntroduction(ctx context.Context, introID string, accept bool) ([]Outgoing, error) {
-	v, id, err := p.unlocked()
+func (s *Service) AnswerIntroduction(ctx context.Context, introID string, accept bool) ([]Outgoing, error) {
+	se, err := s.open.Session()
 	if err != nil {
 		return nil, err
 	}
-	r, err := p.receivedIntroduction(ctx, v, introID)
+	v := se.Vault
+	r, err := s.receivedIntroduction(ctx, v, introID)
 	if err != nil {
 		return nil, err
 	}
 	if r.State != IntroPending {
-		return nil, fmt.Errorf("%w: this introduction was already answered (%s)", ErrInvalid, r.State)
+		return nil, fmt.Errorf("%w: this introduction was already answered (%s)", input.ErrInvalid, r.State)
 	}
-	if p.opt.Now().Unix() >= r.Expires {
-		return nil, fmt.Errorf("%w: this introduction expired", ErrInvalid)
+	if se.Now().Unix() >= r.Expires {
+		return nil, fmt.Errorf("%w: this introduction expired", input.ErrInvalid)
 	}
 	c, err := openIntroduction(r.Signed)
 	if err != nil {
@@ -346,9 +417,9 @@ func (p *Planet) AnswerIntroduction(ctx context.Context, introID string, accept 
 	}
 	if !accept {
 		r.State = IntroDeclined
-		return []Outgoing{p.introAnswer(ctx, v, c, IntroDeclined)}, session.Put(ctx, v, colIntroductions, r.ID, r)
+		return []Outgoing{s.introAnswer(ctx, v, c, IntroDeclined)}, session.Put(ctx, v, colIntroductions, r.ID, r)
 	}
-	cred, err := p.issue(id, c.Other, vc.RelationshipContext{Context: c.Note, IntroducedBy: c.Introducer})
+	cred, err := issue(se, c.Other, vc.RelationshipContext{Context: c.Note, IntroducedBy: c.Introducer})
 	if err != nil {
 		return nil, err
 	}
@@ -357,40 +428,41 @@ func (p *Planet) AnswerIntroduction(ctx context.Context, introID string, accept 
 		return nil, err
 	}
 	connect := Outgoing{To: c.Other, Relays: r.OtherRelays, Protocol: ProtocolConnect, Frame: &ConnectFrame{Request: &ConnectRequest{
-		Introduction: r.Signed, Credential: exact, Name: p.displayName(), Relays: p.Relays(),
+		Introduction: r.Signed, Credential: exact, Name: s.name(), Relays: s.Relays(),
 	}}}
 	r.State = IntroAccepted
-	if err := p.savePending(ctx, v, r.ID, connect, c.Note, cred); err != nil {
+	if err := savePending(ctx, se, r.ID, connect, c.Note, cred); err != nil {
 		return nil, err
 	}
 	if err := session.Put(ctx, v, colIntroductions, r.ID, r); err != nil {
 		return nil, err
 	}
-	return []Outgoing{p.introAnswer(ctx, v, c, IntroAccepted), connect}, nil
+	return []Outgoing{s.introAnswer(ctx, v, c, IntroAccepted), connect}, nil
 }
 
 // connectByIntroduction answers someone introduced to the person who asks
 // to connect: it connects if the person accepted the same introduction.
-func (p *Planet) connectByIntroduction(ctx context.Context, from did.DID, req *ConnectRequest) (Handled, error) {
-	v, id, err := p.unlocked()
+func (s *Service) connectByIntroduction(ctx context.Context, from did.DID, req *ConnectRequest) (Handled, error) {
+	se, err := s.open.Session()
 	if err != nil {
 		return Handled{}, err
 	}
+	v, id := se.Vault, se.Identity
 	c, err := openIntroduction(req.Introduction)
 	if err != nil {
 		return refused("", err), nil
 	}
 	if c.To != from || c.Other != id.DID() {
-		return refused(c.ID, fmt.Errorf("%w: the introduction does not introduce you to each other", ErrInvalid)), nil
+		return refused(c.ID, fmt.Errorf("%w: the introduction does not introduce you to each other", input.ErrInvalid)), nil
 	}
-	r, err := p.receivedIntroduction(ctx, v, c.ID)
+	r, err := s.receivedIntroduction(ctx, v, c.ID)
 	if errors.Is(err, vault.ErrNotFound) {
 		return refused(c.ID, fmt.Errorf("%w: the introduction has not reached them yet", ErrPending)), nil
 	} else if err != nil {
 		return Handled{}, err
 	}
 	if r.Introducer != c.Introducer.String() || r.Other != from.String() {
-		return refused(c.ID, fmt.Errorf("%w: the introduction does not match theirs", ErrInvalid)), nil
+		return refused(c.ID, fmt.Errorf("%w: the introduction does not match theirs", input.ErrInvalid)), nil
 	}
 	switch r.State {
 	case IntroPending:
@@ -398,23 +470,23 @@ func (p *Planet) connectByIntroduction(ctx context.Context, from did.DID, req *C
 	case IntroDeclined:
 		return refused(c.ID, fmt.Errorf("%w", ErrDeclined)), nil
 	}
-	theirs, err := p.verifiedRelationship(req.Credential, from, id.DID())
+	theirs, err := verifiedRelationship(req.Credential, from, id.DID(), se.Now())
 	if err != nil {
 		return refused(c.ID, err), nil
 	}
 	if theirs.Subject.IntroducedBy != c.Introducer {
-		return refused(c.ID, fmt.Errorf("%w: the credential does not name %s as the introducer", ErrInvalid, did.Short(c.Introducer))), nil
+		return refused(c.ID, fmt.Errorf("%w: the credential does not name %s as the introducer", input.ErrInvalid, did.Short(c.Introducer))), nil
 	}
 	// If the person accepted and asked too (both accepted at once, or the
 	// other's request crossed theirs), the credential they issued then is
 	// their half: answer with it rather than issue a second.
-	ours := p.pendingCredential(ctx, v, c.ID, from)
+	ours := s.pendingCredential(ctx, v, c.ID, from)
 	if ours == nil {
-		if ours, err = p.issue(id, from, vc.RelationshipContext{Context: c.Note, IntroducedBy: c.Introducer}); err != nil {
+		if ours, err = issue(se, from, vc.RelationshipContext{Context: c.Note, IntroducedBy: c.Introducer}); err != nil {
 			return Handled{}, err
 		}
 	}
-	now := millis(p.opt.Now())
+	now := session.Millis(se.Now())
 	r.State = IntroConnected
 	err = v.Update(ctx, func(tx *vault.Tx) error {
 		// If the person had asked too (both accepted at once), this
@@ -429,24 +501,24 @@ func (p *Planet) connectByIntroduction(ctx context.Context, from did.DID, req *C
 		if err := putCredential(tx, ours, now); err != nil {
 			return err
 		}
-		return p.connected(ctx, tx, from, req.Name, req.Relays, contacts.OriginIntroduced, c.Introducer)
+		return s.connected(ctx, tx, from, req.Name, req.Relays, contacts.OriginIntroduced, c.Introducer)
 	})
 	if err != nil {
 		return Handled{}, err
 	}
-	h, err := p.replyWith(c.ID, ours)
-	h.Send = []Outgoing{p.introAnswer(ctx, v, c, IntroConnected)}
+	h, err := s.replyWith(c.ID, ours)
+	h.Send = []Outgoing{s.introAnswer(ctx, v, c, IntroConnected)}
 	return h, err
 }
 
 // pendingCredential returns the credential the person issued to subject
 // for the pending connection ref, or nil if there is none.
-func (p *Planet) pendingCredential(ctx context.Context, v *vault.Vault, ref string, subject did.DID) *vc.Credential {
-	pc, err := session.Get[PendingConnection](ctx, v, colPending, ref)
+func (s *Service) pendingCredential(ctx context.Context, v *vault.Vault, ref string, subject did.DID) *vc.Credential {
+	pc, err := session.Get[pendingRecord](ctx, v, colPending, ref)
 	if err != nil || pc.Credential == "" || pc.With != subject.String() {
 		return nil
 	}
-	rec, err := session.Get[credentialRecord](ctx, v, colCredentials, pc.Credential)
+	rec, err := session.Get[credentialRecord](ctx, v, credentialsCollection, pc.Credential)
 	if err != nil {
 		return nil
 	}
@@ -459,11 +531,12 @@ func (p *Planet) pendingCredential(ctx context.Context, v *vault.Vault, ref stri
 
 // handleIntroductionAnswer records what one of the two made of the
 // person's introduction.
-func (p *Planet) handleIntroductionAnswer(ctx context.Context, from did.DID, a *IntroAnswer) (Handled, error) {
-	v, _, err := p.unlocked()
+func (s *Service) handleIntroductionAnswer(ctx context.Context, from did.DID, a *IntroAnswer) (Handled, error) {
+	se, err := s.open.Session()
 	if err != nil {
 		return Handled{}, err
 	}
+	v := se.Vault
 	switch a.State {
 	case IntroAccepted, IntroDeclined, IntroConnected:
 	default:
@@ -472,20 +545,20 @@ func (p *Planet) handleIntroductionAnswer(ctx context.Context, from did.DID, a *
 	if !vault.ValidRecordID(a.ID) {
 		return Handled{}, fmt.Errorf("%w: introduction id %q", wire.ErrMalformedFrame, a.ID)
 	}
-	m, err := session.Get[MadeIntroduction](ctx, v, colIntroduced, a.ID)
+	m, err := session.Get[madeRecord](ctx, v, colIntroduced, a.ID)
 	if errors.Is(err, vault.ErrNotFound) {
-		return Handled{Reply: &IntroduceFrame{Refused: refusal(fmt.Errorf("%w: no such introduction", ErrInvalid))}}, nil
+		return Handled{Reply: &IntroduceFrame{Refused: refusal(fmt.Errorf("%w: no such introduction", input.ErrInvalid))}}, nil
 	} else if err != nil {
 		return Handled{}, err
 	}
-	var state *string
+	var state *IntroState
 	switch from.String() {
 	case m.A:
 		state = &m.StateA
 	case m.B:
 		state = &m.StateB
 	default:
-		return Handled{Reply: &IntroduceFrame{Refused: refusal(fmt.Errorf("%w: the introduction is not for you", ErrInvalid))}}, nil
+		return Handled{Reply: &IntroduceFrame{Refused: refusal(fmt.Errorf("%w: the introduction is not for you", input.ErrInvalid))}}, nil
 	}
 	if *state == IntroConnected || *state == a.State {
 		return Handled{}, nil // news arriving late or twice changes nothing
