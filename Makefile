@@ -33,13 +33,14 @@ $(WWW)/planet.wasm: $(shell find core vault idb wasm webrtc -name '*.go') go.mod
 	@mkdir -p $(WWW)
 	GOOS=js GOARCH=wasm go build -trimpath -ldflags "-s -w -X main.version=$(VERSION)" -o $@ ./wasm
 
+# web/README.md and list-files.sh are for developers and are not shipped.
 # The page's modules, style sheets and precached files are listed at build
 # time, not by hand: list-files.sh writes them into the copies of index.html
 # (<link rel=stylesheet>, <link rel=modulepreload>) and sw.js (its SHELL).
 $(WWW)/.web: $(WEB_FILES)
 	@mkdir -p $(WWW)
 	find $(WWW) -mindepth 1 -not -name 'planet.wasm*' -delete
-	tar -C web --exclude=./test --exclude=./list-files.sh -cf - . | tar -C $(WWW) -xf -
+	tar -C web --exclude=./test --exclude=./list-files.sh --exclude=./README.md -cf - . | tar -C $(WWW) -xf -
 	cp $(GOROOT)/lib/wasm/wasm_exec.js $(WWW)/wasm_exec.js
 	sh web/list-files.sh $(WWW)
 	@touch $@
