@@ -445,8 +445,8 @@ func (h *announcingHost) SetStreamHandler(pid protocol.ID, handler network.Strea
 	})
 }
 
-// chatStream is a chat stream being answered, which tells the page of each
-// message the vault kept as it acknowledges it.
+// chatStream is a chat stream being answered, which tells the page of the
+// messages the vault kept as it acknowledges them.
 type chatStream struct {
 	network.Stream
 	from peer.ID
@@ -455,9 +455,42 @@ type chatStream struct {
 func (s *chatStream) Write(b []byte) (int, error) {
 	n, err := s.Stream.Write(b)
 	if err == nil {
-		announceChange("planet-chat", s.from)
+		chatNews.announce(s.from)
 	}
 	return n, err
+}
+
+// chatNewsEvery is the most often the page hears of chat messages kept. The
+// page reads the conversation (and the network's status) again at each
+// news: at every message of a busy conversation that work would slow the
+// conversation itself, and no one reads faster than this.
+const chatNewsEvery = 100 * time.Millisecond
+
+// chatNews gathers the news of chat messages kept into one planet-chat
+// event per chatNewsEvery, naming the last sender.
+var chatNews coalescedNews
+
+type coalescedNews struct {
+	mu      sync.Mutex
+	pending bool
+	from    peer.ID
+}
+
+func (c *coalescedNews) announce(from peer.ID) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.from = from
+	if c.pending {
+		return
+	}
+	c.pending = true
+	time.AfterFunc(chatNewsEvery, func() {
+		c.mu.Lock()
+		from := c.from
+		c.pending = false
+		c.mu.Unlock()
+		announceChange("planet-chat", from)
+	})
 }
 
 func (h *announcingHost) NewStream(ctx context.Context, p peer.ID, pids ...protocol.ID) (network.Stream, error) {
