@@ -73,12 +73,11 @@ func invitationsAPI(ctx context.Context, p *core.Planet, net *tabNetwork) safejs
 		}
 		out := make([]map[string]any, len(rs))
 		for i, r := range rs {
-			accepted := r.AcceptedBy
-			if accepted == nil {
-				accepted = []string{}
+			accepted := make([]string, len(r.AcceptedBy))
+			for j, d := range r.AcceptedBy {
+				accepted[j] = d.String()
 			}
-			out[i] = map[string]any{"id": r.ID, "note": r.Note,
-				"created": time.Unix(r.Created, 0).UTC(), "expires": time.Unix(r.Expires, 0).UTC(),
+			out[i] = map[string]any{"id": r.ID, "note": r.Note, "created": r.Created, "expires": r.Expires,
 				"usesLeft": r.UsesLeft, "revoked": r.Revoked, "acceptedBy": accepted}
 		}
 		return toJS(out)

@@ -121,12 +121,41 @@ func (s *Service) CreateInvitation(ctx context.Context, opts invite.Options) (*i
 }
 
 // Invitations lists the person's invitations, newest first.
-func (s *Service) Invitations(ctx context.Context) ([]invite.Record, error) {
+func (s *Service) Invitations(ctx context.Context) ([]Invitation, error) {
 	se, err := s.open.Session()
 	if err != nil {
 		return nil, err
 	}
-	return invitationRecords(ctx, se.Vault)
+	rs, err := invitationRecords(ctx, se.Vault)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Invitation, len(rs))
+	for i, r := range rs {
+		out[i] = Invitation{ID: r.ID, Note: r.Note, Created: time.Unix(r.Created, 0).UTC(), Expires: time.Unix(r.Expires, 0).UTC(),
+			UsesLeft: r.UsesLeft, Revoked: r.Revoked}
+		for _, a := range r.AcceptedBy {
+			// The book wrote only DIDs it parsed; one that no longer
+			// parses (a method since dropped) is left out.
+			if d, err := did.Parse(a); err == nil {
+				out[i].AcceptedBy = append(out[i].AcceptedBy, d)
+			}
+		}
+	}
+	return out, nil
+}
+
+// An Invitation is one the person made, as they follow it: the vault keeps
+// it as the inviter's book's record (invite.Record), which also holds the
+// hash of its secret.
+type Invitation struct {
+	ID         string
+	Note       string
+	Created    time.Time
+	Expires    time.Time
+	UsesLeft   int
+	Revoked    bool
+	AcceptedBy []did.DID // who accepted it, in the order they did
 }
 
 func invitationRecords(ctx context.Context, v *vault.Vault) ([]invite.Record, error) {

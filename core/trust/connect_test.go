@@ -51,7 +51,7 @@ func TestInvitationAccepted(t *testing.T) {
 		}
 	}
 	invs := must(alice.trust.Invitations(ctx))
-	if len(invs) != 1 || invs[0].UsesLeft != 0 || len(invs[0].AcceptedBy) != 1 || invs[0].AcceptedBy[0] != bob.did.String() {
+	if len(invs) != 1 || invs[0].UsesLeft != 0 || len(invs[0].AcceptedBy) != 1 || invs[0].AcceptedBy[0] != bob.did {
 		t.Errorf("Alice's invitation after use: %+v", invs)
 	}
 	// The same request again (a retry after a lost answer) is answered

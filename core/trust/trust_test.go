@@ -37,7 +37,7 @@ type person struct {
 // libp2p, no relay, every exchange served by the other side's ServeTrust.
 type network map[did.DID]*person
 
-func (n network) add(t *testing.T, name string, seed byte) *person {
+func (n network) add(t testing.TB, name string, seed byte) *person {
 	t.Helper()
 	o := sessiontest.Open(t, seed)
 	cs := contacts.New(o)

@@ -1,4 +1,4 @@
-package core_test
+package trust_test
 
 import (
 	"errors"
@@ -6,6 +6,7 @@ import (
 
 	"planet/core/did"
 	"planet/core/invite"
+	"planet/core/session"
 	"planet/core/trust"
 	"planet/core/wire"
 )
@@ -14,16 +15,14 @@ import (
 // handlers, as a peer or a letter could: nothing panics, and a frame refused
 // as malformed changes nothing in the vault.
 func FuzzTrustFrame(f *testing.F) {
-	alice, _ := newPlanet(f)
-	bob, _ := newPlanet(f)
-	aliceID, _ := alice.Identity()
-	bobID, _ := bob.Identity()
+	n := network{}
+	alice, bob := n.add(f, "Alice", 1), n.add(f, "Bob", 2)
 
-	inv, err := alice.Trust().CreateInvitation(ctx, invite.Options{Note: "seed"})
+	inv, err := alice.trust.CreateInvitation(ctx, invite.Options{Note: "seed"})
 	if err != nil {
 		f.Fatal(err)
 	}
-	_, out, err := bob.Trust().AcceptInvitation(ctx, inv.Token)
+	_, out, err := bob.trust.AcceptInvitation(ctx, inv.Token)
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -42,24 +41,28 @@ func FuzzTrustFrame(f *testing.F) {
 	seed(2, &trust.ShareFrame{Credentials: [][]byte{[]byte(`{}`)}})
 
 	protocols := trust.Protocols
-	senders := []did.DID{bobID.DID(), aliceID.DID()}
+	senders := []did.DID{bob.did, alice.did}
 	f.Fuzz(func(t *testing.T, protocol byte, frame []byte) {
 		proto := protocols[int(protocol)%len(protocols)]
 		from := senders[int(protocol/8)%len(senders)]
-		before, err := alice.Counts(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, err = alice.Trust().HandleFrame(ctx, from, proto, frame)
+		before := alice.counts(t)
+		_, err := alice.trust.HandleFrame(ctx, from, proto, frame)
 		if err == nil || !errors.Is(err, wire.ErrMalformedFrame) {
 			return
 		}
-		after, err := alice.Counts(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if after != before {
-			t.Fatalf("a malformed %s frame changed the vault: %+v, then %+v", proto, before, after)
+		if after := alice.counts(t); after != before {
+			t.Fatalf("a malformed %s frame changed the vault: %+v, then %+v", proto, before, alice.counts(t))
 		}
 	})
+}
+
+// counts counts what the person's trust network and address book hold.
+func (p *person) counts(t *testing.T) session.Counts {
+	t.Helper()
+	var c session.Counts
+	if err := p.trust.Count(ctx, &c); err != nil {
+		t.Fatal(err)
+	}
+	c.Contacts = must(p.cs.Count(ctx))
+	return c
 }
