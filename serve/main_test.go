@@ -13,7 +13,6 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -39,30 +38,6 @@ import (
 	"planet/serve/site"
 )
 
-// noCompression is a client that asks for what the test says and does not decode for it.
-var noCompression = &http.Client{Transport: &http.Transport{DisableCompression: true}}
-
-func get(t *testing.T, url string, header ...string) (*http.Response, []byte) {
-	t.Helper()
-	req, err := http.NewRequest("GET", url, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := 0; i+1 < len(header); i += 2 {
-		req.Header.Set(header[i], header[i+1])
-	}
-	resp, err := noCompression.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp, body
-}
-
 // TestHTTPServer runs the site and the resolver behind the request log in a real http.Server on a loopback
 // port, talks real HTTP to it, and shuts it down while a download is in flight.
 func TestHTTPServer(t *testing.T) {
@@ -78,7 +53,7 @@ func TestHTTPServer(t *testing.T) {
 	go func() { served <- srv.Serve(ln) }()
 	base := siteURL(ln.Addr())
 
-	resp, body := get(t, base, "Accept-Encoding", "gzip, br")
+	resp, body := servetest.Get(t, base, "Accept-Encoding", "gzip, br")
 	if resp.StatusCode != 200 || resp.Header.Get("Content-Encoding") != "br" {
 		t.Fatalf("GET /: %s, encoding %q", resp.Status, resp.Header.Get("Content-Encoding"))
 	}
@@ -91,13 +66,13 @@ func TestHTTPServer(t *testing.T) {
 	if resp.Header.Get("Content-Security-Policy") != response.ContentSecurityPolicy {
 		t.Error("GET /: no CSP")
 	}
-	resp, _ = get(t, base, "Accept-Encoding", "gzip, br", "If-None-Match", resp.Header.Get("ETag"))
+	resp, _ = servetest.Get(t, base, "Accept-Encoding", "gzip, br", "If-None-Match", resp.Header.Get("ETag"))
 	if resp.StatusCode != http.StatusNotModified {
 		t.Errorf("revalidating /: %s", resp.Status)
 	}
 
 	// The large wasm arrives whole with its length announced, not chunked.
-	resp, body = get(t, base+"planet.wasm", "Accept-Encoding", "gzip")
+	resp, body = servetest.Get(t, base+"planet.wasm", "Accept-Encoding", "gzip")
 	if resp.ContentLength != int64(len(body)) || resp.Header.Get("Content-Encoding") != "gzip" {
 		t.Errorf("GET /planet.wasm: Content-Length %d, body %d bytes, encoding %q", resp.ContentLength, len(body), resp.Header.Get("Content-Encoding"))
 	}
@@ -118,10 +93,10 @@ func TestHTTPServer(t *testing.T) {
 	}
 
 	// One log line per request, with what an operator needs, the resolver's too.
-	if resp, _ := get(t, base+"1.0/identifiers/did:web:example.com"); resp.StatusCode != 501 {
+	if resp, _ := servetest.Get(t, base+"1.0/identifiers/did:web:example.com"); resp.StatusCode != 501 {
 		t.Errorf("GET did:web: %s", resp.Status)
 	}
-	if resp, _ := get(t, base+"no-such-file.js"); resp.StatusCode != 404 {
+	if resp, _ := servetest.Get(t, base+"no-such-file.js"); resp.StatusCode != 404 {
 		t.Errorf("GET /no-such-file.js: %s", resp.Status)
 	}
 	line := regexp.MustCompile(`msg=request method=GET path=/planet.wasm status=200 bytes=\d+ dur=\S+ enc=gzip remote=127\.0\.0\.1:\d+`)
@@ -135,7 +110,7 @@ func TestHTTPServer(t *testing.T) {
 
 	// Shut down while a response is being read: it still arrives whole.
 	req, _ := http.NewRequest("GET", base+"planet.wasm", nil)
-	resp, err = noCompression.Do(req)
+	resp, err = servetest.NoCompression.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -160,7 +135,7 @@ func TestHTTPServer(t *testing.T) {
 	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
 		t.Errorf("Serve: %v", err)
 	}
-	if _, err := noCompression.Get(base); err == nil {
+	if _, err := servetest.NoCompression.Get(base); err == nil {
 		t.Error("the server still answers after Shutdown")
 	}
 }
@@ -221,7 +196,7 @@ func TestRun(t *testing.T) {
 	url, stderr, stop := startRun(t, "-addr", "127.0.0.1:0", "-root", root, "-data", data,
 		"-relay-port", "0", "-relays", other)
 
-	resp, _ := get(t, url)
+	resp, _ := servetest.Get(t, url)
 	if resp.StatusCode != 200 {
 		t.Errorf("GET /: %s", resp.Status)
 	}
@@ -230,7 +205,7 @@ func TestRun(t *testing.T) {
 	}
 
 	// The page finds its relay on its own origin.
-	resp, body := get(t, url+".well-known/planet/relay.json")
+	resp, body := servetest.Get(t, url+".well-known/planet/relay.json")
 	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "application/json" ||
 		resp.Header.Get("Cache-Control") != "no-cache" || resp.Header.Get("Content-Security-Policy") != response.ContentSecurityPolicy {
 		t.Fatalf("GET relay.json: %s %v", resp.Status, resp.Header)
@@ -318,7 +293,7 @@ func TestRun(t *testing.T) {
 func TestRunWithoutRelay(t *testing.T) {
 	root, data := smallRoot(t), t.TempDir()
 	url, stderr, stop := startRun(t, "-addr", "127.0.0.1:0", "-root", root, "-data", data, "-relay=false")
-	if resp, _ := get(t, url+".well-known/planet/relay.json"); resp.StatusCode != http.StatusNotFound {
+	if resp, _ := servetest.Get(t, url+".well-known/planet/relay.json"); resp.StatusCode != http.StatusNotFound {
 		t.Errorf("relay.json with no relay: %s", resp.Status)
 	}
 	if err := stop(); err != nil {
@@ -333,7 +308,7 @@ func TestRunWithoutRelay(t *testing.T) {
 
 	other := "/ip4/192.0.2.1/udp/4001/quic-v1/webtransport/p2p/12D3KooWGRUVh7R5Ls1XDfUEKhNCEbZczQcqrWaH8TNpUMPGQg9m"
 	url, _, _ = startRun(t, "-addr", "127.0.0.1:0", "-root", root, "-data", data, "-relay=false", "-relays", other)
-	resp, body := get(t, url+".well-known/planet/relay.json")
+	resp, body := servetest.Get(t, url+".well-known/planet/relay.json")
 	if want := `{"addrs":[],"relays":["` + other + `"]}` + "\n"; resp.StatusCode != 200 || string(body) != want {
 		t.Errorf("relay.json with only -relays: %s %s, want %s", resp.Status, body, want)
 	}
@@ -437,11 +412,11 @@ func TestCommand(t *testing.T) {
 		t.Fatalf("first line %q; stderr:\n%s", line, stderr.String())
 	}
 
-	resp, body := get(t, m[1])
+	resp, body := servetest.Get(t, m[1])
 	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "text/html; charset=utf-8" || !bytes.HasPrefix(body, []byte("<!doctype html>")) {
 		t.Errorf("GET /: %s %q", resp.Status, resp.Header.Get("Content-Type"))
 	}
-	resp, body = get(t, m[1]+"sw.js")
+	resp, body = servetest.Get(t, m[1]+"sw.js")
 	if resp.StatusCode != 200 || bytes.Contains(body, []byte("__PLANET_BUILD__")) {
 		t.Errorf("GET /sw.js: %s %s", resp.Status, body)
 	}
@@ -484,7 +459,7 @@ func TestRoutes(t *testing.T) {
 		{"/1.0/identifiers-x/" + testDIDKey, 404, "text/plain; charset=utf-8"},
 		{"/1.0/identifiers/../index.html", 400, mediaResolutionResult},
 	} {
-		w := do(h, "GET", tc.target)
+		w := servetest.Do(h, "GET", tc.target)
 		if w.Code != tc.status || w.Header().Get("Content-Type") != tc.ctype {
 			t.Errorf("GET %s: %d %q, want %d %q", tc.target, w.Code, w.Header().Get("Content-Type"), tc.status, tc.ctype)
 		}
@@ -496,17 +471,6 @@ const testDIDKey = "did:key:z6MkiTBz1ymuepAQ4HEHYSF1H8quG5GLVVQR3djdX3mDooWp"
 
 // mediaResolutionResult is the type of the resolver's answers.
 const mediaResolutionResult = `application/ld+json;profile="https://w3id.org/did-resolution"`
-
-// do answers one request with h; header is name, value pairs.
-func do(h http.Handler, method, target string, header ...string) *httptest.ResponseRecorder {
-	r := httptest.NewRequest(method, target, nil)
-	for i := 0; i+1 < len(header); i += 2 {
-		r.Header.Add(header[i], header[i+1])
-	}
-	w := httptest.NewRecorder()
-	h.ServeHTTP(w, r)
-	return w
-}
 
 // loadedSite is a site loaded from files written for the test.
 type loadedSite struct {

@@ -15,6 +15,7 @@ import (
 
 	"planet/core/did"
 	"planet/serve/response"
+	"planet/serve/servetest"
 )
 
 const (
@@ -76,7 +77,7 @@ func checkSecurityHeaders(t *testing.T, what string, h http.Header) {
 func TestResolverRoundTrip(t *testing.T) {
 	res := New()
 	for _, did := range []string{testDIDKey, testDIDPeer} {
-		w := do(res, "GET", Prefix+did)
+		w := servetest.Do(res, "GET", Prefix+did)
 		if w.Code != 200 {
 			t.Fatalf("GET %s: %d %s", did, w.Code, w.Body)
 		}
@@ -104,7 +105,7 @@ func TestResolverRoundTrip(t *testing.T) {
 		}
 	}
 	// The did:peer:2 service arrived whole.
-	r := decodeResult(t, do(res, "GET", Prefix+testDIDPeer).Body.Bytes())
+	r := decodeResult(t, servetest.Do(res, "GET", Prefix+testDIDPeer).Body.Bytes())
 	if s := r.DIDDocument.Service; len(s) != 1 || s[0].Type != "DIDCommMessaging" ||
 		s[0].ServiceEndpoint.(map[string]any)["uri"] != "http://example.com/didcomm" {
 		t.Errorf("did:peer:2 services: %#v", s)
@@ -133,7 +134,7 @@ func TestResolverDocumentOnly(t *testing.T) {
 		{"application/did+json;q=0, application/*", resultType},
 		{"nonsense, application/did+ld+json;q=2, application/did+json;q=0.5", "application/did+json"},
 	} {
-		w := do(res, "GET", Prefix+testDIDPeer, "Accept", tc.accept)
+		w := servetest.Do(res, "GET", Prefix+testDIDPeer, "Accept", tc.accept)
 		if w.Code != 200 || w.Header().Get("Content-Type") != tc.want {
 			t.Errorf("Accept %q: %d %q, want %q", tc.accept, w.Code, w.Header().Get("Content-Type"), tc.want)
 			continue
@@ -145,7 +146,7 @@ func TestResolverDocumentOnly(t *testing.T) {
 		}
 	}
 	for _, accept := range []string{"text/html", `application/ld+json;profile="https://example.com/other"`, "application/did+ld+json;q=0"} {
-		w := do(res, "GET", Prefix+testDIDKey, "Accept", accept)
+		w := servetest.Do(res, "GET", Prefix+testDIDKey, "Accept", accept)
 		if w.Code != http.StatusNotAcceptable {
 			t.Errorf("Accept %q: %d, want 406", accept, w.Code)
 			continue
@@ -197,7 +198,7 @@ func TestResolverErrors(t *testing.T) {
 		for _, method := range []string{"GET", "HEAD"} {
 			// Errors come as resolution results, even to a client that
 			// wanted a document alone.
-			w := do(tc.res, method, tc.target, "Accept", "application/did+ld+json")
+			w := servetest.Do(tc.res, method, tc.target, "Accept", "application/did+ld+json")
 			what := method + " " + tc.target[:min(len(tc.target), 80)]
 			if w.Code != tc.status {
 				t.Errorf("%s: %d, want %d (%s)", what, w.Code, tc.status, w.Body)
@@ -236,7 +237,7 @@ func TestResolverPercentEncoded(t *testing.T) {
 		Prefix + strings.ReplaceAll(strings.ReplaceAll(testDIDPeer, ":", "%3a"), ".", "%2E"),
 		Prefix + "%64%69%64:key:z6MkiTBz1ymuepAQ4HEHYSF1H8quG5GLVVQR3djdX3mDooWp",
 	} {
-		w := do(res, "GET", target)
+		w := servetest.Do(res, "GET", target)
 		if w.Code != 200 {
 			t.Errorf("GET %s: %d %s", target, w.Code, w.Body)
 			continue
@@ -250,8 +251,8 @@ func TestResolverPercentEncoded(t *testing.T) {
 
 func TestResolverConditionalAndHead(t *testing.T) {
 	res := New()
-	get := do(res, "GET", Prefix+testDIDKey)
-	head := do(res, "HEAD", Prefix+testDIDKey)
+	get := servetest.Do(res, "GET", Prefix+testDIDKey)
+	head := servetest.Do(res, "HEAD", Prefix+testDIDKey)
 	if head.Code != 200 || head.Body.Len() != 0 {
 		t.Errorf("HEAD: %d, %d bytes", head.Code, head.Body.Len())
 	}
@@ -261,12 +262,12 @@ func TestResolverConditionalAndHead(t *testing.T) {
 		}
 	}
 	etag := get.Header().Get("ETag")
-	w := do(res, "GET", Prefix+testDIDKey, "If-None-Match", etag)
+	w := servetest.Do(res, "GET", Prefix+testDIDKey, "If-None-Match", etag)
 	if w.Code != http.StatusNotModified || w.Body.Len() != 0 || w.Header().Get("ETag") != etag {
 		t.Errorf("If-None-Match: %d, %d bytes, ETag %q", w.Code, w.Body.Len(), w.Header().Get("ETag"))
 	}
 	// The document alone is another representation, with another tag.
-	w = do(res, "GET", Prefix+testDIDKey, "If-None-Match", etag, "Accept", mediaDIDLDJSON)
+	w = servetest.Do(res, "GET", Prefix+testDIDKey, "If-None-Match", etag, "Accept", mediaDIDLDJSON)
 	if w.Code != 200 || w.Header().Get("ETag") == etag {
 		t.Errorf("If-None-Match of another representation: %d, ETag %q", w.Code, w.Header().Get("ETag"))
 	}
@@ -275,23 +276,12 @@ func TestResolverConditionalAndHead(t *testing.T) {
 func TestResolverMethods(t *testing.T) {
 	res := New()
 	for _, method := range []string{"POST", "PUT", "DELETE", "PATCH", "OPTIONS"} {
-		w := do(res, method, Prefix+testDIDKey)
+		w := servetest.Do(res, method, Prefix+testDIDKey)
 		if w.Code != http.StatusMethodNotAllowed || w.Header().Get("Allow") != "GET, HEAD" {
 			t.Errorf("%s: %d, Allow %q", method, w.Code, w.Header().Get("Allow"))
 		}
 		checkSecurityHeaders(t, method, w.Header())
 	}
-}
-
-// do answers one request with h; header is name, value pairs.
-func do(h http.Handler, method, target string, header ...string) *httptest.ResponseRecorder {
-	r := httptest.NewRequest(method, target, nil)
-	for i := 0; i+1 < len(header); i += 2 {
-		r.Header.Add(header[i], header[i+1])
-	}
-	w := httptest.NewRecorder()
-	h.ServeHTTP(w, r)
-	return w
 }
 
 // TestResolverHTTPServer resolves over real HTTP on a loopback port, as
@@ -302,7 +292,7 @@ func TestResolverHTTPServer(t *testing.T) {
 	base := srv.URL
 
 	for _, did := range []string{testDIDKey, testDIDPeer} {
-		resp, body := get(t, base+Prefix+url.PathEscape(did))
+		resp, body := servetest.Get(t, base+Prefix+url.PathEscape(did))
 		if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != mediaResolutionResult {
 			t.Fatalf("GET %s: %s %q", did, resp.Status, resp.Header.Get("Content-Type"))
 		}
@@ -313,7 +303,7 @@ func TestResolverHTTPServer(t *testing.T) {
 		if !bytes.Equal(got, wantDocument(t, did)) {
 			t.Errorf("GET %s: wrong document %s", did, got)
 		}
-		resp, body = get(t, base+Prefix+did, "Accept", mediaDIDLDJSON)
+		resp, body = servetest.Get(t, base+Prefix+did, "Accept", mediaDIDLDJSON)
 		if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != mediaDIDLDJSON || !bytes.Equal(body, wantDocument(t, did)) {
 			t.Errorf("GET %s as %s: %s %q %s", did, mediaDIDLDJSON, resp.Status, resp.Header.Get("Content-Type"), body)
 		}
@@ -324,14 +314,14 @@ func TestResolverHTTPServer(t *testing.T) {
 		Prefix + "did:web:example.com":           501,
 		Prefix + url.PathEscape(testDIDKey+"#x"): 400,
 	} {
-		resp, _ := get(t, base+target)
+		resp, _ := servetest.Get(t, base+target)
 		if resp.StatusCode != want {
 			t.Errorf("GET %s: %s, want %d", target, resp.Status, want)
 		}
 	}
 
 	req, _ := http.NewRequest("HEAD", base+Prefix+testDIDPeer, nil)
-	resp, err := noCompression.Do(req)
+	resp, err := servetest.NoCompression.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -342,7 +332,7 @@ func TestResolverHTTPServer(t *testing.T) {
 	}
 
 	req, _ = http.NewRequest("POST", base+Prefix+testDIDKey, strings.NewReader("{}"))
-	resp, err = noCompression.Do(req)
+	resp, err = servetest.NoCompression.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -350,28 +340,4 @@ func TestResolverHTTPServer(t *testing.T) {
 	if resp.StatusCode != 405 || resp.Header.Get("Allow") != "GET, HEAD" {
 		t.Errorf("POST: %s, Allow %q", resp.Status, resp.Header.Get("Allow"))
 	}
-}
-
-// noCompression is a client that asks for what the test says and does not decode for it.
-var noCompression = &http.Client{Transport: &http.Transport{DisableCompression: true}}
-
-func get(t *testing.T, url string, header ...string) (*http.Response, []byte) {
-	t.Helper()
-	req, err := http.NewRequest("GET", url, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := 0; i+1 < len(header); i += 2 {
-		req.Header.Set(header[i], header[i+1])
-	}
-	resp, err := noCompression.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp, body
 }

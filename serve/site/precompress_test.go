@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"planet/serve/servetest"
 )
 
 func TestPrecompress(t *testing.T) {
@@ -63,7 +65,7 @@ func TestPrecompress(t *testing.T) {
 	}
 	for _, c := range codings {
 		disk, _ := os.ReadFile(filepath.Join(dir, "js/app.js"+c.ext))
-		w := do(s, "GET", "/js/app.js", "Accept-Encoding", c.name)
+		w := servetest.Do(s, "GET", "/js/app.js", "Accept-Encoding", c.name)
 		if w.Header().Get("Content-Encoding") != c.name || !bytes.Equal(w.Body.Bytes(), disk) {
 			t.Errorf("%s: the server did not send js/app.js%s from disk", c.name, c.ext)
 		}
@@ -104,7 +106,7 @@ func TestPrecompressedUntrusted(t *testing.T) {
 	}
 	for _, name := range []string{"a.js", "b.js"} {
 		for _, c := range codings {
-			w := do(s, "GET", "/"+name, "Accept-Encoding", c.name)
+			w := servetest.Do(s, "GET", "/"+name, "Accept-Encoding", c.name)
 			if w.Header().Get("Content-Encoding") != c.name {
 				t.Fatalf("%s: Content-Encoding %q, want %q", name, w.Header().Get("Content-Encoding"), c.name)
 			}
@@ -165,10 +167,10 @@ func TestLinkedRoot(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if w := do(s, "GET", "/"); w.Code != 200 || w.Body.String() != "<p>hi</p>" {
+	if w := servetest.Do(s, "GET", "/"); w.Code != 200 || w.Body.String() != "<p>hi</p>" {
 		t.Errorf("GET /: %d %q", w.Code, w.Body.String())
 	}
-	if w := do(s, "GET", "/app.js"); w.Code != 200 || w.Body.String() != "x()" {
+	if w := servetest.Do(s, "GET", "/app.js"); w.Code != 200 || w.Body.String() != "x()" {
 		t.Errorf("GET /app.js: %d %q", w.Code, w.Body.String())
 	}
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/andybalholm/brotli"
 
 	"planet/serve/response"
+	"planet/serve/servetest"
 )
 
 var quiet = slog.New(slog.DiscardHandler)
@@ -136,17 +137,6 @@ func (d *testSiteData) want(name string) []byte {
 	return d.files[name]
 }
 
-// do sends a request to h and returns the recorded response.
-func do(h http.Handler, method, target string, header ...string) *httptest.ResponseRecorder {
-	r := httptest.NewRequest(method, target, nil)
-	for i := 0; i+1 < len(header); i += 2 {
-		r.Header.Add(header[i], header[i+1])
-	}
-	w := httptest.NewRecorder()
-	h.ServeHTTP(w, r)
-	return w
-}
-
 func decode(t *testing.T, coding string, body []byte) []byte {
 	t.Helper()
 	var r io.Reader
@@ -192,7 +182,7 @@ func TestContentTypes(t *testing.T) {
 		"planet.d.ts":          "text/plain; charset=utf-8",
 		"build.json":           "application/json",
 	} {
-		w := do(d.site, "GET", urlPath(name), "Accept-Encoding", "br, gzip")
+		w := servetest.Do(d.site, "GET", urlPath(name), "Accept-Encoding", "br, gzip")
 		if w.Code != http.StatusOK {
 			t.Errorf("%s: status %d", name, w.Code)
 		}
@@ -206,7 +196,7 @@ func TestEncodingsRoundTrip(t *testing.T) {
 	d := sharedSite(t)
 	for _, name := range d.served {
 		for _, accept := range []string{"br", "gzip", "identity", ""} {
-			w := do(d.site, "GET", urlPath(name), "Accept-Encoding", accept)
+			w := servetest.Do(d.site, "GET", urlPath(name), "Accept-Encoding", accept)
 			if w.Code != http.StatusOK {
 				t.Fatalf("%s (%q): status %d", name, accept, w.Code)
 			}
@@ -233,12 +223,12 @@ func TestEncodingsRoundTrip(t *testing.T) {
 		"icon.png":             "", // already compressed
 		"manifest.webmanifest": "", // too small to bother
 	} {
-		w := do(d.site, "GET", urlPath(name), "Accept-Encoding", "gzip, deflate, br, zstd")
+		w := servetest.Do(d.site, "GET", urlPath(name), "Accept-Encoding", "gzip, deflate, br, zstd")
 		if got := w.Header().Get("Content-Encoding"); got != want {
 			t.Errorf("%s: Content-Encoding %q, want %q", name, got, want)
 		}
 	}
-	wasm := do(d.site, "GET", "/planet.wasm", "Accept-Encoding", "br")
+	wasm := servetest.Do(d.site, "GET", "/planet.wasm", "Accept-Encoding", "br")
 	if n := wasm.Body.Len(); n > len(d.files["planet.wasm"])/2 {
 		t.Errorf("brotli wasm is %d bytes of %d", n, len(d.files["planet.wasm"]))
 	}
@@ -289,14 +279,14 @@ func TestConditional(t *testing.T) {
 	d := sharedSite(t)
 	etags := map[string]string{}
 	for _, accept := range []string{"br", "gzip", "identity"} {
-		w := do(d.site, "GET", "/planet.wasm", "Accept-Encoding", accept)
+		w := servetest.Do(d.site, "GET", "/planet.wasm", "Accept-Encoding", accept)
 		etag := w.Header().Get("ETag")
 		if !strings.HasPrefix(etag, `"`) || !strings.HasSuffix(etag, `"`) {
 			t.Fatalf("%s: ETag %q is not a strong quoted tag", accept, etag)
 		}
 		etags[accept] = etag
 
-		nm := do(d.site, "GET", "/planet.wasm", "Accept-Encoding", accept, "If-None-Match", etag)
+		nm := servetest.Do(d.site, "GET", "/planet.wasm", "Accept-Encoding", accept, "If-None-Match", etag)
 		if nm.Code != http.StatusNotModified || nm.Body.Len() != 0 {
 			t.Errorf("%s: If-None-Match with its ETag: status %d, %d bytes", accept, nm.Code, nm.Body.Len())
 		}
@@ -310,7 +300,7 @@ func TestConditional(t *testing.T) {
 		}
 		// The weak form and lists match too.
 		for _, inm := range []string{"W/" + etag, `"nope", ` + etag, "*"} {
-			if c := do(d.site, "HEAD", "/planet.wasm", "Accept-Encoding", accept, "If-None-Match", inm).Code; c != http.StatusNotModified {
+			if c := servetest.Do(d.site, "HEAD", "/planet.wasm", "Accept-Encoding", accept, "If-None-Match", inm).Code; c != http.StatusNotModified {
 				t.Errorf("%s: If-None-Match %s: status %d", accept, inm, c)
 			}
 		}
@@ -327,17 +317,17 @@ func TestConditional(t *testing.T) {
 	}
 
 	// A client that cached one variant and now gets another receives it in full.
-	w := do(d.site, "GET", "/planet.wasm", "Accept-Encoding", "gzip", "If-None-Match", etags["br"])
+	w := servetest.Do(d.site, "GET", "/planet.wasm", "Accept-Encoding", "gzip", "If-None-Match", etags["br"])
 	if w.Code != http.StatusOK || w.Header().Get("Content-Encoding") != "gzip" {
 		t.Errorf("gzip with the br ETag: status %d, encoding %q", w.Code, w.Header().Get("Content-Encoding"))
 	}
-	if c := do(d.site, "GET", "/planet.wasm", "If-Match", etags["identity"]).Code; c != http.StatusOK {
+	if c := servetest.Do(d.site, "GET", "/planet.wasm", "If-Match", etags["identity"]).Code; c != http.StatusOK {
 		t.Errorf("If-Match with the current ETag: status %d", c)
 	}
-	if c := do(d.site, "GET", "/planet.wasm", "If-Match", `"old"`).Code; c != http.StatusPreconditionFailed {
+	if c := servetest.Do(d.site, "GET", "/planet.wasm", "If-Match", `"old"`).Code; c != http.StatusPreconditionFailed {
 		t.Errorf("If-Match with an old ETag: status %d", c)
 	}
-	if c := do(d.site, "GET", "/planet.wasm", "If-Match", "W/"+etags["identity"]).Code; c != http.StatusPreconditionFailed {
+	if c := servetest.Do(d.site, "GET", "/planet.wasm", "If-Match", "W/"+etags["identity"]).Code; c != http.StatusPreconditionFailed {
 		t.Errorf("If-Match with a weak ETag: status %d (If-Match compares strongly)", c)
 	}
 }
@@ -346,7 +336,7 @@ func TestRange(t *testing.T) {
 	d := sharedSite(t)
 	png := d.files["icon.png"]
 	size := len(png)
-	etag := do(d.site, "HEAD", "/icon.png").Header().Get("ETag")
+	etag := servetest.Do(d.site, "HEAD", "/icon.png").Header().Get("ETag")
 	for _, tc := range []struct {
 		rng, ifRange string
 		status       int
@@ -371,7 +361,7 @@ func TestRange(t *testing.T) {
 		if tc.ifRange != "" {
 			h = append(h, "If-Range", tc.ifRange)
 		}
-		w := do(d.site, "GET", "/icon.png", h...)
+		w := servetest.Do(d.site, "GET", "/icon.png", h...)
 		if w.Code != tc.status {
 			t.Errorf("Range %q If-Range %q: status %d, want %d", tc.rng, tc.ifRange, w.Code, tc.status)
 			continue
@@ -399,8 +389,8 @@ func TestRange(t *testing.T) {
 	}
 
 	// A range of a compressed variant is a range of its compressed bytes.
-	full := do(d.site, "GET", "/planet.wasm", "Accept-Encoding", "br")
-	part := do(d.site, "GET", "/planet.wasm", "Accept-Encoding", "br", "Range", "bytes=1000-1999")
+	full := servetest.Do(d.site, "GET", "/planet.wasm", "Accept-Encoding", "br")
+	part := servetest.Do(d.site, "GET", "/planet.wasm", "Accept-Encoding", "br", "Range", "bytes=1000-1999")
 	if part.Code != 206 || !bytes.Equal(part.Body.Bytes(), full.Body.Bytes()[1000:2000]) {
 		t.Errorf("range of the br variant: status %d", part.Code)
 	}
@@ -408,7 +398,7 @@ func TestRange(t *testing.T) {
 
 func TestSecurityHeaders(t *testing.T) {
 	d := sharedSite(t)
-	etag := do(d.site, "GET", "/").Header().Get("ETag")
+	etag := servetest.Do(d.site, "GET", "/").Header().Get("ETag")
 	for _, tc := range []struct {
 		method, target string
 		header         []string
@@ -423,7 +413,7 @@ func TestSecurityHeaders(t *testing.T) {
 		{"POST", "/", nil, 405},
 		{"GET", "/build.json", nil, 200},
 	} {
-		w := do(d.site, tc.method, tc.target, tc.header...)
+		w := servetest.Do(d.site, tc.method, tc.target, tc.header...)
 		if w.Code != tc.status {
 			t.Errorf("%s %s: status %d, want %d", tc.method, tc.target, w.Code, tc.status)
 		}
@@ -445,7 +435,7 @@ func TestSecurityHeaders(t *testing.T) {
 		}
 	}
 
-	csp := do(d.site, "GET", "/").Header().Get("Content-Security-Policy")
+	csp := servetest.Do(d.site, "GET", "/").Header().Get("Content-Security-Policy")
 	for _, must := range []string{"script-src 'self' 'wasm-unsafe-eval';", "object-src 'none'", "frame-ancestors 'none'"} {
 		if !strings.Contains(csp, must) {
 			t.Errorf("CSP lacks %q: %s", must, csp)
@@ -454,7 +444,7 @@ func TestSecurityHeaders(t *testing.T) {
 	if strings.Contains(csp, "unsafe-inline") || strings.Contains(csp, "'unsafe-eval'") {
 		t.Errorf("CSP allows inline script or eval: %s", csp)
 	}
-	pp := do(d.site, "GET", "/").Header().Get("Permissions-Policy")
+	pp := servetest.Do(d.site, "GET", "/").Header().Get("Permissions-Policy")
 	for _, must := range []string{"microphone=(self)", "camera=(self)", "geolocation=()"} {
 		if !strings.Contains(pp, must) {
 			t.Errorf("Permissions-Policy lacks %q: %s", must, pp)
@@ -474,7 +464,7 @@ func TestCacheControl(t *testing.T) {
 		"/x.0123abcd.js":        "public, max-age=31536000, immutable",
 		"/nothing.0123abcd.js":  "no-cache", // a 404 is never cached for a year
 	} {
-		if got := do(d.site, "GET", target, "Accept-Encoding", "br").Header().Get("Cache-Control"); got != want {
+		if got := servetest.Do(d.site, "GET", target, "Accept-Encoding", "br").Header().Get("Cache-Control"); got != want {
 			t.Errorf("%s: Cache-Control %q, want %q", target, got, want)
 		}
 	}
@@ -518,7 +508,7 @@ func TestServiceWorkerBuild(t *testing.T) {
 		t.Fatalf("build id %s, want %s", s.build, id)
 	}
 
-	sw := do(s, "GET", "/sw.js")
+	sw := servetest.Do(s, "GET", "/sw.js")
 	if bytes.Contains(sw.Body.Bytes(), []byte(buildToken)) || !bytes.Contains(sw.Body.Bytes(), []byte(`const BUILD = "`+id+`";`)) ||
 		!bytes.Contains(sw.Body.Bytes(), []byte(`"planet-`+id+`"`)) {
 		t.Errorf("sw.js does not carry the build id %s:\n%.120s", id, sw.Body.Bytes())
@@ -527,13 +517,13 @@ func TestServiceWorkerBuild(t *testing.T) {
 	if want := `"` + hex.EncodeToString(sum[:]) + `"`; sw.Header().Get("ETag") != want {
 		t.Errorf("sw.js ETag %s, want the hash of the bytes served %s", sw.Header().Get("ETag"), want)
 	}
-	swbr := do(s, "GET", "/sw.js", "Accept-Encoding", "br")
+	swbr := servetest.Do(s, "GET", "/sw.js", "Accept-Encoding", "br")
 	if swbr.Header().Get("Content-Encoding") != "br" || !bytes.Equal(decode(t, "br", swbr.Body.Bytes()), sw.Body.Bytes()) {
 		t.Errorf("compressed sw.js is not the substituted sw.js")
 	}
 
 	var info struct{ Build string }
-	bj := do(s, "GET", "/build.json")
+	bj := servetest.Do(s, "GET", "/build.json")
 	if err := json.Unmarshal(bj.Body.Bytes(), &info); err != nil || info.Build != id {
 		t.Errorf("build.json %s (%v), want build %s", bj.Body.Bytes(), err, id)
 	}
@@ -555,7 +545,7 @@ func TestServiceWorkerBuild(t *testing.T) {
 	if s2.build == s.build {
 		t.Fatal("changing app.js did not change the build id")
 	}
-	if sw2 := do(s2, "GET", "/sw.js"); bytes.Equal(sw2.Body.Bytes(), sw.Body.Bytes()) || sw2.Header().Get("ETag") == sw.Header().Get("ETag") {
+	if sw2 := servetest.Do(s2, "GET", "/sw.js"); bytes.Equal(sw2.Body.Bytes(), sw.Body.Bytes()) || sw2.Header().Get("ETag") == sw.Header().Get("ETag") {
 		t.Error("changing app.js did not change sw.js")
 	}
 	// A new file counts too; hidden files and files never served do not.
@@ -593,7 +583,7 @@ func TestRefused(t *testing.T) {
 		"/planet.wasm.br":    404,
 		"/sub":               404,
 	} {
-		w := do(d.site, "GET", target)
+		w := servetest.Do(d.site, "GET", target)
 		if w.Code != want {
 			t.Errorf("GET %s: status %d, want %d", target, w.Code, want)
 		}
@@ -604,7 +594,7 @@ func TestRefused(t *testing.T) {
 			t.Errorf("GET %s: error carries %v", target, w.Header())
 		}
 	}
-	if w := do(d.site, "GET", "/sub/"); w.Code != 200 || !bytes.Equal(w.Body.Bytes(), d.files["sub/index.html"]) {
+	if w := servetest.Do(d.site, "GET", "/sub/"); w.Code != 200 || !bytes.Equal(w.Body.Bytes(), d.files["sub/index.html"]) {
 		t.Errorf("GET /sub/: status %d", w.Code)
 	}
 }
@@ -612,7 +602,7 @@ func TestRefused(t *testing.T) {
 func TestMethods(t *testing.T) {
 	d := sharedSite(t)
 	for _, m := range []string{"POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE"} {
-		w := do(d.site, m, "/")
+		w := servetest.Do(d.site, m, "/")
 		if w.Code != http.StatusMethodNotAllowed {
 			t.Errorf("%s: status %d", m, w.Code)
 		}
@@ -621,8 +611,8 @@ func TestMethods(t *testing.T) {
 		}
 	}
 	for _, accept := range []string{"br", "gzip", ""} {
-		get := do(d.site, "GET", "/planet.wasm", "Accept-Encoding", accept)
-		head := do(d.site, "HEAD", "/planet.wasm", "Accept-Encoding", accept)
+		get := servetest.Do(d.site, "GET", "/planet.wasm", "Accept-Encoding", accept)
+		head := servetest.Do(d.site, "HEAD", "/planet.wasm", "Accept-Encoding", accept)
 		if head.Code != 200 || head.Body.Len() != 0 {
 			t.Errorf("HEAD (%q): status %d, %d bytes of body", accept, head.Code, head.Body.Len())
 		}
