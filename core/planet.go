@@ -224,7 +224,7 @@ func (p *Planet) lockLocked() func() {
 	}
 	p.v.Lock()
 	p.id.Wipe()
-	p.id = nil
+	p.id, p.session = nil, nil
 	return p.onLock
 }
 
