@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"compress/gzip"
 	"context"
 	"encoding/json"
 	"errors"
@@ -25,7 +24,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/andybalholm/brotli"
 	"github.com/libp2p/go-libp2p/core/crypto"
 	"github.com/libp2p/go-libp2p/core/peer"
 	ma "github.com/multiformats/go-multiaddr"
@@ -60,7 +58,7 @@ func TestHTTPServer(t *testing.T) {
 	if resp.ContentLength != int64(len(body)) || len(resp.TransferEncoding) != 0 {
 		t.Errorf("GET /: Content-Length %d, transfer encoding %v, body %d bytes", resp.ContentLength, resp.TransferEncoding, len(body))
 	}
-	if !bytes.Equal(decode(t, "br", body), d.files["index.html"]) {
+	if !bytes.Equal(servetest.Decode(t, "br", body), d.files["index.html"]) {
 		t.Error("GET /: wrong body")
 	}
 	if resp.Header.Get("Content-Security-Policy") != response.ContentSecurityPolicy {
@@ -76,7 +74,7 @@ func TestHTTPServer(t *testing.T) {
 	if resp.ContentLength != int64(len(body)) || resp.Header.Get("Content-Encoding") != "gzip" {
 		t.Errorf("GET /planet.wasm: Content-Length %d, body %d bytes, encoding %q", resp.ContentLength, len(body), resp.Header.Get("Content-Encoding"))
 	}
-	if !bytes.Equal(decode(t, "gzip", body), d.files["planet.wasm"]) {
+	if !bytes.Equal(servetest.Decode(t, "gzip", body), d.files["planet.wasm"]) {
 		t.Error("GET /planet.wasm: wrong body")
 	}
 
@@ -498,29 +496,6 @@ func testSite(t *testing.T) loadedSite {
 		t.Fatal(err)
 	}
 	return loadedSite{site: s, files: files}
-}
-
-// decode undoes a Content-Encoding.
-func decode(t *testing.T, coding string, body []byte) []byte {
-	t.Helper()
-	var r io.Reader
-	switch coding {
-	case "br":
-		r = brotli.NewReader(bytes.NewReader(body))
-	case "gzip":
-		zr, err := gzip.NewReader(bytes.NewReader(body))
-		if err != nil {
-			t.Fatal(err)
-		}
-		r = zr
-	default:
-		t.Fatalf("no coding %q", coding)
-	}
-	out, err := io.ReadAll(r)
-	if err != nil {
-		t.Fatalf("decoding %s: %v", coding, err)
-	}
-	return out
 }
 
 // writeFiles writes files (by slash-separated name) under dir.

@@ -110,7 +110,7 @@ func TestPrecompressedUntrusted(t *testing.T) {
 			if w.Header().Get("Content-Encoding") != c.name {
 				t.Fatalf("%s: Content-Encoding %q, want %q", name, w.Header().Get("Content-Encoding"), c.name)
 			}
-			if got := decode(t, c.name, w.Body.Bytes()); !bytes.Equal(got, cur) {
+			if got := servetest.Decode(t, c.name, w.Body.Bytes()); !bytes.Equal(got, cur) {
 				t.Errorf("%s (%s): the stale precompressed file was sent", name, c.name)
 			}
 		}

@@ -2,12 +2,10 @@ package site
 
 import (
 	"bytes"
-	"compress/gzip"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io"
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
@@ -18,8 +16,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-
-	"github.com/andybalholm/brotli"
 
 	"planet/serve/response"
 	"planet/serve/servetest"
@@ -137,30 +133,6 @@ func (d *testSiteData) want(name string) []byte {
 	return d.files[name]
 }
 
-func decode(t *testing.T, coding string, body []byte) []byte {
-	t.Helper()
-	var r io.Reader
-	switch coding {
-	case "":
-		return body
-	case "br":
-		r = brotli.NewReader(bytes.NewReader(body))
-	case "gzip":
-		zr, err := gzip.NewReader(bytes.NewReader(body))
-		if err != nil {
-			t.Fatal(err)
-		}
-		r = zr
-	default:
-		t.Fatalf("unexpected Content-Encoding %q", coding)
-	}
-	out, err := io.ReadAll(r)
-	if err != nil {
-		t.Fatalf("decoding %s: %v", coding, err)
-	}
-	return out
-}
-
 func urlPath(name string) string {
 	if name == "index.html" {
 		return "/"
@@ -205,7 +177,7 @@ func TestEncodingsRoundTrip(t *testing.T) {
 				t.Errorf("%s (%q): Content-Length %s, body is %s bytes", name, accept, got, want)
 			}
 			enc := w.Header().Get("Content-Encoding")
-			if got := decode(t, enc, body); !bytes.Equal(got, d.want(name)) {
+			if got := servetest.Decode(t, enc, body); !bytes.Equal(got, d.want(name)) {
 				t.Errorf("%s (%q, %q): decoded body differs from the file", name, accept, enc)
 			}
 			if got := w.Header().Get("Vary"); got != "Accept-Encoding" {
@@ -518,7 +490,7 @@ func TestServiceWorkerBuild(t *testing.T) {
 		t.Errorf("sw.js ETag %s, want the hash of the bytes served %s", sw.Header().Get("ETag"), want)
 	}
 	swbr := servetest.Do(s, "GET", "/sw.js", "Accept-Encoding", "br")
-	if swbr.Header().Get("Content-Encoding") != "br" || !bytes.Equal(decode(t, "br", swbr.Body.Bytes()), sw.Body.Bytes()) {
+	if swbr.Header().Get("Content-Encoding") != "br" || !bytes.Equal(servetest.Decode(t, "br", swbr.Body.Bytes()), sw.Body.Bytes()) {
 		t.Errorf("compressed sw.js is not the substituted sw.js")
 	}
 
