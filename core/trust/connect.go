@@ -342,6 +342,13 @@ func (s *Service) connectByInvitation(ctx context.Context, from did.DID, req *Co
 		return Handled{}, err
 	}
 	again := contains(rec.AcceptedBy, from.String())
+	// Revocation is final for everyone: a request from someone who
+	// accepted before the invitation was revoked (a retry, or a replay of
+	// their old request) is refused like anyone else's, so that revoking
+	// an invitation cannot be undone by presenting it again.
+	if again && rec.Revoked {
+		return refused(inv.ID, fmt.Errorf("accept invitation: %w", invite.ErrRevoked)), nil
+	}
 	if !again {
 		if err := rec.Redeem(inv.Secret, now); err != nil {
 			return refused(inv.ID, err), nil
