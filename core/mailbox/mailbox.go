@@ -19,6 +19,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 	"time"
 
 	"planet/core/cbor"
@@ -58,6 +59,11 @@ const (
 	mailboxMaxLetters = 256 << 10
 	// mailboxBatch is the most letters one Letters frame may hold.
 	mailboxBatch = 64
+	// pickupBudget bounds the envelopes of one batch the server reads and
+	// sends (a letter of the largest size always goes alone): with the
+	// frame it encodes, it is what a pickup holds of the server's memory
+	// while its reader takes its time, or never reads at all.
+	pickupBudget = 128 << 10
 	// mailboxNonceSize is the length of a Challenge's nonce.
 	mailboxNonceSize = 32
 	// mailboxMaxCode and mailboxMaxMessage bound an Error's fields.
@@ -81,6 +87,7 @@ const (
 	CodeUnsupportedDID = "unsupported-did" // the DID is not a did:key with an Ed25519 key
 	CodeUnauthorized   = "unauthorized"    // the pickup proof does not hold
 	CodeInternal       = "internal"        // the server failed; try again later
+	CodeBusy           = "busy"            // a pickup for the same DID is under way; try again later
 )
 
 // Errors of the mailbox. A refusal from the server is a [*Error],
@@ -193,8 +200,13 @@ type Store interface {
 	// is; any other is reported to it as an internal failure.
 	Deposit(to did.DID, id string, envelope []byte) error
 	// Waiting returns, in deposit order, up to limit letters waiting for
-	// to whose Seq is greater than after (0 for the first letters).
-	Waiting(to did.DID, after uint64, limit int) ([]StoredLetter, error)
+	// to whose Seq is greater than after (0 for the first letters), and
+	// stops before a letter that would take the envelopes it returns over
+	// maxBytes in all; the first letter is returned whatever its size. The
+	// bound is what keeps a pickup's memory small: the server holds what
+	// Waiting returned until its reader has taken it. more reports whether
+	// letters are left after those returned.
+	Waiting(to did.DID, after uint64, limit, maxBytes int) (letters []StoredLetter, more bool, err error)
 	// Remove deletes to's letters with the given Seqs; Seqs no longer
 	// stored are skipped.
 	Remove(to did.DID, seqs []uint64) error
@@ -620,6 +632,12 @@ type Server struct {
 	Store Store
 	// Relay is the server's own peer ID, which challenges name.
 	Relay keys.PeerID
+
+	// picking holds the DIDs whose pickup is under way: one at a time
+	// per recipient, so that one key cannot hold the server's memory many
+	// times over by opening pickups it does not read.
+	mu      sync.Mutex
+	picking map[did.DID]bool
 }
 
 // Serve answers one stream s that remote opened: one or more deposits, or
@@ -784,14 +802,18 @@ func (srv *Server) pickup(s wire.Stream, remote keys.PeerID) error {
 	if err != nil {
 		return err
 	}
+	if !srv.startPickup(owner) {
+		return mailboxRefusal(CodeBusy, "a pickup of these letters is under way; try again when it is over")
+	}
+	defer srv.endPickup(owner)
 	var after uint64
 	for {
-		waiting, err := srv.Store.Waiting(owner, after, mailboxBatch+1)
+		waiting, more, err := srv.Store.Waiting(owner, after, mailboxBatch, pickupBudget)
 		if err != nil {
 			return mailboxStoreError(err)
 		}
 		batch := packMailboxBatch(waiting)
-		more := len(batch) < len(waiting)
+		more = more || len(batch) < len(waiting)
 		out := &mailboxLetters{More: more}
 		for _, l := range batch {
 			out.Items = append(out.Items, mailboxItem{ID: l.ID, Envelope: l.Envelope, Deposited: l.Deposited.UnixMilli()})
@@ -829,9 +851,31 @@ func (srv *Server) pickup(s wire.Stream, remote keys.PeerID) error {
 	return nil
 }
 
+// startPickup claims owner's letters for one pickup, unless another holds
+// them.
+func (srv *Server) startPickup(owner did.DID) bool {
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	if srv.picking[owner] {
+		return false
+	}
+	if srv.picking == nil {
+		srv.picking = map[did.DID]bool{}
+	}
+	srv.picking[owner] = true
+	return true
+}
+
+func (srv *Server) endPickup(owner did.DID) {
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	delete(srv.picking, owner)
+}
+
 // packMailboxBatch takes, from the front of waiting, as many letters as one
 // Letters frame holds: at most mailboxBatch, within mailboxMaxLetters. A
-// letter of any allowed size fits alone.
+// letter of any allowed size fits alone. (Waiting has already kept the
+// batch within pickupBudget.)
 func packMailboxBatch(waiting []StoredLetter) []StoredLetter {
 	// Generous bounds on the CBOR around the letters: the frame's map,
 	// keys and array head, and per letter its map, keys, string and

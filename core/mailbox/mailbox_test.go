@@ -65,16 +65,21 @@ func (m *memMailbox) Deposit(to did.DID, id string, envelope []byte) error {
 	return nil
 }
 
-func (m *memMailbox) Waiting(to did.DID, after uint64, limit int) ([]StoredLetter, error) {
+func (m *memMailbox) Waiting(to did.DID, after uint64, limit, maxBytes int) ([]StoredLetter, bool, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	var out []StoredLetter
+	size := 0
 	for _, l := range m.letters[to] {
-		if l.Seq > after && len(out) < limit {
-			out = append(out, l)
+		if l.Seq <= after {
+			continue
 		}
+		if size += len(l.Envelope); len(out) == limit || len(out) > 0 && size > maxBytes {
+			return out, true, nil
+		}
+		out = append(out, l)
 	}
-	return out, nil
+	return out, false, nil
 }
 
 func (m *memMailbox) Remove(to did.DID, seqs []uint64) error {

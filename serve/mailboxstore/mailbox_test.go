@@ -198,7 +198,7 @@ func (srv *mailboxServer) pickup(p *mailboxPeer, keep func(mailbox.Letter) bool)
 // waiting lists the ids of the letters waiting for p, straight from the store.
 func (srv *mailboxServer) waiting(p *mailboxPeer) []string {
 	srv.t.Helper()
-	letters, err := srv.box.store.Waiting(p.id.DID(), 0, 1<<20)
+	letters, _, err := srv.box.store.Waiting(p.id.DID(), 0, 1<<20, 1<<30)
 	if err != nil {
 		srv.t.Fatal(err)
 	}
@@ -739,7 +739,7 @@ func FuzzMailboxServer(f *testing.F) {
 	f.Fuzz(func(t *testing.T, in []byte) {
 		s := &wireStream{in: bytes.NewReader(in)}
 		srv.Serve(context.Background(), s, bob.PeerID())
-		letters, err := box.store.Waiting(bob.DID(), 0, 1)
+		letters, _, err := box.store.Waiting(bob.DID(), 0, 1, 1)
 		if err != nil || len(letters) != 1 || letters[0].ID != mailboxLetterID(0) || string(letters[0].Envelope) != "waiting" {
 			t.Fatalf("the waiting letter is gone: %+v, %v", letters, err)
 		}

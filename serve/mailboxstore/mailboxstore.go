@@ -223,18 +223,21 @@ func (st *mailboxStore) Deposit(to did.DID, id string, envelope []byte) error {
 }
 
 // Waiting returns up to limit of to's letters after Seq after, in deposit
-// order, leaving out (and then deleting) those past the retention period.
-func (st *mailboxStore) Waiting(to did.DID, after uint64, limit int) ([]mailbox.StoredLetter, error) {
+// order, within maxBytes of envelopes (the first letter whatever its size),
+// leaving out (and then deleting) those past the retention period. Only
+// the letters returned are copied out of the file.
+func (st *mailboxStore) Waiting(to did.DID, after uint64, limit, maxBytes int) (_ []mailbox.StoredLetter, more bool, _ error) {
 	cutoff := st.cutoff()
 	var out []mailbox.StoredLetter
 	expired := false
+	size := 0
 	err := st.db.View(func(tx *bbolt.Tx) error {
 		rb := tx.Bucket(mailboxBucketRecipients).Bucket([]byte(to.String()))
 		if rb == nil {
 			return nil
 		}
 		c := rb.Bucket(mailboxBucketLetters).Cursor()
-		for k, v := c.Seek(letterKey(after + 1)); k != nil && len(out) < limit; k, v = c.Next() {
+		for k, v := c.Seek(letterKey(after + 1)); k != nil; k, v = c.Next() {
 			rec, err := decodeLetter(v)
 			if err != nil {
 				return fmt.Errorf("letter %x of %s: %w", k, to, err)
@@ -242,6 +245,10 @@ func (st *mailboxStore) Waiting(to did.DID, after uint64, limit int) ([]mailbox.
 			if rec.deposited < cutoff {
 				expired = true
 				continue
+			}
+			if size += len(rec.envelope); len(out) == limit || len(out) > 0 && size > maxBytes {
+				more = true
+				break
 			}
 			out = append(out, mailbox.StoredLetter{
 				Seq: binary.BigEndian.Uint64(k),
@@ -255,7 +262,7 @@ func (st *mailboxStore) Waiting(to did.DID, after uint64, limit int) ([]mailbox.
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	if expired {
 		err = st.db.Update(func(tx *bbolt.Tx) error {
@@ -270,7 +277,7 @@ func (st *mailboxStore) Waiting(to did.DID, after uint64, limit int) ([]mailbox.
 			return dropEmptyRecipient(recipients, rb, []byte(to.String()))
 		})
 	}
-	return out, err
+	return out, more, err
 }
 
 // Remove deletes to's letters with the given Seqs.

@@ -1,0 +1,188 @@
+package mailboxstore
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"testing"
+	"time"
+
+	"planet/core/identity"
+	"planet/core/mailbox"
+	"planet/core/wire"
+)
+
+// stalledStream is a client that asks for its letters, answers the
+// challenge, and then never reads: every write of a Letters frame blocks
+// until the test ends, as a reader that has stopped reading makes a real
+// stream's writes block once its window is full.
+type stalledStream struct {
+	in      *io.PipeReader
+	inW     *io.PipeWriter
+	mu      sync.Mutex
+	out     bytes.Buffer // what the server wrote before it stalled
+	stalled chan struct{}
+	once    sync.Once
+	release chan struct{}
+}
+
+func newStalledStream() *stalledStream {
+	r, w := io.Pipe()
+	return &stalledStream{in: r, inW: w, stalled: make(chan struct{}), release: make(chan struct{})}
+}
+
+func (s *stalledStream) Read(p []byte) (int, error) { return s.in.Read(p) }
+
+func (s *stalledStream) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	big := s.out.Len() > 0 && len(p) > 1<<10 // after the challenge: letters
+	if !big {
+		defer s.mu.Unlock()
+		return s.out.Write(p)
+	}
+	s.mu.Unlock()
+	s.once.Do(func() { close(s.stalled) })
+	<-s.release
+	return 0, errors.New("stream reset")
+}
+
+func (s *stalledStream) CloseWrite() error { return nil }
+func (s *stalledStream) Close() error      { s.inW.Close(); return nil }
+func (s *stalledStream) Reset() error      { s.inW.CloseWithError(errors.New("reset")); return nil }
+
+// challenge waits for the server's Challenge and returns its nonce.
+func (s *stalledStream) challenge(t *testing.T) []byte {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+		s.mu.Lock()
+		b := append([]byte(nil), s.out.Bytes()...)
+		s.mu.Unlock()
+		var r wireReply
+		if len(b) > 0 && wire.ReadFrame(bytes.NewReader(b), 1<<20, &r) == nil {
+			if r.Challenge == nil {
+				t.Fatalf("first answer to a pickup: %+v", r)
+			}
+			return r.Challenge.Nonce
+		}
+	}
+	t.Fatal("no challenge")
+	return nil
+}
+
+// outcome waits until the pickup has stalled on its letters ("") or was
+// refused, and returns the refusal's code.
+func (s *stalledStream) outcome(t *testing.T) string {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+		select {
+		case <-s.stalled:
+			return ""
+		default:
+		}
+		s.mu.Lock()
+		r := bytes.NewReader(append([]byte(nil), s.out.Bytes()...))
+		s.mu.Unlock()
+		var ch, reply wireReply
+		if wire.ReadFrame(r, 1<<20, &ch) == nil && wire.ReadFrame(r, 1<<20, &reply) == nil {
+			if reply.Error == nil {
+				t.Fatalf("answer to a proof: %+v", reply)
+			}
+			return reply.Error.Code
+		}
+	}
+	t.Fatal("the pickup neither stalled nor was refused")
+	return ""
+}
+
+// heapInUse is the live heap after a collection.
+func heapInUse() uint64 {
+	runtime.GC()
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.HeapAlloc
+}
+
+// A pickup whose reader has stopped reading holds only a small, fixed
+// amount of the server's memory, however many large letters wait: here 65
+// letters of the largest size (4 MiB together), picked up by eight
+// stalled streams of the same recipient at once.
+func TestMailboxStalledPickupMemory(t *testing.T) {
+	bob, err := identity.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	relay, _ := identity.New(nil)
+	box, err := Open(filepath.Join(t.TempDir(), "mailbox.db"), Config{}, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer box.Close()
+	big := bytes.Repeat([]byte{'x'}, mailbox.MaxEnvelope)
+	for i := range 65 {
+		if err := depositForTest(box.store, bob, i, big); err != nil {
+			t.Fatal(err)
+		}
+	}
+	srv := &mailbox.Server{Store: box.store, Relay: relay.PeerID()}
+
+	const pickups = 8
+	before := heapInUse()
+	streams := make([]*stalledStream, pickups)
+	var served sync.WaitGroup
+	for i := range streams {
+		s := newStalledStream()
+		streams[i] = s
+		served.Add(1)
+		go func() {
+			defer served.Done()
+			srv.Serve(context.Background(), s, bob.PeerID())
+		}()
+	}
+	finished := make(chan struct{})
+	go func() { served.Wait(); close(finished) }()
+	for _, s := range streams {
+		go func() {
+			wire.WriteFrame(s.inW, 1<<20, &wireRequest{Pickup: &struct{}{}})
+		}()
+	}
+	for _, s := range streams {
+		nonce := s.challenge(t)
+		sig := bob.Sign(append(append([]byte("PLANET mailbox pickup v1\x00"), relay.PeerID().Bytes()...), nonce...))
+		go wire.WriteFrame(s.inW, 1<<20, &wireRequest{Proof: &wireProof{DID: bob.DID().String(), Signature: sig}})
+	}
+	// Every pickup either stalls on its letters or is refused as busy: one
+	// pickup per recipient at a time is enough.
+	stalled := 0
+	for _, s := range streams {
+		switch code := s.outcome(t); code {
+		case "":
+			stalled++
+		case mailbox.CodeBusy:
+		default:
+			t.Errorf("a pickup refused with %q", code)
+		}
+	}
+	if stalled != 1 {
+		t.Fatalf("%d pickups of the same letters stalled at once, want 1", stalled)
+	}
+	held := int64(heapInUse()) - int64(before)
+	for _, s := range streams {
+		close(s.release)
+		s.Reset()
+	}
+	<-finished
+	t.Logf("%d stalled pickups hold %d KiB of the server's heap", stalled, held/1024)
+	if limit := int64(1 << 20); held > limit {
+		t.Errorf("%d stalled pickups hold %d KiB, want at most %d KiB for one connection's pickups", stalled, held/1024, limit/1024)
+	}
+}
+
+func depositForTest(st *mailboxStore, to *identity.Identity, i int, envelope []byte) error {
+	return st.Deposit(to.DID(), mailboxLetterID(i), envelope)
+}
