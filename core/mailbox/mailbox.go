@@ -30,8 +30,21 @@ import (
 	"planet/core/wire"
 )
 
-// Protocol is the libp2p protocol ID of the mailbox.
+// Protocol is the libp2p protocol ID of the mailbox's first version.
 const Protocol = "/planet/mailbox/1.0.0"
+
+// ProtocolTokens is the protocol ID of the version that registers deposit
+// tokens: the same messages, with a larger limit on the Proof that carries
+// them (docs/protocols/mailbox.md, "Versions"). A server answers both; a
+// client asks for this one first.
+const ProtocolTokens = "/planet/mailbox/1.1.0"
+
+// Protocols are the versions a client asks for, newest first, and a
+// server answers.
+var Protocols = []string{ProtocolTokens, Protocol}
+
+// IsProtocol reports whether id is one of the mailbox's [Protocols].
+func IsProtocol(id string) bool { return id == Protocol || id == ProtocolTokens }
 
 // Limits of the mailbox protocol. They are part of the protocol: a server
 // refuses what exceeds them, and a client refuses a server that does.
@@ -49,9 +62,13 @@ const (
 	// mailboxMaxRequest bounds the frames that open a stream or follow a
 	// deposit: a Deposit with the largest envelope, and room for the rest.
 	mailboxMaxRequest = MaxEnvelope + 1<<10
-	// mailboxMaxControl bounds Pickup, Proof, Deposited, Challenge, Done and
-	// Error frames.
+	// mailboxMaxControl bounds Pickup, Deposited, Challenge, Done and Error
+	// frames, and a Proof on a 1.0.0 stream.
 	mailboxMaxControl = 1 << 10
+	// mailboxMaxProof bounds a Proof that registers tokens (1.1.0): the
+	// largest set of token hashes and room for the rest. A server reads
+	// every Proof within it.
+	mailboxMaxProof = 1<<10 + MaxTokens*(TokenSize+3)
 	// mailboxMaxAck bounds an Ack: the ids of one batch of letters.
 	mailboxMaxAck = 8 << 10
 	// mailboxMaxLetters bounds a Letters frame, which holds at least one
@@ -190,15 +207,32 @@ type StoredLetter struct {
 	Seq uint64
 }
 
+// An Incoming letter is one a sender deposits, as the server hands it to
+// its [Store].
+type Incoming struct {
+	To       did.DID
+	ID       string
+	Envelope []byte
+	// Sender is the peer ID of the connection the letter came on, which
+	// the transport authenticated; "" for a peer whose key PLANET does
+	// not read. Stores count what one sender leaves by it.
+	Sender string
+	// Token is the hash ([TokenHash]) of the deposit token the letter
+	// carried, or nil. A store counts the letter against that
+	// relationship's quota if To registered the hash ([TokenStore]),
+	// otherwise as a stranger's.
+	Token []byte
+}
+
 // Store keeps the letters of a mailbox server. Its methods may be
 // called from several goroutines at once. A store decides its own quotas
 // and how long it keeps letters.
 type Store interface {
-	// Deposit keeps envelope for to under id. Depositing an id that is
-	// already waiting for to stores nothing and succeeds. An error that
-	// is a *Error (such as code "full") is sent to the depositor as
-	// is; any other is reported to it as an internal failure.
-	Deposit(to did.DID, id string, envelope []byte) error
+	// Deposit keeps in.Envelope for in.To under in.ID. Depositing an id
+	// that is already waiting for in.To stores nothing and succeeds. An
+	// error that is a *Error (such as code "full") is sent to the
+	// depositor as is; any other is reported to it as an internal failure.
+	Deposit(in Incoming) error
 	// Waiting returns, in deposit order, up to limit letters waiting for
 	// to whose Seq is greater than after (0 for the first letters), and
 	// stops before a letter that would take the envelopes it returns over
@@ -210,6 +244,15 @@ type Store interface {
 	// Remove deletes to's letters with the given Seqs; Seqs no longer
 	// stored are skipped.
 	Remove(to did.DID, seqs []uint64) error
+}
+
+// TokenStore is the ability of a [Store] to keep the deposit tokens a
+// recipient registered. A server whose store lacks it takes a Proof's
+// tokens and forgets them: every letter is then a stranger's.
+type TokenStore interface {
+	// Register replaces the token hashes to registered with hashes (each
+	// TokenSize bytes, at most MaxTokens, none twice).
+	Register(to did.DID, hashes [][]byte) error
 }
 
 // The messages of the protocol. Every frame holds exactly one message, as
@@ -233,21 +276,26 @@ type mailboxReply struct {
 	Error     *Error            `cbor:"5,keyasint,omitempty"`
 }
 
-// mailboxDeposit asks the server to keep a letter for To.
+// mailboxDeposit asks the server to keep a letter for To. Token, when
+// set, is the deposit token of the sender's relationship with To.
 type mailboxDeposit struct {
 	To       string `cbor:"1,keyasint"`
 	ID       string `cbor:"2,keyasint"`
 	Envelope []byte `cbor:"3,keyasint"`
+	Token    []byte `cbor:"4,keyasint,omitempty"`
 }
 
 // mailboxPickup asks for the letters of the key the client will prove.
 type mailboxPickup struct{}
 
 // mailboxProof answers a Challenge: the recipient's DID and its signature
-// over [mailboxPickupInput].
+// over [mailboxPickupInput]. Tokens, when present (even empty), replaces the
+// hashes of the deposit tokens the recipient registered; absent, it leaves
+// them as they are.
 type mailboxProof struct {
-	DID       string `cbor:"1,keyasint"`
-	Signature []byte `cbor:"2,keyasint"`
+	DID       string    `cbor:"1,keyasint"`
+	Signature []byte    `cbor:"2,keyasint"`
+	Tokens    *[][]byte `cbor:"3,keyasint,omitempty"`
 }
 
 // mailboxAck names the letters of the last Letters frame that the client
@@ -370,9 +418,15 @@ func decodeMailboxRequest(body []byte) (*mailboxRequest, *Error) {
 		if _, me := mailboxRecipient(req.Deposit.To); me != nil {
 			return nil, me
 		}
+		if req.Deposit.Token != nil && len(req.Deposit.Token) != TokenSize {
+			return nil, mailboxRefusal(CodeMalformed, "deposit token of %d bytes, want %d", len(req.Deposit.Token), TokenSize)
+		}
 	case req.Proof != nil:
 		if len(req.Proof.Signature) != ed25519.SignatureSize {
 			return nil, mailboxRefusal(CodeMalformed, "signature of %d bytes, want %d", len(req.Proof.Signature), ed25519.SignatureSize)
+		}
+		if err := checkTokenHashes(req.Proof.Tokens); err != nil {
+			return nil, mailboxRefusal(CodeMalformed, "%v", err)
 		}
 	case req.Ack != nil:
 		if len(req.Ack.IDs) > mailboxBatch {
@@ -390,6 +444,28 @@ func decodeMailboxRequest(body []byte) (*mailboxRequest, *Error) {
 		}
 	}
 	return &req, nil
+}
+
+// checkTokenHashes refuses a set of token hashes over MaxTokens, one not
+// TokenSize bytes, or one named twice.
+func checkTokenHashes(hashes *[][]byte) error {
+	if hashes == nil {
+		return nil
+	}
+	if len(*hashes) > MaxTokens {
+		return fmt.Errorf("%d deposit tokens, at most %d", len(*hashes), MaxTokens)
+	}
+	seen := make(map[string]bool, len(*hashes))
+	for _, h := range *hashes {
+		if len(h) != TokenSize {
+			return fmt.Errorf("a deposit token hash of %d bytes, want %d", len(h), TokenSize)
+		}
+		if seen[string(h)] {
+			return errors.New("a deposit token hash named twice")
+		}
+		seen[string(h)] = true
+	}
+	return nil
 }
 
 // decodeMailboxReply decodes a frame body a client read. Errors wrap
@@ -505,6 +581,18 @@ func mailboxClientError(ctx context.Context, s wire.Stream, err error) error {
 // carry another deposit; after an error it is finished. The caller closes
 // it. Cancelling ctx resets the stream.
 func Deposit(ctx context.Context, s wire.Stream, to did.DID, id string, envelope []byte) error {
+	return DepositWithToken(ctx, s, to, id, envelope, nil)
+}
+
+// DepositWithToken is [Deposit] with the deposit token of the sender's
+// relationship with to ([Token]), or nil for none. A letter whose token to
+// registered counts against that relationship's quota, not against the
+// share of strangers; a token to did not register (or a server that does
+// not know tokens) makes it a stranger's letter, nothing worse.
+func DepositWithToken(ctx context.Context, s wire.Stream, to did.DID, id string, envelope, token []byte) error {
+	if token != nil && len(token) != TokenSize {
+		return fmt.Errorf("mailbox: %w: deposit token of %d bytes, want %d", input.ErrInvalid, len(token), TokenSize)
+	}
 	if to.Method() != did.MethodKey {
 		return fmt.Errorf("mailbox: recipient %q: %w", to.String(), ErrUnsupportedDID)
 	}
@@ -518,7 +606,7 @@ func Deposit(ctx context.Context, s wire.Stream, to did.DID, id string, envelope
 	}
 	stop := context.AfterFunc(ctx, func() { s.Reset() })
 	defer stop()
-	req := &mailboxRequest{Deposit: &mailboxDeposit{To: to.String(), ID: id, Envelope: envelope}}
+	req := &mailboxRequest{Deposit: &mailboxDeposit{To: to.String(), ID: id, Envelope: envelope, Token: token}}
 	if err := wire.WriteFrame(s, mailboxMaxRequest, req); err != nil {
 		return mailboxClientError(ctx, s, fmt.Errorf("mailbox: sending the letter: %w", err))
 	}
@@ -551,19 +639,48 @@ func Deposit(ctx context.Context, s wire.Stream, to did.DID, id string, envelope
 // not accepted). The caller closes s afterwards. Cancelling ctx resets the
 // stream.
 func Pickup(ctx context.Context, s wire.Stream, id *identity.Identity, relay keys.PeerID, handle func(Letter) error) (int, error) {
+	return PickupWithTokens(ctx, s, id, relay, nil, handle)
+}
+
+// PickupWithTokens is [Pickup] that also registers, with the proof, the
+// deposit tokens of the people id knows ([Token], with id the recipient):
+// the server replaces what id registered before with their hashes. nil
+// registers nothing and leaves what was registered; an empty, non-nil
+// slice withdraws every token. Send tokens only on a stream of
+// [ProtocolTokens]: a server of the first version refuses the larger
+// proof. At most [MaxTokens].
+func PickupWithTokens(ctx context.Context, s wire.Stream, id *identity.Identity, relay keys.PeerID, tokens [][]byte, handle func(Letter) error) (int, error) {
 	if relay.IsZero() {
 		return 0, errors.New("mailbox: pickup from a zero peer id")
 	}
+	var hashes *[][]byte
+	if tokens != nil {
+		hs := make([][]byte, 0, len(tokens))
+		seen := map[string]bool{}
+		for _, t := range tokens {
+			if len(t) != TokenSize {
+				return 0, fmt.Errorf("mailbox: %w: deposit token of %d bytes, want %d", input.ErrInvalid, len(t), TokenSize)
+			}
+			if h := TokenHash(t); !seen[string(h)] {
+				seen[string(h)] = true
+				hs = append(hs, h)
+			}
+		}
+		if len(hs) > MaxTokens {
+			return 0, fmt.Errorf("mailbox: %w: %d deposit tokens, at most %d", input.ErrInvalid, len(hs), MaxTokens)
+		}
+		hashes = &hs
+	}
 	stop := context.AfterFunc(ctx, func() { s.Reset() })
 	defer stop()
-	accepted, err := pickupMailbox(s, id, relay, handle)
+	accepted, err := pickupMailbox(s, id, relay, hashes, handle)
 	if err != nil {
 		return accepted, mailboxClientError(ctx, s, err)
 	}
 	return accepted, nil
 }
 
-func pickupMailbox(s wire.Stream, id *identity.Identity, relay keys.PeerID, handle func(Letter) error) (accepted int, err error) {
+func pickupMailbox(s wire.Stream, id *identity.Identity, relay keys.PeerID, hashes *[][]byte, handle func(Letter) error) (accepted int, err error) {
 	if err := wire.WriteFrame(s, mailboxMaxControl, &mailboxRequest{Pickup: &mailboxPickup{}}); err != nil {
 		return 0, fmt.Errorf("mailbox: asking for letters: %w", err)
 	}
@@ -577,8 +694,8 @@ func pickupMailbox(s wire.Stream, id *identity.Identity, relay keys.PeerID, hand
 	if !bytes.Equal(r.Challenge.Relay, relay.Bytes()) {
 		return 0, fmt.Errorf("mailbox: the challenge is for another server than %s", relay)
 	}
-	proof := &mailboxProof{DID: id.DID().String(), Signature: id.Sign(mailboxPickupInput(relay, r.Challenge.Nonce))}
-	if err := wire.WriteFrame(s, mailboxMaxControl, &mailboxRequest{Proof: proof}); err != nil {
+	proof := &mailboxProof{DID: id.DID().String(), Signature: id.Sign(mailboxPickupInput(relay, r.Challenge.Nonce)), Tokens: hashes}
+	if err := wire.WriteFrame(s, mailboxMaxProof, &mailboxRequest{Proof: proof}); err != nil {
 		return 0, fmt.Errorf("mailbox: sending the proof: %w", err)
 	}
 	var (
@@ -717,11 +834,15 @@ func (srv *Server) serve(s wire.Stream, remote keys.PeerID) error {
 	if req.Pickup != nil {
 		return srv.pickup(s, remote)
 	}
+	sender := ""
+	if !remote.IsZero() {
+		sender = remote.String()
+	}
 	for {
 		if req.Deposit == nil {
 			return mailboxUnexpected("a Deposit, or a Pickup as the first message of a stream")
 		}
-		if err := srv.deposit(s, req.Deposit); err != nil {
+		if err := srv.deposit(s, req.Deposit, sender); err != nil {
 			return err
 		}
 		req, err = readMailboxRequest(s, mailboxMaxRequest)
@@ -744,12 +865,16 @@ func mailboxStoreError(err error) error {
 	return errors.Join(mailboxRefusal(CodeInternal, "the mailbox failed; try again later"), err)
 }
 
-func (srv *Server) deposit(s wire.Stream, d *mailboxDeposit) error {
+func (srv *Server) deposit(s wire.Stream, d *mailboxDeposit, sender string) error {
 	to, me := mailboxRecipient(d.To)
 	if me != nil {
 		return me
 	}
-	if err := srv.Store.Deposit(to, d.ID, d.Envelope); err != nil {
+	in := Incoming{To: to, ID: d.ID, Envelope: d.Envelope, Sender: sender}
+	if d.Token != nil {
+		in.Token = TokenHash(d.Token)
+	}
+	if err := srv.Store.Deposit(in); err != nil {
 		return mailboxStoreError(err)
 	}
 	if err := wire.WriteFrame(s, mailboxMaxControl, &mailboxReply{Deposited: &mailboxDeposited{}}); err != nil {
@@ -788,7 +913,7 @@ func (srv *Server) pickup(s wire.Stream, remote keys.PeerID) error {
 	if err := wire.WriteFrame(s, mailboxMaxControl, ch); err != nil {
 		return fmt.Errorf("mailbox: sending a challenge: %w", err)
 	}
-	req, err := readMailboxRequest(s, mailboxMaxControl)
+	req, err := readMailboxRequest(s, mailboxMaxProof)
 	if err == errMailboxStreamEnd {
 		return fmt.Errorf("mailbox: client left before its proof: %w", io.ErrUnexpectedEOF)
 	}
@@ -806,6 +931,13 @@ func (srv *Server) pickup(s wire.Stream, remote keys.PeerID) error {
 		return mailboxRefusal(CodeBusy, "a pickup of these letters is under way; try again when it is over")
 	}
 	defer srv.endPickup(owner)
+	if req.Proof.Tokens != nil {
+		if ts, ok := srv.Store.(TokenStore); ok {
+			if err := ts.Register(owner, *req.Proof.Tokens); err != nil {
+				return mailboxStoreError(err)
+			}
+		}
+	}
 	var after uint64
 	for {
 		waiting, more, err := srv.Store.Waiting(owner, after, mailboxBatch, pickupBudget)

@@ -15,6 +15,7 @@ import (
 	"planet/core/identity"
 	"planet/core/mailbox"
 	"planet/core/wire"
+	"planet/serve/quota"
 )
 
 // stalledStream is a client that asks for its letters, answers the
@@ -118,7 +119,8 @@ func TestMailboxStalledPickupMemory(t *testing.T) {
 		t.Fatal(err)
 	}
 	relay, _ := identity.New(nil)
-	box, err := Open(filepath.Join(t.TempDir(), "mailbox.db"), Config{}, slog.New(slog.DiscardHandler))
+	// Limits that do not stand in the way: strangers may leave it all.
+	box, err := Open(filepath.Join(t.TempDir(), "mailbox.db"), Config{Quota: quota.Policy{Strangers: quota.Limit{Bytes: 1 << 40}}}, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -184,5 +186,5 @@ func TestMailboxStalledPickupMemory(t *testing.T) {
 }
 
 func depositForTest(st *mailboxStore, to *identity.Identity, i int, envelope []byte) error {
-	return st.Deposit(to.DID(), mailboxLetterID(i), envelope)
+	return st.Deposit(mailbox.Incoming{To: to.DID(), ID: mailboxLetterID(i), Envelope: envelope})
 }
