@@ -495,7 +495,7 @@ func (c *coalescedNews) announce(from peer.ID) {
 
 func (h *announcingHost) NewStream(ctx context.Context, p peer.ID, pids ...protocol.ID) (network.Stream, error) {
 	s, err := h.Host.NewStream(ctx, p, pids...)
-	if err != nil || s.Protocol() != mailbox.Protocol {
+	if err != nil || !mailbox.IsProtocol(string(s.Protocol())) {
 		return s, err
 	}
 	return &mailboxStream{Stream: s}, nil

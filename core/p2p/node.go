@@ -622,10 +622,17 @@ func (n *Node) Post(ctx context.Context, to did.DID, relays []string, id string,
 	if len(relays) == 0 {
 		return fmt.Errorf("p2p: %s has no relay to leave a letter at", did.Short(to))
 	}
+	// The token of the person's relationship with to: their mailbox
+	// counts the letter against that relationship, not with strangers',
+	// if to registered it (they do for their contacts).
+	token, err := n.planet.MailboxToken(to)
+	if err != nil {
+		token = nil // to's DID makes no token: a stranger's letter
+	}
 	var errs []error
 	for _, r := range relays {
 		err := n.withMailbox(ctx, r, func(s network.Stream, _ keys.PeerID) error {
-			return mailbox.Deposit(ctx, s, to, id, envelope)
+			return mailbox.DepositWithToken(ctx, s, to, id, envelope, token)
 		})
 		if err == nil {
 			return nil
@@ -648,13 +655,23 @@ func (n *Node) Pickup(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	// The tokens of the people the person knows, registered with each
+	// pickup so that their letters are not counted with strangers'.
+	tokens, err := n.planet.MailboxTokens(ctx)
+	if err != nil {
+		return 0, err
+	}
 	total := 0
 	var errs []error
 	kept := map[did.DID][]string{} // chat messages picked up, by writer
 	for _, r := range n.opt.Relays {
 		var replies []trust.Outgoing
 		err := n.withMailbox(ctx, r, func(s network.Stream, relay keys.PeerID) error {
-			got, err := mailbox.Pickup(ctx, s, id, relay, func(l mailbox.Letter) error {
+			register := tokens
+			if s.Protocol() != mailbox.ProtocolTokens {
+				register = nil // a server of the first version knows no tokens
+			}
+			got, err := mailbox.PickupWithTokens(ctx, s, id, relay, register, func(l mailbox.Letter) error {
 				o, err := n.planet.OpenLetter(ctx, l.Envelope)
 				if err != nil {
 					n.opt.Log.Warn("a letter from the mailbox", "from", did.Short(o.From), "err", err)
@@ -717,7 +734,7 @@ func (n *Node) withMailbox(ctx context.Context, addr string, fn func(network.Str
 	if err := n.dial(ctx, *ai); err != nil {
 		return fmt.Errorf("%w: relay %s: %v", ErrUnreachable, ai.ID, err)
 	}
-	s, err := n.host.NewStream(ctx, ai.ID, mailbox.Protocol)
+	s, err := n.host.NewStream(ctx, ai.ID, protocol.ConvertFromStrings(mailbox.Protocols)...)
 	if err != nil {
 		return fmt.Errorf("relay %s: %w", ai.ID, err)
 	}
