@@ -62,3 +62,31 @@ func (p *Planet) MailboxTokens(ctx context.Context) ([][]byte, error) {
 	}
 	return tokens, nil
 }
+
+// Knows reports whether d is someone the person knows well enough to
+// reveal their network addresses to: a connected contact, or someone they
+// are connecting with (a pending connection: an invitation they accepted,
+// or an introduction). core/p2p asks it before answering WebRTC
+// signalling, which sends the tab's addresses to the other side.
+func (p *Planet) Knows(ctx context.Context, d did.DID) (bool, error) {
+	if _, _, err := p.unlocked(); err != nil {
+		return false, err
+	}
+	c, err := p.contacts.ByDID(ctx, d)
+	if err != nil {
+		return false, err
+	}
+	if c != nil && c.IsConnected() {
+		return true, nil
+	}
+	pending, err := p.trust.PendingConnections(ctx)
+	if err != nil {
+		return false, err
+	}
+	for _, pc := range pending {
+		if pc.With == d {
+			return true, nil
+		}
+	}
+	return false, nil
+}

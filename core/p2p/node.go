@@ -536,6 +536,28 @@ func (n *Node) Reach(ctx context.Context, pid peer.ID, relays []string) error {
 	return fmt.Errorf("%w: %w", ErrUnreachable, errors.Join(errs...))
 }
 
+// AnswersSignaling reports whether the node answers a request from p to
+// connect directly (WebRTC signalling, in the browser), which would give
+// p the addresses of the person's device: only when p is one of the
+// person's connected contacts or someone they are connecting with
+// ([core.Planet.Knows]). A stranger is refused, and reaches the person
+// through the relay only, which reveals no address. A locked vault answers
+// no one.
+func (n *Node) AnswersSignaling(p peer.ID) bool {
+	pid, err := keys.ParsePeerID(p.String())
+	if err != nil {
+		return false
+	}
+	d, err := identity.PeerDID(pid)
+	if err != nil {
+		return false
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	ok, err := n.planet.Knows(ctx, d)
+	return err == nil && ok
+}
+
 // ErrNoDirect is what [Node.Direct] returns when the node was given no
 // way to connect directly.
 var ErrNoDirect = errors.New("p2p: this node cannot make direct connections")
