@@ -26,7 +26,7 @@ func FuzzServeChat(f *testing.F) {
 	ctx := context.Background()
 	peerID, _ := identity.FromSeed(bytes.Repeat([]byte{7}, 32))
 	o := sessiontest.Open(f, 1)
-	p := New(o)
+	p := newService(f, o, peerID.DID())
 	me := o.S.Identity
 	peer := peerID.DID()
 
