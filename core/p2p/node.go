@@ -426,6 +426,18 @@ func (n *Node) serveTrust(proto string) network.StreamHandler {
 		for _, out := range send {
 			go n.deliverLogged(out)
 		}
+		// Someone who was a stranger a moment ago (their own offer to
+		// connect directly was refused) may be a contact now, having
+		// accepted an invitation: this side offers instead.
+		if err == nil && n.opt.Direct != nil {
+			if pid := s.Conn().RemotePeer(); n.AnswersSignaling(pid) {
+				go func() {
+					ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+					defer cancel()
+					n.direct(ctx, pid)
+				}()
+			}
+		}
 	}
 }
 
