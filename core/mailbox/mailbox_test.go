@@ -719,6 +719,9 @@ func FuzzMailboxRequestDecoder(f *testing.F) {
 		{Pickup: &mailboxPickup{}},
 		{Proof: &mailboxProof{DID: bob.DID().String(), Signature: make([]byte, 64)}},
 		{Ack: &mailboxAck{IDs: []string{mailboxLetterID(1), mailboxLetterID(2)}}},
+		{Deposit: &mailboxDeposit{To: bob.DID().String(), ID: mailboxLetterID(1), Envelope: []byte("sealed"), Token: make([]byte, TokenSize)}},
+		{Proof: &mailboxProof{DID: bob.DID().String(), Signature: make([]byte, 64), Tokens: &[][]byte{make([]byte, TokenSize), bytes.Repeat([]byte{1}, TokenSize)}}},
+		{Proof: &mailboxProof{DID: bob.DID().String(), Signature: make([]byte, 64), Tokens: &[][]byte{}}},
 	} {
 		b, _ := cbor.Marshal(req)
 		f.Add(b)
