@@ -241,7 +241,7 @@ func (t *WebRTC) negotiate(ctx context.Context, s network.Stream, initiator bool
 		return nil, err
 	}
 	c.scope = scope // Close releases it from here on
-	made := c // c, the result, is nil by the time a failure returns
+	made := c       // c, the result, is nil by the time a failure returns
 	defer func() {
 		if err != nil {
 			made.Close()
