@@ -22,11 +22,13 @@ func (p *Planet) MailboxToken(to did.DID) ([]byte, error) {
 	return mailbox.Token(me, me.DID(), to)
 }
 
-// MailboxTokens returns the deposit tokens of the people whose letters the
-// person expects: their connected contacts, and those they are connecting
-// with (a pending connection, whose answer may come through the mailbox).
-// At most mailbox.MaxTokens, contacts first; a contact whose DID names no
-// key a token can be made for is left out.
+// MailboxTokens returns the deposit tokens of the letters the person
+// expects: those of their open invitations (mailbox.InvitationToken; at
+// most half of mailbox.MaxTokens), and those of the people they know, their
+// connected contacts and those they are connecting with (a pending
+// connection, whose answer may come through the mailbox). At most
+// mailbox.MaxTokens in all; a DID that names no key a token can be made
+// for is left out.
 func (p *Planet) MailboxTokens(ctx context.Context) ([][]byte, error) {
 	_, me, err := p.unlocked()
 	if err != nil {
@@ -49,8 +51,19 @@ func (p *Planet) MailboxTokens(ctx context.Context) ([][]byte, error) {
 	for _, pc := range pending {
 		from = append(from, pc.With)
 	}
+	// Tokens for the person's open invitations first: an invitee who
+	// accepts while the person is away is no contact yet.
+	tokens, err := p.trust.MailboxTokens(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if len(tokens) > mailbox.MaxTokens/2 {
+		tokens = tokens[:mailbox.MaxTokens/2]
+	}
+	if tokens == nil {
+		tokens = [][]byte{}
+	}
 	seen := map[did.DID]bool{}
-	tokens := [][]byte{}
 	for _, d := range from {
 		if seen[d] || d.Method() != did.MethodKey || len(tokens) == mailbox.MaxTokens {
 			continue

@@ -98,3 +98,17 @@ func TokenHash(token []byte) []byte {
 	h.Write(token)
 	return h.Sum(nil)
 }
+
+// InvitationToken returns the deposit token for letters that answer an
+// invitation, from the SHA-256 of the invitation's secret: the inviter's
+// vault keeps that hash, and whoever was given the invitation can compute
+// it. So an inviter registers a token for each open invitation, and the
+// acceptance of an invitation (from someone the inviter does not know yet)
+// is not counted with strangers' letters.
+func InvitationToken(secretHash []byte) []byte {
+	mac := hmac.New(sha256.New, secretHash)
+	mac.Write([]byte(invitationTokenLabel))
+	return mac.Sum(nil)
+}
+
+const invitationTokenLabel = "PLANET mailbox invitation token v1"

@@ -644,7 +644,10 @@ func (n *Node) Send(ctx context.Context, out trust.Outgoing) (posted bool, err e
 	if serr != nil {
 		return false, serr
 	}
-	if perr := n.Post(ctx, out.To, out.Relays, id, env); perr != nil {
+	// The acceptance of an invitation carries the invitation's token: the
+	// inviter does not know the invitee yet, but registered it.
+	token := trust.MailboxToken(out, time.Now())
+	if perr := n.post(ctx, out.To, out.Relays, id, env, token); perr != nil {
 		return false, fmt.Errorf("%w; the mailbox: %w", err, perr)
 	}
 	return true, nil
@@ -653,15 +656,23 @@ func (n *Node) Send(ctx context.Context, out trust.Outgoing) (posted bool, err e
 // Post leaves a sealed envelope for to in the mailbox of the first of
 // relays that takes it.
 func (n *Node) Post(ctx context.Context, to did.DID, relays []string, id string, envelope []byte) error {
+	return n.post(ctx, to, relays, id, envelope, nil)
+}
+
+// post is Post with the deposit token to present; nil means the token of
+// the person's relationship with to.
+func (n *Node) post(ctx context.Context, to did.DID, relays []string, id string, envelope, token []byte) error {
 	if len(relays) == 0 {
 		return fmt.Errorf("p2p: %s has no relay to leave a letter at", did.Short(to))
 	}
 	// The token of the person's relationship with to: their mailbox
 	// counts the letter against that relationship, not with strangers',
 	// if to registered it (they do for their contacts).
-	token, err := n.planet.MailboxToken(to)
-	if err != nil {
-		token = nil // to's DID makes no token: a stranger's letter
+	if token == nil {
+		var err error
+		if token, err = n.planet.MailboxToken(to); err != nil {
+			token = nil // to's DID makes no token: a stranger's letter
+		}
 	}
 	var errs []error
 	for _, r := range relays {

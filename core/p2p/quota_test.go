@@ -14,11 +14,77 @@ import (
 	ma "github.com/multiformats/go-multiaddr"
 
 	"planet/core/chat"
+	"planet/core/did"
 	"planet/core/invite"
 	"planet/core/mailbox"
 	"planet/core/p2p"
 	"planet/serve/servetest"
 )
+
+// flood has a stranger with a throwaway key leave one-byte letters for to
+// at the relay at addr until the mailbox refuses them, and returns how many
+// it took.
+func flood(t *testing.T, addr string, to did.DID) int {
+	t.Helper()
+	stranger := servetest.Peer(t, libp2p.DefaultTransports)
+	ai, err := peer.AddrInfoFromP2pAddr(ma.StringCast(addr))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := servetest.Context(t)
+	if err := stranger.Connect(ctx, *ai); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 1000 {
+		s, err := stranger.NewStream(ctx, ai.ID, protocol.ID(mailbox.Protocol))
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = mailbox.Deposit(ctx, s, to, fmt.Sprintf("flood-%010d", i), []byte{'x'})
+		s.Close()
+		if errors.Is(err, mailbox.ErrFull) {
+			return i
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	return 1000
+}
+
+// Accepting an invitation while the inviter is away goes into their
+// mailbox even when strangers filled its strangers' share: the inviter
+// registered the token of their open invitation, which the acceptance
+// carries.
+func TestStrangerFloodLeavesRoomForInvitees(t *testing.T) {
+	ctx := context.Background()
+	srv := servetest.Start(t)
+	relay := srv.Addr()
+	alice, bob := newTabPerson(t, "Alice"), newTabPerson(t, "Bob")
+	alice.online(t, relay)
+	inv, err := alice.planet.Trust().CreateInvitation(ctx, invite.Options{Relays: []string{relay}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	alice.pickup(t, 0) // registers the invitation's token
+	alice.offline()
+	left := flood(t, relay, alice.did)
+	t.Logf("the stranger left %d letters", left)
+
+	bob.online(t, relay)
+	_, out, err := bob.planet.Trust().AcceptInvitation(ctx, inv.Token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if posted, err := bob.node.Send(servetest.Context(t), out); err != nil || !posted {
+		t.Fatalf("Bob's acceptance after a stranger's flood: posted %v, %v", posted, err)
+	}
+	alice.online(t, relay)
+	alice.pickup(t, left+1)
+	if c, _ := alice.planet.Contacts().ByDID(ctx, bob.did); c == nil || !c.IsConnected() {
+		t.Fatalf("Alice's contact for Bob: %+v", c)
+	}
+}
 
 // A stranger who floods someone's mailbox with tiny letters does not keep
 // that person's contacts out: the contact's letter goes in all the same,
@@ -33,32 +99,9 @@ func TestStrangerFloodLeavesRoomForContacts(t *testing.T) {
 
 	// A stranger with a throwaway key leaves a thousand one-byte letters
 	// for Bob, as many as the mailbox takes.
-	stranger := servetest.Peer(t, libp2p.DefaultTransports)
-	ai, err := peer.AddrInfoFromP2pAddr(ma.StringCast(relay))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx := servetest.Context(t)
-	if err := stranger.Connect(ctx, *ai); err != nil {
-		t.Fatal(err)
-	}
-	left := 0
-	for i := range 1000 {
-		s, err := stranger.NewStream(ctx, ai.ID, protocol.ID(mailbox.Protocol))
-		if err != nil {
-			t.Fatal(err)
-		}
-		err = mailbox.Deposit(ctx, s, bob.did, fmt.Sprintf("flood-%010d", i), []byte{'x'})
-		s.Close()
-		if errors.Is(err, mailbox.ErrFull) {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		left++
-	}
+	left := flood(t, relay, bob.did)
 	t.Logf("the stranger left %d letters before the mailbox refused", left)
+	ctx := servetest.Context(t)
 
 	msg, err := alice.node.Chat(servetest.Context(t), bob.did, "are you coming to the AGM?")
 	if err != nil || msg.State != chat.Sent {

@@ -225,6 +225,10 @@ func (s *Service) HandleFrame(ctx context.Context, from did.DID, protocol string
 			return s.handleConnectRequest(ctx, from, f.Request)
 		case f.Reply != nil && f.Request == nil:
 			return s.handleConnectReply(ctx, from, f.Reply)
+		case f.Reply == nil && f.Request == nil:
+			// The receipt of a reply (receivedFrame): a reply that went
+			// over a stream, to a request that came by letter.
+			return Handled{}, nil
 		}
 	case ProtocolIntroduce:
 		var f IntroduceFrame
