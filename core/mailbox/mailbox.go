@@ -104,7 +104,6 @@ const (
 	CodeUnsupportedDID = "unsupported-did" // the DID is not a did:key with an Ed25519 key
 	CodeUnauthorized   = "unauthorized"    // the pickup proof does not hold
 	CodeInternal       = "internal"        // the server failed; try again later
-	CodeBusy           = "busy"            // a pickup for the same DID is under way; try again later
 )
 
 // Errors of the mailbox. A refusal from the server is a [*Error],
@@ -750,12 +749,17 @@ type Server struct {
 	// Relay is the server's own peer ID, which challenges name.
 	Relay keys.PeerID
 
-	// picking holds the DIDs whose pickup is under way: one at a time
-	// per recipient, so that one key cannot hold the server's memory many
-	// times over by opening pickups it does not read.
+	// picking holds the pickup under way for each DID: one at a time per
+	// recipient, so that one key cannot hold the server's memory many
+	// times over by opening pickups it does not read. A new pickup ends
+	// the one under way (a client that lost its connection mid-pickup
+	// comes back at once, not after the old stream times out).
 	mu      sync.Mutex
-	picking map[did.DID]bool
+	picking map[did.DID]*pickupClaim
 }
+
+// pickupClaim is one pickup under way; end resets its stream.
+type pickupClaim struct{ end func() }
 
 // Serve answers one stream s that remote opened: one or more deposits, or
 // one pickup. It returns when the exchange is over, having closed s (or
@@ -927,10 +931,8 @@ func (srv *Server) pickup(s wire.Stream, remote keys.PeerID) error {
 	if err != nil {
 		return err
 	}
-	if !srv.startPickup(owner) {
-		return mailboxRefusal(CodeBusy, "a pickup of these letters is under way; try again when it is over")
-	}
-	defer srv.endPickup(owner)
+	claim := srv.startPickup(owner, func() { s.Reset() })
+	defer srv.endPickup(owner, claim)
 	if req.Proof.Tokens != nil {
 		if ts, ok := srv.Store.(TokenStore); ok {
 			if err := ts.Register(owner, *req.Proof.Tokens); err != nil {
@@ -977,31 +979,40 @@ func (srv *Server) pickup(s wire.Stream, remote keys.PeerID) error {
 		}
 		after = batch[len(batch)-1].Seq
 	}
+	// The pickup is over before the client hears so: its next one is
+	// not taken for a rival of this one.
+	srv.endPickup(owner, claim)
 	if err := wire.WriteFrame(s, mailboxMaxControl, &mailboxReply{Done: &mailboxDone{}}); err != nil {
 		return fmt.Errorf("mailbox: ending the pickup: %w", err)
 	}
 	return nil
 }
 
-// startPickup claims owner's letters for one pickup, unless another holds
-// them.
-func (srv *Server) startPickup(owner did.DID) bool {
+// startPickup claims owner's letters for one pickup, ending the pickup
+// that held them (end ends this one in turn).
+func (srv *Server) startPickup(owner did.DID, end func()) *pickupClaim {
+	c := &pickupClaim{end: end}
 	srv.mu.Lock()
-	defer srv.mu.Unlock()
-	if srv.picking[owner] {
-		return false
-	}
+	old := srv.picking[owner]
 	if srv.picking == nil {
-		srv.picking = map[did.DID]bool{}
+		srv.picking = map[did.DID]*pickupClaim{}
 	}
-	srv.picking[owner] = true
-	return true
+	srv.picking[owner] = c
+	srv.mu.Unlock()
+	if old != nil {
+		old.end()
+	}
+	return c
 }
 
-func (srv *Server) endPickup(owner did.DID) {
+// endPickup lets go of owner's letters, unless another pickup took them
+// since. It may be called more than once.
+func (srv *Server) endPickup(owner did.DID, c *pickupClaim) {
 	srv.mu.Lock()
 	defer srv.mu.Unlock()
-	delete(srv.picking, owner)
+	if srv.picking[owner] == c {
+		delete(srv.picking, owner)
+	}
 }
 
 // packMailboxBatch takes, from the front of waiting, as many letters as one
