@@ -266,8 +266,9 @@ func peer2KeysOf(tb testing.TB, doc *Document) []Peer2Key {
 }
 
 // TestNewPeer2Vectors makes each vector's DID again from its document's keys
-// and services. The DIDs that come from the specification, and those that
-// PLANET made, come out byte for byte the same.
+// and services. The DIDs that come from the specification, those that
+// PLANET made, and those in OpenVTC's spelling come out byte for byte the
+// same, from NewPeer2 or (OpenVTC's) NewPeer2Unabbreviated.
 func TestNewPeer2Vectors(t *testing.T) {
 	for name, v := range readPeer2Vectors(t) {
 		var doc Document
@@ -278,6 +279,14 @@ func TestNewPeer2Vectors(t *testing.T) {
 		if err != nil {
 			t.Errorf("%s: NewPeer2: %v", name, err)
 			continue
+		}
+		if d.String() != v.DID {
+			// OpenVTC's spelling: the endpoint written in full.
+			d, err = NewPeer2Unabbreviated(peer2KeysOf(t, &doc), doc.Service...)
+			if err != nil {
+				t.Errorf("%s: NewPeer2Unabbreviated: %v", name, err)
+				continue
+			}
 		}
 		if d.String() != v.DID {
 			t.Errorf("%s: NewPeer2 =\n %s\nwant\n %s", name, d, v.DID)
