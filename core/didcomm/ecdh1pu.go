@@ -56,4 +56,3 @@ func keyWrappingKey(alg string, ze, zs, apu, apv, tag []byte) []byte {
 	}
 	return concatKDF(z, alg, apu, apv, tag, 256)
 }
-
