@@ -201,6 +201,9 @@ func parseJWE(obj map[string]any) (*jweMessage, error) {
 		return nil, fmt.Errorf("has a protected header that %v", err)
 	}
 	if err := m.readHeader(hdr); err != nil {
+		if isUnsupported(err) {
+			return nil, err
+		}
 		return nil, fmt.Errorf("has a protected header that %v", err)
 	}
 
