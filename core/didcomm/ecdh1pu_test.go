@@ -10,7 +10,22 @@ import (
 	"github.com/lestrrat-go/jwx/v3/jwe/jwebb"
 
 	"planet/core/did"
+	"planet/core/internal/jws"
 )
+
+// readSecrets reads a file of secret JWKs.
+func readSecrets(t testing.TB, file string) []secretJWK {
+	t.Helper()
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var secrets []secretJWK
+	if err := json.Unmarshal(data, &secrets); err != nil {
+		t.Fatalf("%s: %v", file, err)
+	}
+	return secrets
+}
 
 // secretJWK is a private JWK of the test vectors: a public JWK and d.
 type secretJWK struct {
@@ -20,13 +35,16 @@ type secretJWK struct {
 }
 
 // agreementKey returns the X25519 or NIST key of a secret JWK.
-func (s secretJWK) agreementKey(t *testing.T) *ecdh.PrivateKey {
+func (s secretJWK) agreementKey(t testing.TB) *ecdh.PrivateKey {
 	t.Helper()
 	curve, ok := ecdhCurve(s.Crv)
 	if !ok {
 		t.Fatalf("%s: no key agreement on %s", s.Kid, s.Crv)
 	}
-	d := mustB64(t, s.D)
+	d, err := jws.Base64.DecodeString(s.D)
+	if err != nil {
+		t.Fatalf("%s: d: %v", s.Kid, err)
+	}
 	key, err := curve.NewPrivateKey(d)
 	if err != nil {
 		t.Fatalf("%s: %v", s.Kid, err)

@@ -35,7 +35,7 @@ func (r docResolver) Resolve(ctx context.Context, d did.DID) (*did.Document, err
 // methods embedded in authentication or keyAgreement (as the spec's
 // Appendix B writes them) move to verificationMethod, a reference staying
 // in their place: DID Core allows both forms, core/did holds the second.
-func readDocument(t *testing.T, file string) *did.Document {
+func readDocument(t testing.TB, file string) *did.Document {
 	t.Helper()
 	data, err := os.ReadFile(file)
 	if err != nil {
@@ -84,16 +84,8 @@ func vectorResolver(t *testing.T, dir string) docResolver {
 // among them (signing keys are not a Keyring's).
 func vectorKeys(t *testing.T, file string) *Keys {
 	t.Helper()
-	data, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var secrets []secretJWK
-	if err := json.Unmarshal(data, &secrets); err != nil {
-		t.Fatalf("%s: %v", file, err)
-	}
 	k := new(Keys)
-	for _, s := range secrets {
+	for _, s := range readSecrets(t, file) {
 		if _, ok := ecdhCurve(s.Crv); ok {
 			k.Add(s.Kid, s.agreementKey(t))
 		}
