@@ -81,8 +81,11 @@ func (k *Keys) Add(kid string, key AgreementKey) {
 	k.m[kid] = key
 }
 
-// AgreementKey implements [Keyring].
+// AgreementKey implements [Keyring]. A nil *Keys holds nothing.
 func (k *Keys) AgreementKey(kid string) (AgreementKey, bool) {
+	if k == nil {
+		return nil, false
+	}
 	k.mu.RLock()
 	defer k.mu.RUnlock()
 	key, ok := k.m[kid]
