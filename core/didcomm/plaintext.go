@@ -42,10 +42,6 @@ var (
 	ErrNotForMe = errors.New("message is not encrypted to any key held here")
 )
 
-// PlaintextMediaType is the typ of a plaintext; [SignedMediaType] and
-// [EncryptedMediaType] are those of the other two forms.
-const PlaintextMediaType = PlainMediaType
-
 // Limits of DIDComm v2.1 messages. They bound what a hostile sender can make
 // a reader (a mediator above all) do.
 const (
