@@ -42,7 +42,7 @@ func TestHTTPServer(t *testing.T) {
 	d := testSite(t)
 	var logs servetest.Buffer
 	log := slog.New(slog.NewTextHandler(&logs, nil))
-	srv := newServer(site.LogRequests(routes(d.site, resolver.New()), log), log)
+	srv := newServer(site.LogRequests(routes(d.site, resolver.New(), http.NotFoundHandler()), log), log)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -442,7 +442,7 @@ func TestCommand(t *testing.T) {
 // TestRoutes checks that the resolver takes only its own paths and the site
 // keeps the rest, unknown paths still refused.
 func TestRoutes(t *testing.T) {
-	h := routes(testSite(t).site, resolver.New())
+	h := routes(testSite(t).site, resolver.New(), http.NotFoundHandler())
 	for _, tc := range []struct {
 		target string
 		status int
