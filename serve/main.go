@@ -3,13 +3,16 @@
 // did:peer:2, in the style of the DIF Universal Resolver), and runs a libp2p relay node beside
 // them (circuit relay v2 over WebSocket, WebTransport and WebRTC-direct), whose addresses it
 // publishes at /.well-known/planet/relay.json, and on that node the mailbox, which keeps sealed
-// letters in <data>/mailbox.db for people who are offline (docs/protocols/mailbox.md).
+// letters in <data>/mailbox.db for people who are offline (docs/protocols/mailbox.md). Beside
+// them runs a DIDComm v2 mediator at /didcomm (HTTP POST) and /didcomm/ws (WebSocket), which
+// holds encrypted DIDComm messages from anyone on the First Person Network for its clients, with
+// its key and store in <data> (docs/mediator.md).
 //
 // Usage:
 //
 //	serve [-addr 127.0.0.1:8080] [-root build/www] [-data build/data]
 //	      [-relay=true] [-relay-port 8081] [-relays multiaddr,...] [-relay-... limits]
-//	      [-mailbox-... limits]
+//	      [-mailbox-... limits] [-public-url URL] [-mediator-... limits]
 //	serve -precompress [-root build/www]
 //
 // When serving, it prints exactly one line to standard output,
@@ -26,8 +29,8 @@
 // exits; the build runs it once so that serving later needs no slow compression.
 //
 // This package parses the flags and wires the parts together; each part is a package: the
-// static site (serve/site), the relay node (serve/relay), the mailbox (serve/mailboxstore)
-// and the resolver (serve/resolver).
+// static site (serve/site), the relay node (serve/relay), the mailbox (serve/mailboxstore),
+// the mediator (serve/mediator) and the resolver (serve/resolver).
 package main
 
 import (

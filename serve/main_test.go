@@ -29,6 +29,7 @@ import (
 	ma "github.com/multiformats/go-multiaddr"
 
 	"planet/serve/mailboxstore"
+	"planet/serve/mediator"
 	"planet/serve/relay"
 	"planet/serve/resolver"
 	"planet/serve/response"
@@ -324,6 +325,9 @@ func TestFlags(t *testing.T) {
 	}, mailbox: mailboxstore.Config{
 		MaxLetters: 1000, MaxBytes: 16 << 20, MaxTotalBytes: 1 << 30,
 		Retention: 30 * 24 * time.Hour, StreamTimeout: 5 * time.Minute,
+	}, mediator: mediator.Config{
+		MaxMessages: 1000, MaxBytes: 16 << 20, MaxTotalBytes: 1 << 30, MaxMessage: 256 << 10,
+		Retention: 30 * 24 * time.Hour,
 	}}
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("defaults %+v, want %+v", c, want)

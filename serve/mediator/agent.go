@@ -1,6 +1,7 @@
 package mediator
 
 import (
+	"context"
 	"crypto/rand"
 	"errors"
 	"fmt"
@@ -8,8 +9,10 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"planet/core/did"
+	"planet/core/didcomm"
 	"planet/core/identity"
 )
 
@@ -29,11 +32,14 @@ const (
 
 func storePath(dir string) string { return filepath.Join(dir, storeFile) }
 
-// agent is the mediator as a DIDComm party: its identity, DID and document.
+// agent is the mediator as a DIDComm party: its identity, DID and document,
+// the keys it decrypts with, and how it resolves its clients' DIDs.
 type agent struct {
-	id  *identity.Identity
-	did did.DID
-	doc *did.Document
+	id       *identity.Identity
+	did      did.DID
+	doc      *did.Document
+	keys     *didcomm.Keys
+	resolver did.Resolver
 }
 
 func openAgent(dir string, ep Endpoints) (*agent, error) {
@@ -57,7 +63,50 @@ func openAgent(dir string, ep Endpoints) (*agent, error) {
 	if err != nil {
 		return nil, fmt.Errorf("mediator DID: %w", err)
 	}
-	return &agent{id: id, did: d, doc: doc}, nil
+	keys, err := didcomm.IdentityKeys(id, doc)
+	if err != nil {
+		return nil, fmt.Errorf("mediator keys: %w", err)
+	}
+	// Clients' DIDs resolve without the network: did:key and did:peer:2
+	// carry their documents. (A DID whose document lives on the web would
+	// let anyone make the mediator fetch URLs of their choosing.)
+	return &agent{id: id, did: d, doc: doc, keys: keys, resolver: did.Local}, nil
+}
+
+// unpack decrypts a message sent to the mediator and returns it with the
+// DID of its sender, "" when the sender is anonymous. The mediator reads
+// encrypted messages only: a plaintext or signed message could have been
+// read, or replayed, by anyone on the way.
+func (a *agent) unpack(data []byte, now time.Time) (*didcomm.Plaintext, *didcomm.Metadata, string, error) {
+	p, meta, err := didcomm.Unpack(context.Background(), a.resolver, a.keys, data, now)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	if !meta.Encrypted {
+		return nil, nil, "", errors.New("the mediator reads only encrypted messages")
+	}
+	sender := ""
+	if meta.EncryptedFrom != "" {
+		// Authcrypt: Unpack checked that skid is a key agreement key of from.
+		sender = p.From.String()
+	}
+	return p, meta, sender, nil
+}
+
+// pack encrypts a message from the mediator to a client (authcrypt, to be
+// sent back on the client's own connection, so without forwards).
+func (a *agent) pack(p *didcomm.Plaintext, to string, now time.Time) ([]byte, error) {
+	d, err := did.Parse(to)
+	if err != nil {
+		return nil, err
+	}
+	packed, err := didcomm.Pack(context.Background(), p, d, didcomm.PackOptions{
+		Resolver: a.resolver, Keys: a.keys, NoForward: true, Now: now,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return packed.Message, nil
 }
 
 // loadSeed reads the key file, or makes it if there is none.

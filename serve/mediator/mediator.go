@@ -15,7 +15,6 @@ package mediator
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -24,6 +23,9 @@ import (
 	"log/slog"
 	"sync"
 	"time"
+
+	"planet/core/did"
+	"planet/core/didcomm"
 )
 
 // Defaults of Config.
@@ -202,13 +204,13 @@ var errRefused = errors.New("mediator refused the message")
 // replies to send back on the same connection, if the client asked for
 // replies there.
 func (m *Mediator) receive(ctx context.Context, c *conn, data []byte) ([][]byte, error) {
-	msg, sender, err := m.agent.unpack(data, m.cfg.now())
+	msg, meta, sender, err := m.agent.unpack(data, m.cfg.now())
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", errRefused, err)
 	}
-	if msg.Type == typeForward {
+	if meta.Forward != nil {
 		// A forward may be anonymous: whoever sends it need not be known here.
-		return nil, m.forward(msg)
+		return nil, m.forward(meta.Forward)
 	}
 	if sender == "" {
 		return nil, fmt.Errorf("%w: a %s must be authcrypted by its sender, so that the mediator knows whom it answers", errRefused, msg.Type)
@@ -217,7 +219,8 @@ func (m *Mediator) receive(ctx context.Context, c *conn, data []byte) ([][]byte,
 		return nil, fmt.Errorf("%w: this connection speaks for %s, not %s", errRefused, c.client, sender)
 	}
 	c.client = sender
-	if msg.ReturnRoute == "all" {
+	asked := returnRouteAll(msg)
+	if asked {
 		c.returnRoute = true
 	}
 	reply, err := m.answer(ctx, c, sender, msg)
@@ -228,13 +231,13 @@ func (m *Mediator) receive(ctx context.Context, c *conn, data []byte) ([][]byte,
 	if err != nil || reply == nil {
 		return nil, err
 	}
-	if !c.returnRoute && msg.ReturnRoute != "all" {
+	if !c.returnRoute && !asked {
 		// The client gave no way back: the mediator sends nothing to
 		// endpoints of its own choosing.
 		m.log.Debug("mediator: reply dropped, no return route", "type", reply.Type, "client", sender)
 		return nil, nil
 	}
-	packed, err := m.agent.pack(*reply, sender, m.cfg.now())
+	packed, err := m.agent.pack(reply, sender, m.cfg.now())
 	if err != nil {
 		return nil, err
 	}
@@ -242,7 +245,7 @@ func (m *Mediator) receive(ctx context.Context, c *conn, data []byte) ([][]byte,
 }
 
 // answer handles an authenticated client's message and returns the reply.
-func (m *Mediator) answer(ctx context.Context, c *conn, client string, msg *Message) (*Message, error) {
+func (m *Mediator) answer(ctx context.Context, c *conn, client string, msg *didcomm.Plaintext) (*didcomm.Plaintext, error) {
 	if msg.Type == typePing {
 		var b pingBody
 		if err := decodeBody(msg.Type, msg.Body, &b); err != nil {
@@ -315,7 +318,7 @@ func (m *Mediator) answer(ctx context.Context, c *conn, client string, msg *Mess
 	}
 }
 
-func (m *Mediator) keylistUpdate(client string, msg *Message) (*Message, error) {
+func (m *Mediator) keylistUpdate(client string, msg *didcomm.Plaintext) (*didcomm.Plaintext, error) {
 	var b keylistUpdateBody
 	if err := decodeBody(msg.Type, msg.Body, &b); err != nil {
 		return nil, err
@@ -350,7 +353,7 @@ func (m *Mediator) keylistUpdate(client string, msg *Message) (*Message, error) 
 	return m.reply(msg, typeKeylistResult, map[string]any{"updated": updated})
 }
 
-func (m *Mediator) keylistQuery(client string, msg *Message) (*Message, error) {
+func (m *Mediator) keylistQuery(client string, msg *didcomm.Plaintext) (*didcomm.Plaintext, error) {
 	var b keylistQueryBody
 	if err := decodeBody(msg.Type, msg.Body, &b); err != nil {
 		return nil, err
@@ -374,7 +377,7 @@ func (m *Mediator) keylistQuery(client string, msg *Message) (*Message, error) {
 	return m.reply(msg, typeKeylist, body)
 }
 
-func (m *Mediator) status(c *conn, client, recipient string, msg *Message) (*Message, error) {
+func (m *Mediator) status(c *conn, client, recipient string, msg *didcomm.Plaintext) (*didcomm.Plaintext, error) {
 	if recipient != "" {
 		r, err := m.ownRecipient(client, recipient)
 		if err != nil {
@@ -389,7 +392,7 @@ func (m *Mediator) status(c *conn, client, recipient string, msg *Message) (*Mes
 	return m.reply(msg, typeStatus, statusOf(s, recipient, c.liveMode, m.cfg.now()))
 }
 
-func (m *Mediator) deliveryRequest(c *conn, client string, msg *Message) (*Message, error) {
+func (m *Mediator) deliveryRequest(c *conn, client string, msg *didcomm.Plaintext) (*didcomm.Plaintext, error) {
 	var b deliveryRequestBody
 	if err := decodeBody(msg.Type, msg.Body, &b); err != nil {
 		return nil, err
@@ -420,12 +423,19 @@ func (m *Mediator) deliveryRequest(c *conn, client string, msg *Message) (*Messa
 	return reply, nil
 }
 
-func deliveryAttachments(waiting []queued) []Attachment {
-	atts := make([]Attachment, len(waiting))
+func deliveryAttachments(waiting []queued) []didcomm.Attachment {
+	atts := make([]didcomm.Attachment, len(waiting))
 	for i, q := range waiting {
-		atts[i] = Attachment{ID: q.ID, Data: AttachmentData{Base64: base64.RawURLEncoding.EncodeToString(q.Message)}}
+		atts[i] = didcomm.Attachment{ID: q.ID, Data: didcomm.AttachmentData{Base64: base64.RawURLEncoding.EncodeToString(q.Message)}}
 	}
 	return atts
+}
+
+// returnRouteAll reports whether msg asks for replies on the connection it
+// came over (the return_route extension, "all").
+func returnRouteAll(msg *didcomm.Plaintext) bool {
+	var v string
+	return json.Unmarshal(msg.Headers["return_route"], &v) == nil && v == "all"
 }
 
 // ownRecipient checks that recipient is one of client's DIDs, so that a
@@ -444,33 +454,23 @@ func (m *Mediator) ownRecipient(client, recipient string) (string, error) {
 
 // forward queues the message a forward carries for its next recipient,
 // and delivers it at once to the recipient's connections in live mode.
-func (m *Mediator) forward(msg *Message) error {
-	var b forwardBody
-	if err := decodeBody(msg.Type, msg.Body, &b); err != nil {
-		return fmt.Errorf("%w: %w", errRefused, err)
-	}
-	recipient, err := recipientDID(b.Next)
+func (m *Mediator) forward(f *didcomm.Forward) error {
+	recipient, err := recipientDID(f.Next)
 	if err != nil {
 		return fmt.Errorf("%w: forward: next: %w", errRefused, err)
 	}
-	if len(msg.Attachments) != 1 {
-		return fmt.Errorf("%w: a forward carries exactly one attachment, not %d", errRefused, len(msg.Attachments))
-	}
-	inner, err := attachmentBytes(msg.Attachments[0])
-	if err != nil {
-		return fmt.Errorf("%w: forward: %w", errRefused, err)
-	}
-	if err := checkEncrypted(inner); err != nil {
+	inner := []byte(f.Payload)
+	if err := didcomm.CheckEncrypted(inner); err != nil {
 		return fmt.Errorf("%w: forward: %w", errRefused, err)
 	}
 	client, err := m.store.route(recipient)
 	if err != nil {
-		return fmt.Errorf("%w: forward to %s: %w", errRefused, b.Next, err)
+		return fmt.Errorf("%w: forward to %s: %w", errRefused, f.Next, err)
 	}
 	id, err := m.store.enqueue(client, recipient, inner, m.cfg.now())
 	if err != nil {
 		if errors.Is(err, errQueueFull) {
-			return fmt.Errorf("%w: forward to %s: %w", errRefused, b.Next, err)
+			return fmt.Errorf("%w: forward to %s: %w", errRefused, f.Next, err)
 		}
 		return err
 	}
@@ -525,7 +525,7 @@ func (m *Mediator) deliverLive(client string, q queued) {
 		return
 	}
 	msg.Attachments = deliveryAttachments([]queued{q})
-	packed, err := m.agent.pack(*msg, client, m.cfg.now())
+	packed, err := m.agent.pack(msg, client, m.cfg.now())
 	if err != nil {
 		m.log.Warn("mediator: live delivery", "client", client, "err", err)
 		return
@@ -537,44 +537,33 @@ func (m *Mediator) deliverLive(client string, q queued) {
 
 // reply builds the answer to msg: from the mediator, to msg's sender, in
 // msg's thread.
-func (m *Mediator) reply(to *Message, typ string, body any) (*Message, error) {
+func (m *Mediator) reply(to *didcomm.Plaintext, typ string, body any) (*didcomm.Plaintext, error) {
 	r, err := m.newMessage(typ, body)
 	if err != nil {
 		return nil, err
 	}
-	r.To = []string{to.From}
-	r.Thid = to.Thid
-	if r.Thid == "" {
-		r.Thid = to.ID
-	}
+	r.To = []did.DID{to.From}
+	r.Thid = to.ThreadID()
 	return r, nil
 }
 
-func (m *Mediator) newMessage(typ string, body any) (*Message, error) {
-	b, err := json.Marshal(body)
+func (m *Mediator) newMessage(typ string, body any) (*didcomm.Plaintext, error) {
+	p, err := didcomm.NewPlaintext(typ, body, m.cfg.now())
 	if err != nil {
 		return nil, err
 	}
-	return &Message{ID: newID(), Type: typ, From: m.DID(), CreatedTime: m.cfg.now().Unix(), Body: b}, nil
+	p.From = m.agent.did
+	return p, nil
 }
 
 // problemReport is the report of p to the sender of msg, in msg's thread as
 // report-problem 2.0 asks (pthid: the thread where the problem arose).
-func (m *Mediator) problemReport(msg *Message, p *problem) (*Message, error) {
+func (m *Mediator) problemReport(msg *didcomm.Plaintext, p *problem) (*didcomm.Plaintext, error) {
 	r, err := m.newMessage(typeProblem, problemBody{Code: p.code, Comment: p.comment})
 	if err != nil {
 		return nil, err
 	}
-	r.To = []string{msg.From}
-	r.Pthid = msg.Thid
-	if r.Pthid == "" {
-		r.Pthid = msg.ID
-	}
+	r.To = []did.DID{msg.From}
+	r.Pthid = msg.ThreadID()
 	return r, nil
-}
-
-func newID() string {
-	var b [16]byte
-	rand.Read(b[:])
-	return base64.RawURLEncoding.EncodeToString(b[:])
 }

@@ -1,9 +1,7 @@
 package mediator
 
 import (
-	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"time"
 )
@@ -103,10 +101,6 @@ type pagination struct {
 	Remaining int `json:"remaining"`
 }
 
-type forwardBody struct {
-	Next string `json:"next"`
-}
-
 type statusRequestBody struct {
 	RecipientDID string `json:"recipient_did"`
 }
@@ -172,27 +166,4 @@ func statusOf(s status, recipient string, live bool, now time.Time) statusBody {
 		b.LongestWaitedSeconds = int64(now.Sub(s.Oldest) / time.Second)
 	}
 	return b
-}
-
-// attachmentBytes returns the message a forward or delivery attachment
-// carries: its JSON data exactly as received, or its base64url data
-// decoded (DIDComm attachments use base64url; padding is tolerated as some
-// implementations write it).
-func attachmentBytes(a Attachment) ([]byte, error) {
-	switch {
-	case len(a.Data.JSON) > 0 && a.Data.Base64 == "":
-		return a.Data.JSON, nil
-	case a.Data.Base64 != "" && len(a.Data.JSON) == 0:
-		s := a.Data.Base64
-		for len(s) > 0 && s[len(s)-1] == '=' {
-			s = s[:len(s)-1]
-		}
-		b, err := base64.RawURLEncoding.DecodeString(s)
-		if err != nil {
-			return nil, errors.New("the attachment's base64 data is not base64url")
-		}
-		return b, nil
-	default:
-		return nil, errors.New("the attachment must carry the message as json or base64 data, one of them")
-	}
 }

@@ -352,9 +352,9 @@ func (st *store) waiting(client, recipient string, limit int, maxBytes int) ([]q
 
 // status sums up client's queue, or the part of it for recipient.
 type status struct {
-	Count            int
-	Bytes            int
-	Oldest, Newest   time.Time
+	Count          int
+	Bytes          int
+	Oldest, Newest time.Time
 }
 
 func (st *store) status(client, recipient string) (status, error) {
