@@ -523,3 +523,22 @@ func encryptJWE(plaintext []byte, enc ContentEncryption, recipients []recipientK
 	out.str("tag", jws.Base64.EncodeToString(tag))
 	return out.close(), nil
 }
+
+// CheckEncrypted checks that data is an encrypted message of the form
+// docs/didcomm.md accepts, without decrypting it (it cannot: the message is
+// for someone else). A mediator checks a forward's payload so before it
+// keeps it, so that what it holds for a recipient is at least a message
+// the recipient's DIDComm can read, not arbitrary bytes.
+func CheckEncrypted(data []byte) error {
+	if len(data) > MaxPackedSize {
+		return invalid("the encrypted message is larger than %d bytes", MaxPackedSize)
+	}
+	obj, err := jcs.DecodeObject(data)
+	if err != nil {
+		return invalid("the encrypted message is not a JSON object: %v", err)
+	}
+	if _, err := parseJWE(obj); err != nil {
+		return invalid("the encrypted message %v", err)
+	}
+	return nil
+}
