@@ -3,13 +3,16 @@
 // did:peer:2, in the style of the DIF Universal Resolver), and runs a libp2p relay node beside
 // them (circuit relay v2 over WebSocket, WebTransport and WebRTC-direct), whose addresses it
 // publishes at /.well-known/planet/relay.json, and on that node the mailbox, which keeps sealed
-// letters in <data>/mailbox.db for people who are offline (docs/protocols/mailbox.md).
+// letters in <data>/mailbox.db for people who are offline (docs/protocols/mailbox.md). Beside
+// them runs a DIDComm v2 mediator at /didcomm (HTTP POST) and /didcomm/ws (WebSocket), which
+// holds encrypted DIDComm messages from anyone on the First Person Network for its clients, with
+// its key and store in <data> (docs/mediator.md).
 //
 // Usage:
 //
 //	serve [-addr 127.0.0.1:8080] [-root build/www] [-data build/data]
 //	      [-relay=true] [-relay-port 8081] [-relays multiaddr,...] [-relay-... limits]
-//	      [-mailbox-... limits]
+//	      [-mailbox-... limits] [-public-url URL] [-mediator-... limits]
 //	serve -precompress [-root build/www]
 //
 // When serving, it prints exactly one line to standard output,
@@ -26,8 +29,8 @@
 // exits; the build runs it once so that serving later needs no slow compression.
 //
 // This package parses the flags and wires the parts together; each part is a package: the
-// static site (serve/site), the relay node (serve/relay), the mailbox (serve/mailboxstore)
-// and the resolver (serve/resolver).
+// static site (serve/site), the relay node (serve/relay), the mailbox (serve/mailboxstore),
+// the mediator (serve/mediator) and the resolver (serve/resolver).
 package main
 
 import (
@@ -39,6 +42,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -48,6 +52,7 @@ import (
 	"time"
 
 	"planet/serve/mailboxstore"
+	"planet/serve/mediator"
 	"planet/serve/relay"
 	"planet/serve/resolver"
 	"planet/serve/site"
@@ -82,8 +87,10 @@ type config struct {
 	root        string
 	data        string
 	precompress bool
+	publicURL   string
 	relay       relay.Config
 	mailbox     mailboxstore.Config
+	mediator    mediator.Config
 }
 
 func parseFlags(args []string, stderr io.Writer) (config, error) {
@@ -94,8 +101,10 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.root, "root", "build/www", "`directory` of the files to serve (the page, planet.wasm, wasm_exec.js)")
 	fs.StringVar(&c.data, "data", "build/data", "`directory` for the server's own data (created with mode 0700)")
 	fs.BoolVar(&c.precompress, "precompress", false, "write f.br and f.gz beside every compressible file under -root, then exit")
+	fs.StringVar(&c.publicURL, "public-url", "", "the `URL` at which others reach this server, as the mediator's DID publishes it (default: http:// and the address it listens on)")
 	c.relay.AddFlags(fs)
 	c.mailbox.AddFlags(fs)
+	c.mediator.AddFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -161,7 +170,23 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	h := relay.InfoHandler(node, c.relay.Relays, routes(pages, resolver.New()))
+	base := c.publicURL
+	if base == "" {
+		base = siteURL(ln.Addr())
+	}
+	endpoints, err := mediatorEndpoints(base)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	med, err := mediator.Open(c.data, endpoints, c.mediator, log)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	// Closed after the web server, whose handlers use it.
+	defer med.Close()
+	h := relay.InfoHandler(node, c.relay.Relays, routes(pages, resolver.New(), med.Handler()))
 	srv := newServer(site.LogRequests(h, log), log)
 
 	errc := make(chan error, 1)
@@ -219,13 +244,28 @@ func siteURL(a net.Addr) string {
 }
 
 // routes is the server's handler: the resolver under resolver.Prefix, the
-// static site for every other path.
-func routes(pages, resolve http.Handler) http.Handler {
+// DIDComm mediator at its paths, the static site for every other path.
+func routes(pages, resolve, mediate http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.HasPrefix(r.URL.Path, resolver.Prefix) {
+		switch p := r.URL.Path; {
+		case strings.HasPrefix(p, resolver.Prefix):
 			resolve.ServeHTTP(w, r)
-			return
+		case p == mediator.Path || p == mediator.WebSocketPath:
+			mediate.ServeHTTP(w, r)
+		default:
+			pages.ServeHTTP(w, r)
 		}
-		pages.ServeHTTP(w, r)
 	})
+}
+
+// mediatorEndpoints are the mediator's URLs under the server's base URL.
+func mediatorEndpoints(base string) (mediator.Endpoints, error) {
+	u, err := url.Parse(base)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return mediator.Endpoints{}, fmt.Errorf("-public-url %q: want an http:// or https:// URL", base)
+	}
+	u.Path = strings.TrimSuffix(u.Path, "/")
+	ws := *u
+	ws.Scheme = map[string]string{"http": "ws", "https": "wss"}[u.Scheme]
+	return mediator.Endpoints{HTTP: u.String() + mediator.Path, WebSocket: ws.String() + mediator.WebSocketPath}, nil
 }

@@ -29,6 +29,7 @@ import (
 	ma "github.com/multiformats/go-multiaddr"
 
 	"planet/serve/mailboxstore"
+	"planet/serve/mediator"
 	"planet/serve/relay"
 	"planet/serve/resolver"
 	"planet/serve/response"
@@ -42,7 +43,7 @@ func TestHTTPServer(t *testing.T) {
 	d := testSite(t)
 	var logs servetest.Buffer
 	log := slog.New(slog.NewTextHandler(&logs, nil))
-	srv := newServer(site.LogRequests(routes(d.site, resolver.New()), log), log)
+	srv := newServer(site.LogRequests(routes(d.site, resolver.New(), http.NotFoundHandler()), log), log)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -324,6 +325,9 @@ func TestFlags(t *testing.T) {
 	}, mailbox: mailboxstore.Config{
 		MaxLetters: 1000, MaxBytes: 16 << 20, MaxTotalBytes: 1 << 30,
 		Retention: 30 * 24 * time.Hour, StreamTimeout: 5 * time.Minute,
+	}, mediator: mediator.Config{
+		MaxMessages: 1000, MaxBytes: 16 << 20, MaxTotalBytes: 1 << 30, MaxMessage: 256 << 10,
+		Retention: 30 * 24 * time.Hour,
 	}}
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("defaults %+v, want %+v", c, want)
@@ -442,7 +446,7 @@ func TestCommand(t *testing.T) {
 // TestRoutes checks that the resolver takes only its own paths and the site
 // keeps the rest, unknown paths still refused.
 func TestRoutes(t *testing.T) {
-	h := routes(testSite(t).site, resolver.New())
+	h := routes(testSite(t).site, resolver.New(), http.NotFoundHandler())
 	for _, tc := range []struct {
 		target string
 		status int

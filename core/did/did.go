@@ -81,6 +81,21 @@ func Parse(s string) (DID, error) {
 	return DID{s: s}, nil
 }
 
+// ParseAnyMethod parses s as a DID of any method, for DIDs that others name
+// and a [Resolver] may know: the sender and recipients of a DIDComm message,
+// a mediator's DID. It checks s as [Parse] does, rules of the method
+// included for did:key and did:peer; a well-formed DID of another method is
+// accepted for its syntax alone rather than refused with
+// [ErrUnsupportedMethod]. Whether such a DID means anything is for the
+// resolver to say: [Local] refuses it with ErrUnsupportedMethod.
+func ParseAnyMethod(s string) (DID, error) {
+	d, err := Parse(s)
+	if errors.Is(err, ErrUnsupportedMethod) {
+		return DID{s: s}, nil
+	}
+	return d, err
+}
+
 // FromEd25519 returns the did:key DID of an Ed25519 public key. It panics
 // if pub is not [ed25519.PublicKeySize] bytes long, or is not a point that
 // [Parse] would accept (a key from [ed25519.GenerateKey] or

@@ -57,6 +57,32 @@ func TestParseDIDUnsupported(t *testing.T) {
 	}
 }
 
+// TestParseAnyMethod: DIDs of other methods are taken for their syntax, and
+// the rules of did:key and did:peer still hold.
+func TestParseAnyMethod(t *testing.T) {
+	for _, c := range vectors.Lines(t, "did/unsupported.txt") {
+		d, err := ParseAnyMethod(c.In)
+		if err != nil || d.String() != c.In {
+			t.Errorf("unsupported.txt:%d: ParseAnyMethod(%q) = %q, %v", c.Line, c.In, d, err)
+		}
+	}
+	for _, c := range vectors.Lines(t, "did/invalid.txt") {
+		if d, err := ParseAnyMethod(c.In); !errors.Is(err, ErrInvalid) || !d.IsZero() {
+			t.Errorf("invalid.txt:%d: ParseAnyMethod(%q) = %q, %v; want ErrInvalid", c.Line, c.In, d, err)
+		}
+	}
+	for _, c := range vectors.Lines(t, "did/valid.txt") {
+		want, _ := Parse(c.In)
+		if d, err := ParseAnyMethod(c.In); err != nil || d != want {
+			t.Errorf("valid.txt:%d: ParseAnyMethod(%q) = %q, %v", c.Line, c.In, d, err)
+		}
+	}
+	d, _ := ParseAnyMethod("did:example:alice")
+	if _, err := Resolve(d); !errors.Is(err, ErrUnsupportedMethod) {
+		t.Errorf("Resolve(did:example:alice) = %v, want ErrUnsupportedMethod", err)
+	}
+}
+
 // TestParseDIDLength checks the bound at MaxLength, which would make an
 // unwieldy line in a vector file.
 func TestParseDIDLength(t *testing.T) {

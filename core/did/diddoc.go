@@ -32,14 +32,30 @@ type Document struct {
 	Service []Service `json:"service,omitempty"`
 }
 
-// VerificationMethod is a public key in a DID document, in the Multikey form
-// (W3C Controlled Identifiers): PublicKeyMultibase is "z6Mk…" for an Ed25519
-// key or "z6LS…" for an X25519 key.
+// VerificationMethod is a public key in a DID document. PLANET writes the
+// Multikey form (W3C Controlled Identifiers): PublicKeyMultibase is "z6Mk…"
+// for an Ed25519 key or "z6LS…" for an X25519 key. Documents of other
+// methods, read through a [Resolver], may hold their key as a JSON Web Key
+// (type JsonWebKey2020) or in base58 (the 2018 and 2019 suites); those forms
+// are kept so that the formats that use keys (DIDComm) can read them.
 type VerificationMethod struct {
 	ID                 string `json:"id"`
 	Type               string `json:"type"`
 	Controller         string `json:"controller"`
 	PublicKeyMultibase string `json:"publicKeyMultibase,omitempty"`
+	PublicKeyJwk       *JWK   `json:"publicKeyJwk,omitempty"`
+	PublicKeyBase58    string `json:"publicKeyBase58,omitempty"`
+}
+
+// JWK is the public part of a JSON Web Key (RFC 7517) as DID documents hold
+// it: an OKP key (RFC 8037: crv Ed25519 or X25519, x) or an EC key (crv
+// P-256, P-384, P-521 or secp256k1, x and y), each coordinate base64url.
+// Which keys are usable, and the checks of the values, belong to the reader.
+type JWK struct {
+	Kty string `json:"kty"`
+	Crv string `json:"crv"`
+	X   string `json:"x"`
+	Y   string `json:"y,omitempty"`
 }
 
 // Document returns the DID document of d. For did:key it is generated from

@@ -27,7 +27,14 @@ import (
 //	S  service               base64url (no padding) of a JSON object
 //
 // Keys become verification methods "#key-1", "#key-2", … in the order they
-// appear, whatever their purpose; services become "#service", "#service-1",
+// appear, whatever their purpose. A V key is listed under assertionMethod as
+// well as authentication: the DIF specification lists it under
+// authentication only, but OpenVTC (the First Person Network's reference
+// client) resolves it into both, through affinidi's did:peer resolver
+// (affinidi/affinidi-tdk-rs, crates/affinidi-did-resolver/affinidi-did-common/
+// src/did_method/resolve.rs), and signs relationship credentials with the
+// "#key-1" of a relationship DID for assertionMethod; a document without it
+// would refuse every credential such a DID issues; services become "#service", "#service-1",
 // "#service-2", … in the order they appear, unless they carry an id of their
 // own. Service JSON is abbreviated: the keys type, serviceEndpoint,
 // routingKeys and accept are written t, s, r and a, and the type
@@ -103,6 +110,23 @@ type peer2Element struct {
 // returns a DID that could not be parsed back; the error for bad arguments
 // wraps [ErrInvalid], as Parse's would.
 func NewPeer2(keys []Peer2Key, services ...Service) (DID, error) {
+	return newPeer2(keys, services, true)
+}
+
+// NewPeer2Unabbreviated is [NewPeer2], except that the properties of each
+// service endpoint object are written in full ("accept", "routingKeys"),
+// only the service's own type, serviceEndpoint and DIDCommMessaging being
+// abbreviated. That is how OpenVTC writes the relationship DIDs it mints
+// (affinidi's did:peer, crates/affinidi-did-resolver/affinidi-did-common/src/
+// did_method/peer.rs: {"t":"dm","s":{"uri":…,"accept":["didcomm/v2"]}}),
+// and the only spelling its resolver reads an accept list from: it takes an
+// endpoint with "a" for one without accept. Both spellings resolve to the
+// same document here.
+func NewPeer2Unabbreviated(keys []Peer2Key, services ...Service) (DID, error) {
+	return newPeer2(keys, services, false)
+}
+
+func newPeer2(keys []Peer2Key, services []Service, abbreviateEndpoints bool) (DID, error) {
 	if len(keys) == 0 && len(services) == 0 {
 		return DID{}, fmt.Errorf("%w: did:peer:2 needs at least one key or service", ErrInvalid)
 	}
@@ -117,7 +141,7 @@ func NewPeer2(keys []Peer2Key, services ...Service) (DID, error) {
 		b.WriteString(k.Multikey)
 	}
 	for i, s := range services {
-		enc, err := encodePeer2Service(s, i)
+		enc, err := encodePeer2Service(s, i, abbreviateEndpoints)
 		if err != nil {
 			return DID{}, fmt.Errorf("%w: did:peer:2 service %d: %w", ErrInvalid, i+1, err)
 		}
@@ -195,6 +219,9 @@ func peer2Document(did string, elements []peer2Element) *Document {
 		doc.VerificationMethod = append(doc.VerificationMethod, vm)
 		r := relationship[e.key.Purpose]
 		*r = append(*r, vm.ID)
+		if e.key.Purpose == Peer2Authentication {
+			doc.AssertionMethod = append(doc.AssertionMethod, vm.ID)
+		}
 	}
 	return doc
 }
@@ -380,8 +407,10 @@ func expandKeys(m map[string]any, abbreviations map[string]string) (map[string]a
 // service (from 0). Keys are abbreviated, and written in a fixed order: the
 // service's t, s, r, a, then the rest sorted; an endpoint object's uri, a, r,
 // then the rest sorted. That is the order of the examples in the did:peer
-// specification, so PLANET writes the same DIDs as they show.
-func encodePeer2Service(s Service, i int) (string, error) {
+// specification, so PLANET writes the same DIDs as they show. With
+// abbreviateEndpoint false, an endpoint object's keys are written in full, in
+// the order uri, accept, routingKeys, then the rest sorted.
+func encodePeer2Service(s Service, i int, abbreviateEndpoint bool) (string, error) {
 	if s.ID == peer2ServiceID(i) {
 		s.ID = "" // resolution gives it this id anyway
 	}
@@ -397,9 +426,13 @@ func encodePeer2Service(s Service, i int) (string, error) {
 		return "", fmt.Errorf("service %w", err)
 	}
 	abbreviated["t"] = abbreviate(m["type"].(string), peer2ServiceTypes)
+	endpoint, nested := abbreviateKeys, []string{"uri", "a", "r"}
+	if !abbreviateEndpoint {
+		endpoint, nested = fullKeys, []string{"uri", "accept", "routingKeys"}
+	}
 	switch ep := m["serviceEndpoint"].(type) {
 	case map[string]any:
-		if abbreviated["s"], err = abbreviateKeys(ep, peer2EndpointKeys); err != nil {
+		if abbreviated["s"], err = endpoint(ep, peer2EndpointKeys); err != nil {
 			return "", fmt.Errorf("service endpoint %w", err)
 		}
 	case []any:
@@ -407,7 +440,7 @@ func encodePeer2Service(s Service, i int) (string, error) {
 		for i, x := range ep {
 			list[i] = x
 			if o, ok := x.(map[string]any); ok {
-				if list[i], err = abbreviateKeys(o, peer2EndpointKeys); err != nil {
+				if list[i], err = endpoint(o, peer2EndpointKeys); err != nil {
 					return "", fmt.Errorf("service endpoint %d %w", i+1, err)
 				}
 			}
@@ -415,7 +448,7 @@ func encodePeer2Service(s Service, i int) (string, error) {
 		abbreviated["s"] = list
 	}
 	var b bytes.Buffer
-	if err := writeOrderedJSON(&b, abbreviated, []string{"t", "s", "r", "a"}); err != nil {
+	if err := writeOrderedJSON(&b, abbreviated, []string{"t", "s", "r", "a"}, nested); err != nil {
 		return "", err
 	}
 	return peer2ServiceEncoding.EncodeToString(b.Bytes()), nil
@@ -446,10 +479,23 @@ func abbreviateKeys(m map[string]any, abbreviations map[string]string) (map[stri
 	return out, nil
 }
 
+// fullKeys returns a copy of m with its keys as they are, refusing a key
+// that is an abbreviation for the same reason as abbreviateKeys.
+func fullKeys(m map[string]any, abbreviations map[string]string) (map[string]any, error) {
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		if full, ok := abbreviations[k]; ok {
+			return nil, fmt.Errorf("property %q cannot be written in a did:peer:2: it would be read as %q", k, full)
+		}
+		out[k] = v
+	}
+	return out, nil
+}
+
 // writeOrderedJSON writes v as compact JSON without HTML escaping. The keys
 // of the top object come in the order first, then sorted; those of objects
-// below it "uri", "a", "r", then sorted.
-func writeOrderedJSON(b *bytes.Buffer, v any, first []string) error {
+// below it in the order nested, then sorted.
+func writeOrderedJSON(b *bytes.Buffer, v any, first, nested []string) error {
 	switch v := v.(type) {
 	case map[string]any:
 		keys := make([]string, 0, len(v))
@@ -475,7 +521,7 @@ func writeOrderedJSON(b *bytes.Buffer, v any, first []string) error {
 				return err
 			}
 			b.WriteByte(':')
-			if err := writeOrderedJSON(b, v[k], []string{"uri", "a", "r"}); err != nil {
+			if err := writeOrderedJSON(b, v[k], nested, nested); err != nil {
 				return err
 			}
 		}
@@ -487,7 +533,7 @@ func writeOrderedJSON(b *bytes.Buffer, v any, first []string) error {
 			if i > 0 {
 				b.WriteByte(',')
 			}
-			if err := writeOrderedJSON(b, x, []string{"uri", "a", "r"}); err != nil {
+			if err := writeOrderedJSON(b, x, nested, nested); err != nil {
 				return err
 			}
 		}

@@ -105,17 +105,24 @@ func checkPeer2Document(t *testing.T, d DID, doc *Document) {
 		}
 		ids[vm.ID] = true
 	}
-	refs := 0
+	refs := len(doc.VerificationMethod)
+	for _, ref := range doc.Authentication {
+		// A V key is listed under assertionMethod too (see didpeer2.go).
+		if !slices.Contains(doc.AssertionMethod, ref) {
+			t.Errorf("%s: authentication key %q is not an assertion method", d, ref)
+		}
+		refs++
+	}
 	for _, rel := range [][]string{doc.Authentication, doc.AssertionMethod, doc.KeyAgreement, doc.CapabilityInvocation, doc.CapabilityDelegation} {
 		for _, ref := range rel {
 			if !ids[ref] {
 				t.Errorf("%s: relationship names %q, which is not a verification method", d, ref)
 			}
-			refs++
+			refs--
 		}
 	}
-	if refs != len(doc.VerificationMethod) {
-		t.Errorf("%s: %d relationship entries for %d keys", d, refs, len(doc.VerificationMethod))
+	if refs != 0 {
+		t.Errorf("%s: %d relationship entries more than one a key (two a V key)", d, -refs)
 	}
 	for _, s := range doc.Service {
 		if s.ID == "" || ids[s.ID] {
@@ -127,7 +134,8 @@ func checkPeer2Document(t *testing.T, d DID, doc *Document) {
 
 // TestPeer2SpecDocument checks one vector against the document that the DIF
 // Peer DID Method Specification gives for it, written out by hand rather
-// than generated.
+// than generated. One difference is deliberate: the V key is listed under
+// assertionMethod too, as OpenVTC's resolver lists it (see didpeer2.go).
 func TestPeer2SpecDocument(t *testing.T) {
 	const did = "did:peer:2.Vz6Mkj3PUd1WjvaDhNZhhhXQdz5UnZXmS7ehtx8bsPpD47kKc.Ez6LSg8zQom395jKLrGiBNruB9MM6V8PWuf2FpEy4uRFiqQBR.SeyJ0IjoiZG0iLCJzIjp7InVyaSI6Imh0dHA6Ly9leGFtcGxlLmNvbS9kaWRjb21tIiwiYSI6WyJkaWRjb21tL3YyIl0sInIiOlsiZGlkOmV4YW1wbGU6MTIzNDU2Nzg5YWJjZGVmZ2hpI2tleS0xIl19fQ.SeyJ0IjoiZG0iLCJzIjp7InVyaSI6Imh0dHA6Ly9leGFtcGxlLmNvbS9hbm90aGVyIiwiYSI6WyJkaWRjb21tL3YyIl0sInIiOlsiZGlkOmV4YW1wbGU6MTIzNDU2Nzg5YWJjZGVmZ2hpI2tleS0yIl19fQ"
 	want := `{
@@ -140,6 +148,7 @@ func TestPeer2SpecDocument(t *testing.T) {
 	     "publicKeyMultibase": "z6LSg8zQom395jKLrGiBNruB9MM6V8PWuf2FpEy4uRFiqQBR"}
 	  ],
 	  "authentication": ["#key-1"],
+	  "assertionMethod": ["#key-1"],
 	  "keyAgreement": ["#key-2"],
 	  "service": [
 	    {"id": "#service", "type": "DIDCommMessaging",
@@ -243,6 +252,11 @@ func peer2KeysOf(tb testing.TB, doc *Document) []Peer2Key {
 				found = append(found, p)
 			}
 		}
+		// A V key is listed under authentication and assertionMethod
+		// both (see didpeer2.go); every other key under one relationship.
+		if len(found) == 2 && slices.Contains(found, Peer2Authentication) && slices.Contains(found, Peer2Assertion) {
+			found = []Peer2Purpose{Peer2Authentication}
+		}
 		if len(found) != 1 {
 			tb.Fatalf("%s: key %s is in %d relationships, want 1", doc.ID, vm.ID, len(found))
 		}
@@ -252,8 +266,9 @@ func peer2KeysOf(tb testing.TB, doc *Document) []Peer2Key {
 }
 
 // TestNewPeer2Vectors makes each vector's DID again from its document's keys
-// and services. The DIDs that come from the specification, and those that
-// PLANET made, come out byte for byte the same.
+// and services. The DIDs that come from the specification, those that
+// PLANET made, and those in OpenVTC's spelling come out byte for byte the
+// same, from NewPeer2 or (OpenVTC's) NewPeer2Unabbreviated.
 func TestNewPeer2Vectors(t *testing.T) {
 	for name, v := range readPeer2Vectors(t) {
 		var doc Document
@@ -264,6 +279,14 @@ func TestNewPeer2Vectors(t *testing.T) {
 		if err != nil {
 			t.Errorf("%s: NewPeer2: %v", name, err)
 			continue
+		}
+		if d.String() != v.DID {
+			// OpenVTC's spelling: the endpoint written in full.
+			d, err = NewPeer2Unabbreviated(peer2KeysOf(t, &doc), doc.Service...)
+			if err != nil {
+				t.Errorf("%s: NewPeer2Unabbreviated: %v", name, err)
+				continue
+			}
 		}
 		if d.String() != v.DID {
 			t.Errorf("%s: NewPeer2 =\n %s\nwant\n %s", name, d, v.DID)
@@ -562,4 +585,59 @@ func FuzzResolvePeer2(f *testing.F) {
 			t.Fatalf("%q made again as %q has another document:\n%s\n%s", s, again, b, b2)
 		}
 	})
+}
+
+// TestNewPeer2Unabbreviated checks that the OpenVTC spelling of a
+// relationship DID's service is made byte for byte: the service's type and
+// serviceEndpoint abbreviated, the endpoint's members in full.
+func TestNewPeer2Unabbreviated(t *testing.T) {
+	keys := []Peer2Key{
+		{Purpose: Peer2Authentication, Multikey: "z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK"},
+		{Purpose: Peer2KeyAgreement, Multikey: "z6LSbysY2xFMRpGMhb7tFTLMpeuPRaqaWM1yECx2AtzE3KCc"},
+	}
+	got, err := NewPeer2Unabbreviated(keys, DIDCommService("did:web:mediator.example"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want string
+	for _, v := range readPeer2Vectors(t) {
+		if strings.HasSuffix(v.Description, "no DID OpenVTC minted is published") {
+			want = v.DID
+		}
+	}
+	if got.String() != want {
+		t.Fatalf("NewPeer2Unabbreviated = %s\nwant %s", got, want)
+	}
+	_, svc, _ := strings.Cut(got.String(), ".S")
+	raw, err := peer2ServiceEncoding.DecodeString(svc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(raw) != `{"t":"dm","s":{"uri":"did:web:mediator.example","accept":["didcomm/v2"]}}` {
+		t.Errorf("service JSON %s", raw)
+	}
+	// The abbreviated spelling is another DID with the same document.
+	short, err := NewPeer2(keys, DIDCommService("did:web:mediator.example"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if short == got {
+		t.Fatal("both spellings made the same DID")
+	}
+	a, _ := Resolve(got)
+	b, _ := Resolve(short)
+	b.ID, a.ID = "", ""
+	for i := range a.VerificationMethod {
+		a.VerificationMethod[i].Controller, b.VerificationMethod[i].Controller = "", ""
+	}
+	ja, _ := json.Marshal(a)
+	jb, _ := json.Marshal(b)
+	if !bytes.Equal(ja, jb) {
+		t.Errorf("documents differ:\n%s\n%s", ja, jb)
+	}
+	// An endpoint member that is an abbreviation cannot be written in full.
+	bad := Service{Type: ServiceTypeDIDCommMessaging, ServiceEndpoint: map[string]any{"uri": "did:web:m.example", "a": []any{"x"}}}
+	if _, err := NewPeer2Unabbreviated(keys, bad); !errors.Is(err, ErrInvalid) {
+		t.Errorf("endpoint with \"a\": %v", err)
+	}
 }

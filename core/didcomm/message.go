@@ -1,10 +1,20 @@
 // Package didcomm makes and reads messages: what one person's vault says
-// to another's, on a stream or through the mailbox. A [Message] has the shape of a DIDComm v2 plaintext
-// message, so that it can later travel through DIDComm mediators; it is
-// always signed by its sender ([Sign]) and, for the mailbox, sealed
-// to its recipient ([Seal]). docs/envelope.md specifies both layers.
+// to another's, on a stream, through the mailbox or through DIDComm
+// mediators. It holds two formats.
 //
-// # Plaintext (the JWS payload)
+// PLANET's first format (docs/envelope.md): a [Message] has the shape of
+// a DIDComm v2 plaintext message; it is always signed by its sender
+// ([Sign]) and, for the mailbox, sealed to its recipient ([Seal]). Letters
+// in this format keep being read.
+//
+// DIDComm Messaging v2.1 (docs/didcomm.md), for the First Person
+// Network's agents and mediators: a [Plaintext] is packed for a recipient
+// DID by [Pack] (signed, anoncrypt or authcrypt, wrapped in forwards for
+// its mediators) and read by [Unpack], which returns it with the
+// [Metadata] of what its packing proved. Secret keys stay behind a
+// [Keyring] of [AgreementKey]s and a [Signer].
+//
+// # Version 1: plaintext (the JWS payload)
 //
 // A JSON object, written without whitespace, with these members in this
 // order:
@@ -26,7 +36,7 @@
 // one of the wrong form; it ignores members it does not know, as DIDComm
 // asks, so that later versions can add headers (thid, …).
 //
-// # Signature
+// # Version 1: signature
 //
 // The signed message is the compact serialization of a JWS (RFC 7515) over
 // the plaintext bytes, with exactly these protected header members:

@@ -11,6 +11,7 @@
 package vc
 
 import (
+	"context"
 	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/sha256"
@@ -37,10 +38,21 @@ import (
 const (
 	ContextCredentialsV2 = "https://www.w3.org/ns/credentials/v2"
 	ContextDTGv1         = "https://registry.trustoverip.org/dtg/context/v1"
-	// ContextFirstPersonPrefix starts the older contexts, which are read
-	// and verified in place of ContextDTGv1 but never written.
-	ContextFirstPersonPrefix = "https://firstperson.network/credentials/"
+	// ContextRetiredDTG is the pre-v1 DTG context. DTG Credentials v1
+	// retired it and OpenVTC's VTI-Eucalyptus release refuses it (openvtc-core
+	// src/dtg.rs, parse_conformant): so does PLANET, with
+	// [ErrRetiredContext]. Credentials kept before are still read ([Parse]
+	// does not check contexts) but never verify again.
+	ContextRetiredDTG = "https://firstperson.network/credentials/dtg/v1"
 )
+
+// contextFirstPersonPrefix starts the retired contexts, every one refused.
+const contextFirstPersonPrefix = "https://firstperson.network/credentials/"
+
+// ErrRetiredContext is wrapped by the [*VerifyError] (check "@context") of
+// a credential under the retired https://firstperson.network/credentials/
+// contexts.
+var ErrRetiredContext = errors.New("retired pre-v1 DTG context")
 
 // Credential types. A credential has exactly the first two and one concrete
 // type.
@@ -49,13 +61,26 @@ const (
 	TypeDTGCredential          = "DTGCredential"
 	TypeRelationshipCredential = "RelationshipCredential"
 	TypeMembershipCredential   = "MembershipCredential"
+	TypeInvitationCredential   = "InvitationCredential"
+	TypeAuthorityCredential    = "AuthorityCredential"
 )
+
+// concreteTypes are the concrete DTG types PLANET verifies.
+var concreteTypes = []string{TypeRelationshipCredential, TypeMembershipCredential, TypeInvitationCredential, TypeAuthorityCredential}
 
 // Values of the other fixed members of a credential and its proof.
 const (
 	// IssuerScopeDirected is the issuerScope of a credential that a
-	// person issues with the DID of their own identity.
-	IssuerScopeDirected     = "directed"
+	// person issues with the DID of their own identity, which every
+	// counterparty they choose sees.
+	IssuerScopeDirected = "directed"
+	// IssuerScopePairwise is the issuerScope of a credential issued with a
+	// DID used with one counterparty only: a relationship DID.
+	IssuerScopePairwise = "pairwise"
+	// IssuerScopePublic is the issuerScope of a credential issued with a
+	// public DID (a community's).
+	IssuerScopePublic = "public"
+
 	ProofTypeDataIntegrity  = "DataIntegrityProof"
 	CryptosuiteEdDSAJCS2022 = "eddsa-jcs-2022"
 	ProofPurposeAssertion   = "assertionMethod"
@@ -92,7 +117,9 @@ var ErrInvalidCredential = errors.New("invalid credential")
 //	                   "MembershipCredential")
 //	issuer             the issuer's DID, a string
 //	issuerScope        "directed": the issuer speaks for themselves, with the
-//	                   DID of their own identity
+//	                   DID of their own identity; "pairwise" when issued by a
+//	                   relationship DID ([IssueRelationshipAs]); "public" is
+//	                   read too
 //	validFrom          when the credential starts to hold, and
 //	validUntil         (optional) when it stops, both UTC to the second:
 //	                   "2025-06-01T12:00:00Z"
@@ -103,10 +130,11 @@ var ErrInvalidCredential = errors.New("invalid credential")
 //	  introducedBy     (optional) the DID of whoever introduced them
 //	proof              the proof: see [DataIntegrityProof]
 //
-// There is no whitespace, and strings have the escapes of RFC 8785. Older
-// credentials whose second @context is under
-// https://firstperson.network/credentials/ are read and verified, never
-// written.
+// There is no whitespace, and strings have the escapes of RFC 8785.
+// Credentials from elsewhere may carry credentialStatus (a
+// BitstringStatusListEntry, [StatusEntry]), written after credentialSubject.
+// Credentials under the retired https://firstperson.network/credentials/
+// contexts are read (a vault keeps them as history) but never verify.
 //
 // Every member is optional to Parse, an absent member being the
 // field's zero value, and [Verify] says which required ones are missing
@@ -123,6 +151,7 @@ type Credential struct {
 	ValidFrom   CredentialTime      // "validFrom"
 	ValidUntil  CredentialTime      // "validUntil"; zero for no end
 	Subject     Subject             // "credentialSubject"
+	Status      *StatusEntry        // "credentialStatus"; nil if none
 	Proof       *DataIntegrityProof // "proof"; nil if unsigned
 
 	// Extra holds the top-level members that PLANET does not know, by
@@ -359,6 +388,52 @@ func IssueRelationship(issuer *identity.Identity, subject did.DID, ctx Relations
 	return c, nil
 }
 
+// IssueRelationshipAs issues the RelationshipCredential in which issuer (a
+// relationship DID, [identity.Relationship], or a person's identity) says
+// that they know subject, as [IssueRelationship] does, declaring scope as
+// the issuerScope: [IssuerScopePairwise] for a relationship DID,
+// [IssuerScopeDirected] for a persona DID, as OpenVTC declares them
+// (openvtc-core src/dtg.rs, relationship_issuer_scope). The proof's
+// verificationMethod is issuer.SigningKeyID(), which the issuer's document
+// must list under assertionMethod.
+func IssueRelationshipAs(issuer Signer, scope string, subject did.DID, ctx RelationshipContext, validFrom, validUntil time.Time, random io.Reader) (*Credential, error) {
+	if issuer == nil {
+		return nil, fmt.Errorf("%w: issue relationship credential: no issuer", input.ErrInvalid)
+	}
+	if scope != IssuerScopePairwise && scope != IssuerScopeDirected && scope != IssuerScopePublic {
+		return nil, fmt.Errorf("%w: issue relationship credential: issuerScope %q", input.ErrInvalid, scope)
+	}
+	self := issuer.DID()
+	if err := checkRelationship(self, subject, ctx); err != nil {
+		return nil, fmt.Errorf("%w: issue relationship credential: %w", input.ErrInvalid, err)
+	}
+	if validFrom.IsZero() {
+		return nil, fmt.Errorf("%w: issue relationship credential: no validFrom", input.ErrInvalid)
+	}
+	from, until := NewCredentialTime(validFrom), NewCredentialTime(validUntil)
+	if !until.IsZero() && !until.Time().After(from.Time()) {
+		return nil, fmt.Errorf("%w: issue relationship credential: validUntil %s is not after validFrom %s", input.ErrInvalid, until, from)
+	}
+	id, err := NewID(random)
+	if err != nil {
+		return nil, fmt.Errorf("issue relationship credential: %w", err)
+	}
+	c := &Credential{
+		Context:     []string{ContextCredentialsV2, ContextDTGv1},
+		ID:          id,
+		Type:        []string{TypeVerifiableCredential, TypeDTGCredential, TypeRelationshipCredential},
+		Issuer:      self,
+		IssuerScope: scope,
+		ValidFrom:   from,
+		ValidUntil:  until,
+		Subject:     Subject{ID: subject, RelationshipContext: ctx},
+	}
+	if err := c.sign(issuer.Sign, issuer.SigningKeyID(), from); err != nil {
+		return nil, fmt.Errorf("issue relationship credential: %w", err)
+	}
+	return c, nil
+}
+
 // checkRelationship checks what IssueRelationship is asked to say.
 func checkRelationship(issuer, subject did.DID, ctx RelationshipContext) error {
 	switch {
@@ -479,8 +554,8 @@ const (
 	// encoded (a string that is not UTF-8, bad JSON in Extra).
 	CheckEncoding = "encoding"
 	// CheckContext: @context is not ContextCredentialsV2 then ContextDTGv1
-	// (or an older firstperson.network context), or the proof's @context
-	// differs from it.
+	// (a retired firstperson.network context wraps [ErrRetiredContext]), or
+	// the proof's @context differs from it.
 	CheckContext = "@context"
 	// CheckType: type is not VerifiableCredential, DTGCredential and one
 	// concrete type PLANET knows, each once.
@@ -489,9 +564,13 @@ const (
 	CheckID = "id"
 	// CheckIssuer: issuer is missing, or its DID document cannot be had.
 	CheckIssuer = "issuer"
-	// CheckIssuerScope: issuerScope is missing (older firstperson.network
-	// credentials may omit it).
+	// CheckIssuerScope: issuerScope is missing, or not pairwise, directed
+	// or public.
 	CheckIssuerScope = "issuerScope"
+	// CheckCredentialStatus: the status entry could not be checked
+	// ([ErrStatusUnchecked]) or says the credential is revoked
+	// ([ErrRevoked]).
+	CheckCredentialStatus = "credentialStatus"
 	// CheckSubject: credentialSubject.id is missing or is the issuer.
 	CheckSubject = "credentialSubject"
 	// CheckProof: there is no proof, or its signature does not verify.
@@ -532,11 +611,37 @@ func credentialCheckFailed(check, format string, args ...any) *VerifyError {
 // the first that fails. A forged credential thus reports its signature even
 // when it is also out of date.
 //
-// The key is resolved from the issuer's DID (did:key documents are generated
-// from the DID itself; other methods are not resolved yet and fail the
-// issuer check): the proof's verificationMethod must be a method of that
-// document, controlled by the issuer and listed under assertionMethod.
+// The key is resolved from the issuer's DID with [did.Local] (did:key and
+// did:peer:2, whose documents are the DIDs themselves; other methods fail the
+// issuer check: use a [Verifier] with a resolver for them): the proof's
+// verificationMethod must be a method of that document, controlled by the
+// issuer and listed under assertionMethod. A credential with a
+// credentialStatus fails the status check here, since Verify fetches no
+// status list: a [Verifier] with StatusLists checks it.
 func Verify(c *Credential, now time.Time) error {
+	return Verifier{}.Verify(context.Background(), c, now)
+}
+
+// Verifier verifies credentials as [Verify] does, with a resolver for the
+// issuers' DIDs and a fetcher for status lists.
+type Verifier struct {
+	Resolver    did.Resolver      // did.Local when nil
+	StatusLists StatusListFetcher // nil: a credential with a status entry fails
+}
+
+// Verify checks c at now as [Verify] does, then its status ([CheckStatus]).
+func (v Verifier) Verify(ctx context.Context, c *Credential, now time.Time) error {
+	if err := v.verify(ctx, c, now); err != nil {
+		return err
+	}
+	resolver := v.Resolver
+	if resolver == nil {
+		resolver = did.Local
+	}
+	return CheckStatus(ctx, c, v.StatusLists, resolver, now)
+}
+
+func (v Verifier) verify(ctx context.Context, c *Credential, now time.Time) error {
 	if c == nil {
 		return credentialCheckFailed(CheckEncoding, "no credential")
 	}
@@ -552,12 +657,20 @@ func Verify(c *Credential, now time.Time) error {
 	if c.Issuer.IsZero() {
 		return credentialCheckFailed(CheckIssuer, "no issuer")
 	}
-	doc, err := did.Resolve(c.Issuer)
+	resolver := v.Resolver
+	if resolver == nil {
+		resolver = did.Local
+	}
+	doc, err := resolver.Resolve(ctx, c.Issuer)
 	if err != nil {
 		return &VerifyError{Check: CheckIssuer, Err: err}
 	}
-	if c.IssuerScope == "" && !strings.HasPrefix(c.Context[1], ContextFirstPersonPrefix) {
+	switch c.IssuerScope {
+	case IssuerScopePairwise, IssuerScopeDirected, IssuerScopePublic:
+	case "":
 		return credentialCheckFailed(CheckIssuerScope, "no issuerScope")
+	default:
+		return credentialCheckFailed(CheckIssuerScope, "issuerScope %q is not %q, %q or %q", c.IssuerScope, IssuerScopePairwise, IssuerScopeDirected, IssuerScopePublic)
 	}
 	if c.Subject.ID.IsZero() {
 		return credentialCheckFailed(CheckSubject, "no credentialSubject.id")
@@ -611,9 +724,8 @@ func Verify(c *Credential, now time.Time) error {
 }
 
 // checkCredentialContext checks @context: the VC 2.0 context first, then the
-// DTG one or an older firstperson.network one, and nothing else. The order
-// matters in JSON-LD: later contexts may not redefine the terms of earlier
-// protected ones.
+// DTG one, and nothing else. The order matters in JSON-LD: later contexts
+// may not redefine the terms of earlier protected ones.
 func checkCredentialContext(ctx []string) error {
 	switch {
 	case len(ctx) == 0:
@@ -625,30 +737,10 @@ func checkCredentialContext(ctx []string) error {
 	case ctx[1] == ContextDTGv1:
 		return nil
 	}
-	if path, ok := strings.CutPrefix(ctx[1], ContextFirstPersonPrefix); ok && isContextPath(path) {
-		return nil
+	if strings.HasPrefix(ctx[1], contextFirstPersonPrefix) {
+		return fmt.Errorf("%w %q: DTG Credentials v1 uses %q", ErrRetiredContext, ctx[1], ContextDTGv1)
 	}
 	return fmt.Errorf("second @context is %q, want %q", ctx[1], ContextDTGv1)
-}
-
-// isContextPath reports whether p is a plain URL path: letters, digits, and
-// - . _ ~ /, with no empty, "." or ".." segments (a trailing "/" aside).
-func isContextPath(p string) bool {
-	p = strings.TrimSuffix(p, "/")
-	if p == "" {
-		return false
-	}
-	for _, seg := range strings.Split(p, "/") {
-		if seg == "" || seg == "." || seg == ".." {
-			return false
-		}
-		for i := range len(seg) {
-			if c := seg[i]; !did.IsIDChar(c) && c != '~' {
-				return false
-			}
-		}
-	}
-	return true
 }
 
 // checkCredentialType checks type: VerifiableCredential, DTGCredential and
@@ -675,7 +767,7 @@ func checkCredentialType(types []string) error {
 		return errors.New("type has no concrete credential type")
 	case len(concrete) > 1:
 		return fmt.Errorf("type has %d concrete types %q, want one", len(concrete), concrete)
-	case concrete[0] != TypeRelationshipCredential && concrete[0] != TypeMembershipCredential:
+	case !slices.Contains(concreteTypes, concrete[0]):
 		return fmt.Errorf("unknown credential type %q", concrete[0])
 	}
 	return nil
@@ -743,11 +835,11 @@ func decodeProofValue(s string) ([]byte, error) {
 
 // Member names of the JSON form.
 var (
-	credentialMembers = []string{"@context", "id", "type", "issuer", "issuerScope", "validFrom", "validUntil", "credentialSubject", "proof"}
+	credentialMembers = []string{"@context", "id", "type", "issuer", "issuerScope", "validFrom", "validUntil", "credentialSubject", "credentialStatus", "proof"}
 	// Top-level members refused rather than kept: each obliges a
 	// verifier to act in a way PLANET does not, so keeping it would
 	// claim more than Verify checked.
-	refusedCredentialMembers = []string{"credentialStatus", "termsOfUse", "issuanceDate", "expirationDate"}
+	refusedCredentialMembers = []string{"termsOfUse", "issuanceDate", "expirationDate"}
 	subjectMembers           = []string{"id", "context", "introducedBy"}
 	proofMembers             = []string{"@context", "type", "cryptosuite", "created", "verificationMethod", "proofPurpose", "proofValue"}
 )
@@ -766,7 +858,8 @@ var (
 // canonical JSON), so that the credential re-encodes to the values its
 // issuer signed. It refuses, rather than keeps, what would change what the
 // credential means without PLANET noticing: JSON-LD keywords other than
-// @context; credentialStatus and termsOfUse, which oblige a verifier to act;
+// @context; termsOfUse, which obliges a verifier to act; a credentialStatus
+// other than one object of the members of [StatusEntry];
 // VC 1.1's issuanceDate and expirationDate; an issuer or subject that is an
 // object rather than a DID, several subjects or several proofs; and any
 // proof member other than those of [DataIntegrityProof] (expires, domain,
@@ -808,6 +901,8 @@ func Parse(data []byte) (*Credential, error) {
 		case "credentialSubject":
 			hasSubject = true
 			c.Subject, err = parseSubject(m.Value)
+		case "credentialStatus":
+			c.Status, err = parseStatus(m.Value)
 		case "proof":
 			c.Proof, err = parseProof(m.Value)
 		default:
@@ -1093,6 +1188,13 @@ func (c *Credential) appendJSON(b []byte, withProof bool) ([]byte, error) {
 			return nil, fmt.Errorf("credentialSubject: %w", err)
 		}
 		w.raw("credentialSubject", subject)
+	}
+	if c.Status != nil && w.err == nil {
+		status, err := c.Status.appendJSON(nil)
+		if err != nil {
+			return nil, fmt.Errorf("credentialStatus: %w", err)
+		}
+		w.raw("credentialStatus", status)
 	}
 	w.extra(c.Extra, credentialMembers, refusedCredentialMembers)
 	if withProof && c.Proof != nil && w.err == nil {

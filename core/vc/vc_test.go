@@ -300,7 +300,7 @@ func TestMarshalCredentialRefuses(t *testing.T) {
 	}
 	tests := map[string]func(c *Credential){
 		"Extra with a known name":      func(c *Credential) { c.Extra = map[string]json.RawMessage{"issuer": json.RawMessage(`"x"`)} },
-		"Extra with a refused name":    func(c *Credential) { c.Extra = map[string]json.RawMessage{"credentialStatus": json.RawMessage(`{}`)} },
+		"Extra with a refused name":    func(c *Credential) { c.Extra = map[string]json.RawMessage{"termsOfUse": json.RawMessage(`{}`)} },
 		"Extra with a JSON-LD keyword": func(c *Credential) { c.Extra = map[string]json.RawMessage{"@type": json.RawMessage(`"x"`)} },
 		"Extra not JSON":               func(c *Credential) { c.Extra = map[string]json.RawMessage{"name": json.RawMessage(`nope`)} },
 		"Extra name not UTF-8":         func(c *Credential) { c.Extra = map[string]json.RawMessage{"\xff": json.RawMessage(`1`)} },

@@ -180,17 +180,25 @@ func makeCredentialVectors(tb testing.TB) *credentialVectors {
 			Context:      "Ana's friend from Zürich — \"the tall one\" 🌱\nmet again at the Ostara market\t(2024)",
 			IntroducedBy: alice.DID(),
 		}, from, time.Time{}))
-	addValid("valid/relationship-firstperson.json",
-		"the older context https://firstperson.network/credentials/dtg/v1 in place of the DTG one: read and verified, never written",
-		altered("valid/relationship-firstperson.json", func(c *Credential) {
-			c.Context = []string{ContextCredentialsV2, ContextFirstPersonPrefix + "dtg/v1"}
-		}))
-	addValid("valid/relationship-firstperson-no-scope.json",
-		"an older firstperson.network context and no issuerScope, which such credentials may omit",
-		altered("valid/relationship-firstperson-no-scope.json", func(c *Credential) {
-			c.Context = []string{ContextCredentialsV2, ContextFirstPersonPrefix + "relationship/v1"}
-			c.IssuerScope = ""
-		}))
+	{
+		// A VRC between two relationship DIDs, as OpenVTC issues it: the
+		// issuer's did:peer:2 signs with #key-1, and declares pairwise.
+		const file = "valid/relationship-pairwise.json"
+		mediator := carol.DID()
+		ra, err := alice.Relationship(0, mediator)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		rb, err := bob.Relationship(0, mediator)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		c, err := IssueRelationshipAs(ra, IssuerScopePairwise, rb.DID(), RelationshipContext{}, from, until, credVectorRandom(file))
+		if err != nil {
+			tb.Fatal(err)
+		}
+		addValid(file, "alice's relationship DID (index 0, mediator carol) for bob's, issuerScope pairwise, signed by its #key-1 as OpenVTC signs a VRC", c)
+	}
 	{
 		// A credential as another implementation might write it.
 		const file = "valid/relationship-foreign.json"
@@ -260,7 +268,23 @@ func makeCredentialVectors(tb testing.TB) *credentialVectors {
 		altered("invalid/context-order.json", func(c *Credential) { c.Context = []string{ContextDTGv1, ContextCredentialsV2} }))
 	addInvalid("invalid/context-no-dtg.json", CheckContext, "@context lacks the DTG context",
 		altered("invalid/context-no-dtg.json", func(c *Credential) { c.Context = []string{ContextCredentialsV2} }))
-	addInvalid("invalid/context-unknown.json", CheckContext, "the second @context is neither the DTG one nor an older firstperson.network one",
+	addInvalid("invalid/context-retired.json", CheckContext, "the retired pre-v1 context https://firstperson.network/credentials/dtg/v1, which DTG Credentials v1 and OpenVTC refuse",
+		altered("invalid/context-retired.json", func(c *Credential) {
+			c.Context = []string{ContextCredentialsV2, ContextRetiredDTG}
+		}))
+	addInvalid("invalid/context-retired-no-scope.json", CheckContext, "a retired firstperson.network context and no issuerScope, as pre-v1 credentials were written",
+		altered("invalid/context-retired-no-scope.json", func(c *Credential) {
+			c.Context = []string{ContextCredentialsV2, "https://firstperson.network/credentials/relationship/v1"}
+			c.IssuerScope = ""
+		}))
+	addInvalid("invalid/issuer-scope-unknown.json", CheckIssuerScope, "an issuerScope that is none of pairwise, directed, public",
+		altered("invalid/issuer-scope-unknown.json", func(c *Credential) { c.IssuerScope = "private" }))
+	addInvalid("invalid/status-unchecked.json", CheckCredentialStatus, "a BitstringStatusListEntry, which Verify cannot check without a status list fetcher: refused, not ignored",
+		altered("invalid/status-unchecked.json", func(c *Credential) {
+			c.Status = &StatusEntry{ID: "https://example.com/status/3#94567", Type: StatusEntryType, StatusPurpose: StatusPurposeRevocation,
+				StatusListIndex: "94567", StatusListCredential: "https://example.com/status/3"}
+		}))
+	addInvalid("invalid/context-unknown.json", CheckContext, "the second @context is neither the DTG one nor a retired firstperson.network one",
 		altered("invalid/context-unknown.json", func(c *Credential) {
 			c.Context = []string{ContextCredentialsV2, "https://firstperson.network.example/credentials/dtg/v1"}
 		}))
@@ -401,8 +425,8 @@ func makeCredentialVectors(tb testing.TB) *credentialVectors {
 		`"credentialSubject":{"id":"`+bob.DID().String()+`","context":"met at the co-op AGM"},`, ``)
 	edit("malformed/subject-bad-did.json", "credentialSubject.id is not a DID",
 		`"id":"`+bob.DID().String()+`"`, `"id":"did:key:z6MkBAD"`)
-	edit("malformed/credential-status.json", "credentialStatus, which PLANET cannot check, is refused rather than ignored",
-		`,"proof":`, `,"credentialStatus":{"id":"https://example.com/status/3#94567","type":"BitstringStatusListEntry"},"proof":`)
+	edit("malformed/credential-status.json", "a credentialStatus list: PLANET reads one status entry",
+		`,"proof":`, `,"credentialStatus":[{"id":"https://example.com/status/3#94567","type":"BitstringStatusListEntry"}],"proof":`)
 	edit("malformed/issuance-date.json", "issuanceDate of VC 1.1",
 		`,"proof":`, `,"issuanceDate":"2025-06-01T12:00:00Z","proof":`)
 	edit("malformed/jsonld-keyword.json", "a JSON-LD keyword other than @context",
