@@ -29,6 +29,7 @@ import (
 
 	"planet/core"
 	"planet/core/chat"
+	"planet/core/contacts"
 	"planet/core/did"
 	"planet/core/didcomm"
 	"planet/core/identity"
@@ -67,7 +68,35 @@ type chatter struct {
 	served chan error // what each ServeChat returned
 }
 
+// newChatter is a person who knows (has as contacts) every other chatter
+// of the test, and is known by them; see newStranger for one who is not.
 func newChatter(t *testing.T, clock *testClock) *chatter {
+	t.Helper()
+	c := newStranger(t, clock)
+	chattersMu.Lock()
+	others := chatters[t]
+	chatters[t] = append(others, c)
+	chattersMu.Unlock()
+	for _, o := range others {
+		c.knows(t, o)
+		o.knows(t, c)
+	}
+	t.Cleanup(func() {
+		chattersMu.Lock()
+		delete(chatters, t)
+		chattersMu.Unlock()
+	})
+	return c
+}
+
+// chatters are the chatters of each test so far.
+var (
+	chattersMu sync.Mutex
+	chatters   = map[*testing.T][]*chatter{}
+)
+
+// newStranger is a person nobody of the test knows, nor they anyone.
+func newStranger(t *testing.T, clock *testClock) *chatter {
 	t.Helper()
 	opts := testOpts
 	opts.Now = clock.Now
@@ -104,6 +133,18 @@ func hostFor(t *testing.T, p *core.Planet, id *identity.Identity) *chatter {
 		c.served <- p.Chat().Serve(ctx, s, remote)
 	})
 	return c
+}
+
+// knows adds other to c's contacts, once: chat from someone who is not a
+// contact waits as a request.
+func (c *chatter) knows(t *testing.T, other *chatter) {
+	t.Helper()
+	if k, err := c.p.Contacts().ByDID(ctx, other.id.DID()); err != nil || k != nil {
+		return
+	}
+	if _, err := c.p.Contacts().Add(ctx, contacts.Input{Name: "Someone", DID: other.id.DID().String()}); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // open opens a chat stream from c to to.
@@ -296,6 +337,7 @@ func TestChatOrder(t *testing.T) {
 	// still has their messages shown in the order they were written.
 	carol := must(identity.New(nil))
 	names[carol.DID()] = "carol"
+	must(bob.p.Contacts().Add(ctx, contacts.Input{Name: "Carol", DID: carol.DID().String()}))
 	t0 := clock.Now()
 	for _, m := range []struct {
 		seq  int

@@ -82,7 +82,7 @@ func Open(ctx context.Context, store vault.Store, opt Options) (*Planet, error) 
 	p := &Planet{store: store, opt: opt, settings: DefaultSettings}
 	p.contacts = contacts.New(p)
 	p.library = library.New(p)
-	p.chat = chat.New(p)
+	p.chat = chat.New(p, p.contacts)
 	p.trust = trust.New(p, p.contacts, p.displayName)
 	v, err := vault.Open(ctx, store, opt.Vault)
 	switch {

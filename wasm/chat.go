@@ -69,6 +69,48 @@ func chatAPI(ctx context.Context, p *core.Planet, net *tabNetwork) safejs.Value 
 		}
 		return toJS(out)
 	}))
+	o.Set("requests", async(func(args []safejs.Value) (any, error) {
+		rs, err := p.Chat().Requests(ctx)
+		if err != nil {
+			return nil, err
+		}
+		out := make([]map[string]any, len(rs))
+		for i, r := range rs {
+			ms := make([]map[string]any, len(r.Messages))
+			for j := range r.Messages {
+				ms[j] = chatJS(&r.Messages[j])
+			}
+			out[i] = map[string]any{"from": r.From.String(), "messages": ms, "last": r.Last.UTC()}
+		}
+		return toJS(out)
+	}))
+	o.Set("acceptRequest", async(func(args []safejs.Value) (any, error) {
+		from, err := didArg(args, 0)
+		if err != nil {
+			return nil, err
+		}
+		name := ""
+		if a := arg(args, 1); a.Type() == safejs.TypeString {
+			if name, err = a.String(); err != nil {
+				return nil, err
+			}
+		}
+		return nil, p.Chat().AcceptRequest(ctx, from, name)
+	}))
+	o.Set("declineRequest", async(func(args []safejs.Value) (any, error) {
+		from, err := didArg(args, 0)
+		if err != nil {
+			return nil, err
+		}
+		return nil, p.Chat().DeclineRequest(ctx, from)
+	}))
+	o.Set("block", async(func(args []safejs.Value) (any, error) {
+		from, err := didArg(args, 0)
+		if err != nil {
+			return nil, err
+		}
+		return nil, p.Chat().Block(ctx, from)
+	}))
 	return o
 }
 

@@ -11,6 +11,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hack-pad/safejs"
@@ -167,6 +168,18 @@ func (n *tabNetwork) run(ctx context.Context) {
 		fail(err)
 		return
 	}
+	// Signalling sends the tab's addresses: only to people the person
+	// knows (the core decides), or to whom the tab itself offered; no one
+	// until the node is there to ask.
+	var answering atomic.Pointer[p2p.Node]
+	if err := webrtc.AdmitWebRTC(h, func(p peer.ID) bool {
+		node := answering.Load()
+		return node != nil && node.AnswersSignaling(p)
+	}); err != nil {
+		h.Close()
+		fail(err)
+		return
+	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	direct := func(ctx context.Context, p peer.ID) error { return webrtc.ConnectWebRTC(ctx, h, p) }
 	node, err := p2p.New(&announcingHost{Host: h}, n.p, p2p.Options{Relays: relays, Log: log, Direct: direct})
@@ -175,6 +188,7 @@ func (n *tabNetwork) run(ctx context.Context) {
 		fail(err)
 		return
 	}
+	answering.Store(node)
 	state := netOnline
 	if len(relays) == 0 {
 		state = netNoRelay
@@ -495,7 +509,7 @@ func (c *coalescedNews) announce(from peer.ID) {
 
 func (h *announcingHost) NewStream(ctx context.Context, p peer.ID, pids ...protocol.ID) (network.Stream, error) {
 	s, err := h.Host.NewStream(ctx, p, pids...)
-	if err != nil || s.Protocol() != mailbox.Protocol {
+	if err != nil || !mailbox.IsProtocol(string(s.Protocol())) {
 		return s, err
 	}
 	return &mailboxStream{Stream: s}, nil

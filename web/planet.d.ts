@@ -238,6 +238,15 @@ export interface PendingConnection {
   waiting: string;
 }
 
+/** What one stranger sent, waiting for the person to accept, decline or block it. */
+export interface ChatRequest {
+  from: string;
+  /** In conversation order. */
+  messages: ChatMessage[];
+  /** When the last of them came (RFC 3339). */
+  last: string;
+}
+
 export interface ChatMessage {
   id: string;
   from: string;
@@ -406,6 +415,20 @@ export interface PlanetAPI {
     send(did: string, text: string): Promise<ChatMessage & { waiting?: { code: "unreachable" | "mailbox_full"; message: string } }>;
     /** The messages with did, in conversation order. */
     conversation(did: string): Promise<ChatMessage[]>;
+    /**
+     * What strangers (DIDs not among the contacts, never written to) sent:
+     * one request per stranger, the latest first. They are in no
+     * conversation until accepted; at most 20 messages per stranger and
+     * 200 in all wait, the rest are dropped. The page hears of new ones as
+     * of any chat message (planet-chat).
+     */
+    requests(): Promise<ChatRequest[]>;
+    /** Accepts from's request: they become a contact called name (their short DID if blank), their messages a conversation. */
+    acceptRequest(from: string, name?: string): Promise<void>;
+    /** Deletes from's request; they may write again. */
+    declineRequest(from: string): Promise<void>;
+    /** Deletes from's request, if any, and drops whatever from sends from now on. */
+    block(from: string): Promise<void>;
   };
 
   credentials: {

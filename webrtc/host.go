@@ -212,6 +212,19 @@ func ConnectWebRTC(ctx context.Context, h host.Host, p peer.ID) error {
 	return th.rtc.Connect(ctx, p)
 }
 
+// AdmitWebRTC makes h, a host built by [NewHost], answer WebRTC
+// signalling only from the peers admit accepts (see [WebRTC.SetAdmit]).
+func AdmitWebRTC(h host.Host, admit func(peer.ID) bool) error {
+	th, ok := h.(*tabHost)
+	if !ok {
+		return errors.New("webrtc: not a tab's host")
+	}
+	if th.rtc != nil {
+		th.rtc.SetAdmit(admit)
+	}
+	return nil
+}
+
 // NewStream opens a stream to p and negotiates one of protos on it, all
 // within ctx. The blank host's own NewStream gives the negotiation no
 // deadline, so a stream whose other side never answers would hold its

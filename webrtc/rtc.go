@@ -54,6 +54,10 @@ type WebRTC struct {
 
 	mu       sync.Mutex
 	listener *rtcListener
+	// admit decides whose signalling is answered (nil: everyone's); see
+	// SetAdmit. offered are the peers this side itself sent an offer to.
+	admit   func(peer.ID) bool
+	offered map[peer.ID]bool
 }
 
 var _ transport.Transport = (*WebRTC)(nil)
@@ -72,6 +76,28 @@ func NewWebRTC(h host.Host, rcmgr network.ResourceManager, iceServers []string) 
 	t := &WebRTC{h: h, rcmgr: rcmgr, iceServers: iceServers}
 	h.SetStreamHandler(SignalingProtocol, t.answer)
 	return t, nil
+}
+
+// SetAdmit makes the transport answer signalling only from the peers
+// admit accepts, and from those it offered a connection to itself (they
+// have its addresses already). Answering signalling sends the tab's
+// addresses (its ICE candidates) to the other side, so a tab must not
+// answer just anyone: PLANET admits the person's contacts and the people
+// they are connecting with (core/p2p.Node.AnswersSignaling). A refused
+// stream is reset before anything is read or sent. admit must not block
+// for long: it runs on the stream's goroutine. nil answers everyone.
+func (t *WebRTC) SetAdmit(admit func(peer.ID) bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.admit = admit
+}
+
+// admits reports whether signalling from p is answered.
+func (t *WebRTC) admits(p peer.ID) bool {
+	t.mu.Lock()
+	admit, offered := t.admit, t.offered[p]
+	t.mu.Unlock()
+	return admit == nil || offered || admit(p)
 }
 
 // CanDial reports false: the swarm cannot dial through a relay and then
@@ -115,6 +141,12 @@ func (t *WebRTC) Connect(ctx context.Context, p peer.ID) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, signalingTimeout)
 	defer cancel()
+	t.mu.Lock()
+	if t.offered == nil {
+		t.offered = map[peer.ID]bool{}
+	}
+	t.offered[p] = true
+	t.mu.Unlock()
 	sctx := network.WithNoDial(network.WithAllowLimitedConn(ctx, "webrtc signaling"), "webrtc signaling")
 	s, err := t.h.NewStream(sctx, p, SignalingProtocol)
 	if errors.Is(err, network.ErrNoConn) {
@@ -142,8 +174,13 @@ func (t *WebRTC) Connect(ctx context.Context, p peer.ID) error {
 }
 
 // answer handles a signaling stream: the other side wants a WebRTC
-// connection.
+// connection. One from a peer not admitted (see SetAdmit) is reset at
+// once: the tab's addresses go only to people it knows.
 func (t *WebRTC) answer(s network.Stream) {
+	if !t.admits(s.Conn().RemotePeer()) {
+		s.Reset()
+		return
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), signalingTimeout)
 	defer cancel()
 	c, err := t.negotiate(ctx, s, false)
@@ -204,9 +241,10 @@ func (t *WebRTC) negotiate(ctx context.Context, s network.Stream, initiator bool
 		return nil, err
 	}
 	c.scope = scope // Close releases it from here on
+	made := c       // c, the result, is nil by the time a failure returns
 	defer func() {
 		if err != nil {
-			c.Close()
+			made.Close()
 			s.Reset()
 		}
 	}()

@@ -404,6 +404,48 @@ func TestWebRTCNoRelayedConn(t *testing.T) {
 	}
 }
 
+// TestWebRTCAnswersOnlyAdmitted: a host answers signalling only from
+// peers its admission accepts; anyone else's offer is refused before any
+// answer (and so any address of the host) is sent, and no connection is
+// made. Admitted, the same peer connects; and a peer the host itself
+// offered a connection to is answered whatever the admission says (it has
+// the host's addresses already).
+func TestWebRTCAnswersOnlyAdmitted(t *testing.T) {
+	alice, bob, circuit := reservedPair(t)
+	admitted := make(chan bool, 1)
+	admitted <- false
+	asked := make(chan peer.ID, 10)
+	if err := AdmitWebRTC(bob, func(p peer.ID) bool {
+		asked <- p
+		ok := <-admitted
+		admitted <- ok
+		return ok
+	}); err != nil {
+		t.Fatal(err)
+	}
+	ctx := testContext(t)
+	if err := alice.Connect(network.WithAllowLimitedConn(ctx, "test"), peer.AddrInfo{ID: bob.ID(), Addrs: []ma.Multiaddr{circuit}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := ConnectWebRTC(ctx, alice, bob.ID()); err == nil {
+		t.Fatal("a peer not admitted made a WebRTC connection")
+	}
+	if p := <-asked; p != alice.ID() {
+		t.Fatalf("the admission was asked about %s, not alice", p)
+	}
+	for _, c := range bob.Network().ConnsToPeer(alice.ID()) {
+		if c.ConnState().Transport == "webrtc" {
+			t.Fatal("bob holds a WebRTC connection to a peer he refused")
+		}
+	}
+	<-admitted
+	admitted <- true
+	if err := ConnectWebRTC(ctx, alice, bob.ID()); err != nil {
+		t.Fatalf("an admitted peer: %v", err)
+	}
+	webrtcConn(t, bob, alice.ID())
+}
+
 // BenchmarkWebRTCConnect times one connection from a host holding a
 // reservation: through the relay to the other host, then WebRTC, until
 // the swarm holds it. Each round closes the connections first.

@@ -45,6 +45,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"planet/core/contacts"
 	"planet/core/did"
 	"planet/core/didcomm"
 	"planet/core/internal/input"
@@ -131,14 +132,20 @@ func (c *Message) Peer() did.DID {
 // messages stay sent, in the outbox, and are offered again), and
 // [Service.WriteAcknowledged] on a locked vault does nothing.
 type Service struct {
-	open session.Opener
+	open     session.Opener
+	contacts *contacts.Service // who the person knows: see requests.go
 
 	mu  sync.Mutex // serialises chat's read-modify-writes of its records
 	mem chatMemory // under mu
 }
 
-// New returns chat over the vault that open opens.
-func New(open session.Opener) *Service { return &Service{open: open} }
+// New returns chat over the vault that open opens. cs is the person's
+// address book: messages from someone in it go into conversations, others
+// wait as requests (see [Service.Requests]). With a nil cs only those the
+// person wrote to are known.
+func New(open session.Opener, cs *contacts.Service) *Service {
+	return &Service{open: open, contacts: cs}
+}
 
 // Count counts the chat messages in the vault, sent and received.
 func (svc *Service) Count(ctx context.Context) (int, error) {
@@ -458,6 +465,17 @@ func (svc *Service) keep(ctx context.Context, s *session.Session, m *didcomm.Mes
 	}
 
 	recID := messageRecordID(m.ID, m.From)
+	blocked, err := isBlocked(ctx, v, m.From)
+	if err != nil {
+		return nil, false, err
+	}
+	if blocked {
+		return nil, false, nil // dropped unread
+	}
+	known, err := svc.knows(ctx, v, m.From)
+	if err != nil {
+		return nil, false, err
+	}
 	svc.mu.Lock()
 	defer svc.mu.Unlock()
 	if old, err := session.Get[messageRecord](ctx, v, colMessages, recID); err == nil {
@@ -473,6 +491,12 @@ func (svc *Service) keep(ctx context.Context, s *session.Session, m *didcomm.Mes
 		ID: m.ID, From: m.From.String(), To: m.To[0].String(), Text: body.Text, Seq: body.Seq,
 		Created: session.Millis(m.Created), State: Received, Stored: session.Millis(now), Via: via,
 		Signed: append([]byte(nil), signed...),
+	}
+	if !known {
+		// A stranger's message waits as a request, or is dropped past
+		// the limits; either way it is in no conversation.
+		_, err := keepRequest(ctx, s, rec, m.From)
+		return nil, false, err
 	}
 	if err := session.Put(ctx, v, colMessages, recID, rec); err != nil {
 		return nil, false, err

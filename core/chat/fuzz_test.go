@@ -26,7 +26,7 @@ func FuzzServeChat(f *testing.F) {
 	ctx := context.Background()
 	peerID, _ := identity.FromSeed(bytes.Repeat([]byte{7}, 32))
 	o := sessiontest.Open(f, 1)
-	p := New(o)
+	p := newService(f, o, peerID.DID())
 	me := o.S.Identity
 	peer := peerID.DID()
 
@@ -106,6 +106,8 @@ func FuzzDecodeRecords(f *testing.F) {
 		messageRecord{ID: "m", From: "did:key:a", To: "did:key:b", Text: "hi", Seq: 1, Created: 1, State: Delivered, Stored: 2, Delivered: 3, Via: ViaDirect, Signed: []byte("a.b.c")},
 		conversationRecord{Peer: "did:key:b", LastSeq: 7},
 		outboxRecord{ID: "m"},
+		requestSender{From: "did:key:a", Count: 3, Last: 9},
+		blockedRecord{DID: "did:key:a", Blocked: 9},
 	}
 	for i, s := range seeds {
 		enc, err := vault.MarshalCBOR(s)
@@ -118,13 +120,17 @@ func FuzzDecodeRecords(f *testing.F) {
 		if len(b) == 0 {
 			return
 		}
-		switch rest := b[1:]; b[0] % 3 {
+		switch rest := b[1:]; b[0] % 5 {
 		case 0:
 			sessiontest.RoundTrip[messageRecord](t, rest)
 		case 1:
 			sessiontest.RoundTrip[conversationRecord](t, rest)
 		case 2:
 			sessiontest.RoundTrip[outboxRecord](t, rest)
+		case 3:
+			sessiontest.RoundTrip[requestSender](t, rest)
+		case 4:
+			sessiontest.RoundTrip[blockedRecord](t, rest)
 		}
 	})
 }

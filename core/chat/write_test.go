@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"planet/core/contacts"
 	"planet/core/did"
 	"planet/core/identity"
 	"planet/core/session"
@@ -24,7 +25,20 @@ func newChatWriter(t *testing.T) (*Service, *sessiontest.Opener, did.DID) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return New(o), o, other.DID()
+	return newService(t, o, other.DID()), o, other.DID()
+}
+
+// newService is chat for o, whose address book holds known (so that their
+// messages go into conversations, not requests).
+func newService(t testing.TB, o *sessiontest.Opener, known ...did.DID) *Service {
+	t.Helper()
+	cs := contacts.New(o)
+	for _, d := range known {
+		if _, err := cs.Add(context.Background(), contacts.Input{Name: "Someone", DID: d.String()}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return New(o, cs)
 }
 
 // stored reads the person's message id as the vault holds it, past what
@@ -52,7 +66,7 @@ func exportImport(t *testing.T, svc *Service, o *sessiontest.Opener) *Service {
 		t.Fatal(err)
 	}
 	q := sessiontest.Open(t, 1)
-	im := New(q).Section().Import()
+	im := New(q, nil).Section().Import()
 	for _, e := range entries {
 		if im.Claims(e.Name) {
 			if err := im.Entry(ctx, session.Entry{Name: e.Name, Size: int64(len(e.Body)), Body: bytes.NewReader(e.Body), Vault: q.S.Vault}); err != nil {
@@ -67,7 +81,7 @@ func exportImport(t *testing.T, svc *Service, o *sessiontest.Opener) *Service {
 	if counts.Messages != w.Counts.Messages {
 		t.Fatalf("%d messages exported, %d restored", w.Counts.Messages, counts.Messages)
 	}
-	return New(q)
+	return New(q, nil)
 }
 
 // An acknowledged message reads as delivered at once, and is written so in
@@ -181,7 +195,7 @@ func TestKeepInAnyOrder(t *testing.T) {
 	if err := first.Keep(ctx); err != nil {
 		t.Fatal(err)
 	}
-	third, _, err := New(o).NewMessage(ctx, bob, "third")
+	third, _, err := New(o, nil).NewMessage(ctx, bob, "third")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -19,6 +19,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 	"time"
 
 	"planet/core/cbor"
@@ -29,8 +30,21 @@ import (
 	"planet/core/wire"
 )
 
-// Protocol is the libp2p protocol ID of the mailbox.
+// Protocol is the libp2p protocol ID of the mailbox's first version.
 const Protocol = "/planet/mailbox/1.0.0"
+
+// ProtocolTokens is the protocol ID of the version that registers deposit
+// tokens: the same messages, with a larger limit on the Proof that carries
+// them (docs/protocols/mailbox.md, "Versions"). A server answers both; a
+// client asks for this one first.
+const ProtocolTokens = "/planet/mailbox/1.1.0"
+
+// Protocols are the versions a client asks for, newest first, and a
+// server answers.
+var Protocols = []string{ProtocolTokens, Protocol}
+
+// IsProtocol reports whether id is one of the mailbox's [Protocols].
+func IsProtocol(id string) bool { return id == Protocol || id == ProtocolTokens }
 
 // Limits of the mailbox protocol. They are part of the protocol: a server
 // refuses what exceeds them, and a client refuses a server that does.
@@ -48,9 +62,13 @@ const (
 	// mailboxMaxRequest bounds the frames that open a stream or follow a
 	// deposit: a Deposit with the largest envelope, and room for the rest.
 	mailboxMaxRequest = MaxEnvelope + 1<<10
-	// mailboxMaxControl bounds Pickup, Proof, Deposited, Challenge, Done and
-	// Error frames.
+	// mailboxMaxControl bounds Pickup, Deposited, Challenge, Done and Error
+	// frames, and a Proof on a 1.0.0 stream.
 	mailboxMaxControl = 1 << 10
+	// mailboxMaxProof bounds a Proof that registers tokens (1.1.0): the
+	// largest set of token hashes and room for the rest. A server reads
+	// every Proof within it.
+	mailboxMaxProof = 1<<10 + MaxTokens*(TokenSize+3)
 	// mailboxMaxAck bounds an Ack: the ids of one batch of letters.
 	mailboxMaxAck = 8 << 10
 	// mailboxMaxLetters bounds a Letters frame, which holds at least one
@@ -58,6 +76,11 @@ const (
 	mailboxMaxLetters = 256 << 10
 	// mailboxBatch is the most letters one Letters frame may hold.
 	mailboxBatch = 64
+	// pickupBudget bounds the envelopes of one batch the server reads and
+	// sends (a letter of the largest size always goes alone): with the
+	// frame it encodes, it is what a pickup holds of the server's memory
+	// while its reader takes its time, or never reads at all.
+	pickupBudget = 128 << 10
 	// mailboxNonceSize is the length of a Challenge's nonce.
 	mailboxNonceSize = 32
 	// mailboxMaxCode and mailboxMaxMessage bound an Error's fields.
@@ -183,21 +206,52 @@ type StoredLetter struct {
 	Seq uint64
 }
 
+// An Incoming letter is one a sender deposits, as the server hands it to
+// its [Store].
+type Incoming struct {
+	To       did.DID
+	ID       string
+	Envelope []byte
+	// Sender is the peer ID of the connection the letter came on, which
+	// the transport authenticated; "" for a peer whose key PLANET does
+	// not read. Stores count what one sender leaves by it.
+	Sender string
+	// Token is the hash ([TokenHash]) of the deposit token the letter
+	// carried, or nil. A store counts the letter against that
+	// relationship's quota if To registered the hash ([TokenStore]),
+	// otherwise as a stranger's.
+	Token []byte
+}
+
 // Store keeps the letters of a mailbox server. Its methods may be
 // called from several goroutines at once. A store decides its own quotas
 // and how long it keeps letters.
 type Store interface {
-	// Deposit keeps envelope for to under id. Depositing an id that is
-	// already waiting for to stores nothing and succeeds. An error that
-	// is a *Error (such as code "full") is sent to the depositor as
-	// is; any other is reported to it as an internal failure.
-	Deposit(to did.DID, id string, envelope []byte) error
+	// Deposit keeps in.Envelope for in.To under in.ID. Depositing an id
+	// that is already waiting for in.To stores nothing and succeeds. An
+	// error that is a *Error (such as code "full") is sent to the
+	// depositor as is; any other is reported to it as an internal failure.
+	Deposit(in Incoming) error
 	// Waiting returns, in deposit order, up to limit letters waiting for
-	// to whose Seq is greater than after (0 for the first letters).
-	Waiting(to did.DID, after uint64, limit int) ([]StoredLetter, error)
+	// to whose Seq is greater than after (0 for the first letters), and
+	// stops before a letter that would take the envelopes it returns over
+	// maxBytes in all; the first letter is returned whatever its size. The
+	// bound is what keeps a pickup's memory small: the server holds what
+	// Waiting returned until its reader has taken it. more reports whether
+	// letters are left after those returned.
+	Waiting(to did.DID, after uint64, limit, maxBytes int) (letters []StoredLetter, more bool, err error)
 	// Remove deletes to's letters with the given Seqs; Seqs no longer
 	// stored are skipped.
 	Remove(to did.DID, seqs []uint64) error
+}
+
+// TokenStore is the ability of a [Store] to keep the deposit tokens a
+// recipient registered. A server whose store lacks it takes a Proof's
+// tokens and forgets them: every letter is then a stranger's.
+type TokenStore interface {
+	// Register replaces the token hashes to registered with hashes (each
+	// TokenSize bytes, at most MaxTokens, none twice).
+	Register(to did.DID, hashes [][]byte) error
 }
 
 // The messages of the protocol. Every frame holds exactly one message, as
@@ -221,21 +275,26 @@ type mailboxReply struct {
 	Error     *Error            `cbor:"5,keyasint,omitempty"`
 }
 
-// mailboxDeposit asks the server to keep a letter for To.
+// mailboxDeposit asks the server to keep a letter for To. Token, when
+// set, is the deposit token of the sender's relationship with To.
 type mailboxDeposit struct {
 	To       string `cbor:"1,keyasint"`
 	ID       string `cbor:"2,keyasint"`
 	Envelope []byte `cbor:"3,keyasint"`
+	Token    []byte `cbor:"4,keyasint,omitempty"`
 }
 
 // mailboxPickup asks for the letters of the key the client will prove.
 type mailboxPickup struct{}
 
 // mailboxProof answers a Challenge: the recipient's DID and its signature
-// over [mailboxPickupInput].
+// over [mailboxPickupInput]. Tokens, when present (even empty), replaces the
+// hashes of the deposit tokens the recipient registered; absent, it leaves
+// them as they are.
 type mailboxProof struct {
-	DID       string `cbor:"1,keyasint"`
-	Signature []byte `cbor:"2,keyasint"`
+	DID       string    `cbor:"1,keyasint"`
+	Signature []byte    `cbor:"2,keyasint"`
+	Tokens    *[][]byte `cbor:"3,keyasint,omitempty"`
 }
 
 // mailboxAck names the letters of the last Letters frame that the client
@@ -358,9 +417,15 @@ func decodeMailboxRequest(body []byte) (*mailboxRequest, *Error) {
 		if _, me := mailboxRecipient(req.Deposit.To); me != nil {
 			return nil, me
 		}
+		if req.Deposit.Token != nil && len(req.Deposit.Token) != TokenSize {
+			return nil, mailboxRefusal(CodeMalformed, "deposit token of %d bytes, want %d", len(req.Deposit.Token), TokenSize)
+		}
 	case req.Proof != nil:
 		if len(req.Proof.Signature) != ed25519.SignatureSize {
 			return nil, mailboxRefusal(CodeMalformed, "signature of %d bytes, want %d", len(req.Proof.Signature), ed25519.SignatureSize)
+		}
+		if err := checkTokenHashes(req.Proof.Tokens); err != nil {
+			return nil, mailboxRefusal(CodeMalformed, "%v", err)
 		}
 	case req.Ack != nil:
 		if len(req.Ack.IDs) > mailboxBatch {
@@ -378,6 +443,28 @@ func decodeMailboxRequest(body []byte) (*mailboxRequest, *Error) {
 		}
 	}
 	return &req, nil
+}
+
+// checkTokenHashes refuses a set of token hashes over MaxTokens, one not
+// TokenSize bytes, or one named twice.
+func checkTokenHashes(hashes *[][]byte) error {
+	if hashes == nil {
+		return nil
+	}
+	if len(*hashes) > MaxTokens {
+		return fmt.Errorf("%d deposit tokens, at most %d", len(*hashes), MaxTokens)
+	}
+	seen := make(map[string]bool, len(*hashes))
+	for _, h := range *hashes {
+		if len(h) != TokenSize {
+			return fmt.Errorf("a deposit token hash of %d bytes, want %d", len(h), TokenSize)
+		}
+		if seen[string(h)] {
+			return errors.New("a deposit token hash named twice")
+		}
+		seen[string(h)] = true
+	}
+	return nil
 }
 
 // decodeMailboxReply decodes a frame body a client read. Errors wrap
@@ -493,6 +580,18 @@ func mailboxClientError(ctx context.Context, s wire.Stream, err error) error {
 // carry another deposit; after an error it is finished. The caller closes
 // it. Cancelling ctx resets the stream.
 func Deposit(ctx context.Context, s wire.Stream, to did.DID, id string, envelope []byte) error {
+	return DepositWithToken(ctx, s, to, id, envelope, nil)
+}
+
+// DepositWithToken is [Deposit] with the deposit token of the sender's
+// relationship with to ([Token]), or nil for none. A letter whose token to
+// registered counts against that relationship's quota, not against the
+// share of strangers; a token to did not register (or a server that does
+// not know tokens) makes it a stranger's letter, nothing worse.
+func DepositWithToken(ctx context.Context, s wire.Stream, to did.DID, id string, envelope, token []byte) error {
+	if token != nil && len(token) != TokenSize {
+		return fmt.Errorf("mailbox: %w: deposit token of %d bytes, want %d", input.ErrInvalid, len(token), TokenSize)
+	}
 	if to.Method() != did.MethodKey {
 		return fmt.Errorf("mailbox: recipient %q: %w", to.String(), ErrUnsupportedDID)
 	}
@@ -506,7 +605,7 @@ func Deposit(ctx context.Context, s wire.Stream, to did.DID, id string, envelope
 	}
 	stop := context.AfterFunc(ctx, func() { s.Reset() })
 	defer stop()
-	req := &mailboxRequest{Deposit: &mailboxDeposit{To: to.String(), ID: id, Envelope: envelope}}
+	req := &mailboxRequest{Deposit: &mailboxDeposit{To: to.String(), ID: id, Envelope: envelope, Token: token}}
 	if err := wire.WriteFrame(s, mailboxMaxRequest, req); err != nil {
 		return mailboxClientError(ctx, s, fmt.Errorf("mailbox: sending the letter: %w", err))
 	}
@@ -539,19 +638,48 @@ func Deposit(ctx context.Context, s wire.Stream, to did.DID, id string, envelope
 // not accepted). The caller closes s afterwards. Cancelling ctx resets the
 // stream.
 func Pickup(ctx context.Context, s wire.Stream, id *identity.Identity, relay keys.PeerID, handle func(Letter) error) (int, error) {
+	return PickupWithTokens(ctx, s, id, relay, nil, handle)
+}
+
+// PickupWithTokens is [Pickup] that also registers, with the proof, the
+// deposit tokens of the people id knows ([Token], with id the recipient):
+// the server replaces what id registered before with their hashes. nil
+// registers nothing and leaves what was registered; an empty, non-nil
+// slice withdraws every token. Send tokens only on a stream of
+// [ProtocolTokens]: a server of the first version refuses the larger
+// proof. At most [MaxTokens].
+func PickupWithTokens(ctx context.Context, s wire.Stream, id *identity.Identity, relay keys.PeerID, tokens [][]byte, handle func(Letter) error) (int, error) {
 	if relay.IsZero() {
 		return 0, errors.New("mailbox: pickup from a zero peer id")
 	}
+	var hashes *[][]byte
+	if tokens != nil {
+		hs := make([][]byte, 0, len(tokens))
+		seen := map[string]bool{}
+		for _, t := range tokens {
+			if len(t) != TokenSize {
+				return 0, fmt.Errorf("mailbox: %w: deposit token of %d bytes, want %d", input.ErrInvalid, len(t), TokenSize)
+			}
+			if h := TokenHash(t); !seen[string(h)] {
+				seen[string(h)] = true
+				hs = append(hs, h)
+			}
+		}
+		if len(hs) > MaxTokens {
+			return 0, fmt.Errorf("mailbox: %w: %d deposit tokens, at most %d", input.ErrInvalid, len(hs), MaxTokens)
+		}
+		hashes = &hs
+	}
 	stop := context.AfterFunc(ctx, func() { s.Reset() })
 	defer stop()
-	accepted, err := pickupMailbox(s, id, relay, handle)
+	accepted, err := pickupMailbox(s, id, relay, hashes, handle)
 	if err != nil {
 		return accepted, mailboxClientError(ctx, s, err)
 	}
 	return accepted, nil
 }
 
-func pickupMailbox(s wire.Stream, id *identity.Identity, relay keys.PeerID, handle func(Letter) error) (accepted int, err error) {
+func pickupMailbox(s wire.Stream, id *identity.Identity, relay keys.PeerID, hashes *[][]byte, handle func(Letter) error) (accepted int, err error) {
 	if err := wire.WriteFrame(s, mailboxMaxControl, &mailboxRequest{Pickup: &mailboxPickup{}}); err != nil {
 		return 0, fmt.Errorf("mailbox: asking for letters: %w", err)
 	}
@@ -565,8 +693,8 @@ func pickupMailbox(s wire.Stream, id *identity.Identity, relay keys.PeerID, hand
 	if !bytes.Equal(r.Challenge.Relay, relay.Bytes()) {
 		return 0, fmt.Errorf("mailbox: the challenge is for another server than %s", relay)
 	}
-	proof := &mailboxProof{DID: id.DID().String(), Signature: id.Sign(mailboxPickupInput(relay, r.Challenge.Nonce))}
-	if err := wire.WriteFrame(s, mailboxMaxControl, &mailboxRequest{Proof: proof}); err != nil {
+	proof := &mailboxProof{DID: id.DID().String(), Signature: id.Sign(mailboxPickupInput(relay, r.Challenge.Nonce)), Tokens: hashes}
+	if err := wire.WriteFrame(s, mailboxMaxProof, &mailboxRequest{Proof: proof}); err != nil {
 		return 0, fmt.Errorf("mailbox: sending the proof: %w", err)
 	}
 	var (
@@ -620,7 +748,18 @@ type Server struct {
 	Store Store
 	// Relay is the server's own peer ID, which challenges name.
 	Relay keys.PeerID
+
+	// picking holds the pickup under way for each DID: one at a time per
+	// recipient, so that one key cannot hold the server's memory many
+	// times over by opening pickups it does not read. A new pickup ends
+	// the one under way (a client that lost its connection mid-pickup
+	// comes back at once, not after the old stream times out).
+	mu      sync.Mutex
+	picking map[did.DID]*pickupClaim
 }
+
+// pickupClaim is one pickup under way; end resets its stream.
+type pickupClaim struct{ end func() }
 
 // Serve answers one stream s that remote opened: one or more deposits, or
 // one pickup. It returns when the exchange is over, having closed s (or
@@ -699,11 +838,15 @@ func (srv *Server) serve(s wire.Stream, remote keys.PeerID) error {
 	if req.Pickup != nil {
 		return srv.pickup(s, remote)
 	}
+	sender := ""
+	if !remote.IsZero() {
+		sender = remote.String()
+	}
 	for {
 		if req.Deposit == nil {
 			return mailboxUnexpected("a Deposit, or a Pickup as the first message of a stream")
 		}
-		if err := srv.deposit(s, req.Deposit); err != nil {
+		if err := srv.deposit(s, req.Deposit, sender); err != nil {
 			return err
 		}
 		req, err = readMailboxRequest(s, mailboxMaxRequest)
@@ -726,12 +869,16 @@ func mailboxStoreError(err error) error {
 	return errors.Join(mailboxRefusal(CodeInternal, "the mailbox failed; try again later"), err)
 }
 
-func (srv *Server) deposit(s wire.Stream, d *mailboxDeposit) error {
+func (srv *Server) deposit(s wire.Stream, d *mailboxDeposit, sender string) error {
 	to, me := mailboxRecipient(d.To)
 	if me != nil {
 		return me
 	}
-	if err := srv.Store.Deposit(to, d.ID, d.Envelope); err != nil {
+	in := Incoming{To: to, ID: d.ID, Envelope: d.Envelope, Sender: sender}
+	if d.Token != nil {
+		in.Token = TokenHash(d.Token)
+	}
+	if err := srv.Store.Deposit(in); err != nil {
 		return mailboxStoreError(err)
 	}
 	if err := wire.WriteFrame(s, mailboxMaxControl, &mailboxReply{Deposited: &mailboxDeposited{}}); err != nil {
@@ -770,7 +917,7 @@ func (srv *Server) pickup(s wire.Stream, remote keys.PeerID) error {
 	if err := wire.WriteFrame(s, mailboxMaxControl, ch); err != nil {
 		return fmt.Errorf("mailbox: sending a challenge: %w", err)
 	}
-	req, err := readMailboxRequest(s, mailboxMaxControl)
+	req, err := readMailboxRequest(s, mailboxMaxProof)
 	if err == errMailboxStreamEnd {
 		return fmt.Errorf("mailbox: client left before its proof: %w", io.ErrUnexpectedEOF)
 	}
@@ -784,14 +931,23 @@ func (srv *Server) pickup(s wire.Stream, remote keys.PeerID) error {
 	if err != nil {
 		return err
 	}
+	claim := srv.startPickup(owner, func() { s.Reset() })
+	defer srv.endPickup(owner, claim)
+	if req.Proof.Tokens != nil {
+		if ts, ok := srv.Store.(TokenStore); ok {
+			if err := ts.Register(owner, *req.Proof.Tokens); err != nil {
+				return mailboxStoreError(err)
+			}
+		}
+	}
 	var after uint64
 	for {
-		waiting, err := srv.Store.Waiting(owner, after, mailboxBatch+1)
+		waiting, more, err := srv.Store.Waiting(owner, after, mailboxBatch, pickupBudget)
 		if err != nil {
 			return mailboxStoreError(err)
 		}
 		batch := packMailboxBatch(waiting)
-		more := len(batch) < len(waiting)
+		more = more || len(batch) < len(waiting)
 		out := &mailboxLetters{More: more}
 		for _, l := range batch {
 			out.Items = append(out.Items, mailboxItem{ID: l.ID, Envelope: l.Envelope, Deposited: l.Deposited.UnixMilli()})
@@ -823,15 +979,46 @@ func (srv *Server) pickup(s wire.Stream, remote keys.PeerID) error {
 		}
 		after = batch[len(batch)-1].Seq
 	}
+	// The pickup is over before the client hears so: its next one is
+	// not taken for a rival of this one.
+	srv.endPickup(owner, claim)
 	if err := wire.WriteFrame(s, mailboxMaxControl, &mailboxReply{Done: &mailboxDone{}}); err != nil {
 		return fmt.Errorf("mailbox: ending the pickup: %w", err)
 	}
 	return nil
 }
 
+// startPickup claims owner's letters for one pickup, ending the pickup
+// that held them (end ends this one in turn).
+func (srv *Server) startPickup(owner did.DID, end func()) *pickupClaim {
+	c := &pickupClaim{end: end}
+	srv.mu.Lock()
+	old := srv.picking[owner]
+	if srv.picking == nil {
+		srv.picking = map[did.DID]*pickupClaim{}
+	}
+	srv.picking[owner] = c
+	srv.mu.Unlock()
+	if old != nil {
+		old.end()
+	}
+	return c
+}
+
+// endPickup lets go of owner's letters, unless another pickup took them
+// since. It may be called more than once.
+func (srv *Server) endPickup(owner did.DID, c *pickupClaim) {
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	if srv.picking[owner] == c {
+		delete(srv.picking, owner)
+	}
+}
+
 // packMailboxBatch takes, from the front of waiting, as many letters as one
 // Letters frame holds: at most mailboxBatch, within mailboxMaxLetters. A
-// letter of any allowed size fits alone.
+// letter of any allowed size fits alone. (Waiting has already kept the
+// batch within pickupBudget.)
 func packMailboxBatch(waiting []StoredLetter) []StoredLetter {
 	// Generous bounds on the CBOR around the letters: the frame's map,
 	// keys and array head, and per letter its map, keys, string and

@@ -42,11 +42,34 @@ type memMailbox struct {
 	seq     uint64
 	letters map[did.DID][]StoredLetter
 	max     int // letters per recipient; 0 means no limit
+	// incoming is every deposit as the server handed it over; tokens,
+	// the hashes each recipient registered.
+	incoming []Incoming
+	tokens   map[did.DID][][]byte
+}
+
+var _ TokenStore = (*memMailbox)(nil)
+
+func (m *memMailbox) Register(to did.DID, hashes [][]byte) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.tokens == nil {
+		m.tokens = map[did.DID][][]byte{}
+	}
+	m.tokens[to] = hashes
+	return nil
+}
+
+func (m *memMailbox) Deposit(in Incoming) error {
+	m.mu.Lock()
+	m.incoming = append(m.incoming, in)
+	m.mu.Unlock()
+	return m.put(in.To, in.ID, in.Envelope)
 }
 
 func newMemMailbox() *memMailbox { return &memMailbox{letters: map[did.DID][]StoredLetter{}} }
 
-func (m *memMailbox) Deposit(to did.DID, id string, envelope []byte) error {
+func (m *memMailbox) put(to did.DID, id string, envelope []byte) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for _, l := range m.letters[to] {
@@ -65,16 +88,21 @@ func (m *memMailbox) Deposit(to did.DID, id string, envelope []byte) error {
 	return nil
 }
 
-func (m *memMailbox) Waiting(to did.DID, after uint64, limit int) ([]StoredLetter, error) {
+func (m *memMailbox) Waiting(to did.DID, after uint64, limit, maxBytes int) ([]StoredLetter, bool, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	var out []StoredLetter
+	size := 0
 	for _, l := range m.letters[to] {
-		if l.Seq > after && len(out) < limit {
-			out = append(out, l)
+		if l.Seq <= after {
+			continue
 		}
+		if size += len(l.Envelope); len(out) == limit || len(out) > 0 && size > maxBytes {
+			return out, true, nil
+		}
+		out = append(out, l)
 	}
-	return out, nil
+	return out, false, nil
 }
 
 func (m *memMailbox) Remove(to did.DID, seqs []uint64) error {
@@ -254,7 +282,7 @@ func TestMailboxPickupInBatches(t *testing.T) {
 		if i%20 == 0 {
 			size = MaxEnvelope
 		}
-		if err := n.store.Deposit(bob.DID(), mailboxLetterID(i), bytes.Repeat([]byte{byte(i)}, size)); err != nil {
+		if err := n.store.put(bob.DID(), mailboxLetterID(i), bytes.Repeat([]byte{byte(i)}, size)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -279,7 +307,7 @@ func TestMailboxUnacknowledgedLettersStay(t *testing.T) {
 	bob := newMailboxIdentity(t)
 	bobHost := newMailboxHost(t, bob)
 	for i := range 4 {
-		n.store.Deposit(bob.DID(), mailboxLetterID(i), []byte("sealed"))
+		n.store.put(bob.DID(), mailboxLetterID(i), []byte("sealed"))
 	}
 	refused := errors.New("vault locked")
 	count, err := Pickup(context.Background(), n.stream(bobHost), bob, n.relay, func(l Letter) error {
@@ -302,7 +330,7 @@ func TestMailboxDropMidPickupLosesNothing(t *testing.T) {
 	bob := newMailboxIdentity(t)
 	bobHost := newMailboxHost(t, bob)
 	for i := range 3 {
-		n.store.Deposit(bob.DID(), mailboxLetterID(i), []byte("sealed"))
+		n.store.put(bob.DID(), mailboxLetterID(i), []byte("sealed"))
 	}
 	s := n.stream(bobHost)
 	_, err := Pickup(context.Background(), s, bob, n.relay, func(Letter) error {
@@ -404,7 +432,7 @@ func TestMailboxProofRefusals(t *testing.T) {
 	n := newMailboxNet(t)
 	alice, bob := newMailboxIdentity(t), newMailboxIdentity(t)
 	aliceHost, bobHost := newMailboxHost(t, alice), newMailboxHost(t, bob)
-	n.store.Deposit(bob.DID(), mailboxLetterID(0), []byte("for bob"))
+	n.store.put(bob.DID(), mailboxLetterID(0), []byte("for bob"))
 
 	// Bob's own proof, recorded, then replayed on a new stream of his.
 	s := n.stream(bobHost)
@@ -518,7 +546,7 @@ func TestMailboxMalformedFrames(t *testing.T) {
 	wantMailboxRefusal(t, readMailboxFrame(t, s), CodeUnexpected)
 	n.served()
 
-	n.store.Deposit(bob.DID(), mailboxLetterID(0), []byte("sealed"))
+	n.store.put(bob.DID(), mailboxLetterID(0), []byte("sealed"))
 	s = n.stream(bobHost)
 	sendMailboxRequest(t, s, &mailboxRequest{Pickup: &mailboxPickup{}})
 	nonce := readMailboxFrame(t, s).Challenge.Nonce
@@ -648,7 +676,14 @@ func TestMailboxGolden(t *testing.T) {
 	}{
 		{"Deposit", &mailboxRequest{Deposit: &mailboxDeposit{To: did.String(), ID: id, Envelope: []byte("sealed")}},
 			"a101a3017838" + hex.EncodeToString([]byte(did.String())) + "0270" + hex.EncodeToString([]byte(id)) + "0346" + hex.EncodeToString([]byte("sealed"))},
+		{"Deposit with a token", &mailboxRequest{Deposit: &mailboxDeposit{To: did.String(), ID: id, Envelope: []byte("sealed"), Token: bytes.Repeat([]byte{0x77}, 32)}},
+			"a101a4017838" + hex.EncodeToString([]byte(did.String())) + "0270" + hex.EncodeToString([]byte(id)) + "0346" + hex.EncodeToString([]byte("sealed")) +
+				"045820" + strings.Repeat("77", 32)},
 		{"Pickup", &mailboxRequest{Pickup: &mailboxPickup{}}, "a102a0"},
+		{"Proof registering a token", &mailboxRequest{Proof: &mailboxProof{DID: did.String(), Signature: sig, Tokens: &[][]byte{bytes.Repeat([]byte{0x66}, 32)}}},
+			"a103a3017838" + hex.EncodeToString([]byte(did.String())) + "025840" + strings.Repeat("55", 64) + "03815820" + strings.Repeat("66", 32)},
+		{"Proof withdrawing every token", &mailboxRequest{Proof: &mailboxProof{DID: did.String(), Signature: sig, Tokens: &[][]byte{}}},
+			"a103a3017838" + hex.EncodeToString([]byte(did.String())) + "025840" + strings.Repeat("55", 64) + "0380"},
 		{"Proof", &mailboxRequest{Proof: &mailboxProof{DID: did.String(), Signature: sig}},
 			"a103a2017838" + hex.EncodeToString([]byte(did.String())) + "025840" + strings.Repeat("55", 64)},
 		{"Ack", &mailboxRequest{Ack: &mailboxAck{IDs: []string{id}}}, "a104a101817030313233343536373839616263646566"},
@@ -684,6 +719,9 @@ func FuzzMailboxRequestDecoder(f *testing.F) {
 		{Pickup: &mailboxPickup{}},
 		{Proof: &mailboxProof{DID: bob.DID().String(), Signature: make([]byte, 64)}},
 		{Ack: &mailboxAck{IDs: []string{mailboxLetterID(1), mailboxLetterID(2)}}},
+		{Deposit: &mailboxDeposit{To: bob.DID().String(), ID: mailboxLetterID(1), Envelope: []byte("sealed"), Token: make([]byte, TokenSize)}},
+		{Proof: &mailboxProof{DID: bob.DID().String(), Signature: make([]byte, 64), Tokens: &[][]byte{make([]byte, TokenSize), bytes.Repeat([]byte{1}, TokenSize)}}},
+		{Proof: &mailboxProof{DID: bob.DID().String(), Signature: make([]byte, 64), Tokens: &[][]byte{}}},
 	} {
 		b, _ := cbor.Marshal(req)
 		f.Add(b)
@@ -752,7 +790,7 @@ func FuzzMailboxServe(f *testing.F) {
 	f.Add(seed.Bytes())
 	f.Fuzz(func(t *testing.T, in []byte) {
 		store := newMemMailbox()
-		store.Deposit(bob.DID(), mailboxLetterID(0), []byte("waiting"))
+		store.put(bob.DID(), mailboxLetterID(0), []byte("waiting"))
 		srv := &Server{Store: store, Relay: relay}
 		var out bytes.Buffer
 		srv.Serve(context.Background(), &wiretest.Stream{R: bytes.NewReader(in), W: &out}, bob.PeerID())
@@ -794,4 +832,76 @@ func FuzzMailboxPickup(f *testing.F) {
 		})
 		Deposit(context.Background(), &wiretest.Stream{R: bytes.NewReader(in), W: io.Discard}, bob.DID(), mailboxLetterID(1), []byte("x"))
 	})
+}
+
+// Deposit tokens: both sides of a relationship compute the same token for
+// each direction, and the tokens reach the store: a deposit's as its hash,
+// a pickup's as the hashes it registers.
+func TestMailboxTokens(t *testing.T) {
+	alice, bob, carol := newMailboxIdentity(t), newMailboxIdentity(t), newMailboxIdentity(t)
+	mustToken := func(me *identity.Identity, sender, recipient did.DID) []byte {
+		t.Helper()
+		tok, err := Token(me, sender, recipient)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tok
+	}
+	aliceToBob := mustToken(alice, alice.DID(), bob.DID())
+	if !bytes.Equal(aliceToBob, mustToken(bob, alice.DID(), bob.DID())) {
+		t.Fatal("Alice and Bob compute different tokens for Alice's letters to Bob")
+	}
+	if len(aliceToBob) != TokenSize {
+		t.Fatalf("token of %d bytes", len(aliceToBob))
+	}
+	for name, other := range map[string][]byte{
+		"the other direction": mustToken(alice, bob.DID(), alice.DID()),
+		"another sender":      mustToken(carol, carol.DID(), bob.DID()),
+		"another recipient":   mustToken(alice, alice.DID(), carol.DID()),
+	} {
+		if bytes.Equal(other, aliceToBob) {
+			t.Errorf("the token for %s is Alice's to Bob", name)
+		}
+	}
+	if _, err := Token(carol, alice.DID(), bob.DID()); !errors.Is(err, input.ErrInvalid) {
+		t.Errorf("a token computed by a third party: %v", err)
+	}
+	if _, err := Token(alice, alice.DID(), alice.DID()); !errors.Is(err, input.ErrInvalid) {
+		t.Errorf("a token to oneself: %v", err)
+	}
+
+	n := newMailboxNet(t)
+	aliceHost := newMailboxHost(t, alice)
+	s := n.stream(aliceHost)
+	if err := DepositWithToken(context.Background(), s, bob.DID(), mailboxLetterID(1), []byte("sealed"), aliceToBob); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	n.served()
+	if len(n.store.incoming) != 1 || !bytes.Equal(n.store.incoming[0].Token, TokenHash(aliceToBob)) ||
+		n.store.incoming[0].Sender != alice.PeerID().String() {
+		t.Fatalf("the store got %+v", n.store.incoming)
+	}
+	if _, err := PickupWithTokens(context.Background(), n.stream(newMailboxHost(t, bob)), bob, n.relay, [][]byte{aliceToBob, aliceToBob}, func(Letter) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	n.served()
+	if got := n.store.tokens[bob.DID()]; len(got) != 1 || !bytes.Equal(got[0], TokenHash(aliceToBob)) {
+		t.Errorf("Bob registered %x", got)
+	}
+	// A pickup without tokens leaves them; an empty set withdraws them.
+	if _, err := Pickup(context.Background(), n.stream(newMailboxHost(t, bob)), bob, n.relay, func(Letter) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	n.served()
+	if got := n.store.tokens[bob.DID()]; len(got) != 1 {
+		t.Errorf("a pickup without tokens changed them to %x", got)
+	}
+	if _, err := PickupWithTokens(context.Background(), n.stream(newMailboxHost(t, bob)), bob, n.relay, [][]byte{}, func(Letter) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	n.served()
+	if got, ok := n.store.tokens[bob.DID()]; !ok || len(got) != 0 {
+		t.Errorf("withdrawing every token left %x", got)
+	}
 }

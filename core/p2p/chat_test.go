@@ -13,6 +13,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 
 	"planet/core/chat"
+	"planet/core/contacts"
 	"planet/core/p2p"
 	"planet/serve/servetest"
 )
@@ -38,6 +39,10 @@ func chatPair(t *testing.T, opt p2p.Options) (alice, bob *person) {
 	relay := servetest.Start(t).Addr()
 	bob = newPerson(t, "Bob", relay)
 	alice = newPersonWith(t, "Alice", relay, opt)
+	// Bob knows Alice (chat from a stranger waits as a request).
+	if _, err := bob.planet.Contacts().Add(context.Background(), contacts.Input{Name: "Alice", DID: alice.did.String()}); err != nil {
+		t.Fatal(err)
+	}
 	if err := alice.node.Reach(context.Background(), bob.host.ID(), []string{relay}); err != nil {
 		t.Fatal(err)
 	}

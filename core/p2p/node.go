@@ -426,6 +426,18 @@ func (n *Node) serveTrust(proto string) network.StreamHandler {
 		for _, out := range send {
 			go n.deliverLogged(out)
 		}
+		// Someone who was a stranger a moment ago (their own offer to
+		// connect directly was refused) may be a contact now, having
+		// accepted an invitation: this side offers instead.
+		if err == nil && n.opt.Direct != nil {
+			if pid := s.Conn().RemotePeer(); n.AnswersSignaling(pid) {
+				go func() {
+					ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+					defer cancel()
+					n.direct(ctx, pid)
+				}()
+			}
+		}
 	}
 }
 
@@ -536,6 +548,28 @@ func (n *Node) Reach(ctx context.Context, pid peer.ID, relays []string) error {
 	return fmt.Errorf("%w: %w", ErrUnreachable, errors.Join(errs...))
 }
 
+// AnswersSignaling reports whether the node answers a request from p to
+// connect directly (WebRTC signalling, in the browser), which would give
+// p the addresses of the person's device: only when p is one of the
+// person's connected contacts or someone they are connecting with
+// ([core.Planet.Knows]). A stranger is refused, and reaches the person
+// through the relay only, which reveals no address. A locked vault answers
+// no one.
+func (n *Node) AnswersSignaling(p peer.ID) bool {
+	pid, err := keys.ParsePeerID(p.String())
+	if err != nil {
+		return false
+	}
+	d, err := identity.PeerDID(pid)
+	if err != nil {
+		return false
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	ok, err := n.planet.Knows(ctx, d)
+	return err == nil && ok
+}
+
 // ErrNoDirect is what [Node.Direct] returns when the node was given no
 // way to connect directly.
 var ErrNoDirect = errors.New("p2p: this node cannot make direct connections")
@@ -610,7 +644,10 @@ func (n *Node) Send(ctx context.Context, out trust.Outgoing) (posted bool, err e
 	if serr != nil {
 		return false, serr
 	}
-	if perr := n.Post(ctx, out.To, out.Relays, id, env); perr != nil {
+	// The acceptance of an invitation carries the invitation's token: the
+	// inviter does not know the invitee yet, but registered it.
+	token := trust.MailboxToken(out, time.Now())
+	if perr := n.post(ctx, out.To, out.Relays, id, env, token); perr != nil {
 		return false, fmt.Errorf("%w; the mailbox: %w", err, perr)
 	}
 	return true, nil
@@ -619,13 +656,28 @@ func (n *Node) Send(ctx context.Context, out trust.Outgoing) (posted bool, err e
 // Post leaves a sealed envelope for to in the mailbox of the first of
 // relays that takes it.
 func (n *Node) Post(ctx context.Context, to did.DID, relays []string, id string, envelope []byte) error {
+	return n.post(ctx, to, relays, id, envelope, nil)
+}
+
+// post is Post with the deposit token to present; nil means the token of
+// the person's relationship with to.
+func (n *Node) post(ctx context.Context, to did.DID, relays []string, id string, envelope, token []byte) error {
 	if len(relays) == 0 {
 		return fmt.Errorf("p2p: %s has no relay to leave a letter at", did.Short(to))
+	}
+	// The token of the person's relationship with to: their mailbox
+	// counts the letter against that relationship, not with strangers',
+	// if to registered it (they do for their contacts).
+	if token == nil {
+		var err error
+		if token, err = n.planet.MailboxToken(to); err != nil {
+			token = nil // to's DID makes no token: a stranger's letter
+		}
 	}
 	var errs []error
 	for _, r := range relays {
 		err := n.withMailbox(ctx, r, func(s network.Stream, _ keys.PeerID) error {
-			return mailbox.Deposit(ctx, s, to, id, envelope)
+			return mailbox.DepositWithToken(ctx, s, to, id, envelope, token)
 		})
 		if err == nil {
 			return nil
@@ -648,13 +700,23 @@ func (n *Node) Pickup(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	// The tokens of the people the person knows, registered with each
+	// pickup so that their letters are not counted with strangers'.
+	tokens, err := n.planet.MailboxTokens(ctx)
+	if err != nil {
+		return 0, err
+	}
 	total := 0
 	var errs []error
 	kept := map[did.DID][]string{} // chat messages picked up, by writer
 	for _, r := range n.opt.Relays {
 		var replies []trust.Outgoing
 		err := n.withMailbox(ctx, r, func(s network.Stream, relay keys.PeerID) error {
-			got, err := mailbox.Pickup(ctx, s, id, relay, func(l mailbox.Letter) error {
+			register := tokens
+			if s.Protocol() != mailbox.ProtocolTokens {
+				register = nil // a server of the first version knows no tokens
+			}
+			got, err := mailbox.PickupWithTokens(ctx, s, id, relay, register, func(l mailbox.Letter) error {
 				o, err := n.planet.OpenLetter(ctx, l.Envelope)
 				if err != nil {
 					n.opt.Log.Warn("a letter from the mailbox", "from", did.Short(o.From), "err", err)
@@ -717,7 +779,7 @@ func (n *Node) withMailbox(ctx context.Context, addr string, fn func(network.Str
 	if err := n.dial(ctx, *ai); err != nil {
 		return fmt.Errorf("%w: relay %s: %v", ErrUnreachable, ai.ID, err)
 	}
-	s, err := n.host.NewStream(ctx, ai.ID, mailbox.Protocol)
+	s, err := n.host.NewStream(ctx, ai.ID, protocol.ConvertFromStrings(mailbox.Protocols)...)
 	if err != nil {
 		return fmt.Errorf("relay %s: %w", ai.ID, err)
 	}

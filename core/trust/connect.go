@@ -2,6 +2,7 @@ package trust
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"sort"
@@ -11,6 +12,7 @@ import (
 	"planet/core/did"
 	"planet/core/internal/input"
 	"planet/core/invite"
+	"planet/core/mailbox"
 	"planet/core/session"
 	"planet/core/vc"
 	"planet/core/wire"
@@ -342,6 +344,13 @@ func (s *Service) connectByInvitation(ctx context.Context, from did.DID, req *Co
 		return Handled{}, err
 	}
 	again := contains(rec.AcceptedBy, from.String())
+	// Revocation is final for everyone: a request from someone who
+	// accepted before the invitation was revoked (a retry, or a replay of
+	// their old request) is refused like anyone else's, so that revoking
+	// an invitation cannot be undone by presenting it again.
+	if again && rec.Revoked {
+		return refused(inv.ID, fmt.Errorf("accept invitation: %w", invite.ErrRevoked)), nil
+	}
 	if !again {
 		if err := rec.Redeem(inv.Secret, now); err != nil {
 			return refused(inv.ID, err), nil
@@ -492,4 +501,44 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// MailboxTokens returns the deposit tokens of the person's open
+// invitations (not revoked, not expired, not used up), for their mailbox
+// to count the letters that accept them apart from strangers' (see
+// mailbox.InvitationToken).
+func (s *Service) MailboxTokens(ctx context.Context) ([][]byte, error) {
+	se, err := s.open.Session()
+	if err != nil {
+		return nil, err
+	}
+	rs, err := invitationRecords(ctx, se.Vault)
+	if err != nil {
+		return nil, err
+	}
+	now := se.Now().Unix()
+	var out [][]byte
+	for _, r := range rs {
+		if !r.Revoked && r.UsesLeft > 0 && now < r.Expires && len(r.SecretHash) == sha256.Size {
+			out = append(out, mailbox.InvitationToken(r.SecretHash))
+		}
+	}
+	return out, nil
+}
+
+// MailboxToken returns the deposit token to present with out when it goes
+// into the other person's mailbox, if out answers one of their
+// invitations (the invitation token of mailbox.InvitationToken), or nil.
+// now is the time the invitation must still be valid at.
+func MailboxToken(out Outgoing, now time.Time) []byte {
+	f, ok := out.Frame.(*ConnectFrame)
+	if !ok || f.Request == nil || f.Request.Invitation == "" {
+		return nil
+	}
+	inv, err := invite.Parse(f.Request.Invitation, now)
+	if err != nil {
+		return nil
+	}
+	sum := sha256.Sum256(inv.Secret)
+	return mailbox.InvitationToken(sum[:])
 }

@@ -140,3 +140,36 @@ func TestInvitationRefused(t *testing.T) {
 		t.Error("Carol accepted her own invitation")
 	}
 }
+
+// Revocation is final for everyone: someone who accepted an invitation
+// before it was revoked cannot redeem it again (a replayed or repeated
+// request is refused as revoked, and does not connect them anew).
+func TestRevokedInvitationRefusesEarlierAcceptor(t *testing.T) {
+	n := network{}
+	alice, bob := n.add(t, "Alice", 1), n.add(t, "Bob", 2)
+	inv := must(alice.trust.CreateInvitation(ctx, invite.Options{Uses: 2}))
+	_, out := must2(bob.trust.AcceptInvitation(ctx, inv.Token))
+	if err := n.deliver(t, bob, out); err != nil {
+		t.Fatal(err)
+	}
+	if err := alice.trust.RevokeInvitation(ctx, inv.ID); err != nil {
+		t.Fatal(err)
+	}
+	// Alice also deletes Bob from her contacts: the request must not
+	// bring him back.
+	if c := must(alice.cs.ByDID(ctx, bob.did)); c == nil {
+		t.Fatal("Bob is not Alice's contact")
+	} else if err := alice.cs.Delete(ctx, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	h, err := alice.trust.HandleFrame(ctx, bob.did, out.Protocol, must(trust.EncodeFrame(out.Frame)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := h.Reply.(*trust.ConnectFrame).Reply; r.Refused == nil || r.Refused.Code != trust.CodeInvitationRevoked || r.Credential != nil {
+		t.Fatalf("Alice answers Bob's earlier request to a revoked invitation with credential=%t refused=%+v, want a refusal %s", r.Credential != nil, r.Refused, trust.CodeInvitationRevoked)
+	}
+	if c := must(alice.cs.ByDID(ctx, bob.did)); c != nil && c.IsConnected() {
+		t.Errorf("the revoked invitation connected Bob again: %+v", c)
+	}
+}

@@ -168,6 +168,11 @@ type Service struct {
 
 	mu     sync.Mutex
 	relays []string // where the person is reached now; see SetRelays
+
+	// replayMu makes checking, applying and remembering a sealed message
+	// one step, so that a message picked up twice at once is applied once.
+	replayMu     sync.Mutex
+	replayPruned time.Time // when rememberReplay last dropped old records
 }
 
 // New returns the trust network of the vault that open opens. It connects
@@ -220,6 +225,10 @@ func (s *Service) HandleFrame(ctx context.Context, from did.DID, protocol string
 			return s.handleConnectRequest(ctx, from, f.Request)
 		case f.Reply != nil && f.Request == nil:
 			return s.handleConnectReply(ctx, from, f.Reply)
+		case f.Reply == nil && f.Request == nil:
+			// The receipt of a reply (receivedFrame): a reply that went
+			// over a stream, to a request that came by letter.
+			return Handled{}, nil
 		}
 	case ProtocolIntroduce:
 		var f IntroduceFrame
@@ -407,6 +416,9 @@ func (s *Service) SealOutgoing(out Outgoing) (id string, envelope []byte, err er
 	if err != nil {
 		return "", nil, err
 	}
+	// It expires when its recipient would refuse it by its age anyway
+	// (see MaxMessageAge), so that no reader need remember it longer.
+	m.Expires = m.Created.Add(MaxMessageAge)
 	env, err := didcomm.Seal(me, out.To, m)
 	return m.ID, env, err
 }
@@ -416,7 +428,33 @@ func (s *Service) SealOutgoing(out Outgoing) (id string, envelope []byte, err er
 // had come over a stream from the signer. It returns the frame's protocol,
 // or "" and an error wrapping wire.ErrMalformedFrame when m is not a
 // trust-network message.
+//
+// Each message is applied once: one applied before, or made more than
+// [MaxMessageAge] ago, is refused with an error wrapping [ErrReplayed]
+// (and input.ErrInvalid), and nothing changes.
 func (s *Service) HandleMessage(ctx context.Context, m *didcomm.Message) (string, Handled, error) {
+	se, err := s.open.Session()
+	if err != nil {
+		return "", Handled{}, err
+	}
+	s.replayMu.Lock()
+	defer s.replayMu.Unlock()
+	if err := s.checkReplay(ctx, se, m); err != nil {
+		return "", Handled{}, err
+	}
+	proto, h, err := s.handleMessage(ctx, m)
+	if proto == "" {
+		return proto, h, err
+	}
+	// Remembered whatever handling it made: a refusal is as final as an
+	// answer, and the mailbox does not offer the letter again.
+	if rerr := s.rememberReplay(ctx, se, m); rerr != nil {
+		return proto, h, errors.Join(err, fmt.Errorf("remembering message %s: %w", m.ID, rerr))
+	}
+	return proto, h, err
+}
+
+func (s *Service) handleMessage(ctx context.Context, m *didcomm.Message) (string, Handled, error) {
 	for proto, typ := range messageTypes {
 		if m.Type != typ {
 			continue

@@ -21,6 +21,7 @@ import (
 
 	"planet/core/keys"
 	"planet/core/mailbox"
+	"planet/serve/quota"
 )
 
 // Defaults of Config.
@@ -33,15 +34,24 @@ const (
 )
 
 // Config holds the mailbox's limits. A zero field takes its default.
+//
+// The three sizes give the whole quota policy (docs/protocols/mailbox.md,
+// "Quotas"); Quota, when set, replaces what they give.
 type Config struct {
-	// MaxLetters is how many letters may wait for one recipient.
+	// MaxLetters is how many letters the recipient's contacts may leave
+	// for one recipient, all together.
 	MaxLetters int
-	// MaxBytes is how many bytes of letters may wait for one recipient;
-	// each letter counts its envelope and letterOverhead.
+	// MaxBytes is how many bytes of letters the recipient's contacts may
+	// leave for one recipient; each letter counts its envelope and
+	// letterOverhead.
 	MaxBytes int64
-	// MaxTotalBytes is the same for all recipients together: the most disk
-	// the mailbox takes, give or take bbolt's own overhead.
+	// MaxTotalBytes is the same for all recipients together, contacts and
+	// strangers: the most disk the mailbox takes, give or take bbolt's own
+	// overhead.
 	MaxTotalBytes int64
+	// Quota is the policy the store charges letters to; zero means the
+	// one derived from the three sizes above (see policyFor).
+	Quota quota.Policy
 	// Retention is how long a letter waits before it is dropped unread.
 	Retention time.Duration
 	// StreamTimeout is how long one mailbox stream may last, so that a
@@ -86,7 +96,45 @@ func (c Config) withDefaults() (Config, error) {
 	if c.now == nil {
 		c.now = time.Now
 	}
+	if c.Quota == (quota.Policy{}) {
+		c.Quota = policyFor(c)
+	}
 	return c, nil
+}
+
+// policyFor derives the quota policy from c's three sizes (defaults in
+// brackets, for 1,000 letters, 16 MiB and 1 GiB):
+//
+//   - a recipient's contacts: MaxLetters and MaxBytes together [1,000
+//     letters, 16 MiB]; one contact, half of that [500, 8 MiB], so that one
+//     person cannot fill what all the others share;
+//   - a recipient's strangers: a tenth of the letters and a sixteenth of
+//     the bytes together [100, 1 MiB]; one stranger, a tenth of that
+//     [10 letters, 100 KiB], and at least one letter of the largest size;
+//   - the whole server: strangers' letters a quarter of MaxTotalBytes
+//     [256 MiB], contacts' letters the other three quarters [768 MiB], so
+//     that strangers, however many keys they make, never take the disk
+//     the recipients' contacts need;
+//   - one sender key: a sixteenth of MaxTotalBytes in all [64 MiB], and
+//     for recipients who do not know it a sixty-fourth of the strangers'
+//     share [4 MiB], so that filling the strangers' share takes at least
+//     64 keys, and none of them reaches a contact's letters.
+func policyFor(c Config) quota.Policy {
+	atLeast := func(v, floor uint64) uint64 { return max(v, floor) }
+	largest := uint64(mailbox.MaxEnvelope + letterOverhead)
+	letters, bytes, total := uint64(c.MaxLetters), uint64(c.MaxBytes), uint64(c.MaxTotalBytes)
+	strangers := atLeast(total/4, largest)
+	recipientStrangers := quota.Limit{Items: atLeast(letters/10, 1), Bytes: atLeast(bytes/16, largest)}
+	return quota.Policy{
+		Contacts:           quota.Limit{Bytes: atLeast(total-min(total, strangers), largest)},
+		Strangers:          quota.Limit{Bytes: strangers},
+		Sender:             quota.Limit{Bytes: atLeast(total/16, largest)},
+		StrangerSender:     quota.Limit{Bytes: atLeast(strangers/64, largest)},
+		Recipient:          quota.Limit{Items: letters, Bytes: bytes},
+		Contact:            quota.Limit{Items: atLeast(letters/2, 1), Bytes: atLeast(bytes/2, largest)},
+		RecipientStrangers: recipientStrangers,
+		RecipientStranger:  quota.Limit{Items: atLeast(recipientStrangers.Items/10, 1), Bytes: atLeast(recipientStrangers.Bytes/10, largest)},
+	}
 }
 
 // Mailbox is the server's mailbox: its store, and the streams it is
@@ -133,7 +181,7 @@ func Open(path string, cfg Config, log *slog.Logger) (*Mailbox, error) {
 		st.close()
 		return nil, fmt.Errorf("mailbox: reading the store: %w", err)
 	}
-	log.Info("mailbox open", "path", path, "letters", total.letters, "bytes", total.bytes,
+	log.Info("mailbox open", "path", path, "letters", total.Items, "bytes", total.Bytes,
 		"recipients", recipients, "expired", expired)
 	m := &Mailbox{
 		store:     st,
@@ -183,7 +231,9 @@ func (m *Mailbox) Attach(h host.Host) error {
 		return errors.New("mailbox: attach after close")
 	}
 	m.hosts = append(m.hosts, h)
-	h.SetStreamHandler(protocol.ID(mailbox.Protocol), func(s network.Stream) { m.handle(srv, s) })
+	for _, p := range mailbox.Protocols {
+		h.SetStreamHandler(protocol.ID(p), func(s network.Stream) { m.handle(srv, s) })
+	}
 	return nil
 }
 
@@ -227,7 +277,9 @@ func (m *Mailbox) Close() error {
 	m.mu.Unlock()
 
 	for _, h := range hosts {
-		h.RemoveStreamHandler(protocol.ID(mailbox.Protocol))
+		for _, p := range mailbox.Protocols {
+			h.RemoveStreamHandler(protocol.ID(p))
+		}
 	}
 	m.cancel()
 	m.streams.Wait()

@@ -30,6 +30,7 @@ import (
 	"planet/core/keys"
 	"planet/core/mailbox"
 	"planet/core/wire"
+	"planet/serve/quota"
 )
 
 // The messages of /planet/mailbox/1.0.0 as docs/protocols/mailbox.md
@@ -124,6 +125,8 @@ type mailboxServer struct {
 	relay keys.PeerID
 	box   *Mailbox
 	log   *syncBuffer
+	// tokens are the hashes each recipient registered through deposit.
+	tokens map[*mailboxPeer][][]byte
 }
 
 func newMailboxServer(t *testing.T, cfg Config) *mailboxServer {
@@ -174,10 +177,27 @@ func (srv *mailboxServer) stream(from *mailboxPeer) network.Stream {
 	return s
 }
 
+// deposit leaves a letter from a contact of to's: with the token of their
+// relationship, which to has registered.
 func (srv *mailboxServer) deposit(from *mailboxPeer, to *mailboxPeer, id string, envelope []byte) error {
+	srv.t.Helper()
+	token, err := mailbox.Token(from.id, from.id.DID(), to.id.DID())
+	if err != nil {
+		srv.t.Fatal(err)
+	}
+	if srv.tokens == nil {
+		srv.tokens = map[*mailboxPeer][][]byte{}
+	}
+	h := mailbox.TokenHash(token)
+	if !slices.ContainsFunc(srv.tokens[to], func(x []byte) bool { return bytes.Equal(x, h) }) {
+		srv.tokens[to] = append(srv.tokens[to], h)
+		if err := srv.box.store.Register(to.id.DID(), srv.tokens[to]); err != nil {
+			srv.t.Fatal(err)
+		}
+	}
 	s := srv.stream(from)
 	defer s.Close()
-	return mailbox.Deposit(context.Background(), s, to.id.DID(), id, envelope)
+	return mailbox.DepositWithToken(context.Background(), s, to.id.DID(), id, envelope, token)
 }
 
 // pickup collects p's letters; keep says which to leave in the mailbox.
@@ -198,7 +218,7 @@ func (srv *mailboxServer) pickup(p *mailboxPeer, keep func(mailbox.Letter) bool)
 // waiting lists the ids of the letters waiting for p, straight from the store.
 func (srv *mailboxServer) waiting(p *mailboxPeer) []string {
 	srv.t.Helper()
-	letters, err := srv.box.store.Waiting(p.id.DID(), 0, 1<<20)
+	letters, _, err := srv.box.store.Waiting(p.id.DID(), 0, 1<<20, 1<<30)
 	if err != nil {
 		srv.t.Fatal(err)
 	}
@@ -209,15 +229,29 @@ func (srv *mailboxServer) waiting(p *mailboxPeer) []string {
 	return ids
 }
 
-// checkMailboxStore verifies that the file's counters, index and letters agree.
+// memLedger is a quota.Ledger in memory, to recompute what the file's
+// counters should hold.
+type memLedger map[string]quota.Usage
+
+func (m memLedger) Usage(k string) (quota.Usage, error) { return m[k], nil }
+func (m memLedger) SetUsage(k string, u quota.Usage) error {
+	if u == (quota.Usage{}) {
+		delete(m, k)
+	} else {
+		m[k] = u
+	}
+	return nil
+}
+
+// checkMailboxStore verifies that the file's quota counters, index and
+// letters agree: the counters are what charging every letter waiting gives.
 func checkMailboxStore(t testing.TB, st *mailboxStore) {
 	t.Helper()
 	err := st.db.View(func(tx *bbolt.Tx) error {
-		var sum letterUsage
+		want := memLedger{}
 		err := tx.Bucket(mailboxBucketRecipients).ForEachBucket(func(name []byte) error {
 			rb := tx.Bucket(mailboxBucketRecipients).Bucket(name)
-			var mine letterUsage
-			ids := 0
+			letters, ids := 0, 0
 			err := rb.Bucket(mailboxBucketLetters).ForEach(func(k, v []byte) error {
 				rec, err := decodeLetter(v)
 				if err != nil {
@@ -226,28 +260,35 @@ func checkMailboxStore(t testing.TB, st *mailboxStore) {
 				if !bytes.Equal(rb.Bucket(mailboxBucketIDs).Get(rec.id), k) {
 					return fmt.Errorf("%s: letter %s is not indexed", name, rec.id)
 				}
-				mine.add(letterCost(rec.envelope))
-				return nil
+				letters++
+				return st.cfg.Quota.Force(want, rec.item(name))
 			})
 			if err != nil {
 				return err
 			}
 			rb.Bucket(mailboxBucketIDs).ForEach(func(k, v []byte) error { ids++; return nil })
-			if got := readLetterUsage(rb.Get(mailboxKeyUsage)); got != mine || ids != int(mine.letters) {
-				return fmt.Errorf("%s: usage %+v and %d ids, letters %+v", name, got, ids, mine)
+			if ids != letters {
+				return fmt.Errorf("%s: %d ids, %d letters", name, ids, letters)
 			}
-			if mine.letters == 0 {
+			if letters == 0 {
 				return fmt.Errorf("%s: empty recipient bucket kept", name)
 			}
-			sum.letters += mine.letters
-			sum.bytes += mine.bytes
 			return nil
 		})
 		if err != nil {
 			return err
 		}
-		if total := readLetterUsage(tx.Bucket(mailboxBucketMeta).Get(mailboxKeyTotal)); total != sum {
-			return fmt.Errorf("total %+v, recipients add up to %+v", total, sum)
+		got := memLedger{}
+		err = tx.Bucket(mailboxBucketQuota).ForEach(func(k, v []byte) error {
+			u, err := ledgerOf(tx).Usage(string(k))
+			got[string(k)] = u
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		if !reflect.DeepEqual(got, want) {
+			return fmt.Errorf("quota counters %v, the letters add up to %v", got, want)
 		}
 		return nil
 	})
@@ -355,46 +396,49 @@ func TestMailboxUnacknowledgedSurvive(t *testing.T) {
 	checkMailboxStore(t, srv.box.store)
 }
 
+// The store holds contacts' letters to their quotas: per contact, per
+// recipient and on the whole server; a letter refused stores nothing, and
+// picking up makes room again.
 func TestMailboxQuota(t *testing.T) {
-	srv := newMailboxServer(t, Config{MaxLetters: 2, MaxBytes: letterOverhead + 1000, MaxTotalBytes: 2000})
-	alice, bob, carol := newMailboxPeer(t), newMailboxPeer(t), newMailboxPeer(t)
-	if err := srv.deposit(alice, bob, mailboxLetterID(0), []byte("one")); err != nil {
-		t.Fatal(err)
+	const cost = letterOverhead + 10
+	srv := newMailboxServer(t, Config{Quota: quota.Policy{
+		Contacts:  quota.Limit{Bytes: 4 * cost},
+		Recipient: quota.Limit{Items: 3},
+		Contact:   quota.Limit{Items: 2},
+	}})
+	alice, bob, carol, dave, erin := newMailboxPeer(t), newMailboxPeer(t), newMailboxPeer(t), newMailboxPeer(t), newMailboxPeer(t)
+	letter := []byte("0123456789")
+	full := func(err error, what string) {
+		t.Helper()
+		var me *mailbox.Error
+		if !errors.Is(err, mailbox.ErrFull) || !errors.As(err, &me) || me.Code != mailbox.CodeFull || !strings.Contains(err.Error(), what) {
+			t.Fatalf("deposit over %q: %v", what, err)
+		}
 	}
-	if err := srv.deposit(alice, bob, mailboxLetterID(1), []byte("two")); err != nil {
-		t.Fatal(err)
+	for i := range 2 {
+		if err := srv.deposit(alice, bob, mailboxLetterID(i), letter); err != nil {
+			t.Fatal(err)
+		}
 	}
-	err := srv.deposit(alice, bob, mailboxLetterID(2), []byte("three"))
-	var me *mailbox.Error
-	if !errors.Is(err, mailbox.ErrFull) || !errors.As(err, &me) || me.Code != mailbox.CodeFull ||
-		!strings.Contains(err.Error(), "full") {
-		t.Fatalf("deposit over the letter quota: %v", err)
-	}
+	full(srv.deposit(alice, bob, mailboxLetterID(2), letter), "what one contact may leave")
 	// Depositing an id that is already there is no new letter.
-	if err := srv.deposit(alice, bob, mailboxLetterID(1), []byte("two")); err != nil {
-		t.Fatalf("repeated deposit into a full mailbox: %v", err)
+	if err := srv.deposit(alice, bob, mailboxLetterID(1), letter); err != nil {
+		t.Fatalf("repeated deposit into a full quota: %v", err)
 	}
-	// Carol's byte quota.
-	if err := srv.deposit(alice, carol, mailboxLetterID(3), make([]byte, 1001)); !errors.Is(err, mailbox.ErrFull) {
-		t.Fatalf("deposit over the byte quota: %v", err)
-	}
-	if err := srv.deposit(alice, carol, mailboxLetterID(4), make([]byte, 1000)); err != nil {
+	if err := srv.deposit(carol, bob, mailboxLetterID(3), letter); err != nil {
 		t.Fatal(err)
 	}
-	// The server's own cap: Bob's two letters and Carol's fill it.
-	dave := newMailboxPeer(t)
-	err = srv.deposit(alice, dave, mailboxLetterID(5), make([]byte, 500))
-	if !errors.Is(err, mailbox.ErrFull) || !strings.Contains(err.Error(), "server is full") {
-		t.Fatalf("deposit over the server's cap: %v", err)
+	full(srv.deposit(dave, bob, mailboxLetterID(4), letter), "the recipient's mailbox")
+	// The server's own cap for contacts' letters: Bob's three and one for Erin fill it.
+	if err := srv.deposit(alice, erin, mailboxLetterID(5), letter); err != nil {
+		t.Fatal(err)
 	}
-	if w := srv.waiting(bob); !slices.Equal(w, []string{mailboxLetterID(0), mailboxLetterID(1)}) {
+	full(srv.deposit(carol, erin, mailboxLetterID(6), letter), "the mailbox server")
+	if w := srv.waiting(bob); !slices.Equal(w, []string{mailboxLetterID(0), mailboxLetterID(1), mailboxLetterID(3)}) {
 		t.Fatalf("bob's letters: %v", w)
 	}
-	if w := srv.waiting(carol); !slices.Equal(w, []string{mailboxLetterID(4)}) {
-		t.Fatalf("carol's letters: %v", w)
-	}
-	if w := srv.waiting(dave); len(w) != 0 {
-		t.Fatalf("dave's letters: %v", w)
+	if w := srv.waiting(erin); !slices.Equal(w, []string{mailboxLetterID(5)}) {
+		t.Fatalf("erin's letters: %v", w)
 	}
 	checkMailboxStore(t, srv.box.store)
 
@@ -402,10 +446,46 @@ func TestMailboxQuota(t *testing.T) {
 	if _, err := srv.pickup(bob, nil); err != nil {
 		t.Fatal(err)
 	}
-	if err := srv.deposit(alice, bob, mailboxLetterID(2), []byte("three")); err != nil {
+	if err := srv.deposit(alice, bob, mailboxLetterID(2), letter); err != nil {
 		t.Fatalf("deposit after a pickup: %v", err)
 	}
+	if err := srv.deposit(carol, erin, mailboxLetterID(6), letter); err != nil {
+		t.Fatalf("deposit after a pickup freed the server: %v", err)
+	}
 	checkMailboxStore(t, srv.box.store)
+}
+
+// The policy the three sizes give keeps its promises: a contact's letter
+// of the largest size fits, strangers get a small share of a mailbox and a
+// quarter of the server, and one stranger key a sixty-fourth of that.
+func TestMailboxDefaultPolicy(t *testing.T) {
+	cfg, err := Config{}.withDefaults()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := cfg.Quota
+	largest := uint64(mailbox.MaxEnvelope + letterOverhead)
+	if p.Contacts.Bytes+p.Strangers.Bytes != uint64(cfg.MaxTotalBytes) || p.Strangers.Bytes != uint64(cfg.MaxTotalBytes)/4 {
+		t.Errorf("server-wide: contacts %d, strangers %d of %d", p.Contacts.Bytes, p.Strangers.Bytes, cfg.MaxTotalBytes)
+	}
+	if p.Strangers.Bytes/p.StrangerSender.Bytes != 64 {
+		t.Errorf("one stranger key may take 1/%d of the strangers' share, want 1/64", p.Strangers.Bytes/p.StrangerSender.Bytes)
+	}
+	if p.RecipientStrangers.Items != 100 || p.RecipientStranger.Items != 10 || p.Recipient.Items != 1000 || p.Contact.Items != 500 {
+		t.Errorf("per recipient: %+v", p)
+	}
+	for name, l := range map[string]quota.Limit{"contact": p.Contact, "one stranger": p.RecipientStranger, "sender": p.Sender} {
+		if l.Bytes < largest {
+			t.Errorf("%s: %d bytes, less than one letter of the largest size", name, l.Bytes)
+		}
+	}
+	tiny, err := Config{MaxLetters: 1, MaxBytes: 1, MaxTotalBytes: 1}.withDefaults()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tiny.Quota.RecipientStranger.Items < 1 || tiny.Quota.RecipientStranger.Bytes < largest || tiny.Quota.Strangers.Bytes < largest {
+		t.Errorf("tiny sizes give limits that take no letter at all: %+v", tiny.Quota)
+	}
 }
 
 func TestMailboxSurvivesRestart(t *testing.T) {
@@ -508,7 +588,7 @@ func TestMailboxRetention(t *testing.T) {
 		t.Errorf("open did not report the expired letter:\n%s", srv.log)
 	}
 	total, recipients, err := srv.box.store.stats()
-	if err != nil || total != (letterUsage{}) || recipients != 0 {
+	if err != nil || total != (quota.Usage{}) || recipients != 0 {
 		t.Fatalf("after expiry: %+v, %d recipients, %v", total, recipients, err)
 	}
 }
@@ -724,7 +804,7 @@ func FuzzMailboxServer(f *testing.F) {
 		f.Fatal(err)
 	}
 	defer box.Close()
-	if err := box.store.Deposit(bob.DID(), mailboxLetterID(0), []byte("waiting")); err != nil {
+	if err := box.store.Deposit(mailbox.Incoming{To: bob.DID(), ID: mailboxLetterID(0), Envelope: []byte("waiting")}); err != nil {
 		f.Fatal(err)
 	}
 	var seed bytes.Buffer
@@ -739,7 +819,7 @@ func FuzzMailboxServer(f *testing.F) {
 	f.Fuzz(func(t *testing.T, in []byte) {
 		s := &wireStream{in: bytes.NewReader(in)}
 		srv.Serve(context.Background(), s, bob.PeerID())
-		letters, err := box.store.Waiting(bob.DID(), 0, 1)
+		letters, _, err := box.store.Waiting(bob.DID(), 0, 1, 1)
 		if err != nil || len(letters) != 1 || letters[0].ID != mailboxLetterID(0) || string(letters[0].Envelope) != "waiting" {
 			t.Fatalf("the waiting letter is gone: %+v, %v", letters, err)
 		}

@@ -11,17 +11,24 @@ import (
 
 	"planet/core/did"
 	"planet/core/mailbox"
+	"planet/serve/quota"
 )
 
 // The mailbox's letters live in one bbolt file (docs/protocols/mailbox.md,
 // "Server storage"):
 //
-//	meta                     version → 1; total → usage of all recipients
+//	meta                     version → 2
 //	recipients               its Sequence numbers every letter ever stored
 //	  <did:key…>             one bucket per recipient
-//	    usage                count and bytes of the recipient's letters
 //	    letters              Seq (8 bytes, big-endian) → letter record
 //	    ids                  letter id → Seq, so that an id is stored once
+//	quota                    counter name → usage (package quota's counters)
+//	tokens                   the deposit tokens recipients registered
+//	  <did:key…>             "at" → when (Unix ms); token hash → ""
+//
+// Version 1 (before deposit tokens) kept a usage per recipient and a total
+// in meta instead of the quota bucket; opening such a file migrates it
+// (migrateV1).
 //
 // Seqs come from one counter for the whole file, so a Seq is never given to
 // two letters, even after a recipient's bucket was emptied and removed:
@@ -31,33 +38,50 @@ var (
 	mailboxBucketRecipients = []byte("recipients")
 	mailboxBucketLetters    = []byte("letters")
 	mailboxBucketIDs        = []byte("ids")
+	mailboxBucketQuota      = []byte("quota")
+	mailboxBucketTokens     = []byte("tokens")
 	mailboxKeyVersion       = []byte("version")
-	mailboxKeyTotal         = []byte("total")
-	mailboxKeyUsage         = []byte("usage")
+	mailboxKeyAt            = []byte("at")
+	// Version 1 only, dropped by the migration.
+	mailboxKeyTotal = []byte("total")
+	mailboxKeyUsage = []byte("usage")
 )
 
-// mailboxStoreVersion is the layout version in meta; a file of another
-// version is refused rather than misread.
-const mailboxStoreVersion = 1
+// mailboxStoreVersion is the layout version in meta. A file of version 1
+// is migrated on open; one of a later version is refused rather than
+// misread.
+const mailboxStoreVersion = 2
 
 // letterOverhead is what each letter costs beyond its envelope in the
 // quotas, for its id, keys and index: without it, a flood of one-byte
 // letters would fill the disk within a small byte quota.
 const letterOverhead = 256
 
-// A letter record is a version byte (1), the deposit time in Unix
-// milliseconds (8 bytes, big-endian), the id's length (1 byte), the id, then
-// the envelope. It is a fixed binary layout rather than CBOR so that
-// expiring old letters reads their time without decoding their envelopes.
-const letterRecordVersion = 1
+// A letter record is a version byte, the deposit time in Unix milliseconds
+// (8 bytes, big-endian), the id's length (1 byte) and the id; in version 2,
+// then the sender's length (1 byte) and the sender (a peer ID as text, ""
+// for none), the contact token hash's length (1 byte: 0 for a stranger's
+// letter, else 32) and the hash; then the envelope. Version 1 records
+// (written before deposit tokens) have no sender and no hash and read as a
+// stranger's letters from an unnamed sender. It is a fixed binary layout
+// rather than CBOR so that expiring old letters reads their time without
+// decoding their envelopes.
+const (
+	letterRecordV1 = 1
+	letterRecordV2 = 2
+)
 
-func encodeLetter(id string, deposited time.Time, envelope []byte) []byte {
-	b := make([]byte, 0, 10+len(id)+len(envelope))
-	b = append(b, letterRecordVersion)
+func encodeLetter(in mailbox.Incoming, contact []byte, deposited time.Time) []byte {
+	b := make([]byte, 0, 12+len(in.ID)+len(in.Sender)+len(contact)+len(in.Envelope))
+	b = append(b, letterRecordV2)
 	b = binary.BigEndian.AppendUint64(b, uint64(deposited.UnixMilli()))
-	b = append(b, byte(len(id)))
-	b = append(b, id...)
-	return append(b, envelope...)
+	b = append(b, byte(len(in.ID)))
+	b = append(b, in.ID...)
+	b = append(b, byte(len(in.Sender)))
+	b = append(b, in.Sender...)
+	b = append(b, byte(len(contact)))
+	b = append(b, contact...)
+	return append(b, in.Envelope...)
 }
 
 // letterRecord is a decoded record; its slices alias the bytes it was
@@ -65,54 +89,79 @@ func encodeLetter(id string, deposited time.Time, envelope []byte) []byte {
 type letterRecord struct {
 	deposited int64
 	id        []byte
+	sender    []byte
+	contact   []byte // nil for a stranger's letter
 	envelope  []byte
 }
 
 func decodeLetter(b []byte) (letterRecord, error) {
-	if len(b) < 10 || b[0] != letterRecordVersion {
+	if len(b) < 10 || b[0] != letterRecordV1 && b[0] != letterRecordV2 {
 		return letterRecord{}, errors.New("mailbox store: letter record of an unknown layout")
 	}
-	n := int(b[9])
-	if len(b) < 10+n {
+	r := letterRecord{deposited: int64(binary.BigEndian.Uint64(b[1:9]))}
+	rest := b[9:]
+	field := func() ([]byte, bool) {
+		if len(rest) < 1 || len(rest) < 1+int(rest[0]) {
+			return nil, false
+		}
+		f := rest[1 : 1+int(rest[0])]
+		rest = rest[1+int(rest[0]):]
+		return f, true
+	}
+	var ok bool
+	if r.id, ok = field(); !ok {
 		return letterRecord{}, errors.New("mailbox store: letter record cut short")
 	}
-	return letterRecord{
-		deposited: int64(binary.BigEndian.Uint64(b[1:9])),
-		id:        b[10 : 10+n],
-		envelope:  b[10+n:],
-	}, nil
-}
-
-// cost is what a letter counts against the quotas.
-func letterCost(envelope []byte) int64 { return int64(len(envelope)) + letterOverhead }
-
-// letterUsage is a count of letters and the bytes they cost.
-type letterUsage struct {
-	letters uint64
-	bytes   uint64
-}
-
-func readLetterUsage(b []byte) letterUsage {
-	if len(b) != 16 {
-		return letterUsage{}
+	if b[0] == letterRecordV2 {
+		if r.sender, ok = field(); !ok {
+			return letterRecord{}, errors.New("mailbox store: letter record cut short")
+		}
+		if r.contact, ok = field(); !ok {
+			return letterRecord{}, errors.New("mailbox store: letter record cut short")
+		}
+		if len(r.contact) == 0 {
+			r.contact = nil
+		} else if len(r.contact) != mailbox.TokenSize {
+			return letterRecord{}, errors.New("mailbox store: letter record with a bad token hash")
+		}
 	}
-	return letterUsage{binary.BigEndian.Uint64(b[:8]), binary.BigEndian.Uint64(b[8:])}
+	r.envelope = rest
+	return r, nil
 }
 
-func (u letterUsage) encode() []byte {
-	b := binary.BigEndian.AppendUint64(make([]byte, 0, 16), u.letters)
-	return binary.BigEndian.AppendUint64(b, u.bytes)
+// item is what the quota policy charges for the letter of rec, to to.
+func (rec letterRecord) item(to []byte) quota.Item {
+	return quota.Item{Recipient: string(to), Sender: string(rec.sender), Contact: rec.contact, Cost: letterCost(rec.envelope)}
 }
 
-func (u *letterUsage) add(c int64) { u.letters++; u.bytes += uint64(c) }
+// letterCost is what a letter counts against the quotas.
+func letterCost(envelope []byte) uint64 { return uint64(len(envelope)) + letterOverhead }
 
-func (u *letterUsage) sub(c int64) {
-	// Never below zero, whatever the file says.
-	if u.letters > 0 {
-		u.letters--
+// ledger is the quota bucket as a quota.Ledger, inside a transaction.
+type ledger struct{ b *bbolt.Bucket }
+
+var _ quota.Ledger = ledger{}
+
+func (l ledger) Usage(key string) (quota.Usage, error) {
+	v := l.b.Get([]byte(key))
+	if v == nil {
+		return quota.Usage{}, nil
 	}
-	u.bytes -= min(u.bytes, uint64(c))
+	if len(v) != 16 {
+		return quota.Usage{}, fmt.Errorf("mailbox store: quota counter %q of %d bytes", key, len(v))
+	}
+	return quota.Usage{Items: binary.BigEndian.Uint64(v[:8]), Bytes: binary.BigEndian.Uint64(v[8:])}, nil
 }
+
+func (l ledger) SetUsage(key string, u quota.Usage) error {
+	if u == (quota.Usage{}) {
+		return l.b.Delete([]byte(key))
+	}
+	v := binary.BigEndian.AppendUint64(make([]byte, 0, 16), u.Items)
+	return l.b.Put([]byte(key), binary.BigEndian.AppendUint64(v, u.Bytes))
+}
+
+func ledgerOf(tx *bbolt.Tx) ledger { return ledger{tx.Bucket(mailboxBucketQuota)} }
 
 func letterKey(seq uint64) []byte { return binary.BigEndian.AppendUint64(nil, seq) }
 
@@ -138,15 +187,21 @@ func openMailboxStore(path string, cfg Config) (*mailboxStore, error) {
 		if err != nil {
 			return err
 		}
-		if v := meta.Get(mailboxKeyVersion); v == nil {
-			if err := meta.Put(mailboxKeyVersion, []byte{mailboxStoreVersion}); err != nil {
+		for _, b := range [][]byte{mailboxBucketRecipients, mailboxBucketQuota, mailboxBucketTokens} {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
-		} else if len(v) != 1 || v[0] != mailboxStoreVersion {
+		}
+		switch v := meta.Get(mailboxKeyVersion); {
+		case v == nil:
+		case len(v) == 1 && v[0] == 1:
+			if err := migrateV1(tx, cfg.Quota); err != nil {
+				return fmt.Errorf("migrating from layout version 1: %w", err)
+			}
+		case len(v) != 1 || v[0] != mailboxStoreVersion:
 			return fmt.Errorf("mailbox store has layout version %x, this server reads %d", v, mailboxStoreVersion)
 		}
-		_, err = tx.CreateBucketIfNotExists(mailboxBucketRecipients)
-		return err
+		return meta.Put(mailboxKeyVersion, []byte{mailboxStoreVersion})
 	})
 	if err != nil {
 		db.Close()
@@ -157,17 +212,92 @@ func openMailboxStore(path string, cfg Config) (*mailboxStore, error) {
 
 func (st *mailboxStore) close() error { return st.db.Close() }
 
+// migrateV1 turns a file of layout version 1 into version 2: its letters
+// stay as they are (their records read as strangers' letters from an
+// unnamed sender), and the quota counters are computed from them, whatever
+// the limits say; the per-recipient usage and the total go.
+func migrateV1(tx *bbolt.Tx, p quota.Policy) error {
+	recipients := tx.Bucket(mailboxBucketRecipients)
+	l := ledgerOf(tx)
+	err := recipients.ForEachBucket(func(name []byte) error {
+		rb := recipients.Bucket(name)
+		if err := rb.Delete(mailboxKeyUsage); err != nil {
+			return err
+		}
+		letters := rb.Bucket(mailboxBucketLetters)
+		if letters == nil {
+			return nil
+		}
+		return letters.ForEach(func(k, v []byte) error {
+			rec, err := decodeLetter(v)
+			if err != nil {
+				return fmt.Errorf("letter %x of %s: %w", k, name, err)
+			}
+			return p.Force(l, rec.item(name))
+		})
+	})
+	if err != nil {
+		return err
+	}
+	return tx.Bucket(mailboxBucketMeta).Delete(mailboxKeyTotal)
+}
+
+// Register replaces the deposit token hashes to registered (see
+// mailbox.TokenStore), and notes when: registrations older than the
+// retention period are dropped, since the recipient registers again at
+// every pickup.
+func (st *mailboxStore) Register(to did.DID, hashes [][]byte) error {
+	now := st.cfg.now()
+	return st.db.Update(func(tx *bbolt.Tx) error {
+		tokens := tx.Bucket(mailboxBucketTokens)
+		name := []byte(to.String())
+		if tokens.Bucket(name) != nil {
+			if err := tokens.DeleteBucket(name); err != nil {
+				return err
+			}
+		}
+		if len(hashes) == 0 {
+			return nil
+		}
+		tb, err := tokens.CreateBucket(name)
+		if err != nil {
+			return err
+		}
+		for _, h := range hashes {
+			if len(h) != mailbox.TokenSize {
+				return fmt.Errorf("mailbox store: a token hash of %d bytes", len(h))
+			}
+			if err := tb.Put(h, nil); err != nil {
+				return err
+			}
+		}
+		return tb.Put(mailboxKeyAt, binary.BigEndian.AppendUint64(nil, uint64(now.UnixMilli())))
+	})
+}
+
+// registered reports whether to registered the token hash h.
+func registered(tx *bbolt.Tx, to []byte, h []byte) bool {
+	if len(h) != mailbox.TokenSize {
+		return false
+	}
+	tb := tx.Bucket(mailboxBucketTokens).Bucket(to)
+	return tb != nil && tb.Get(h) != nil
+}
+
 // cutoff is the deposit time, in Unix milliseconds, before which letters
 // have waited longer than the retention period.
 func (st *mailboxStore) cutoff() int64 { return st.cfg.now().Add(-st.cfg.Retention).UnixMilli() }
 
-// Deposit stores envelope for to under id, unless a letter with that id is
-// already waiting for to. It refuses with code "full" when the letter would
-// take the recipient, or the whole store, over its quota; then nothing is
-// stored.
-func (st *mailboxStore) Deposit(to did.DID, id string, envelope []byte) error {
+// Deposit stores in.Envelope for in.To under in.ID, unless a letter with
+// that id is already waiting for in.To. The letter is a contact's if its
+// token hash is one in.To registered, otherwise a stranger's, and is
+// charged to the quota counters of its kind (package quota); it is refused
+// with code "full" when it would take one of them over its limit, and then
+// nothing is stored.
+func (st *mailboxStore) Deposit(in mailbox.Incoming) error {
 	now := st.cfg.now()
 	cutoff := st.cutoff()
+	to, id, envelope := in.To, in.ID, in.Envelope
 	return st.db.Update(func(tx *bbolt.Tx) error {
 		recipients := tx.Bucket(mailboxBucketRecipients)
 		rb, err := recipients.CreateBucketIfNotExists([]byte(to.String()))
@@ -183,58 +313,52 @@ func (st *mailboxStore) Deposit(to did.DID, id string, envelope []byte) error {
 			return err
 		}
 		// Letters past their time hold no quota.
-		if _, err := expireRecipient(tx, rb, cutoff); err != nil {
+		if _, err := st.expireRecipient(tx, []byte(to.String()), rb, cutoff); err != nil {
 			return err
 		}
 		if ids.Get([]byte(id)) != nil {
 			return nil
 		}
-		meta := tx.Bucket(mailboxBucketMeta)
-		mine, total := readLetterUsage(rb.Get(mailboxKeyUsage)), readLetterUsage(meta.Get(mailboxKeyTotal))
-		c := letterCost(envelope)
-		switch {
-		case mine.letters+1 > uint64(st.cfg.MaxLetters):
-			return &mailbox.Error{Code: mailbox.CodeFull,
-				Message: fmt.Sprintf("the recipient's mailbox is full: %d letters are waiting", mine.letters)}
-		case mine.bytes+uint64(c) > uint64(st.cfg.MaxBytes):
-			return &mailbox.Error{Code: mailbox.CodeFull,
-				Message: fmt.Sprintf("the recipient's mailbox is full: %d of %d bytes are used", mine.bytes, st.cfg.MaxBytes)}
-		case total.bytes+uint64(c) > uint64(st.cfg.MaxTotalBytes):
-			return &mailbox.Error{Code: mailbox.CodeFull, Message: "the mailbox server is full"}
+		var contact []byte
+		if registered(tx, []byte(to.String()), in.Token) {
+			contact = in.Token
+		}
+		it := quota.Item{Recipient: to.String(), Sender: in.Sender, Contact: contact, Cost: letterCost(envelope)}
+		if err := st.cfg.Quota.Charge(ledgerOf(tx), it); err != nil {
+			var full *quota.FullError
+			if errors.As(err, &full) {
+				return &mailbox.Error{Code: mailbox.CodeFull, Message: full.Error()}
+			}
+			return err
 		}
 		seq, err := recipients.NextSequence()
 		if err != nil {
 			return err
 		}
 		key := letterKey(seq)
-		if err := letters.Put(key, encodeLetter(id, now, envelope)); err != nil {
+		if err := letters.Put(key, encodeLetter(in, contact, now)); err != nil {
 			return err
 		}
-		if err := ids.Put([]byte(id), key); err != nil {
-			return err
-		}
-		mine.add(c)
-		total.add(c)
-		if err := rb.Put(mailboxKeyUsage, mine.encode()); err != nil {
-			return err
-		}
-		return meta.Put(mailboxKeyTotal, total.encode())
+		return ids.Put([]byte(id), key)
 	})
 }
 
 // Waiting returns up to limit of to's letters after Seq after, in deposit
-// order, leaving out (and then deleting) those past the retention period.
-func (st *mailboxStore) Waiting(to did.DID, after uint64, limit int) ([]mailbox.StoredLetter, error) {
+// order, within maxBytes of envelopes (the first letter whatever its size),
+// leaving out (and then deleting) those past the retention period. Only
+// the letters returned are copied out of the file.
+func (st *mailboxStore) Waiting(to did.DID, after uint64, limit, maxBytes int) (_ []mailbox.StoredLetter, more bool, _ error) {
 	cutoff := st.cutoff()
 	var out []mailbox.StoredLetter
 	expired := false
+	size := 0
 	err := st.db.View(func(tx *bbolt.Tx) error {
 		rb := tx.Bucket(mailboxBucketRecipients).Bucket([]byte(to.String()))
 		if rb == nil {
 			return nil
 		}
 		c := rb.Bucket(mailboxBucketLetters).Cursor()
-		for k, v := c.Seek(letterKey(after + 1)); k != nil && len(out) < limit; k, v = c.Next() {
+		for k, v := c.Seek(letterKey(after + 1)); k != nil; k, v = c.Next() {
 			rec, err := decodeLetter(v)
 			if err != nil {
 				return fmt.Errorf("letter %x of %s: %w", k, to, err)
@@ -242,6 +366,10 @@ func (st *mailboxStore) Waiting(to did.DID, after uint64, limit int) ([]mailbox.
 			if rec.deposited < cutoff {
 				expired = true
 				continue
+			}
+			if size += len(rec.envelope); len(out) == limit || len(out) > 0 && size > maxBytes {
+				more = true
+				break
 			}
 			out = append(out, mailbox.StoredLetter{
 				Seq: binary.BigEndian.Uint64(k),
@@ -255,7 +383,7 @@ func (st *mailboxStore) Waiting(to did.DID, after uint64, limit int) ([]mailbox.
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	if expired {
 		err = st.db.Update(func(tx *bbolt.Tx) error {
@@ -264,13 +392,13 @@ func (st *mailboxStore) Waiting(to did.DID, after uint64, limit int) ([]mailbox.
 			if rb == nil {
 				return nil
 			}
-			if _, err := expireRecipient(tx, rb, cutoff); err != nil {
+			if _, err := st.expireRecipient(tx, []byte(to.String()), rb, cutoff); err != nil {
 				return err
 			}
 			return dropEmptyRecipient(recipients, rb, []byte(to.String()))
 		})
 	}
-	return out, err
+	return out, more, err
 }
 
 // Remove deletes to's letters with the given Seqs.
@@ -283,7 +411,7 @@ func (st *mailboxStore) Remove(to did.DID, seqs []uint64) error {
 			return nil
 		}
 		for _, seq := range seqs {
-			if err := removeLetter(tx, rb, letterKey(seq)); err != nil {
+			if err := st.removeLetter(tx, name, rb, letterKey(seq)); err != nil {
 				return err
 			}
 		}
@@ -291,9 +419,10 @@ func (st *mailboxStore) Remove(to did.DID, seqs []uint64) error {
 	})
 }
 
-// removeLetter deletes the letter at key from rb, with its id and its share
-// of the usage. A key that is not there is skipped.
-func removeLetter(tx *bbolt.Tx, rb *bbolt.Bucket, key []byte) error {
+// removeLetter deletes the letter at key from rb (the bucket of recipient
+// to), with its id and its share of the quota counters. A key that is not
+// there is skipped.
+func (st *mailboxStore) removeLetter(tx *bbolt.Tx, to []byte, rb *bbolt.Bucket, key []byte) error {
 	letters, ids := rb.Bucket(mailboxBucketLetters), rb.Bucket(mailboxBucketIDs)
 	v := letters.Get(key)
 	if v == nil {
@@ -303,30 +432,22 @@ func removeLetter(tx *bbolt.Tx, rb *bbolt.Bucket, key []byte) error {
 	if err != nil {
 		return err
 	}
-	c := letterCost(rec.envelope)
+	if err := st.cfg.Quota.Refund(ledgerOf(tx), rec.item(to)); err != nil {
+		return err
+	}
 	if bytes.Equal(ids.Get(rec.id), key) {
 		if err := ids.Delete(rec.id); err != nil {
 			return err
 		}
 	}
-	if err := letters.Delete(key); err != nil {
-		return err
-	}
-	meta := tx.Bucket(mailboxBucketMeta)
-	mine, total := readLetterUsage(rb.Get(mailboxKeyUsage)), readLetterUsage(meta.Get(mailboxKeyTotal))
-	mine.sub(c)
-	total.sub(c)
-	if err := rb.Put(mailboxKeyUsage, mine.encode()); err != nil {
-		return err
-	}
-	return meta.Put(mailboxKeyTotal, total.encode())
+	return letters.Delete(key)
 }
 
 // expireRecipient deletes rb's letters deposited before cutoff and returns
 // how many. Letters are in deposit order, so it stops at the first that is
 // young enough (one deposited while the clock was set back waits a little
 // longer).
-func expireRecipient(tx *bbolt.Tx, rb *bbolt.Bucket, cutoff int64) (int, error) {
+func (st *mailboxStore) expireRecipient(tx *bbolt.Tx, to []byte, rb *bbolt.Bucket, cutoff int64) (int, error) {
 	var old [][]byte
 	c := rb.Bucket(mailboxBucketLetters).Cursor()
 	for k, v := c.First(); k != nil; k, v = c.Next() {
@@ -340,7 +461,7 @@ func expireRecipient(tx *bbolt.Tx, rb *bbolt.Bucket, cutoff int64) (int, error) 
 		old = append(old, bytes.Clone(k))
 	}
 	for _, k := range old {
-		if err := removeLetter(tx, rb, k); err != nil {
+		if err := st.removeLetter(tx, to, rb, k); err != nil {
 			return 0, err
 		}
 	}
@@ -371,12 +492,29 @@ func (st *mailboxStore) expireAll() (int, error) {
 		}
 		for _, name := range names {
 			rb := recipients.Bucket(name)
-			e, err := expireRecipient(tx, rb, cutoff)
+			e, err := st.expireRecipient(tx, name, rb, cutoff)
 			if err != nil {
 				return fmt.Errorf("expiring letters of %s: %w", name, err)
 			}
 			n += e
 			if err := dropEmptyRecipient(recipients, rb, name); err != nil {
+				return err
+			}
+		}
+		// Registrations of recipients who have not come back.
+		tokens := tx.Bucket(mailboxBucketTokens)
+		var stale [][]byte
+		if err := tokens.ForEachBucket(func(k []byte) error {
+			at := tokens.Bucket(k).Get(mailboxKeyAt)
+			if len(at) != 8 || int64(binary.BigEndian.Uint64(at)) < cutoff {
+				stale = append(stale, bytes.Clone(k))
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
+		for _, k := range stale {
+			if err := tokens.DeleteBucket(k); err != nil {
 				return err
 			}
 		}
@@ -387,9 +525,17 @@ func (st *mailboxStore) expireAll() (int, error) {
 
 // stats returns the usage of all letters and the number of recipients with
 // letters waiting.
-func (st *mailboxStore) stats() (total letterUsage, recipients int, err error) {
+func (st *mailboxStore) stats() (total quota.Usage, recipients int, err error) {
 	err = st.db.View(func(tx *bbolt.Tx) error {
-		total = readLetterUsage(tx.Bucket(mailboxBucketMeta).Get(mailboxKeyTotal))
+		l := ledgerOf(tx)
+		for _, k := range []string{quota.KeyContacts, quota.KeyStrangers} {
+			u, err := l.Usage(k)
+			if err != nil {
+				return err
+			}
+			total.Items += u.Items
+			total.Bytes += u.Bytes
+		}
 		return tx.Bucket(mailboxBucketRecipients).ForEachBucket(func([]byte) error {
 			recipients++
 			return nil

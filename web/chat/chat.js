@@ -6,6 +6,13 @@
 //
 // The route #/chat/<did> opens the conversation with that contact.
 //
+// Below the people, Requests: what strangers (DIDs that are not contacts)
+// wrote, one request per stranger, never in the list of people. Accepting
+// one makes the stranger a contact and opens the conversation; declining
+// deletes it; blocking deletes it and drops what that DID sends from then
+// on. The list is read again at each planet-chat, so a request shows up as
+// it arrives.
+//
 // The conversation is read again when the store says a message may have
 // arrived (the core's planet-chat) and, while one of the person's own
 // messages is still on its way (queued or sent) and the page is in view, at
@@ -22,6 +29,7 @@ import { humanDate, plural } from '../lib/format.js';
 /** @typedef {import('../planet.d.ts').Contact} Contact */
 /** @typedef {import('../planet.d.ts').ChatMessage} ChatMessage */
 /** @typedef {import('../planet.d.ts').NetworkStatus} NetworkStatus */
+/** @typedef {import('../planet.d.ts').ChatRequest} ChatRequest */
 
 /** @typedef {'online' | 'offline' | 'unknown'} Presence */
 
@@ -64,6 +72,12 @@ export class ChatSection extends HTMLElement {
   #form = el('form', { class: 'stack chat-form', novalidate: true });
   #conversation = el('section', { class: 'card chat-conversation', 'aria-labelledby': 'chat-heading', hidden: true });
   #pick = el('p', { class: 'hint chat-pick' }, 'Pick a contact to open your conversation.');
+  #requestsAlert = alertBox();
+  #requests = el('ul', { class: 'chat-requests', 'aria-labelledby': 'chat-requests-heading', 'data-testid': 'chat-requests' });
+  #requestsCard = el('section', { class: 'card chat-requests-card', 'aria-labelledby': 'chat-requests-heading', hidden: true });
+  /** A reading of the requests runs; #requestsAgain: run again after it. */
+  #requestsBusy = false;
+  #requestsAgain = false;
 
   connectedCallback() {
     if (this.childElementCount) {
@@ -85,6 +99,11 @@ export class ChatSection extends HTMLElement {
       }
     });
     this.#conversation.append(this.#heading, this.#presence, this.#log, this.#empty, this.#form);
+    this.#requestsCard.append(
+      el('h2', { id: 'chat-requests-heading' }, 'Requests'),
+      el('p', { class: 'hint' }, 'Messages from people who are not your contacts. Nothing goes back to them until you accept.'),
+      this.#requestsAlert.node,
+      this.#requests);
     this.append(
       el('h1', { tabindex: -1 }, 'Chat'),
       el('p', { class: 'lead' }, 'Messages with your contacts, encrypted end to end. When someone is away, what you write waits in their mailbox.'),
@@ -94,8 +113,10 @@ export class ChatSection extends HTMLElement {
           this.#listAlert.node,
           this.#list,
           this.#withoutDID),
-        el('div', { class: 'chat-main' }, this.#pick, this.#conversation)));
+        el('div', { class: 'chat-main' }, this.#pick, this.#conversation),
+        this.#requestsCard));
     this.#loadContacts();
+    this.#loadRequests();
     this.#start();
   }
 
@@ -106,7 +127,10 @@ export class ChatSection extends HTMLElement {
   #start() {
     for (const fn of this.#unsubscribe.splice(0)) fn();
     this.#unsubscribe.push(
-      store.chat.subscribe(() => this.#refresh()),
+      store.chat.subscribe(() => {
+        this.#refresh();
+        this.#loadRequests();
+      }),
       store.contacts.subscribe(() => this.#loadContacts()),
       store.network.subscribe((status) => {
         this.#network = status;
@@ -141,6 +165,72 @@ export class ChatSection extends HTMLElement {
     } catch (err) {
       this.#listAlert.show(errorMessage(err));
     }
+  }
+
+  /** Reads the requests again and shows them. */
+  async #loadRequests() {
+    if (this.#requestsBusy) {
+      this.#requestsAgain = true;
+      return;
+    }
+    this.#requestsBusy = true;
+    this.#requestsAgain = false;
+    try {
+      this.#showRequests(await planet.chat.requests());
+      this.#requestsAlert.clear();
+    } catch (err) {
+      this.#requestsAlert.show(`Requests could not be read: ${errorMessage(err)}`);
+    } finally {
+      this.#requestsBusy = false;
+    }
+    if (this.#requestsAgain) await this.#loadRequests();
+  }
+
+  /** @param {ChatRequest[]} requests */
+  #showRequests(requests) {
+    this.#requestsCard.hidden = requests.length === 0;
+    this.#requests.replaceChildren(...requests.map((r) => {
+      const who = shortDID(r.from);
+      const answer = async (/** @type {HTMLElement} */ row, /** @type {() => Promise<void>} */ act, /** @type {boolean} */ accepted) => {
+        this.#requestsAlert.clear();
+        const buttons = [...row.querySelectorAll('button')];
+        buttons.forEach((b) => { b.disabled = true; });
+        row.setAttribute('aria-busy', 'true');
+        try {
+          await act();
+          if (accepted) {
+            this.did = r.from;
+            store.changed('contacts');
+          }
+          await this.#loadRequests();
+        } catch (err) {
+          this.#requestsAlert.show(`${who}: ${errorMessage(err)}`);
+        } finally {
+          row.removeAttribute('aria-busy');
+          buttons.forEach((b) => { b.disabled = false; });
+        }
+      };
+      const row = el('li', { class: 'chat-request', 'data-testid': 'chat-request', dataset: { from: r.from } });
+      row.append(
+        el('p', { class: 'chat-request-from' }, el('code', { title: r.from }, who), ' · ',
+          plural(r.messages.length, 'message', 'messages'), ' · ', when(r.last)),
+        el('ol', { class: 'chat-request-messages' },
+          ...r.messages.map((m) => el('li', { class: 'prose', 'data-testid': 'request-message' }, m.text))),
+        el('div', { class: 'row' },
+          el('button', {
+            type: 'button', class: 'button primary', 'aria-label': `Accept the request from ${who}`,
+            onclick: () => answer(row, () => planet.chat.acceptRequest(r.from), true),
+          }, 'Accept'),
+          el('button', {
+            type: 'button', class: 'button', 'aria-label': `Decline the request from ${who}`,
+            onclick: () => answer(row, () => planet.chat.declineRequest(r.from), false),
+          }, 'Decline'),
+          el('button', {
+            type: 'button', class: 'button danger', 'aria-label': `Block ${who}`,
+            onclick: () => answer(row, () => planet.chat.block(r.from), false),
+          }, 'Block')));
+      return row;
+    }));
   }
 
   #showContacts() {
@@ -306,6 +396,16 @@ export class ChatSection extends HTMLElement {
 }
 
 const timeOnly = new Intl.DateTimeFormat(undefined, { timeStyle: 'short' });
+
+/**
+ * A DID short enough to read: its method and the start and end of the rest.
+ * @param {string} did
+ */
+function shortDID(did) {
+  const i = did.lastIndexOf(':');
+  const id = did.slice(i + 1);
+  return id.length > 16 ? `${did.slice(0, i + 1)}${id.slice(0, 8)}…${id.slice(-6)}` : did;
+}
 
 /**
  * A message's time: the time alone for today, else the date too.

@@ -217,3 +217,64 @@ test('two people chat in the page, live, and a message written while one is away
   ]);
   await waitShown('Bob\'s message delivered', backLog, [...waiting, ['Coming, sorry!', 'delivered']]);
 });
+
+test('messages from strangers wait as requests, apart from the people, until accepted, declined or blocked', { timeout: 240_000 }, async () => {
+  const bob = await newPerson();
+  const carol = await newPerson();
+  const dave = await newPerson();
+  const [bobDID] = [await createVault(bob.page), await createVault(carol.page), await createVault(dave.page)];
+  await Promise.all([waitOnline(bob.page), waitOnline(carol.page), waitOnline(dave.page)]);
+  // Strangers reach Bob through the relay, at his address there.
+  const bobStatus = await api(bob.page, 'network.status');
+  const bobAddr = bobStatus.addresses.find((a) => a.includes('/p2p-circuit/p2p/'));
+  assert.ok(bobAddr, `Bob's address through the relay: ${bobStatus.addresses.join(' ')}`);
+
+  // Bob is in Chat, with nobody to chat with.
+  await bob.page.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name: 'Chat', exact: true }).click();
+  await bob.page.getByRole('heading', { level: 1, name: 'Chat' }).waitFor();
+  const requests = bob.page.getByRole('region', { name: 'Requests' });
+  assert.equal(await requests.count(), 0, 'no Requests while there are none');
+
+  // Carol, whom Bob does not know, writes to him: it shows up live, as a
+  // request, and not among the people.
+  await api(carol.page, 'network.ping', bobAddr);
+  const sent = await api(carol.page, 'chat.send', bobDID, 'Hello, we met at the market?');
+  assert.equal(sent.state, 'delivered', 'handed over to Bob\'s tab');
+  const carolRequest = requests.getByTestId('chat-request');
+  await carolRequest.getByTestId('request-message').filter({ hasText: 'Hello, we met at the market?' }).waitFor({ timeout: 30_000 });
+  assert.equal(await bob.page.getByTestId('chat-contact').count(), 0, 'a request is not in the list of people');
+  assert.deepEqual(await unnamedControls(bob.page), [], 'controls without a name in Requests');
+
+  // Dave writes too; Bob blocks him: his request goes, and what he sends
+  // next never shows.
+  await api(dave.page, 'network.ping', bobAddr);
+  await api(dave.page, 'chat.send', bobDID, 'Cheap watches!');
+  await requests.getByTestId('request-message').filter({ hasText: 'Cheap watches!' }).waitFor({ timeout: 30_000 });
+  await requests.getByRole('button', { name: /^Block / }).first().waitFor();
+  const daveRow = requests.getByTestId('chat-request').filter({ hasText: 'Cheap watches!' });
+  await daveRow.getByRole('button', { name: /^Block / }).click();
+  await daveRow.waitFor({ state: 'detached' });
+  await api(dave.page, 'chat.send', bobDID, 'Still cheap watches!');
+  assert.deepEqual((await api(bob.page, 'chat.requests')).map((r) => r.messages.map((m) => m.text)),
+    [['Hello, we met at the market?']], 'a blocked sender\'s message is dropped');
+
+  // Bob accepts Carol: she is among the people now, and the conversation
+  // opens with her message.
+  await carolRequest.getByRole('button', { name: /^Accept / }).click();
+  await requests.waitFor({ state: 'hidden' });
+  const log = bob.page.getByRole('log', { name: /^Conversation with / });
+  await waitShown('Carol\'s message in the conversation', log, [['Hello, we met at the market?', 'direct']]);
+  assert.equal(await bob.page.getByTestId('chat-contact').count(), 1, 'Carol among the people');
+
+  // A declined request is deleted.
+  const eve = await newPerson();
+  await createVault(eve.page);
+  await waitOnline(eve.page);
+  await api(eve.page, 'network.ping', bobAddr);
+  await api(eve.page, 'chat.send', bobDID, 'Hi!');
+  const eveRow = requests.getByTestId('chat-request').filter({ hasText: 'Hi!' });
+  await eveRow.waitFor({ timeout: 30_000 });
+  await eveRow.getByRole('button', { name: /^Decline / }).click();
+  await requests.waitFor({ state: 'hidden' });
+  assert.deepEqual(await api(bob.page, 'chat.requests'), []);
+});
