@@ -11,6 +11,7 @@ import (
 
 	"planet/core/chat"
 	"planet/core/contacts"
+	"planet/core/did"
 	"planet/core/identity"
 	"planet/core/library"
 	"planet/core/session"
@@ -55,6 +56,7 @@ type Planet struct {
 	idle     Timer
 	lastUse  time.Time
 	onLock   func()
+	mediator did.DID // the DIDComm mediator the person receives through; see SetMediator
 
 	session *session.Session // the session of p.v and p.id, made once for all calls; see Session
 

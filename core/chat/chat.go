@@ -103,11 +103,15 @@ type Message struct {
 	// Delivered is when the recipient acknowledged an outgoing message;
 	// zero until then, and for incoming messages.
 	Delivered time.Time
-	// Via says how an incoming message arrived: ViaDirect or ViaMailbox.
+	// Via says how an incoming message arrived: ViaDirect, ViaMailbox or
+	// ViaDIDComm.
 	Via string
 	// Signed is the message as its sender signed it. For an outgoing
-	// message not yet delivered, it is what to send again.
+	// message not yet delivered, it is what to send again. Empty for a
+	// basic message (see basic.go), which has Plain instead.
 	Signed []byte
+	// Plain is a basic message's DIDComm plaintext, as its sender wrote it.
+	Plain []byte
 }
 
 // Outgoing reports whether the person sent the message.
@@ -451,7 +455,7 @@ func (svc *Service) take(ctx context.Context, s *session.Session, m *didcomm.Mes
 // keep keeps m, a verified chat message that arrived via via as
 // signed; see Receive.
 func (svc *Service) keep(ctx context.Context, s *session.Session, m *didcomm.Message, signed []byte, via string) (*Message, bool, error) {
-	v, id := s.Vault, s.Identity
+	id := s.Identity
 	if via != ViaDirect && via != ViaMailbox {
 		return nil, false, fmt.Errorf("receive chat: %w: unknown way of arrival %q", input.ErrInvalid, via)
 	}
@@ -463,16 +467,28 @@ func (svc *Service) keep(ctx context.Context, s *session.Session, m *didcomm.Mes
 	if m.To[0] != id.DID() {
 		return nil, false, fmt.Errorf("receive chat: %w: the message is addressed to %s, not to you", input.ErrInvalid, m.To[0])
 	}
+	rec := &messageRecord{
+		ID: m.ID, From: m.From.String(), To: m.To[0].String(), Text: body.Text, Seq: body.Seq,
+		Created: session.Millis(m.Created), State: Received, Stored: session.Millis(now), Via: via,
+		Signed: append([]byte(nil), signed...),
+	}
+	return svc.keepReceived(ctx, s, rec, m.From)
+}
 
-	recID := messageRecordID(m.ID, m.From)
-	blocked, err := isBlocked(ctx, v, m.From)
+// keepReceived keeps rec, a message from from that arrived, in its
+// conversation if the person knows from, as a request if not, or not at all
+// if the person blocked from; it returns the message and whether it is new.
+func (svc *Service) keepReceived(ctx context.Context, s *session.Session, rec *messageRecord, from did.DID) (*Message, bool, error) {
+	v := s.Vault
+	recID := messageRecordID(rec.ID, from)
+	blocked, err := isBlocked(ctx, v, from)
 	if err != nil {
 		return nil, false, err
 	}
 	if blocked {
 		return nil, false, nil // dropped unread
 	}
-	known, err := svc.knows(ctx, v, m.From)
+	known, err := svc.knows(ctx, v, from)
 	if err != nil {
 		return nil, false, err
 	}
@@ -487,15 +503,10 @@ func (svc *Service) keep(ctx context.Context, s *session.Session, m *didcomm.Mes
 	} else if !errors.Is(err, vault.ErrNotFound) {
 		return nil, false, err
 	}
-	rec := &messageRecord{
-		ID: m.ID, From: m.From.String(), To: m.To[0].String(), Text: body.Text, Seq: body.Seq,
-		Created: session.Millis(m.Created), State: Received, Stored: session.Millis(now), Via: via,
-		Signed: append([]byte(nil), signed...),
-	}
 	if !known {
 		// A stranger's message waits as a request, or is dropped past
 		// the limits; either way it is in no conversation.
-		_, err := keepRequest(ctx, s, rec, m.From)
+		_, err := keepRequest(ctx, s, rec, from)
 		return nil, false, err
 	}
 	if err := session.Put(ctx, v, colMessages, recID, rec); err != nil {

@@ -36,6 +36,10 @@ type messageRecord struct {
 	Delivered int64  `cbor:"9,keyasint,omitempty"`
 	Via       string `cbor:"10,keyasint,omitempty"`
 	Signed    []byte `cbor:"11,keyasint"`
+	// Plain is the DIDComm plaintext of a basic message (Via "didcomm",
+	// or written by WriteBasic), whose Signed is empty: what its sender
+	// wrote, as authenticated when it arrived.
+	Plain []byte `cbor:"12,keyasint,omitempty"`
 }
 
 // conversationRecord is what the vault keeps of one conversation besides
@@ -71,6 +75,7 @@ func (r *messageRecord) message() (Message, error) {
 		Stored:  session.Time(r.Stored),
 		Via:     r.Via,
 		Signed:  r.Signed,
+		Plain:   r.Plain,
 	}
 	if r.Delivered != 0 {
 		c.Delivered = session.Time(r.Delivered)

@@ -2,6 +2,7 @@ package chat
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"time"
@@ -27,7 +28,10 @@ type exported struct {
 	Stored    time.Time `json:"stored"`
 	Delivered time.Time `json:"delivered,omitzero"`
 	Via       string    `json:"via,omitempty"`
-	Signed    string    `json:"signed"`
+	// Signed is a PLANET chat message as signed; DIDComm, instead, the
+	// plaintext of a basic message (basic.go). Each entry has one.
+	Signed  string `json:"signed,omitempty"`
+	DIDComm string `json:"didcomm,omitempty"`
 }
 
 // Section is chat's part of the export: messages.json, the chat history,
@@ -72,7 +76,7 @@ func (svc *Service) export(ctx context.Context) ([]exported, error) {
 			out = append(out, exported{
 				ID: c.ID, From: c.From.String(), To: c.To.String(), Text: c.Text, Seq: c.Seq,
 				Created: c.Created, State: c.State, Stored: c.Stored, Delivered: c.Delivered,
-				Via: c.Via, Signed: string(c.Signed),
+				Via: c.Via, Signed: string(c.Signed), DIDComm: string(c.Plain),
 			})
 		}
 	}
@@ -106,6 +110,23 @@ func restore(tx *vault.Tx, id *identity.Identity, messages []exported) error {
 	for i, e := range messages {
 		refuse := func(format string, a ...any) error {
 			return session.BadExport("messages.json: message %d: %s", i+1, fmt.Sprintf(format, a...))
+		}
+		if e.Signed == "" {
+			rec, from, err := restoreBasic(id, e)
+			if err != nil {
+				return refuse("%v", err)
+			}
+			recID := messageRecordID(rec.ID, from)
+			if seen[recID] {
+				return refuse("it appears twice")
+			}
+			seen[recID] = true
+			b, err := vault.MarshalCBOR(rec)
+			if err != nil {
+				return err
+			}
+			tx.Put(colMessages, recID, b)
+			continue
 		}
 		sm, err := didcomm.ParseSigned([]byte(e.Signed))
 		if err != nil {
@@ -153,4 +174,48 @@ func restore(tx *vault.Tx, id *identity.Identity, messages []exported) error {
 		}
 	}
 	return nil
+}
+
+// restoreBasic reads a basic message of messages.json from its plaintext,
+// parsed and checked as on arrival but for its dates (it may have been
+// kept long ago): one of the person's own, sent, or one to them, received.
+func restoreBasic(id *identity.Identity, e exported) (*messageRecord, did.DID, error) {
+	if e.DIDComm == "" {
+		return nil, did.DID{}, errors.New(`it has neither "signed" nor "didcomm"`)
+	}
+	p, err := didcomm.ParsePlaintext([]byte(e.DIDComm))
+	if err != nil {
+		return nil, did.DID{}, err
+	}
+	if p.From.IsZero() || len(p.To) != 1 {
+		return nil, did.DID{}, errors.New("a basic message in an export names its sender and one recipient")
+	}
+	outgoing := id.Owns(p.From)
+	me := p.To[0]
+	switch {
+	case outgoing && e.State == Sent:
+		me = p.From
+		if id.Owns(p.To[0]) {
+			return nil, did.DID{}, errors.New("a basic message from the person to themselves")
+		}
+	case !outgoing && id.Owns(me) && e.State == Received:
+	default:
+		return nil, did.DID{}, fmt.Errorf("a %q basic message from %s to %s is not one of this person's", e.State, p.From, p.To[0])
+	}
+	if outgoing {
+		// readBasic checks the recipient is me; a sent message's is the other.
+		me = p.To[0]
+	}
+	text, err := readBasic(p, me)
+	if err != nil {
+		return nil, did.DID{}, err
+	}
+	if e.Via != "" && (outgoing || e.Via != ViaDIDComm) {
+		return nil, did.DID{}, fmt.Errorf("unknown way of arrival %q for a basic message", e.Via)
+	}
+	return &messageRecord{
+		ID: p.ID, From: p.From.String(), To: p.To[0].String(), Text: text,
+		Created: session.Millis(p.Created), State: e.State, Stored: session.Millis(e.Stored), Via: e.Via,
+		Plain: []byte(e.DIDComm),
+	}, p.From, nil
 }

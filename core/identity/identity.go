@@ -183,3 +183,26 @@ func (id Identity) Format(f fmt.State, verb rune) { io.WriteString(f, id.String(
 func (id *Identity) Peer2DID(services ...did.Service) (did.DID, error) {
 	return did.NewPeer2(did.Peer2Keys(id.pub), services...)
 }
+
+// Owns reports whether d is one of the identity's own DIDs made from its
+// key: its did:key, or a did:peer:2 whose authentication key is its key
+// (the DID it shares, with services naming its mediator). Pairwise
+// relationship DIDs, whose keys are derived apart, are not among them.
+func (id *Identity) Owns(d did.DID) bool {
+	if d == id.did {
+		return true
+	}
+	if d.Method() != did.MethodPeer {
+		return false
+	}
+	doc, err := did.Resolve(d)
+	if err != nil {
+		return false
+	}
+	for _, ref := range doc.Authentication {
+		if k, err := doc.Ed25519Key(ref, doc.Authentication); err == nil && k.Equal(id.pub) {
+			return true
+		}
+	}
+	return false
+}
