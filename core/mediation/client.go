@@ -421,3 +421,13 @@ func status(reply *didcomm.Plaintext) (Status, error) {
 	}
 	return decodeStatus(reply)
 }
+
+// Status asks the mediator how many messages wait for the client, for all
+// its DIDs (status-request).
+func (c *Client) Status(ctx context.Context) (Status, error) {
+	reply, err := c.request(ctx, typeStatusRequest, struct{}{})
+	if err != nil {
+		return Status{}, err
+	}
+	return status(reply)
+}

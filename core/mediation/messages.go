@@ -23,6 +23,7 @@ const (
 	typeKeylistQuery   = "https://didcomm.org/coordinate-mediation/2.0/keylist-query"
 	typeKeylist        = "https://didcomm.org/coordinate-mediation/2.0/keylist"
 
+	typeStatusRequest   = "https://didcomm.org/messagepickup/3.0/status-request"
 	typeStatus          = "https://didcomm.org/messagepickup/3.0/status"
 	typeDeliveryRequest = "https://didcomm.org/messagepickup/3.0/delivery-request"
 	typeDelivery        = "https://didcomm.org/messagepickup/3.0/delivery"
