@@ -20,7 +20,7 @@ var layers = []struct {
 	{"identifiers, framing, storage", []string{"planet/core/did", "planet/core/internal/jws", "planet/core/wire", "planet/vault"}},
 	{"identity, stores", []string{"planet/core/identity", "planet/core/wire/wiretest", "planet/vault/mem", "planet/vault/storetest", "planet/idb"}},
 	{"signed formats and protocols", []string{"planet/core/vc", "planet/core/invite", "planet/core/didcomm", "planet/core/mailbox", "planet/core/identity/identitytest", "planet/core/didcomm/didcommtest"}},
-	{"protocols over signed formats", []string{"planet/core/fpn"}},
+	{"protocols over signed formats", []string{"planet/core/fpn", "planet/core/mediation"}},
 	{"algorithms", []string{"planet/core/graph"}},
 	{"the session a feature gets", []string{"planet/core/session"}},
 	{"features others build on", []string{"planet/core/contacts"}},

@@ -39,8 +39,11 @@ const (
 	// maxDeliveryBytes caps the messages one delivery carries (at least
 	// one is always carried), so that a pickup's reply, and what the
 	// mediator holds in memory to write it, stays within a fixed budget
-	// however large the client's limit.
-	maxDeliveryBytes = 1 << 20
+	// however large the client's limit. The reply carries them in base64
+	// inside an encrypted message, itself base64: about 16/9 of their size,
+	// which must stay under the 1 MiB a DIDComm reader takes
+	// (didcomm.MaxPackedSize), or the client could not open its delivery.
+	maxDeliveryBytes = 512 << 10
 	// maxKeylistUpdates and maxKeylistPage bound one keylist message.
 	maxKeylistUpdates = 100
 	maxKeylistPage    = 100
