@@ -11,7 +11,9 @@ import (
 
 	"planet/core"
 	"planet/core/chat"
+	"planet/core/did"
 	"planet/core/mailbox"
+	"planet/core/mediation"
 	"planet/core/p2p"
 )
 
@@ -35,6 +37,24 @@ func chatAPI(ctx context.Context, p *core.Planet, net *tabNetwork) safejs.Value 
 		text, err := str(args, 1)
 		if err != nil {
 			return nil, err
+		}
+		if to.Method() != did.MethodKey {
+			// Someone on the First Person Network, known by a DID with a
+			// DIDComm service: a basic message through their mediator.
+			sendCtx, cancel := context.WithTimeout(ctx, time.Minute)
+			defer cancel()
+			m, packed, err := p.WriteBasic(sendCtx, to, text)
+			if err != nil {
+				return nil, err
+			}
+			if err := mediation.Send(sendCtx, packed, postDIDComm); err != nil {
+				// A basic message has no outbox: kept as written, not sent again.
+				out := chatJS(m)
+				out["waiting"] = map[string]string{"code": "not_delivered",
+					"message": "Their server did not take the message (" + sentence(err.Error(), "") + "); it is kept here but not sent again."}
+				return toJS(out)
+			}
+			return toJS(chatJS(m))
 		}
 		node, err := net.current()
 		if err != nil {

@@ -60,7 +60,8 @@ var errPeerUnreachable = errors.New("that peer cannot be reached")
 
 // tabNetwork owns the node of the unlocked vault.
 type tabNetwork struct {
-	p *core.Planet
+	p       *core.Planet
+	didcomm *tabDIDComm // the connection to the server's mediator, run beside the node
 
 	mu     sync.Mutex
 	cancel context.CancelFunc // nil while stopped
@@ -70,7 +71,7 @@ type tabNetwork struct {
 }
 
 func newTabNetwork(p *core.Planet) *tabNetwork {
-	n := &tabNetwork{p: p, state: netOff}
+	n := &tabNetwork{p: p, state: netOff, didcomm: newTabDIDComm(p)}
 	n.watchPageHide()
 	n.watchWakeUps()
 	return n
@@ -122,6 +123,7 @@ func (n *tabNetwork) start() {
 	ctx, cancel := context.WithCancel(context.Background())
 	n.cancel, n.state, n.err, n.node = cancel, netStarting, "", nil
 	go n.run(ctx)
+	go n.didcomm.run(ctx)
 }
 
 // stop stops the node and closes its host. It does not wait.
@@ -573,9 +575,16 @@ func (n *tabNetwork) statusJS() (any, error) {
 		Addresses   []string  `json:"addresses"`
 		Relays      []relayJS `json:"relays"`
 		Connections []connJS  `json:"connections"`
-	}{State: state, Error: why, Addresses: []string{}, Relays: []relayJS{}, Connections: []connJS{}}
+		// Mediator is the tab's connection to its server's DIDComm
+		// mediator, and ShareDID the DID that reaches the person through it.
+		Mediator map[string]any `json:"mediator"`
+		ShareDID string         `json:"shareDid,omitempty"`
+	}{State: state, Error: why, Addresses: []string{}, Relays: []relayJS{}, Connections: []connJS{}, Mediator: n.didcomm.statusJS()}
 	if id, err := n.p.Identity(); err == nil {
 		out.PeerID, out.DID = id.PeerID().String(), id.DID().String()
+	}
+	if share, err := n.p.ShareDID(); err == nil {
+		out.ShareDID = share.String()
 	}
 	if node == nil {
 		return toJS(out)

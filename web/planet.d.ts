@@ -181,6 +181,19 @@ export interface NetworkStatus {
   addresses: string[];
   relays: RelayStatus[];
   connections: PeerConnection[];
+  /**
+   * The tab's connection to its server's DIDComm mediator, through which
+   * anyone on the First Person Network reaches the person: "off",
+   * "starting", "online", "no mediator" (the server runs none) or "failed"
+   * (error says why; it retries).
+   */
+  mediator: { state: "off" | "starting" | "online" | "no mediator" | "failed"; error?: string };
+  /**
+   * The DID to share once the mediator is known: the person's key as a
+   * did:peer:2 whose DIDComm service names the mediator. Anyone with it can
+   * write to the person (chat.send takes it too).
+   */
+  shareDid?: string;
 }
 
 export interface NewInvitation {
@@ -410,9 +423,12 @@ export interface PlanetAPI {
      * Sends a message: directly when the other person is reachable (state
      * "delivered"), otherwise sealed into their mailbox (state "sent").
      * When neither takes it, it is kept all the same (state "queued") and
-     * `waiting` says why; the tab sends it when it can.
+     * `waiting` says why; the tab sends it when it can. To a DID other than
+     * a did:key (someone on the First Person Network), it goes as a DIDComm
+     * basic message through their mediator (state "sent"); if their server
+     * does not take it, `waiting` is "not_delivered" and it is not retried.
      */
-    send(did: string, text: string): Promise<ChatMessage & { waiting?: { code: "unreachable" | "mailbox_full"; message: string } }>;
+    send(did: string, text: string): Promise<ChatMessage & { waiting?: { code: "unreachable" | "mailbox_full" | "not_delivered"; message: string } }>;
     /** The messages with did, in conversation order. */
     conversation(did: string): Promise<ChatMessage[]>;
     /**

@@ -1,0 +1,201 @@
+//go:build js && wasm
+
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"planet/core"
+	"planet/core/did"
+	"planet/core/didcomm"
+	"planet/core/mediation"
+	"planet/vault"
+	"planet/wasm/browser"
+)
+
+// The tab on the First Person Network: while the vault is unlocked, it
+// keeps a WebSocket to its server's DIDComm mediator (docs/mediator.md),
+// registered for the DID the person shares, and hands every message that
+// arrives to the core (core.Planet.ReceiveDIDComm); it sends DIDComm
+// messages along their recipients' routes with fetch. The WebSocket is the
+// standard DIDComm transport, the one every other client uses.
+
+// mediatorPath is where the server says which mediator it runs.
+const mediatorPath = "/didcomm"
+
+// tabDIDComm is the tab's connection to its mediator.
+type tabDIDComm struct {
+	p *core.Planet
+
+	mu    sync.Mutex
+	state string // "off", "connecting", "online", "no mediator", "failed"
+	err   string
+}
+
+func newTabDIDComm(p *core.Planet) *tabDIDComm { return &tabDIDComm{p: p, state: netOff} }
+
+func (t *tabDIDComm) set(state, err string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.state, t.err = state, err
+}
+
+// run keeps the tab connected to its mediator until ctx ends (the vault
+// locks), reconnecting with backoff.
+func (t *tabDIDComm) run(ctx context.Context) {
+	defer t.set(netOff, "")
+	t.set(netStarting, "")
+	med, wsURL, found, err := fetchMediator(ctx)
+	switch {
+	case err != nil:
+		t.set(netFailed, sentence("could not read the server's mediator: "+err.Error(), ""))
+		return
+	case !found:
+		t.set("no mediator", "")
+		return
+	}
+	t.p.SetMediator(med)
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	mediation.Reconnect(ctx, mediation.Backoff{Min: time.Second, Max: time.Minute}, func(ctx context.Context) error {
+		return t.session(ctx, med, wsURL, log)
+	}, func(err error, wait time.Duration) {
+		t.set(netFailed, sentence(err.Error(), ""))
+	})
+}
+
+// session is one connection to the mediator, until it fails or ctx ends.
+func (t *tabDIDComm) session(ctx context.Context, med did.DID, wsURL string, log *slog.Logger) error {
+	id, err := t.p.Identity()
+	if err != nil {
+		return mediation.Permanent(err)
+	}
+	share, err := t.p.ShareDID()
+	if err != nil {
+		return mediation.Permanent(err)
+	}
+	keys, err := t.p.DIDCommKeys()
+	if err != nil {
+		return mediation.Permanent(err)
+	}
+	ws, err := browser.DialWebSocket(ctx, wsURL, didcomm.MaxPackedSize)
+	if err != nil {
+		return err
+	}
+	c, err := mediation.NewClient(ws, mediation.Config{DID: id.DID(), Mediator: med, Keys: keys, Resolver: did.Local})
+	if err != nil {
+		ws.Close()
+		return mediation.Permanent(err)
+	}
+	defer c.Close()
+	if _, err := c.Connect(ctx); err != nil {
+		return err
+	}
+	if err := c.Register(ctx, share); err != nil {
+		return err
+	}
+	t.set(netOnline, "")
+	return c.Run(ctx, func(packed []byte) error {
+		r, err := t.p.ReceiveDIDComm(ctx, packed)
+		switch {
+		case errors.Is(err, vault.ErrLocked):
+			return err // keep it at the mediator for the next unlock
+		case err != nil:
+			// Unreadable, unsupported or refused: acknowledged, so that it
+			// does not come back; nothing was kept.
+			log.Warn("DIDComm message refused", "from", r.From.String(), "type", r.Type, "err", err)
+			return nil
+		}
+		detail, _ := toJS(map[string]string{"from": r.From.String()})
+		announce("planet-chat", detail)
+		return nil
+	})
+}
+
+// fetchMediator asks the page's own server which mediator it runs: its
+// DID, and the WebSocket endpoint its document names. found is false when
+// the server runs none (404).
+func fetchMediator(ctx context.Context) (med did.DID, wsURL string, found bool, err error) {
+	fetch := browser.Global("fetch")
+	if !browser.Present(fetch) {
+		return did.DID{}, "", false, errors.New("this browser has no fetch")
+	}
+	opts := newObject()
+	opts.Set("cache", "no-cache")
+	opts.Set("credentials", "omit")
+	p, err := fetch.Invoke(mediatorPath, opts)
+	if err != nil {
+		return did.DID{}, "", false, err
+	}
+	resp, err := browser.Await(ctx, p)
+	if err != nil {
+		return did.DID{}, "", false, err
+	}
+	switch code := browser.Int(resp, "status"); code {
+	case 200:
+	case 404:
+		return did.DID{}, "", false, nil
+	default:
+		return did.DID{}, "", false, fmt.Errorf("%s answered %d", mediatorPath, code)
+	}
+	tp, err := resp.Call("text")
+	if err != nil {
+		return did.DID{}, "", false, err
+	}
+	text, err := browser.Await(ctx, tp)
+	if err != nil {
+		return did.DID{}, "", false, err
+	}
+	s, _ := text.String()
+	var info struct {
+		DID string `json:"did"`
+	}
+	if err := json.Unmarshal([]byte(s), &info); err != nil {
+		return did.DID{}, "", false, fmt.Errorf("%s: %w", mediatorPath, err)
+	}
+	if med, err = did.Parse(info.DID); err != nil {
+		return did.DID{}, "", false, fmt.Errorf("%s: %w", mediatorPath, err)
+	}
+	// The endpoint comes from the DID itself, which the person's
+	// correspondents resolve too, not from what else the answer says.
+	doc, err := did.Resolve(med)
+	if err != nil {
+		return did.DID{}, "", false, fmt.Errorf("the mediator's DID: %w", err)
+	}
+	for _, svc := range doc.Service {
+		if ep, ok := svc.ServiceEndpoint.(map[string]any); ok {
+			if uri, _ := ep["uri"].(string); strings.HasPrefix(uri, "ws://") || strings.HasPrefix(uri, "wss://") {
+				return med, uri, true, nil
+			}
+		}
+	}
+	return did.DID{}, "", false, errors.New("the mediator's DID names no WebSocket endpoint")
+}
+
+// postDIDComm is the Poster of mediation.Send in the browser: fetch.
+func postDIDComm(ctx context.Context, uri string, msg []byte) error {
+	_, err := browser.Post(ctx, uri, didcomm.EncryptedMediaType, msg, 64<<10)
+	var pe *browser.PostError
+	if errors.As(err, &pe) {
+		return &mediation.HTTPError{URI: uri, Status: pe.Status, Message: pe.Body}
+	}
+	return err
+}
+
+// statusJS is what network.status() says of the mediator.
+func (t *tabDIDComm) statusJS() map[string]any {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	out := map[string]any{"state": t.state}
+	if t.err != "" {
+		out["error"] = t.err
+	}
+	return out
+}
