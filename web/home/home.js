@@ -45,7 +45,10 @@ export class HomeSection extends HTMLElement {
     );
     this.#load(identityCard, countsCard, alert);
     this.#unsubscribe.push(
-      store.network.subscribe((status, err) => network.show(status, err)),
+      store.network.subscribe((status, err) => {
+        network.show(status, err);
+        this.#showShareDID(status?.shareDid ?? '');
+      }),
       // Shows the counts again when the trust network brought a contact.
       store.contacts.subscribe(() => {
         planet.counts().then((c) => countsCard.lastElementChild?.replaceWith(countsView(c)), () => {});
@@ -75,6 +78,38 @@ export class HomeSection extends HTMLElement {
     }
   }
 
+  /** The DID to share, shown once the tab is at its mediator. */
+  #share = el('div', { class: 'share-did', hidden: true, 'data-testid': 'share' });
+  #shared = '';
+
+  /**
+   * Shows the DID to share (with a QR code), or hides it while there is none.
+   * @param {string} did
+   */
+  #showShareDID(did) {
+    if (did === this.#shared) return;
+    this.#shared = did;
+    this.#share.hidden = !did;
+    if (!did) {
+      this.#share.replaceChildren();
+      return;
+    }
+    const code = el('code', { class: 'did', 'data-testid': 'share-did' }, did);
+    this.#share.replaceChildren(
+      el('h3', {}, 'Reach me on the First Person Network'),
+      el('p', { class: 'hint' },
+        'Give this to anyone with a First Person Network app: it reaches you through your server, even while this tab is closed.'),
+      code,
+      copyButton({
+        label: 'Copy the DID to share', text: did,
+        select: () => getSelection()?.selectAllChildren(code),
+        copied: ['Copied', 4000],
+        selected: ['Selected: press Ctrl+C (or ⌘C) to copy', 8000],
+      }),
+      el('figure', { class: 'qr' }, qrImage(this.#urls, did, 'QR code of the DID to share', 200)),
+    );
+  }
+
   /** @param {Identity} identity */
   #identityView({ did, peerId }) {
     const code = el('code', { class: 'did', 'data-testid': 'did' }, did);
@@ -94,6 +129,7 @@ export class HomeSection extends HTMLElement {
           el('dd', {}, el('code', { class: 'peer-id', 'data-testid': 'peer-id' }, peerId))),
       ),
       el('figure', { class: 'qr' }, qrImage(this.#urls, did, 'QR code of your DID', 200)),
+      this.#share,
     );
   }
 }

@@ -133,6 +133,9 @@ test('a DIDComm peer outside PLANET and a PLANET tab write to each other through
   }, 60_000);
   const aliceDID = status.shareDid;
   assert.match(aliceDID, /^did:peer:2\./);
+  // Home shows it to share, with its QR code.
+  await alice.page.getByTestId('share-did').filter({ hasText: aliceDID }).waitFor({ timeout: 30_000 });
+  await alice.page.getByRole('img', { name: 'QR code of the DID to share' }).waitFor();
 
   const mediator = await (await fetch(`${site.server.url}didcomm`)).json();
   const mediatorURL = mediator.didDocument.service[0].serviceEndpoint.uri;
