@@ -11,7 +11,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { generateKeyPairSync } from 'node:crypto';
-import { onServer, api, eventually } from '../pages.js';
+import { onServer, api, call, eventually, PASS } from '../pages.js';
 
 const require = createRequire(import.meta.url);
 const { Message } = require('didcomm-node');
@@ -205,4 +205,41 @@ test('a DIDComm peer outside PLANET and a PLANET tab write to each other through
   assert.equal(readMeta.authenticated, true, 'authcrypted by Alice');
   const after = await ask('https://didcomm.org/messagepickup/3.0/messages-received', { message_id_list: [delivery.attachments[0].id] });
   assert.equal(after.body.message_count, 0);
+});
+
+test('two PLANET people add each other by the DIDs they share and chat through the mediator, also while one is away and across a server restart', { timeout: 300_000 }, async () => {
+  const alice = await newPerson();
+  const bob = await newPerson();
+  await Promise.all([createVault(alice.page), createVault(bob.page)]);
+  const shared = async (page) => (await eventually('at the mediator', async () => {
+    const s = await api(page, 'network.status');
+    return s.mediator.state === 'online' && s.shareDid ? s : undefined;
+  }, 60_000)).shareDid;
+  const [aliceDID, bobDID] = [await shared(alice.page), await shared(bob.page)];
+
+  // Alice writes to the DID Bob shared: it is at once a request in his Chat.
+  assert.equal((await api(alice.page, 'chat.send', bobDID, 'Hi Bob, it is Alice')).state, 'sent');
+  await bob.page.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name: 'Chat', exact: true }).click();
+  await bob.page.getByRole('region', { name: 'Requests' }).getByTestId('request-message')
+    .filter({ hasText: 'Hi Bob, it is Alice' }).waitFor({ timeout: 30_000 });
+  await api(bob.page, 'chat.acceptRequest', aliceDID, 'Alice');
+  await api(bob.page, 'chat.send', aliceDID, 'Hello Alice');
+  await eventually('Bob\'s answer in Alice\'s conversation', async () =>
+    (await api(alice.page, 'chat.conversation', bobDID)).some((m) => m.text === 'Hello Alice' && m.via === 'didcomm'));
+
+  // Bob goes away; Alice writes; the server restarts meanwhile. The message
+  // waits at the mediator, on disk, and reaches Bob when he comes back.
+  await bob.close({ keep: true });
+  await api(alice.page, 'chat.send', bobDID, 'Are you there?');
+  await site.server.restart();
+  const back = await newPerson({ dir: bob.dir });
+  await back.page.goto(site.server.url);
+  await back.page.getByLabel('Passphrase', { exact: true }).fill(PASS);
+  await back.page.getByRole('button', { name: 'Unlock' }).click();
+  await eventually('the message that waited, after the restart', async () => {
+    const conv = await call(back.page, 'chat.conversation', aliceDID);
+    return conv.ok?.some((m) => m.text === 'Are you there?' && m.via === 'didcomm');
+  }, 90_000);
+  // And Alice's tab is back at the restarted mediator by itself.
+  await eventually('Alice back at the mediator', async () => (await api(alice.page, 'network.status')).mediator.state === 'online', 90_000);
 });
