@@ -56,6 +56,8 @@ type serverStats struct {
 	RSS        int64   `json:"rss"`        // VmRSS, bytes; 0 where /proc is missing
 	RSSFile    int64   `json:"rssFile"`    // the part of RSS mapped from files (the mediator's store)
 	Heap       int64   `json:"heap"`       // Go heap in use by live and not yet swept objects (HeapAlloc), bytes
+	HeapHeld   int64   `json:"heapHeld"`   // memory the Go heap holds from the system, free parts included
+	Stacks     int64   `json:"stacks"`     // goroutine stacks (StackInuse)
 	CPUSeconds float64 `json:"cpuSeconds"` // user + system time so far; 0 where /proc is missing
 	Goroutines int     `json:"goroutines"`
 }
@@ -133,6 +135,8 @@ func serveStats(w http.ResponseWriter, r *http.Request) {
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	s.Heap = int64(ms.HeapAlloc)
+	s.HeapHeld = int64(ms.HeapSys - ms.HeapReleased)
+	s.Stacks = int64(ms.StackInuse)
 	s.Goroutines = runtime.NumGoroutine()
 	w.Header().Set("Content-Type", "application/json")
 	json.NewEncoder(w).Encode(s)
