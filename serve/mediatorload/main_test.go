@@ -7,12 +7,14 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"fmt"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -24,6 +26,22 @@ import (
 	"planet/core/identity"
 )
 
+// built is this program, built once for the tests that run its servers, in dir.
+var built struct {
+	once sync.Once
+	dir  string
+	bin  string
+	err  error
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if built.dir != "" {
+		os.RemoveAll(built.dir)
+	}
+	os.Exit(code)
+}
+
 // buildLoad builds this program, whose -serve modes are the servers of a load.
 func buildLoad(t *testing.T) string {
 	t.Helper()
@@ -34,11 +52,19 @@ func buildLoad(t *testing.T) string {
 	if err != nil {
 		t.Skip("no go command:", err)
 	}
-	bin := filepath.Join(t.TempDir(), "mediatorload")
-	if out, err := exec.Command(gotool, "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+	built.once.Do(func() {
+		if built.dir, built.err = os.MkdirTemp("", "mediatorload-test-"); built.err != nil {
+			return
+		}
+		built.bin = filepath.Join(built.dir, "mediatorload")
+		if out, err := exec.Command(gotool, "build", "-o", built.bin, ".").CombinedOutput(); err != nil {
+			built.err = fmt.Errorf("go build: %w\n%s", err, out)
+		}
+	})
+	if built.err != nil {
+		t.Fatal(built.err)
 	}
-	return bin
+	return built.bin
 }
 
 // TestMediatorLoad runs a small load against a real mediator and the floor, each in a
