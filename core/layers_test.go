@@ -30,7 +30,7 @@ var layers = []struct {
 	{"the server's HTTP responses and quotas", []string{"planet/serve/response", "planet/serve/quota"}},
 	{"the server's parts", []string{"planet/serve/site", "planet/serve/relay", "planet/serve/mailboxstore", "planet/serve/mediator", "planet/serve/resolver"}},
 	{"the server on loopback, for tests", []string{"planet/serve/servetest"}},
-	{"programs", []string{"planet/wasm", "planet/serve", "planet/serve/relayload"}},
+	{"programs", []string{"planet/wasm", "planet/serve", "planet/serve/relayload", "planet/serve/mediatorload"}},
 }
 
 // serveMustNot are what the server must never link: the vault and its

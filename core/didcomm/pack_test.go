@@ -29,21 +29,21 @@ type party struct {
 	keys *Keys
 }
 
-func newParty(t *testing.T, label string, services ...did.Service) party {
-	t.Helper()
-	id := identitytest.Seeded(t, label)
+func newParty(tb testing.TB, label string, services ...did.Service) party {
+	tb.Helper()
+	id := identitytest.Seeded(tb, label)
 	d, err := id.Peer2DID(services...)
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	doc, err := did.Resolve(d)
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	kdoc, _ := id.DID().Document()
 	k, err := IdentityKeys(id, doc, kdoc)
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	return party{id: id, did: d, keys: k}
 }

@@ -22,10 +22,16 @@
 //     Go benchmarks natively and inside Chromium;
 //  8. the relay: 500 native go-libp2p clients (serve/relayload) reserving slots on a serve
 //     of its own and echoing messages in pairs through it, all connected at once; the
-//     relay's memory per connection against plain connections to it.
+//     relay's memory per connection against plain connections to it;
+//  9. DIDComm authcrypt pack + unpack of a 1 KiB basic message: PLANET's Go benchmark inside
+//     Chromium (and native), against didcomm-rust in wasm (didcomm-node) in Chromium and
+//     under Node (didcomm.js);
+// 10. the DIDComm mediator: 500 Go clients (serve/mediatorload) in live pickup while
+//     senders forward messages to them over HTTP POST; against the same clients and messages
+//     through a plain WebSocket server without DIDComm.
 //
-// PLANET_BENCH_ONLY=relay runs step 8 alone and prints its rows; such a partial run is not
-// recorded.
+// PLANET_BENCH_ONLY=relay runs step 8 alone, =didcomm step 9, =mediator step 10, and prints
+// their rows; such a partial run is not recorded.
 
 /* global planet */
 
@@ -40,6 +46,7 @@ import { buildFloor } from './floor.js';
 import { exportWithContacts } from './export.js';
 import * as inpage from './inpage.js';
 import { webrtcStep } from './webrtc.js';
+import { authcryptStep, mediatorStep } from './didcomm.js';
 
 const PASS = 'violet tugboat umbrella quince';
 const EXPORT_PASS = 'harbour lights at eleven';
@@ -103,7 +110,17 @@ async function main() {
     console.log('\nnot recorded in docs/benchmarks.md: PLANET_BENCH_ONLY runs part of the bench');
     return;
   }
-  if (ONLY !== '') throw new Error(`PLANET_BENCH_ONLY=${ONLY}: only "relay" or "webrtc" runs alone`);
+  if (ONLY === 'didcomm' || ONLY === 'mediator') {
+    const r = ONLY === 'didcomm' ? { didcomm: await authcryptStep(step) } : { mediator: await mediatorStep(step) };
+    const rows = [HEADER, ...(ONLY === 'didcomm' ? authcryptRows(r) : mediatorRows(r))];
+    console.log();
+    console.log(formatText(rows));
+    console.log();
+    console.log(ONLY === 'didcomm' ? authcryptLegend(r) : mediatorLegend(r));
+    console.log('\nnot recorded in docs/benchmarks.md: PLANET_BENCH_ONLY runs part of the bench');
+    return;
+  }
+  if (ONLY !== '') throw new Error(`PLANET_BENCH_ONLY=${ONLY}: only "relay", "webrtc", "didcomm" or "mediator" runs alone`);
 
   const server = await startServer();
   cleanup.push(() => server.stop());
@@ -233,6 +250,10 @@ async function main() {
 
   // --- the relay: native clients on a serve of its own --------------------
   r.relay = await relayLoad();
+
+  // --- DIDComm: authcrypt in the tab, and the mediator under load ----------
+  r.didcomm = await authcryptStep(step);
+  r.mediator = await mediatorStep(step);
 
   r.machine = machine(r.chromium);
   r.load = { start: loadAtStart, end: loadavg()[0] };
@@ -460,6 +481,8 @@ function tableRows(r) {
     ['verify 1,000 relationship credentials', ms(t.browser.Verify1000Credentials), `${ms(t.native.Verify1000Credentials)} (native Go)`, '≤ 1 s', verdict(t.browser.Verify1000Credentials <= TARGET.verify1000Ms)],
     ...webrtcRows(r),
     ...relayRows(r),
+    ...authcryptRows(r),
+    ...mediatorRows(r),
   ];
 }
 
@@ -513,6 +536,8 @@ function legendLines(r) {
     `- Memory: the core's wasm linear memory (it never shrinks), after an import (vault open) and after storing a 200 MB file built in the page from random 1 MiB pieces (store ${MBps(mbps(r.bigBytes, r.big.store))}, read ${MBps(mbps(r.bigBytes, r.big.read))}).`,
     webrtcLegend(r),
     relayLegend(r),
+    authcryptLegend(r),
+    mediatorLegend(r),
   ];
 }
 
@@ -520,6 +545,59 @@ function relayLegend(r) {
   const x = r.relay;
   const errors = x.firstErrors.length ? ` First errors: ${x.firstErrors.map((e) => e.replace(/\s+/g, ' ')).join('; ')}.` : '';
   return `- Relay: serve/relayload runs ${x.clients} go-libp2p clients in one process (${MiB(x.clientsRSS)} RSS) against a serve of its own serving no files, started with ${x.flags}, over ${x.transport === 'ws' ? 'WebSocket' : x.transport} on loopback. Baseline: each client connects to the relay (connection + identify), 16 at a time, and stays. Then each reserves a slot (${secs(x.seconds.reserve)}), the clients pair up and each pair dials through the relay (${secs(x.seconds.dial)}), and every pair at once echoes ${x.messagesPerPair} messages of ${x.messageBytes} bytes each way (${secs(x.seconds.messages)}), everyone still connected when memory is read. Memory per connection is the growth of serve's VmRSS, read 2 s after each phase, over its reading before any client came, divided by the clients (Go heap headroom included).${errors}`;
+}
+
+const us = (x) => `${Math.round(x).toLocaleString('en-US')} µs`;
+const perMsg = (x) => `${us(x)} (${rate(1e6 / x)})`;
+
+/**
+ * DIDComm authcrypt pack + unpack: PLANET in Chromium against didcomm-rust in Chromium (or,
+ * if it could not be loaded there, under Node).
+ */
+function authcryptRows(r) {
+  const { planet, rust } = r.didcomm;
+  const inPage = rust.chromium.medianUs !== undefined;
+  const base = inPage ? rust.chromium.medianUs : rust.node.medianUs;
+  const where = inPage ? 'didcomm-rust wasm in Chromium' : 'didcomm-rust wasm under Node';
+  return [
+    ['DIDComm authcrypt pack + unpack, 1 KiB basic message (median µs per message, and messages/s)', perMsg(planet.browser.medianUs), `${perMsg(base)} (${where})`, '≤ didcomm-rust', verdict(planet.browser.medianUs <= base)],
+    [`  PLANET / ${where.replace(' wasm', '')}`, `${(planet.browser.medianUs / base).toFixed(2)}×`, '', '', ''],
+    ['  didcomm-rust wasm under Node (didcomm-node)', '', perMsg(rust.node.medianUs), '', ''],
+    ['  PLANET native Go', perMsg(planet.native.medianUs), '', '', ''],
+  ];
+}
+
+function authcryptLegend(r) {
+  const { planet, rust, rounds } = r.didcomm;
+  const failed = rust.chromium.error ? ` didcomm-rust could not be run in Chromium (${rust.chromium.error}), so the baseline is didcomm-node under Node.` : '';
+  return `- DIDComm authcrypt: Alice packs a basic message of 1,024 bytes of text for Bob, authcrypt (X25519, ECDH-1PU+A256KW, A256CBC-HS512), no forward, no signature, and Bob unpacks it and checks its sender, id and text; ${rounds} such round trips after 20 untimed, timed in batches of 10, median over the batches of the time per message (batches, because a page's clock is coarse; means: PLANET ${us(planet.browser.meanUs)} in Chromium, ${us(planet.native.meanUs)} native). PLANET: the Go benchmark BenchmarkAuthcryptRoundTrip (core/didcomm), compiled to wasm and run inside this Chromium by wasmbrowsertest, and natively; Alice and Bob are did:peer:2 DIDs, resolved from the DID string at each pack and unpack. didcomm-rust: the DIF reference implementation compiled to wasm, the npm package didcomm-node ${rust.version}, run by web/test/bench/didcomm-roundtrip.js under Node and in a Chromium page that loads didcomm-node's own files (its wasm-bindgen glue, with util, fs and path given by the page), both on the main thread; its DIDs are did:example documents with X25519 JsonWebKey2020 keys made by WebCrypto, answered by a JavaScript resolver.${failed}`;
+}
+
+/** The mediator under load: serve/mediatorload's report, the mediator beside the plain WebSocket floor. */
+function mediatorRows(r) {
+  const x = r.mediator;
+  const m = x.mediator;
+  const f = x.floor;
+  const total = x.clients * x.messagesPerClient;
+  const ok = x.errors === 0 && m.connected === x.clients && m.delivered === total && m.answered === total;
+  return [
+    [`DIDComm mediator: ${x.clients.toLocaleString('en-US')} clients in live pickup, ${total.toLocaleString('en-US')} messages forwarded`, `${m.errors} errors (${m.delivered.toLocaleString('en-US')} of ${total.toLocaleString('en-US')} delivered live)`, `${f.errors} errors (plain WebSocket floor)`, '0 errors', verdict(ok)],
+    [`  messages/s, POST forward → live delivery (${x.senders} POSTs at once)`, rate(m.messagesPerSecond), `${rate(f.messagesPerSecond)} (floor)`, '', ''],
+    ['  latency POST → delivery, median / p99', `${fineMs(m.latencyMs.p50)} / ${fineMs(m.latencyMs.p99)}`, `${fineMs(f.latencyMs.p50)} / ${fineMs(f.latencyMs.p99)} (floor)`, '', ''],
+    [`  the same, one message at a time (${m.alone}), median / p99`, `${fineMs(m.aloneLatencyMs.p50)} / ${fineMs(m.aloneLatencyMs.p99)}`, `${fineMs(f.aloneLatencyMs.p50)} / ${fineMs(f.aloneLatencyMs.p99)} (floor)`, '', ''],
+    ['  server memory per client, Go heap / RSS', `${KiB(m.perClient.heap)} / ${KiB(m.perClient.rss)}`, `${KiB(f.perClient.heap)} / ${KiB(f.perClient.rss)} (floor)`, '', ''],
+    ['  server RSS, all clients connected', MiB(m.memory.connected.rss), `${MiB(f.memory.connected.rss)} (floor; ${MiB(m.memory.before.rss)} and ${MiB(f.memory.before.rss)} before)`, '', ''],
+    ['  server CPU per message', `${m.serverCPUPerMessageMs.toFixed(2)} ms`, `${f.serverCPUPerMessageMs.toFixed(2)} ms (floor)`, '', ''],
+  ];
+}
+
+function mediatorLegend(r) {
+  const x = r.mediator;
+  const m = x.mediator;
+  const f = x.floor;
+  const errors = [m, f].flatMap((p) => p.firstErrors.map((e) => `${p.server}: ${e.replace(/\s+/g, ' ')}`));
+  const grown = (p, what) => p.memory.connected[what] - p.memory.before[what];
+  return `- DIDComm mediator: serve/mediatorload starts the mediator in a process of its own (serve/mediator opened as serve opens it, serve's default limits and HTTP timeouts, its store on disk) and runs ${x.clients} clients in its own process: Go, not Chromium, since ${x.clients} tabs do not fit on this machine; they are DIDComm agents of core/didcomm, each with a did:key persona and a did:peer:2 relationship DID naming the mediator. Each opens a WebSocket and, over it, asks for mediation, registers its relationship DID (keylist-update) and turns live delivery on (live-delivery-change), ${secs(m.seconds.connect)} for all, 16 at a time. Then strangers' messages (basic messages of ${x.contentBytes.toLocaleString('en-US')} bytes of text authcrypted to a client's relationship DID, in a forward anoncrypted to the mediator: ${x.forwardBytes.toLocaleString('en-US')} bytes; packed beforehand, as other machines would have) are POSTed to the mediator: the first ${m.alone} one at a time, each once the one before was delivered, then the rest ${x.senders} at a time (${secs(m.seconds.messages)}), message j to client j mod ${x.clients}. Every client reads its live deliveries (authcrypted by the mediator), checks each byte for byte against what its sender forwarded, acknowledges it (messages-received) and reads the answer (status); after the last, no message may wait. Latency is from the start of the POST to the delivery read and checked by its client; messages/s is the load's, from its first POST to its last delivery. Baseline (the floor): the same program's plain WebSocket server in a process of its own, the same net/http server and timeouts, the same WebSocket library and buffers, each connection held as the mediator holds it (one writer, a queue of 16, pings, deadlines), the same clients, the same POSTed bytes delivered live and acknowledged, but no DIDComm (nothing decrypted, encrypted or resolved) and no store. It is the honest floor: moving a POSTed message onto a client's open WebSocket and hearing it acknowledged is the least any live-delivery mediator does; everything above it is DIDComm and the mediator's durable queue (a bbolt commit on each arrival and each acknowledgement). A plain HTTP echo holds no connection, so it would say nothing of live delivery or memory per client. Memory is the server's Go heap (live objects, after a collection) and VmRSS, each read 1 s after the clients connected, minus before any came, divided by the clients; of the mediator's RSS growth (${MiB(m.memory.connected.rss - m.memory.before.rss)}; floor ${MiB(f.memory.connected.rss - f.memory.before.rss)}), ${MiB(grown(m, 'heap'))} is live heap (floor ${MiB(grown(f, 'heap'))}), ${MiB(grown(m, 'heapHeld') - grown(m, 'heap'))} heap the Go runtime holds free after the setup's cryptography (floor ${MiB(grown(f, 'heapHeld') - grown(f, 'heap'))}), ${MiB(grown(m, 'stacks'))} goroutine stacks (floor ${MiB(grown(f, 'stacks'))}) and ${MiB(grown(m, 'rssFile'))} its store's file mapped in memory. Clients and servers share this machine's CPUs: during the load the mediator used ${m.cpuSeconds.server.toFixed(1)} s of CPU and the clients ${m.cpuSeconds.clients.toFixed(1)} s (floor ${f.cpuSeconds.server.toFixed(1)} s and ${f.cpuSeconds.clients.toFixed(1)} s); the clients' process held ${MiB(x.clientsRSS)}.${errors.length ? ` First errors: ${errors.join('; ')}.` : ''}`;
 }
 
 /** Plain text, columns padded to line up. */
