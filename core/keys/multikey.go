@@ -111,8 +111,9 @@ func (c *keyCache) put(k string, v []byte) {
 
 // checkedMultikeys maps Ed25519 Multikeys to their checked keys;
 // montgomeryKeys maps checked Ed25519 keys to their X25519 keys;
-// checkedKeys holds Ed25519 keys checked (to nothing).
-var checkedMultikeys, montgomeryKeys, checkedKeys keyCache
+// checkedKeys holds Ed25519 keys checked, and checkedX25519 X25519 keys
+// (both to nothing).
+var checkedMultikeys, montgomeryKeys, checkedKeys, checkedX25519 keyCache
 
 // CheckEd25519 checks that pub is an Ed25519 public key that is safe to use
 // (see decodeEd25519Public), remembering the keys it checked: the peer IDs
@@ -226,6 +227,12 @@ func CheckX25519Public(pub []byte) error {
 	if err != nil || !bytes.Equal(u.Bytes(), pub) {
 		return errors.New("x25519 public key is not canonically encoded")
 	}
+	// The same few keys are checked again and again (each time a
+	// did:peer:2 naming them is parsed, several times for every DIDComm
+	// message), and the check below is a whole scalar multiplication.
+	if _, ok := checkedX25519.get(string(pub)); ok {
+		return nil
+	}
 	k, err := ecdh.X25519().NewPublicKey(pub)
 	if err != nil {
 		return fmt.Errorf("x25519 public key: %w", err)
@@ -233,5 +240,6 @@ func CheckX25519Public(pub []byte) error {
 	if _, err := x25519Probe.ECDH(k); err != nil {
 		return errors.New("x25519 public key has small order")
 	}
+	checkedX25519.put(string(pub), nil)
 	return nil
 }
