@@ -274,8 +274,11 @@ export interface ChatMessage {
   state: "queued" | "sent" | "delivered" | "received";
   /** When the writer made it, by their clock (RFC 3339). */
   created: string;
-  /** How a received message came: "direct" or "mailbox"; "" for one the person wrote. */
-  via: "" | "direct" | "mailbox";
+  /**
+   * How a received message came: "direct", "mailbox", or "didcomm" (a DIDComm basic message
+   * through a mediator); for one the person wrote, "didcomm" if it went so, else "".
+   */
+  via: "" | "direct" | "mailbox" | "didcomm";
 }
 
 /** A relationship credential kept in the vault, verified when listed. */

@@ -140,7 +140,7 @@ func (svc *Service) WriteBasic(ctx context.Context, from, to did.DID, text strin
 	}
 	rec := &messageRecord{
 		ID: p.ID, From: from.String(), To: to.String(), Text: text,
-		Created: session.Millis(p.Created), State: Sent, Stored: session.Millis(now), Plain: plain,
+		Created: session.Millis(p.Created), State: Sent, Stored: session.Millis(now), Via: ViaDIDComm, Plain: plain,
 	}
 	c, err := rec.message()
 	if err != nil {

@@ -104,7 +104,8 @@ type Message struct {
 	// zero until then, and for incoming messages.
 	Delivered time.Time
 	// Via says how an incoming message arrived: ViaDirect, ViaMailbox or
-	// ViaDIDComm.
+	// ViaDIDComm; for the person's own, ViaDIDComm for a basic message and
+	// empty for PLANET's (whose state says how far it went).
 	Via string
 	// Signed is the message as its sender signed it. For an outgoing
 	// message not yet delivered, it is what to send again. Empty for a

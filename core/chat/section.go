@@ -210,7 +210,7 @@ func restoreBasic(id *identity.Identity, e exported) (*messageRecord, did.DID, e
 	if err != nil {
 		return nil, did.DID{}, err
 	}
-	if e.Via != "" && (outgoing || e.Via != ViaDIDComm) {
+	if e.Via != "" && e.Via != ViaDIDComm {
 		return nil, did.DID{}, fmt.Errorf("unknown way of arrival %q for a basic message", e.Via)
 	}
 	return &messageRecord{

@@ -419,10 +419,13 @@ function when(rfc3339) {
 
 /**
  * What became of a message just sent.
- * @param {ChatMessage & { waiting?: { code: string } }} m
+ * @param {ChatMessage & { waiting?: { code: string, message?: string } }} m
  * @param {string} name the other person's
  */
 function sentText(m, name) {
+  if (m.via === 'didcomm') {
+    return m.waiting ? `Not sent: ${m.waiting.message}` : `Sent to ${name}'s mediator: it reaches them when their app picks it up`;
+  }
   switch (m.state) {
     case 'delivered': return 'Delivered';
     case 'sent': return `Sent: it waits in ${name}'s mailbox`;
@@ -434,6 +437,7 @@ function sentText(m, name) {
 
 /** @param {ChatMessage} m */
 function stateText(m) {
+  if (m.via === 'didcomm') return m.state === 'received' ? 'via mediator' : 'sent to their mediator';
   switch (m.state) {
     case 'queued': return 'waiting to be sent';
     case 'delivered': return 'delivered';
