@@ -110,7 +110,7 @@ func NewClient(t Transport, cfg Config) (*Client, error) {
 	if cfg.Batch <= 0 {
 		cfg.Batch = defaultBatch
 	}
-	cfg.Batch = min(cfg.Batch, maxDeliveryLimit)
+	cfg.Batch = min(cfg.Batch, MaxDeliveryLimit)
 	if cfg.Poll <= 0 {
 		cfg.Poll = defaultPoll
 	}
@@ -189,7 +189,7 @@ func (c *Client) open(data []byte) (*didcomm.Plaintext, error) {
 // Anything else (a late reply to a request given up on) is dropped.
 func (c *Client) dispatch(msg *didcomm.Plaintext) {
 	thread := msg.Thid
-	if msg.Type == typeProblem && msg.Pthid != "" {
+	if msg.Type == TypeProblem && msg.Pthid != "" {
 		thread = msg.Pthid
 	}
 	c.mu.Lock()
@@ -202,7 +202,7 @@ func (c *Client) dispatch(msg *didcomm.Plaintext) {
 		ch <- msg // buffered, one reply per request
 		return
 	}
-	if msg.Type == typeDelivery && (msg.Thid == "" || msg.Thid == msg.ID) {
+	if msg.Type == TypeDelivery && (msg.Thid == "" || msg.Thid == msg.ID) {
 		select {
 		case c.live <- msg:
 		default:
@@ -248,7 +248,7 @@ func (c *Client) request(ctx context.Context, typ string, body any) (*didcomm.Pl
 	}
 	select {
 	case r := <-reply:
-		if r.Type == typeProblem {
+		if r.Type == TypeProblem {
 			p, err := decodeProblem(r, typ)
 			if err != nil {
 				return nil, err
@@ -295,16 +295,16 @@ func expect(reply *didcomm.Plaintext, want string) error {
 // is harmless: the mediator grants again. A mediator that will not serve
 // the client answers mediate-deny: [ErrDenied].
 func (c *Client) Connect(ctx context.Context) (did.DID, error) {
-	reply, err := c.request(ctx, typeMediateRequest, struct{}{})
+	reply, err := c.request(ctx, TypeMediateRequest, struct{}{})
 	if err != nil {
 		return did.DID{}, err
 	}
 	switch reply.Type {
-	case typeMediateDeny:
+	case TypeMediateDeny:
 		return did.DID{}, ErrDenied
-	case typeMediateGrant:
+	case TypeMediateGrant:
 	default:
-		return did.DID{}, expect(reply, typeMediateGrant)
+		return did.DID{}, expect(reply, TypeMediateGrant)
 	}
 	routing, err := decodeGrant(reply)
 	if err != nil {
@@ -334,8 +334,8 @@ func (c *Client) Unregister(ctx context.Context, dids ...did.DID) error {
 
 func (c *Client) updateKeylist(ctx context.Context, action string, dids []did.DID) error {
 	var failed []string
-	for start := 0; start < len(dids); start += maxKeylistUpdates {
-		chunk := dids[start:min(start+maxKeylistUpdates, len(dids))]
+	for start := 0; start < len(dids); start += MaxKeylistUpdates {
+		chunk := dids[start:min(start+MaxKeylistUpdates, len(dids))]
 		type update struct {
 			RecipientDID string `json:"recipient_did"`
 			Action       string `json:"action"`
@@ -346,11 +346,11 @@ func (c *Client) updateKeylist(ctx context.Context, action string, dids []did.DI
 			updates[i] = update{RecipientDID: d.String(), Action: action}
 			want[d.String()] = true
 		}
-		reply, err := c.request(ctx, typeKeylistUpdate, map[string]any{"updates": updates})
+		reply, err := c.request(ctx, TypeKeylistUpdate, map[string]any{"updates": updates})
 		if err != nil {
 			return err
 		}
-		if err := expect(reply, typeKeylistResult); err != nil {
+		if err := expect(reply, TypeKeylistResult); err != nil {
 			return err
 		}
 		results, err := decodeKeylistUpdateResponse(reply)
@@ -381,13 +381,13 @@ func (c *Client) updateKeylist(ctx context.Context, action string, dids []did.DI
 func (c *Client) Keylist(ctx context.Context) ([]did.DID, error) {
 	var all []did.DID
 	for range maxKeylistPages {
-		reply, err := c.request(ctx, typeKeylistQuery, map[string]any{
-			"paginate": map[string]int{"limit": maxKeylistPage, "offset": len(all)},
+		reply, err := c.request(ctx, TypeKeylistQuery, map[string]any{
+			"paginate": map[string]int{"limit": MaxKeylistPage, "offset": len(all)},
 		})
 		if err != nil {
 			return nil, err
 		}
-		if err := expect(reply, typeKeylist); err != nil {
+		if err := expect(reply, TypeKeylist); err != nil {
 			return nil, err
 		}
 		page, remaining, err := decodeKeylist(reply)
@@ -407,16 +407,16 @@ func (c *Client) Keylist(ctx context.Context) ([]did.DID, error) {
 
 // Ping checks that the mediator answers on the connection (trust-ping/2.0).
 func (c *Client) Ping(ctx context.Context) error {
-	reply, err := c.request(ctx, typePing, map[string]bool{"response_requested": true})
+	reply, err := c.request(ctx, TypePing, map[string]bool{"response_requested": true})
 	if err != nil {
 		return err
 	}
-	return expect(reply, typePingResponse)
+	return expect(reply, TypePingResponse)
 }
 
 // status reads a reply that must be a status.
 func status(reply *didcomm.Plaintext) (Status, error) {
-	if err := expect(reply, typeStatus); err != nil {
+	if err := expect(reply, TypeStatus); err != nil {
 		return Status{}, err
 	}
 	return decodeStatus(reply)
@@ -425,7 +425,7 @@ func status(reply *didcomm.Plaintext) (Status, error) {
 // Status asks the mediator how many messages wait for the client, for all
 // its DIDs (status-request).
 func (c *Client) Status(ctx context.Context) (Status, error) {
-	reply, err := c.request(ctx, typeStatusRequest, struct{}{})
+	reply, err := c.request(ctx, TypeStatusRequest, struct{}{})
 	if err != nil {
 		return Status{}, err
 	}

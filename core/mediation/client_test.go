@@ -153,18 +153,18 @@ func TestRepliesMatchTheirRequests(t *testing.T) {
 		t.Fatalf("two requests %s %s, %s %s", first.Type, first.ID, second.Type, second.ID)
 	}
 	statusReq, pingReq := first, second
-	if first.Type == typePing {
+	if first.Type == TypePing {
 		statusReq, pingReq = second, first
 	}
 
 	// A reply in a thread nobody waits on is dropped; a problem report
 	// names its request's thread as its parent; replies come in any order.
-	m.send(m.me, typeStatus, "someone-elses-thread", "", map[string]int{"message_count": 99})
-	m.send(m.me, typeProblem, "", pingReq.ID, map[string]any{"code": "e.m.ping.too-soon", "comment": "wait {1} s", "args": []string{"3"}})
-	m.send(m.me, typeStatus, statusReq.ID, "", map[string]any{"message_count": 4, "total_bytes": 100, "live_delivery": false})
+	m.send(m.me, TypeStatus, "someone-elses-thread", "", map[string]int{"message_count": 99})
+	m.send(m.me, TypeProblem, "", pingReq.ID, map[string]any{"code": "e.m.ping.too-soon", "comment": "wait {1} s", "args": []string{"3"}})
+	m.send(m.me, TypeStatus, statusReq.ID, "", map[string]any{"message_count": 4, "total_bytes": 100, "live_delivery": false})
 
 	var p *ProblemError
-	if err := <-pingDone; !errors.As(err, &p) || p.Code != "e.m.ping.too-soon" || p.Comment != "wait 3 s" || p.Request != typePing {
+	if err := <-pingDone; !errors.As(err, &p) || p.Code != "e.m.ping.too-soon" || p.Comment != "wait 3 s" || p.Request != TypePing {
 		t.Fatalf("ping: %v, want the problem report", err)
 	}
 	if r := <-statusDone; r.err != nil || r.st.MessageCount != 4 || r.st.TotalBytes != 100 {
@@ -177,14 +177,14 @@ func TestReplyOfTheWrongType(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { _, err := c.Connect(context.Background()); done <- err }()
 	req := m.next()
-	m.send(m.me, typeStatus, req.ID, "", map[string]int{"message_count": 0})
+	m.send(m.me, TypeStatus, req.ID, "", map[string]int{"message_count": 0})
 	if err := <-done; !errors.Is(err, ErrInvalidReply) {
 		t.Fatalf("a status in answer to mediate-request: %v, want ErrInvalidReply", err)
 	}
 
 	go func() { _, err := c.Connect(context.Background()); done <- err }()
 	req = m.next()
-	m.send(m.me, typeMediateDeny, req.ID, "", struct{}{})
+	m.send(m.me, TypeMediateDeny, req.ID, "", struct{}{})
 	if err := <-done; !errors.Is(err, ErrDenied) {
 		t.Fatalf("mediate-deny: %v, want ErrDenied", err)
 	}
@@ -197,7 +197,7 @@ func TestMessageFromSomeoneElse(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- c.Ping(context.Background()) }()
 	req := m.next()
-	m.send(newParty(t), typePingResponse, req.ID, "", struct{}{})
+	m.send(newParty(t), TypePingResponse, req.ID, "", struct{}{})
 	if err := <-done; !errors.Is(err, ErrInvalidReply) {
 		t.Fatalf("a reply from another party: %v, want ErrInvalidReply", err)
 	}

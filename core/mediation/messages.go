@@ -12,37 +12,39 @@ import (
 	"planet/core/didcomm"
 )
 
-// The message types the client sends and reads (docs/mediation.md cites
-// their specifications).
+// The message types of coordinate-mediation 2.0, messagepickup 3.0,
+// trust-ping 2.0 and report-problem 2.0, for both ends: the client here and
+// the mediator in serve/mediator (docs/mediation.md and docs/mediator.md
+// cite their specifications).
 const (
-	typeMediateRequest = "https://didcomm.org/coordinate-mediation/2.0/mediate-request"
-	typeMediateGrant   = "https://didcomm.org/coordinate-mediation/2.0/mediate-grant"
-	typeMediateDeny    = "https://didcomm.org/coordinate-mediation/2.0/mediate-deny"
-	typeKeylistUpdate  = "https://didcomm.org/coordinate-mediation/2.0/keylist-update"
-	typeKeylistResult  = "https://didcomm.org/coordinate-mediation/2.0/keylist-update-response"
-	typeKeylistQuery   = "https://didcomm.org/coordinate-mediation/2.0/keylist-query"
-	typeKeylist        = "https://didcomm.org/coordinate-mediation/2.0/keylist"
+	TypeMediateRequest = "https://didcomm.org/coordinate-mediation/2.0/mediate-request"
+	TypeMediateGrant   = "https://didcomm.org/coordinate-mediation/2.0/mediate-grant"
+	TypeMediateDeny    = "https://didcomm.org/coordinate-mediation/2.0/mediate-deny"
+	TypeKeylistUpdate  = "https://didcomm.org/coordinate-mediation/2.0/keylist-update"
+	TypeKeylistResult  = "https://didcomm.org/coordinate-mediation/2.0/keylist-update-response"
+	TypeKeylistQuery   = "https://didcomm.org/coordinate-mediation/2.0/keylist-query"
+	TypeKeylist        = "https://didcomm.org/coordinate-mediation/2.0/keylist"
 
-	typeStatusRequest   = "https://didcomm.org/messagepickup/3.0/status-request"
-	typeStatus          = "https://didcomm.org/messagepickup/3.0/status"
-	typeDeliveryRequest = "https://didcomm.org/messagepickup/3.0/delivery-request"
-	typeDelivery        = "https://didcomm.org/messagepickup/3.0/delivery"
-	typeReceived        = "https://didcomm.org/messagepickup/3.0/messages-received"
-	typeLiveChange      = "https://didcomm.org/messagepickup/3.0/live-delivery-change"
+	TypeStatusRequest   = "https://didcomm.org/messagepickup/3.0/status-request"
+	TypeStatus          = "https://didcomm.org/messagepickup/3.0/status"
+	TypeDeliveryRequest = "https://didcomm.org/messagepickup/3.0/delivery-request"
+	TypeDelivery        = "https://didcomm.org/messagepickup/3.0/delivery"
+	TypeReceived        = "https://didcomm.org/messagepickup/3.0/messages-received"
+	TypeLiveChange      = "https://didcomm.org/messagepickup/3.0/live-delivery-change"
 
-	typePing         = "https://didcomm.org/trust-ping/2.0/ping"
-	typePingResponse = "https://didcomm.org/trust-ping/2.0/ping-response"
+	TypePing         = "https://didcomm.org/trust-ping/2.0/ping"
+	TypePingResponse = "https://didcomm.org/trust-ping/2.0/ping-response"
 
-	typeProblem = "https://didcomm.org/report-problem/2.0/problem-report"
+	TypeProblem = "https://didcomm.org/report-problem/2.0/problem-report"
 )
 
-// Limits of what the client sends, from the mediator's side of the
-// protocols (docs/mediator.md): larger requests would be refused.
+// Limits of one request, which the mediator enforces (docs/mediator.md)
+// and the client keeps to.
 const (
-	maxKeylistUpdates = 100  // updates in one keylist-update
-	maxKeylistPage    = 100  // keys asked for in one keylist-query
-	maxDeliveryLimit  = 100  // messages asked for in one delivery-request
-	maxAcks           = 1000 // ids in one messages-received
+	MaxKeylistUpdates = 100  // updates in one keylist-update
+	MaxKeylistPage    = 100  // keys asked for in one keylist-query
+	MaxDeliveryLimit  = 100  // messages asked for in one delivery-request
+	MaxAcks           = 1000 // ids in one messages-received
 	// maxKeylistPages bounds how many pages Keylist reads, so that a
 	// mediator that keeps saying "more remain" cannot keep it reading.
 	maxKeylistPages = 1000

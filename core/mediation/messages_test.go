@@ -67,11 +67,11 @@ func TestDecodeReplies(t *testing.T) {
 
 func TestDecodeProblem(t *testing.T) {
 	const did = "did:key:z6MkjchhfUsD6mmvni8mCdXHw216Xrm9bQe2mBH1P5RDjVJG"
-	p, err := decodeProblem(parse(t, replyFiles(t)["problem-report"]), typeKeylistUpdate)
+	p, err := decodeProblem(parse(t, replyFiles(t)["problem-report"]), TypeKeylistUpdate)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := &ProblemError{Request: typeKeylistUpdate, Code: "e.p.req.not-granted",
+	want := &ProblemError{Request: TypeKeylistUpdate, Code: "e.p.req.not-granted",
 		Comment: did + " has not been granted mediation: send a mediate-request first"}
 	if *p != *want {
 		t.Fatalf("got %+v\nwant %+v", p, want)
@@ -90,8 +90,8 @@ func TestDecodeProblem(t *testing.T) {
 		{"args not strings", `{"code":"e.p.msg","args":[1]}`, "body"},
 		{"body not an object", `[]`, "body"},
 	} {
-		msg := &didcomm.Plaintext{ID: "x", Type: typeProblem, Body: []byte(tc.body)}
-		_, err := decodeProblem(msg, typePing)
+		msg := &didcomm.Plaintext{ID: "x", Type: TypeProblem, Body: []byte(tc.body)}
+		_, err := decodeProblem(msg, TypePing)
 		if !errors.Is(err, ErrInvalidReply) || !strings.Contains(err.Error(), tc.why) {
 			t.Errorf("%s: %v, want ErrInvalidReply saying %q", tc.name, err, tc.why)
 		}
@@ -104,19 +104,19 @@ func TestDecodeRefuses(t *testing.T) {
 		atts            []didcomm.Attachment
 		decode          func(*didcomm.Plaintext) error
 	}{
-		{"grant without routing_did", typeMediateGrant, `{}`, nil, func(p *didcomm.Plaintext) error { _, err := decodeGrant(p); return err }},
-		{"grant with a routing_did not a DID", typeMediateGrant, `{"routing_did":"mediator"}`, nil, func(p *didcomm.Plaintext) error { _, err := decodeGrant(p); return err }},
-		{"keylist-update-response without updated", typeKeylistResult, `{}`, nil, func(p *didcomm.Plaintext) error { _, err := decodeKeylistUpdateResponse(p); return err }},
-		{"an update without result", typeKeylistResult, `{"updated":[{"recipient_did":"did:example:a","action":"add"}]}`, nil, func(p *didcomm.Plaintext) error { _, err := decodeKeylistUpdateResponse(p); return err }},
-		{"keylist without keys", typeKeylist, `{"pagination":{"remaining":0}}`, nil, func(p *didcomm.Plaintext) error { _, _, err := decodeKeylist(p); return err }},
-		{"keylist with a negative remaining", typeKeylist, `{"keys":[],"pagination":{"remaining":-1}}`, nil, func(p *didcomm.Plaintext) error { _, _, err := decodeKeylist(p); return err }},
-		{"status without message_count", typeStatus, `{"total_bytes":0}`, nil, func(p *didcomm.Plaintext) error { _, err := decodeStatus(p); return err }},
-		{"status with a negative count", typeStatus, `{"message_count":-1}`, nil, func(p *didcomm.Plaintext) error { _, err := decodeStatus(p); return err }},
-		{"status with a string count", typeStatus, `{"message_count":"2"}`, nil, func(p *didcomm.Plaintext) error { _, err := decodeStatus(p); return err }},
-		{"delivery without attachments", typeDelivery, `{}`, nil, func(p *didcomm.Plaintext) error { _, err := decodeDelivery(p); return err }},
-		{"delivery of an attachment without id", typeDelivery, `{}`, []didcomm.Attachment{{Data: didcomm.AttachmentData{Base64: "e30"}}}, func(p *didcomm.Plaintext) error { _, err := decodeDelivery(p); return err }},
-		{"delivery of a plaintext", typeDelivery, `{}`, []didcomm.Attachment{{ID: "1", Data: didcomm.AttachmentData{Base64: "e30"}}}, func(p *didcomm.Plaintext) error { _, err := decodeDelivery(p); return err }},
-		{"delivery of links only", typeDelivery, `{}`, []didcomm.Attachment{{ID: "1", Data: didcomm.AttachmentData{Links: []string{"https://x.test/"}, Hash: "x"}}}, func(p *didcomm.Plaintext) error { _, err := decodeDelivery(p); return err }},
+		{"grant without routing_did", TypeMediateGrant, `{}`, nil, func(p *didcomm.Plaintext) error { _, err := decodeGrant(p); return err }},
+		{"grant with a routing_did not a DID", TypeMediateGrant, `{"routing_did":"mediator"}`, nil, func(p *didcomm.Plaintext) error { _, err := decodeGrant(p); return err }},
+		{"keylist-update-response without updated", TypeKeylistResult, `{}`, nil, func(p *didcomm.Plaintext) error { _, err := decodeKeylistUpdateResponse(p); return err }},
+		{"an update without result", TypeKeylistResult, `{"updated":[{"recipient_did":"did:example:a","action":"add"}]}`, nil, func(p *didcomm.Plaintext) error { _, err := decodeKeylistUpdateResponse(p); return err }},
+		{"keylist without keys", TypeKeylist, `{"pagination":{"remaining":0}}`, nil, func(p *didcomm.Plaintext) error { _, _, err := decodeKeylist(p); return err }},
+		{"keylist with a negative remaining", TypeKeylist, `{"keys":[],"pagination":{"remaining":-1}}`, nil, func(p *didcomm.Plaintext) error { _, _, err := decodeKeylist(p); return err }},
+		{"status without message_count", TypeStatus, `{"total_bytes":0}`, nil, func(p *didcomm.Plaintext) error { _, err := decodeStatus(p); return err }},
+		{"status with a negative count", TypeStatus, `{"message_count":-1}`, nil, func(p *didcomm.Plaintext) error { _, err := decodeStatus(p); return err }},
+		{"status with a string count", TypeStatus, `{"message_count":"2"}`, nil, func(p *didcomm.Plaintext) error { _, err := decodeStatus(p); return err }},
+		{"delivery without attachments", TypeDelivery, `{}`, nil, func(p *didcomm.Plaintext) error { _, err := decodeDelivery(p); return err }},
+		{"delivery of an attachment without id", TypeDelivery, `{}`, []didcomm.Attachment{{Data: didcomm.AttachmentData{Base64: "e30"}}}, func(p *didcomm.Plaintext) error { _, err := decodeDelivery(p); return err }},
+		{"delivery of a plaintext", TypeDelivery, `{}`, []didcomm.Attachment{{ID: "1", Data: didcomm.AttachmentData{Base64: "e30"}}}, func(p *didcomm.Plaintext) error { _, err := decodeDelivery(p); return err }},
+		{"delivery of links only", TypeDelivery, `{}`, []didcomm.Attachment{{ID: "1", Data: didcomm.AttachmentData{Links: []string{"https://x.test/"}, Hash: "x"}}}, func(p *didcomm.Plaintext) error { _, err := decodeDelivery(p); return err }},
 	} {
 		p := &didcomm.Plaintext{ID: "x", Type: tc.typ, Body: []byte(tc.body), Attachments: tc.atts}
 		if err := tc.decode(p); !errors.Is(err, ErrInvalidReply) {
@@ -173,7 +173,7 @@ func FuzzDecodeReplies(f *testing.F) {
 				t.Fatalf("a delivered message %q that is not an encrypted message", m.ID)
 			}
 		}
-		prob, err := decodeProblem(p, typePing)
+		prob, err := decodeProblem(p, TypePing)
 		check("problem-report", err)
 		if err == nil && checkCode(prob.Code) != nil {
 			t.Fatalf("a problem code %q of the wrong form", prob.Code)

@@ -29,7 +29,7 @@ type Handler func(packed []byte) error
 // Connect must have succeeded on this connection or an earlier one: the
 // mediator answers a client it has not granted with a problem report.
 func (c *Client) Run(ctx context.Context, handle Handler) error {
-	reply, err := c.request(ctx, typeLiveChange, map[string]bool{"live_delivery": true})
+	reply, err := c.request(ctx, TypeLiveChange, map[string]bool{"live_delivery": true})
 	if err != nil {
 		return err
 	}
@@ -82,16 +82,16 @@ type runner struct {
 func (r *runner) drain(ctx context.Context) error {
 	refused := map[string]bool{}
 	for {
-		limit := min(r.c.cfg.Batch+len(refused), maxDeliveryLimit)
-		reply, err := r.c.request(ctx, typeDeliveryRequest, map[string]int{"limit": limit})
+		limit := min(r.c.cfg.Batch+len(refused), MaxDeliveryLimit)
+		reply, err := r.c.request(ctx, TypeDeliveryRequest, map[string]int{"limit": limit})
 		if err != nil {
 			return err
 		}
-		if reply.Type == typeStatus {
+		if reply.Type == TypeStatus {
 			_, err := decodeStatus(reply) // nothing waits
 			return err
 		}
-		if err := expect(reply, typeDelivery); err != nil {
+		if err := expect(reply, TypeDelivery); err != nil {
 			return err
 		}
 		msgs, err := decodeDelivery(reply)
@@ -158,9 +158,9 @@ func (r *runner) accept(m delivered) bool {
 // ack acknowledges ids and returns the status the mediator answers.
 func (r *runner) ack(ctx context.Context, ids []string) (Status, error) {
 	var st Status
-	for start := 0; start < len(ids); start += maxAcks {
-		chunk := ids[start:min(start+maxAcks, len(ids))]
-		reply, err := r.c.request(ctx, typeReceived, map[string]any{"message_id_list": chunk})
+	for start := 0; start < len(ids); start += MaxAcks {
+		chunk := ids[start:min(start+MaxAcks, len(ids))]
+		reply, err := r.c.request(ctx, TypeReceived, map[string]any{"message_id_list": chunk})
 		if err != nil {
 			return Status{}, err
 		}

@@ -7,6 +7,7 @@ import (
 
 	"planet/core/did"
 	"planet/core/didcomm/didcommtest"
+	"planet/core/mediation"
 )
 
 // The mediator with an independent DIDComm implementation, didcomm-node
@@ -80,16 +81,16 @@ func TestInteropNodeClient(t *testing.T) {
 		}
 		return ok["message"].(map[string]any)
 	}
-	grant := ask(typeMediateRequest, map[string]any{})
-	if grant["type"] != typeMediateGrant || grant["body"].(map[string]any)["routing_did"] != s.DID() {
+	grant := ask(mediation.TypeMediateRequest, map[string]any{})
+	if grant["type"] != mediation.TypeMediateGrant || grant["body"].(map[string]any)["routing_did"] != s.DID() {
 		t.Fatalf("mediate-request answered with %v", grant)
 	}
-	upd := ask(typeKeylistUpdate, map[string]any{"updates": []any{map[string]string{"recipient_did": carol.did.String(), "action": "add"}}})
-	if upd["type"] != typeKeylistResult || upd["body"].(map[string]any)["updated"].([]any)[0].(map[string]any)["result"] != resultSuccess {
+	upd := ask(mediation.TypeKeylistUpdate, map[string]any{"updates": []any{map[string]string{"recipient_did": carol.did.String(), "action": "add"}}})
+	if upd["type"] != mediation.TypeKeylistResult || upd["body"].(map[string]any)["updated"].([]any)[0].(map[string]any)["result"] != resultSuccess {
 		t.Fatalf("keylist-update answered with %v", upd)
 	}
-	st := ask(typeStatusRequest, map[string]any{})
-	if st["type"] != typeStatus || st["body"].(map[string]any)["message_count"] != float64(0) {
+	st := ask(mediation.TypeStatusRequest, map[string]any{})
+	if st["type"] != mediation.TypeStatus || st["body"].(map[string]any)["message_count"] != float64(0) {
 		t.Fatalf("status-request answered with %v", st)
 	}
 }

@@ -26,6 +26,7 @@ import (
 
 	"planet/core/did"
 	"planet/core/didcomm"
+	"planet/core/mediation"
 )
 
 // Defaults of Config.
@@ -246,7 +247,7 @@ func (m *Mediator) receive(ctx context.Context, c *conn, data []byte) ([][]byte,
 
 // answer handles an authenticated client's message and returns the reply.
 func (m *Mediator) answer(ctx context.Context, c *conn, client string, msg *didcomm.Plaintext) (*didcomm.Plaintext, error) {
-	if msg.Type == typePing {
+	if msg.Type == mediation.TypePing {
 		var b pingBody
 		if err := decodeBody(msg.Type, msg.Body, &b); err != nil {
 			return nil, err
@@ -254,19 +255,19 @@ func (m *Mediator) answer(ctx context.Context, c *conn, client string, msg *didc
 		if !b.ResponseRequested {
 			return nil, nil
 		}
-		return m.reply(msg, typePingResponse, struct{}{})
+		return m.reply(msg, mediation.TypePingResponse, struct{}{})
 	}
-	if msg.Type == typeMediateRequest {
+	if msg.Type == mediation.TypeMediateRequest {
 		if err := m.store.grant(client, m.cfg.now()); err != nil {
 			if errors.Is(err, errQueueFull) {
-				return m.reply(msg, typeMediateDeny, struct{}{})
+				return m.reply(msg, mediation.TypeMediateDeny, struct{}{})
 			}
 			return nil, err
 		}
-		return m.reply(msg, typeMediateGrant, mediateGrantBody{RoutingDID: m.DID()})
+		return m.reply(msg, mediation.TypeMediateGrant, mediateGrantBody{RoutingDID: m.DID()})
 	}
 	switch msg.Type {
-	case typeKeylistUpdate, typeKeylistQuery, typeStatusRequest, typeDeliveryRequest, typeReceived, typeLiveChange:
+	case mediation.TypeKeylistUpdate, mediation.TypeKeylistQuery, mediation.TypeStatusRequest, mediation.TypeDeliveryRequest, mediation.TypeReceived, mediation.TypeLiveChange:
 	default:
 		return nil, problemf("e.p.msg.unsupported", "the mediator does not handle %s", msg.Type)
 	}
@@ -278,31 +279,31 @@ func (m *Mediator) answer(ctx context.Context, c *conn, client string, msg *didc
 		return nil, problemf("e.p.req.not-granted", "%s has not been granted mediation: send a mediate-request first", client)
 	}
 	switch msg.Type {
-	case typeKeylistUpdate:
+	case mediation.TypeKeylistUpdate:
 		return m.keylistUpdate(client, msg)
-	case typeKeylistQuery:
+	case mediation.TypeKeylistQuery:
 		return m.keylistQuery(client, msg)
-	case typeStatusRequest:
+	case mediation.TypeStatusRequest:
 		var b statusRequestBody
 		if err := decodeBody(msg.Type, msg.Body, &b); err != nil {
 			return nil, err
 		}
 		return m.status(c, client, b.RecipientDID, msg)
-	case typeDeliveryRequest:
+	case mediation.TypeDeliveryRequest:
 		return m.deliveryRequest(c, client, msg)
-	case typeReceived:
+	case mediation.TypeReceived:
 		var b receivedBody
 		if err := decodeBody(msg.Type, msg.Body, &b); err != nil {
 			return nil, err
 		}
-		if len(b.MessageIDList) > maxAcks {
-			return nil, problemf("e.p.msg.too-many", "a messages-received may list at most %d ids", maxAcks)
+		if len(b.MessageIDList) > mediation.MaxAcks {
+			return nil, problemf("e.p.msg.too-many", "a messages-received may list at most %d ids", mediation.MaxAcks)
 		}
 		if err := m.store.remove(client, b.MessageIDList); err != nil {
 			return nil, err
 		}
 		return m.status(c, client, "", msg)
-	default: // typeLiveChange
+	default: // mediation.TypeLiveChange
 		var b liveChangeBody
 		if err := decodeBody(msg.Type, msg.Body, &b); err != nil {
 			return nil, err
@@ -323,8 +324,8 @@ func (m *Mediator) keylistUpdate(client string, msg *didcomm.Plaintext) (*didcom
 	if err := decodeBody(msg.Type, msg.Body, &b); err != nil {
 		return nil, err
 	}
-	if len(b.Updates) == 0 || len(b.Updates) > maxKeylistUpdates {
-		return nil, problemf("e.p.msg.bad-body", "a keylist-update carries 1 to %d updates", maxKeylistUpdates)
+	if len(b.Updates) == 0 || len(b.Updates) > mediation.MaxKeylistUpdates {
+		return nil, problemf("e.p.msg.bad-body", "a keylist-update carries 1 to %d updates", mediation.MaxKeylistUpdates)
 	}
 	updated := make([]keylistUpdated, 0, len(b.Updates))
 	for _, u := range b.Updates {
@@ -350,7 +351,7 @@ func (m *Mediator) keylistUpdate(client string, msg *didcomm.Plaintext) (*didcom
 		}
 		updated = append(updated, r)
 	}
-	return m.reply(msg, typeKeylistResult, map[string]any{"updated": updated})
+	return m.reply(msg, mediation.TypeKeylistResult, map[string]any{"updated": updated})
 }
 
 func (m *Mediator) keylistQuery(client string, msg *didcomm.Plaintext) (*didcomm.Plaintext, error) {
@@ -358,12 +359,12 @@ func (m *Mediator) keylistQuery(client string, msg *didcomm.Plaintext) (*didcomm
 	if err := decodeBody(msg.Type, msg.Body, &b); err != nil {
 		return nil, err
 	}
-	offset, limit := 0, maxKeylistPage
+	offset, limit := 0, mediation.MaxKeylistPage
 	if b.Paginate != nil {
 		if b.Paginate.Offset < 0 || b.Paginate.Limit < 1 {
 			return nil, problemf("e.p.msg.bad-body", "paginate needs a limit of at least 1 and an offset of at least 0")
 		}
-		offset, limit = b.Paginate.Offset, min(b.Paginate.Limit, maxKeylistPage)
+		offset, limit = b.Paginate.Offset, min(b.Paginate.Limit, mediation.MaxKeylistPage)
 	}
 	dids, total, err := m.store.keys(client, offset, limit)
 	if err != nil {
@@ -374,7 +375,7 @@ func (m *Mediator) keylistQuery(client string, msg *didcomm.Plaintext) (*didcomm
 		body.Keys[i] = keylistKey{RecipientDID: d}
 	}
 	body.Pagination = pagination{Count: len(dids), Offset: offset, Remaining: max(total-offset-len(dids), 0)}
-	return m.reply(msg, typeKeylist, body)
+	return m.reply(msg, mediation.TypeKeylist, body)
 }
 
 func (m *Mediator) status(c *conn, client, recipient string, msg *didcomm.Plaintext) (*didcomm.Plaintext, error) {
@@ -389,7 +390,7 @@ func (m *Mediator) status(c *conn, client, recipient string, msg *didcomm.Plaint
 	if err != nil {
 		return nil, err
 	}
-	return m.reply(msg, typeStatus, statusOf(s, recipient, c.liveMode, m.cfg.now()))
+	return m.reply(msg, mediation.TypeStatus, statusOf(s, recipient, c.liveMode, m.cfg.now()))
 }
 
 func (m *Mediator) deliveryRequest(c *conn, client string, msg *didcomm.Plaintext) (*didcomm.Plaintext, error) {
@@ -408,14 +409,14 @@ func (m *Mediator) deliveryRequest(c *conn, client string, msg *didcomm.Plaintex
 		}
 		recipient = r
 	}
-	waiting, err := m.store.waiting(client, recipient, min(*b.Limit, maxDeliveryLimit), maxDeliveryBytes)
+	waiting, err := m.store.waiting(client, recipient, min(*b.Limit, mediation.MaxDeliveryLimit), maxDeliveryBytes)
 	if err != nil {
 		return nil, err
 	}
 	if len(waiting) == 0 {
 		return m.status(c, client, b.RecipientDID, msg)
 	}
-	reply, err := m.reply(msg, typeDelivery, deliveryBody{RecipientDID: b.RecipientDID})
+	reply, err := m.reply(msg, mediation.TypeDelivery, deliveryBody{RecipientDID: b.RecipientDID})
 	if err != nil {
 		return nil, err
 	}
@@ -519,7 +520,7 @@ func (m *Mediator) deliverLive(client string, q queued) {
 	if len(conns) == 0 {
 		return
 	}
-	msg, err := m.newMessage(typeDelivery, deliveryBody{})
+	msg, err := m.newMessage(mediation.TypeDelivery, deliveryBody{})
 	if err != nil {
 		m.log.Warn("mediator: live delivery", "err", err)
 		return
@@ -559,7 +560,7 @@ func (m *Mediator) newMessage(typ string, body any) (*didcomm.Plaintext, error) 
 // problemReport is the report of p to the sender of msg, in msg's thread as
 // report-problem 2.0 asks (pthid: the thread where the problem arose).
 func (m *Mediator) problemReport(msg *didcomm.Plaintext, p *problem) (*didcomm.Plaintext, error) {
-	r, err := m.newMessage(typeProblem, problemBody{Code: p.code, Comment: p.comment})
+	r, err := m.newMessage(mediation.TypeProblem, problemBody{Code: p.code, Comment: p.comment})
 	if err != nil {
 		return nil, err
 	}

@@ -20,6 +20,7 @@ import (
 	"planet/core/did"
 	"planet/core/didcomm"
 	"planet/core/identity"
+	"planet/core/mediation"
 )
 
 // server is a mediator behind a real HTTP server on loopback.
@@ -172,7 +173,7 @@ type recipient struct {
 func newRecipient(t *testing.T, s *server) *recipient {
 	t.Helper()
 	client := newParty(t)
-	grant := body[mediateGrantBody](t, client.ask(s, typeMediateRequest, struct{}{}), typeMediateGrant)
+	grant := body[mediateGrantBody](t, client.ask(s, mediation.TypeMediateRequest, struct{}{}), mediation.TypeMediateGrant)
 	if grant.RoutingDID != s.DID() {
 		t.Fatalf("routing_did = %q, want the mediator's DID", grant.RoutingDID)
 	}
@@ -185,8 +186,8 @@ func newRecipient(t *testing.T, s *server) *recipient {
 	rel := &party{t: t, id: client.id, did: relDID, keys: keysFor(t, client.id, client.did, relDID)}
 	client.keys = rel.keys
 	updated := body[struct{ Updated []keylistUpdated }](t,
-		client.ask(s, typeKeylistUpdate, map[string]any{"updates": []any{map[string]string{"recipient_did": rel.did.String(), "action": "add"}}}),
-		typeKeylistResult)
+		client.ask(s, mediation.TypeKeylistUpdate, map[string]any{"updates": []any{map[string]string{"recipient_did": rel.did.String(), "action": "add"}}}),
+		mediation.TypeKeylistResult)
 	if len(updated.Updated) != 1 || updated.Updated[0].Result != resultSuccess {
 		t.Fatalf("keylist-update-response = %+v", updated)
 	}
@@ -237,17 +238,17 @@ func send(t *testing.T, from *party, to did.DID, text string) (status int, reply
 // pickup has r fetch what waits, read each message, and acknowledge them.
 func (r *recipient) pickup(s *server) []string {
 	r.t.Helper()
-	reply := r.ask(s, typeDeliveryRequest, map[string]any{"limit": 10})
-	if reply.Type == typeStatus {
+	reply := r.ask(s, mediation.TypeDeliveryRequest, map[string]any{"limit": 10})
+	if reply.Type == mediation.TypeStatus {
 		return nil
 	}
-	body[deliveryBody](r.t, reply, typeDelivery)
+	body[deliveryBody](r.t, reply, mediation.TypeDelivery)
 	var texts, ids []string
 	for _, a := range reply.Attachments {
 		texts = append(texts, r.open(a))
 		ids = append(ids, a.ID)
 	}
-	st := body[statusBody](r.t, r.ask(s, typeReceived, map[string]any{"message_id_list": ids}), typeStatus)
+	st := body[statusBody](r.t, r.ask(s, mediation.TypeReceived, map[string]any{"message_id_list": ids}), mediation.TypeStatus)
 	if st.MessageCount != 0 {
 		r.t.Fatalf("after messages-received, %d messages wait", st.MessageCount)
 	}
@@ -275,11 +276,11 @@ func TestMediatorOverHTTP(t *testing.T) {
 	bob := newRecipient(t, s)
 	alice := newParty(t)
 
-	keys := body[keylistBody](t, bob.ask(s, typeKeylistQuery, struct{}{}), typeKeylist)
+	keys := body[keylistBody](t, bob.ask(s, mediation.TypeKeylistQuery, struct{}{}), mediation.TypeKeylist)
 	if len(keys.Keys) != 1 || keys.Keys[0].RecipientDID != bob.rel.did.String() || keys.Pagination.Remaining != 0 {
 		t.Fatalf("keylist = %+v", keys)
 	}
-	if st := body[statusBody](t, bob.ask(s, typeStatusRequest, struct{}{}), typeStatus); st.MessageCount != 0 {
+	if st := body[statusBody](t, bob.ask(s, mediation.TypeStatusRequest, struct{}{}), mediation.TypeStatus); st.MessageCount != 0 {
 		t.Fatalf("status before anything arrived: %+v", st)
 	}
 	for _, text := range []string{"Tea at five?", "Or six."} {
@@ -287,7 +288,7 @@ func TestMediatorOverHTTP(t *testing.T) {
 			t.Fatalf("forward: HTTP %d: %s", code, reply)
 		}
 	}
-	st := body[statusBody](t, bob.ask(s, typeStatusRequest, map[string]string{"recipient_did": bob.rel.did.String()}), typeStatus)
+	st := body[statusBody](t, bob.ask(s, mediation.TypeStatusRequest, map[string]string{"recipient_did": bob.rel.did.String()}), mediation.TypeStatus)
 	if st.MessageCount != 2 || st.RecipientDID != bob.rel.did.String() || st.TotalBytes == 0 || st.OldestReceivedTime == 0 {
 		t.Fatalf("status = %+v", st)
 	}
@@ -298,12 +299,12 @@ func TestMediatorOverHTTP(t *testing.T) {
 		t.Fatalf("picked up %q after acknowledging everything", got)
 	}
 
-	ping := bob.message(s, typePing, map[string]bool{"response_requested": true})
+	ping := bob.message(s, mediation.TypePing, map[string]bool{"response_requested": true})
 	code, reply := post(t, s.url, bob.pack(s, ping, false))
 	if code != http.StatusOK {
 		t.Fatalf("ping: HTTP %d", code)
 	}
-	if pong := bob.read(s, reply); pong.Type != typePingResponse || pong.Thid != ping.ID {
+	if pong := bob.read(s, reply); pong.Type != mediation.TypePingResponse || pong.Thid != ping.ID {
 		t.Fatalf("ping answered with %s in thread %q", pong.Type, pong.Thid)
 	}
 
@@ -331,11 +332,11 @@ func TestMediatorProblems(t *testing.T) {
 		body any
 		code string
 	}{
-		{typeKeylistUpdate, map[string]any{"updates": []any{}}, "e.p.req.not-granted"},
-		{typeStatusRequest, struct{}{}, "e.p.req.not-granted"},
+		{mediation.TypeKeylistUpdate, map[string]any{"updates": []any{}}, "e.p.req.not-granted"},
+		{mediation.TypeStatusRequest, struct{}{}, "e.p.req.not-granted"},
 		{"https://didcomm.org/basicmessage/2.0/message", map[string]string{"content": "hi"}, "e.p.msg.unsupported"},
 	} {
-		p := body[problemBody](t, stranger.ask(s, tc.typ, tc.body), typeProblem)
+		p := body[problemBody](t, stranger.ask(s, tc.typ, tc.body), mediation.TypeProblem)
 		if p.Code != tc.code {
 			t.Errorf("%s before a grant: problem %q (%s), want %q", tc.typ, p.Code, p.Comment, tc.code)
 		}
@@ -348,15 +349,15 @@ func TestMediatorProblems(t *testing.T) {
 		body any
 		code string
 	}{
-		{typeLiveChange, map[string]bool{"live_delivery": true}, "e.m.live-mode-not-supported"},
-		{typeLiveChange, struct{}{}, "e.p.msg.bad-body"},
-		{typeDeliveryRequest, struct{}{}, "e.p.msg.bad-body"},
-		{typeDeliveryRequest, map[string]any{"limit": "ten"}, "e.p.msg.bad-body"},
-		{typeStatusRequest, map[string]string{"recipient_did": carol.rel.did.String()}, "e.p.req.not-yours"},
-		{typeDeliveryRequest, map[string]any{"limit": 5, "recipient_did": carol.rel.did.String()}, "e.p.req.not-yours"},
-		{typeKeylistQuery, map[string]any{"paginate": map[string]int{"limit": 0, "offset": 0}}, "e.p.msg.bad-body"},
+		{mediation.TypeLiveChange, map[string]bool{"live_delivery": true}, "e.m.live-mode-not-supported"},
+		{mediation.TypeLiveChange, struct{}{}, "e.p.msg.bad-body"},
+		{mediation.TypeDeliveryRequest, struct{}{}, "e.p.msg.bad-body"},
+		{mediation.TypeDeliveryRequest, map[string]any{"limit": "ten"}, "e.p.msg.bad-body"},
+		{mediation.TypeStatusRequest, map[string]string{"recipient_did": carol.rel.did.String()}, "e.p.req.not-yours"},
+		{mediation.TypeDeliveryRequest, map[string]any{"limit": 5, "recipient_did": carol.rel.did.String()}, "e.p.req.not-yours"},
+		{mediation.TypeKeylistQuery, map[string]any{"paginate": map[string]int{"limit": 0, "offset": 0}}, "e.p.msg.bad-body"},
 	} {
-		p := body[problemBody](t, bob.ask(s, tc.typ, tc.body), typeProblem)
+		p := body[problemBody](t, bob.ask(s, tc.typ, tc.body), mediation.TypeProblem)
 		if p.Code != tc.code {
 			t.Errorf("%s %v: problem %q (%s), want %q", tc.typ, tc.body, p.Code, p.Comment, tc.code)
 		}
@@ -364,12 +365,12 @@ func TestMediatorProblems(t *testing.T) {
 
 	// Bob cannot take over Carol's DID.
 	updated := body[struct{ Updated []keylistUpdated }](t,
-		bob.ask(s, typeKeylistUpdate, map[string]any{"updates": []any{
+		bob.ask(s, mediation.TypeKeylistUpdate, map[string]any{"updates": []any{
 			map[string]string{"recipient_did": carol.rel.did.String(), "action": "add"},
 			map[string]string{"recipient_did": "not a DID", "action": "add"},
 			map[string]string{"recipient_did": bob.rel.did.String(), "action": "add"},
 			map[string]string{"recipient_did": bob.rel.did.String(), "action": "rename"},
-		}}), typeKeylistResult)
+		}}), mediation.TypeKeylistResult)
 	want := []string{resultClientError, resultClientError, resultNoChange, resultClientError}
 	for i, u := range updated.Updated {
 		if u.Result != want[i] {
@@ -383,7 +384,7 @@ func TestMediatorRefuses(t *testing.T) {
 	bob := newRecipient(t, s)
 	alice := newParty(t)
 
-	plain, _ := bob.message(s, typeStatusRequest, struct{}{}).Encode()
+	plain, _ := bob.message(s, mediation.TypeStatusRequest, struct{}{}).Encode()
 	for _, tc := range []struct {
 		name string
 		data []byte
@@ -391,7 +392,7 @@ func TestMediatorRefuses(t *testing.T) {
 	}{
 		{"a plaintext", plain, http.StatusBadRequest},
 		{"not JSON", []byte("hello"), http.StatusBadRequest},
-		{"an anoncrypted status-request", bob.pack(s, bob.message(s, typeStatusRequest, struct{}{}), true), http.StatusBadRequest},
+		{"an anoncrypted status-request", bob.pack(s, bob.message(s, mediation.TypeStatusRequest, struct{}{}), true), http.StatusBadRequest},
 	} {
 		if code, _ := post(t, s.url, tc.data); code != tc.want {
 			t.Errorf("%s: HTTP %d, want %d", tc.name, code, tc.want)
@@ -471,35 +472,35 @@ func TestMediatorLiveOverWebSocket(t *testing.T) {
 		t.Fatalf("forward: HTTP %d: %s", code, reply)
 	}
 	ws := bob.dial(t, s)
-	ws.send(s, typeLiveChange, map[string]bool{"live_delivery": true})
-	if st := body[statusBody](t, ws.next(s), typeStatus); !st.LiveDelivery || st.MessageCount != 1 {
+	ws.send(s, mediation.TypeLiveChange, map[string]bool{"live_delivery": true})
+	if st := body[statusBody](t, ws.next(s), mediation.TypeStatus); !st.LiveDelivery || st.MessageCount != 1 {
 		t.Fatalf("status after live-delivery-change: %+v", st)
 	}
 	// What waited is fetched as usual.
-	ws.send(s, typeDeliveryRequest, map[string]int{"limit": 10})
+	ws.send(s, mediation.TypeDeliveryRequest, map[string]int{"limit": 10})
 	d := ws.next(s)
-	if body[deliveryBody](t, d, typeDelivery); len(d.Attachments) != 1 || bob.open(d.Attachments[0]) != "while you were out" {
+	if body[deliveryBody](t, d, mediation.TypeDelivery); len(d.Attachments) != 1 || bob.open(d.Attachments[0]) != "while you were out" {
 		t.Fatalf("delivery: %d attachments", len(d.Attachments))
 	}
-	ws.send(s, typeReceived, map[string]any{"message_id_list": []string{d.Attachments[0].ID}})
-	body[statusBody](t, ws.next(s), typeStatus)
+	ws.send(s, mediation.TypeReceived, map[string]any{"message_id_list": []string{d.Attachments[0].ID}})
+	body[statusBody](t, ws.next(s), mediation.TypeStatus)
 
 	// What arrives now comes at once.
 	if code, reply := send(t, alice, bob.rel.did, "live!"); code != http.StatusAccepted {
 		t.Fatalf("forward: HTTP %d: %s", code, reply)
 	}
 	live := ws.next(s)
-	if body[deliveryBody](t, live, typeDelivery); len(live.Attachments) != 1 || bob.open(live.Attachments[0]) != "live!" {
+	if body[deliveryBody](t, live, mediation.TypeDelivery); len(live.Attachments) != 1 || bob.open(live.Attachments[0]) != "live!" {
 		t.Fatalf("live delivery: %+v", live.Attachments)
 	}
 	// Until acknowledged it is still queued, so a dropped socket loses nothing.
-	if st := body[statusBody](t, bob.ask(s, typeStatusRequest, struct{}{}), typeStatus); st.MessageCount != 1 {
+	if st := body[statusBody](t, bob.ask(s, mediation.TypeStatusRequest, struct{}{}), mediation.TypeStatus); st.MessageCount != 1 {
 		t.Fatalf("a live-delivered message not yet acknowledged: %d wait, want 1", st.MessageCount)
 	}
 
 	// A socket that speaks for someone else is closed.
 	carol := newRecipient(t, s)
-	ws.conn.WriteMessage(websocket.TextMessage, carol.pack(s, carol.message(s, typeStatusRequest, struct{}{}), false))
+	ws.conn.WriteMessage(websocket.TextMessage, carol.pack(s, carol.message(s, mediation.TypeStatusRequest, struct{}{}), false))
 	ws.conn.SetReadDeadline(time.Now().Add(10 * time.Second))
 	if _, _, err := ws.conn.ReadMessage(); !websocket.IsCloseError(err, websocket.ClosePolicyViolation) {
 		t.Fatalf("a second client on one socket: %v, want close 1008", err)
@@ -513,7 +514,7 @@ func TestMediatorStalledWebSocket(t *testing.T) {
 	bob := newRecipient(t, s)
 	alice := newParty(t)
 	ws := bob.dial(t, s)
-	ws.send(s, typeLiveChange, map[string]bool{"live_delivery": true})
+	ws.send(s, mediation.TypeLiveChange, map[string]bool{"live_delivery": true})
 	ws.next(s)
 	// Bob never reads again. Forwards keep being accepted at once.
 	const n = 3 * wsQueue
@@ -530,7 +531,7 @@ func TestMediatorStalledWebSocket(t *testing.T) {
 		}
 	}
 	// Everything is still queued for Bob's next pickup.
-	if st := body[statusBody](t, bob.ask(s, typeStatusRequest, struct{}{}), typeStatus); st.MessageCount != n {
+	if st := body[statusBody](t, bob.ask(s, mediation.TypeStatusRequest, struct{}{}), mediation.TypeStatus); st.MessageCount != n {
 		t.Fatalf("%d wait, want %d", st.MessageCount, n)
 	}
 }

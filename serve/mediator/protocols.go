@@ -6,50 +6,18 @@ import (
 	"time"
 )
 
-// The message types the mediator answers (docs/mediator.md cites their
-// specifications).
-const (
-	typeMediateRequest = "https://didcomm.org/coordinate-mediation/2.0/mediate-request"
-	typeMediateGrant   = "https://didcomm.org/coordinate-mediation/2.0/mediate-grant"
-	typeMediateDeny    = "https://didcomm.org/coordinate-mediation/2.0/mediate-deny"
-	typeKeylistUpdate  = "https://didcomm.org/coordinate-mediation/2.0/keylist-update"
-	typeKeylistResult  = "https://didcomm.org/coordinate-mediation/2.0/keylist-update-response"
-	typeKeylistQuery   = "https://didcomm.org/coordinate-mediation/2.0/keylist-query"
-	typeKeylist        = "https://didcomm.org/coordinate-mediation/2.0/keylist"
+// The message types and the protocols' limits are core/mediation's, the
+// client side of the same protocols (docs/mediation.md): one vocabulary for
+// both ends.
 
-	typeForward = "https://didcomm.org/routing/2.0/forward"
-
-	typeStatusRequest   = "https://didcomm.org/messagepickup/3.0/status-request"
-	typeStatus          = "https://didcomm.org/messagepickup/3.0/status"
-	typeDeliveryRequest = "https://didcomm.org/messagepickup/3.0/delivery-request"
-	typeDelivery        = "https://didcomm.org/messagepickup/3.0/delivery"
-	typeReceived        = "https://didcomm.org/messagepickup/3.0/messages-received"
-	typeLiveChange      = "https://didcomm.org/messagepickup/3.0/live-delivery-change"
-
-	typePing         = "https://didcomm.org/trust-ping/2.0/ping"
-	typePingResponse = "https://didcomm.org/trust-ping/2.0/ping-response"
-
-	typeProblem = "https://didcomm.org/report-problem/2.0/problem-report"
-)
-
-// Limits of the protocols, beyond the store's quotas.
-const (
-	// maxDeliveryLimit caps a delivery-request's limit.
-	maxDeliveryLimit = 100
-	// maxDeliveryBytes caps the messages one delivery carries (at least
-	// one is always carried), so that a pickup's reply, and what the
-	// mediator holds in memory to write it, stays within a fixed budget
-	// however large the client's limit. The reply carries them in base64
-	// inside an encrypted message, itself base64: about 16/9 of their size,
-	// which must stay under the 1 MiB a DIDComm reader takes
-	// (didcomm.MaxPackedSize), or the client could not open its delivery.
-	maxDeliveryBytes = 512 << 10
-	// maxKeylistUpdates and maxKeylistPage bound one keylist message.
-	maxKeylistUpdates = 100
-	maxKeylistPage    = 100
-	// maxAcks bounds one messages-received.
-	maxAcks = 1000
-)
+// maxDeliveryBytes caps the messages one delivery carries (at least one is
+// always carried), so that a pickup's reply, and what the mediator holds in
+// memory to write it, stays within a fixed budget however large the
+// client's limit. The reply carries them in base64 inside an encrypted
+// message, itself base64: about 16/9 of their size, which must stay under
+// the 1 MiB a DIDComm reader takes (didcomm.MaxPackedSize), or the client
+// could not open its delivery.
+const maxDeliveryBytes = 512 << 10
 
 // problem is a refusal the mediator reports to an authenticated client as
 // a problem-report (DIDComm v2.1, "Problem Reports"): its code, and a
