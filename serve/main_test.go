@@ -327,6 +327,7 @@ func TestFlags(t *testing.T) {
 		Retention: 30 * 24 * time.Hour, StreamTimeout: 5 * time.Minute,
 	}, mediator: mediator.Config{
 		MaxMessages: 1000, MaxBytes: 16 << 20, MaxTotalBytes: 1 << 30, MaxMessage: 256 << 10,
+		MaxPerSender: 100, MaxBytesPerSender: 2 << 20,
 		Retention: 30 * 24 * time.Hour,
 	}}
 	if !reflect.DeepEqual(c, want) {

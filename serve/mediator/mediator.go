@@ -31,13 +31,15 @@ import (
 
 // Defaults of Config.
 const (
-	defaultMaxMessages   = 1000
-	defaultMaxBytes      = 16 << 20
-	defaultMaxTotalBytes = 1 << 30
-	defaultMaxMessage    = 256 << 10
-	defaultMaxClients    = 100_000
-	defaultMaxKeys       = 10_000
-	defaultRetention     = 30 * 24 * time.Hour
+	defaultMaxMessages    = 1000
+	defaultMaxBytes       = 16 << 20
+	defaultMaxTotalBytes  = 1 << 30
+	defaultMaxMessage     = 256 << 10
+	defaultMaxClients     = 100_000
+	defaultMaxPerSender   = 100
+	defaultMaxSenderBytes = 2 << 20
+	defaultMaxKeys        = 10_000
+	defaultRetention      = 30 * 24 * time.Hour
 )
 
 // Config holds the mediator's limits. A zero field takes its default.
@@ -50,6 +52,12 @@ type Config struct {
 	MaxTotalBytes int64
 	// MaxMessage is the largest message the mediator reads, in bytes.
 	MaxMessage int
+	// MaxPerSender and MaxBytesPerSender bound what one sender may have
+	// waiting in one client's queue, so that one stranger cannot fill it:
+	// the sender is the DID an authcrypted message names as its sender
+	// (skid), and every anonymous message counts as one sender together.
+	MaxPerSender      int
+	MaxBytesPerSender int64
 	// MaxClients bounds how many clients may be granted mediation, and
 	// MaxKeys how many DIDs one client may register.
 	MaxClients int
@@ -66,12 +74,14 @@ func (c *Config) AddFlags(fs *flag.FlagSet) {
 	fs.IntVar(&c.MaxMessages, "mediator-max-messages", defaultMaxMessages, "most `messages` waiting for one client of the DIDComm mediator")
 	fs.Int64Var(&c.MaxBytes, "mediator-max-bytes", defaultMaxBytes, "most `bytes` of messages waiting for one client (each counts 256 bytes more)")
 	fs.Int64Var(&c.MaxTotalBytes, "mediator-max-total-bytes", defaultMaxTotalBytes, "most `bytes` of messages waiting in the whole mediator")
+	fs.IntVar(&c.MaxPerSender, "mediator-max-per-sender", defaultMaxPerSender, "most `messages` of one sender waiting for one client (anonymous messages count as one sender)")
+	fs.Int64Var(&c.MaxBytesPerSender, "mediator-max-bytes-per-sender", defaultMaxSenderBytes, "most `bytes` of one sender's messages waiting for one client")
 	fs.IntVar(&c.MaxMessage, "mediator-max-message", defaultMaxMessage, "largest DIDComm message the mediator reads, in `bytes`")
 	fs.DurationVar(&c.Retention, "mediator-retention", defaultRetention, "how long a message waits before it is dropped unread (`duration`)")
 }
 
 func (c Config) withDefaults() (Config, error) {
-	if c.MaxMessages < 0 || c.MaxBytes < 0 || c.MaxTotalBytes < 0 || c.MaxMessage < 0 || c.MaxClients < 0 || c.MaxKeys < 0 || c.Retention < 0 {
+	if c.MaxPerSender < 0 || c.MaxBytesPerSender < 0 || c.MaxMessages < 0 || c.MaxBytes < 0 || c.MaxTotalBytes < 0 || c.MaxMessage < 0 || c.MaxClients < 0 || c.MaxKeys < 0 || c.Retention < 0 {
 		return c, errors.New("mediator: limits must not be negative")
 	}
 	set := func(p *int, d int) {
@@ -80,6 +90,10 @@ func (c Config) withDefaults() (Config, error) {
 		}
 	}
 	set(&c.MaxMessages, defaultMaxMessages)
+	set(&c.MaxPerSender, defaultMaxPerSender)
+	if c.MaxBytesPerSender == 0 {
+		c.MaxBytesPerSender = defaultMaxSenderBytes
+	}
 	set(&c.MaxMessage, defaultMaxMessage)
 	set(&c.MaxClients, defaultMaxClients)
 	set(&c.MaxKeys, defaultMaxKeys)
@@ -468,7 +482,7 @@ func (m *Mediator) forward(f *didcomm.Forward) error {
 	if err != nil {
 		return fmt.Errorf("%w: forward to %s: %w", errRefused, f.Next, err)
 	}
-	id, err := m.store.enqueue(client, recipient, inner, m.cfg.now())
+	id, err := m.store.enqueue(client, recipient, senderOf(inner), inner, m.cfg.now())
 	if err != nil {
 		if errors.Is(err, errQueueFull) {
 			return fmt.Errorf("%w: forward to %s: %w", errRefused, f.Next, err)
@@ -477,6 +491,35 @@ func (m *Mediator) forward(f *didcomm.Forward) error {
 	}
 	m.deliverLive(client, queued{ID: id, Recipient: recipient, Message: inner})
 	return nil
+}
+
+// senderOf returns the DID an encrypted message names as its sender (the
+// DID part of its authcrypt skid), or "" for an anonymous one. The mediator
+// cannot check it (only the recipient can), so a sender could name another
+// DID: the per-sender limit makes one flood count against one name, and a
+// flood under many names against the queue's own limit, no more.
+func senderOf(jwe []byte) string {
+	var env struct {
+		Protected string `json:"protected"`
+	}
+	if json.Unmarshal(jwe, &env) != nil {
+		return ""
+	}
+	hdr, err := base64.RawURLEncoding.DecodeString(env.Protected)
+	if err != nil {
+		return ""
+	}
+	var h struct {
+		SKID string `json:"skid"`
+	}
+	if json.Unmarshal(hdr, &h) != nil || h.SKID == "" {
+		return ""
+	}
+	d, err := recipientDID(h.SKID)
+	if err != nil {
+		return ""
+	}
+	return d
 }
 
 // setLive turns live mode on or off for c.

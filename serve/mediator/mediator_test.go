@@ -429,6 +429,32 @@ func TestMediatorRefuses(t *testing.T) {
 	}
 }
 
+// One sender cannot fill a client's queue: past its share its forwards are
+// refused, and others' still arrive.
+func TestMediatorPerSender(t *testing.T) {
+	s := startServer(t, "", Config{MaxPerSender: 3})
+	bob := newRecipient(t, s)
+	flooder, carol := newParty(t), newParty(t)
+	for i := range 3 {
+		if code, reply := send(t, flooder, bob.rel.did, "buy now"); code != http.StatusAccepted {
+			t.Fatalf("flooder's forward %d: HTTP %d: %s", i, code, reply)
+		}
+	}
+	if code, reply := send(t, flooder, bob.rel.did, "buy now"); code != http.StatusServiceUnavailable || !strings.Contains(reply, "sender") {
+		t.Fatalf("flooder's forward past its share: HTTP %d: %s", code, reply)
+	}
+	if code, reply := send(t, carol, bob.rel.did, "hello"); code != http.StatusAccepted {
+		t.Fatalf("another sender, after the flood: HTTP %d: %s", code, reply)
+	}
+	if got := bob.pickup(s); len(got) != 4 || got[3] != "hello" {
+		t.Fatalf("picked up %q", got)
+	}
+	// Picked up, the flooder's share is free again.
+	if code, _ := send(t, flooder, bob.rel.did, "again"); code != http.StatusAccepted {
+		t.Fatalf("after pickup: HTTP %d", code)
+	}
+}
+
 // wsClient is a client's WebSocket to the mediator.
 type wsClient struct {
 	*recipient
@@ -510,7 +536,7 @@ func TestMediatorLiveOverWebSocket(t *testing.T) {
 // A client that stops reading its WebSocket must not stall forwards to it,
 // nor make the server hold more than the socket's small queue.
 func TestMediatorStalledWebSocket(t *testing.T) {
-	s := startServer(t, "", Config{})
+	s := startServer(t, "", Config{MaxBytesPerSender: 16 << 20})
 	bob := newRecipient(t, s)
 	alice := newParty(t)
 	ws := bob.dial(t, s)

@@ -17,11 +17,17 @@ import (
 //	routes   recipient DID → client DID: whose queue a forward for it joins
 //	keylists client DID → bucket: recipient DID → empty
 //	queues   client DID → bucket: seq (8 bytes, big-endian) → message record
-//	usage    client DID → messages (8 bytes) ‖ bytes (8 bytes)
+//	usage    client DID → messages (8 bytes) ‖ bytes (8 bytes); the key 0x00
+//	         holds the same for all clients
+//	senders  client DID ‖ 0x00 ‖ sender → messages ‖ bytes, what one sender
+//	         has waiting in that client's queue
 //
 // A message record is received at (8 bytes, Unix milliseconds) ‖ the length
-// of the recipient DID (2 bytes) ‖ the recipient DID ‖ the message, an
-// encrypted DIDComm message exactly as the forward carried it. A message's
+// of the recipient DID (2 bytes) ‖ the recipient DID ‖ the length of the
+// sender (2 bytes) ‖ the sender ‖ the message, an encrypted DIDComm message
+// exactly as the forward carried it. The sender is the DID whose key the
+// message's authcrypt header names (skid), or "" when it names none
+// (anoncrypt): see senderOf. A message's
 // id, as messagepickup shows it, is the base64url of its seq: opaque to the
 // client, unique within the client's queue, and found without an index.
 //
@@ -37,6 +43,7 @@ var (
 	bucketKeylists = []byte("keylists")
 	bucketQueues   = []byte("queues")
 	bucketUsage    = []byte("usage")
+	bucketSenders  = []byte("senders")
 
 	keyVersion = []byte("version")
 )
@@ -47,6 +54,9 @@ const storeVersion = 1
 var (
 	// errQueueFull: the client's queue is at its limit, or the store is.
 	errQueueFull = errors.New("the recipient's queue is full")
+	// errSenderFull: the sender has as much waiting for the client as one
+	// sender may (errQueueFull too, for callers that do not tell them apart).
+	errSenderFull = fmt.Errorf("%w for this sender: as much of theirs waits as one sender may leave", errQueueFull)
 	// errNoRoute: no client registered the forward's next DID.
 	errNoRoute = errors.New("no recipient here has that DID")
 	// errTaken: another client registered the DID first.
@@ -80,6 +90,7 @@ func messageCost(msg []byte) uint64 { return uint64(len(msg)) + messageOverhead 
 type queued struct {
 	ID        string
 	Recipient string
+	Sender    string
 	Received  time.Time
 	Message   []byte
 }
@@ -96,11 +107,13 @@ func messageSeq(id string) (uint64, bool) {
 	return binary.BigEndian.Uint64(b), true
 }
 
-func encodeRecord(received time.Time, recipient string, msg []byte) []byte {
-	b := make([]byte, 0, 10+len(recipient)+len(msg))
+func encodeRecord(received time.Time, recipient, sender string, msg []byte) []byte {
+	b := make([]byte, 0, 12+len(recipient)+len(sender)+len(msg))
 	b = binary.BigEndian.AppendUint64(b, uint64(received.UnixMilli()))
 	b = binary.BigEndian.AppendUint16(b, uint16(len(recipient)))
 	b = append(b, recipient...)
+	b = binary.BigEndian.AppendUint16(b, uint16(len(sender)))
+	b = append(b, sender...)
 	return append(b, msg...)
 }
 
@@ -109,15 +122,21 @@ func decodeRecord(seq uint64, v []byte) (queued, error) {
 		return queued{}, fmt.Errorf("mediator store: message %d: record of %d bytes", seq, len(v))
 	}
 	n := int(binary.BigEndian.Uint16(v[8:]))
-	if len(v) < 10+n {
+	if len(v) < 12+n {
 		return queued{}, fmt.Errorf("mediator store: message %d: recipient runs past the record", seq)
+	}
+	m := 10 + n
+	ns := int(binary.BigEndian.Uint16(v[m:]))
+	if len(v) < m+2+ns {
+		return queued{}, fmt.Errorf("mediator store: message %d: sender runs past the record", seq)
 	}
 	return queued{
 		ID:        messageID(seq),
 		Received:  time.UnixMilli(int64(binary.BigEndian.Uint64(v))),
-		Recipient: string(v[10 : 10+n]),
+		Recipient: string(v[10:m]),
+		Sender:    string(v[m+2 : m+2+ns]),
 		// Copied: bbolt's bytes are valid only inside the transaction.
-		Message: append([]byte(nil), v[10+n:]...),
+		Message: append([]byte(nil), v[m+2+ns:]...),
 	}, nil
 }
 
@@ -136,7 +155,7 @@ func openStore(path string, cfg Config) (*store, error) {
 		return nil, fmt.Errorf("opening the mediator store %s: %w", path, err)
 	}
 	err = db.Update(func(tx *bbolt.Tx) error {
-		for _, name := range [][]byte{bucketMeta, bucketGrants, bucketRoutes, bucketKeylists, bucketQueues, bucketUsage} {
+		for _, name := range [][]byte{bucketMeta, bucketGrants, bucketRoutes, bucketKeylists, bucketQueues, bucketUsage, bucketSenders} {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return err
 			}
@@ -276,16 +295,27 @@ func (st *store) route(recipient string) (string, error) {
 
 // enqueue adds msg for recipient to client's queue, within the limits,
 // and returns its id.
-func (st *store) enqueue(client, recipient string, msg []byte, at time.Time) (string, error) {
+func (st *store) enqueue(client, recipient, sender string, msg []byte, at time.Time) (string, error) {
 	var id string
 	err := st.db.Update(func(tx *bbolt.Tx) error {
 		usageB := tx.Bucket(bucketUsage)
 		u := readUsage(usageB.Get([]byte(client)))
 		total := readUsage(usageB.Get(totalKey))
+		sendersB := tx.Bucket(bucketSenders)
+		sk := senderKey(client, sender)
+		su := readUsage(sendersB.Get(sk))
 		cost := messageCost(msg)
 		if u.messages+1 > uint64(st.cfg.MaxMessages) || u.bytes+cost > uint64(st.cfg.MaxBytes) ||
 			total.bytes+cost > uint64(st.cfg.MaxTotalBytes) {
 			return errQueueFull
+		}
+		if su.messages+1 > uint64(st.cfg.MaxPerSender) || su.bytes+cost > uint64(st.cfg.MaxBytesPerSender) {
+			return errSenderFull
+		}
+		su.messages++
+		su.bytes += cost
+		if err := sendersB.Put(sk, su.encode()); err != nil {
+			return err
 		}
 		q, err := tx.Bucket(bucketQueues).CreateBucketIfNotExists([]byte(client))
 		if err != nil {
@@ -295,7 +325,7 @@ func (st *store) enqueue(client, recipient string, msg []byte, at time.Time) (st
 		if err != nil {
 			return err
 		}
-		if err := q.Put(binary.BigEndian.AppendUint64(nil, seq), encodeRecord(at, recipient, msg)); err != nil {
+		if err := q.Put(binary.BigEndian.AppendUint64(nil, seq), encodeRecord(at, recipient, sender, msg)); err != nil {
 			return err
 		}
 		u.messages++
@@ -416,6 +446,9 @@ func (st *store) remove(client string, ids []string) error {
 			}
 			u.sub(messageCost(m.Message))
 			total.sub(messageCost(m.Message))
+			if err := subSender(tx, client, m); err != nil {
+				return err
+			}
 		}
 		return putUsage(usageB, client, u, total)
 	})
@@ -449,6 +482,9 @@ func (st *store) expire(cutoff time.Time) (int, error) {
 				}
 				u.sub(messageCost(m.Message))
 				total.sub(messageCost(m.Message))
+				if err := subSender(tx, string(client), m); err != nil {
+					return err
+				}
 				dropped++
 			}
 			return usageB.Put(client, u.encode())
@@ -469,4 +505,22 @@ func (st *store) totals() (usage, error) {
 		return nil
 	})
 	return u, err
+}
+
+// senderKey is the senders bucket's key of what sender has waiting for
+// client.
+func senderKey(client, sender string) []byte {
+	return append(append([]byte(client), 0), sender...)
+}
+
+// subSender takes a removed message off its sender's count.
+func subSender(tx *bbolt.Tx, client string, m queued) error {
+	b := tx.Bucket(bucketSenders)
+	k := senderKey(client, m.Sender)
+	su := readUsage(b.Get(k))
+	su.sub(messageCost(m.Message))
+	if su.messages == 0 {
+		return b.Delete(k)
+	}
+	return b.Put(k, su.encode())
 }

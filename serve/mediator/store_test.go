@@ -81,17 +81,17 @@ func TestStoreQueue(t *testing.T) {
 	st, path := testStore(t, Config{MaxMessages: 3})
 	var ids []string
 	for i, msg := range []string{`{"a":1}`, `{"b":2}`, `{"c":3}`} {
-		id, err := st.enqueue(alice, alicePW1, []byte(msg), t0.Add(time.Duration(i)*time.Minute))
+		id, err := st.enqueue(alice, alicePW1, "", []byte(msg), t0.Add(time.Duration(i)*time.Minute))
 		if err != nil {
 			t.Fatal(err)
 		}
 		ids = append(ids, id)
 	}
-	if _, err := st.enqueue(alice, alicePW1, []byte(`{}`), t0); !errors.Is(err, errQueueFull) {
+	if _, err := st.enqueue(alice, alicePW1, "", []byte(`{}`), t0); !errors.Is(err, errQueueFull) {
 		t.Fatalf("a fourth message past MaxMessages 3: %v, want errQueueFull", err)
 	}
 	// Another client's queue is its own.
-	if _, err := st.enqueue(bob, bob, []byte(`{}`), t0); err != nil {
+	if _, err := st.enqueue(bob, bob, "", []byte(`{}`), t0); err != nil {
 		t.Fatalf("bob's queue: %v", err)
 	}
 
@@ -130,7 +130,7 @@ func TestStoreQueue(t *testing.T) {
 		t.Fatalf("after remove, %d messages wait", s.Count)
 	}
 	// There is room again.
-	if _, err := st.enqueue(alice, alicePW1, []byte(`{}`), t0); err != nil {
+	if _, err := st.enqueue(alice, alicePW1, "", []byte(`{}`), t0); err != nil {
 		t.Fatalf("after remove: %v", err)
 	}
 	u, _ := st.totals()
@@ -143,19 +143,19 @@ func TestStoreBytesQuota(t *testing.T) {
 	st, _ := testStore(t, Config{MaxBytes: 3 * messageOverhead, MaxTotalBytes: 5 * messageOverhead})
 	// Tiny messages count their overhead: three fill the 3×overhead quota.
 	for range 3 {
-		if _, err := st.enqueue(alice, alice, nil, t0); err != nil {
+		if _, err := st.enqueue(alice, alice, "", nil, t0); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if _, err := st.enqueue(alice, alice, nil, t0); !errors.Is(err, errQueueFull) {
+	if _, err := st.enqueue(alice, alice, "", nil, t0); !errors.Is(err, errQueueFull) {
 		t.Fatalf("past MaxBytes: %v", err)
 	}
 	for range 2 {
-		if _, err := st.enqueue(bob, bob, nil, t0); err != nil {
+		if _, err := st.enqueue(bob, bob, "", nil, t0); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if _, err := st.enqueue(bob, bob, nil, t0); !errors.Is(err, errQueueFull) {
+	if _, err := st.enqueue(bob, bob, "", nil, t0); !errors.Is(err, errQueueFull) {
 		t.Fatalf("past MaxTotalBytes: %v", err)
 	}
 }
@@ -163,7 +163,7 @@ func TestStoreBytesQuota(t *testing.T) {
 func TestStoreExpire(t *testing.T) {
 	st, _ := testStore(t, Config{})
 	for i := range 4 {
-		if _, err := st.enqueue(alice, alice, []byte("x"), t0.Add(time.Duration(i)*time.Hour)); err != nil {
+		if _, err := st.enqueue(alice, alice, "", []byte("x"), t0.Add(time.Duration(i)*time.Hour)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -184,5 +184,44 @@ func TestStoreInUse(t *testing.T) {
 	cfg, _ := Config{}.withDefaults()
 	if _, err := openStore(path, cfg); err == nil {
 		t.Fatal("a second store opened the same file")
+	}
+}
+
+func TestStorePerSender(t *testing.T) {
+	st, _ := testStore(t, Config{MaxPerSender: 2, MaxBytesPerSender: 10 * messageOverhead})
+	for range 2 {
+		if _, err := st.enqueue(alice, alicePW1, bob, []byte("x"), t0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, err := st.enqueue(alice, alicePW1, bob, []byte("x"), t0)
+	if !errors.Is(err, errSenderFull) || !errors.Is(err, errQueueFull) {
+		t.Fatalf("a third message from one sender past MaxPerSender 2: %v", err)
+	}
+	// Others still get through: another sender, and the anonymous ones.
+	for _, sender := range []string{"did:example:carol", ""} {
+		if _, err := st.enqueue(alice, alicePW1, sender, []byte("x"), t0); err != nil {
+			t.Fatalf("sender %q: %v", sender, err)
+		}
+	}
+	// The sender's count goes down as its messages are picked up.
+	waiting, _ := st.waiting(alice, "", 10, maxDeliveryBytes)
+	if len(waiting) != 4 || waiting[0].Sender != bob || waiting[3].Sender != "" {
+		t.Fatalf("waiting: %+v", waiting)
+	}
+	if err := st.remove(alice, []string{waiting[0].ID}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.enqueue(alice, alicePW1, bob, []byte("x"), t0); err != nil {
+		t.Fatalf("after one of bob's was picked up: %v", err)
+	}
+	// And as they expire.
+	if n, err := st.expire(t0.Add(time.Second)); err != nil || n != 4 {
+		t.Fatalf("expire = %d, %v", n, err)
+	}
+	for range 2 {
+		if _, err := st.enqueue(alice, alicePW1, bob, []byte("x"), t0.Add(time.Hour)); err != nil {
+			t.Fatalf("after expiry: %v", err)
+		}
 	}
 }
