@@ -189,11 +189,23 @@ test('a DIDComm peer outside PLANET and a PLANET tab write to each other through
   assert.equal(reqs[0].from, carol.did);
   assert.equal(reqs[0].messages[0].via, 'didcomm');
 
-  // Alice accepts and answers: through Carol's mediator, where Carol picks it up.
-  await api(alice.page, 'chat.acceptRequest', carol.did, 'Carol');
-  const sent = await api(alice.page, 'chat.send', carol.did, 'Welcome, Carol');
-  assert.equal(sent.state, 'sent');
-  assert.equal(sent.waiting, undefined, JSON.stringify(sent.waiting));
+  // Alice accepts in the page: Carol's message opens the conversation,
+  // marked as come through a mediator.
+  await requests.getByTestId('chat-request').getByRole('button', { name: /^Accept / }).click();
+  await requests.waitFor({ state: 'hidden' });
+  const log = alice.page.getByRole('log', { name: /^Conversation with / });
+  const first = log.getByTestId('message').first();
+  await first.getByTestId('message-text').filter({ hasText: 'Hello from outside PLANET' }).waitFor({ timeout: 30_000 });
+  assert.equal(await first.getByTestId('message-state').textContent(), 'via mediator');
+  assert.equal(await first.getAttribute('data-via'), 'didcomm');
+
+  // She answers with the Send button: through Carol's mediator, where Carol picks it up.
+  await alice.page.getByRole('textbox', { name: 'Message' }).fill('Welcome, Carol');
+  await alice.page.getByRole('button', { name: 'Send', exact: true }).click();
+  const mine = log.getByTestId('message').filter({ hasText: 'Welcome, Carol' });
+  await mine.waitFor({ timeout: 30_000 });
+  await eventually('the answer shown as sent to the mediator', async () =>
+    (await mine.getByTestId('message-state').textContent()) === 'sent to their mediator');
   const delivery = await ask('https://didcomm.org/messagepickup/3.0/delivery-request', { limit: 10 });
   assert.equal(delivery.type, 'https://didcomm.org/messagepickup/3.0/delivery');
   assert.equal(delivery.attachments.length, 1);
