@@ -22,6 +22,7 @@ export class ContactsSection extends RecordSection {
       ],
       nameOf: (c) => c.name,
       describe: (c) => [
+        c.did ? el('p', { class: 'hint', 'data-testid': 'contact-origin' }, originText(c.did)) : null,
         c.did ? el('p', {}, el('code', { class: 'did' }, c.did)) : null,
         c.notes ? el('p', { class: 'prose' }, c.notes) : null,
       ],
@@ -29,6 +30,19 @@ export class ContactsSection extends RecordSection {
       store: () => planet.contacts,
     });
   }
+}
+
+/**
+ * Where a contact is from, by their DID: a did:key is a PLANET vault's own,
+ * reached through the relay or browser to browser; any other DID (a
+ * did:peer:2 with a DIDComm service) is someone on the First Person
+ * Network, reached through their mediator.
+ * @param {string} did
+ */
+function originText(did) {
+  return did.startsWith('did:key:')
+    ? 'On PLANET: messages go browser to browser, or wait in their mailbox'
+    : 'On the First Person Network: messages go through their mediator';
 }
 
 customElements.define('planet-contacts', ContactsSection);

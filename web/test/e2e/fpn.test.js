@@ -206,6 +206,10 @@ test('a DIDComm peer outside PLANET and a PLANET tab write to each other through
   await mine.waitFor({ timeout: 30_000 });
   await eventually('the answer shown as sent to the mediator', async () =>
     (await mine.getByTestId('message-state').textContent()) === 'sent to their mediator');
+  // Contacts say where Carol is from.
+  await alice.page.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name: 'Contacts', exact: true }).click();
+  await alice.page.getByTestId('contact-origin').filter({ hasText: 'On the First Person Network' }).waitFor({ timeout: 30_000 });
+
   const delivery = await ask('https://didcomm.org/messagepickup/3.0/delivery-request', { limit: 10 });
   assert.equal(delivery.type, 'https://didcomm.org/messagepickup/3.0/delivery');
   assert.equal(delivery.attachments.length, 1);
