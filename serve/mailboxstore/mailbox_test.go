@@ -850,3 +850,23 @@ func (b *syncBuffer) String() string {
 	defer b.mu.Unlock()
 	return b.b.String()
 }
+
+// A second server on the same data directory is told why it cannot start,
+// and what to do, rather than a bare timeout.
+func TestMailboxStoreInUse(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "mailbox.db")
+	log := slog.New(slog.DiscardHandler)
+	first, err := Open(path, Config{}, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer first.Close()
+	second, err := Open(path, Config{}, log)
+	if err == nil {
+		second.Close()
+		t.Fatal("a second mailbox opened the same store")
+	}
+	if !strings.Contains(err.Error(), "in use by another server") || !strings.Contains(err.Error(), "-data") {
+		t.Fatalf("the error does not say why or what to do: %v", err)
+	}
+}

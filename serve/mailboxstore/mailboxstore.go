@@ -179,6 +179,9 @@ func openMailboxStore(path string, cfg Config) (*mailboxStore, error) {
 	// A timeout, so that a second server on the same file fails at once
 	// instead of waiting for the first one's lock forever.
 	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: time.Second})
+	if errors.Is(err, bbolt.ErrTimeout) {
+		return nil, fmt.Errorf("the mailbox store %s is in use by another server on the same data directory: stop that one, or give this one its own -data", path)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("opening the mailbox store %s: %w", path, err)
 	}
