@@ -32,6 +32,23 @@ func mediatorDID(t *testing.T) did.DID {
 func fpnPerson(t *testing.T, mediator did.DID) (*core.Planet, did.DID) {
 	t.Helper()
 	p, _ := newPlanet(t)
+	return sharing(t, p, mediator)
+}
+
+// fpnPersonAt is fpnPerson with a clock shared by the people of a test, so
+// that each message has its own second and conversations their one order.
+func fpnPersonAt(t *testing.T, mediator did.DID, clock *testClock) (*core.Planet, did.DID) {
+	t.Helper()
+	opts := testOpts
+	opts.Now = clock.Now
+	p := must(core.Open(ctx, mem.New(), opts))
+	must(p.Create(ctx, pass))
+	return sharing(t, p, mediator)
+}
+
+// sharing sets p's mediator and returns the DID p then shares.
+func sharing(t *testing.T, p *core.Planet, mediator did.DID) (*core.Planet, did.DID) {
+	t.Helper()
 	if _, err := p.ShareDID(); err == nil {
 		t.Fatal("ShareDID without a mediator")
 	}
@@ -186,8 +203,9 @@ func TestBasicMessagesWithDIDCommNode(t *testing.T) {
 // Basic messages go into the export and come back from it.
 func TestBasicMessagesExported(t *testing.T) {
 	med := mediatorDID(t)
-	alice, aliceDID := fpnPerson(t, med)
-	bob, bobDID := fpnPerson(t, med)
+	clock := newTestClock()
+	alice, aliceDID := fpnPersonAt(t, med, clock)
+	bob, bobDID := fpnPersonAt(t, med, clock)
 	_, packed := must2(bob.WriteBasic(ctx, aliceDID, "one"))
 	must(alice.ReceiveDIDComm(ctx, packed.Message))
 	must(struct{}{}, alice.Chat().AcceptRequest(ctx, bobDID, "Bob"))
@@ -198,7 +216,7 @@ func TestBasicMessagesExported(t *testing.T) {
 		t.Fatal(err)
 	}
 	file := buf.Bytes()
-	q := must(core.Open(ctx, mem.New(), testOpts))
+	q := must(core.Open(ctx, mem.New(), core.Options{Vault: testOpts.Vault, Now: clock.Now}))
 	if _, _, err := q.Import(ctx, bytes.NewReader(file), int64(len(file)), "harbour lights at eleven", "another local passphrase", nil); err != nil {
 		t.Fatal(err)
 	}
