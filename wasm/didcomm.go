@@ -4,7 +4,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -123,42 +122,11 @@ func (t *tabDIDComm) session(ctx context.Context, med did.DID, wsURL string, log
 // DID, and the WebSocket endpoint its document names. found is false when
 // the server runs none (404).
 func fetchMediator(ctx context.Context) (med did.DID, wsURL string, found bool, err error) {
-	fetch := browser.Global("fetch")
-	if !browser.Present(fetch) {
-		return did.DID{}, "", false, errors.New("this browser has no fetch")
-	}
-	opts := newObject()
-	opts.Set("cache", "no-cache")
-	opts.Set("credentials", "omit")
-	p, err := fetch.Invoke(mediatorPath, opts)
-	if err != nil {
-		return did.DID{}, "", false, err
-	}
-	resp, err := browser.Await(ctx, p)
-	if err != nil {
-		return did.DID{}, "", false, err
-	}
-	switch code := browser.Int(resp, "status"); code {
-	case 200:
-	case 404:
-		return did.DID{}, "", false, nil
-	default:
-		return did.DID{}, "", false, fmt.Errorf("%s answered %d", mediatorPath, code)
-	}
-	tp, err := resp.Call("text")
-	if err != nil {
-		return did.DID{}, "", false, err
-	}
-	text, err := browser.Await(ctx, tp)
-	if err != nil {
-		return did.DID{}, "", false, err
-	}
-	s, _ := text.String()
 	var info struct {
 		DID string `json:"did"`
 	}
-	if err := json.Unmarshal([]byte(s), &info); err != nil {
-		return did.DID{}, "", false, fmt.Errorf("%s: %w", mediatorPath, err)
+	if found, err = fetchOwnJSON(ctx, mediatorPath, &info); !found || err != nil {
+		return did.DID{}, "", found, err
 	}
 	if med, err = did.Parse(info.DID); err != nil {
 		return did.DID{}, "", false, fmt.Errorf("%s: %w", mediatorPath, err)

@@ -387,45 +387,52 @@ func loopback(m ma.Multiaddr) bool {
 // fetchRelayInfo reads relay.json from the page's own origin; found is
 // false when the server answers 404 (it runs no relay).
 func fetchRelayInfo(ctx context.Context) (info relayInfo, found bool, err error) {
+	found, err = fetchOwnJSON(ctx, relayInfoPath, &info)
+	return info, found, err
+}
+
+// fetchOwnJSON reads the JSON at path on the page's own server into v,
+// fresh (no cache) and without cookies; found is false when the server
+// answers 404 (it does not offer that part).
+func fetchOwnJSON(ctx context.Context, path string, v any) (found bool, err error) {
 	fetch := browser.Global("fetch")
 	if !browser.Present(fetch) {
-		return info, false, errors.New("this browser has no fetch")
+		return false, errors.New("this browser has no fetch")
 	}
 	opts := newObject()
 	opts.Set("cache", "no-cache")
 	opts.Set("credentials", "omit")
-	p, err := fetch.Invoke(relayInfoPath, opts)
+	p, err := fetch.Invoke(path, opts)
 	if err != nil {
-		return info, false, err
+		return false, err
 	}
 	resp, err := browser.Await(ctx, p)
 	if err != nil {
-		return info, false, err
+		return false, err
 	}
-	status, _ := resp.Get("status")
-	code, _ := status.Int()
-	if code == 404 {
-		return info, false, nil
-	}
-	if code != 200 {
-		return info, false, fmt.Errorf("%s answered %d", relayInfoPath, code)
+	switch code := browser.Int(resp, "status"); code {
+	case 200:
+	case 404:
+		return false, nil
+	default:
+		return false, fmt.Errorf("%s answered %d", path, code)
 	}
 	tp, err := resp.Call("text")
 	if err != nil {
-		return info, false, err
+		return false, err
 	}
 	text, err := browser.Await(ctx, tp)
 	if err != nil {
-		return info, false, err
+		return false, err
 	}
 	s, err := text.String()
 	if err != nil {
-		return info, false, err
+		return false, err
 	}
-	if err := json.Unmarshal([]byte(s), &info); err != nil {
-		return info, false, fmt.Errorf("%s: %w", relayInfoPath, err)
+	if err := json.Unmarshal([]byte(s), v); err != nil {
+		return false, fmt.Errorf("%s: %w", path, err)
 	}
-	return info, true, nil
+	return true, nil
 }
 
 // pageProtocol is location.protocol ("http:", "https:").

@@ -1,20 +1,16 @@
 package didcomm
 
 import (
-	"bytes"
 	"context"
 	"crypto/ecdh"
 	"crypto/ed25519"
 	"encoding/json"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"reflect"
 	"slices"
 	"testing"
-	"time"
 
 	"planet/core/did"
+	"planet/core/didcomm/didcommtest"
 	"planet/core/internal/jws"
 	"planet/core/keys"
 )
@@ -24,44 +20,15 @@ import (
 // PLANET packs and didcomm-node unpacks, and the other way round, and both
 // must agree on the message and on what its packing proves.
 
-// interopScript is the Node script, relative to this package.
-const interopScript = "../../web/test/interop/didcomm.mjs"
-
-// nodeInterop returns a function that runs a request through the script,
-// or skips the test when didcomm-node is not installed, unless
-// PLANET_REQUIRE_INTEROP=1 says it must be.
+// nodeInterop returns a function that runs a request through
+// web/test/interop/didcomm.mjs (didcommtest.Exec, which skips the test
+// when didcomm-node is not installed unless PLANET_REQUIRE_INTEROP=1) and
+// reads one result per operation.
 func nodeInterop(t *testing.T) func(req map[string]any) []nodeResult {
 	t.Helper()
-	missing := ""
-	node, err := exec.LookPath("node")
-	if err != nil {
-		missing = "node is not on PATH"
-	} else if _, err := os.Stat("../../web/test/node_modules/didcomm-node/package.json"); err != nil {
-		missing = "web/test/node_modules/didcomm-node is not installed (cd web/test && npm ci)"
-	}
-	if missing != "" {
-		if os.Getenv("PLANET_REQUIRE_INTEROP") == "1" {
-			t.Fatalf("interop with didcomm-node required (PLANET_REQUIRE_INTEROP=1), but %s", missing)
-		}
-		t.Skipf("skipping interop with didcomm-node: %s", missing)
-	}
-	script, _ := filepath.Abs(interopScript)
 	return func(req map[string]any) []nodeResult {
 		t.Helper()
-		in, err := json.Marshal(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		cmd := exec.CommandContext(ctx, node, script)
-		cmd.Stdin = bytes.NewReader(in)
-		var stderr bytes.Buffer
-		cmd.Stderr = &stderr
-		out, err := cmd.Output()
-		if err != nil {
-			t.Fatalf("didcomm.mjs: %v\n%s", err, stderr.Bytes())
-		}
+		out := didcommtest.Exec(t, req)
 		var results []nodeResult
 		if err := json.Unmarshal(out, &results); err != nil {
 			t.Fatalf("didcomm.mjs wrote %s: %v", out, err)

@@ -36,6 +36,23 @@ func root() string {
 // PLANET_REQUIRE_INTEROP=1 says the test must run (make test sets it).
 func Run(t testing.TB, req map[string]any) []map[string]any {
 	t.Helper()
+	var results []map[string]any
+	if err := json.Unmarshal(Exec(t, req), &results); err != nil {
+		t.Fatalf("didcomm.mjs: %v", err)
+	}
+	for i, r := range results {
+		if e, ok := r["error"]; ok {
+			t.Fatalf("didcomm-node, operation %d: %v", i, e)
+		}
+	}
+	return results
+}
+
+// Exec runs one request through the script and returns what it wrote: a
+// JSON array with one result per operation, {"ok": …} or {"error": "…"}.
+// It skips the test as Run does.
+func Exec(t testing.TB, req map[string]any) []byte {
+	t.Helper()
 	missing := ""
 	node, err := exec.LookPath("node")
 	if err != nil {
@@ -63,16 +80,7 @@ func Run(t testing.TB, req map[string]any) []map[string]any {
 	if err != nil {
 		t.Fatalf("didcomm.mjs: %v\n%s", err, stderr.Bytes())
 	}
-	var results []map[string]any
-	if err := json.Unmarshal(out, &results); err != nil {
-		t.Fatalf("didcomm.mjs wrote %s: %v", out, err)
-	}
-	for i, r := range results {
-		if e, ok := r["error"]; ok {
-			t.Fatalf("didcomm-node, operation %d: %v", i, e)
-		}
-	}
-	return results
+	return out
 }
 
 // OK returns the "ok" object of a result.
