@@ -5,10 +5,9 @@
 // issued, rejected), and the Trust Task forms of the same exchange
 // (vrc/relationships/propose and issue) in the Trust Tasks DIDComm binding.
 //
-// It builds and reads message bodies, proofs and documents; the DIDComm
-// layer packs and carries them. [didcomm.Message] has no thid yet, so every
-// builder returns the thread id beside the message ([Outgoing]) and every
-// reader takes it as an argument: the transport sets and reads the header.
+// It builds and reads DIDComm plaintexts, their bodies, proofs and
+// documents; the DIDComm layer packs and carries them. Every builder sets
+// the thread (thid) OpenVTC sets, so a reply is threaded on its request.
 //
 // Every decoder is strict: a member of the wrong JSON type, an empty value
 // where one is required, or a member the format does not define is refused
@@ -56,7 +55,7 @@ var ErrOutsideWindow = errors.New("message outside its time window")
 // [MessageLifetime] ago and at most [MaxFutureSkew] ahead, and not expired.
 // A message without created_time is refused: OpenVTC always sets it, and a
 // message that says nothing of its age cannot be held to the window.
-func CheckWindow(m *didcomm.Message, now time.Time) error {
+func CheckWindow(m *didcomm.Plaintext, now time.Time) error {
 	switch {
 	case m.Created.IsZero():
 		return fmt.Errorf("%w: no created_time", ErrOutsideWindow)
@@ -70,23 +69,17 @@ func CheckWindow(m *didcomm.Message, now time.Time) error {
 	return nil
 }
 
-// Outgoing is a message built here and the thread id the transport must set
-// as its thid ("" for a message that starts its own thread and carries none:
-// its thread is its id).
-type Outgoing struct {
-	Message didcomm.Message
-	Thid    string
-}
-
-// newOutgoing makes a message of typ with body, expiring [MessageLifetime]
-// after now.
-func newOutgoing(from, to did.DID, typ string, body any, thid string, now time.Time) (Outgoing, error) {
-	m, err := didcomm.NewMessage(from, []did.DID{to}, typ, body, now)
+// newOutgoing makes a message of typ from from to to with body on thread
+// thid ("" for one that starts its own thread and carries none: its thread
+// is its id), expiring [MessageLifetime] after now.
+func newOutgoing(from, to did.DID, typ string, body any, thid string, now time.Time) (*didcomm.Plaintext, error) {
+	m, err := didcomm.NewPlaintext(typ, body, now)
 	if err != nil {
-		return Outgoing{}, err
+		return nil, err
 	}
+	m.From, m.To, m.Thid = from, []did.DID{to}, thid
 	m.Expires = m.Created.Add(MessageLifetime)
-	return Outgoing{Message: m, Thid: thid}, nil
+	return m, nil
 }
 
 // invalid returns an error wrapping input.ErrInvalid.

@@ -128,14 +128,14 @@ func newPerson(t *testing.T, b byte) person {
 	return person{id, rel}
 }
 
-// through returns m as it arrives: signed, sent, verified.
-func through(t *testing.T, from *identity.Identity, m didcomm.Message, now time.Time) *didcomm.Message {
+// through returns m as it arrives: written, sent, read.
+func through(t *testing.T, m *didcomm.Plaintext) *didcomm.Plaintext {
 	t.Helper()
-	data, err := didcomm.Sign(from, m)
+	data, err := m.Encode()
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := didcomm.Verify(data, now)
+	got, err := didcomm.ParsePlaintext(data)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -153,10 +153,10 @@ func TestHandshake(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if req.Thid != req.Message.ID || req.Message.Type != TypeRelationshipRequest || !req.Message.Expires.Equal(req.Message.Created.Add(MessageLifetime)) {
+	if req.Thid != "" || req.Type != TypeRelationshipRequest || !req.Expires.Equal(req.Created.Add(MessageLifetime)) {
 		t.Fatalf("request %+v", req)
 	}
-	in := through(t, alice.id, req.Message, now)
+	in := through(t, req)
 	if err := CheckWindow(in, now); err != nil {
 		t.Fatal(err)
 	}
@@ -201,33 +201,33 @@ func TestHandshake(t *testing.T) {
 		t.Errorf("forged DID: %v", err)
 	}
 
-	acc, err := NewAccept(bob.id.DID(), alice.id.DID(), req.Thid, bob.rel, bob.id, now)
+	acc, err := NewAccept(bob.id.DID(), alice.id.DID(), req.ID, bob.rel, bob.id, now)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if acc.Thid != req.Thid {
+	if acc.Thid != req.ID {
 		t.Fatalf("accept thid %q", acc.Thid)
 	}
-	in = through(t, bob.id, acc.Message, now)
+	in = through(t, acc)
 	ab, err := DecodeAccept(in.Body)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := VerifyBinding(ctx, did.Local, AcceptBinding(in, ab, alice.id.DID(), acc.Thid), ab.Proofs, now); err != nil {
+	if err := VerifyBinding(ctx, did.Local, AcceptBinding(in, ab, alice.id.DID()), ab.Proofs, now); err != nil {
 		t.Fatalf("accept binding: %v", err)
 	}
 	// The request's proofs do not stand for an accept.
-	if err := VerifyBinding(ctx, did.Local, Binding{Role: RoleAccept, DID: alice.rel.DID(), Persona: alice.id.DID(), Peer: bob.id.DID(), Thid: req.Thid}, body.Proofs, now); err == nil {
+	if err := VerifyBinding(ctx, did.Local, Binding{Role: RoleAccept, DID: alice.rel.DID(), Persona: alice.id.DID(), Peer: bob.id.DID(), Thid: req.ID}, body.Proofs, now); err == nil {
 		t.Error("request proof accepted as an accept's")
 	}
 
-	fin, err := NewFinalize(alice.id.DID(), bob.id.DID(), req.Thid, now)
-	if err != nil || string(fin.Message.Body) != "{}" || fin.Thid != req.Thid {
-		t.Fatalf("finalize %s %v", fin.Message.Body, err)
+	fin, err := NewFinalize(alice.id.DID(), bob.id.DID(), req.ID, now)
+	if err != nil || string(fin.Body) != "{}" || fin.Thid != req.ID {
+		t.Fatalf("finalize %s %v", fin.Body, err)
 	}
-	rej, err := NewReject(bob.id.DID(), alice.id.DID(), req.Thid, nil, now)
-	if err != nil || string(rej.Message.Body) != `{"reason":null}` {
-		t.Fatalf("reject %s %v", rej.Message.Body, err)
+	rej, err := NewReject(bob.id.DID(), alice.id.DID(), req.ID, nil, now)
+	if err != nil || string(rej.Body) != `{"reason":null}` {
+		t.Fatalf("reject %s %v", rej.Body, err)
 	}
 
 	// The persona as its own relationship DID needs no persona proof.
@@ -235,22 +235,22 @@ func TestHandshake(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ob, _ := DecodeRequest(own.Message.Body)
+	ob, _ := DecodeRequest(own.Body)
 	if ob.Proofs.Persona != nil {
 		t.Error("persona proof for the persona's own DID")
 	}
-	if err := VerifyBinding(ctx, did.Local, RequestBinding(&own.Message, ob, bob.id.DID()), ob.Proofs, now); err != nil {
+	if err := VerifyBinding(ctx, did.Local, RequestBinding(own, ob, bob.id.DID()), ob.Proofs, now); err != nil {
 		t.Errorf("persona DID: %v", err)
 	}
 }
 
 func TestCheckWindow(t *testing.T) {
 	now := time.Date(2026, 10, 20, 12, 0, 0, 0, time.UTC)
-	m := func(created, expires time.Time) *didcomm.Message {
-		return &didcomm.Message{Created: created, Expires: expires}
+	m := func(created, expires time.Time) *didcomm.Plaintext {
+		return &didcomm.Plaintext{Created: created, Expires: expires}
 	}
 	for name, c := range map[string]struct {
-		m  *didcomm.Message
+		m  *didcomm.Plaintext
 		ok bool
 	}{
 		"fresh":           {m(now.Add(-time.Hour), now.Add(47*time.Hour)), true},
@@ -274,33 +274,33 @@ func TestVRCExchange(t *testing.T) {
 	alice, bob := newPerson(t, 1), newPerson(t, 2)
 	now := time.Date(2026, 10, 20, 12, 0, 0, 0, time.UTC)
 	req, err := NewVRCRequest(alice.rel.DID(), bob.rel.DID(), "for the register", now)
-	if err != nil || req.Thid != req.Message.ID {
+	if err != nil || req.Thid != "" {
 		t.Fatal(err)
 	}
-	if rb, err := DecodeVRCRequest(req.Message.Body); err != nil || rb.Reason != "for the register" {
+	if rb, err := DecodeVRCRequest(req.Body); err != nil || rb.Reason != "for the register" {
 		t.Fatalf("%+v %v", rb, err)
 	}
 	c, err := vc.IssueRelationshipAs(bob.rel, vc.IssuerScopePairwise, alice.rel.DID(), vc.RelationshipContext{}, now, time.Time{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	issued, err := NewVRCIssued(bob.rel.DID(), alice.rel.DID(), req.Thid, c, now)
-	if err != nil || issued.Thid != req.Thid {
+	issued, err := NewVRCIssued(bob.rel.DID(), alice.rel.DID(), req.ID, c, now)
+	if err != nil || issued.Thid != req.ID {
 		t.Fatal(err)
 	}
-	got, err := DecodeVRCIssued(issued.Message.Body)
+	got, err := DecodeVRCIssued(issued.Body)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := vc.Verify(got, now); err != nil {
 		t.Errorf("issued VRC: %v", err)
 	}
-	if _, err := NewVRCIssued(alice.rel.DID(), bob.rel.DID(), req.Thid, c, now); err == nil {
+	if _, err := NewVRCIssued(alice.rel.DID(), bob.rel.DID(), req.ID, c, now); err == nil {
 		t.Error("a VRC sent by someone not its issuer")
 	}
-	rej, err := NewVRCRejected(bob.rel.DID(), alice.rel.DID(), req.Thid, "", now)
-	if err != nil || string(rej.Message.Body) != "{}" {
-		t.Fatalf("rejected %s %v", rej.Message.Body, err)
+	rej, err := NewVRCRejected(bob.rel.DID(), alice.rel.DID(), req.ID, "", now)
+	if err != nil || string(rej.Body) != "{}" {
+		t.Fatalf("rejected %s %v", rej.Body, err)
 	}
 }
 
@@ -314,10 +314,10 @@ func TestTrustTasks(t *testing.T) {
 		t.Fatal(err)
 	}
 	env, err := NewEnvelope(alice.id.DID(), bob.id.DID(), task, now)
-	if err != nil || env.Thid != task.ID || env.Message.Type != EnvelopeType {
+	if err != nil || env.Thid != task.ID || env.Type != EnvelopeType {
 		t.Fatalf("%+v %v", env, err)
 	}
-	opened, err := OpenEnvelope(&env.Message, alice.id.DID(), bob.id.DID(), env.Thid, now)
+	opened, err := OpenEnvelope(env, alice.id.DID(), bob.id.DID(), now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -325,16 +325,18 @@ func TestTrustTasks(t *testing.T) {
 	if err != nil || p.RelationshipDID != alice.rel.DID().String() || !*p.Witnessed {
 		t.Fatalf("%+v %v", p, err)
 	}
-	if _, err := OpenEnvelope(&env.Message, did.DID{}, bob.id.DID(), "", now); !errors.Is(err, ErrNotAuthcrypt) {
+	if _, err := OpenEnvelope(env, did.DID{}, bob.id.DID(), now); !errors.Is(err, ErrNotAuthcrypt) {
 		t.Errorf("anoncrypt: %v", err)
 	}
-	if _, err := OpenEnvelope(&env.Message, bob.id.DID(), bob.id.DID(), "", now); !errors.Is(err, ErrIdentityMismatch) {
+	if _, err := OpenEnvelope(env, bob.id.DID(), bob.id.DID(), now); !errors.Is(err, ErrIdentityMismatch) {
 		t.Errorf("another sender: %v", err)
 	}
-	if _, err := OpenEnvelope(&env.Message, alice.id.DID(), alice.id.DID(), "", now); !errors.Is(err, ErrIdentityMismatch) {
+	if _, err := OpenEnvelope(env, alice.id.DID(), alice.id.DID(), now); !errors.Is(err, ErrIdentityMismatch) {
 		t.Errorf("another recipient: %v", err)
 	}
-	if _, err := OpenEnvelope(&env.Message, alice.id.DID(), bob.id.DID(), "other", now); err == nil {
+	moved := *env
+	moved.Thid = "other"
+	if _, err := OpenEnvelope(&moved, alice.id.DID(), bob.id.DID(), now); err == nil {
 		t.Error("another thread accepted")
 	}
 
@@ -375,7 +377,7 @@ func TestTrustTasks(t *testing.T) {
 	expired := *issue
 	expired.ExpiresAt = now
 	e2, _ := NewEnvelope(alice.id.DID(), bob.id.DID(), &expired, now)
-	if _, err := OpenEnvelope(&e2.Message, alice.id.DID(), bob.id.DID(), "", now); !errors.Is(err, ErrOutsideWindow) {
+	if _, err := OpenEnvelope(e2, alice.id.DID(), bob.id.DID(), now); !errors.Is(err, ErrOutsideWindow) {
 		t.Errorf("expired task: %v", err)
 	}
 }

@@ -319,84 +319,80 @@ func DecodeVRCIssued(data []byte) (*vc.Credential, error) {
 // NewRequest builds the relationship-request from persona to peer, naming
 // rel (a relationship DID, or the persona itself) and proving it with
 // relSigner and personaSigner. The handshake's thread id is the message's id
-// (returned as Thid, the value every answer threads on; the request itself
-// carries no thid).
-func NewRequest(persona, peer did.DID, relSigner, personaSigner vc.Signer, reason, name string, now time.Time) (Outgoing, error) {
+// (the value every answer threads on; the request itself carries no thid).
+func NewRequest(persona, peer did.DID, relSigner, personaSigner vc.Signer, reason, name string, now time.Time) (*didcomm.Plaintext, error) {
 	out, err := newOutgoing(persona, peer, TypeRelationshipRequest, struct{}{}, "", now)
 	if err != nil {
-		return Outgoing{}, err
+		return nil, err
 	}
-	out.Thid = out.Message.ID
-	p, err := SignBinding(Binding{Role: RoleRequest, DID: relSigner.DID(), Persona: persona, Peer: peer, Thid: out.Thid}, relSigner, personaSigner, now)
+	p, err := SignBinding(Binding{Role: RoleRequest, DID: relSigner.DID(), Persona: persona, Peer: peer, Thid: out.ID}, relSigner, personaSigner, now)
 	if err != nil {
-		return Outgoing{}, err
+		return nil, err
 	}
-	out.Message.Body, err = json.Marshal(RequestBody{Reason: reason, DID: relSigner.DID(), Name: name, Proofs: p})
+	out.Body, err = json.Marshal(RequestBody{Reason: reason, DID: relSigner.DID(), Name: name, Proofs: p})
 	return out, err
 }
 
 // NewAccept builds the relationship-request-accept of the request thid from
 // persona (who received it) to peer (its sender).
-func NewAccept(persona, peer did.DID, thid string, relSigner, personaSigner vc.Signer, now time.Time) (Outgoing, error) {
+func NewAccept(persona, peer did.DID, thid string, relSigner, personaSigner vc.Signer, now time.Time) (*didcomm.Plaintext, error) {
 	p, err := SignBinding(Binding{Role: RoleAccept, DID: relSigner.DID(), Persona: persona, Peer: peer, Thid: thid}, relSigner, personaSigner, now)
 	if err != nil {
-		return Outgoing{}, err
+		return nil, err
 	}
 	return newOutgoing(persona, peer, TypeRelationshipAccept, AcceptBody{DID: relSigner.DID(), Proofs: p}, thid, now)
 }
 
 // NewReject builds the relationship-request-reject of the request thid.
-func NewReject(persona, peer did.DID, thid string, reason *string, now time.Time) (Outgoing, error) {
+func NewReject(persona, peer did.DID, thid string, reason *string, now time.Time) (*didcomm.Plaintext, error) {
 	if thid == "" {
-		return Outgoing{}, invalid("relationship reject: no thid")
+		return nil, invalid("relationship reject: no thid")
 	}
 	return newOutgoing(persona, peer, TypeRelationshipReject, RejectBody{Reason: reason}, thid, now)
 }
 
 // NewFinalize builds the relationship-request-finalize of the handshake thid.
-func NewFinalize(persona, peer did.DID, thid string, now time.Time) (Outgoing, error) {
+func NewFinalize(persona, peer did.DID, thid string, now time.Time) (*didcomm.Plaintext, error) {
 	if thid == "" {
-		return Outgoing{}, invalid("relationship finalize: no thid")
+		return nil, invalid("relationship finalize: no thid")
 	}
 	return newOutgoing(persona, peer, TypeRelationshipFinalize, struct{}{}, thid, now)
 }
 
 // NewVRCRequest builds a VRC request between two relationship DIDs; its
 // id is the thread the answer threads on.
-func NewVRCRequest(from, to did.DID, reason string, now time.Time) (Outgoing, error) {
-	out, err := newOutgoing(from, to, TypeVRCRequest, VRCRequestBody{Reason: reason}, "", now)
-	out.Thid = out.Message.ID
-	return out, err
+func NewVRCRequest(from, to did.DID, reason string, now time.Time) (*didcomm.Plaintext, error) {
+	return newOutgoing(from, to, TypeVRCRequest, VRCRequestBody{Reason: reason}, "", now)
 }
 
 // NewVRCIssued builds the VRC issued message answering the request thid:
 // the body is the credential as signed.
-func NewVRCIssued(from, to did.DID, thid string, c *vc.Credential, now time.Time) (Outgoing, error) {
+func NewVRCIssued(from, to did.DID, thid string, c *vc.Credential, now time.Time) (*didcomm.Plaintext, error) {
 	if thid == "" {
-		return Outgoing{}, invalid("vrc issued: no thid")
+		return nil, invalid("vrc issued: no thid")
 	}
 	if c == nil || c.Issuer != from || c.Subject.ID != to {
-		return Outgoing{}, invalid("vrc issued: the credential is not from %s to %s", from, to)
+		return nil, invalid("vrc issued: the credential is not from %s to %s", from, to)
 	}
 	return newOutgoing(from, to, TypeVRCIssued, c, thid, now)
 }
 
 // NewVRCRejected builds the VRC rejection answering the request thid.
-func NewVRCRejected(from, to did.DID, thid, reason string, now time.Time) (Outgoing, error) {
+func NewVRCRejected(from, to did.DID, thid, reason string, now time.Time) (*didcomm.Plaintext, error) {
 	if thid == "" {
-		return Outgoing{}, invalid("vrc rejected: no thid")
+		return nil, invalid("vrc rejected: no thid")
 	}
 	return newOutgoing(from, to, TypeVRCRejected, VRCRequestBody{Reason: reason}, thid, now)
 }
 
 // RequestBinding returns the binding a received request proves: from its
 // sender (persona), to its recipient (peer), threaded on its own id.
-func RequestBinding(m *didcomm.Message, body *RequestBody, recipient did.DID) Binding {
+func RequestBinding(m *didcomm.Plaintext, body *RequestBody, recipient did.DID) Binding {
 	return Binding{Role: RoleRequest, DID: body.DID, Persona: m.From, Peer: recipient, Thid: m.ID}
 }
 
-// AcceptBinding returns the binding a received accept proves, thid being the
-// thread it arrived on (the request's id).
-func AcceptBinding(m *didcomm.Message, body *AcceptBody, recipient did.DID, thid string) Binding {
-	return Binding{Role: RoleAccept, DID: body.DID, Persona: m.From, Peer: recipient, Thid: thid}
+// AcceptBinding returns the binding a received accept proves, threaded on
+// the request's id.
+func AcceptBinding(m *didcomm.Plaintext, body *AcceptBody, recipient did.DID) Binding {
+	return Binding{Role: RoleAccept, DID: body.DID, Persona: m.From, Peer: recipient, Thid: m.ThreadID()}
 }

@@ -398,11 +398,11 @@ func (p IssueResponse) MarshalJSON() ([]byte, error) {
 
 // NewEnvelope wraps t in a DIDComm message of [EnvelopeType] from from to
 // to, the document as the body. The transport must send it authcrypt; its
-// thid is the task's threadId (returned as Thid).
-func NewEnvelope(from, to did.DID, t *Task, now time.Time) (Outgoing, error) {
+// thid is the task's threadId.
+func NewEnvelope(from, to did.DID, t *Task, now time.Time) (*didcomm.Plaintext, error) {
 	body, err := t.MarshalJSON()
 	if err != nil {
-		return Outgoing{}, invalid("trust task envelope: %v", err)
+		return nil, invalid("trust task envelope: %v", err)
 	}
 	return newOutgoing(from, to, EnvelopeType, json.RawMessage(body), t.ThreadID, now)
 }
@@ -419,11 +419,11 @@ var (
 
 // OpenEnvelope reads the Trust Task document of m, which arrived authcrypt
 // from sender (the verified sender_kid's DID; the zero DID for anoncrypt or
-// plaintext) to recipient, on thread thid. It refuses an envelope not
-// authcrypt, of another type, whose document is malformed, whose in-band
-// issuer or recipient differs from the authenticated ones, whose threadId
-// is not thid (when thid is given), or that has expired at now.
-func OpenEnvelope(m *didcomm.Message, sender, recipient did.DID, thid string, now time.Time) (*Task, error) {
+// plaintext) to recipient. It refuses an envelope not authcrypt, of another
+// type, whose document is malformed, whose in-band issuer or recipient
+// differs from the authenticated ones, whose threadId is not the message's
+// thread, or that has expired at now.
+func OpenEnvelope(m *didcomm.Plaintext, sender, recipient did.DID, now time.Time) (*Task, error) {
 	if sender.IsZero() {
 		return nil, ErrNotAuthcrypt
 	}
@@ -440,8 +440,8 @@ func OpenEnvelope(m *didcomm.Message, sender, recipient did.DID, thid string, no
 	if t.Recipient != "" && t.Recipient != recipient.String() {
 		return nil, fmt.Errorf("%w: recipient %s is not %s", ErrIdentityMismatch, t.Recipient, recipient)
 	}
-	if thid != "" && t.ThreadID != thid {
-		return nil, invalid("trust task envelope: threadId %q on thread %q", t.ThreadID, thid)
+	if t.ThreadID != m.ThreadID() {
+		return nil, invalid("trust task envelope: threadId %q on thread %q", t.ThreadID, m.ThreadID())
 	}
 	if !t.ExpiresAt.IsZero() && !now.Before(t.ExpiresAt) {
 		return nil, fmt.Errorf("%w: task expired %s", ErrOutsideWindow, t.ExpiresAt.Format(time.RFC3339))
