@@ -11,6 +11,7 @@ import (
 	"planet/core/did"
 	"planet/core/didcomm"
 	"planet/core/identity"
+	"planet/core/relationship"
 )
 
 // The person on the First Person Network (docs/didcomm.md, docs/mediator.md):
@@ -46,29 +47,41 @@ func (p *Planet) ShareDID() (did.DID, error) {
 	return me.Peer2DID(did.DIDCommService(m.String()))
 }
 
-// personaKeys is the keyring of DIDComm messages to the person's own DIDs
-// (see [identity.Identity.Owns]): it holds the persona's X25519 key under
-// the key agreement kid of any DID of theirs, whichever mediator that DID
-// named when it was shared.
-type personaKeys struct{ id *identity.Identity }
+// didcommKeys is the keyring of DIDComm messages to and from the person's
+// own DIDs: the persona's X25519 key under the key agreement kid of any DID
+// of theirs (see [identity.Identity.Owns]), whichever mediator that DID
+// named when it was shared, and the key agreement keys of their
+// relationship DIDs, looked up when asked so that a relationship DID made
+// after the keyring was handed out is read too.
+type didcommKeys struct {
+	id   *identity.Identity
+	rels *relationship.Service
+}
 
-var _ didcomm.Keyring = personaKeys{}
+var _ didcomm.Keyring = didcommKeys{}
 
-func (k personaKeys) AgreementKey(kid string) (didcomm.AgreementKey, bool) {
+func (k didcommKeys) AgreementKey(kid string) (didcomm.AgreementKey, bool) {
 	base, _, _ := strings.Cut(kid, "#")
 	d, err := did.Parse(base)
-	if err != nil || !k.id.Owns(d) {
-		return nil, false
-	}
-	doc, err := did.Resolve(d)
 	if err != nil {
 		return nil, false
 	}
-	pub, err := doc.X25519Key(kid)
-	if err != nil || string(pub) != string(k.id.X25519Public()) {
+	var secret []byte
+	if k.id.Owns(d) {
+		doc, err := did.Resolve(d)
+		if err != nil {
+			return nil, false
+		}
+		pub, err := doc.X25519Key(kid)
+		if err != nil || string(pub) != string(k.id.X25519Public()) {
+			return nil, false
+		}
+		secret = k.id.X25519Private()
+	} else if r := k.relationship(d); r != nil && kid == r.KeyAgreementKeyID() {
+		secret = r.X25519Private()
+	} else {
 		return nil, false
 	}
-	secret := k.id.X25519Private()
 	defer clear(secret)
 	priv, err := ecdh.X25519().NewPrivateKey(secret)
 	if err != nil {
@@ -77,6 +90,27 @@ func (k personaKeys) AgreementKey(kid string) (didcomm.AgreementKey, bool) {
 	return priv, true
 }
 
+// relationship returns the keys of the person's relationship DID d, or nil.
+func (k didcommKeys) relationship(d did.DID) *identity.Relationship {
+	if k.rels == nil || d.Method() != did.MethodPeer {
+		return nil
+	}
+	keys, err := k.rels.Keys(context.Background())
+	if err != nil {
+		return nil
+	}
+	for _, r := range keys {
+		if r.DID() == d {
+			return r
+		}
+	}
+	return nil
+}
+
+// owns reports whether d is one of the person's DIDs: their persona's or a
+// relationship DID of theirs.
+func (k didcommKeys) owns(d did.DID) bool { return k.id.Owns(d) || k.relationship(d) != nil }
+
 // DIDCommKeys returns the keys that read DIDComm messages sent to the
 // person's DIDs, for a mediation client's pickup. It fails while locked.
 func (p *Planet) DIDCommKeys() (didcomm.Keyring, error) {
@@ -84,7 +118,7 @@ func (p *Planet) DIDCommKeys() (didcomm.Keyring, error) {
 	if err != nil {
 		return nil, err
 	}
-	return personaKeys{me}, nil
+	return didcommKeys{me, p.relationships}, nil
 }
 
 // A DIDCommReceipt is what [Planet.ReceiveDIDComm] made of a message.
@@ -96,13 +130,19 @@ type DIDCommReceipt struct {
 	Chat *chat.Message
 	// New: Chat was not kept before.
 	New bool
+	// Relationship is what a relationship or VRC message did, or nil.
+	Relationship *relationship.Event
+	// Replies are to be sent now, each along its first route (the finalize
+	// of an accept).
+	Replies []*didcomm.Packed
 	// How the message was packed: authcrypt, signed, which key.
 	Meta *didcomm.Metadata
 }
 
 // ReceiveDIDComm reads packed, a DIDComm message for one of the person's
 // DIDs (from their mediator, or a stream), and applies it: a basic message
-// goes to chat. Messages must be encrypted to the person and their sender
+// goes to chat, a relationship handshake or VRC message to the
+// relationships (core/relationship). Messages must be encrypted to the person and their sender
 // authenticated (authcrypt, or a signature inside): an anonymous one
 // cannot be answered or blocked, and is refused. Other types are refused
 // as unsupported, with nothing kept.
@@ -111,7 +151,8 @@ func (p *Planet) ReceiveDIDComm(ctx context.Context, packed []byte) (DIDCommRece
 	if err != nil {
 		return DIDCommReceipt{}, err
 	}
-	msg, meta, err := didcomm.Unpack(ctx, did.Local, personaKeys{me}, packed, p.opt.Now())
+	keys := didcommKeys{me, p.relationships}
+	msg, meta, err := didcomm.Unpack(ctx, did.Local, keys, packed, p.opt.Now())
 	if err != nil {
 		return DIDCommReceipt{}, err
 	}
@@ -122,7 +163,7 @@ func (p *Planet) ReceiveDIDComm(ctx context.Context, packed []byte) (DIDCommRece
 	if meta.Forward != nil {
 		return r, fmt.Errorf("%w: a forward for %s: the person is not a mediator", ErrInvalid, meta.Forward.Next)
 	}
-	to, err := myDID(me, meta.MyKids)
+	to, err := myDID(keys, meta.MyKids)
 	if err != nil {
 		return r, err
 	}
@@ -130,16 +171,30 @@ func (p *Planet) ReceiveDIDComm(ctx context.Context, packed []byte) (DIDCommRece
 	case chat.TakesBasic(msg.Type):
 		r.Chat, r.New, err = p.chat.TakeBasic(ctx, msg, to)
 		return r, err
+	case relationship.Takes(msg.Type):
+		ev, err := p.relationships.Receive(ctx, msg, to)
+		if err != nil {
+			return r, err
+		}
+		r.Relationship = &ev
+		if ev.Reply != nil {
+			out, err := p.pack(ctx, keys, ev.Reply)
+			if err != nil {
+				return r, err
+			}
+			r.Replies = append(r.Replies, out)
+		}
+		return r, nil
 	}
 	return r, fmt.Errorf("%w: PLANET does not act on DIDComm messages of type %q yet", didcomm.ErrUnsupported, msg.Type)
 }
 
 // myDID returns the person's DID that a message was encrypted to, from the
 // kids Unpack used.
-func myDID(me *identity.Identity, kids []string) (did.DID, error) {
+func myDID(keys didcommKeys, kids []string) (did.DID, error) {
 	for _, kid := range kids {
 		base, _, _ := strings.Cut(kid, "#")
-		if d, err := did.Parse(base); err == nil && me.Owns(d) {
+		if d, err := did.Parse(base); err == nil && keys.owns(d) {
 			return d, nil
 		}
 	}
@@ -173,7 +228,7 @@ func (p *Planet) WriteBasic(ctx context.Context, to did.DID, text string) (*chat
 	if err != nil {
 		return nil, nil, err
 	}
-	packed, err := didcomm.Pack(ctx, msg, to, didcomm.PackOptions{Resolver: did.Local, Keys: personaKeys{me}, Now: p.opt.Now()})
+	packed, err := didcomm.Pack(ctx, msg, to, didcomm.PackOptions{Resolver: did.Local, Keys: didcommKeys{me, p.relationships}, Now: p.opt.Now()})
 	if err != nil {
 		return nil, nil, err
 	}

@@ -14,6 +14,7 @@ import (
 	"planet/core/did"
 	"planet/core/identity"
 	"planet/core/library"
+	"planet/core/relationship"
 	"planet/core/session"
 	"planet/core/trust"
 	"planet/vault"
@@ -65,6 +66,9 @@ type Planet struct {
 	library  *library.Service
 	chat     *chat.Service
 	trust    *trust.Service
+	// relationships are those on the First Person Network (see
+	// relationships.go).
+	relationships *relationship.Service
 }
 
 // Open prepares the Planet kept in store, whether or not it holds a vault.
@@ -86,6 +90,7 @@ func Open(ctx context.Context, store vault.Store, opt Options) (*Planet, error) 
 	p.library = library.New(p)
 	p.chat = chat.New(p, p.contacts)
 	p.trust = trust.New(p, p.contacts, p.displayName)
+	p.relationships = relationship.New(p, p.contacts, p.networkSelf, p.chat.IsBlocked)
 	v, err := vault.Open(ctx, store, opt.Vault)
 	switch {
 	case errors.Is(err, vault.ErrNoVault):

@@ -15,6 +15,7 @@ func (p *Planet) sections() []session.Section {
 		p.trust.CredentialsSection(),
 		p.chat.Section(),
 		p.trust.TrustSection(),
+		p.relationships.Section(),
 		p.library.FilesSection(),
 	}
 }

@@ -35,6 +35,9 @@ const (
 	OriginInvitedMe   Origin = "invited-me"    // they invited the person: the first link of the person's chain of trust
 	OriginInvitedByMe Origin = "invited-by-me" // the person invited them
 	OriginIntroduced  Origin = "introduced"    // someone introduced the two
+	// OriginRelationship: the two exchanged a First Person Network
+	// relationship request (core/relationship), either side asking.
+	OriginRelationship Origin = "relationship"
 )
 
 // A Contact is someone the person knows.

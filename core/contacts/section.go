@@ -70,7 +70,7 @@ func (im *sectionImport) Restore(tx *vault.Tx, _ *identity.Identity, counts *ses
 		rec := record{Name: in.Name, DID: d.String(), Notes: in.Notes, Created: session.Millis(c.Created), Updated: session.Millis(c.Updated),
 			Relays: CleanRelays(c.Relays), SharingGraph: c.SharingGraph}
 		switch o := Origin(c.Origin); o {
-		case "", OriginInvitedMe, OriginInvitedByMe, OriginIntroduced:
+		case "", OriginInvitedMe, OriginInvitedByMe, OriginIntroduced, OriginRelationship:
 			rec.Origin = string(o)
 		default:
 			return session.BadExport("contact %q: unknown origin %q", c.Name, c.Origin)
