@@ -34,9 +34,10 @@ const mediatorPath = "/didcomm"
 type tabDIDComm struct {
 	p *core.Planet
 
-	mu    sync.Mutex
-	state string // "off", "connecting", "online", "no mediator", "failed"
-	err   string
+	mu     sync.Mutex
+	state  string // "off", "connecting", "online", "no mediator", "failed"
+	err    string
+	client *mediation.Client // while online
 }
 
 func newTabDIDComm(p *core.Planet) *tabDIDComm { return &tabDIDComm{p: p, state: netOff} }
@@ -97,10 +98,23 @@ func (t *tabDIDComm) session(ctx context.Context, med did.DID, wsURL string, log
 	if _, err := c.Connect(ctx); err != nil {
 		return err
 	}
-	if err := c.Register(ctx, share); err != nil {
+	// The shared DID and every relationship DID: what is sent to any of
+	// them waits here.
+	rels, err := t.p.Relationships().DIDs(ctx)
+	if err != nil {
+		return mediation.Permanent(err)
+	}
+	if err := c.Register(ctx, append([]did.DID{share}, rels...)...); err != nil {
 		return err
 	}
-	t.set(netOnline, "")
+	t.mu.Lock()
+	t.state, t.err, t.client = netOnline, "", c
+	t.mu.Unlock()
+	defer func() {
+		t.mu.Lock()
+		t.client = nil
+		t.mu.Unlock()
+	}()
 	return c.Run(ctx, func(packed []byte) error {
 		r, err := t.p.ReceiveDIDComm(ctx, packed)
 		switch {
@@ -112,10 +126,41 @@ func (t *tabDIDComm) session(ctx context.Context, med did.DID, wsURL string, log
 			log.Warn("DIDComm message refused", "from", r.From.String(), "type", r.Type, "err", err)
 			return nil
 		}
+		for _, reply := range r.Replies {
+			if err := mediation.Send(ctx, reply, postDIDComm); err != nil {
+				log.Warn("DIDComm reply not delivered", "to", r.From.String(), "err", err)
+			}
+		}
 		detail, _ := toJS(map[string]string{"from": r.From.String()})
+		if r.Relationship != nil {
+			announce("planet-contacts", detail)
+			return nil
+		}
 		announce("planet-chat", detail)
 		return nil
 	})
+}
+
+// errNoMediator is returned for a step that must go through the person's
+// mediator while the tab is not connected to it.
+var errNoMediator = errors.New("not connected to your server's mediator yet: try again in a moment")
+
+// send sends out: it registers the relationship DID it made (if any) with
+// the mediator first, so that the answer finds its way back, then posts the
+// message along its first route.
+func (t *tabDIDComm) send(ctx context.Context, out core.Outgoing) error {
+	if !out.Register.IsZero() {
+		t.mu.Lock()
+		c := t.client
+		t.mu.Unlock()
+		if c == nil {
+			return errNoMediator
+		}
+		if err := c.Register(ctx, out.Register); err != nil {
+			return err
+		}
+	}
+	return mediation.Send(ctx, out.Packed, postDIDComm)
 }
 
 // fetchMediator asks the page's own server which mediator it runs: its

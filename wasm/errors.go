@@ -12,6 +12,7 @@ import (
 	"planet/core/invite"
 	"planet/core/mailbox"
 	"planet/core/p2p"
+	"planet/core/relationship"
 	"planet/core/trust"
 	"planet/idb"
 	"planet/vault"
@@ -49,7 +50,11 @@ func classify(err error) (code, string) {
 		return "corrupt", "Stored data failed its integrity check: " + err.Error() + "."
 	case errors.Is(err, idb.ErrStorage):
 		return "storage", sentence(err.Error(), "")
-	case errors.Is(err, errNetworkDown):
+	case errors.Is(err, relationship.ErrNotFound):
+		return "not_found", sentence(err.Error(), "")
+	case errors.Is(err, relationship.ErrState), errors.Is(err, relationship.ErrTooMany):
+		return "invalid", sentence(err.Error(), "")
+	case errors.Is(err, errNetworkDown), errors.Is(err, errNoMediator):
 		return "offline", sentence(err.Error(), "")
 	case errors.As(err, &remote):
 		return "refused", sentence(remote.Error(), "The other person refused.")

@@ -79,9 +79,10 @@ export interface Contact {
   updated: string;   // RFC 3339
   /**
    * How the two connected on the trust network: "invited-me" (they invited
-   * the person), "invited-by-me", "introduced"; absent for a contact typed in.
+   * the person), "invited-by-me", "introduced", "relationship" (a First Person Network
+   * relationship request, either side asking); absent for a contact typed in.
    */
-  origin?: "invited-me" | "invited-by-me" | "introduced";
+  origin?: "invited-me" | "invited-by-me" | "introduced" | "relationship";
   /** When the two exchanged relationship credentials (RFC 3339); absent if they have not. */
   connected?: string;
   /** For origin "introduced": the DID of whoever introduced the two. */
@@ -318,6 +319,57 @@ export interface ImportSummary extends Counts {
   did: string;
 }
 
+/** Whether a step's message reached the other side's mediator. */
+export interface Delivery {
+  sent: boolean;
+  /** Why not, in words, when sent is false; the step is kept all the same. */
+  notSent?: string;
+}
+
+/** A relationship on the First Person Network: its handshake and what came of it. */
+export interface FPNRelationship {
+  id: string;
+  /** "requester": the person asked; "responder": they asked the person. */
+  role: "requester" | "responder";
+  state: "requested" | "pending" | "accepted" | "established" | "rejected" | "declined";
+  /** Their DID (the one they share). */
+  peer: string;
+  /** The DID they use in this relationship, once known. */
+  peerDid?: string;
+  /** The name they gave, if any. */
+  name: string;
+  /** The note of the request (or the reason of a rejection). */
+  reason: string;
+  /** The person's own relationship DID, once made. */
+  did?: string;
+  created: string;
+  updated: string;
+}
+
+/** A relationship credential asked for, issued or declined. */
+export interface FPNCredentialExchange {
+  id: string;
+  /** The relationship's id. */
+  relationship: string;
+  /** "asked-by-me": the person asked and they issue; "asked-of-me": the other way. */
+  direction: "asked-by-me" | "asked-of-me";
+  state: "requested" | "issued" | "rejected";
+  reason: string;
+  credential?: {
+    id: string;
+    issuer: string;
+    subject: string;
+    validFrom: string;
+    issuerScope: string;
+    /** Verified now, as the page shows it; problem says why not. */
+    verified: boolean;
+    problem?: string;
+    digestMultibase?: string;
+  };
+  created: string;
+  updated: string;
+}
+
 export interface PlanetAPI {
   /** Build version of the core. */
   readonly version: string;
@@ -483,6 +535,23 @@ export interface PlanetAPI {
   sharing: {
     /** Turns sharing with the connected contact did on or off and tells them. */
     set(did: string, on: boolean): Promise<void>;
+  };
+
+  /**
+   * Relationships on the First Person Network (docs/protocols/openvtc.md): "Connect" by
+   * someone's DID with a note, their requests, and the relationship credentials (VRCs) the
+   * two ask of each other. Each step that sends resolves with its new state and whether its
+   * message reached the other side's mediator (`sent`, and `notSent` saying why not).
+   */
+  relationships: {
+    list(): Promise<{ relationships: FPNRelationship[]; credentials: FPNCredentialExchange[] }>;
+    connect(did: string, note?: string): Promise<FPNRelationship & Delivery>;
+    accept(id: string): Promise<FPNRelationship & Delivery>;
+    decline(id: string, reason?: string): Promise<FPNRelationship & Delivery>;
+    /** Asks the other side of an established relationship for a credential. */
+    requestCredential(id: string, reason?: string): Promise<FPNCredentialExchange & Delivery>;
+    issueCredential(id: string): Promise<FPNCredentialExchange & Delivery>;
+    declineCredential(id: string, reason?: string): Promise<FPNCredentialExchange & Delivery>;
   };
 
   /** The trust graph made by the credentials kept: the person's own and those shared with them. */
