@@ -45,6 +45,7 @@ const sections = [
   section('contacts', 'Contacts', () => import('../contacts/contacts.js'), (m) => new m.ContactsSection()),
   section('chat/:did?', 'Chat', () => import('../chat/chat.js'),
     (m, _, params) => Object.assign(new m.ChatSection(), { did: params.did ?? '' })),
+  section('connect', 'Connect', () => import('../trust/connect.js'), (m) => new m.ConnectSection()),
   section('introduce', 'Introduce', () => import('../trust/introduce.js'), (m) => new m.IntroduceSection()),
   section('graph', 'Trust graph', () => import('../trust/graph.js'), (m) => new m.GraphSection()),
   section('notes', 'Notes', () => import('../library/notes.js'), (m) => new m.NotesSection()),
