@@ -704,6 +704,7 @@ export function verifyVRC(credential, now = nowSecs()) {
 
 /** digestMultibase: base58btc of the sha2-256 multihash of JCS of the credential without proof. */
 export function digestMultibase(credential) {
+  if (!isObject(credential)) throw new Error('the credential is not a JSON object');
   const digest = sha256(jcs(withoutMember(credential, 'proof')));
   return 'z' + base58(Buffer.concat([Buffer.from([0x12, 0x20]), digest]));
 }
