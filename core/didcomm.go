@@ -29,6 +29,14 @@ func (p *Planet) SetMediator(m did.DID) {
 	p.mediator = m
 }
 
+// Mediator returns the mediator set by [Planet.SetMediator], or the zero
+// DID.
+func (p *Planet) Mediator() did.DID {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.mediator
+}
+
 // ShareDID returns the DID the person gives others so that anyone on the
 // First Person Network can reach them: a did:peer:2 of their key with a
 // DIDCommMessaging service whose URI is their mediator's DID. It fails
@@ -132,21 +140,21 @@ type DIDCommReceipt struct {
 	New bool
 	// Relationship is what a relationship or VRC message did, or nil.
 	Relationship *relationship.Event
-	// Replies are to be sent now, each along its first route (the finalize
-	// of an accept).
-	Replies []*didcomm.Packed
+	// Replies are to be sent now (the finalize of an accept).
+	Replies []Outgoing
 	// How the message was packed: authcrypt, signed, which key.
 	Meta *didcomm.Metadata
 }
 
 // ReceiveDIDComm reads packed, a DIDComm message for one of the person's
-// DIDs (from their mediator, or a stream), and applies it: a basic message
+// DIDs that came by way of via (chat.ViaDIDComm from their mediator, or
+// the way of the libp2p stream it came on), and applies it: a basic message
 // goes to chat, a relationship handshake or VRC message to the
 // relationships (core/relationship). Messages must be encrypted to the person and their sender
 // authenticated (authcrypt, or a signature inside): an anonymous one
 // cannot be answered or blocked, and is refused. Other types are refused
 // as unsupported, with nothing kept.
-func (p *Planet) ReceiveDIDComm(ctx context.Context, packed []byte) (DIDCommReceipt, error) {
+func (p *Planet) ReceiveDIDComm(ctx context.Context, packed []byte, via string) (DIDCommReceipt, error) {
 	_, me, err := p.unlocked()
 	if err != nil {
 		return DIDCommReceipt{}, err
@@ -169,7 +177,7 @@ func (p *Planet) ReceiveDIDComm(ctx context.Context, packed []byte) (DIDCommRece
 	}
 	switch {
 	case chat.TakesBasic(msg.Type):
-		r.Chat, r.New, err = p.chat.TakeBasic(ctx, msg, to)
+		r.Chat, r.New, err = p.chat.TakeBasic(ctx, msg, to, via)
 		return r, err
 	case relationship.Takes(msg.Type):
 		ev, err := p.relationships.Receive(ctx, msg, to)
@@ -178,11 +186,11 @@ func (p *Planet) ReceiveDIDComm(ctx context.Context, packed []byte) (DIDCommRece
 		}
 		r.Relationship = &ev
 		if ev.Reply != nil {
-			out, err := p.pack(ctx, keys, ev.Reply)
+			packed, err := p.pack(ctx, keys, ev.Reply)
 			if err != nil {
 				return r, err
 			}
-			r.Replies = append(r.Replies, out)
+			r.Replies = append(r.Replies, Outgoing{Person: msg.From, Packed: packed})
 		}
 		return r, nil
 	}

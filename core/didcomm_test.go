@@ -72,7 +72,7 @@ func TestBasicMessagesBetweenPlanets(t *testing.T) {
 	if sent.Text != "Hello from Bob" || sent.State != chat.Sent || sent.From != bobDID || len(packed.Routes) != 1 {
 		t.Fatalf("written: %+v, %d routes", sent, len(packed.Routes))
 	}
-	got, err := alice.ReceiveDIDComm(ctx, packed.Message)
+	got, err := alice.ReceiveDIDComm(ctx, packed.Message, chat.ViaDIDComm)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,7 +84,7 @@ func TestBasicMessagesBetweenPlanets(t *testing.T) {
 		t.Fatalf("requests: %+v", reqs)
 	}
 	// The same message again is kept once.
-	must(alice.ReceiveDIDComm(ctx, packed.Message))
+	must(alice.ReceiveDIDComm(ctx, packed.Message, chat.ViaDIDComm))
 	if reqs := must(alice.Chat().Requests(ctx)); len(reqs[0].Messages) != 1 {
 		t.Fatalf("a repeat was kept again: %d messages", len(reqs[0].Messages))
 	}
@@ -97,7 +97,7 @@ func TestBasicMessagesBetweenPlanets(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := bob.ReceiveDIDComm(ctx, reply.Message)
+	r, err := bob.ReceiveDIDComm(ctx, reply.Message, chat.ViaDIDComm)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,7 +114,7 @@ func TestBasicMessagesBetweenPlanets(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, again, _ := alice.WriteBasic(ctx, bobDID, "still there?")
-	if r := must(bob.ReceiveDIDComm(ctx, again.Message)); r.Chat != nil {
+	if r := must(bob.ReceiveDIDComm(ctx, again.Message, chat.ViaDIDComm)); r.Chat != nil {
 		t.Fatalf("a blocked sender's message was kept: %+v", r.Chat)
 	}
 }
@@ -143,13 +143,13 @@ func TestReceiveDIDCommRefuses(t *testing.T) {
 		{"a basic message without content", pack(chat.BasicMessageType, map[string]int{"content": 7}, didcomm.PackOptions{}), core.ErrInvalid},
 		{"not DIDComm", []byte("hello"), didcomm.ErrInvalidMessage},
 	} {
-		if _, err := alice.ReceiveDIDComm(ctx, tc.data); !errors.Is(err, tc.want) {
+		if _, err := alice.ReceiveDIDComm(ctx, tc.data, chat.ViaDIDComm); !errors.Is(err, tc.want) {
 			t.Errorf("%s: %v, want %v", tc.name, err, tc.want)
 		}
 	}
 	// Encrypted to someone else.
 	carol, _ := fpnPerson(t, med)
-	if _, err := carol.ReceiveDIDComm(ctx, pack(chat.BasicMessageType, basic, didcomm.PackOptions{})); !errors.Is(err, didcomm.ErrNotForMe) {
+	if _, err := carol.ReceiveDIDComm(ctx, pack(chat.BasicMessageType, basic, didcomm.PackOptions{}), chat.ViaDIDComm); !errors.Is(err, didcomm.ErrNotForMe) {
 		t.Errorf("a message for someone else: %v", err)
 	}
 	if reqs := must(alice.Chat().Requests(ctx)); len(reqs) != 0 {
@@ -175,7 +175,7 @@ func TestBasicMessagesWithDIDCommNode(t *testing.T) {
 			"from": carolDID.String(), "to": []string{aliceDID.String()}, "created_time": time.Now().Unix(),
 			"body": map[string]string{"content": "Hello from outside PLANET"}, "lang": "en"},
 	}}})[0])["packed"].(string)
-	got, err := alice.ReceiveDIDComm(ctx, []byte(packed))
+	got, err := alice.ReceiveDIDComm(ctx, []byte(packed), chat.ViaDIDComm)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -207,7 +207,7 @@ func TestBasicMessagesExported(t *testing.T) {
 	alice, aliceDID := fpnPersonAt(t, med, clock)
 	bob, bobDID := fpnPersonAt(t, med, clock)
 	_, packed := must2(bob.WriteBasic(ctx, aliceDID, "one"))
-	must(alice.ReceiveDIDComm(ctx, packed.Message))
+	must(alice.ReceiveDIDComm(ctx, packed.Message, chat.ViaDIDComm))
 	must(struct{}{}, alice.Chat().AcceptRequest(ctx, bobDID, "Bob"))
 	must2(alice.WriteBasic(ctx, bobDID, "two"))
 

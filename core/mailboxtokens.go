@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"planet/core/did"
+	"planet/core/identity"
 	"planet/core/mailbox"
 )
 
@@ -79,8 +80,11 @@ func (p *Planet) MailboxTokens(ctx context.Context) ([][]byte, error) {
 // Knows reports whether d is someone the person knows well enough to
 // reveal their network addresses to: a connected contact, or someone they
 // are connecting with (a pending connection: an invitation they accepted,
-// or an introduction). core/p2p asks it before answering WebRTC
-// signalling, which sends the tab's addresses to the other side.
+// or an introduction). A contact known by the DID they share (a did:peer:2
+// carrying their key, from a relationship on the First Person Network) is
+// known by their did:key too: it is the same key, and the same tab.
+// core/p2p asks it before answering WebRTC signalling, which sends the
+// tab's addresses to the other side.
 func (p *Planet) Knows(ctx context.Context, d did.DID) (bool, error) {
 	if _, _, err := p.unlocked(); err != nil {
 		return false, err
@@ -91,6 +95,19 @@ func (p *Planet) Knows(ctx context.Context, d did.DID) (bool, error) {
 	}
 	if c != nil && c.IsConnected() {
 		return true, nil
+	}
+	if key, err := d.Ed25519PublicKey(); err == nil {
+		all, err := p.contacts.List(ctx)
+		if err != nil {
+			return false, err
+		}
+		for _, c := range all {
+			if c.IsConnected() && c.DID.Method() == did.MethodPeer {
+				if k, err := identity.PersonKey(c.DID); err == nil && k.Equal(key) {
+					return true, nil
+				}
+			}
+		}
 	}
 	pending, err := p.trust.PendingConnections(ctx)
 	if err != nil {

@@ -15,12 +15,17 @@ import (
 // routes) and, when it made one, the relationship DID to register with the
 // person's mediator before sending, so that the answer finds its way back.
 
-// An Outgoing is a DIDComm message to send and the DID to register first.
+// An Outgoing is a DIDComm message to send, to whom, and the DID to
+// register first.
 type Outgoing struct {
 	// Register is a relationship DID the mediator must route to the person
 	// before Packed is sent; zero when the step made none.
 	Register did.DID
-	Packed   *didcomm.Packed
+	// Person is the DID of the person it goes to (their persona, though
+	// the message may be to their relationship DID): their PLANET tab, if
+	// they have one connected, takes it on a stream ([p2p.PeerOf]).
+	Person did.DID
+	Packed *didcomm.Packed
 }
 
 // Relationships is the person's relationships on the First Person Network.
@@ -110,7 +115,7 @@ func (p *Planet) outgoing(ctx context.Context, out relationship.Outgoing) (Outgo
 	if err != nil {
 		return Outgoing{}, err
 	}
-	return Outgoing{Register: out.Register, Packed: packed}, nil
+	return Outgoing{Register: out.Register, Person: out.Person, Packed: packed}, nil
 }
 
 // pack packs msg authcrypt from its sender to its one recipient.

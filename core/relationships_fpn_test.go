@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"planet/core"
+	"planet/core/chat"
 	"planet/core/contacts"
 	"planet/core/relationship"
 	"planet/core/vc"
@@ -21,7 +22,7 @@ func deliver(t *testing.T, p *core.Planet, out core.Outgoing) core.DIDCommReceip
 	if len(out.Packed.Routes) != 1 {
 		t.Fatalf("%d routes, want the recipient's mediator", len(out.Packed.Routes))
 	}
-	r, err := p.ReceiveDIDComm(ctx, out.Packed.Message)
+	r, err := p.ReceiveDIDComm(ctx, out.Packed.Message, chat.ViaDIDComm)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,7 +88,7 @@ func TestRelationshipBetweenPlanets(t *testing.T) {
 		t.Errorf("accepting twice: %v", err)
 	}
 	// Carol cannot answer for Bob: the accept comes from someone not asked.
-	if _, err := carol.ReceiveDIDComm(ctx, acc.Packed.Message); err == nil {
+	if _, err := carol.ReceiveDIDComm(ctx, acc.Packed.Message, chat.ViaDIDComm); err == nil {
 		t.Error("Carol read a message to Alice")
 	}
 	done := deliver(t, alice, acc)
@@ -97,7 +98,7 @@ func TestRelationshipBetweenPlanets(t *testing.T) {
 	if c := must(alice.Contacts().ByDID(ctx, bobDID)); c == nil || c.Origin != contacts.OriginRelationship || !c.IsConnected() {
 		t.Fatalf("Alice's contact for Bob: %+v", c)
 	}
-	fin := deliver(t, bob, core.Outgoing{Packed: done.Replies[0]})
+	fin := deliver(t, bob, done.Replies[0])
 	if fin.Relationship.Kind != relationship.KindEstablished {
 		t.Fatalf("Bob after the finalize: %+v", fin.Relationship)
 	}

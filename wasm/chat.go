@@ -13,7 +13,6 @@ import (
 	"planet/core/chat"
 	"planet/core/did"
 	"planet/core/mailbox"
-	"planet/core/mediation"
 	"planet/core/p2p"
 )
 
@@ -40,19 +39,26 @@ func chatAPI(ctx context.Context, p *core.Planet, net *tabNetwork) safejs.Value 
 		}
 		if to.Method() != did.MethodKey {
 			// Someone on the First Person Network, known by a DID with a
-			// DIDComm service: a basic message through their mediator.
+			// DIDComm service: a basic message, to their PLANET tab when it
+			// is connected, else through their mediator.
 			sendCtx, cancel := context.WithTimeout(ctx, time.Minute)
 			defer cancel()
 			m, packed, err := p.WriteBasic(sendCtx, to, text)
 			if err != nil {
 				return nil, err
 			}
-			if err := mediation.Send(sendCtx, packed, postDIDComm); err != nil {
+			via, err := net.didcomm.send(sendCtx, core.Outgoing{Person: to, Packed: packed})
+			if err != nil {
 				// A basic message has no outbox: kept as written, not sent again.
 				out := chatJS(m)
 				out["waiting"] = map[string]string{"code": "not_delivered",
 					"message": "Their server did not take the message (" + sentence(err.Error(), "") + "); it is kept here but not sent again."}
 				return toJS(out)
+			}
+			if via != chat.ViaDIDComm {
+				if d, err := p.Chat().DeliveredBasic(sendCtx, m.From, m.ID, via); err == nil {
+					m = d
+				}
 			}
 			return toJS(chatJS(m))
 		}

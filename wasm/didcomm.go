@@ -13,9 +13,11 @@ import (
 	"time"
 
 	"planet/core"
+	"planet/core/chat"
 	"planet/core/did"
 	"planet/core/didcomm"
 	"planet/core/mediation"
+	"planet/core/p2p"
 	"planet/vault"
 	"planet/wasm/browser"
 )
@@ -33,6 +35,10 @@ const mediatorPath = "/didcomm"
 // tabDIDComm is the tab's connection to its mediator.
 type tabDIDComm struct {
 	p *core.Planet
+	// node is the tab's libp2p node of the moment, or nil: the way to
+	// other PLANET tabs.
+	node func() *p2p.Node
+	log  *slog.Logger
 
 	mu     sync.Mutex
 	state  string // "off", "connecting", "online", "no mediator", "failed"
@@ -40,7 +46,10 @@ type tabDIDComm struct {
 	client *mediation.Client // while online
 }
 
-func newTabDIDComm(p *core.Planet) *tabDIDComm { return &tabDIDComm{p: p, state: netOff} }
+func newTabDIDComm(p *core.Planet, node func() *p2p.Node) *tabDIDComm {
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	return &tabDIDComm{p: p, node: node, log: log, state: netOff}
+}
 
 func (t *tabDIDComm) set(state, err string) {
 	t.mu.Lock()
@@ -63,16 +72,15 @@ func (t *tabDIDComm) run(ctx context.Context) {
 		return
 	}
 	t.p.SetMediator(med)
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	mediation.Reconnect(ctx, mediation.Backoff{Min: time.Second, Max: time.Minute}, func(ctx context.Context) error {
-		return t.session(ctx, med, wsURL, log)
+		return t.session(ctx, med, wsURL)
 	}, func(err error, wait time.Duration) {
 		t.set(netFailed, sentence(err.Error(), ""))
 	})
 }
 
 // session is one connection to the mediator, until it fails or ctx ends.
-func (t *tabDIDComm) session(ctx context.Context, med did.DID, wsURL string, log *slog.Logger) error {
+func (t *tabDIDComm) session(ctx context.Context, med did.DID, wsURL string) error {
 	id, err := t.p.Identity()
 	if err != nil {
 		return mediation.Permanent(err)
@@ -116,51 +124,101 @@ func (t *tabDIDComm) session(ctx context.Context, med did.DID, wsURL string, log
 		t.mu.Unlock()
 	}()
 	return c.Run(ctx, func(packed []byte) error {
-		r, err := t.p.ReceiveDIDComm(ctx, packed)
-		switch {
-		case errors.Is(err, vault.ErrLocked):
+		err := t.receive(ctx, packed, chat.ViaDIDComm)
+		if errors.Is(err, vault.ErrLocked) {
 			return err // keep it at the mediator for the next unlock
-		case err != nil:
-			// Unreadable, unsupported or refused: acknowledged, so that it
-			// does not come back; nothing was kept.
-			log.Warn("DIDComm message refused", "from", r.From.String(), "type", r.Type, "err", err)
-			return nil
 		}
-		for _, reply := range r.Replies {
-			if err := mediation.Send(ctx, reply, postDIDComm); err != nil {
-				log.Warn("DIDComm reply not delivered", "to", r.From.String(), "err", err)
-			}
-		}
-		detail, _ := toJS(map[string]string{"from": r.From.String()})
-		if r.Relationship != nil {
-			announce("planet-contacts", detail)
-			return nil
-		}
-		announce("planet-chat", detail)
+		// Unreadable, unsupported or refused: acknowledged, so that it
+		// does not come back; nothing was kept.
 		return nil
 	})
+}
+
+// receive hands packed, a DIDComm message that came by way of via (the
+// mediator, or a libp2p stream from another PLANET tab), to the core,
+// sends the replies it makes, and tells the page what changed.
+func (t *tabDIDComm) receive(ctx context.Context, packed []byte, via string) error {
+	r, err := t.p.ReceiveDIDComm(ctx, packed, via)
+	if err != nil {
+		if !errors.Is(err, vault.ErrLocked) {
+			t.log.Warn("DIDComm message refused", "from", r.From.String(), "type", r.Type, "via", via, "err", err)
+		}
+		return err
+	}
+	for _, reply := range r.Replies {
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			if _, err := t.send(ctx, reply); err != nil {
+				t.log.Warn("DIDComm reply not delivered", "to", r.From.String(), "err", err)
+			}
+		}()
+	}
+	detail, _ := toJS(map[string]string{"from": r.From.String()})
+	if r.Relationship != nil {
+		announce("planet-contacts", detail)
+	} else {
+		announce("planet-chat", detail)
+	}
+	return nil
 }
 
 // errNoMediator is returned for a step that must go through the person's
 // mediator while the tab is not connected to it.
 var errNoMediator = errors.New("not connected to your server's mediator yet: try again in a moment")
 
-// send sends out: it registers the relationship DID it made (if any) with
-// the mediator first, so that the answer finds its way back, then posts the
-// message along its first route.
-func (t *tabDIDComm) send(ctx context.Context, out core.Outgoing) error {
+// send delivers out and returns the way it went. When the person it is
+// for has a PLANET tab connected to this one's node, or reachable through
+// this tab's relays because their mediator is this server's (they are on
+// the same server), it goes on a libp2p stream (p2p.SendDIDComm): direct
+// over WebRTC when the two tabs have it, else relayed. Otherwise, or when
+// the stream fails, it goes through the recipient's mediator, after the
+// relationship DID the step made (if any) is registered with the person's
+// own, so that the answer finds its way back.
+func (t *tabDIDComm) send(ctx context.Context, out core.Outgoing) (string, error) {
 	if !out.Register.IsZero() {
 		t.mu.Lock()
 		c := t.client
 		t.mu.Unlock()
 		if c == nil {
-			return errNoMediator
+			return "", errNoMediator
 		}
 		if err := c.Register(ctx, out.Register); err != nil {
-			return err
+			return "", err
 		}
 	}
-	return mediation.Send(ctx, out.Packed, postDIDComm)
+	if node := t.node(); node != nil && !out.Person.IsZero() {
+		if pid, err := p2p.PeerOf(out.Person); err == nil {
+			var relays []string
+			if t.sameServer(out.Person) {
+				relays = node.Relays()
+			}
+			via, err := node.SendDIDComm(ctx, pid, relays, out.Packed.Message)
+			switch {
+			case err == nil:
+				return via, nil
+			case errors.Is(err, p2p.ErrRefused):
+				return "", err
+			}
+		}
+	}
+	return chat.ViaDIDComm, mediation.Send(ctx, out.Packed, postDIDComm)
+}
+
+// sameServer reports whether d's DIDComm service names this tab's
+// mediator: the person of d is then on this server, at its relay too.
+func (t *tabDIDComm) sameServer(d did.DID) bool {
+	doc, err := did.Resolve(d)
+	if err != nil {
+		return false
+	}
+	med := t.p.Mediator()
+	for _, svc := range doc.Service {
+		if ep, ok := svc.ServiceEndpoint.(map[string]any); ok && !med.IsZero() && ep["uri"] == med.String() {
+			return true
+		}
+	}
+	return false
 }
 
 // fetchMediator asks the page's own server which mediator it runs: its

@@ -71,7 +71,12 @@ type tabNetwork struct {
 }
 
 func newTabNetwork(p *core.Planet) *tabNetwork {
-	n := &tabNetwork{p: p, state: netOff, didcomm: newTabDIDComm(p)}
+	n := &tabNetwork{p: p, state: netOff}
+	n.didcomm = newTabDIDComm(p, func() *p2p.Node {
+		n.mu.Lock()
+		defer n.mu.Unlock()
+		return n.node
+	})
 	n.watchPageHide()
 	n.watchWakeUps()
 	return n
@@ -184,7 +189,7 @@ func (n *tabNetwork) run(ctx context.Context) {
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	direct := func(ctx context.Context, p peer.ID) error { return webrtc.ConnectWebRTC(ctx, h, p) }
-	node, err := p2p.New(&announcingHost{Host: h}, n.p, p2p.Options{Relays: relays, Log: log, Direct: direct})
+	node, err := p2p.New(&announcingHost{Host: h}, n.p, p2p.Options{Relays: relays, Log: log, Direct: direct, DIDComm: n.didcomm.receive})
 	if err != nil {
 		h.Close()
 		fail(err)

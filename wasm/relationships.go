@@ -77,7 +77,9 @@ func relationshipsAPI(ctx context.Context, p *core.Planet, net *tabNetwork) safe
 		if err != nil {
 			return nil, err
 		}
-		return sentJS(out, net.didcomm.send(ctx, send))
+		via, err := net.didcomm.send(ctx, send)
+		out["via"] = via
+		return sentJS(out, err)
 	}
 	o.Set("list", async(func([]safejs.Value) (any, error) {
 		rs, err := p.Relationships().List(ctx)

@@ -26,8 +26,9 @@ import (
 // BasicMessageType is the DIDComm type of a basic message.
 const BasicMessageType = "https://didcomm.org/basicmessage/2.0/message"
 
-// ViaDIDComm is how a basic message arrives: packed DIDComm, from a
-// mediator or a stream.
+// ViaDIDComm is how a basic message travels through a DIDComm mediator.
+// One that goes on a libp2p stream between two PLANET tabs (packed all the
+// same) travels [ViaDirect] or relayed, as PLANET's own chat does.
 const ViaDIDComm = "didcomm"
 
 // basicBody is the body of a basic message.
@@ -79,7 +80,8 @@ func readBasic(p *didcomm.Plaintext, me did.DID) (string, error) {
 
 // TakeBasic keeps p, a basic message to the person's DID me that
 // core/didcomm unpacked and authenticated as from p.From (authcrypt or a
-// signature: the caller checks), as received. As with PLANET's own chat, a
+// signature: the caller checks), as received by way of via ([ViaDIDComm]
+// from a mediator, or the way of the stream it came on). As with PLANET's own chat, a
 // message from someone the person does not know waits as a request, and
 // one from someone blocked is dropped unread (nil, false, nil). It returns
 // the message and whether it is new: the same id from the same sender is
@@ -87,7 +89,7 @@ func readBasic(p *didcomm.Plaintext, me did.DID) (string, error) {
 //
 // A message that is not a basic message to me, or whose text chat refuses,
 // returns an error wrapping [input.ErrInvalid], and nothing is kept.
-func (svc *Service) TakeBasic(ctx context.Context, p *didcomm.Plaintext, me did.DID) (*Message, bool, error) {
+func (svc *Service) TakeBasic(ctx context.Context, p *didcomm.Plaintext, me did.DID, via string) (*Message, bool, error) {
 	s, err := svc.open.Session()
 	if err != nil {
 		return nil, false, err
@@ -102,7 +104,7 @@ func (svc *Service) TakeBasic(ctx context.Context, p *didcomm.Plaintext, me did.
 	}
 	rec := &messageRecord{
 		ID: p.ID, From: p.From.String(), To: me.String(), Text: text,
-		Created: session.Millis(p.Created), State: Received, Stored: session.Millis(s.Now()), Via: ViaDIDComm,
+		Created: session.Millis(p.Created), State: Received, Stored: session.Millis(s.Now()), Via: via,
 		Plain: plain,
 	}
 	return svc.keepReceived(ctx, s, rec, p.From)
@@ -162,4 +164,30 @@ func (svc *Service) WriteBasic(ctx context.Context, from, to did.DID, text strin
 		return nil, nil, err
 	}
 	return &c, p, nil
+}
+
+// DeliveredBasic records that the basic message id the person wrote from
+// their DID from was taken by its reader's own tab, on a stream whose way was via, rather than
+// left with their mediator: it is then delivered, not just sent.
+func (svc *Service) DeliveredBasic(ctx context.Context, from did.DID, id string, via string) (*Message, error) {
+	s, err := svc.open.Session()
+	if err != nil {
+		return nil, err
+	}
+	svc.mu.Lock()
+	defer svc.mu.Unlock()
+	recID := messageRecordID(id, from)
+	rec, err := session.Get[messageRecord](ctx, s.Vault, colMessages, recID)
+	if err != nil {
+		return nil, err
+	}
+	if len(rec.Plain) == 0 || rec.State != Sent {
+		return nil, fmt.Errorf("basic message %s: %w: it is %s, not a basic message waiting to be delivered", id, input.ErrInvalid, rec.State)
+	}
+	rec.State, rec.Via = Delivered, via
+	if err := session.Put(ctx, s.Vault, colMessages, recID, rec); err != nil {
+		return nil, err
+	}
+	m, err := rec.message()
+	return &m, err
 }

@@ -1,6 +1,7 @@
 package identity
 
 import (
+	"crypto/ed25519"
 	"fmt"
 
 	"planet/core/did"
@@ -34,6 +35,25 @@ func DIDPeer(d did.DID) (keys.PeerID, error) {
 		return keys.PeerID{}, err
 	}
 	return keys.PeerIDFromEd25519(pub), nil
+}
+
+// PersonKey returns the Ed25519 key that speaks for the person of d: a
+// did:key's own, or the one authentication key of a did:peer:2 (the DID a
+// PLANET person shares carries their identity's key, so it names the same
+// person as their did:key, and their tab's peer). A did:peer:2 with no or
+// several authentication keys names no one key, and is refused.
+func PersonKey(d did.DID) (ed25519.PublicKey, error) {
+	if d.Method() == did.MethodKey {
+		return d.Ed25519PublicKey()
+	}
+	doc, err := did.Resolve(d)
+	if err != nil {
+		return nil, err
+	}
+	if len(doc.Authentication) != 1 {
+		return nil, fmt.Errorf("%s has %d authentication keys, not one", did.Short(d), len(doc.Authentication))
+	}
+	return doc.Ed25519Key(doc.Authentication[0], doc.Authentication)
 }
 
 // SpeaksFor reports whether a connection from peer p speaks for d.

@@ -70,6 +70,11 @@ type Options struct {
 	// means 5 s. ChatIdle is how long a chat stream kept to a person stays
 	// open after its last message; zero means 30 s.
 	ChatTimeout, ChatIdle time.Duration
+	// DIDComm, if set, takes each packed DIDComm message that arrives on a
+	// DIDComm stream ([DIDCommProtocol]), with the way it came
+	// ([ViaDirect] or [ViaRelayed]); its error, if any, is the refusal the
+	// sender is told. Without it, DIDComm streams are refused.
+	DIDComm func(ctx context.Context, packed []byte, via string) error
 }
 
 // mailboxTimeout bounds one exchange with a relay's mailbox: a pickup of a
@@ -138,6 +143,7 @@ func New(h host.Host, p *core.Planet, opt Options) (*Node, error) {
 		h.SetStreamHandler(protocol.ID(proto), n.serveTrust(proto))
 	}
 	h.SetStreamHandler(chat.Protocol, n.serveChat)
+	h.SetStreamHandler(DIDCommProtocol, n.serveDIDComm)
 	return n, nil
 }
 
@@ -157,6 +163,7 @@ func (n *Node) Close() {
 		n.host.RemoveStreamHandler(protocol.ID(proto))
 	}
 	n.host.RemoveStreamHandler(chat.Protocol)
+	n.host.RemoveStreamHandler(DIDCommProtocol)
 	n.closeChats()
 }
 

@@ -237,11 +237,13 @@ func (svc *Service) Keys(ctx context.Context) ([]*identity.Relationship, error) 
 	return out, nil
 }
 
-// An Outgoing is what a step of a handshake sends: the message, from whom,
-// and the relationship DID to register with the mediator first (zero when
-// the step made none).
+// An Outgoing is what a step of a handshake sends: the message, the
+// persona DID of the person it goes to (the message itself may go to their
+// relationship DID), and the relationship DID to register with the
+// mediator first (zero when the step made none).
 type Outgoing struct {
 	Message  *didcomm.Plaintext
+	Person   did.DID
 	Register did.DID
 }
 
@@ -291,7 +293,7 @@ func (svc *Service) Request(ctx context.Context, to did.DID, reason string) (*Re
 		return nil, Outgoing{}, err
 	}
 	r := rec.relationship(id)
-	return &r, Outgoing{Message: msg, Register: rel.DID()}, nil
+	return &r, Outgoing{Message: msg, Person: to, Register: rel.DID()}, nil
 }
 
 // nextIndex is the index of the next relationship DID: one past the
@@ -344,7 +346,7 @@ func (svc *Service) Accept(ctx context.Context, id string) (*Relationship, Outgo
 		return nil, Outgoing{}, err
 	}
 	r := rec.relationship(id)
-	return &r, Outgoing{Message: msg, Register: rel.DID()}, nil
+	return &r, Outgoing{Message: msg, Person: peer, Register: rel.DID()}, nil
 }
 
 // Decline says no to the pending request id, with an optional reason.
@@ -382,7 +384,7 @@ func (svc *Service) Decline(ctx context.Context, id, reason string) (*Relationsh
 		return nil, Outgoing{}, err
 	}
 	r := rec.relationship(id)
-	return &r, Outgoing{Message: msg}, nil
+	return &r, Outgoing{Message: msg, Person: peer}, nil
 }
 
 // session returns the open session and who the person is.

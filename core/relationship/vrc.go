@@ -143,7 +143,8 @@ func (svc *Service) RequestVRC(ctx context.Context, id, reason string) (*VRC, Ou
 		return nil, Outgoing{}, err
 	}
 	v, err := vr.vrc()
-	return &v, Outgoing{Message: msg}, err
+	person, _ := did.Parse(rec.Peer)
+	return &v, Outgoing{Message: msg, Person: person}, err
 }
 
 // IssueVRC issues the credential asked of the person by the VRC request id:
@@ -215,7 +216,8 @@ func (svc *Service) answerVRC(ctx context.Context, id string, issue bool, reason
 		return nil, Outgoing{}, err
 	}
 	v, err := vr.vrc()
-	return &v, Outgoing{Message: msg}, err
+	person, _ := did.Parse(rec.Peer)
+	return &v, Outgoing{Message: msg, Person: person}, err
 }
 
 // byRelationshipDIDs returns the established relationship in which the
