@@ -130,7 +130,7 @@ func hostFor(t *testing.T, p *core.Planet, id *identity.Identity) *chatter {
 			c.served <- err
 			return
 		}
-		c.served <- p.Chat().Serve(ctx, s, remote)
+		c.served <- p.Chat().Serve(ctx, s, remote, chat.ViaDirect) // loopback TCP, no relay
 	})
 	return c
 }

@@ -21,7 +21,7 @@ func TestChatLockDropsUnwrittenAcknowledgements(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p.Chat().Acknowledged(m.ID)
+	p.Chat().Acknowledged(m.ID, chat.ViaDirect)
 	p.Lock()
 	p.Chat().WriteAcknowledged() // locked: nothing to do
 	time.Sleep(time.Second)      // the writer runs, and finds the vault locked

@@ -646,7 +646,7 @@ func connKind(c network.Conn) string {
 	if c.ConnState().Transport == "webrtc" {
 		return connWebRTC
 	}
-	if _, err := c.RemoteMultiaddr().ValueForProtocol(ma.P_CIRCUIT); err == nil || c.Stat().Limited {
+	if p2p.Relayed(c) { // as chat messages record it
 		return connRelayed
 	}
 	return connDirect

@@ -276,10 +276,14 @@ export interface ChatMessage {
   /** When the writer made it, by their clock (RFC 3339). */
   created: string;
   /**
-   * How a received message came: "direct", "mailbox", or "didcomm" (a DIDComm basic message
-   * through a mediator); for one the person wrote, "didcomm" if it went so, else "".
+   * How the message travelled. A received one: "direct" (on a stream over a direct
+   * connection: WebRTC between browsers), "relayed" (on a stream through the relay),
+   * "mailbox", or "didcomm" (a DIDComm basic message through a mediator). One the person
+   * wrote: "direct" or "relayed" once acknowledged on such a stream, "mailbox" once left in
+   * the reader's mailbox (it stays so when delivered later), "didcomm" if it went so; ""
+   * while on its way for the first time, and for messages kept before ways were recorded.
    */
-  via: "" | "direct" | "mailbox" | "didcomm";
+  via: "" | "direct" | "relayed" | "mailbox" | "didcomm";
 }
 
 /** A relationship credential kept in the vault, verified when listed. */

@@ -82,11 +82,28 @@ const (
 	Received  State = "received"
 )
 
-// How an incoming chat message reached the vault; see [Service.Receive].
+// How a chat message travelled (a message's Via): for an incoming one,
+// how it reached the vault (see [Service.Receive]); for one the person
+// wrote, how it was handed over (see [Service.Acknowledged] and
+// [Service.MarkSent]). The values are frozen: message records and
+// messages.json hold them.
+//
+// ViaDirect and ViaRelayed are both a chat stream between the two
+// people's nodes; they differ in the connection under it. A direct one
+// goes from device to device (WebRTC between browsers, or any connection
+// that is not through a relay); a relayed one goes through a relay's
+// circuit, which sees when and how much the two say to each other
+// (though not what: the stream is encrypted end to end) and limits how
+// long and how much. core/p2p says which, from the stream's connection.
 const (
-	ViaDirect  = "direct"  // on a chat stream from its sender
-	ViaMailbox = "mailbox" // in a sealed envelope, from the mailbox
+	ViaDirect  = "direct"  // on a chat stream over a direct connection
+	ViaRelayed = "relayed" // on a chat stream over a connection through a relay
+	ViaMailbox = "mailbox" // in a sealed envelope, through the mailbox
 )
+
+// OnStream reports whether via is one of the ways a message travels on a
+// chat stream: [ViaDirect] or [ViaRelayed].
+func OnStream(via string) bool { return via == ViaDirect || via == ViaRelayed }
 
 // Message is one chat message in the person's vault, sent or received.
 type Message struct {
@@ -103,9 +120,14 @@ type Message struct {
 	// Delivered is when the recipient acknowledged an outgoing message;
 	// zero until then, and for incoming messages.
 	Delivered time.Time
-	// Via says how an incoming message arrived: ViaDirect, ViaMailbox or
-	// ViaDIDComm; for the person's own, ViaDIDComm for a basic message and
-	// empty for PLANET's (whose state says how far it went).
+	// Via says how an incoming message arrived: ViaDirect, ViaRelayed,
+	// ViaMailbox or ViaDIDComm. For the person's own, how it was handed
+	// over: ViaDirect or ViaRelayed when its reader acknowledged it on a
+	// chat stream, ViaMailbox once it was left in their mailbox (delivered
+	// later, by a receipt or an acknowledgement: it stays ViaMailbox),
+	// ViaDIDComm for a basic message; empty while it is on its way for the
+	// first time (queued, or just written), and for messages kept before
+	// senders recorded how theirs went.
 	Via string
 	// Signed is the message as its sender signed it. For an outgoing
 	// message not yet delivered, it is what to send again. Empty for a
@@ -386,8 +408,8 @@ func lastSeq(ctx context.Context, v *vault.Vault, me, peer did.DID) (uint64, err
 	return last, nil
 }
 
-// Receive verifies signed, a chat message that arrived via ViaDirect or
-// ViaMailbox, and keeps it as received. It returns the message and whether
+// Receive verifies signed, a chat message that arrived via ViaDirect,
+// ViaRelayed or ViaMailbox, and keeps it as received. It returns the message and whether
 // it is new: a message already kept (the same id from the same sender) is
 // not kept again, and the one kept first is returned.
 //
@@ -457,7 +479,7 @@ func (svc *Service) take(ctx context.Context, s *session.Session, m *didcomm.Mes
 // signed; see Receive.
 func (svc *Service) keep(ctx context.Context, s *session.Session, m *didcomm.Message, signed []byte, via string) (*Message, bool, error) {
 	id := s.Identity
-	if via != ViaDirect && via != ViaMailbox {
+	if !OnStream(via) && via != ViaMailbox {
 		return nil, false, fmt.Errorf("receive chat: %w: unknown way of arrival %q", input.ErrInvalid, via)
 	}
 	now := s.Now()
@@ -521,7 +543,8 @@ func (svc *Service) keepReceived(ctx context.Context, s *session.Session, rec *m
 }
 
 // MarkDelivered records that the recipient acknowledged the person's
-// message id. Marking a delivered message again changes nothing. An id of
+// message id, without saying how it went (its Via stays as it was; see
+// [Service.Acknowledged]). Marking a delivered message again changes nothing. An id of
 // no message the person sent returns an error wrapping [vault.ErrNotFound];
 // one the person received, an error wrapping [input.ErrInvalid].
 func (svc *Service) MarkDelivered(ctx context.Context, id string) error {
@@ -539,12 +562,15 @@ func (svc *Service) MarkDelivered(ctx context.Context, id string) error {
 	if err != nil || rec == nil {
 		return err
 	}
-	return writeDelivered(ctx, s, mem, []*messageRecord{rec})
+	return writeDelivered(ctx, s, mem, []*messageRecord{rec}, "")
 }
 
 // Acknowledged records that the recipient acknowledged the person's
-// message id (a [Ack] came back for it), once [Written.Keep] has
-// kept it. The message reads as delivered at once; it is written so in the
+// message id (a [Ack] came back for it) on a chat stream over a
+// connection via says ([ViaDirect] or [ViaRelayed]; any other value
+// records no way), once [Written.Keep] has kept it. The message reads as
+// delivered at once, with that way unless it already has one (a message
+// left in the reader's mailbox stays [ViaMailbox]); it is written so in the
 // vault a moment later, in the background, once the conversation pauses
 // (ackWriteQuiet), with any others acknowledged meanwhile: the writer of a
 // message waits for its reader's vault, not for its own a second time,
@@ -554,10 +580,13 @@ func (svc *Service) MarkDelivered(ctx context.Context, id string) error {
 // its reader when next connected: the reader keeps it once and
 // acknowledges it again. [Service.WriteAcknowledged] writes without
 // waiting.
-func (svc *Service) Acknowledged(id string) {
+func (svc *Service) Acknowledged(id, via string) {
 	s, err := svc.open.Session()
 	if err != nil || didcomm.CheckID(id) != nil {
 		return
+	}
+	if !OnStream(via) {
+		via = ""
 	}
 	v := s.Vault
 	svc.mu.Lock()
@@ -566,7 +595,7 @@ func (svc *Service) Acknowledged(id string) {
 	if _, ok := mem.acked[id]; ok {
 		return
 	}
-	mem.acked[id] = session.Millis(s.Now())
+	mem.acked[id] = ack{when: session.Millis(s.Now()), via: via}
 	if mem.writing {
 		return // the writer takes it with the rest
 	}
@@ -632,7 +661,7 @@ func (svc *Service) writeAcknowledged(v *vault.Vault) {
 		}
 		mem := &svc.mem
 		if err != nil || len(mem.acked) == 0 {
-			mem.acked, mem.writing = map[string]int64{}, false
+			mem.acked, mem.writing = map[string]ack{}, false
 			svc.mu.Unlock()
 			return
 		}
@@ -660,7 +689,7 @@ func (svc *Service) writeAcknowledged(v *vault.Vault) {
 		if err == nil && len(next) > 0 {
 			err = v.Update(ctx, func(tx *vault.Tx) error {
 				for _, rec := range next {
-					if err := putDelivered(tx, s.Identity.DID(), rec, acked[rec.ID]); err != nil {
+					if err := putDelivered(tx, s.Identity.DID(), rec, acked[rec.ID].when, acked[rec.ID].via); err != nil {
 						return err
 					}
 				}
@@ -707,14 +736,14 @@ func undelivered(ctx context.Context, s *session.Session, mem *chatMemory, id st
 }
 
 // writeDelivered marks recs, records of the person's messages still sent,
-// delivered now, in one vault update. svc.mu is held; mem is the memory of
-// s's vault.
-func writeDelivered(ctx context.Context, s *session.Session, mem *chatMemory, recs []*messageRecord) error {
+// delivered now, in one vault update, each with the way via if it has none
+// yet ("" leaves it). svc.mu is held; mem is the memory of s's vault.
+func writeDelivered(ctx context.Context, s *session.Session, mem *chatMemory, recs []*messageRecord, via string) error {
 	now := session.Millis(s.Now())
 	me := s.Identity.DID()
 	err := s.Vault.Update(ctx, func(tx *vault.Tx) error {
 		for _, rec := range recs {
-			if err := putDelivered(tx, me, rec, now); err != nil {
+			if err := putDelivered(tx, me, rec, now, via); err != nil {
 				return err
 			}
 		}
@@ -730,10 +759,15 @@ func writeDelivered(ctx context.Context, s *session.Session, mem *chatMemory, re
 }
 
 // putDelivered writes rec, a record of the person's message still sent or
-// queued, as delivered at when (Unix milliseconds), out of the outbox.
-func putDelivered(tx *vault.Tx, me did.DID, rec *messageRecord, when int64) error {
+// queued, as delivered at when (Unix milliseconds), out of the outbox; it
+// travelled via, unless its record already says how (the first way it
+// was handed over is the one kept).
+func putDelivered(tx *vault.Tx, me did.DID, rec *messageRecord, when int64, via string) error {
 	n := *rec
 	n.State, n.Delivered = Delivered, when
+	if n.Via == "" {
+		n.Via = via
+	}
 	b, err := vault.MarshalCBOR(&n)
 	if err != nil {
 		return err
@@ -755,20 +789,26 @@ type chatMemory struct {
 	lastSeq map[did.DID]uint64
 	unacked map[string]*messageRecord // by message id
 	// acked are the person's messages acknowledged but not yet written
-	// delivered (id → when, Unix milliseconds). ackTimer starts
-	// Service.writeAcknowledged, due since ackFirst; writing says whether
-	// it runs.
-	acked    map[string]int64
+	// delivered, by id. ackTimer starts Service.writeAcknowledged, due
+	// since ackFirst; writing says whether it runs.
+	acked    map[string]ack
 	ackTimer *time.Timer
 	ackFirst time.Time
 	writing  bool
+}
+
+// An ack is an acknowledgement not yet written: when it came (Unix
+// milliseconds), and on what way (ViaDirect, ViaRelayed, or "" unknown).
+type ack struct {
+	when int64
+	via  string
 }
 
 // of returns the memory for v, forgetting what was remembered of another
 // vault.
 func (c *chatMemory) of(v *vault.Vault) *chatMemory {
 	if c.vault != v {
-		*c = chatMemory{vault: v, lastSeq: map[did.DID]uint64{}, unacked: map[string]*messageRecord{}, acked: map[string]int64{}}
+		*c = chatMemory{vault: v, lastSeq: map[did.DID]uint64{}, unacked: map[string]*messageRecord{}, acked: map[string]ack{}}
 	}
 	return c
 }
@@ -818,7 +858,7 @@ func (svc *Service) Conversation(ctx context.Context, with did.DID) ([]Message, 
 // delivered. Read it before the vault: a message leaves it only once it is
 // written delivered, so whatever the vault says then, the two together
 // tell where each message stands.
-func (svc *Service) ackedNow(v *vault.Vault) map[string]int64 {
+func (svc *Service) ackedNow(v *vault.Vault) map[string]ack {
 	svc.mu.Lock()
 	defer svc.mu.Unlock()
 	return maps.Clone(svc.mem.of(v).acked)
@@ -848,8 +888,11 @@ func (svc *Service) messages(ctx context.Context) ([]Message, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s/%s: %w", colMessages, r.ID, errors.Join(vault.ErrCorrupt, err))
 		}
-		if when, ok := acked[c.ID]; ok && (c.State == Sent || c.State == Queued) && c.From == me.DID() {
-			c.State, c.Delivered = Delivered, session.Time(when)
+		if a, ok := acked[c.ID]; ok && (c.State == Sent || c.State == Queued) && c.From == me.DID() {
+			c.State, c.Delivered = Delivered, session.Time(a.when)
+			if c.Via == "" {
+				c.Via = a.via
+			}
 		}
 		out = append(out, c)
 	}

@@ -57,7 +57,7 @@ func FuzzServeChat(f *testing.F) {
 	f.Add([]byte{0x05, 0xa1, 0x01, 0x41, 0x00})
 	f.Fuzz(func(t *testing.T, in []byte) {
 		var out bytes.Buffer
-		p.Serve(ctx, &wiretest.Stream{R: bytes.NewReader(in), W: &out}, peerID.PeerID())
+		p.Serve(ctx, &wiretest.Stream{R: bytes.NewReader(in), W: &out}, peerID.PeerID(), ViaRelayed)
 		for out.Len() > 0 {
 			var ack Ack
 			if err := wire.ReadFrame(&out, chatMaxAck, &ack); err != nil || didcomm.CheckID(ack.ID) != nil {
@@ -108,6 +108,8 @@ func FuzzDecodeRecords(f *testing.F) {
 		outboxRecord{ID: "m"},
 		requestSender{From: "did:key:a", Count: 3, Last: 9},
 		blockedRecord{DID: "did:key:a", Blocked: 9},
+		// Five types: the sixth seed is a message record again.
+		messageRecord{ID: "m", From: "did:key:a", To: "did:key:b", Text: "hi", Seq: 1, Created: 1, State: Received, Stored: 2, Via: ViaRelayed, Signed: []byte("a.b.c")},
 	}
 	for i, s := range seeds {
 		enc, err := vault.MarshalCBOR(s)

@@ -39,20 +39,24 @@ import (
 // delivered. An id of no message the person sent returns an error
 // wrapping [vault.ErrNotFound].
 func (svc *Service) Queue(ctx context.Context, id string) error {
-	return svc.moveQueued(ctx, id, Sent, Queued)
+	return svc.moveQueued(ctx, id, Sent, Queued, "")
 }
 
-// MarkSent records that the person's queued message id was left in its
-// reader's mailbox: it becomes sent, and stays in the outbox until its
-// receipt comes. A message that is not queued is left as it is.
+// MarkSent records that the person's message id, queued or just written
+// (sent), was left in its reader's mailbox: it is sent, travelled
+// [ViaMailbox] (unless its record already said how), and stays in the
+// outbox until its receipt or an acknowledgement comes. A message
+// acknowledged or delivered meanwhile is left as it is.
 func (svc *Service) MarkSent(ctx context.Context, id string) error {
-	return svc.moveQueued(ctx, id, Queued, Sent)
+	return svc.moveQueued(ctx, id, Queued, Sent, ViaMailbox)
 }
 
-// moveQueued moves the person's message id from state from to state to;
-// it stays in the outbox (where a vault written before sent messages were
-// named there lacks it, it is put there).
-func (svc *Service) moveQueued(ctx context.Context, id string, from, to State) error {
+// moveQueued moves the person's message id from state from, or from the
+// state to, to the state to, with the way via if its record says none
+// ("" leaves it); a record already so is not written again. It stays in
+// the outbox (where a vault written before sent messages were named there
+// lacks it, it is put there).
+func (svc *Service) moveQueued(ctx context.Context, id string, from, to State, via string) error {
 	s, err := svc.open.Session()
 	if err != nil {
 		return err
@@ -66,11 +70,17 @@ func (svc *Service) moveQueued(ctx context.Context, id string, from, to State) e
 	mem := svc.mem.of(v)
 	// An acknowledged or delivered message has no record to move (nil).
 	rec, err := undelivered(ctx, s, mem, id)
-	if err != nil || rec == nil || rec.State != from {
+	if err != nil || rec == nil || rec.State != from && rec.State != to {
 		return err
 	}
 	next := *rec
 	next.State = to
+	if next.Via == "" {
+		next.Via = via
+	}
+	if next.State == rec.State && next.Via == rec.Via {
+		return nil
+	}
 	b, err := vault.MarshalCBOR(&next)
 	if err != nil {
 		return err

@@ -129,7 +129,8 @@ func (svc *Service) applyReceipt(ctx context.Context, s *session.Session, m *did
 	if len(recs) == 0 {
 		return nil, nil
 	}
-	if err := writeDelivered(ctx, s, mem, recs); err != nil {
+	// A receipt speaks for its signer's mailbox: what it names went there.
+	if err := writeDelivered(ctx, s, mem, recs, ViaMailbox); err != nil {
 		return nil, err
 	}
 	return marked, nil

@@ -144,8 +144,8 @@ func restore(tx *vault.Tx, id *identity.Identity, messages []exported) error {
 		default:
 			return refuse("a %q message from %s to %s is not one of this person's", e.State, m.From, m.To[0])
 		}
-		if e.Via != "" && e.Via != ViaDirect && e.Via != ViaMailbox {
-			return refuse("unknown way of arrival %q", e.Via)
+		if e.Via != "" && !OnStream(e.Via) && e.Via != ViaMailbox {
+			return refuse("unknown way it travelled %q", e.Via)
 		}
 		recID := messageRecordID(m.ID, m.From)
 		if seen[recID] {

@@ -79,17 +79,22 @@ func ctxErr(ctx context.Context, err error) error {
 }
 
 // Serve answers one chat stream s, opened by the peer remote (the
-// stream's authenticated remote peer ID, as libp2p reports it): it keeps
-// each message that arrives (as [Service.Receive] does, ViaDirect) and
+// stream's authenticated remote peer ID, as libp2p reports it) on a
+// connection via says ([ViaDirect] or [ViaRelayed]): it keeps each
+// message that arrives (as [Service.Receive] does, with that way) and
 // acknowledges it, until the peer closes its side, then closes the stream
 // and returns nil. A message that is malformed, oversize, forged, not
 // signed by remote's key, or refused for any other reason resets the stream
 // and ends with an error saying why; nothing of it is kept. Cancelling ctx
 // resets the stream.
-func (svc *Service) Serve(ctx context.Context, s wire.Stream, remote keys.PeerID) error {
+func (svc *Service) Serve(ctx context.Context, s wire.Stream, remote keys.PeerID, via string) error {
 	if remote.IsZero() {
 		s.Reset()
 		return fmt.Errorf("serve chat: %w: no remote peer", input.ErrInvalid)
+	}
+	if !OnStream(via) {
+		s.Reset()
+		return fmt.Errorf("serve chat: %w: %q is not a way a stream travels", input.ErrInvalid, via)
 	}
 	stop := context.AfterFunc(ctx, func() { s.Reset() })
 	defer stop()
@@ -109,7 +114,7 @@ func (svc *Service) Serve(ctx context.Context, s wire.Stream, remote keys.PeerID
 			m, err = verify(sess, f.Signed, remote)
 		}
 		if err == nil {
-			_, _, err = svc.take(ctx, sess, m, f.Signed, ViaDirect)
+			_, _, err = svc.take(ctx, sess, m, f.Signed, via)
 		}
 		if err != nil {
 			s.Reset()

@@ -97,17 +97,20 @@ func TestAcknowledgedIsWrittenBehind(t *testing.T) {
 		}
 		ids = append(ids, m.ID)
 	}
-	p.Acknowledged(ids[0])
-	p.Acknowledged(ids[2])
-	p.Acknowledged(ids[2])
-	p.Acknowledged("not an id!")
+	p.Acknowledged(ids[0], ViaRelayed)
+	p.Acknowledged(ids[2], ViaDirect)
+	p.Acknowledged(ids[2], ViaRelayed) // the first acknowledgement counts
+	p.Acknowledged("not an id!", ViaDirect)
 	conv, err := p.Conversation(ctx, bob)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i, want := range []State{Delivered, Sent, Delivered} {
-		if conv[i].State != want || (want == Delivered) == conv[i].Delivered.IsZero() {
-			t.Errorf("message %d reads as %s (delivered %v), want %s", i+1, conv[i].State, conv[i].Delivered, want)
+	for i, want := range []struct {
+		state State
+		via   string
+	}{{Delivered, ViaRelayed}, {Sent, ""}, {Delivered, ViaDirect}} {
+		if conv[i].State != want.state || (want.state == Delivered) == conv[i].Delivered.IsZero() || conv[i].Via != want.via {
+			t.Errorf("message %d reads as %s (delivered %v) via %q, want %s via %q", i+1, conv[i].State, conv[i].Delivered, conv[i].Via, want.state, want.via)
 		}
 	}
 	// MarkDelivered of an acknowledged message changes nothing more.
@@ -123,6 +126,9 @@ func TestAcknowledgedIsWrittenBehind(t *testing.T) {
 	}
 	if got := stored(t, o, ids[1]).State; got != Sent {
 		t.Errorf("the message not acknowledged is stored %s", got)
+	}
+	if a, c := stored(t, o, ids[0]).Via, stored(t, o, ids[2]).Via; a != ViaRelayed || c != ViaDirect {
+		t.Errorf("the acknowledged messages are stored via %q and %q, want %q and %q", a, c, ViaRelayed, ViaDirect)
 	}
 	p.mu.Lock()
 	left, writing := len(p.mem.acked), p.mem.writing
@@ -154,7 +160,7 @@ func TestWriteAcknowledgedAtOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	p.WriteAcknowledged() // nothing to write: nothing happens
-	p.Acknowledged(m.ID)
+	p.Acknowledged(m.ID, ViaDirect)
 	time.Sleep(50 * time.Millisecond)
 	if got := stored(t, o, m.ID).State; got != Sent {
 		t.Fatalf("before WriteAcknowledged, stored %s", got)
@@ -268,7 +274,7 @@ func TestOutbox(t *testing.T) {
 	if err := p.MarkSent(ctx, b1.ID); err != nil {
 		t.Fatal(err)
 	}
-	p.Acknowledged(b2.ID)
+	p.Acknowledged(b2.ID, ViaRelayed)
 	if got, want := outbox(), byReader([]string{"bob one sent"}, "carol one queued"); !slices.Equal(got, want) {
 		t.Fatalf("after sending Bob's: outbox %q, want %q", got, want)
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
+	ma "github.com/multiformats/go-multiaddr"
 )
 
 // A chatLine is the chat stream the node keeps open to one person, so
@@ -37,32 +38,32 @@ func (n *Node) line(pid peer.ID) *chatLine {
 }
 
 // sendChat hands signed, a chat message to pid, over the chat stream kept
-// to pid, and returns once pid acknowledged it. A stream that fails, or
+// to pid, and returns once pid acknowledged it, with the way the stream
+// went (chat.ViaDirect or chat.ViaRelayed, see streamVia). A stream that fails, or
 // gives no answer within Options.ChatTimeout, is reset and the message is
 // tried once more on a new stream: the receiver keeps a message once,
 // however often it comes. (Chromium now and then drops a message on a
 // data channel it has just opened, leaving its stream waiting for good;
 // a new stream gets through.) The host must have a connection to pid.
-func (n *Node) sendChat(ctx context.Context, pid peer.ID, signed []byte) error {
+func (n *Node) sendChat(ctx context.Context, pid peer.ID, signed []byte) (via string, err error) {
 	l := n.line(pid)
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	var err error
 	for range 2 {
 		if err = ctx.Err(); err != nil {
-			return err
+			return "", err
 		}
-		if err = n.chatOnce(ctx, l, pid, signed); err == nil {
-			return nil
+		if via, err = n.chatOnce(ctx, l, pid, signed); err == nil {
+			return via, nil
 		}
 		l.drop(true)
 	}
-	return err
+	return "", err
 }
 
-// chatOnce is one attempt of sendChat, on l's stream or a new one. l.mu is
-// held.
-func (n *Node) chatOnce(ctx context.Context, l *chatLine, pid peer.ID, signed []byte) error {
+// chatOnce is one attempt of sendChat, on l's stream or a new one, and
+// returns the way the stream went. l.mu is held.
+func (n *Node) chatOnce(ctx context.Context, l *chatLine, pid peer.ID, signed []byte) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, n.opt.ChatTimeout)
 	defer cancel()
 	if l.s != nil && !n.fitForChat(l.s) {
@@ -71,15 +72,51 @@ func (n *Node) chatOnce(ctx context.Context, l *chatLine, pid peer.ID, signed []
 	if l.s == nil {
 		s, err := n.host.NewStream(network.WithAllowLimitedConn(ctx, "planet"), pid, chat.Protocol)
 		if err != nil {
-			return fmt.Errorf("opening a chat stream: %w", err)
+			return "", fmt.Errorf("opening a chat stream: %w", err)
 		}
 		l.s = s
 	}
 	if err := chat.Send(ctx, l.s, signed); err != nil {
-		return err
+		return "", err
 	}
 	l.keepFor(n.opt.ChatIdle)
-	return nil
+	// A stream stays on the connection it was opened on: the
+	// acknowledgement came back the way the message went.
+	return streamVia(l.s.Conn()), nil
+}
+
+// streamVia is the way a stream on c travels: chat.ViaRelayed when c goes
+// through a relay, chat.ViaDirect otherwise. c goes through a relay when
+// the relay limits it (a circuit relay v2 connection with limits, as
+// PLANET's relay gives), or when its remote address is a circuit
+// (…/p2p-circuit/…) that is not the signalling address of a WebRTC
+// connection (…/p2p-circuit/webrtc: the relay carried only the
+// signalling, and the connection runs between the two devices).
+func streamVia(c network.Conn) string {
+	if Relayed(c) {
+		return chat.ViaRelayed
+	}
+	return chat.ViaDirect
+}
+
+// Relayed reports whether c goes through a relay: see streamVia.
+func Relayed(c network.Conn) bool {
+	if c.Stat().Limited {
+		return true
+	}
+	if c.ConnState().Transport == "webrtc" {
+		return false
+	}
+	circuit, webrtc := false, false
+	for _, p := range c.RemoteMultiaddr() {
+		switch p.Code() {
+		case ma.P_CIRCUIT:
+			circuit = true
+		case ma.P_WEBRTC:
+			webrtc = true
+		}
+	}
+	return circuit && !webrtc
 }
 
 // fitForChat reports whether s may carry the next message: its connection

@@ -5,12 +5,14 @@ package p2p_test
 import (
 	"context"
 	"io"
+	"slices"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
+	ma "github.com/multiformats/go-multiaddr"
 
 	"planet/core/chat"
 	"planet/core/contacts"
@@ -148,5 +150,87 @@ func TestChatGivesUpOnASilentStream(t *testing.T) {
 	}
 	if len(convo) != 1 || convo[0].ID != m.ID {
 		t.Fatalf("bob has %v, want the one message", convo)
+	}
+}
+
+// TestChatSaysHowItTravelled: between two people reached only through
+// the relay, a message goes on a stream over the relayed (limited)
+// connection, and both its writer and its reader record it "relayed";
+// once a direct connection comes up, the next messages, both ways, go
+// over it and are recorded "direct". An export keeps each way.
+func TestChatSaysHowItTravelled(t *testing.T) {
+	ctx := context.Background()
+	alice, bob := chatPair(t, p2p.Options{})
+	if _, err := alice.planet.Contacts().Add(ctx, contacts.Input{Name: "Bob", DID: bob.did.String()}); err != nil {
+		t.Fatal(err)
+	}
+	if c := alice.host.Network().Connectedness(bob.host.ID()); c != network.Limited {
+		t.Fatalf("alice is %v to bob, want only the relayed connection", c)
+	}
+	// send sends text from one to the other and checks the way each
+	// records: the writer's at once, the reader's once it is kept.
+	send := func(from, to *person, text, want string) {
+		t.Helper()
+		m := chatDelivered(t, from, to, text)
+		if m.Via != want {
+			t.Errorf("%s's %q went %q, want %q", from.name, text, m.Via, want)
+		}
+		for _, s := range chatStreams(from.host, to.host.ID()) {
+			if s.Stat().Direction != network.DirOutbound {
+				continue // the other's stream to from
+			}
+			if got := p2p.Relayed(s.Conn()); got != (want == chat.ViaRelayed) {
+				t.Errorf("%s's chat stream to %s is on %s, relayed %v", from.name, to.name, s.Conn().RemoteMultiaddr(), got)
+			}
+		}
+		conv, err := to.planet.Chat().Conversation(ctx, from.did)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if last := conv[len(conv)-1]; last.ID != m.ID || last.State != chat.Received || last.Via != want {
+			t.Errorf("%s has %q %s via %q, want received via %q", to.name, last.Text, last.State, last.Via, want)
+		}
+	}
+	send(alice, bob, "through the relay", chat.ViaRelayed)
+	send(bob, alice, "back through the relay", chat.ViaRelayed)
+
+	// A direct connection: Bob listens on loopback, and Alice dials him
+	// there (as WebRTC comes up beside the relayed connection in the
+	// browser). The streams kept on the relayed connection are let go.
+	if err := bob.host.Network().Listen(ma.StringCast("/ip4/127.0.0.1/tcp/0")); err != nil {
+		t.Fatal(err)
+	}
+	direct := network.WithForceDirectDial(ctx, "test")
+	if err := alice.host.Connect(direct, peer.AddrInfo{ID: bob.host.ID(), Addrs: bob.host.Network().ListenAddresses()}); err != nil {
+		t.Fatal(err)
+	}
+	if c := alice.host.Network().Connectedness(bob.host.ID()); c != network.Connected {
+		t.Fatalf("alice is %v to bob, want a direct connection", c)
+	}
+	send(alice, bob, "now directly", chat.ViaDirect)
+	send(bob, alice, "directly back", chat.ViaDirect)
+
+	// How each went, on both sides, written and carried by an export.
+	want := []string{
+		"through the relay relayed", "back through the relay relayed",
+		"now directly direct", "directly back direct",
+	}
+	for _, p := range []*person{alice, bob} {
+		p.planet.Chat().WriteAcknowledged()
+		other := bob.did
+		if p == bob {
+			other = alice.did
+		}
+		conv, err := reimported(t, p).Chat().Conversation(ctx, other)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, m := range conv {
+			got = append(got, m.Text+" "+m.Via)
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("%s's conversation, exported and imported: %q, want %q", p.name, got, want)
+		}
 	}
 }

@@ -175,15 +175,17 @@ func (n *Node) serveChat(s network.Stream) {
 		s.Reset()
 		return
 	}
-	if err := n.planet.Chat().Serve(ctx, s, remote); err != nil {
+	if err := n.planet.Chat().Serve(ctx, s, remote, streamVia(s.Conn())); err != nil {
 		n.opt.Log.Warn("refused a chat stream", "peer", remote, "err", err)
 	}
 }
 
 // Chat sends text to the contact with DID to: over the chat stream kept
-// to them when they are reachable (the message is then delivered),
-// otherwise sealed into their mailbox (it stays sent until their receipt
-// comes back). The message is kept in the vault while it is on its way.
+// to them when they are reachable (the message is then delivered, and its
+// Via says whether the stream went directly or through the relay),
+// otherwise sealed into their mailbox (it stays sent, via the mailbox,
+// until their receipt comes back). The message is kept in the vault while
+// it is on its way.
 //
 // When neither they nor their mailbox take it, the message waits in the
 // outbox, queued, and Chat returns it with an error wrapping ErrQueued
@@ -206,7 +208,7 @@ func (n *Node) Chat(ctx context.Context, to did.DID, text string) (*chat.Message
 	}()
 	kept := make(chan error, 1)
 	go func() { kept <- c.Keep(ctx) }()
-	delivered, err := n.handOver(ctx, to, c.Message.ID, c.Signed)
+	via, err := n.handOver(ctx, to, c.Message.ID, c.Signed)
 	if kerr := <-kept; kerr != nil {
 		return nil, fmt.Errorf("keeping the message: %w", kerr)
 	}
@@ -218,10 +220,17 @@ func (n *Node) Chat(ctx context.Context, to did.DID, text string) (*chat.Message
 		}
 		msg.State = chat.Queued
 		return &msg, fmt.Errorf("%w: %w", ErrQueued, err)
-	case delivered:
-		n.planet.Chat().Acknowledged(msg.ID)
+	case chat.OnStream(via):
+		n.planet.Chat().Acknowledged(msg.ID, via)
 		msg.State = chat.Delivered
+	default: // in their mailbox
+		// The letter is in the mailbox whatever this says: a failure to
+		// write so only leaves the message without its way.
+		if err := n.planet.Chat().MarkSent(context.WithoutCancel(ctx), msg.ID); err != nil {
+			n.opt.Log.Warn("recording a message as left in the mailbox", "err", err)
+		}
 	}
+	msg.Via = via
 	return &msg, nil
 }
 
@@ -274,14 +283,14 @@ func (n *Node) SendOutbox(ctx context.Context) (int, error) {
 		case stuck[m.To]:
 			continue
 		}
-		delivered, err := n.handOver(ctx, m.To, m.ID, m.Signed)
+		via, err := n.handOver(ctx, m.To, m.ID, m.Signed)
 		switch {
 		case err != nil:
 			stuck[m.To] = true
 			n.opt.Log.Info("a queued message waits on", "to", did.Short(m.To), "err", err)
 			continue
-		case delivered:
-			n.planet.Chat().Acknowledged(m.ID)
+		case chat.OnStream(via):
+			n.planet.Chat().Acknowledged(m.ID, via)
 		default:
 			if err := n.planet.Chat().MarkSent(ctx, m.ID); err != nil {
 				return sent, err
@@ -304,10 +313,11 @@ func (n *Node) offerAgain(ctx context.Context, m chat.Message) (acked bool, err 
 	if err := n.Reach(ctx, pid, nil); err != nil {
 		return false, err
 	}
-	if err := n.sendChat(ctx, pid, m.Signed); err != nil {
+	via, err := n.sendChat(ctx, pid, m.Signed)
+	if err != nil {
 		return false, err
 	}
-	n.planet.Chat().Acknowledged(m.ID)
+	n.planet.Chat().Acknowledged(m.ID, via)
 	return true, nil
 }
 
@@ -351,12 +361,14 @@ const outboxPause = 5 * time.Second
 
 // handOver gives signed, a message of the chat protocol (a chat message or
 // a receipt) with the given id, to the person with DID to: on the chat
-// stream kept to them when they can be reached, and then delivered is
-// true; otherwise sealed into their mailbox.
-func (n *Node) handOver(ctx context.Context, to did.DID, id string, signed []byte) (delivered bool, err error) {
+// stream kept to them when they can be reached, and then via is the way
+// the stream went (chat.ViaDirect or chat.ViaRelayed) and the message is
+// delivered; otherwise sealed into their mailbox, and via is
+// chat.ViaMailbox.
+func (n *Node) handOver(ctx context.Context, to did.DID, id string, signed []byte) (via string, err error) {
 	pid, err := PeerID(to)
 	if err != nil {
-		return false, err
+		return "", err
 	}
 	// The contact's relays are needed only to reach them from scratch or
 	// to leave a letter, and reading them means reading every contact.
@@ -375,25 +387,28 @@ func (n *Node) handOver(ctx context.Context, to did.DID, id string, signed []byt
 	}
 	if n.host.Network().Connectedness(pid) == network.NotConnected {
 		if err := lookup(); err != nil {
-			return false, err
+			return "", err
 		}
 	}
 	err = n.Reach(ctx, pid, relays)
 	if err == nil {
-		err = n.sendChat(ctx, pid, signed)
+		via, err = n.sendChat(ctx, pid, signed)
 	}
 	if err == nil {
-		return true, nil
+		return via, nil
 	}
 	n.opt.Log.Info("no chat stream; leaving the message in the mailbox", "to", did.Short(to), "err", err)
 	if err := lookup(); err != nil {
-		return false, err
+		return "", err
 	}
 	env, err := didcomm.SealSigned(to, signed)
 	if err != nil {
-		return false, err
+		return "", err
 	}
-	return false, n.Post(ctx, to, relays, id, env)
+	if err := n.Post(ctx, to, relays, id, env); err != nil {
+		return "", err
+	}
+	return chat.ViaMailbox, nil
 }
 
 // sendReceipts tells the writers of chat messages picked up from the

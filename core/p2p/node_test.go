@@ -22,6 +22,7 @@ import (
 	ma "github.com/multiformats/go-multiaddr"
 
 	"planet/core"
+	"planet/core/chat"
 	"planet/core/contacts"
 	"planet/core/did"
 	"planet/core/invite"
@@ -474,8 +475,8 @@ func TestReachGoesDirect(t *testing.T) {
 	if c := alice.host.Network().Connectedness(bob.host.ID()); c != network.Connected {
 		t.Fatalf("after Reach, alice is %v to bob, want a direct connection", c)
 	}
-	if _, err := alice.node.Chat(ctx, bob.did, "over the direct connection"); err != nil {
-		t.Fatal(err)
+	if m, err := alice.node.Chat(ctx, bob.did, "over the direct connection"); err != nil || m.Via != chat.ViaDirect {
+		t.Fatalf("over the direct connection: %+v, %v", m, err)
 	}
 
 	calls := 0
@@ -494,7 +495,7 @@ func TestReachGoesDirect(t *testing.T) {
 	if calls != 1 {
 		t.Errorf("Direct was tried %d times within a minute, want once", calls)
 	}
-	if _, err := carol.node.Chat(ctx, bob.did, "through the relay"); err != nil {
-		t.Fatal(err)
+	if m, err := carol.node.Chat(ctx, bob.did, "through the relay"); err != nil || m.Via != chat.ViaRelayed {
+		t.Fatalf("through the relay: %+v, %v", m, err)
 	}
 }

@@ -140,7 +140,7 @@ func TestOfflineCompletionThroughMailbox(t *testing.T) {
 		t.Fatalf("Alice's contact for Bob: %+v", c)
 	}
 	welcome, err := alice.node.Chat(servetest.Context(t), bob.did, "welcome to the allotments!")
-	if err != nil || welcome.State != chat.Sent {
+	if err != nil || welcome.State != chat.Sent || welcome.Via != chat.ViaMailbox {
 		t.Fatalf("Alice's message with Bob away: %+v, %v", welcome, err)
 	}
 
@@ -169,6 +169,9 @@ func TestOfflineCompletionThroughMailbox(t *testing.T) {
 	// Bob's receipt reaches Alice, who is online, directly.
 	if got := chatState(t, alice, bob, welcome.ID); got != chat.Delivered {
 		t.Fatalf("Alice's message after Bob picked it up is %s, want delivered", got)
+	}
+	if conv, _ := alice.planet.Chat().Conversation(ctx, bob.did); len(conv) != 1 || conv[0].Via != chat.ViaMailbox {
+		t.Fatalf("Alice's message delivered from the mailbox: %+v, want it via the mailbox", conv)
 	}
 	// Both online now: chat goes directly and is delivered.
 	msg, err := bob.node.Chat(servetest.Context(t), alice.did, "thank you!")
@@ -404,7 +407,7 @@ func TestQueuedMessageGoesWhenTheServerReturns(t *testing.T) {
 	servetest.Eventually(t, "Alice's messages to leave her outbox for Bob's mailbox", func() bool {
 		return chatState(t, alice, bob, waiting[0]) == chat.Sent && chatState(t, alice, bob, waiting[1]) == chat.Sent
 	})
-	if q, _ := alice.planet.Chat().Outbox(ctx); len(q) != 2 || q[0].State != chat.Sent || q[1].State != chat.Sent {
+	if q, _ := alice.planet.Chat().Outbox(ctx); len(q) != 2 || q[0].State != chat.Sent || q[1].State != chat.Sent || q[0].Via != chat.ViaMailbox || q[1].Via != chat.ViaMailbox {
 		t.Fatalf("Alice's outbox: %+v, want her 2 messages sent, waiting for their receipt", q)
 	}
 	bob.online(t, relay)

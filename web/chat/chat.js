@@ -1,8 +1,10 @@
 // <planet-chat>: talking with contacts. On one side the contacts that have a
 // DID, each with whether the tab is connected to them now; on the other the
 // conversation with the one picked: the messages in order (an ARIA log, so
-// new ones are announced), each of the person's own with its state and each
-// of the other's with how it came, and a box to write in.
+// new ones are announced), each of the person's own with its state and how
+// it went, each of the other's with how it came (directly from their device,
+// relayed by the server, from the mailbox, through a mediator), and a box to
+// write in.
 //
 // The route #/chat/<did> opens the conversation with that contact.
 //
@@ -427,7 +429,7 @@ function sentText(m, name) {
     return m.waiting ? `Not sent: ${m.waiting.message}` : `Sent to ${name}'s mediator: it reaches them when their app picks it up`;
   }
   switch (m.state) {
-    case 'delivered': return 'Delivered';
+    case 'delivered': return m.via === 'relayed' ? 'Delivered through the relay' : m.via === 'direct' ? 'Delivered directly' : 'Delivered';
     case 'sent': return `Sent: it waits in ${name}'s mailbox`;
   }
   return m.waiting?.code === 'mailbox_full'
@@ -435,14 +437,25 @@ function sentText(m, name) {
     : `Kept: neither ${name} nor their relay can be reached now; it goes by itself when one can be`;
 }
 
-/** @param {ChatMessage} m */
+/** How one of the person's own messages went, by its via. */
+const WENT = new Map([['direct', 'directly'], ['relayed', 'through the relay'], ['mailbox', 'via mailbox']]);
+
+/**
+ * A message's small status: where one of the person's own stands and how it
+ * went, how one of the other's came. "direct" is a stream from device to
+ * device (WebRTC between browsers); "relayed" one through the relay, which
+ * carries it sealed but sees when and how much. In words, never in colour
+ * alone.
+ * @param {ChatMessage} m
+ */
 function stateText(m) {
   if (m.via === 'didcomm') return m.state === 'received' ? 'via mediator' : 'sent to their mediator';
+  const how = WENT.get(m.via);
   switch (m.state) {
     case 'queued': return 'waiting to be sent';
-    case 'delivered': return 'delivered';
-    case 'sent': return 'sent, not delivered yet';
-    default: return m.via === 'mailbox' ? 'via mailbox' : 'direct';
+    case 'delivered': return how ? `delivered ${how}` : 'delivered';
+    case 'sent': return how ? `sent ${how}, not delivered yet` : 'sent, not delivered yet';
+    default: return m.via === 'mailbox' ? 'via mailbox' : m.via === 'relayed' ? 'relayed' : 'direct';
   }
 }
 

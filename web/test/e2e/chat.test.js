@@ -90,7 +90,7 @@ test('two people chat in the page, live, and a message written while one is away
   await aliceBox.press('Shift+Enter');
   await aliceBox.pressSequentially('Tea at five?');
   await aliceBox.press('Enter');
-  await waitShown('Alice\'s message delivered', aliceLog, [['Hello Bob!\nTea at five?', 'delivered']]);
+  await waitShown('Alice\'s message delivered', aliceLog, [['Hello Bob!\nTea at five?', 'delivered directly']]);
   assert.equal(await aliceBox.inputValue(), '');
   assert.equal(await alice.page.getByRole('alert').filter({ hasText: /\S/ }).count(), 0, 'the earlier alert is gone');
   assert.equal(await aliceLog.getByTestId('message').first().getAttribute('class'), 'message mine');
@@ -102,8 +102,8 @@ test('two people chat in the page, live, and a message written while one is away
   // Bob answers with the Send button.
   await bob.page.getByRole('textbox', { name: 'Message' }).fill('Yes, see you there.');
   await bob.page.getByRole('button', { name: 'Send', exact: true }).click();
-  await waitShown('Bob\'s reply delivered', bobLog, [['Hello Bob!\nTea at five?', 'direct'], ['Yes, see you there.', 'delivered']]);
-  await waitShown('the reply on Alice\'s page', aliceLog, [['Hello Bob!\nTea at five?', 'delivered'], ['Yes, see you there.', 'direct']]);
+  await waitShown('Bob\'s reply delivered', bobLog, [['Hello Bob!\nTea at five?', 'direct'], ['Yes, see you there.', 'delivered directly']]);
+  await waitShown('the reply on Alice\'s page', aliceLog, [['Hello Bob!\nTea at five?', 'delivered directly'], ['Yes, see you there.', 'direct']]);
   assert.deepEqual(await unnamedControls(bob.page), [], 'controls without a name in Bob\'s Chat');
 
   // Bob closes his browser: Alice's Chat shows him offline.
@@ -115,9 +115,9 @@ test('two people chat in the page, live, and a message written while one is away
   await aliceBox.fill('Are you still coming?');
   await aliceBox.press('Enter');
   await waitShown('the message kept for Bob', aliceLog, [
-    ['Hello Bob!\nTea at five?', 'delivered'],
+    ['Hello Bob!\nTea at five?', 'delivered directly'],
     ['Yes, see you there.', 'direct'],
-    ['Are you still coming?', 'sent, not delivered yet'],
+    ['Are you still coming?', 'sent via mailbox, not delivered yet'],
   ]);
   assert.equal(await aliceLog.getByTestId('message').last().getAttribute('data-state'), 'sent');
 
@@ -138,31 +138,33 @@ test('two people chat in the page, live, and a message written while one is away
   const backLog = await openChat(back.page, 'Alice');
   await waitShown('the message from the mailbox', backLog, [
     ['Hello Bob!\nTea at five?', 'direct'],
-    ['Yes, see you there.', 'delivered'],
+    ['Yes, see you there.', 'delivered directly'],
     ['Are you still coming?', 'via mailbox'],
   ]);
   assert.equal(await backLog.getByTestId('message').last().getAttribute('data-via'), 'mailbox');
   assert.deepEqual(await unnamedControls(back.page), [], 'controls without a name after coming back');
   // Bob's tab sends Alice a receipt: her page shows the letter delivered.
   await waitShown('Alice\'s letter delivered, by Bob\'s receipt', aliceLog, [
-    ['Hello Bob!\nTea at five?', 'delivered'],
+    ['Hello Bob!\nTea at five?', 'delivered directly'],
     ['Yes, see you there.', 'direct'],
-    ['Are you still coming?', 'delivered'],
+    ['Are you still coming?', 'delivered via mailbox'],
   ]);
 
-  // After the restart they chat live again, and both vaults hold all of it.
+  // After the restart they chat live again, and both vaults hold all of it:
+  // over WebRTC again once it is up (until then, through the relay).
+  await presenceOf(back.page, 'Alice').filter({ hasText: 'online (direct WebRTC)' }).waitFor({ timeout: 60_000 });
   await back.page.getByRole('textbox', { name: 'Message' }).fill('Yes, on my way.');
   await back.page.getByRole('button', { name: 'Send', exact: true }).click();
   await waitShown('Bob\'s answer delivered', backLog, [
     ['Hello Bob!\nTea at five?', 'direct'],
-    ['Yes, see you there.', 'delivered'],
+    ['Yes, see you there.', 'delivered directly'],
     ['Are you still coming?', 'via mailbox'],
-    ['Yes, on my way.', 'delivered'],
+    ['Yes, on my way.', 'delivered directly'],
   ]);
   await waitShown('Bob\'s answer on Alice\'s page', aliceLog, [
-    ['Hello Bob!\nTea at five?', 'delivered'],
+    ['Hello Bob!\nTea at five?', 'delivered directly'],
     ['Yes, see you there.', 'direct'],
-    ['Are you still coming?', 'delivered'],
+    ['Are you still coming?', 'delivered via mailbox'],
     ['Yes, on my way.', 'direct'],
   ]);
 
@@ -172,9 +174,9 @@ test('two people chat in the page, live, and a message written while one is away
   await back.page.getByRole('textbox', { name: 'Message' }).fill('The server is down, we still talk.');
   await back.page.getByRole('button', { name: 'Send', exact: true }).click();
   await waitShown('a message with the server down, on Alice\'s page', aliceLog, [
-    ['Hello Bob!\nTea at five?', 'delivered'],
+    ['Hello Bob!\nTea at five?', 'delivered directly'],
     ['Yes, see you there.', 'direct'],
-    ['Are you still coming?', 'delivered'],
+    ['Are you still coming?', 'delivered via mailbox'],
     ['Yes, on my way.', 'direct'],
     ['The server is down, we still talk.', 'direct'],
   ]);
@@ -188,10 +190,10 @@ test('two people chat in the page, live, and a message written while one is away
   assert.equal(await back.page.getByRole('textbox', { name: 'Message' }).inputValue(), '');
   const waiting = [
     ['Hello Bob!\nTea at five?', 'direct'],
-    ['Yes, see you there.', 'delivered'],
+    ['Yes, see you there.', 'delivered directly'],
     ['Are you still coming?', 'via mailbox'],
-    ['Yes, on my way.', 'delivered'],
-    ['The server is down, we still talk.', 'delivered'],
+    ['Yes, on my way.', 'delivered directly'],
+    ['The server is down, we still talk.', 'delivered directly'],
   ];
   await waitShown('Bob\'s message waiting', backLog, [...waiting, ['Coming, sorry!', 'waiting to be sent']]);
   assert.equal(await backLog.getByTestId('message').last().getAttribute('data-state'), 'queued');
@@ -200,7 +202,7 @@ test('two people chat in the page, live, and a message written while one is away
   // by itself; when she comes back, it reaches her, and Bob sees it
   // delivered.
   await site.server.restart();
-  await waitShown('Bob\'s message in Alice\'s mailbox', backLog, [...waiting, ['Coming, sorry!', 'sent, not delivered yet']], 90_000);
+  await waitShown('Bob\'s message in Alice\'s mailbox', backLog, [...waiting, ['Coming, sorry!', 'sent via mailbox, not delivered yet']], 90_000);
   const aliceBack = await newPerson({ dir: alice.dir });
   await aliceBack.page.goto(site.server.url);
   await aliceBack.page.getByLabel('Passphrase', { exact: true }).fill(PASS);
@@ -208,14 +210,14 @@ test('two people chat in the page, live, and a message written while one is away
   await waitOnline(aliceBack.page);
   const aliceBackLog = await openChat(aliceBack.page, 'Bob');
   await waitShown('the message from Bob\'s outbox, on Alice\'s page', aliceBackLog, [
-    ['Hello Bob!\nTea at five?', 'delivered'],
+    ['Hello Bob!\nTea at five?', 'delivered directly'],
     ['Yes, see you there.', 'direct'],
-    ['Are you still coming?', 'delivered'],
+    ['Are you still coming?', 'delivered via mailbox'],
     ['Yes, on my way.', 'direct'],
     ['The server is down, we still talk.', 'direct'],
     ['Coming, sorry!', 'via mailbox'],
   ]);
-  await waitShown('Bob\'s message delivered', backLog, [...waiting, ['Coming, sorry!', 'delivered']]);
+  await waitShown('Bob\'s message delivered', backLog, [...waiting, ['Coming, sorry!', 'delivered via mailbox']]);
 });
 
 test('messages from strangers wait as requests, apart from the people, until accepted, declined or blocked', { timeout: 240_000 }, async () => {
@@ -240,6 +242,9 @@ test('messages from strangers wait as requests, apart from the people, until acc
   await api(carol.page, 'network.ping', bobAddr);
   const sent = await api(carol.page, 'chat.send', bobDID, 'Hello, we met at the market?');
   assert.equal(sent.state, 'delivered', 'handed over to Bob\'s tab');
+  // A stranger is given no way to connect directly (Bob's tab answers no
+  // WebRTC signalling from one): the message went through the relay.
+  assert.equal(sent.via, 'relayed', 'through the relay, not directly');
   const carolRequest = requests.getByTestId('chat-request');
   await carolRequest.getByTestId('request-message').filter({ hasText: 'Hello, we met at the market?' }).waitFor({ timeout: 30_000 });
   assert.equal(await bob.page.getByTestId('chat-contact').count(), 0, 'a request is not in the list of people');
@@ -263,7 +268,7 @@ test('messages from strangers wait as requests, apart from the people, until acc
   await carolRequest.getByRole('button', { name: /^Accept / }).click();
   await requests.waitFor({ state: 'hidden' });
   const log = bob.page.getByRole('log', { name: /^Conversation with / });
-  await waitShown('Carol\'s message in the conversation', log, [['Hello, we met at the market?', 'direct']]);
+  await waitShown('Carol\'s message in the conversation', log, [['Hello, we met at the market?', 'relayed']]);
   assert.equal(await bob.page.getByTestId('chat-contact').count(), 1, 'Carol among the people');
 
   // A declined request is deleted.
