@@ -193,7 +193,7 @@ func restoreBasic(id *identity.Identity, e exported) (*messageRecord, did.DID, e
 	outgoing := id.Owns(p.From)
 	me := p.To[0]
 	switch {
-	case outgoing && e.State == Sent:
+	case outgoing && (e.State == Sent || e.State == Delivered && OnStream(e.Via)):
 		me = p.From
 		if id.Owns(p.To[0]) {
 			return nil, did.DID{}, errors.New("a basic message from the person to themselves")
@@ -210,7 +210,7 @@ func restoreBasic(id *identity.Identity, e exported) (*messageRecord, did.DID, e
 	if err != nil {
 		return nil, did.DID{}, err
 	}
-	if e.Via != "" && e.Via != ViaDIDComm {
+	if e.Via != "" && e.Via != ViaDIDComm && !OnStream(e.Via) {
 		return nil, did.DID{}, fmt.Errorf("unknown way of arrival %q for a basic message", e.Via)
 	}
 	return &messageRecord{

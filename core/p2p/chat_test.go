@@ -171,6 +171,11 @@ func TestChatSaysHowItTravelled(t *testing.T) {
 	// records: the writer's at once, the reader's once it is kept.
 	send := func(from, to *person, text, want string) {
 		t.Helper()
+		// Each message in a second of its own on both clocks: two
+		// writers' messages of one second have no one order after an
+		// import, which keeps times to the second.
+		alice.clock.advance(time.Second)
+		bob.clock.advance(time.Second)
 		m := chatDelivered(t, from, to, text)
 		if m.Via != want {
 			t.Errorf("%s's %q went %q, want %q", from.name, text, m.Via, want)

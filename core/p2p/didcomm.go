@@ -48,12 +48,6 @@ var ErrRefused = errors.New("p2p: the recipient refused the message")
 // tab cannot be reached over libp2p: send through their mediator instead.
 var ErrNotConnected = errors.New("p2p: not connected to the recipient")
 
-// The ways a DIDComm message travels on a stream, as chat records them.
-const (
-	ViaDirect  = "direct"  // a connection that does not go through a relay (WebRTC in the browser)
-	ViaRelayed = "relayed" // a connection through a relay
-)
-
 // PeerOf returns the libp2p peer at which the person of d is reached, if d
 // names one: a did:key, or a did:peer:2 with one Ed25519 authentication key
 // ([identity.PersonKey]: a PLANET person's shared DID carries their key, so
@@ -67,8 +61,8 @@ func PeerOf(d did.DID) (peer.ID, error) {
 }
 
 // SendDIDComm hands packed, a packed DIDComm message, to the tab of pid on
-// a DIDComm stream and returns which way it went ([ViaDirect] or
-// [ViaRelayed]) once the tab took it. It uses a connection the host has,
+// a DIDComm stream and returns which way it went (chat.ViaDirect or
+// chat.ViaRelayed, as [Relayed] says) once the tab took it. It uses a connection the host has,
 // or makes one through each of relays (the relays the recipient is known to
 // hold a reservation at: the person's own, when the recipient's mediator is
 // the person's server's). It returns an error wrapping [ErrNotConnected]
@@ -92,10 +86,7 @@ func (n *Node) SendDIDComm(ctx context.Context, pid peer.ID, relays []string, pa
 	if dl, ok := ctx.Deadline(); ok {
 		s.SetDeadline(dl)
 	}
-	via := ViaDirect
-	if s.Conn().Stat().Limited {
-		via = ViaRelayed
-	}
+	via := streamVia(s.Conn())
 	if err := wire.WriteFrame(s, maxDIDCommFrame, didcommFrame{Message: packed}); err != nil {
 		s.Reset()
 		return "", err
@@ -127,10 +118,7 @@ func (n *Node) serveDIDComm(s network.Stream) {
 		s.Reset()
 		return
 	}
-	via := ViaDirect
-	if s.Conn().Stat().Limited {
-		via = ViaRelayed
-	}
+	via := streamVia(s.Conn())
 	var ack didcommAck
 	if err := n.opt.DIDComm(ctx, f.Message, via); err != nil {
 		n.opt.Log.Warn("refused a DIDComm message", "peer", s.Conn().RemotePeer(), "err", err)

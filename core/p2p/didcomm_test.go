@@ -72,7 +72,7 @@ func TestDIDCommOverAStream(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if via != p2p.ViaRelayed {
+	if via != chat.ViaRelayed {
 		t.Errorf("went %q, want relayed (these hosts make no direct connections)", via)
 	}
 	r := <-received
@@ -80,11 +80,11 @@ func TestDIDCommOverAStream(t *testing.T) {
 		t.Fatalf("Bob received %+v", r)
 	}
 	reqs, err := bob.planet.Chat().Requests(ctx)
-	if err != nil || len(reqs) != 1 || reqs[0].Messages[0].Via != p2p.ViaRelayed || reqs[0].Messages[0].Text != "Hello Bob" {
+	if err != nil || len(reqs) != 1 || reqs[0].Messages[0].Via != chat.ViaRelayed || reqs[0].Messages[0].Text != "Hello Bob" {
 		t.Fatalf("Bob's requests: %+v %v", reqs, err)
 	}
 	done, err := alice.planet.Chat().DeliveredBasic(ctx, sent.From, sent.ID, via)
-	if err != nil || done.State != chat.Delivered || done.Via != p2p.ViaRelayed {
+	if err != nil || done.State != chat.Delivered || done.Via != chat.ViaRelayed {
 		t.Fatalf("Alice's message after delivery: %+v %v", done, err)
 	}
 

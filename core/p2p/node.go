@@ -72,7 +72,7 @@ type Options struct {
 	ChatTimeout, ChatIdle time.Duration
 	// DIDComm, if set, takes each packed DIDComm message that arrives on a
 	// DIDComm stream ([DIDCommProtocol]), with the way it came
-	// ([ViaDirect] or [ViaRelayed]); its error, if any, is the refusal the
+	// (chat.ViaDirect or chat.ViaRelayed); its error, if any, is the refusal the
 	// sender is told. Without it, DIDComm streams are refused.
 	DIDComm func(ctx context.Context, packed []byte, via string) error
 }
