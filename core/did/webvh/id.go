@@ -29,6 +29,9 @@ type DID struct {
 // did.ErrInvalid.
 func ParseDID(s string) (DID, error) {
 	d, err := did.Parse(s)
+	if errors.Is(err, did.ErrUnsupportedMethod) {
+		return DID{}, fmt.Errorf("%w: %w: %q is not a did:webvh", ErrInvalidDID, did.ErrInvalid, s)
+	}
 	if err != nil {
 		return DID{}, fmt.Errorf("%w: %w", ErrInvalidDID, err)
 	}
