@@ -146,4 +146,6 @@ func parseTime(s string) (time.Time, error) {
 }
 
 // formatTime writes a versionTime or created time, to the second.
-func formatTime(t time.Time) string { return t.UTC().Truncate(time.Second).Format("2006-01-02T15:04:05Z") }
+func formatTime(t time.Time) string {
+	return t.UTC().Truncate(time.Second).Format("2006-01-02T15:04:05Z")
+}

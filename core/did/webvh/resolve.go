@@ -21,7 +21,9 @@ type Query struct {
 	VersionNumber int       // 0: not by number
 }
 
-func (q Query) isZero() bool { return q.VersionID == "" && q.VersionTime.IsZero() && q.VersionNumber == 0 }
+func (q Query) isZero() bool {
+	return q.VersionID == "" && q.VersionTime.IsZero() && q.VersionNumber == 0
+}
 
 // ParseQuery reads the versionId, versionTime and versionNumber parameters
 // of a DID URL query ("versionId=2-Qm…"). Other parameters are refused, as
