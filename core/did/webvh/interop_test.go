@@ -148,7 +148,7 @@ func TestInteropPlanetLogsResolveInTS(t *testing.T) {
 			return l.Update(UpdateOptions{Time: start.Add(3 * time.Minute), UpdateKeys: []string{k3.multikey()}}, k2, now)
 		},
 		func(l Log) (Log, error) { // move
-			return l.Move("new.example.org", 0, []string{"alice"}, UpdateOptions{Time: start.Add(4 * time.Minute)}, k3, now)
+			return l.Move("bücher.example", 8443, []string{"alice"}, UpdateOptions{Time: start.Add(4 * time.Minute)}, k3, now)
 		},
 		func(l Log) (Log, error) { return l.Deactivate(start.Add(5*time.Minute), k3, now) },
 	}
