@@ -34,6 +34,8 @@ const MaxLength = 4096
 const (
 	MethodKey  = "key"  // did:key, Ed25519 keys only
 	MethodPeer = "peer" // did:peer: numalgo 2 checked fully, others for syntax only
+	// MethodWebVH ("webvh", did:webvh 1.0) is declared in didwebvh.go: its
+	// identifier is checked fully, its resolution is package webvh's.
 )
 
 // DID is a decentralised identifier (W3C DID Core), such as
@@ -59,7 +61,9 @@ type DID struct {
 //
 // Of the methods, did:key is checked fully and must hold an Ed25519 public
 // key; so is did:peer:2, its keys and services (see [NewPeer2]); the other
-// did:peer numalgos (0, 1, 3, 4) are checked for syntax only. A well-formed
+// did:peer numalgos (0, 1, 3, 4) are checked for syntax only; did:webvh is
+// checked against its method's identifier rules (see [DID.WebVHLocation]),
+// which refuse IP addresses and path segments such as "..". A well-formed
 // DID of any other method returns an error wrapping [ErrUnsupportedMethod];
 // anything malformed returns one wrapping [ErrInvalid].
 func Parse(s string) (DID, error) {
@@ -72,6 +76,8 @@ func Parse(s string) (DID, error) {
 		_, err = parseKeyID(id)
 	case MethodPeer:
 		err = checkPeerID(id)
+	case MethodWebVH:
+		_, err = parseWebVHID(id)
 	default:
 		err = fmt.Errorf("%w %q", ErrUnsupportedMethod, method)
 	}

@@ -249,6 +249,11 @@ func FuzzParseDID(f *testing.F) {
 		if err != nil || again != d {
 			t.Fatalf("Parse(%q) does not parse its own String(): %v", s, err)
 		}
+		if d.Method() == MethodWebVH {
+			if _, err := d.WebVHLocation(); err != nil {
+				t.Fatalf("%q parsed but has no location: %v", s, err)
+			}
+		}
 		if d.Method() != MethodKey {
 			return
 		}

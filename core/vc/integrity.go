@@ -3,16 +3,13 @@ package vc
 import (
 	"context"
 	"crypto/ed25519"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"slices"
 	"time"
 
 	"planet/core/did"
-	"planet/core/jcs"
-
-	"github.com/mr-tron/base58"
+	"planet/core/internal/eddsajcs"
 )
 
 // Data Integrity proofs with eddsa-jcs-2022 over any JSON object, not only a
@@ -60,39 +57,13 @@ func SignDocument(doc map[string]any, signer Signer, purpose string, created tim
 	if err != nil {
 		return nil, fmt.Errorf("sign document: %w", err)
 	}
-	proof["proofValue"] = "z" + base58.Encode(signer.Sign(hash))
+	proof["proofValue"] = eddsajcs.EncodeProofValue(signer.Sign(hash))
 	return proof, nil
 }
 
 // documentHash returns what eddsa-jcs-2022 signs for doc (without its proof)
 // and proof (whose proofValue is left out).
-func documentHash(doc, proof map[string]any) ([]byte, error) {
-	unsecured := make(map[string]any, len(doc))
-	for k, v := range doc {
-		if k != "proof" {
-			unsecured[k] = v
-		}
-	}
-	config := make(map[string]any, len(proof))
-	for k, v := range proof {
-		if k != "proofValue" {
-			config[k] = v
-		}
-	}
-	if ctx, ok := unsecured["@context"]; ok {
-		config["@context"] = ctx
-	}
-	canonicalDoc, err := canonicalJSON(unsecured)
-	if err != nil {
-		return nil, err
-	}
-	canonicalConfig, err := canonicalJSON(config)
-	if err != nil {
-		return nil, err
-	}
-	c, d := sha256.Sum256(canonicalConfig), sha256.Sum256(canonicalDoc)
-	return append(c[:], d[:]...), nil
-}
+func documentHash(doc, proof map[string]any) ([]byte, error) { return eddsajcs.Hash(doc, proof) }
 
 // VerifyDocument verifies the one eddsa-jcs-2022 proof of doc (a decoded JSON
 // object, as [jcs.DecodeObject] gives) as a proof by signer for purpose at
@@ -217,10 +188,4 @@ func cutFragment(vm string) (string, string, bool) {
 }
 
 // canonicalJSON returns the RFC 8785 form of a decoded JSON value.
-func canonicalJSON(v any) ([]byte, error) {
-	data, err := jcs.Encode(v)
-	if err != nil {
-		return nil, err
-	}
-	return jcs.Canonicalize(data)
-}
+func canonicalJSON(v any) ([]byte, error) { return eddsajcs.Canonical(v) }

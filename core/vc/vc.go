@@ -27,6 +27,7 @@ import (
 
 	"planet/core/did"
 	"planet/core/identity"
+	"planet/core/internal/eddsajcs"
 	"planet/core/internal/input"
 	"planet/core/jcs"
 	"planet/core/keys"
@@ -815,23 +816,7 @@ func issuerAssertionKey(doc *did.Document, issuer did.DID, vm string) (ed25519.P
 
 // decodeProofValue decodes a proofValue: multibase base58btc ("z…") of a
 // 64-byte Ed25519 signature, in its one canonical spelling.
-func decodeProofValue(s string) ([]byte, error) {
-	b58, ok := strings.CutPrefix(s, "z")
-	if !ok {
-		return nil, errors.New("proofValue is not multibase base58btc (must start with 'z')")
-	}
-	sig, err := base58.Decode(b58)
-	if err != nil {
-		return nil, fmt.Errorf("proofValue is not base58btc: %w", err)
-	}
-	if len(sig) != ed25519.SignatureSize {
-		return nil, fmt.Errorf("proofValue holds %d bytes, want %d", len(sig), ed25519.SignatureSize)
-	}
-	if base58.Encode(sig) != b58 {
-		return nil, errors.New("proofValue is not canonical base58btc")
-	}
-	return sig, nil
-}
+func decodeProofValue(s string) ([]byte, error) { return eddsajcs.DecodeProofValue(s) }
 
 // Member names of the JSON form.
 var (
