@@ -369,11 +369,31 @@ func TestFixturesWriteAndExport(t *testing.T) {
 			}
 			p.Chat().Acknowledged(queued, chat.ViaRelayed)
 			p.Chat().WriteAcknowledged()
-			other, _ := newPlanet(t)
+			otherOpts := testOpts
+			otherOpts.Now = clock.Now
+			other := must(core.Open(ctx, mem.New(), otherOpts))
+			must(other.Create(ctx, pass))
 			other.SetMediator(must(did.Parse(want.Mediator)))
 			rel, _, err := p.RequestRelationship(ctx, must(other.ShareDID()), "met at the market")
 			if err != nil {
 				t.Fatalf("asking for a relationship from an old vault: %v", err)
+			}
+			// A stranger writes on a relayed stream, and by a basic
+			// message on a direct one: both wait as requests.
+			otherID := must(other.Identity())
+			relayed, signed, err := other.Chat().NewMessage(ctx, must(did.Parse(want.DID)), "relayed hello")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, _, err := p.Chat().Receive(ctx, signed, chat.ViaRelayed); err != nil {
+				t.Fatalf("receiving on a relayed stream: %v", err)
+			}
+			basic, packed, err := other.WriteBasic(ctx, must(did.Parse(want.ShareDID)), "a basic message, tab to tab")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := p.ReceiveDIDComm(ctx, packed.Message, chat.ViaDirect); err != nil {
+				t.Fatalf("receiving a basic message on a stream: %v", err)
 			}
 
 			after := want
@@ -394,18 +414,21 @@ func TestFixturesWriteAndExport(t *testing.T) {
 			after.Conversations[0] = fixtureConversation{With: want.Conversations[0].With, Messages: conv}
 			after.Outbox = slices.DeleteFunc(slices.Clone(want.Outbox), func(id string) bool { return id == queued })
 			after.Outbox = append(after.Outbox, m.ID)
+			after.Requests = append(slices.Clone(want.Requests),
+				fixtureConversation{With: otherID.DID().String(), Messages: []fixtureMessage{{ID: relayed.ID, From: otherID.DID().String(), To: want.DID, Text: "relayed hello", Seq: 1, State: string(chat.Received), Via: chat.ViaRelayed}}},
+				fixtureConversation{With: basic.From.String(), Messages: []fixtureMessage{{ID: basic.ID, From: basic.From.String(), To: want.ShareDID, Text: "a basic message, tab to tab", State: string(chat.Received), Via: chat.ViaDirect, Basic: true}}})
 			sortAfter(&after)
 
-			got := summarize(t, p, &want, clock.Now())
-			sortAfter(&got)
-			sameSummary(t, "after today's writes", got, after)
+			sum := summarize(t, p, &want, clock.Now())
+			sortAfter(&sum)
+			sameSummary(t, "after today's writes", sum, after)
 
 			// A new page load: the same store, opened afresh.
 			p.Lock()
 			p = openFixture(t, s, &want, clock)
-			got = summarize(t, p, &want, clock.Now())
-			sortAfter(&got)
-			sameSummary(t, "reopened after today's writes", got, after)
+			sum = summarize(t, p, &want, clock.Now())
+			sortAfter(&sum)
+			sameSummary(t, "reopened after today's writes", sum, after)
 			if rs := must(p.Relationships().List(ctx)); len(rs) != 1 || rs[0].ID != rel.ID || rs[0].State != relationship.StateRequested {
 				t.Errorf("relationships after reopening: %+v", rs)
 			}
@@ -420,7 +443,7 @@ func TestFixturesWriteAndExport(t *testing.T) {
 			q.SetMediator(must(did.Parse(want.Mediator)))
 			imported := summarize(t, q, &want, clock.Now())
 			sortAfter(&imported)
-			// Chat requests are not exported (docs/export-format.md).
+			// Chat requests are not exported (docs/protocols/chat.md).
 			after.Requests = nil
 			sameSummary(t, "today's export of the old vault, imported", imported, after)
 			if rs := must(q.Relationships().List(ctx)); len(rs) != 1 || rs[0].ID != rel.ID || rs[0].State != relationship.StateRequested {
@@ -431,9 +454,10 @@ func TestFixturesWriteAndExport(t *testing.T) {
 }
 
 // sortAfter orders a summary's contacts by name, as Contacts().List does,
-// so that one with a contact added compares.
+// and its requests by sender, so that one with some added compares.
 func sortAfter(s *fixtureSummary) {
 	sort.SliceStable(s.Contacts, func(i, j int) bool { return s.Contacts[i].Name < s.Contacts[j].Name })
+	sort.SliceStable(s.Requests, func(i, j int) bool { return s.Requests[i].With < s.Requests[j].With })
 }
 
 // TestFixturesImport imports each old export with today's code and checks
