@@ -4,8 +4,11 @@ import (
 	"archive/tar"
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"filippo.io/age"
@@ -44,6 +47,46 @@ func exportArchive(f *testing.F) []byte {
 	return b
 }
 
+// fixtureArchives returns the decrypted archives of the exports that
+// earlier PLANETs made (testdata/fixtures/*/export.age; fixtures_test.go).
+func fixtureArchives(f *testing.F) [][]byte {
+	dirs, err := filepath.Glob(filepath.Join("testdata", "fixtures", "*"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	var out [][]byte
+	for _, dir := range dirs {
+		b, err := os.ReadFile(filepath.Join(dir, "expected.json"))
+		if err != nil {
+			f.Fatal(err)
+		}
+		var want struct {
+			ExportPassphrase string `json:"exportPassphrase"`
+		}
+		if err := json.Unmarshal(b, &want); err != nil {
+			f.Fatalf("%s/expected.json: %v", dir, err)
+		}
+		file, err := os.ReadFile(filepath.Join(dir, "export.age"))
+		if err != nil {
+			f.Fatal(err)
+		}
+		id, err := age.NewScryptIdentity(want.ExportPassphrase)
+		if err != nil {
+			f.Fatal(err)
+		}
+		r, err := age.Decrypt(bytes.NewReader(file), id)
+		if err != nil {
+			f.Fatalf("%s/export.age: %v", dir, err)
+		}
+		a, err := io.ReadAll(r)
+		if err != nil {
+			f.Fatalf("%s/export.age: %v", dir, err)
+		}
+		out = append(out, a)
+	}
+	return out
+}
+
 // FuzzImportArchive feeds the archive reader of an import (what lies inside
 // the age layer) with mutations of a real export. Whatever the input, it
 // must not panic, and a refused archive must leave the store empty and no
@@ -58,6 +101,9 @@ func FuzzImportArchive(f *testing.F) {
 	tw.Write([]byte("{}"))
 	tw.Close()
 	f.Add(onlyManifest.Bytes())
+	for _, a := range fixtureArchives(f) {
+		f.Add(a)
+	}
 	f.Fuzz(func(t *testing.T, archive []byte) {
 		ctx := context.Background()
 		s := mem.New()
