@@ -24,7 +24,7 @@ var layers = []struct {
 	{"algorithms", []string{"planet/core/graph"}},
 	{"the session a feature gets", []string{"planet/core/session"}},
 	{"features others build on", []string{"planet/core/contacts"}},
-	{"features", []string{"planet/core/trust", "planet/core/relationship", "planet/core/library", "planet/core/chat", "planet/core/session/sessiontest"}},
+	{"features", []string{"planet/core/trust", "planet/core/relationship", "planet/core/publish", "planet/core/library", "planet/core/chat", "planet/core/session/sessiontest"}},
 	{"the person's PLANET", []string{"planet/core"}},
 	{"the network", []string{"planet/core/p2p", "planet/webrtc"}},
 	{"the server's HTTP responses and quotas", []string{"planet/serve/response", "planet/serve/quota"}},
