@@ -92,7 +92,7 @@ func New(open session.Opener, mediator func() did.DID) *Service {
 // updateSigner signs log entries with an update key.
 type updateSigner struct{ k *identity.SigningKey }
 
-func (s updateSigner) PublicKey() ed25519.PublicKey   { return s.k.Public() }
+func (s updateSigner) PublicKey() ed25519.PublicKey    { return s.k.Public() }
 func (s updateSigner) Sign(msg []byte) ([]byte, error) { return s.k.Sign(msg), nil }
 
 // multikey is the Multikey of update key i.
