@@ -29,9 +29,10 @@ type scriptResult struct {
 	}
 }
 
-// runScript runs verify.js on the page of p served by h. It skips without
-// node unless PLANET_REQUIRE_INTEROP=1.
-func runScript(t *testing.T, h *Handler, p *published, docs ...string) scriptResult {
+// nodeDir returns node and a directory holding verify.js as verify.mjs
+// and the drivers from testdata. It skips without node unless
+// PLANET_REQUIRE_INTEROP=1.
+func nodeDir(t *testing.T) (string, string) {
 	t.Helper()
 	node, err := exec.LookPath("node")
 	if err != nil {
@@ -43,16 +44,25 @@ func runScript(t *testing.T, h *Handler, p *published, docs ...string) scriptRes
 	dir := t.TempDir()
 	script, err := assets.ReadFile("assets/verify.js")
 	must(t, err)
-	driver, err := os.ReadFile("testdata/verify_driver.mjs")
-	must(t, err)
 	must(t, os.WriteFile(filepath.Join(dir, "verify.mjs"), script, 0o644))
-	must(t, os.WriteFile(filepath.Join(dir, "driver.mjs"), driver, 0o644))
+	for _, d := range []string{"verify_driver.mjs", "vector_driver.mjs"} {
+		data, err := os.ReadFile(filepath.Join("testdata", d))
+		must(t, err)
+		must(t, os.WriteFile(filepath.Join(dir, d), data, 0o644))
+	}
+	return node, dir
+}
 
+// runScript runs verify.js on the page of p served by h. It skips without
+// node unless PLANET_REQUIRE_INTEROP=1.
+func runScript(t *testing.T, h *Handler, p *published, docs ...string) scriptResult {
+	t.Helper()
+	node, dir := nodeDir(t)
 	srv := httptest.NewServer(h) // loopback, a free port
 	defer srv.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, node, filepath.Join(dir, "driver.mjs"),
+	cmd := exec.CommandContext(ctx, node, filepath.Join(dir, "verify_driver.mjs"),
 		srv.URL+"/"+p.name+"/", p.DID.String(), strings.Join(docs, " "), h.now().Format(time.RFC3339))
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
@@ -154,5 +164,27 @@ func TestScriptRefusesTampering(t *testing.T) {
 				t.Fatalf("want line %d to fail with %q: %+v", tt.line, tt.want, r)
 			}
 		})
+	}
+}
+
+// TestScriptW3CVector checks the script's JCS and eddsa-jcs-2022 against
+// the W3C vc-di-eddsa test vector (w3c/vc-di-eddsa,
+// TestVectors/eddsa-jcs-2022/signedJCS.json, copied unchanged but for
+// whitespace), and that a changed copy fails.
+func TestScriptW3CVector(t *testing.T) {
+	node, dir := nodeDir(t)
+	const key = "z6MkrJVnaZkeFzdQyMZu1cgjg7k1pZZ6pvBQ7XJPt4swbTQ2" // TestVectors/keyPair.json
+	vector, err := os.ReadFile("testdata/w3c-eddsa-jcs-2022-signedJCS.json")
+	must(t, err)
+	changed := filepath.Join(dir, "changed.json")
+	must(t, os.WriteFile(changed, bytes.Replace(vector, []byte("The School of Examples"), []byte("The School of Forgeries"), 1), 0o644))
+	for file, want := range map[string]string{"testdata/w3c-eddsa-jcs-2022-signedJCS.json": "ok", changed: "its signature does not match"} {
+		abs, err := filepath.Abs(file)
+		must(t, err)
+		out, err := exec.Command(node, filepath.Join(dir, "vector_driver.mjs"), abs, key).Output()
+		must(t, err)
+		if !strings.HasPrefix(string(out), want) {
+			t.Errorf("%s: %q, want %q", filepath.Base(file), out, want)
+		}
 	}
 }

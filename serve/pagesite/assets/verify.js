@@ -74,7 +74,7 @@ async function hashString(text) {
 }
 
 // ed25519Key decodes an Ed25519 Multikey, "z6Mk…" (multicodec 0xed01).
-function ed25519Key(multikey) {
+export function ed25519Key(multikey) {
   if (typeof multikey !== 'string' || !multikey.startsWith('z')) throw new Error(`${multikey} is not a Multikey`);
   const b = base58Decode(multikey.slice(1));
   if (b.length !== 34 || b[0] !== 0xed || b[1] !== 0x01) throw new Error(`${multikey} is not an Ed25519 Multikey`);
@@ -87,7 +87,7 @@ function ed25519Key(multikey) {
 // the signature covers SHA-256 of the canonical proof configuration (the
 // proof without proofValue, with the document's @context) followed by
 // SHA-256 of the canonical document without its proof.
-async function checkProof(doc, proof, publicKey) {
+export async function checkProof(doc, proof, publicKey) {
   if (proof.type !== 'DataIntegrityProof' || proof.cryptosuite !== 'eddsa-jcs-2022' || proof.proofPurpose !== 'assertionMethod') {
     throw new Error(`its proof is not an eddsa-jcs-2022 DataIntegrityProof for assertionMethod`);
   }
