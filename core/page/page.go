@@ -101,8 +101,8 @@ type Link struct {
 
 // Relationship is a relationship the person chooses to show.
 type Relationship struct {
-	Name  string   
-	DID   string   
+	Name  string
+	DID   string
 	Since time.Time // zero: not shown
 }
 
