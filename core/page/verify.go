@@ -2,13 +2,11 @@ package page
 
 import (
 	"crypto/ed25519"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"time"
 
-	"planet/core/did"
 	"planet/core/did/webvh"
 	"planet/core/internal/eddsajcs"
 	"planet/core/keys"
@@ -189,22 +187,40 @@ func SignedAt(data []byte) (time.Time, error) {
 	return t, nil
 }
 
-// VerifyLog verifies a document against the DID's log: it resolves d at
-// the version in force when the document says it was signed, and calls
-// [Verify]. A document signed more than [webvh.MaxClockSkew] after now is
-// refused, as is any document of a deactivated DID (webvh.ErrDeactivated):
-// a DID is deactivated when its keys can no longer be trusted.
+// VerifyLog verifies a document against the DID's log: it resolves d (so
+// the log must verify and be d's), then calls [VerifyVersions] with the
+// log's versions.
+func VerifyLog(data []byte, d webvh.DID, log webvh.Log, wf webvh.WitnessFile, now time.Time) (*Verified, error) {
+	if _, err := webvh.Resolve(d, log, wf, webvh.Query{}, now); err != nil {
+		return nil, err
+	}
+	versions, err := webvh.Verify(log, wf, now)
+	if err != nil {
+		return nil, err
+	}
+	return VerifyVersions(data, versions, now)
+}
+
+// VerifyVersions verifies a document against the verified versions of its
+// DID's log (as webvh.Verify returns them, after a resolution of the DID
+// succeeded): it picks the version in force when the document says it was
+// signed and calls [Verify]. A reader verifying many documents verifies
+// the log once and calls this for each.
+//
+// A document signed more than [webvh.MaxClockSkew] after now is refused,
+// as is any document of a deactivated DID (webvh.ErrDeactivated): a DID is
+// deactivated when its keys can no longer be trusted.
 //
 // A signer who has the key can choose the created time, so a key removed
 // from the document still signs documents dated before its removal: the
 // person rotates a compromised key and deactivates if that matters.
-func VerifyLog(data []byte, d webvh.DID, log webvh.Log, wf webvh.WitnessFile, now time.Time) (*Verified, error) {
-	current, err := webvh.Resolve(d, log, wf, webvh.Query{}, now)
-	if err != nil {
-		return nil, err
+func VerifyVersions(data []byte, versions []webvh.Version, now time.Time) (*Verified, error) {
+	if len(versions) == 0 {
+		return nil, fmt.Errorf("%w: no verified version of the did", ErrWrongDID)
 	}
-	if current.Metadata.Deactivated {
-		return nil, fmt.Errorf("%w: %s since %s", webvh.ErrDeactivated, d, formatTime(current.Metadata.Updated))
+	last := versions[len(versions)-1]
+	if last.Parameters.Deactivated {
+		return nil, fmt.Errorf("%w: %s since %s", webvh.ErrDeactivated, last.DID, formatTime(last.Time))
 	}
 	signed, err := SignedAt(data)
 	if err != nil {
@@ -213,12 +229,21 @@ func VerifyLog(data []byte, d webvh.DID, log webvh.Log, wf webvh.WitnessFile, no
 	if signed.After(now.Add(webvh.MaxClockSkew)) {
 		return nil, fmt.Errorf("%w: signed %s, in the future", ErrBadProof, formatTime(signed))
 	}
-	res, err := webvh.Resolve(d, log, wf, webvh.Query{VersionTime: signed}, now)
-	if errors.Is(err, did.ErrNotFound) {
+	// The version in force then: the last whose versionTime is not after
+	// the signing time.
+	var chosen *webvh.Version
+	for i := range versions {
+		if !versions[i].Time.After(signed) {
+			chosen = &versions[i]
+		}
+	}
+	if chosen == nil {
 		return nil, fmt.Errorf("%w: signed %s, before the did existed", ErrNotAssertionKey, formatTime(signed))
 	}
-	if err != nil {
-		return nil, err
-	}
-	return Verify(data, res)
+	return Verify(data, &webvh.Resolution{
+		DID:      chosen.DID,
+		Document: chosen.State,
+		Metadata: webvh.Metadata{VersionID: chosen.VersionID, VersionNumber: chosen.Number, VersionTime: chosen.Time,
+			Created: versions[0].Time, Updated: last.Time, Parameters: last.Parameters},
+	})
 }

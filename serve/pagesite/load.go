@@ -29,8 +29,9 @@ type site struct {
 	Index        *page.Index // nil unless verified; posts newest first
 	IndexCheck   check
 
-	log webvh.Log
-	wf  webvh.WitnessFile
+	log      webvh.Log
+	wf       webvh.WitnessFile
+	versions []webvh.Version // the log's, verified once per request
 }
 
 // check is the outcome of verifying one document, in words.
@@ -88,6 +89,9 @@ func (h *Handler) load(name string) (*site, *failure) {
 	if err != nil {
 		return nil, bad("its log does not verify (%v).", err)
 	}
+	if s.versions, err = webvh.Verify(s.log, s.wf, now); err != nil {
+		return nil, bad("its log does not verify (%v).", err)
+	}
 	s.Base = s.DID.BaseURL()
 	s.Versions = res.Metadata.VersionNumber
 	s.Updated = res.Metadata.Updated
@@ -121,7 +125,7 @@ func (h *Handler) verify(s *site, p string, now time.Time) (*page.Verified, chec
 		c.Words = "could not be read just now"
 		return nil, c
 	}
-	v, err := page.VerifyLog(data, s.DID, s.log, s.wf, now)
+	v, err := page.VerifyVersions(data, s.versions, now)
 	if err == nil && v.Path != p {
 		err = fmt.Errorf("it says it is %s, not %s", v.Path, p)
 	}

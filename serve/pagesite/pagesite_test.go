@@ -312,6 +312,17 @@ func TestNotVerified(t *testing.T) {
 		_, body := get(t, handler(mem), "/ada/posts/hello")
 		contains(t, body, "This post is not shown")
 	})
+	t.Run("post put at another path", func(t *testing.T) {
+		mem := newMem()
+		publish(t, mem, "ada", newPost("hello", "Hello", "The real words.", t0))
+		data, _ := mem.File("ada", page.PostPath("hello"))
+		mem.put("ada", page.PostPath("other"), data)
+		_, body := get(t, handler(mem), "/ada/posts/other")
+		if strings.Contains(body, "The real words") {
+			t.Error("a post at another path is shown")
+		}
+		contains(t, body, "posts/other.json does not verify, so it is not shown: it says it is posts/hello.json")
+	})
 	t.Run("forged log", func(t *testing.T) {
 		mem := newMem()
 		p := publish(t, mem, "ada")

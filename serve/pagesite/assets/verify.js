@@ -23,6 +23,9 @@ const MAX_DOCUMENT = 256 * 1024;
 const MAX_LOG = 4 * 1024 * 1024;
 const CLOCK_SKEW_MS = 5 * 60 * 1000;
 const utf8 = new TextEncoder();
+// The members a proof may have: anything else (a challenge, a domain, a
+// previous proof) would change what it means, so it is refused.
+const PROOF_MEMBERS = ['type', 'cryptosuite', 'verificationMethod', 'created', 'proofPurpose', 'proofValue', 'id', '@context'];
 
 // --- encodings --------------------------------------------------------------
 
@@ -88,6 +91,9 @@ export function ed25519Key(multikey) {
 // proof without proofValue, with the document's @context) followed by
 // SHA-256 of the canonical document without its proof.
 export async function checkProof(doc, proof, publicKey) {
+  for (const name of Object.keys(proof)) {
+    if (!PROOF_MEMBERS.includes(name)) throw new Error(`its proof has the member ${name}, which this script does not understand`);
+  }
   if (proof.type !== 'DataIntegrityProof' || proof.cryptosuite !== 'eddsa-jcs-2022' || proof.proofPurpose !== 'assertionMethod') {
     throw new Error(`its proof is not an eddsa-jcs-2022 DataIntegrityProof for assertionMethod`);
   }
