@@ -5,7 +5,7 @@
 //
 // Nothing is shown as verified unless the server verified it on this
 // request: the log is resolved with webvh.Resolve, every document checked
-// with page.VerifyLog, and the page says in words what was verified and
+// with page.VerifyVersions, and the page says in words what was verified and
 // when, or plainly what failed (and then does not show it). A static
 // script, [VerifyScript], lets the visitor's browser check the same things
 // again without trusting this server.
