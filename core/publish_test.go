@@ -12,6 +12,7 @@ import (
 	"planet/core/chat"
 	"planet/core/did"
 	"planet/core/did/webvh"
+	"planet/core/page"
 	"planet/core/publish"
 	"planet/vault/mem"
 )
@@ -64,18 +65,18 @@ func TestPublishedDID(t *testing.T) {
 	if _, err := alice.Publish().Get(ctx); !errors.Is(err, publish.ErrNone) {
 		t.Fatalf("before: %v", err)
 	}
-	page, err := alice.Publish().Create(ctx, publish.Location{Host: "planet.localhost", Port: 8080, Name: "alice"})
+	pg, err := alice.Publish().Create(ctx, publish.Location{Host: "planet.localhost", Port: 8080, Name: "alice"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	wd := must(webvh.FromDID(page.DID))
+	wd := must(webvh.FromDID(pg.DID))
 	if loc := wd.Location(); loc.Host != "planet.localhost" || wd.LogURL() != "https://planet.localhost:8080/alice/did.jsonl" {
-		t.Fatalf("the DID %s is at %+v, %s", page.DID, loc, wd.LogURL())
+		t.Fatalf("the DID %s is at %+v, %s", pg.DID, loc, wd.LogURL())
 	}
 	if _, err := alice.Publish().Create(ctx, publish.Location{Host: "planet.localhost", Name: "again"}); !errors.Is(err, publish.ErrExists) {
 		t.Errorf("a second DID: %v", err)
 	}
-	doc := must(alice.Publish().Document(ctx, page.DID))
+	doc := must(alice.Publish().Document(ctx, pg.DID))
 	if uri := didcommURI(doc); uri != med.String() {
 		t.Fatalf("the document's DIDComm service names %q: %+v", uri, doc.Service)
 	}
@@ -86,7 +87,7 @@ func TestPublishedDID(t *testing.T) {
 
 	// Rotation: key 1, committed to, signs; the log still verifies.
 	rotated := must(alice.Publish().Rotate(ctx))
-	if rotated.Key != 1 || len(rotated.Log) != 2 || rotated.DID != page.DID {
+	if rotated.Key != 1 || len(rotated.Log) != 2 || rotated.DID != pg.DID {
 		t.Fatalf("rotated: key %d, %d entries", rotated.Key, len(rotated.Log))
 	}
 	if _, err := webvh.Verify(rotated.Log, nil, clock.Now()); err != nil {
@@ -101,8 +102,37 @@ func TestPublishedDID(t *testing.T) {
 	if len(moved.Log) != 3 || moved.Key != 2 {
 		t.Fatalf("after a new mediator: %d entries, key %d", len(moved.Log), moved.Key)
 	}
-	if uri := didcommURI(must(alice.Publish().Document(ctx, page.DID))); uri != med2.String() {
+	if uri := didcommURI(must(alice.Publish().Document(ctx, pg.DID))); uri != med2.String() {
 		t.Fatalf("the service names %q, not the new mediator", uri)
+	}
+
+	// A profile and posts, signed by the identity's key, verify against the
+	// log; editing keeps the slug and the first publication date.
+	ups := must(alice.Publish().SaveProfile(ctx, page.Profile{Name: "Alice", Summary: "Gardener", Links: []page.Link{{Title: "Garden", URL: "https://garden.example/"}}}))
+	if len(ups) != 1 || ups[0].Path != page.ProfilePath {
+		t.Fatalf("profile uploads: %+v", ups)
+	}
+	post, ups, err := alice.Publish().SavePost(ctx, "", "First light: tomatoes!", "They are red.\n\nFinally.")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if post.Slug != "first-light-tomatoes" || len(ups) != 2 || ups[1].Path != page.IndexPath {
+		t.Fatalf("post %q, uploads %+v", post.Slug, ups)
+	}
+	edited, _, err := alice.Publish().SavePost(ctx, post.Slug, "First light: tomatoes!", "They are red. Edited.")
+	if err != nil || edited.Slug != post.Slug || !edited.Published.Equal(post.Published) || !edited.Updated.After(post.Updated) {
+		t.Fatalf("edited %+v %v", edited, err)
+	}
+	second, _ := must2(alice.Publish().SavePost(ctx, "", "First light: tomatoes!", "Again"))
+	if second.Slug != "first-light-tomatoes-2" {
+		t.Fatalf("a second post of the same title: slug %q", second.Slug)
+	}
+	if ups := must(alice.Publish().DeletePost(ctx, second.Slug)); len(ups) != 2 || ups[0].Body != nil {
+		t.Fatalf("delete uploads: %+v", ups)
+	}
+	c := must(alice.Publish().Content(ctx))
+	if c.Profile == nil || c.Profile.Name != "Alice" || len(c.Posts) != 1 || c.Posts[0].Body != "They are red. Edited." {
+		t.Fatalf("content: %+v", c)
 	}
 
 	// An export carries it; the imported vault can update it.
@@ -112,18 +142,21 @@ func TestPublishedDID(t *testing.T) {
 	if _, _, err := q.Import(ctx, bytes.NewReader(buf.Bytes()), int64(buf.Len()), "harbour lights at eleven", "another local passphrase", nil); err != nil {
 		t.Fatal(err)
 	}
-	if again := must(q.Publish().Rotate(ctx)); again.DID != page.DID || again.Key != 3 {
+	if again := must(q.Publish().Rotate(ctx)); again.DID != pg.DID || again.Key != 3 {
 		t.Fatalf("after import: %s key %d", again.DID, again.Key)
+	}
+	if c := must(q.Publish().Content(ctx)); c.Profile == nil || len(c.Posts) != 1 {
+		t.Fatalf("content after import: %+v", c)
 	}
 
 	// Bob, resolving Alice's did:webvh, writes to it; Alice reads it.
 	opts := testOpts
 	opts.Now = clock.Now
-	opts.Resolver = logResolver{page.DID: alice}
+	opts.Resolver = logResolver{pg.DID: alice}
 	bob := must(core.Open(ctx, mem.New(), opts))
 	must(bob.Create(ctx, pass))
 	bob.SetMediator(med)
-	_, packed, err := bob.WriteBasic(ctx, page.DID, "Hello, Alice of the web")
+	_, packed, err := bob.WriteBasic(ctx, pg.DID, "Hello, Alice of the web")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,7 +168,7 @@ func TestPublishedDID(t *testing.T) {
 		t.Fatalf("Alice got %+v", got)
 	}
 	reqs := must(alice.Chat().Requests(ctx))
-	if len(reqs) != 1 || reqs[0].Messages[0].Text != "Hello, Alice of the web" || reqs[0].Messages[0].To != page.DID {
+	if len(reqs) != 1 || reqs[0].Messages[0].Text != "Hello, Alice of the web" || reqs[0].Messages[0].To != pg.DID {
 		t.Fatalf("Alice's requests: %+v", reqs)
 	}
 }

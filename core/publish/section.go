@@ -2,11 +2,13 @@ package publish
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"time"
 
 	"planet/core/did/webvh"
 	"planet/core/identity"
+	"planet/core/page"
 	"planet/core/session"
 	"planet/vault"
 )
@@ -17,11 +19,18 @@ const exportName = "publish.json"
 // exported is publish.json: the log as published and the update key in
 // force (the keys themselves are derived from the identity again).
 type exported struct {
-	DID     string    `json:"did"`
-	Log     string    `json:"log"` // did.jsonl
-	Key     uint32    `json:"key"`
-	Created time.Time `json:"created"`
-	Updated time.Time `json:"updated"`
+	DID     string         `json:"did"`
+	Log     string         `json:"log"` // did.jsonl
+	Key     uint32         `json:"key"`
+	Created time.Time      `json:"created"`
+	Updated time.Time      `json:"updated"`
+	Files   []exportedFile `json:"files,omitempty"`
+}
+
+// exportedFile is a document the person publishes, as signed.
+type exportedFile struct {
+	Path     string          `json:"path"`
+	Document json.RawMessage `json:"document"`
 }
 
 // Section is the person's DID on the web in the export: publish.json,
@@ -41,7 +50,15 @@ func (section) Export(ctx context.Context, s *session.Session, w *session.Writer
 	if err != nil {
 		return err
 	}
-	w.JSON(exportName, exported{DID: p.DID.String(), Log: string(data), Key: p.Key, Created: p.Created, Updated: p.Updated})
+	out := exported{DID: p.DID.String(), Log: string(data), Key: p.Key, Created: p.Created, Updated: p.Updated}
+	files, err := session.List(ctx, s.Vault, filesCollection, func(*fileRecord, string) {})
+	if err != nil {
+		return err
+	}
+	for _, f := range files {
+		out.Files = append(out.Files, exportedFile{Path: f.Path, Document: f.Data})
+	}
+	w.JSON(exportName, out)
 	return nil
 }
 
@@ -81,6 +98,21 @@ func (im *sectionImport) Restore(tx *vault.Tx, id *identity.Identity, _ *session
 	}
 	if !found {
 		return session.BadExport("publish.json: update key %d of this identity may not update the log", im.in.Key)
+	}
+	wd, err := webvh.FromDID(last.DID.DID())
+	if err != nil {
+		return session.BadExport("publish.json: %v", err)
+	}
+	for _, f := range im.in.Files {
+		v, err := page.VerifyLog(f.Document, wd, log, nil, time.Now().Add(time.Hour))
+		if err != nil || v.Path != f.Path {
+			return session.BadExport("publish.json: %s does not verify: %v", f.Path, err)
+		}
+		// Kept as exported: JSON re-indented by the export is the same
+		// document to its proof (JCS), and it is uploaded as kept.
+		if err := session.RestoreRecord(tx, filesCollection, fileID(f.Path), fileRecord{Path: f.Path, Data: f.Document}); err != nil {
+			return err
+		}
 	}
 	data, err := log.MarshalJSONL()
 	if err != nil {
