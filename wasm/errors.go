@@ -12,6 +12,7 @@ import (
 	"planet/core/invite"
 	"planet/core/mailbox"
 	"planet/core/p2p"
+	"planet/core/publish"
 	"planet/core/relationship"
 	"planet/core/trust"
 	"planet/idb"
@@ -50,6 +51,12 @@ func classify(err error) (code, string) {
 		return "corrupt", "Stored data failed its integrity check: " + err.Error() + "."
 	case errors.Is(err, idb.ErrStorage):
 		return "storage", sentence(err.Error(), "")
+	case errors.Is(err, errServerRefused):
+		return "refused", sentence(err.Error(), "")
+	case errors.Is(err, publish.ErrExists):
+		return "invalid", "You have a page already."
+	case errors.Is(err, publish.ErrNone):
+		return "not_found", "You have no page yet."
 	case errors.Is(err, relationship.ErrNotFound):
 		return "not_found", sentence(err.Error(), "")
 	case errors.Is(err, relationship.ErrState), errors.Is(err, relationship.ErrTooMany):

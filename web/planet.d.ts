@@ -323,6 +323,43 @@ export interface ImportSummary extends Counts {
   did: string;
 }
 
+/** A link on the person's public profile. */
+export interface PageLink {
+  title: string;
+  url: string;
+}
+
+/** What the person says of themselves on their page. */
+export interface PageProfileInput {
+  name: string;
+  summary: string;
+  links: PageLink[];
+}
+
+/** A post of the person's blog, as they wrote it. */
+export interface PagePost {
+  slug: string;
+  title: string;
+  body: string;
+  published: string;
+  updated: string;
+}
+
+/** The person's public page: their did:webvh and what is published under it. */
+export interface PageInfo {
+  did: string;
+  /** The page's address: the public page, readable by anyone. */
+  url: string;
+  /** The name on the server. */
+  name: string;
+  /** Which update key signs the log now. */
+  key: number;
+  /** How many versions the log has. */
+  versions: number;
+  profile?: PageProfileInput;
+  posts: PagePost[];
+}
+
 /** Whether a step's message reached the other side's mediator. */
 export interface Delivery {
   sent: boolean;
@@ -556,6 +593,24 @@ export interface PlanetAPI {
     requestCredential(id: string, reason?: string): Promise<FPNCredentialExchange & Delivery>;
     issueCredential(id: string): Promise<FPNCredentialExchange & Delivery>;
     declineCredential(id: string, reason?: string): Promise<FPNCredentialExchange & Delivery>;
+  };
+
+  /**
+   * The person's public page (docs/pages.md, docs/pages-hosting.md): a did:webvh made and
+   * signed here, hosted by the person's server, with a signed profile and blog. Every change is
+   * published at once; a change the server refuses is not kept.
+   */
+  page: {
+    /** The page, or null when the person has none yet. */
+    get(): Promise<PageInfo | null>;
+    /** Makes the DID under name on this server and publishes it. */
+    create(name: string): Promise<PageInfo>;
+    /** Reveals the next update key and commits to a new one. */
+    rotateKey(): Promise<PageInfo>;
+    saveProfile(p: PageProfileInput): Promise<PageInfo>;
+    /** A new post (no slug) or a change to one (its slug). */
+    savePost(p: { slug?: string; title: string; body: string }): Promise<PageInfo>;
+    deletePost(slug: string): Promise<PageInfo>;
   };
 
   /** The trust graph made by the credentials kept: the person's own and those shared with them. */

@@ -315,3 +315,56 @@ func (svc *Service) Document(ctx context.Context, d did.DID) (*did.Document, err
 	}
 	return res.Doc()
 }
+
+// Authorize returns the Authorization value of a request to the server
+// that hosts the log, signed by the update key in force
+// (docs/pages-hosting.md): method PUT or DELETE of the file path (under
+// the DID's name) with body.
+func (svc *Service) Authorize(ctx context.Context, method, path string, body []byte) (string, error) {
+	s, err := svc.open.Session()
+	if err != nil {
+		return "", err
+	}
+	p, err := get(ctx, s)
+	if err != nil {
+		return "", err
+	}
+	k := s.Identity.UpdateKey(p.Key)
+	created := s.Now().Unix()
+	sig := k.Sign(webvh.FileRequestSigningInput(method, p.DID.String(), path, body, created))
+	return webvh.FileRequestAuthorization(webvh.Multikey(k.Public()), created, sig), nil
+}
+
+// Discard forgets a DID whose first publication the server refused (its
+// name was taken, say), so that the person can choose another name. A DID
+// with more than one version has been published and is never discarded.
+func (svc *Service) Discard(ctx context.Context) error {
+	s, err := svc.open.Session()
+	if err != nil {
+		return err
+	}
+	svc.mu.Lock()
+	defer svc.mu.Unlock()
+	p, err := get(ctx, s)
+	if err != nil {
+		return err
+	}
+	if len(p.Log) > 1 {
+		return fmt.Errorf("%w: %s has been updated, so it was published: it is kept", input.ErrInvalid, did.Short(p.DID))
+	}
+	return session.Delete(ctx, s.Vault, collection, recordID)
+}
+
+// Name returns the page's name on its server: the last segment of the
+// DID's path.
+func (p *Page) Name() string {
+	wd, err := webvh.FromDID(p.DID)
+	if err != nil {
+		return ""
+	}
+	path := wd.Location().Path
+	if len(path) == 0 {
+		return ""
+	}
+	return path[len(path)-1]
+}

@@ -48,6 +48,7 @@ const sections = [
   section('connect', 'Connect', () => import('../trust/connect.js'), (m) => new m.ConnectSection()),
   section('introduce', 'Introduce', () => import('../trust/introduce.js'), (m) => new m.IntroduceSection()),
   section('graph', 'Trust graph', () => import('../trust/graph.js'), (m) => new m.GraphSection()),
+  section('page', 'Your page', () => import('../page/page.js'), (m) => new m.PageSection()),
   section('notes', 'Notes', () => import('../library/notes.js'), (m) => new m.NotesSection()),
   section('photos', 'Photos', () => import('../library/photos.js'), (m) => new m.PhotosSection()),
   section('documents', 'Documents', () => import('../library/documents.js'), (m) => new m.DocumentsSection()),

@@ -1,0 +1,208 @@
+// <planet-page>: the person's public page. A DID of their own on the web
+// (did:webvh), hosted by their server, which anyone can resolve and verify;
+// under it a profile and a blog that anyone reads in any browser, signed by
+// the person so that every word can be checked. PLANET writes and signs it
+// all here; the server only stores it.
+
+import { planet, errorMessage } from '../lib/api.js';
+import { el, field, alertBox, statusLine, whileBusy } from '../lib/elements.js';
+import { humanDate } from '../lib/format.js';
+import { copyButton } from '../ui/copy-button.js';
+
+/** @typedef {import('../planet.d.ts').PageInfo} PageInfo */
+/** @typedef {import('../planet.d.ts').PagePost} PagePost */
+
+/** A card with a heading. */
+function card(/** @type {string} */ title, /** @type {Node[]} */ body) {
+  const id = `page-${title.toLowerCase().replace(/[^a-z]+/g, '-')}`;
+  return el('section', { class: 'card stack', 'aria-labelledby': id }, el('h2', { id }, title), ...body);
+}
+
+/** Links typed one per line, "title https://…" or just the address. */
+function parseLinks(/** @type {string} */ text) {
+  return text.split('\n').map((l) => l.trim()).filter(Boolean).map((line) => {
+    const at = line.lastIndexOf(' ');
+    const url = at < 0 ? line : line.slice(at + 1);
+    const title = at < 0 ? '' : line.slice(0, at).trim();
+    return { title: title || url, url };
+  });
+}
+
+export class PageSection extends HTMLElement {
+  #alert = alertBox();
+  #body = el('div', { class: 'stack' });
+
+  connectedCallback() {
+    if (this.childElementCount) return;
+    this.append(
+      el('h1', { tabindex: -1 }, 'Your page'),
+      el('p', { class: 'lead' },
+        'A public page under an identifier you own: who you are, where else to find you, and a blog. Anyone can read it in any browser and check that every word is yours; you can take it to another server whenever you like.'),
+      this.#alert.node,
+      this.#body);
+    this.#load();
+  }
+
+  async #load() {
+    try {
+      const page = await planet.page.get();
+      this.#alert.clear();
+      this.#body.replaceChildren(...(page ? this.#published(page) : [this.#createCard()]));
+    } catch (err) {
+      this.#alert.show(`Your page could not be read: ${errorMessage(err)}`);
+    }
+  }
+
+  #createCard() {
+    const name = el('input', { type: 'text', required: true, autocomplete: 'off', spellcheck: false, maxlength: 63, pattern: '[a-z0-9]([a-z0-9-]*[a-z0-9])?', 'data-testid': 'page-name' });
+    const alert = alertBox();
+    const status = statusLine();
+    const form = el('form', { class: 'stack', novalidate: true },
+      field('Name on this server', name, 'Lowercase letters, digits and hyphens: it becomes the address of your page. First come, first served.'),
+      alert.node,
+      el('div', { class: 'row' }, el('button', { type: 'submit', class: 'button primary', 'data-testid': 'page-create' }, 'Create my page'), status.node));
+    form.addEventListener('submit', async (e) => {
+      e.preventDefault();
+      alert.clear();
+      status.show('Creating your identifier and publishing it…');
+      try {
+        await whileBusy(form, () => planet.page.create(name.value.trim()));
+        status.clear();
+        this.#load();
+      } catch (err) {
+        status.clear();
+        alert.show(errorMessage(err));
+      }
+    });
+    return card('Create your page', [form]);
+  }
+
+  /** @param {PageInfo} page */
+  #published(page) {
+    return [
+      this.#identityCard(page),
+      this.#profileCard(page),
+      this.#postsCard(page),
+    ];
+  }
+
+  /** @param {PageInfo} page */
+  #identityCard(page) {
+    const didCode = el('code', { class: 'did', 'data-testid': 'page-did' }, page.did);
+    const alert = alertBox();
+    const status = statusLine();
+    const rotate = el('button', { type: 'button', class: 'button', 'data-testid': 'page-rotate' }, 'Rotate the update key');
+    rotate.addEventListener('click', async () => {
+      alert.clear();
+      rotate.disabled = true;
+      try {
+        const p = await planet.page.rotateKey();
+        status.show(`Rotated: key ${p.key} now signs your identifier's log.`, 8000);
+      } catch (err) {
+        alert.show(errorMessage(err));
+      } finally {
+        rotate.disabled = false;
+      }
+    });
+    return card('Your identifier', [
+      el('p', {}, 'Your page is at ', el('a', { href: page.url, target: '_blank', rel: 'noopener', 'data-testid': 'page-url' }, page.url), '.'),
+      didCode,
+      copyButton({
+        label: 'Copy the identifier', text: page.did,
+        select: () => getSelection()?.selectAllChildren(didCode),
+        copied: ['Copied.', 4000], selected: ['Selected: copy it with your keyboard or menu.', 8000],
+      }),
+      el('p', { class: 'hint' },
+        `Its log has ${page.versions} version${page.versions === 1 ? '' : 's'}, signed by update key ${page.key}; each commits to the next key, so only you can change it. Rotating reveals that next key and commits to a new one.`),
+      alert.node,
+      el('div', { class: 'row' }, rotate, status.node),
+    ]);
+  }
+
+  /** @param {PageInfo} page */
+  #profileCard(page) {
+    const p = page.profile ?? { name: '', summary: '', links: [] };
+    const name = el('input', { type: 'text', maxlength: 200, value: p.name, 'data-testid': 'profile-name' });
+    const summary = el('textarea', { rows: 3, maxlength: 2000, 'data-testid': 'profile-summary' });
+    summary.value = p.summary;
+    const links = el('textarea', { rows: 3, 'data-testid': 'profile-links' });
+    links.value = p.links.map((l) => (l.title && l.title !== l.url ? `${l.title} ${l.url}` : l.url)).join('\n');
+    const alert = alertBox();
+    const status = statusLine();
+    const form = el('form', { class: 'stack', novalidate: true },
+      field('Name', name),
+      field('About you', summary, 'A sentence or two, shown at the top of your page.'),
+      field('Links', links, 'One per line: a title, a space, and the address (https://…).'),
+      alert.node,
+      el('div', { class: 'row' }, el('button', { type: 'submit', class: 'button primary', 'data-testid': 'profile-save' }, 'Sign and publish'), status.node));
+    form.addEventListener('submit', async (e) => {
+      e.preventDefault();
+      alert.clear();
+      try {
+        await whileBusy(form, () => planet.page.saveProfile({ name: name.value.trim(), summary: summary.value.trim(), links: parseLinks(links.value) }));
+        status.show('Published.', 6000);
+      } catch (err) {
+        alert.show(errorMessage(err));
+      }
+    });
+    return card('Profile', [form]);
+  }
+
+  /** @param {PageInfo} page */
+  #postsCard(page) {
+    const title = el('input', { type: 'text', maxlength: 300, required: true, 'data-testid': 'post-title' });
+    const body = el('textarea', { rows: 8, required: true, 'data-testid': 'post-body' });
+    let editing = '';
+    const alert = alertBox();
+    const status = statusLine();
+    const submit = el('button', { type: 'submit', class: 'button primary', 'data-testid': 'post-publish' }, 'Sign and publish');
+    const form = el('form', { class: 'stack', novalidate: true },
+      field('Title', title),
+      field('Text', body, 'Plain text; a blank line starts a new paragraph; addresses become links.'),
+      alert.node,
+      el('div', { class: 'row' }, submit, status.node));
+    form.addEventListener('submit', async (e) => {
+      e.preventDefault();
+      alert.clear();
+      if (!title.value.trim() || !body.value.trim()) {
+        alert.show('A post needs a title and some text.');
+        return;
+      }
+      try {
+        await whileBusy(form, () => planet.page.savePost({ slug: editing || undefined, title: title.value.trim(), body: body.value }));
+        this.#load();
+      } catch (err) {
+        alert.show(errorMessage(err));
+      }
+    });
+    const list = el('ul', { class: 'page-posts', 'aria-label': 'Your posts' },
+      page.posts.length ? page.posts.map((post) => {
+        const edit = el('button', { type: 'button', class: 'button', 'data-testid': 'post-edit' }, 'Edit');
+        const remove = el('button', { type: 'button', class: 'button danger', 'data-testid': 'post-delete' }, 'Unpublish');
+        edit.addEventListener('click', () => {
+          editing = post.slug;
+          title.value = post.title;
+          body.value = post.body;
+          submit.textContent = 'Sign and publish the change';
+          title.focus();
+        });
+        remove.addEventListener('click', async () => {
+          remove.disabled = true;
+          try {
+            await planet.page.deletePost(post.slug);
+            this.#load();
+          } catch (err) {
+            alert.show(errorMessage(err));
+            remove.disabled = false;
+          }
+        });
+        return el('li', { class: 'page-post', 'data-testid': 'page-post' },
+          el('h3', {}, el('a', { href: `${page.url}posts/${post.slug}`, target: '_blank', rel: 'noopener' }, post.title)),
+          el('p', { class: 'meta' }, `Published ${humanDate(post.published)}${post.updated !== post.published ? ` · edited ${humanDate(post.updated)}` : ''}`),
+          el('div', { class: 'row' }, edit, remove));
+      }) : [el('li', { class: 'empty' }, 'No posts yet.')]);
+    return card('Blog', [list, el('h3', {}, 'Write a post'), form]);
+  }
+}
+
+customElements.define('planet-page', PageSection);
