@@ -187,7 +187,7 @@ func (h *Host) putWitness(name string, body []byte) (Result, error) {
 		return Result{}, err
 	}
 	if _, err := webvh.Verify(log, wf, now); err != nil {
-		return Result{}, refuse(http.StatusBadRequest, codeBadWitness, "the stored log does not verify with these proofs: %v; keep the proofs of every witnessed version", err)
+		return Result{}, refuse(http.StatusBadRequest, codeBadWitness, "the stored log does not verify with these proofs: %v; keep a proof over the stored log's latest witnessed version beside the new ones", err)
 	}
 	used := e.used() - e.witnessSize + int64(len(body))
 	if used > h.cfg.MaxNameBytes {
@@ -243,14 +243,15 @@ func (h *Host) putFile(name, p, auth string, body []byte) (Result, bool, error) 
 	if e == nil {
 		return Result{}, false, refuse(http.StatusNotFound, codeNoLog, "no DID is published under %q; publish did.jsonl first", name)
 	}
-	if err := h.authorise(e, http.MethodPut, "/"+name+"/"+p, auth, body); err != nil {
-		return Result{}, false, err
-	}
+	// Public facts first: a deactivated DID has no keys left to sign with.
 	if e.params.Deactivated {
 		return Result{}, false, refuse(http.StatusConflict, codeDeactivated, "%s is deactivated and takes no new files", e.did)
 	}
 	if h.moved(name, e) {
 		return Result{}, false, refuse(http.StatusConflict, codeMoved, "%s has moved; publish files at %s", e.did, e.did.BaseURL())
+	}
+	if err := h.authorise(e, http.MethodPut, "/"+name+"/"+p, auth, body); err != nil {
+		return Result{}, false, err
 	}
 	for q := range e.files {
 		if strings.HasPrefix(q, p+"/") || strings.HasPrefix(p, q+"/") {

@@ -51,9 +51,11 @@ type ResolverOptions struct {
 	// Transport replaces the HTTP transport (tests reach a TLS test server with it); nil
 	// builds one with the timeouts above that refuses private and loopback addresses.
 	Transport http.RoundTripper
-	// CacheSize and CacheTTL override the defaults when positive.
+	// CacheSize, CacheTTL and Timeout (of a whole fetch) override the defaults when
+	// positive.
 	CacheSize int
 	CacheTTL  time.Duration
+	Timeout   time.Duration
 }
 
 // Resolver returns the resolver of did:webvh DIDs backed by this host.
@@ -71,9 +73,13 @@ func (h *Host) Resolver(opts ResolverOptions) *Resolver {
 	if tr == nil {
 		tr = newTransport(plain)
 	}
+	timeout := FetchTimeout
+	if opts.Timeout > 0 {
+		timeout = opts.Timeout
+	}
 	g := &httpGetter{client: &http.Client{
 		Transport: tr,
-		Timeout:   FetchTimeout,
+		Timeout:   timeout,
 		CheckRedirect: func(req *http.Request, via []*http.Request) error {
 			// Same scheme only (the Getter contract), few hops; a redirect to plain
 			// HTTP is followed only to the hosts allowed it.
