@@ -246,7 +246,7 @@ func metadataOf(wr *webvh.Resolution) documentMetadata {
 // status and DID Resolution error code.
 func resolutionError(err error) (int, string) {
 	switch {
-	case errors.Is(err, did.ErrInvalid):
+	case errors.Is(err, did.ErrInvalid), errors.Is(err, webvh.ErrInvalidDID):
 		return http.StatusBadRequest, errInvalidDID
 	case errors.Is(err, did.ErrUnsupportedMethod):
 		return http.StatusNotImplemented, errMethodNotSupported

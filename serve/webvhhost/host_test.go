@@ -12,6 +12,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -32,11 +33,15 @@ func (k key) multikey() string                { return webvh.Multikey(k.PublicKe
 
 // server is a Host served over loopback HTTP, as serve runs it.
 type server struct {
-	t    *testing.T
-	host *Host
-	srv  *httptest.Server
-	dir  string
-	port int // the public URL's port
+	t     *testing.T
+	wrap  func(http.Handler) http.Handler // nil: the Host alone
+	count atomic.Int32                    // requests served
+	// override, when set, answers instead of the Host (a server gone bad or slow).
+	override atomic.Pointer[http.HandlerFunc]
+	host  *Host
+	srv   *httptest.Server
+	dir   string
+	port  int // the public URL's port
 }
 
 // startServer starts a Host on a free loopback port with a new data directory; its public
@@ -60,7 +65,18 @@ func (s *server) start(ln net.Listener, cfg Config) {
 		s.t.Fatal(err)
 	}
 	s.host = h
-	s.srv = httptest.NewUnstartedServer(h)
+	var handler http.Handler = h
+	if s.wrap != nil {
+		handler = s.wrap(h)
+	}
+	s.srv = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.count.Add(1)
+		if o := s.override.Load(); o != nil {
+			(*o)(w, r)
+			return
+		}
+		handler.ServeHTTP(w, r)
+	}))
 	s.srv.Listener.Close()
 	s.srv.Listener = ln
 	s.srv.Start()
