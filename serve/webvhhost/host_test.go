@@ -38,10 +38,10 @@ type server struct {
 	count atomic.Int32                    // requests served
 	// override, when set, answers instead of the Host (a server gone bad or slow).
 	override atomic.Pointer[http.HandlerFunc]
-	host  *Host
-	srv   *httptest.Server
-	dir   string
-	port  int // the public URL's port
+	host     *Host
+	srv      *httptest.Server
+	dir      string
+	port     int // the public URL's port
 }
 
 // startServer starts a Host on a free loopback port with a new data directory; its public
