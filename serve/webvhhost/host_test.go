@@ -631,3 +631,16 @@ func TestNames(t *testing.T) {
 		}
 	}
 }
+
+// TestDocumentedCodes checks that docs/pages-hosting.md lists every error code.
+func TestDocumentedCodes(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/pages-hosting.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range codes {
+		if !strings.Contains(string(doc), "| `"+c+"` |") {
+			t.Errorf("docs/pages-hosting.md does not list error %q", c)
+		}
+	}
+}
