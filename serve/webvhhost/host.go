@@ -351,9 +351,14 @@ func (h *Host) resolveName(name string, q webvh.Query) (*webvh.Resolution, error
 // resolveStored resolves d from the log stored under name.
 func (h *Host) resolveStored(name string, d webvh.DID, q webvh.Query) (*webvh.Resolution, error) {
 	h.mu.Lock()
+	e := h.store.index[name]
+	if e == nil {
+		h.mu.Unlock()
+		return nil, fmt.Errorf("%w: %s", ErrNotFound, name)
+	}
 	logData, err := h.store.read(name, logFile)
 	var wfData []byte
-	if err == nil && h.store.index[name] != nil && h.store.index[name].witnessSize > 0 {
+	if err == nil && e.witnessSize > 0 {
 		wfData, err = h.store.read(name, witnessFile)
 	}
 	h.mu.Unlock()

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net"
 	"net/http"
 	"net/netip"
@@ -120,29 +121,34 @@ func (r *Resolver) Resolve(ctx context.Context, d did.DID) (*did.Document, error
 	return res.Doc()
 }
 
-// ResolveWebVH resolves the version q selects of d, verified.
+// ResolveWebVH resolves the version q selects of d, verified. A DID of this server's host
+// and port is answered from the store alone: a name not taken (or a path this server does
+// not host) is did.ErrNotFound, never a request to itself.
 func (r *Resolver) ResolveWebVH(ctx context.Context, d webvh.DID, q webvh.Query) (*webvh.Resolution, error) {
-	if name, ok := r.host.localName(d); ok {
+	if name, ours := r.host.localName(d); ours {
+		if name == "" {
+			return nil, fmt.Errorf("%w: %s: this server hosts DIDs of one path segment only", did.ErrNotFound, d)
+		}
 		res, err := r.host.resolveStored(name, d, q)
-		if errors.Is(err, ErrNotFound) {
-			return nil, fmt.Errorf("%w: %s", did.ErrNotFound, d)
+		if errors.Is(err, ErrNotFound) || errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("%w: %s is not hosted here", did.ErrNotFound, d)
 		}
 		return res, err
 	}
 	return r.driver.ResolveVersion(ctx, d, q)
 }
 
-// localName returns the name under which d would be stored here, if its location is this
-// server's and the name is taken.
-func (h *Host) localName(d webvh.DID) (string, bool) {
+// localName reports whether d is at this server's host and port, and if so the name it
+// would be stored under ("" for a location this server does not host).
+func (h *Host) localName(d webvh.DID) (name string, ours bool) {
 	loc := d.Location()
-	if loc.Host != h.origin.host || loc.Port != h.origin.port || len(loc.Path) != 1 {
+	if loc.Host != h.origin.host || loc.Port != h.origin.port {
 		return "", false
 	}
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	_, ok := h.store.index[loc.Path[0]]
-	return loc.Path[0], ok
+	if len(loc.Path) != 1 || CheckName(loc.Path[0]) != nil {
+		return "", true
+	}
+	return loc.Path[0], true
 }
 
 // httpGetter is a webvh.Getter over net/http.

@@ -79,9 +79,14 @@ func TestResolver(t *testing.T) {
 	if a.count.Load() != before {
 		t.Errorf("resolving its own DID, the server made %d requests to itself", a.count.Load()-before)
 	}
-	status, r = resolve(t, endpoint.URL, strings.Replace(alice.did(), ":alice", ":nobody", 1))
-	if status != 404 || r.ResolutionMeta["error"] != "notFound" {
-		t.Errorf("a free name: %d %+v", status, r)
+	for _, free := range []string{":nobody", ":a:b", ":Didcomm"} {
+		status, r = resolve(t, endpoint.URL, strings.Replace(alice.did(), ":alice", free, 1))
+		if status != 404 || r.ResolutionMeta["error"] != "notFound" {
+			t.Errorf("%s on this server: %d %+v", free, status, r)
+		}
+	}
+	if a.count.Load() != before {
+		t.Errorf("resolving DIDs of its own, the server made %d requests to itself", a.count.Load()-before)
 	}
 
 	// Another server's DID, over loopback HTTP (the localhost option), then from the cache.
