@@ -644,3 +644,40 @@ func TestDocumentedCodes(t *testing.T) {
 		}
 	}
 }
+
+// TestConcurrentWrites writes files of one name from many clients at once.
+func TestConcurrentWrites(t *testing.T) {
+	s := startServer(t, Config{})
+	k := newKey("k")
+	d := s.create("alice", k, webvh.CreateOptions{})
+	resp, body := s.do("PUT", "/alice/did.jsonl", d.bytes())
+	want(t, "log", resp, body, 201, "")
+	const n = 16
+	errs := make(chan string, n)
+	for i := range n {
+		go func() {
+			p := "/alice/f/" + strconv.Itoa(i)
+			req, _ := http.NewRequest("PUT", s.srv.URL+p, strings.NewReader(p))
+			req.Header.Set("Authorization", Sign(k.priv, "PUT", d.did(), p, []byte(p), time.Now()))
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				errs <- err.Error()
+				return
+			}
+			resp.Body.Close()
+			if resp.StatusCode != 201 {
+				errs <- p + ": " + resp.Status
+				return
+			}
+			errs <- ""
+		}()
+	}
+	for range n {
+		if e := <-errs; e != "" {
+			t.Error(e)
+		}
+	}
+	if files, _ := s.host.Files("alice"); len(files) != n {
+		t.Errorf("%d files stored, want %d", len(files), n)
+	}
+}

@@ -209,3 +209,30 @@ func TestResolverRefusesLoopbackWithoutTheOption(t *testing.T) {
 		}
 	}
 }
+
+// TestResolverDocumentOnly checks the document-only representation of a did:webvh DID: the
+// document with its implicit services, alsoKnownAs and all, as the log has it.
+func TestResolverDocumentOnly(t *testing.T) {
+	a := startServer(t, Config{})
+	k := newKey("k")
+	d := a.create("alice", k, webvh.CreateOptions{})
+	resp, body := a.do("PUT", "/alice/did.jsonl", d.bytes())
+	want(t, "alice", resp, body, 201, "")
+	endpoint := httptest.NewServer(resolver.NewWithWebVH(a.host.Resolver(ResolverOptions{})))
+	defer endpoint.Close()
+	req, _ := http.NewRequest("GET", endpoint.URL+resolver.Prefix+url.PathEscape(d.did()), nil)
+	req.Header.Set("Accept", "application/did+json")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var doc map[string]any
+	if err := json.NewDecoder(res.Body).Decode(&doc); err != nil {
+		t.Fatal(err)
+	}
+	services, _ := doc["service"].([]any)
+	if res.StatusCode != 200 || res.Header.Get("Content-Type") != "application/did+json" || doc["id"] != d.did() || len(services) != 2 {
+		t.Errorf("document: %s %s %v", res.Status, res.Header.Get("Content-Type"), doc)
+	}
+}
