@@ -250,7 +250,7 @@ func Open(dir string, cfg Config) (*Host, error) {
 	if err != nil {
 		return nil, err
 	}
-	st, err := openStore(dir, cfg.Now)
+	st, err := openStore(dir, cfg.Now, cfg.Log)
 	if err != nil {
 		return nil, err
 	}

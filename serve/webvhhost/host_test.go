@@ -568,6 +568,14 @@ func TestRestart(t *testing.T) {
 	want(t, "the name is still taken", resp, body, 409, codeNameTaken)
 	resp, body = s.do("PUT", "/alice/did.jsonl", d.update(webvh.UpdateOptions{}, k).bytes())
 	want(t, "an update after the restart", resp, body, 200, "")
+
+	// A clock set back before the update's versionTime: the log no longer verifies
+	// completely, and the server still starts, the name still taken, its files served.
+	s.restart(Config{Now: func() time.Time { return time.Now().Add(-40 * time.Minute) }})
+	resp, body = s.do("PUT", "/alice/did.jsonl", mallory.bytes())
+	want(t, "the name is still taken with the clock set back", resp, body, 409, codeNameTaken)
+	resp, body = s.do("GET", "/alice/posts/a%20b.txt", nil)
+	want(t, "file with the clock set back", resp, body, 200, "")
 }
 
 func TestCORS(t *testing.T) {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
@@ -50,7 +51,7 @@ type store struct {
 
 // openStore reads dir: every name's log is parsed and verified with its witness proofs, and
 // its files are listed.
-func openStore(dir string, now func() time.Time) (*store, error) {
+func openStore(dir string, now func() time.Time, log *slog.Logger) (*store, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("webvhhost: %w", err)
 	}
@@ -63,7 +64,7 @@ func openStore(dir string, now func() time.Time) (*store, error) {
 		if !d.IsDir() || CheckName(d.Name()) != nil {
 			continue
 		}
-		e, err := s.load(d.Name(), now())
+		e, err := s.load(d.Name(), now(), log)
 		if errors.Is(err, fs.ErrNotExist) {
 			continue // no log: nothing was published under this name
 		}
@@ -75,13 +76,16 @@ func openStore(dir string, now func() time.Time) (*store, error) {
 	return s, nil
 }
 
-// load reads one name's directory.
-func (s *store) load(name string, now time.Time) (*entry, error) {
+// load reads one name's directory. A log that no longer verifies completely (a stricter
+// reading of the method, a clock set back before its last versionTime) keeps the name taken
+// by the versions that still do, with a warning: the server starts, and the controller can
+// publish a log that verifies.
+func (s *store) load(name string, now time.Time, log *slog.Logger) (*entry, error) {
 	logData, err := s.read(name, logFile)
 	if err != nil {
 		return nil, err
 	}
-	log, err := webvh.ParseLog(logData)
+	didLog, err := webvh.ParseLog(logData)
 	if err != nil {
 		return nil, err
 	}
@@ -96,9 +100,12 @@ func (s *store) load(name string, now time.Time) (*entry, error) {
 			return nil, err
 		}
 	}
-	versions, err := webvh.Verify(log, wf, now)
-	if err != nil {
+	versions, err := webvh.Verify(didLog, wf, now)
+	if len(versions) == 0 {
 		return nil, err
+	}
+	if err != nil {
+		log.Warn("webvhhost: a stored log no longer verifies completely", "name", name, "err", err)
 	}
 	e := newEntry(versions, int64(len(logData)), int64(len(wfData)))
 	root := filepath.Join(s.dir, name, filesDir)
