@@ -234,7 +234,12 @@ type Host struct {
 	origin origin
 	store  *store
 
-	mu      sync.Mutex // guards writes, the index and pending
+	// publish serialises publications of logs and witness proofs (and guards pending),
+	// which verify without holding mu.
+	publish sync.Mutex
+	// mu guards the index and the files on disk: held for reading to read, for writing
+	// to write, never while a log is verified.
+	mu      sync.RWMutex
 	pending *pendingWitnesses
 	replay  *replayCache
 }
@@ -269,15 +274,15 @@ func (h *Host) Location() (host string, port int) { return h.origin.host, h.orig
 
 // Names implements Reader.
 func (h *Host) Names() []string {
-	h.mu.Lock()
-	defer h.mu.Unlock()
+	h.mu.RLock()
+	defer h.mu.RUnlock()
 	return h.store.names()
 }
 
 // Log implements Reader.
 func (h *Host) Log(name string) ([]byte, error) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
+	h.mu.RLock()
+	defer h.mu.RUnlock()
 	if h.store.index[name] == nil {
 		return nil, fmt.Errorf("%w: %s", ErrNotFound, name)
 	}
@@ -286,8 +291,8 @@ func (h *Host) Log(name string) ([]byte, error) {
 
 // Witness implements Reader.
 func (h *Host) Witness(name string) ([]byte, error) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
+	h.mu.RLock()
+	defer h.mu.RUnlock()
 	e := h.store.index[name]
 	if e == nil || e.witnessSize == 0 {
 		return nil, fmt.Errorf("%w: %s/%s", ErrNotFound, name, witnessFile)
@@ -297,8 +302,8 @@ func (h *Host) Witness(name string) ([]byte, error) {
 
 // Files implements Reader.
 func (h *Host) Files(name string) ([]string, error) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
+	h.mu.RLock()
+	defer h.mu.RUnlock()
 	e := h.store.index[name]
 	if e == nil {
 		return nil, fmt.Errorf("%w: %s", ErrNotFound, name)
@@ -317,8 +322,8 @@ func (h *Host) File(name, path string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	h.mu.Lock()
-	defer h.mu.Unlock()
+	h.mu.RLock()
+	defer h.mu.RUnlock()
 	e := h.store.index[name]
 	if e == nil {
 		return nil, fmt.Errorf("%w: %s", ErrNotFound, name)
@@ -337,23 +342,23 @@ func (h *Host) Resolve(name string) (*webvh.Resolution, error) {
 // resolveName resolves the version q selects of the DID stored under name, as its latest
 // entry names it.
 func (h *Host) resolveName(name string, q webvh.Query) (*webvh.Resolution, error) {
-	h.mu.Lock()
+	h.mu.RLock()
 	e := h.store.index[name]
 	if e == nil {
-		h.mu.Unlock()
+		h.mu.RUnlock()
 		return nil, fmt.Errorf("%w: %s", ErrNotFound, name)
 	}
 	current := e.did
-	h.mu.Unlock()
+	h.mu.RUnlock()
 	return h.resolveStored(name, current, q)
 }
 
 // resolveStored resolves d from the log stored under name.
 func (h *Host) resolveStored(name string, d webvh.DID, q webvh.Query) (*webvh.Resolution, error) {
-	h.mu.Lock()
+	h.mu.RLock()
 	e := h.store.index[name]
 	if e == nil {
-		h.mu.Unlock()
+		h.mu.RUnlock()
 		return nil, fmt.Errorf("%w: %s", ErrNotFound, name)
 	}
 	logData, err := h.store.read(name, logFile)
@@ -361,7 +366,7 @@ func (h *Host) resolveStored(name string, d webvh.DID, q webvh.Query) (*webvh.Re
 	if err == nil && e.witnessSize > 0 {
 		wfData, err = h.store.read(name, witnessFile)
 	}
-	h.mu.Unlock()
+	h.mu.RUnlock()
 	if err != nil {
 		return nil, err
 	}

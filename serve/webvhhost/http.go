@@ -139,13 +139,13 @@ func (h *Host) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Host) serveGet(w http.ResponseWriter, r *http.Request, name, kind, p string) {
-	h.mu.Lock()
+	h.mu.RLock()
 	e := h.store.index[name]
 	var loc string
 	if e != nil && h.moved(name, e) {
 		loc = h.newLocation(e, kind, p)
 	}
-	h.mu.Unlock()
+	h.mu.RUnlock()
 	if e == nil {
 		h.writeError(w, r, refuse(http.StatusNotFound, codeNotFound, "no DID is published under %q", name))
 		return

@@ -63,19 +63,34 @@ type Result struct {
 // putLog stores body as the log of name: a log whose current DID is this server's for a free
 // name, or one that extends the stored log (the stored entries an exact prefix) for a taken
 // one; either way it must verify completely with the stored (or pending) witness proofs.
+//
+// Publications are serialised by h.publish, and verified without h.mu: verifying a log of a
+// megabyte takes a while, and reads and file writes of every name go on meanwhile. Only
+// publications change a name's log and witness proofs, so what was read stays true.
 func (h *Host) putLog(name string, body []byte) (Result, bool, error) {
 	log, err := webvh.ParseLog(body)
 	if err != nil {
 		return Result{}, false, refuse(http.StatusBadRequest, codeBadLog, "%v", err)
 	}
 	now := h.cfg.Now()
-	h.mu.Lock()
-	defer h.mu.Unlock()
+	h.publish.Lock()
+	defer h.publish.Unlock()
+
+	h.mu.RLock()
 	e := h.store.index[name]
-	var wf webvh.WitnessFile
-	var wfData []byte
+	var storedData, wfData []byte
 	if e != nil {
-		stored, err := h.storedLog(name)
+		storedData, err = h.store.read(name, logFile)
+		if err == nil && e.witnessSize > 0 {
+			wfData, err = h.store.read(name, witnessFile)
+		}
+	}
+	h.mu.RUnlock()
+	if err != nil {
+		return Result{}, false, err
+	}
+	if e != nil {
+		stored, err := webvh.ParseLog(storedData)
 		if err != nil {
 			return Result{}, false, err
 		}
@@ -85,14 +100,10 @@ func (h *Host) putLog(name string, body []byte) (Result, bool, error) {
 		if err := extends(log, stored); err != nil {
 			return Result{}, false, refuse(http.StatusConflict, codeRewritten, "%v; publish the stored log with your new entries appended", err)
 		}
-		if e.witnessSize > 0 {
-			if wfData, err = h.store.read(name, witnessFile); err != nil {
-				return Result{}, false, err
-			}
-		}
 	} else {
 		wfData = h.pending.get(name, now)
 	}
+	var wf webvh.WitnessFile
 	if wfData != nil {
 		if wf, err = webvh.ParseWitnessFile(wfData); err != nil {
 			return Result{}, false, err
@@ -113,9 +124,12 @@ func (h *Host) putLog(name string, body []byte) (Result, bool, error) {
 			return Result{}, false, refuse(http.StatusBadRequest, codeWrongDID, "the log's DID is %s; under the name %q this server hosts %s", last.DID, name, want)
 		}
 	}
+
+	h.mu.Lock()
+	defer h.mu.Unlock()
 	ne := newEntry(versions, int64(len(body)), int64(len(wfData)))
 	if e != nil {
-		ne.files = e.files
+		ne.files = e.files // as they are now: file writes went on meanwhile
 	}
 	if used := ne.used(); used > h.cfg.MaxNameBytes {
 		return Result{}, false, refuse(http.StatusRequestEntityTooLarge, codeQuota, "the name would keep %d bytes, over its quota of %d; delete files first", used, h.cfg.MaxNameBytes)
@@ -131,15 +145,6 @@ func (h *Host) putLog(name string, body []byte) (Result, bool, error) {
 	}
 	h.store.index[name] = ne
 	return Result{DID: last.DID.String(), VersionID: last.VersionID, VersionNumber: last.Number, Used: ne.used(), Quota: h.cfg.MaxNameBytes}, e == nil, nil
-}
-
-// storedLog reads and parses the stored log of name.
-func (h *Host) storedLog(name string) (webvh.Log, error) {
-	data, err := h.store.read(name, logFile)
-	if err != nil {
-		return nil, err
-	}
-	return webvh.ParseLog(data)
 }
 
 // logSCID returns the scid parameter of a log's first entry, as written.
@@ -172,9 +177,19 @@ func (h *Host) putWitness(name string, body []byte) (Result, error) {
 		return Result{}, refuse(http.StatusBadRequest, codeBadWitness, "%v", err)
 	}
 	now := h.cfg.Now()
-	h.mu.Lock()
-	defer h.mu.Unlock()
+	h.publish.Lock()
+	defer h.publish.Unlock()
+
+	h.mu.RLock()
 	e := h.store.index[name]
+	var logData []byte
+	if e != nil {
+		logData, err = h.store.read(name, logFile)
+	}
+	h.mu.RUnlock()
+	if err != nil {
+		return Result{}, err
+	}
 	if e == nil {
 		if len(body) > maxPendingWitness {
 			return Result{}, refuse(http.StatusRequestEntityTooLarge, codeTooLarge, "a did-witness.json for a name without a log is at most %d bytes", maxPendingWitness)
@@ -182,13 +197,16 @@ func (h *Host) putWitness(name string, body []byte) (Result, error) {
 		h.pending.put(name, body, now)
 		return Result{Used: int64(len(body)), Quota: h.cfg.MaxNameBytes}, nil
 	}
-	log, err := h.storedLog(name)
+	log, err := webvh.ParseLog(logData)
 	if err != nil {
 		return Result{}, err
 	}
 	if _, err := webvh.Verify(log, wf, now); err != nil {
 		return Result{}, refuse(http.StatusBadRequest, codeBadWitness, "the stored log does not verify with these proofs: %v; keep a proof over the stored log's latest witnessed version beside the new ones", err)
 	}
+
+	h.mu.Lock()
+	defer h.mu.Unlock()
 	used := e.used() - e.witnessSize + int64(len(body))
 	if used > h.cfg.MaxNameBytes {
 		return Result{}, refuse(http.StatusRequestEntityTooLarge, codeQuota, "the name would keep %d bytes, over its quota of %d; delete files first", used, h.cfg.MaxNameBytes)
@@ -308,7 +326,7 @@ const (
 	pendingTTL = 10 * time.Minute
 )
 
-// pendingWitnesses are did-witness.json files put for names that have no log yet: a witnessed
+// pendingWitnesses (guarded by Host.publish) are did-witness.json files put for names that have no log yet: a witnessed
 // DID's first entry needs its proofs in place before its log verifies. They give no claim on
 // the name, live in memory only, and are dropped after pendingTTL or when more arrive.
 type pendingWitnesses struct {
