@@ -11,6 +11,7 @@ import (
 	"planet/core/did"
 	"planet/core/didcomm"
 	"planet/core/identity"
+	"planet/core/publish"
 	"planet/core/relationship"
 )
 
@@ -62,8 +63,14 @@ func (p *Planet) ShareDID() (did.DID, error) {
 // relationship DIDs, looked up when asked so that a relationship DID made
 // after the keyring was handed out is read too.
 type didcommKeys struct {
-	id   *identity.Identity
-	rels *relationship.Service
+	id      *identity.Identity
+	rels    *relationship.Service
+	publish *publish.Service
+}
+
+// didcommKeys returns the keyring of the person me.
+func (p *Planet) didcommKeys(me *identity.Identity) didcommKeys {
+	return didcommKeys{me, p.relationships, p.publish}
 }
 
 var _ didcomm.Keyring = didcommKeys{}
@@ -75,8 +82,8 @@ func (k didcommKeys) AgreementKey(kid string) (didcomm.AgreementKey, bool) {
 		return nil, false
 	}
 	var secret []byte
-	if k.id.Owns(d) {
-		doc, err := did.Resolve(d)
+	if k.id.Owns(d) || k.publish != nil && d.Method() == did.MethodWebVH && k.publish.Owns(context.Background(), d) {
+		doc, err := k.document(d)
 		if err != nil {
 			return nil, false
 		}
@@ -98,6 +105,16 @@ func (k didcommKeys) AgreementKey(kid string) (didcomm.AgreementKey, bool) {
 	return priv, true
 }
 
+// document resolves one of the person's own DIDs without a network: a
+// did:key or did:peer:2 from itself, their did:webvh from the log in their
+// vault.
+func (k didcommKeys) document(d did.DID) (*did.Document, error) {
+	if d.Method() != did.MethodWebVH {
+		return did.Resolve(d)
+	}
+	return k.publish.Document(context.Background(), d)
+}
+
 // relationship returns the keys of the person's relationship DID d, or nil.
 func (k didcommKeys) relationship(d did.DID) *identity.Relationship {
 	if k.rels == nil || d.Method() != did.MethodPeer {
@@ -117,7 +134,12 @@ func (k didcommKeys) relationship(d did.DID) *identity.Relationship {
 
 // owns reports whether d is one of the person's DIDs: their persona's or a
 // relationship DID of theirs.
-func (k didcommKeys) owns(d did.DID) bool { return k.id.Owns(d) || k.relationship(d) != nil }
+func (k didcommKeys) owns(d did.DID) bool {
+	if d.Method() == did.MethodWebVH {
+		return k.publish != nil && k.publish.Owns(context.Background(), d)
+	}
+	return k.id.Owns(d) || k.relationship(d) != nil
+}
 
 // DIDCommKeys returns the keys that read DIDComm messages sent to the
 // person's DIDs, for a mediation client's pickup. It fails while locked.
@@ -126,7 +148,7 @@ func (p *Planet) DIDCommKeys() (didcomm.Keyring, error) {
 	if err != nil {
 		return nil, err
 	}
-	return didcommKeys{me, p.relationships}, nil
+	return p.didcommKeys(me), nil
 }
 
 // A DIDCommReceipt is what [Planet.ReceiveDIDComm] made of a message.
@@ -159,8 +181,8 @@ func (p *Planet) ReceiveDIDComm(ctx context.Context, packed []byte, via string) 
 	if err != nil {
 		return DIDCommReceipt{}, err
 	}
-	keys := didcommKeys{me, p.relationships}
-	msg, meta, err := didcomm.Unpack(ctx, did.Local, keys, packed, p.opt.Now())
+	keys := p.didcommKeys(me)
+	msg, meta, err := didcomm.Unpack(ctx, p.resolver, keys, packed, p.opt.Now())
 	if err != nil {
 		return DIDCommReceipt{}, err
 	}
@@ -225,7 +247,7 @@ func (p *Planet) WriteBasic(ctx context.Context, to did.DID, text string) (*chat
 	}
 	// A recipient who cannot be written to (no document, no key agreement
 	// key) keeps nothing.
-	doc, err := did.Local.Resolve(ctx, to)
+	doc, err := p.resolver.Resolve(ctx, to)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
@@ -236,7 +258,7 @@ func (p *Planet) WriteBasic(ctx context.Context, to did.DID, text string) (*chat
 	if err != nil {
 		return nil, nil, err
 	}
-	packed, err := didcomm.Pack(ctx, msg, to, didcomm.PackOptions{Resolver: did.Local, Keys: didcommKeys{me, p.relationships}, Now: p.opt.Now()})
+	packed, err := didcomm.Pack(ctx, msg, to, didcomm.PackOptions{Resolver: p.resolver, Keys: p.didcommKeys(me), Now: p.opt.Now()})
 	if err != nil {
 		return nil, nil, err
 	}

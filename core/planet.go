@@ -14,6 +14,7 @@ import (
 	"planet/core/did"
 	"planet/core/identity"
 	"planet/core/library"
+	"planet/core/publish"
 	"planet/core/relationship"
 	"planet/core/session"
 	"planet/core/trust"
@@ -36,6 +37,10 @@ type Options struct {
 	Rand io.Reader
 	// Now is the clock; nil is time.Now.
 	Now func() time.Time
+	// Resolver resolves the DIDs of others: nil is did.Local (did:key and
+	// did:peer:2, no network); the tab adds did:webvh, fetched over the
+	// web (core/did/webvh).
+	Resolver did.Resolver
 	// AfterFunc schedules the idle lock; nil is time.AfterFunc.
 	AfterFunc func(d time.Duration, f func()) Timer
 }
@@ -69,6 +74,9 @@ type Planet struct {
 	// relationships are those on the First Person Network (see
 	// relationships.go).
 	relationships *relationship.Service
+	// publish is the person's DID on the web (core/publish).
+	publish  *publish.Service
+	resolver did.Resolver
 }
 
 // Open prepares the Planet kept in store, whether or not it holds a vault.
@@ -90,7 +98,12 @@ func Open(ctx context.Context, store vault.Store, opt Options) (*Planet, error) 
 	p.library = library.New(p)
 	p.chat = chat.New(p, p.contacts)
 	p.trust = trust.New(p, p.contacts, p.displayName)
-	p.relationships = relationship.New(p, p.contacts, p.networkSelf, p.chat.IsBlocked)
+	p.resolver = opt.Resolver
+	if p.resolver == nil {
+		p.resolver = did.Local
+	}
+	p.relationships = relationship.New(p, p.contacts, p.networkSelf, p.chat.IsBlocked, p.resolver)
+	p.publish = publish.New(p, p.Mediator)
 	v, err := vault.Open(ctx, store, opt.Vault)
 	switch {
 	case errors.Is(err, vault.ErrNoVault):

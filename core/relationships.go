@@ -5,6 +5,7 @@ import (
 
 	"planet/core/did"
 	"planet/core/didcomm"
+	"planet/core/publish"
 	"planet/core/relationship"
 )
 
@@ -27,6 +28,9 @@ type Outgoing struct {
 	Person did.DID
 	Packed *didcomm.Packed
 }
+
+// Publish is the person's DID on the web (did:webvh) and its log.
+func (p *Planet) Publish() *publish.Service { return p.publish }
 
 // Relationships is the person's relationships on the First Person Network.
 func (p *Planet) Relationships() *relationship.Service { return p.relationships }
@@ -111,7 +115,7 @@ func (p *Planet) outgoing(ctx context.Context, out relationship.Outgoing) (Outgo
 	if err != nil {
 		return Outgoing{}, err
 	}
-	packed, err := p.pack(ctx, didcommKeys{me, p.relationships}, out.Message)
+	packed, err := p.pack(ctx, p.didcommKeys(me), out.Message)
 	if err != nil {
 		return Outgoing{}, err
 	}
@@ -120,5 +124,5 @@ func (p *Planet) outgoing(ctx context.Context, out relationship.Outgoing) (Outgo
 
 // pack packs msg authcrypt from its sender to its one recipient.
 func (p *Planet) pack(ctx context.Context, keys didcommKeys, msg *didcomm.Plaintext) (*didcomm.Packed, error) {
-	return didcomm.Pack(ctx, msg, msg.To[0], didcomm.PackOptions{Resolver: did.Local, Keys: keys, Now: p.opt.Now()})
+	return didcomm.Pack(ctx, msg, msg.To[0], didcomm.PackOptions{Resolver: p.resolver, Keys: keys, Now: p.opt.Now()})
 }

@@ -16,6 +16,7 @@ func (p *Planet) sections() []session.Section {
 		p.chat.Section(),
 		p.trust.TrustSection(),
 		p.relationships.Section(),
+		p.publish.Section(),
 		p.library.FilesSection(),
 	}
 }

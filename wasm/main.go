@@ -39,7 +39,7 @@ func main() {
 		failStart(err)
 		return
 	}
-	p, err := core.Open(ctx, store, core.Options{Vault: vault.Options{Chunks: webCryptoChunks()}})
+	p, err := core.Open(ctx, store, core.Options{Vault: vault.Options{Chunks: webCryptoChunks()}, Resolver: resolver()})
 	if err != nil {
 		failStart(err)
 		return

@@ -107,7 +107,7 @@ func (svc *Service) takeRequest(ctx context.Context, s *session.Session, msg *di
 	if err != nil {
 		return Event{}, err
 	}
-	if err := fpn.VerifyBinding(ctx, did.Local, fpn.RequestBinding(msg, body, to), body.Proofs, s.Now()); err != nil {
+	if err := fpn.VerifyBinding(ctx, svc.resolver, fpn.RequestBinding(msg, body, to), body.Proofs, s.Now()); err != nil {
 		return Event{}, err
 	}
 	rels, err := list(ctx, s.Vault)
@@ -181,7 +181,7 @@ func (svc *Service) takeAccept(ctx context.Context, s *session.Session, msg *did
 	if err != nil {
 		return Event{}, err
 	}
-	if err := fpn.VerifyBinding(ctx, did.Local, fpn.AcceptBinding(msg, body, to), body.Proofs, s.Now()); err != nil {
+	if err := fpn.VerifyBinding(ctx, svc.resolver, fpn.AcceptBinding(msg, body, to), body.Proofs, s.Now()); err != nil {
 		return Event{}, err
 	}
 	fin, err := fpn.NewFinalize(to, msg.From, rec.Thid, s.Now())

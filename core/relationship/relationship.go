@@ -158,6 +158,7 @@ type Service struct {
 	contacts *contacts.Service
 	me       func() (Me, error)
 	blocked  func(context.Context, did.DID) (bool, error)
+	resolver did.Resolver
 
 	// mu makes each step of a handshake one read and one write: two
 	// answers to one request cannot both be taken.
@@ -166,9 +167,10 @@ type Service struct {
 
 // New returns the relationships of the vault open gives. me says who the
 // person is at the moment; blocked whether a DID is one they blocked, whose
-// requests are dropped.
-func New(open session.Opener, cs *contacts.Service, me func() (Me, error), blocked func(context.Context, did.DID) (bool, error)) *Service {
-	return &Service{open: open, contacts: cs, me: me, blocked: blocked}
+// requests are dropped; resolver resolves the DIDs named in proofs and
+// requests (did.Local, or one that also reaches did:webvh hosts).
+func New(open session.Opener, cs *contacts.Service, me func() (Me, error), blocked func(context.Context, did.DID) (bool, error), resolver did.Resolver) *Service {
+	return &Service{open: open, contacts: cs, me: me, blocked: blocked, resolver: resolver}
 }
 
 // List returns every relationship, the newest first.
@@ -262,7 +264,7 @@ func (svc *Service) Request(ctx context.Context, to did.DID, reason string) (*Re
 	if to.IsZero() || s.Identity.Owns(to) || to == me.Persona {
 		return nil, Outgoing{}, fmt.Errorf("%w: a relationship is asked of someone else", input.ErrInvalid)
 	}
-	if _, err := did.Local.Resolve(ctx, to); err != nil {
+	if _, err := svc.resolver.Resolve(ctx, to); err != nil {
 		return nil, Outgoing{}, fmt.Errorf("%w: %w", input.ErrInvalid, err)
 	}
 	svc.mu.Lock()

@@ -188,40 +188,7 @@ func (e *PostError) Error() string {
 // returns the answer's body when the status is 2xx. Other statuses return a
 // *PostError.
 func Post(ctx context.Context, url, contentType string, body []byte, limit int) ([]byte, error) {
-	fetch := Global("fetch")
-	if !Present(fetch) {
-		return nil, errors.New("this browser has no fetch")
-	}
-	jsBody, err := BytesToJS(body)
-	if err != nil {
-		return nil, err
-	}
-	headers := NewObject()
-	headers.Set("Content-Type", contentType)
-	opts := NewObject()
-	opts.Set("method", "POST")
-	opts.Set("body", jsBody)
-	opts.Set("headers", headers)
-	opts.Set("credentials", "omit")
-	opts.Set("cache", "no-store")
-	p, err := fetch.Invoke(url, opts)
-	if err != nil {
-		return nil, err
-	}
-	resp, err := Await(ctx, p)
-	if err != nil {
-		return nil, err
-	}
-	status := Int(resp, "status")
-	bp, err := resp.Call("arrayBuffer")
-	if err != nil {
-		return nil, err
-	}
-	buf, err := Await(ctx, bp)
-	if err != nil {
-		return nil, err
-	}
-	b, err := BytesFromJS(buf, limit)
+	status, b, err := Fetch(ctx, Request{Method: "POST", URL: url, Headers: map[string]string{"Content-Type": contentType}, Body: body}, limit)
 	if err != nil {
 		return nil, err
 	}

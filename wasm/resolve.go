@@ -1,0 +1,44 @@
+//go:build js && wasm
+
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"planet/core/did"
+	"planet/core/did/webvh"
+	"planet/wasm/browser"
+)
+
+// The tab resolves others' DIDs: did:key and did:peer:2 from themselves,
+// did:webvh by fetching its log from the host it names and verifying it
+// (core/did/webvh).
+
+// fetchGetter is webvh's Getter over the page's fetch.
+type fetchGetter struct{}
+
+func (fetchGetter) Get(ctx context.Context, url string, limit int64) ([]byte, error) {
+	status, body, err := browser.Fetch(ctx, browser.Request{URL: url}, int(limit))
+	switch {
+	case errors.Is(err, browser.ErrTooLarge):
+		return nil, fmt.Errorf("%s: %w", url, webvh.ErrTooLarge)
+	case err != nil:
+		return nil, fmt.Errorf("%s: %w", url, err)
+	case status == 404 || status == 410:
+		return nil, fmt.Errorf("%s: %w", url, did.ErrNotFound)
+	case status != 200:
+		return nil, fmt.Errorf("%s answered %d", url, status)
+	}
+	return body, nil
+}
+
+// resolver is the tab's: the local methods, and did:webvh over fetch.
+func resolver() did.Resolver {
+	return did.Methods{
+		did.MethodKey:   did.KeyMethod,
+		did.MethodPeer:  did.PeerMethod,
+		did.MethodWebVH: &webvh.Driver{Getter: fetchGetter{}},
+	}
+}
