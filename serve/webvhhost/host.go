@@ -16,6 +16,7 @@ package webvhhost
 import (
 	"errors"
 	"flag"
+	"io/fs"
 	"fmt"
 	"log/slog"
 	"net/netip"
@@ -176,6 +177,8 @@ var Reserved = []string{
 	// The page's top level (serve/site serves web/ as built).
 	"index.html", "sw.js", "manifest.webmanifest", "icons", "app.js", "boot.js", "base.css",
 	"planet.wasm", "wasm_exec.js", "planet.d.ts", "wasm_exec.d.ts",
+	// The public pages' script and style sheet (serve/pagesite.AssetsPrefix).
+	"pages-assets",
 	"lib", "ui", "screens", "home", "contacts", "chat", "library", "trust", "settings", "test",
 	// Kept for later parts of PLANET and for names that would mislead.
 	"assets", "static", "api", "pages", "p", "feed", "atom", "admin", "www", "mail", "relay",
@@ -195,10 +198,24 @@ func CheckName(name string) error {
 	return nil
 }
 
+// NamePath reports whether the URL path p is a hosted name's: "/<name>", "/<name>/" or
+// "/<name>/…" with a name CheckName accepts. The server routes such paths to the public
+// page (serve/pagesite, for GET and HEAD; it hands the raw files to Host) and to Host (for
+// PUT, DELETE and OPTIONS).
+func NamePath(p string) (name string, ok bool) {
+	rest, ok := strings.CutPrefix(p, "/")
+	if !ok {
+		return "", false
+	}
+	name, _, _ = strings.Cut(rest, "/")
+	return name, CheckName(name) == nil
+}
+
 // Errors of the store, wrapped with what failed.
 var (
-	// ErrNotFound reports a name, log, witness file or file that is not stored.
-	ErrNotFound = errors.New("not hosted here")
+	// ErrNotFound reports a name, log, witness file or file that is not stored. It wraps
+	// fs.ErrNotExist, which is what the page renderer (serve/pagesite) tests for.
+	ErrNotFound = fmt.Errorf("not hosted here: %w", fs.ErrNotExist)
 	// ErrBadName reports a name that breaks the syntax or is reserved.
 	ErrBadName = errors.New("not a name")
 	// ErrBadPath reports a file path that breaks the path rules.
