@@ -16,8 +16,8 @@ package webvhhost
 import (
 	"errors"
 	"flag"
-	"io/fs"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net/netip"
 	"net/url"
