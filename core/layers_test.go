@@ -28,7 +28,7 @@ var layers = []struct {
 	{"the person's PLANET", []string{"planet/core"}},
 	{"the network", []string{"planet/core/p2p", "planet/webrtc"}},
 	{"the server's HTTP responses and quotas", []string{"planet/serve/response", "planet/serve/quota"}},
-	{"the server's parts", []string{"planet/serve/site", "planet/serve/relay", "planet/serve/mailboxstore", "planet/serve/mediator", "planet/serve/resolver", "planet/serve/pagesite"}},
+	{"the server's parts", []string{"planet/serve/site", "planet/serve/relay", "planet/serve/mailboxstore", "planet/serve/mediator", "planet/serve/resolver", "planet/serve/pagesite", "planet/serve/webvhhost"}},
 	{"the server on loopback, for tests", []string{"planet/serve/servetest"}},
 	{"programs", []string{"planet/wasm", "planet/serve", "planet/serve/relayload", "planet/serve/mediatorload"}},
 }

@@ -10,10 +10,14 @@
 // {did} is the path after the prefix, percent-decoded once: a DID whose own
 // method-specific id holds percent-encoding must arrive encoded twice.
 // did:key and did:peer:2 are resolved from the DID itself, so the server
-// keeps no state and makes no requests to resolve them.
+// keeps no state and makes no requests to resolve them. did:webvh is resolved
+// when the server hosts DIDs ([NewWithWebVH]): a query (?versionId=…,
+// ?versionTime=…, ?versionNumber=…) selects a version, and the result
+// carries the DID's document metadata.
 package resolver
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -23,6 +27,7 @@ import (
 	"strings"
 
 	"planet/core/did"
+	"planet/core/did/webvh"
 	"planet/serve/response"
 )
 
@@ -57,7 +62,22 @@ const (
 	errNotFound                   = "notFound"
 	errRepresentationNotSupported = "representationNotSupported"
 	errInternal                   = "internalError"
+	// errInvalidDIDLog is did:webvh's: the DID's log does not verify.
+	errInvalidDIDLog = "invalidDidLog"
 )
+
+// isWebVHRefusal reports whether err is a did:webvh log or witness file
+// that failed a check of the method.
+func isWebVHRefusal(err error) bool {
+	for _, s := range []error{webvh.ErrMalformed, webvh.ErrMethodVersion, webvh.ErrInvalidParameter, webvh.ErrCryptosuite,
+		webvh.ErrInvalidProof, webvh.ErrUnauthorizedKey, webvh.ErrPreRotation, webvh.ErrSCIDMismatch, webvh.ErrHashChain,
+		webvh.ErrVersionTime, webvh.ErrDIDMismatch, webvh.ErrPortability, webvh.ErrWitness, webvh.ErrDeactivated, webvh.ErrTooLarge} {
+		if errors.Is(err, s) {
+			return true
+		}
+	}
+	return false
+}
 
 // Resolver is the http.Handler of the resolver endpoint. It is safe for
 // concurrent use.
@@ -65,18 +85,45 @@ type Resolver struct {
 	// dids returns the document of a DID, or an error wrapping
 	// did.ErrInvalid, did.ErrUnsupportedMethod or did.ErrNotFound.
 	dids did.Resolver
+	// webvh resolves did:webvh DIDs; nil when the server does not.
+	webvh WebVH
+}
+
+// WebVH resolves did:webvh DIDs by version, verified, with their metadata
+// (serve/webvhhost's Resolver: the server's own DIDs from its store, others
+// over HTTPS).
+type WebVH interface {
+	ResolveWebVH(ctx context.Context, d webvh.DID, q webvh.Query) (*webvh.Resolution, error)
 }
 
 // New returns the resolver of the DID methods the server resolves by itself (did.Local).
 func New() *Resolver { return &Resolver{dids: did.Local} }
 
+// NewWithWebVH returns the resolver of did.Local's methods and of did:webvh
+// through w.
+func NewWithWebVH(w WebVH) *Resolver { return &Resolver{dids: did.Local, webvh: w} }
+
 // resolutionResult is a DID resolution result; encoding/json writes the
 // fields in this order.
 type resolutionResult struct {
 	Context          string             `json:"@context"`
-	DIDDocument      *did.Document      `json:"didDocument"`
+	DIDDocument      any                `json:"didDocument"` // *did.Document, a did:webvh document as decoded JSON, or nil
 	ResolutionMeta   resolutionMetadata `json:"didResolutionMetadata"`
-	DocumentMetadata struct{}           `json:"didDocumentMetadata"`
+	DocumentMetadata any                `json:"didDocumentMetadata"` // documentMetadata or struct{}
+}
+
+// documentMetadata is the DID document metadata of a did:webvh DID (DID
+// Resolution; did:webvh 1.0, "Read (Resolve)").
+type documentMetadata struct {
+	Created       string `json:"created"`
+	Updated       string `json:"updated"`
+	VersionID     string `json:"versionId"`
+	VersionTime   string `json:"versionTime"`
+	VersionNumber int    `json:"versionNumber"`
+	Deactivated   bool   `json:"deactivated"`
+	SCID          string `json:"scid"`
+	Portable      bool   `json:"portable"`
+	TTL           int    `json:"ttl,omitempty"`
 }
 
 type resolutionMetadata struct {
@@ -97,8 +144,22 @@ func (res *Resolver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("Vary", "Accept")
 
 	d, err := did.Parse(strings.TrimPrefix(r.URL.Path, Prefix))
-	var doc *did.Document
-	if err == nil {
+	var doc any
+	var meta any = struct{}{}
+	status := http.StatusOK
+	switch {
+	case err == nil && d.Method() == did.MethodWebVH && res.webvh != nil:
+		var wr *webvh.Resolution
+		if wr, err = res.resolveWebVH(r, d); err == nil {
+			meta = metadataOf(wr)
+			if wr.Document != nil {
+				doc = wr.Document
+			} else {
+				// Deactivated: no current document, and the metadata says why.
+				status = http.StatusGone
+			}
+		}
+	case err == nil:
 		doc, err = res.dids.Resolve(r.Context(), d)
 	}
 	if err != nil {
@@ -112,6 +173,11 @@ func (res *Resolver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 
 	media, ok := negotiateResolution(r.Header.Values("Accept"))
+	if status == http.StatusGone {
+		// No document to send alone: the result says the DID is deactivated.
+		media = mediaResolutionResult
+		ok = true
+	}
 	if !ok {
 		writeResolutionError(w, r, http.StatusNotAcceptable, errRepresentationNotSupported,
 			"representations on offer: "+mediaResolutionResult+", "+mediaDIDLDJSON+", "+mediaDIDJSON)
@@ -120,9 +186,10 @@ func (res *Resolver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	var body []byte
 	if media == mediaResolutionResult {
 		body, err = json.Marshal(resolutionResult{
-			Context:        contextResolution,
-			DIDDocument:    doc,
-			ResolutionMeta: resolutionMetadata{ContentType: mediaDIDLDJSON},
+			Context:          contextResolution,
+			DIDDocument:      doc,
+			ResolutionMeta:   resolutionMetadata{ContentType: mediaDIDLDJSON},
+			DocumentMetadata: meta,
 		})
 	} else {
 		body, err = json.Marshal(doc)
@@ -136,24 +203,61 @@ func (res *Resolver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	etag := `"` + hex.EncodeToString(sum[:]) + `"`
 	h.Set("ETag", etag)
 	h.Set("Cache-Control", cacheResolved)
+	if d.Method() == did.MethodWebVH {
+		h.Set("Cache-Control", cacheWebVH)
+	}
 	if inm := r.Header.Values("If-None-Match"); len(inm) > 0 && response.ETagMatches(inm, etag, true) {
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}
 	h.Set("Content-Type", media)
-	response.Write(w, r, http.StatusOK, body)
+	response.Write(w, r, status, body)
+}
+
+// cacheWebVH is the Cache-Control of a did:webvh resolution: its log may
+// grow at any time, so clients keep it briefly, as the resolver's own cache
+// of other servers' logs does.
+const cacheWebVH = "public, max-age=60"
+
+// resolveWebVH resolves a did:webvh DID with the version the query selects.
+func (res *Resolver) resolveWebVH(r *http.Request, d did.DID) (*webvh.Resolution, error) {
+	w, err := webvh.FromDID(d)
+	if err != nil {
+		return nil, err
+	}
+	q, err := webvh.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		return nil, err
+	}
+	return res.webvh.ResolveWebVH(r.Context(), w, q)
+}
+
+func metadataOf(wr *webvh.Resolution) documentMetadata {
+	m := wr.Metadata
+	const layout = "2006-01-02T15:04:05Z"
+	return documentMetadata{
+		Created: m.Created.UTC().Format(layout), Updated: m.Updated.UTC().Format(layout),
+		VersionID: m.VersionID, VersionTime: m.VersionTime.UTC().Format(layout), VersionNumber: m.VersionNumber,
+		Deactivated: m.Deactivated, SCID: m.SCID, Portable: m.Portable, TTL: m.TTL,
+	}
 }
 
 // resolutionError maps an error of ParseDID or of resolving to its HTTP
 // status and DID Resolution error code.
 func resolutionError(err error) (int, string) {
 	switch {
-	case errors.Is(err, did.ErrInvalid):
+	case errors.Is(err, did.ErrInvalid), errors.Is(err, webvh.ErrInvalidDID):
 		return http.StatusBadRequest, errInvalidDID
 	case errors.Is(err, did.ErrUnsupportedMethod):
 		return http.StatusNotImplemented, errMethodNotSupported
 	case errors.Is(err, did.ErrNotFound):
 		return http.StatusNotFound, errNotFound
+	case isWebVHRefusal(err):
+		// The DID's log was fetched and refused: the fault is the log's, and
+		// the message says which check failed.
+		return http.StatusBadGateway, errInvalidDIDLog
+	case errors.Is(err, context.DeadlineExceeded):
+		return http.StatusGatewayTimeout, errNotFound
 	default:
 		return http.StatusInternalServerError, errInternal
 	}
@@ -165,8 +269,9 @@ func resolutionError(err error) (int, string) {
 // next version of the server may resolve what this one cannot.
 func writeResolutionError(w http.ResponseWriter, r *http.Request, status int, code, msg string) {
 	body, _ := json.Marshal(resolutionResult{ // cannot fail: strings only
-		Context:        contextResolution,
-		ResolutionMeta: resolutionMetadata{Error: code, ErrorMessage: msg},
+		Context:          contextResolution,
+		ResolutionMeta:   resolutionMetadata{Error: code, ErrorMessage: msg},
+		DocumentMetadata: struct{}{},
 	})
 	h := w.Header()
 	h.Del("ETag")

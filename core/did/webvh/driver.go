@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"planet/core/did"
@@ -14,8 +16,9 @@ import (
 // interface so that this package, which the browser build links, holds no
 // HTTP client of its own.
 //
-// Get fetches url, always an https URL this package built (see
-// [DID.LogURL]), and returns its body. It must read at most limit+1 bytes
+// Get fetches url, an https URL this package built (see [DID.LogURL]), or
+// an http one for a host the driver's PlainHTTPHosts names, and returns its
+// body. It must read at most limit+1 bytes
 // and fail with an error wrapping [ErrTooLarge] beyond limit, so that a
 // hostile host cannot make the resolver read without end; it must not
 // follow redirects to other schemes; and it must fail with an error
@@ -40,6 +43,18 @@ type Driver struct {
 	MaxLogSize     int64            // DefaultMaxLogSize when 0
 	MaxWitnessSize int64            // DefaultMaxWitnessSize when 0
 	Now            func() time.Time // time.Now when nil
+
+	// PlainHTTPHosts are host names (lowercase ASCII) whose files the
+	// driver fetches over http:// instead of https://. It is empty, and so
+	// off, by default: the specification's security section asks resolvers
+	// to use HTTPS and allows exceptions only as opt-ins for testing. A
+	// PLANET server on loopback without TLS (tests, a developer's machine)
+	// sets it to its own host name, a name under "localhost" such as
+	// "planet.localhost" (RFC 6761; a DID's domain needs two labels), so
+	// that it and the tabs it serves can resolve the DIDs it hosts; nothing
+	// else should. The DIDs, their documents and their #files endpoints are
+	// unchanged: only the scheme of the fetch differs.
+	PlainHTTPHosts []string
 }
 
 var _ did.Resolver = (*Driver)(nil)
@@ -67,7 +82,7 @@ func (r *Driver) ResolveVersion(ctx context.Context, d DID, q Query) (*Resolutio
 	if r.Getter == nil {
 		return nil, errors.New("webvh: driver has no getter")
 	}
-	data, err := r.Getter.Get(ctx, d.LogURL(), r.limit(r.MaxLogSize, DefaultMaxLogSize))
+	data, err := r.Getter.Get(ctx, r.fetchURL(d, d.LogURL()), r.limit(r.MaxLogSize, DefaultMaxLogSize))
 	if err != nil {
 		return nil, fmt.Errorf("fetch log of %s: %w", d, err)
 	}
@@ -80,7 +95,7 @@ func (r *Driver) ResolveVersion(ctx context.Context, d DID, q Query) (*Resolutio
 	}
 	var wf WitnessFile
 	if usesWitnesses(log) {
-		data, err := r.Getter.Get(ctx, d.WitnessURL(), r.limit(r.MaxWitnessSize, DefaultMaxWitnessSize))
+		data, err := r.Getter.Get(ctx, r.fetchURL(d, d.WitnessURL()), r.limit(r.MaxWitnessSize, DefaultMaxWitnessSize))
 		switch {
 		case errors.Is(err, did.ErrNotFound):
 			// No proofs: Resolve says which entries lack them.
@@ -128,6 +143,15 @@ func (r *Driver) ResolveURL(ctx context.Context, didURL string) (*Resolution, st
 	}
 	file, err := res.FileURL(u.Path)
 	return res, file, err
+}
+
+// fetchURL returns u, an https URL of d's files, with the scheme http
+// when d's host is one of PlainHTTPHosts.
+func (r *Driver) fetchURL(d DID, u string) string {
+	if slices.Contains(r.PlainHTTPHosts, d.Location().Host) {
+		return "http://" + strings.TrimPrefix(u, "https://")
+	}
+	return u
 }
 
 func (r *Driver) limit(v, def int64) int64 {

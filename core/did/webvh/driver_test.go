@@ -159,3 +159,48 @@ func TestDriver(t *testing.T) {
 		t.Errorf("malformed log: %v", err)
 	}
 }
+
+// urlGetter records the URLs it is asked for and serves one log for all.
+type urlGetter struct {
+	log  []byte
+	urls []string
+}
+
+func (g *urlGetter) Get(_ context.Context, url string, _ int64) ([]byte, error) {
+	g.urls = append(g.urls, url)
+	return g.log, nil
+}
+
+// TestDriverPlainHTTPHosts checks that the plain-HTTP option is off by
+// default and, when on, applies to the hosts it names only.
+func TestDriverPlainHTTPHosts(t *testing.T) {
+	k := newSigner("k")
+	local, err := Create(CreateOptions{Host: "planet.localhost", Port: 8080, Path: []string{"alice"}, Time: t0}, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	remote, err := Create(CreateOptions{Host: "example.com", Path: []string{"bob"}, Time: t0}, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	for _, tc := range []struct {
+		hosts []string
+		log   Log
+		want  string
+	}{
+		{nil, local, "https://planet.localhost:8080/alice/did.jsonl"},
+		{[]string{"planet.localhost"}, local, "http://planet.localhost:8080/alice/did.jsonl"},
+		{[]string{"planet.localhost"}, remote, "https://example.com/bob/did.jsonl"},
+	} {
+		data, _ := tc.log.MarshalJSONL()
+		g := &urlGetter{log: data}
+		driver := &Driver{Getter: g, PlainHTTPHosts: tc.hosts}
+		if _, err := driver.Resolve(ctx, current(t, tc.log).DID()); err != nil {
+			t.Fatal(err)
+		}
+		if len(g.urls) != 1 || g.urls[0] != tc.want {
+			t.Errorf("hosts %v: fetched %v, want %s", tc.hosts, g.urls, tc.want)
+		}
+	}
+}
