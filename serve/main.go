@@ -35,6 +35,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -53,9 +54,11 @@ import (
 
 	"planet/serve/mailboxstore"
 	"planet/serve/mediator"
+	"planet/serve/pagesite"
 	"planet/serve/relay"
 	"planet/serve/resolver"
 	"planet/serve/site"
+	"planet/serve/webvhhost"
 )
 
 // shutdownTimeout bounds how long a graceful shutdown waits for requests in flight; a client
@@ -91,6 +94,7 @@ type config struct {
 	relay       relay.Config
 	mailbox     mailboxstore.Config
 	mediator    mediator.Config
+	pages       webvhhost.Config
 }
 
 func parseFlags(args []string, stderr io.Writer) (config, error) {
@@ -105,6 +109,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	c.relay.AddFlags(fs)
 	c.mailbox.AddFlags(fs)
 	c.mediator.AddFlags(fs)
+	c.pages.AddFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -134,7 +139,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err := os.MkdirAll(c.data, 0o700); err != nil {
 		return fmt.Errorf("creating data directory: %w", err)
 	}
-	pages, err := site.Load(c.root, log)
+	static, err := site.Load(c.root, log)
 	if err != nil {
 		return err
 	}
@@ -186,7 +191,22 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	// Closed after the web server, whose handlers use it.
 	defer med.Close()
-	h := relay.InfoHandler(node, c.relay.Relays, routes(pages, resolver.New(), med.Handler()))
+	// People's did:webvh logs and files (docs/pages-hosting.md), and their
+	// public pages rendered from them (docs/pages.md).
+	c.pages.PublicURL, c.pages.Log = base, log
+	host, err := webvhhost.Open(filepath.Join(c.data, "pages"), c.pages)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	parts := serverParts{
+		site:     static,
+		resolve:  resolver.NewWithWebVH(host.Resolver(webvhhost.ResolverOptions{})),
+		mediate:  med.Handler(),
+		host:     host,
+		pageSite: pagesite.New(host, pagesite.Options{Files: host}),
+	}
+	h := relay.InfoHandler(node, c.relay.Relays, routes(parts))
 	srv := newServer(site.LogRequests(h, log), log)
 
 	errc := make(chan error, 1)
@@ -217,7 +237,7 @@ func newServer(h http.Handler, log *slog.Logger) *http.Server {
 	return &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
-		// Requests carry no bodies worth waiting for.
+		// The largest body is a page's file (1 MiB by default).
 		ReadTimeout: 30 * time.Second,
 		// Generous: planet.wasm is megabytes, and a phone on a poor link is a real client.
 		WriteTimeout:   5 * time.Minute,
@@ -243,19 +263,59 @@ func siteURL(a net.Addr) string {
 	return "http://" + host + "/"
 }
 
+// serverParts are the handlers routes chooses between.
+type serverParts struct {
+	site     http.Handler // the page and everything else
+	resolve  http.Handler // the DID resolver
+	mediate  http.Handler // the DIDComm mediator
+	host     *webvhhost.Host
+	pageSite http.Handler // the public pages, rendered
+}
+
 // routes is the server's handler: the resolver under resolver.Prefix, the
-// DIDComm mediator at its paths, the static site for every other path.
-func routes(pages, resolve, mediate http.Handler) http.Handler {
+// DIDComm mediator at its paths, people's pages under /<name>/ (rendered
+// pages and files for reading, the host for publishing), where the host's
+// DIDs are at /pages.json, and the static site for every other path.
+func routes(parts serverParts) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		switch p := r.URL.Path; {
+		p := r.URL.Path
+		_, isName := webvhhost.NamePath(p)
+		switch {
 		case strings.HasPrefix(p, resolver.Prefix):
-			resolve.ServeHTTP(w, r)
+			parts.resolve.ServeHTTP(w, r)
 		case p == mediator.Path || p == mediator.WebSocketPath:
-			mediate.ServeHTTP(w, r)
+			parts.mediate.ServeHTTP(w, r)
+		case parts.host != nil && p == pagesInfoPath:
+			servePagesInfo(w, r, parts.host)
+		case parts.host != nil && strings.HasPrefix(p, pagesite.AssetsPrefix):
+			parts.pageSite.ServeHTTP(w, r)
+		case parts.host != nil && isName && (r.Method == http.MethodGet || r.Method == http.MethodHead):
+			parts.pageSite.ServeHTTP(w, r)
+		case parts.host != nil && (isName || r.Method == http.MethodPut || r.Method == http.MethodDelete):
+			// Writes go to the host whatever the name, so that a reserved or
+			// malformed one is told why it cannot be had.
+			parts.host.ServeHTTP(w, r)
 		default:
-			pages.ServeHTTP(w, r)
+			parts.site.ServeHTTP(w, r)
 		}
 	})
+}
+
+// pagesInfoPath is where a tab learns under which host and port this
+// server's DIDs are: the host of its public URL (planet.localhost on
+// loopback: did:webvh names no IP address).
+const pagesInfoPath = "/pages.json"
+
+func servePagesInfo(w http.ResponseWriter, r *http.Request, host *webvhhost.Host) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD")
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	name, port := host.Location()
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-cache")
+	json.NewEncoder(w).Encode(map[string]any{"host": name, "port": port, "didPrefix": host.DIDPrefix()})
 }
 
 // mediatorEndpoints are the mediator's URLs under the server's base URL.

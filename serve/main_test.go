@@ -32,6 +32,7 @@ import (
 	"planet/serve/mediator"
 	"planet/serve/relay"
 	"planet/serve/resolver"
+	"planet/serve/webvhhost"
 	"planet/serve/response"
 	"planet/serve/servetest"
 	"planet/serve/site"
@@ -43,7 +44,7 @@ func TestHTTPServer(t *testing.T) {
 	d := testSite(t)
 	var logs servetest.Buffer
 	log := slog.New(slog.NewTextHandler(&logs, nil))
-	srv := newServer(site.LogRequests(routes(d.site, resolver.New(), http.NotFoundHandler()), log), log)
+	srv := newServer(site.LogRequests(routes(serverParts{site: d.site, resolve: resolver.New(), mediate: http.NotFoundHandler()}), log), log)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -329,6 +330,8 @@ func TestFlags(t *testing.T) {
 		MaxMessages: 1000, MaxBytes: 16 << 20, MaxTotalBytes: 1 << 30, MaxMessage: 256 << 10,
 		MaxPerSender: 100, MaxBytesPerSender: 2 << 20,
 		Retention: 30 * 24 * time.Hour,
+	}, pages: webvhhost.Config{
+		MaxNameBytes: 8 << 20, MaxFileBytes: 1 << 20, MaxFiles: 1000, MaxLogBytes: 1 << 20,
 	}}
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("defaults %+v, want %+v", c, want)
@@ -447,7 +450,7 @@ func TestCommand(t *testing.T) {
 // TestRoutes checks that the resolver takes only its own paths and the site
 // keeps the rest, unknown paths still refused.
 func TestRoutes(t *testing.T) {
-	h := routes(testSite(t).site, resolver.New(), http.NotFoundHandler())
+	h := routes(serverParts{site: testSite(t).site, resolve: resolver.New(), mediate: http.NotFoundHandler()})
 	for _, tc := range []struct {
 		target string
 		status int

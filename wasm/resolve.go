@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"planet/core/did"
 	"planet/core/did/webvh"
@@ -34,11 +35,19 @@ func (fetchGetter) Get(ctx context.Context, url string, limit int64) ([]byte, er
 	return body, nil
 }
 
-// resolver is the tab's: the local methods, and did:webvh over fetch.
+// resolver is the tab's: the local methods, and did:webvh over fetch. A
+// page served on loopback (tests, a developer's machine) is by a server
+// without TLS, whose DIDs name planet.localhost (docs/pages-hosting.md):
+// their logs are fetched over http there, and nowhere else.
 func resolver() did.Resolver {
+	driver := &webvh.Driver{Getter: fetchGetter{}}
+	switch h := browser.String(browser.Global("location"), "hostname"); {
+	case h == "127.0.0.1" || h == "localhost" || h == "[::1]" || strings.HasSuffix(h, ".localhost"):
+		driver.PlainHTTPHosts = []string{"planet.localhost"}
+	}
 	return did.Methods{
 		did.MethodKey:   did.KeyMethod,
 		did.MethodPeer:  did.PeerMethod,
-		did.MethodWebVH: &webvh.Driver{Getter: fetchGetter{}},
+		did.MethodWebVH: driver,
 	}
 }

@@ -2,9 +2,7 @@ package webvhhost
 
 import (
 	"crypto/ed25519"
-	"crypto/sha256"
 	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"strconv"
@@ -12,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"planet/core/did/webvh"
 	"planet/core/keys"
 )
 
@@ -22,16 +21,11 @@ import (
 //
 // key is an Ed25519 Multikey in the current updateKeys of the name's DID, created the Unix
 // time of signing, sig the Ed25519 signature (base64url, no padding) of [SigningInput].
-const AuthScheme = "DIDWebVH"
+const AuthScheme = webvh.FileRequestScheme
 
 // SignatureWindow is how far created may be from the server's clock, either way. A
 // signature is remembered for as long as it could be accepted, so it is accepted once.
 const SignatureWindow = 5 * time.Minute
-
-// signingLabel begins every signing input, so that a signature made for this protocol
-// means nothing anywhere else (a log entry proof, a DIDComm message), and carries the
-// version: a later scheme changes the label.
-const signingLabel = "PLANET did:webvh file request v1"
 
 // Auth is a parsed Authorization value of the DIDWebVH scheme.
 type Auth struct {
@@ -115,16 +109,13 @@ func ParseAuth(v string) (Auth, error) {
 
 // String returns the Authorization field value of a.
 func (a Auth) String() string {
-	return fmt.Sprintf(`%s key="%s", created="%d", sig="%s"`, AuthScheme, a.Key, a.Created, base64.RawURLEncoding.EncodeToString(a.Sig))
+	return webvh.FileRequestAuthorization(a.Key, a.Created, a.Sig)
 }
 
-// SigningInput is what a DIDWebVH signature signs: a label, then one per line the method
-// (PUT or DELETE), the DID as its latest log entry names it, the path "/<name>/<canonical
-// file path>", the SHA-256 of the body in lowercase hex (of nothing for DELETE), and
-// created in decimal.
+// SigningInput is what a DIDWebVH signature signs (webvh.FileRequestSigningInput, which
+// the tab uses too).
 func SigningInput(method, did, path string, body []byte, created int64) []byte {
-	sum := sha256.Sum256(body)
-	return []byte(signingLabel + "\n" + method + "\n" + did + "\n" + path + "\n" + hex.EncodeToString(sum[:]) + "\n" + strconv.FormatInt(created, 10))
+	return webvh.FileRequestSigningInput(method, did, path, body, created)
 }
 
 // Sign returns the Authorization value for a request, signed with priv: for clients and

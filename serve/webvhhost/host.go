@@ -179,7 +179,9 @@ var Reserved = []string{
 	"planet.wasm", "wasm_exec.js", "planet.d.ts", "wasm_exec.d.ts",
 	// The public pages' script and style sheet (serve/pagesite.AssetsPrefix).
 	"pages-assets",
-	"lib", "ui", "screens", "home", "contacts", "chat", "library", "trust", "settings", "test",
+	"lib", "ui", "screens", "home", "contacts", "chat", "library", "trust", "settings", "page", "test",
+	// Where the tab learns the host of this server's DIDs (serve's /pages.json).
+	"pages.json",
 	// Kept for later parts of PLANET and for names that would mislead.
 	"assets", "static", "api", "pages", "p", "feed", "atom", "admin", "www", "mail", "relay",
 	"mailbox", "mediator", "resolver", "identifiers", "did", "well-known", "favicon.ico",

@@ -137,3 +137,20 @@ export async function person({ dir, offline = false, webrtc = false } = {}) {
     },
   };
 }
+
+/**
+ * A visitor with no PLANET: a plain Chromium context, scripts on or off,
+ * for reading public pages as anyone would.
+ * @returns {Promise<{page: import('playwright-core').Page, close: () => Promise<void>}>}
+ */
+export async function visitor({ javaScript = true } = {}) {
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    headless: true,
+    args: FLAGS,
+  });
+  const context = await browser.newContext({ javaScriptEnabled: javaScript });
+  const page = await context.newPage();
+  page.on('pageerror', (e) => console.error('page error:', e));
+  return { page, close: () => browser.close() };
+}

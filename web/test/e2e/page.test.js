@@ -1,0 +1,94 @@
+// End to end, a person's public page: made in PLANET's page (a did:webvh
+// created and signed in the vault, published to the person's own server,
+// then a signed profile and a post), read by someone with no vault in
+// another browser with scripts off, and with them on (the page's own script
+// verifies the log and every document in the visitor's browser); the log
+// resolves at the server's resolver and didwebvh's own rules hold; then the
+// person rotates the update key and edits the post, and the page still
+// verifies with the change.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { onServer, api, eventually } from '../pages.js';
+import { visitor } from '../lib.js';
+
+const site = onServer();
+const { newPerson, createVault } = site;
+
+test('a person publishes a page with a post; a visitor reads and verifies it; a key rotation and an edit keep it verified', { timeout: 300_000 }, async () => {
+  const alice = await newPerson();
+  await createVault(alice.page);
+  const nav = alice.page.getByRole('navigation', { name: 'Sections' });
+  await nav.getByRole('link', { name: 'Your page', exact: true }).click();
+
+  // A name already taken by the server is refused in words; a free one is taken.
+  await alice.page.getByTestId('page-name').fill('didcomm');
+  await alice.page.getByTestId('page-create').click();
+  await alice.page.getByRole('alert').filter({ hasText: /reserved/ }).waitFor({ timeout: 30_000 });
+  await alice.page.getByTestId('page-name').fill('alice');
+  await alice.page.getByTestId('page-create').click();
+  const didText = await alice.page.getByTestId('page-did').textContent({ timeout: 30_000 });
+  assert.match(didText, /^did:webvh:[1-9A-HJ-NP-Za-km-z]{46}:planet\.localhost%3A\d+:alice$/);
+  const pageURL = await alice.page.getByTestId('page-url').getAttribute('href');
+  const port = new URL(site.server.url).port;
+  assert.equal(pageURL, `http://planet.localhost:${port}/alice/`);
+
+  // The server's resolver verifies the published log.
+  const resolved = await (await fetch(`${site.server.url}1.0/identifiers/${encodeURIComponent(didText)}`)).json();
+  assert.equal(resolved.didDocument.id, didText);
+  assert.ok(resolved.didDocument.assertionMethod.some((m) => m.endsWith('#key-1')), JSON.stringify(resolved.didDocument));
+
+  // Profile and a post, signed and published from the page.
+  await alice.page.getByTestId('profile-name').fill('Alice Liddell');
+  await alice.page.getByTestId('profile-summary').fill('Gardener, letter writer.');
+  await alice.page.getByTestId('profile-links').fill('Garden https://garden.example/alice');
+  await alice.page.getByTestId('profile-save').click();
+  await alice.page.getByRole('status').filter({ hasText: 'Published.' }).waitFor({ timeout: 30_000 });
+  await alice.page.getByTestId('post-title').fill('First light');
+  await alice.page.getByTestId('post-body').fill('The tomatoes are red.\n\nFinally, after <script>alert(1)</script> weeks.');
+  await alice.page.getByTestId('post-publish').click();
+  await alice.page.getByTestId('page-post').filter({ hasText: 'First light' }).waitFor({ timeout: 30_000 });
+
+  // A visitor with no vault and scripts off reads it: an h-card, an
+  // h-entry, the text escaped, the server's own verification in words.
+  const plain = await visitor({ javaScript: false });
+  const noJS = plain.page;
+  await noJS.goto(pageURL);
+  assert.equal(await noJS.locator('.h-card .p-name').first().textContent(), 'Alice Liddell');
+  await noJS.getByRole('link', { name: 'First light' }).click();
+  const entry = noJS.locator('.h-entry');
+  assert.equal(await entry.locator('.p-name').first().textContent(), 'First light');
+  assert.match(await entry.locator('.e-content').textContent(), /Finally, after <script>alert\(1\)<\/script> weeks\./);
+  assert.equal(await noJS.locator('script:not([src])').count(), 0, 'no inline script');
+  assert.equal(await noJS.locator('#verification li.not-verified').count(), 0);
+  assert.match(await noJS.locator('#browser-check').textContent(), /turn on scripts/);
+  await plain.close();
+
+  // The same page with scripts on: the visitor's browser checks the log
+  // and the documents itself.
+  const withJS = await visitor();
+  const visit = withJS.page;
+  await visit.goto(pageURL);
+  await visit.locator('#browser-check.ok').waitFor({ timeout: 30_000 });
+  assert.match(await visit.locator('#browser-check').textContent(), /Your browser verified this page itself/);
+
+  // The feed lists the post.
+  const feed = await (await fetch(`${site.server.url}alice/feed.atom`)).text();
+  assert.match(feed, /<title[^>]*>First light<\/title>/);
+
+  // Rotation, then an edit: still verified, with the change.
+  await alice.page.getByTestId('page-rotate').click();
+  await alice.page.getByRole('status').filter({ hasText: /Rotated: key 1/ }).waitFor({ timeout: 30_000 });
+  await alice.page.getByTestId('page-post').filter({ hasText: 'First light' }).getByTestId('post-edit').click();
+  await alice.page.getByTestId('post-body').fill('The tomatoes are red. Edited after the rotation.');
+  await alice.page.getByTestId('post-publish').click();
+  await eventually('the edit in the vault', async () => {
+    const pg = await api(alice.page, 'page.get');
+    return pg.key === 1 && pg.versions === 2 && pg.posts[0].body.includes('Edited after the rotation');
+  });
+  await visit.goto(`${pageURL}posts/first-light`);
+  await visit.locator('#browser-check.ok').waitFor({ timeout: 30_000 });
+  assert.match(await visit.locator('.h-entry .e-content').textContent(), /Edited after the rotation/);
+  assert.equal(await visit.locator('li.not-verified').count(), 0);
+  await withJS.close();
+});
