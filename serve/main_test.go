@@ -32,10 +32,10 @@ import (
 	"planet/serve/mediator"
 	"planet/serve/relay"
 	"planet/serve/resolver"
-	"planet/serve/webvhhost"
 	"planet/serve/response"
 	"planet/serve/servetest"
 	"planet/serve/site"
+	"planet/serve/webvhhost"
 )
 
 // TestHTTPServer runs the site and the resolver behind the request log in a real http.Server on a loopback
