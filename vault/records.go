@@ -322,13 +322,42 @@ func (v *Vault) Update(ctx context.Context, fn func(tx *Tx) error) error {
 	for _, ref := range tx.blobs {
 		b.DeletePrefix(ref.storePrefix())
 	}
-	if err := v.store.Apply(ctx, &b); err != nil {
+	err := v.store.Apply(ctx, &b)
+	v.touched(tx.ops)
+	if err != nil {
 		return fmt.Errorf("vault: writing: %w", err)
 	}
 	for ref, ix := range next {
 		v.indexes[ref.c].shards[ref.shard] = ix
 	}
 	return nil
+}
+
+// Changes returns a number that is the same from one call to the next
+// only if nothing was written to collection c in between, and the vault
+// was neither locked nor unlocked: a feature that keeps something it
+// derived from c's records (which contact has which DID, say, rather than
+// decrypting every contact for each message that arrives) keeps it with
+// the number and derives it again when the number differs. It assumes, as
+// the vault's own cache of indexes does, that the vault is the only writer
+// of its store.
+func (v *Vault) Changes(c Collection) uint64 {
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	return max(v.changed[c], v.lockGen)
+}
+
+// touched counts an update of the collections of ops, whether or not the
+// store took it (a failed write may have taken effect, for all the vault
+// knows). v.mu is held for writing.
+func (v *Vault) touched(ops []txOp) {
+	v.gen++
+	if v.changed == nil {
+		v.changed = map[Collection]uint64{}
+	}
+	for _, op := range ops {
+		v.changed[op.c] = v.gen
+	}
 }
 
 // Put stores one record; see [Vault.Update].

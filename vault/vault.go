@@ -61,6 +61,13 @@ type Vault struct {
 	header  *header
 	secrets *secrets                        // nil while locked
 	indexes map[Collection]*collectionIndex // decrypted indexes, dropped on lock
+
+	// What Changes counts: gen goes up at every update, lock and unlock;
+	// changed holds, per collection, gen at its last update, and lockGen
+	// gen at the last lock or unlock.
+	gen     uint64
+	changed map[Collection]uint64
+	lockGen uint64
 }
 
 // Create makes a new vault in store, sealed with passphrase, and returns it
@@ -180,6 +187,8 @@ func (v *Vault) Unlock(ctx context.Context, passphrase string) error {
 	}
 	v.secrets = s
 	v.indexes = map[Collection]*collectionIndex{}
+	v.gen++
+	v.lockGen = v.gen
 	return nil
 }
 
@@ -193,6 +202,8 @@ func (v *Vault) Lock() {
 		v.secrets = nil
 	}
 	v.indexes = nil
+	v.gen++
+	v.lockGen = v.gen
 }
 
 // Locked reports whether the vault is locked.

@@ -366,3 +366,69 @@ func TestWriteTouchesOneShard(t *testing.T) {
 		t.Fatalf("one write changed %v, want one index shard and one record", changed)
 	}
 }
+
+// TestChanges: a collection's Changes stamp stays while nothing touches
+// it, and moves at every write to it, failed or not, and at every lock
+// and unlock; writes to other collections leave it.
+func TestChanges(t *testing.T) {
+	store := &refusingStore{Store: mem.New()}
+	v, err := vault.Create(ctx, store, pass, vault.Options{KDF: testKDF})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c0 := v.Changes("contacts")
+	if v.Changes("contacts") != c0 {
+		t.Fatal("Changes moved with nothing written")
+	}
+	if err := v.Put(ctx, "notes", "n1", []byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	if v.Changes("contacts") != c0 {
+		t.Fatal("a write to notes moved the stamp of contacts")
+	}
+	seen := map[uint64]bool{c0: true}
+	step := func(what string, do func()) {
+		t.Helper()
+		do()
+		c := v.Changes("contacts")
+		if seen[c] {
+			t.Fatalf("after %s: Changes = %d, a stamp seen before", what, c)
+		}
+		seen[c] = true
+	}
+	step("a put", func() {
+		if err := v.Put(ctx, "contacts", "c1", []byte("ada")); err != nil {
+			t.Fatal(err)
+		}
+	})
+	step("a delete", func() {
+		if err := v.Delete(ctx, "contacts", "c1"); err != nil {
+			t.Fatal(err)
+		}
+	})
+	step("a lock", v.Lock)
+	step("an unlock", func() {
+		if err := v.Unlock(ctx, pass); err != nil {
+			t.Fatal(err)
+		}
+	})
+	store.refuse = true
+	step("a failed write", func() {
+		if err := v.Put(ctx, "contacts", "c2", []byte("babbage")); err == nil {
+			t.Fatal("the write did not fail")
+		}
+	})
+}
+
+// refusingStore is a store in memory that refuses writes when told to.
+type refusingStore struct {
+	*mem.Store
+	refuse bool
+}
+
+func (s *refusingStore) Apply(ctx context.Context, b *vault.Batch) error {
+	if s.refuse {
+		return errors.New("disk full")
+	}
+	return s.Store.Apply(ctx, b)
+}

@@ -71,9 +71,9 @@ type Request struct {
 // one of the person's contacts, or someone the person has written to.
 func (svc *Service) knows(ctx context.Context, v *vault.Vault, from did.DID) (bool, error) {
 	if svc.contacts != nil {
-		c, err := svc.contacts.ByDID(ctx, from)
-		if err != nil || c != nil {
-			return c != nil, err
+		known, err := svc.contacts.Knows(ctx, from)
+		if err != nil || known {
+			return known, err
 		}
 	}
 	_, err := v.Get(ctx, colConversations, conversationRecordID(from))

@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"planet/core/did"
@@ -140,6 +141,19 @@ func recordOf(c *Contact) record {
 // Service is the address book of the open vault.
 type Service struct {
 	open session.Opener
+
+	mu    sync.Mutex // guards known
+	known knownDIDs
+}
+
+// knownDIDs is which DIDs the person's contacts have, as of the
+// contacts collection's vault.Changes stamp, so that [Service.Knows], asked
+// for every chat message that arrives, decrypts the address book only
+// when it changed. It holds DIDs alone: no names or notes.
+type knownDIDs struct {
+	v     *vault.Vault
+	stamp uint64
+	dids  map[did.DID]struct{}
 }
 
 // New returns the address book of the vault that open opens.
@@ -218,6 +232,41 @@ func (cs *Service) Delete(ctx context.Context, id string) error {
 		return err
 	}
 	return session.Delete(ctx, s.Vault, Collection, id)
+}
+
+// Knows reports whether one of the person's contacts has DID d. It reads
+// the address book only when it changed since the last call.
+func (cs *Service) Knows(ctx context.Context, d did.DID) (bool, error) {
+	s, err := cs.open.Session()
+	if err != nil {
+		return false, err
+	}
+	v := s.Vault
+	// The stamp is read before the contacts: a write in between makes
+	// the next call read them again.
+	stamp := v.Changes(Collection)
+	cs.mu.Lock()
+	if cs.known.v == v && cs.known.stamp == stamp {
+		_, ok := cs.known.dids[d]
+		cs.mu.Unlock()
+		return ok, nil
+	}
+	cs.mu.Unlock()
+	all, err := list(ctx, v)
+	if err != nil {
+		return false, err
+	}
+	dids := make(map[did.DID]struct{}, len(all))
+	for i := range all {
+		if !all[i].DID.IsZero() {
+			dids[all[i].DID] = struct{}{}
+		}
+	}
+	cs.mu.Lock()
+	cs.known = knownDIDs{v: v, stamp: stamp, dids: dids}
+	cs.mu.Unlock()
+	_, ok := dids[d]
+	return ok, nil
 }
 
 // ByDID returns the contact with DID d, or nil if there is none.

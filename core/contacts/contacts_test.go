@@ -103,3 +103,42 @@ func must[T any](v T, err error) T {
 	}
 	return v
 }
+
+// TestKnows: Knows follows the address book as it changes, and the
+// vault's lock.
+func TestKnows(t *testing.T) {
+	ctx := context.Background()
+	o := sessiontest.Open(t, 1)
+	cs := New(o)
+	ada := must(did.Parse("did:key:z6MkiTBz1ymuepAQ4HEHYSF1H8quG5GLVVQR3djdX3mDooWp"))
+	knows := func(want bool) {
+		t.Helper()
+		got, err := cs.Knows(ctx, ada)
+		if err != nil || got != want {
+			t.Fatalf("Knows(ada) = %v, %v; want %v", got, err, want)
+		}
+	}
+	knows(false)
+	must(cs.Add(ctx, Input{Name: "Babbage"}))
+	knows(false)
+	c := must(cs.Add(ctx, Input{Name: "Ada", DID: ada.String()}))
+	knows(true)
+	knows(true)
+	if err := cs.Delete(ctx, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	knows(false)
+	// Written behind the service's back, in a vault update of another
+	// feature (as the trust network's Connect does): seen all the same.
+	err := o.S.Vault.Update(ctx, func(tx *vault.Tx) error {
+		return cs.Connect(ctx, tx, Connection{DID: ada, Name: "Ada", Origin: OriginInvitedMe})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	knows(true)
+	o.Lock()
+	if _, err := cs.Knows(ctx, ada); !errors.Is(err, vault.ErrLocked) {
+		t.Fatalf("Knows on a locked vault = %v, want ErrLocked", err)
+	}
+}
