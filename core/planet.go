@@ -98,12 +98,14 @@ func Open(ctx context.Context, store vault.Store, opt Options) (*Planet, error) 
 	p.library = library.New(p)
 	p.chat = chat.New(p, p.contacts)
 	p.trust = trust.New(p, p.contacts, p.displayName)
-	p.resolver = opt.Resolver
-	if p.resolver == nil {
-		p.resolver = did.Local
+	others := opt.Resolver
+	if others == nil {
+		others = did.Local
 	}
-	p.relationships = relationship.New(p, p.contacts, p.networkSelf, p.chat.IsBlocked, p.resolver)
 	p.publish = publish.New(p, p.Mediator)
+	p.resolver = ownFirst{p.publish, others}
+	p.relationships = relationship.New(p, p.contacts, p.networkSelf, p.chat.IsBlocked, p.resolver)
+	p.relationships.Owns = p.publish.Owns
 	v, err := vault.Open(ctx, store, opt.Vault)
 	switch {
 	case errors.Is(err, vault.ErrNoVault):

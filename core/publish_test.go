@@ -171,4 +171,20 @@ func TestPublishedDID(t *testing.T) {
 	if len(reqs) != 1 || reqs[0].Messages[0].Text != "Hello, Alice of the web" || reqs[0].Messages[0].To != pg.DID {
 		t.Fatalf("Alice's requests: %+v", reqs)
 	}
+
+	// And a relationship by it: Bob asks Alice's did:webvh; she accepts as
+	// it (her proofs by its #key-1); Bob verifies them by resolving it.
+	_, req, err := bob.RequestRelationship(ctx, pg.DID, "Bob, who read your page")
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := must(alice.ReceiveDIDComm(ctx, req.Packed.Message, chat.ViaDIDComm))
+	if in.Relationship == nil || in.Relationship.Relationship.Persona != pg.DID {
+		t.Fatalf("Alice got %+v", in.Relationship)
+	}
+	_, acc := must2(alice.AcceptRelationship(ctx, in.Relationship.Relationship.ID))
+	done := must(bob.ReceiveDIDComm(ctx, acc.Packed.Message, chat.ViaDIDComm))
+	if done.Relationship == nil || done.Relationship.Kind != "established" || done.Relationship.Relationship.Peer != pg.DID {
+		t.Fatalf("Bob after the accept: %+v", done.Relationship)
+	}
 }

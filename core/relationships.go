@@ -35,6 +35,21 @@ func (p *Planet) Publish() *publish.Service { return p.publish }
 // Relationships is the person's relationships on the First Person Network.
 func (p *Planet) Relationships() *relationship.Service { return p.relationships }
 
+// ownFirst resolves the person's own did:webvh from the log in their vault
+// (it is theirs: no need to ask the server, which may be out of reach) and
+// every other DID with others.
+type ownFirst struct {
+	publish *publish.Service
+	others  did.Resolver
+}
+
+func (r ownFirst) Resolve(ctx context.Context, d did.DID) (*did.Document, error) {
+	if d.Method() == did.MethodWebVH && r.publish.Owns(ctx, d) {
+		return r.publish.Document(ctx, d)
+	}
+	return r.others.Resolve(ctx, d)
+}
+
 // networkSelf is who the person is on the network: the DID they share, the
 // mediator it names, and their name.
 func (p *Planet) networkSelf() (relationship.Me, error) {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -112,12 +113,23 @@ func (t *tabDIDComm) session(ctx context.Context, med did.DID, wsURL string) err
 	if err != nil {
 		return mediation.Permanent(err)
 	}
-	if err := c.Register(ctx, append([]did.DID{share}, rels...)...); err != nil {
+	mine := append([]did.DID{share}, rels...)
+	if pg, err := t.p.Publish().Get(ctx); err == nil {
+		mine = append(mine, pg.DID) // their did:webvh names this mediator too
+	}
+	if err := c.Register(ctx, mine...); err != nil {
 		return err
 	}
 	t.mu.Lock()
 	t.state, t.err, t.client = netOnline, "", c
 	t.mu.Unlock()
+	// A did:webvh made between the list above and now was not registered
+	// by register (no client yet): it is now.
+	if pg, err := t.p.Publish().Get(ctx); err == nil && !slices.Contains(mine, pg.DID) {
+		if err := c.Register(ctx, pg.DID); err != nil {
+			return err
+		}
+	}
 	defer func() {
 		t.mu.Lock()
 		t.client = nil
@@ -166,6 +178,20 @@ func (t *tabDIDComm) receive(ctx context.Context, packed []byte, via string) err
 // errNoMediator is returned for a step that must go through the person's
 // mediator while the tab is not connected to it.
 var errNoMediator = errors.New("not connected to your server's mediator yet: try again in a moment")
+
+// register asks the mediator to route what is sent to d to the person,
+// now: a DID made while the tab is connected (their did:webvh). While not
+// connected it is a no-op: every DID of the person is registered at each
+// connection.
+func (t *tabDIDComm) register(ctx context.Context, d did.DID) error {
+	t.mu.Lock()
+	c := t.client
+	t.mu.Unlock()
+	if c == nil {
+		return nil
+	}
+	return c.Register(ctx, d)
+}
 
 // send delivers out and returns the way it went. When the person it is
 // for has a PLANET tab connected to this one's node, or reachable through

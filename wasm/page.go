@@ -14,6 +14,7 @@ import (
 	"github.com/hack-pad/safejs"
 
 	"planet/core"
+	"planet/core/did"
 	"planet/core/did/webvh"
 	"planet/core/page"
 	"planet/core/publish"
@@ -52,13 +53,7 @@ func pageLocation(ctx context.Context) (publish.Location, error) {
 
 // publicURL is the address of the page of DID d: the base of its files,
 // over plain HTTP for a server on loopback (a *.localhost name).
-func publicURL(d webvh.DID) string {
-	u := d.BaseURL()
-	if h := d.Location().Host; h == "localhost" || strings.HasSuffix(h, ".localhost") {
-		u = "http://" + strings.TrimPrefix(u, "https://")
-	}
-	return u
-}
+func publicURL(d webvh.DID) string { return plainForLoopback(d.BaseURL()) }
 
 // upload sends a change to the page's own server: PUT of body at path under
 // the DID's name (DELETE when body is nil), signed by the update key unless
@@ -147,8 +142,118 @@ func publishFiles(ctx context.Context, p *core.Planet, ups []publish.Upload) err
 	return nil
 }
 
-func pageAPI(ctx context.Context, p *core.Planet) safejs.Value {
+// maxPageDocument bounds what a page's documents may weigh when read.
+const maxPageDocument = page.MaxDocument
+
+// viewPage reads someone's page by their did:webvh or the page's address,
+// and verifies it here: the log (every entry, as the resolver does) and
+// each document against the DID's keys at the version it was signed.
+func viewPage(ctx context.Context, input string) (map[string]any, error) {
+	input = strings.TrimSpace(input)
+	var wd webvh.DID
+	var err error
+	var logData []byte
+	if strings.HasPrefix(input, "did:") {
+		if wd, err = webvh.ParseDID(input); err != nil {
+			return nil, fmt.Errorf("%v: %w", err, errInvalidArg)
+		}
+	} else {
+		u, err := url.Parse(input)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			return nil, fmt.Errorf("%q is neither a did:webvh nor a page's address: %w", input, errInvalidArg)
+		}
+		if !strings.HasSuffix(u.Path, "/") {
+			u.Path += "/"
+		}
+		u.RawQuery, u.Fragment = "", ""
+		if logData, err = (fetchGetter{}).Get(ctx, u.String()+"did.jsonl", webvh.DefaultMaxLogSize); err != nil {
+			return nil, fmt.Errorf("%w: no did:webvh log at that address: %v", errServerRefused, err)
+		}
+	}
+	if logData == nil {
+		if logData, err = (fetchGetter{}).Get(ctx, plainForLoopback(wd.LogURL()), webvh.DefaultMaxLogSize); err != nil {
+			return nil, fmt.Errorf("%w: %v", errServerRefused, err)
+		}
+	}
+	log, err := webvh.ParseLog(logData)
+	if err != nil {
+		return nil, fmt.Errorf("%w: their log: %v", errServerRefused, err)
+	}
+	now := time.Now()
+	versions, err := webvh.Verify(log, nil, now)
+	if err != nil {
+		return nil, fmt.Errorf("%w: their log does not verify: %v", errServerRefused, err)
+	}
+	last := versions[len(versions)-1]
+	if wd.IsZero() {
+		wd = last.DID
+	}
+	res, err := webvh.Resolve(wd, log, nil, webvh.Query{}, now)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", errServerRefused, err)
+	}
+	base := publicURL(res.DID)
+	out := map[string]any{"did": res.DID.String(), "url": base, "versions": len(versions),
+		"checks": []string{fmt.Sprintf("the identifier's log: %d version(s), every entry signed by an authorised key", len(versions))}}
+	read := func(path string) (*page.Verified, error) {
+		data, err := (fetchGetter{}).Get(ctx, base+path, maxPageDocument)
+		if err != nil {
+			return nil, err
+		}
+		return page.VerifyLog(data, res.DID, log, nil, now)
+	}
+	checks := out["checks"].([]string)
+	if v, err := read(page.ProfilePath); err == nil {
+		links := make([]map[string]string, len(v.Profile.Links))
+		for i, l := range v.Profile.Links {
+			links[i] = map[string]string{"title": l.Title, "url": l.URL}
+		}
+		out["profile"] = map[string]any{"name": v.Profile.Name, "summary": v.Profile.Summary, "links": links}
+		checks = append(checks, "the profile: "+v.Words())
+	} else if !errors.Is(err, did.ErrNotFound) {
+		checks = append(checks, "the profile does not verify: "+err.Error())
+		out["problem"] = true
+	}
+	posts := []map[string]any{}
+	if v, err := read(page.IndexPath); err == nil {
+		for _, e := range v.Index.Posts {
+			posts = append(posts, map[string]any{"slug": e.Slug, "title": e.Title, "published": e.Published})
+		}
+		checks = append(checks, "the list of posts: "+v.Words())
+	} else if !errors.Is(err, did.ErrNotFound) {
+		checks = append(checks, "the list of posts does not verify: "+err.Error())
+		out["problem"] = true
+	}
+	out["posts"], out["checks"] = posts, checks
+	return out, nil
+}
+
+// plainForLoopback turns an https URL of a *.localhost host into http: a
+// server on loopback has no TLS (docs/pages-hosting.md).
+func plainForLoopback(u string) string {
+	parsed, err := url.Parse(u)
+	if err == nil && (parsed.Hostname() == "localhost" || strings.HasSuffix(parsed.Hostname(), ".localhost")) {
+		parsed.Scheme = "http"
+		return parsed.String()
+	}
+	return u
+}
+
+func pageAPI(ctx context.Context, p *core.Planet, net *tabNetwork) safejs.Value {
 	o := newObject()
+	o.Set("view", async(func(args []safejs.Value) (any, error) {
+		in, err := str(args, 0)
+		if err != nil {
+			return nil, err
+		}
+		ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+		v, err := viewPage(ctx, in)
+		if err != nil {
+			return nil, err
+		}
+		return toJS(v)
+	}))
 	// step runs f within a minute and answers with the page as it is then.
 	step := func(f func(ctx context.Context) error) (any, error) {
 		ctx, cancel := context.WithTimeout(ctx, time.Minute)
@@ -181,7 +286,9 @@ func pageAPI(ctx context.Context, p *core.Planet) safejs.Value {
 				}
 				return err
 			}
-			return nil
+			// Its document names the person's mediator: what is sent to it
+			// must reach them.
+			return net.didcomm.register(ctx, pg.DID)
 		})
 	}))
 	o.Set("rotateKey", async(func([]safejs.Value) (any, error) {

@@ -360,6 +360,19 @@ export interface PageInfo {
   posts: PagePost[];
 }
 
+/** Someone's page, as this PLANET read and verified it. */
+export interface PageView {
+  did: string;
+  url: string;
+  versions: number;
+  profile?: PageProfileInput;
+  posts: { slug: string; title: string; published: string }[];
+  /** What was verified, in words, one line each. */
+  checks: string[];
+  /** Set when a document did not verify (checks says which). */
+  problem?: boolean;
+}
+
 /** Whether a step's message reached the other side's mediator. */
 export interface Delivery {
   sent: boolean;
@@ -601,6 +614,11 @@ export interface PlanetAPI {
    * published at once; a change the server refuses is not kept.
    */
   page: {
+    /**
+     * Reads someone's page by their did:webvh or the page's address and verifies it here: the
+     * identifier's log and each document against the keys in force when it was signed.
+     */
+    view(didOrAddress: string): Promise<PageView>;
     /** The page, or null when the person has none yet. */
     get(): Promise<PageInfo | null>;
     /** Makes the DID under name on this server and publishes it. */

@@ -93,7 +93,7 @@ func (svc *Service) Receive(ctx context.Context, msg *didcomm.Plaintext, to did.
 }
 
 func (svc *Service) takeRequest(ctx context.Context, s *session.Session, msg *didcomm.Plaintext, to did.DID) (Event, error) {
-	if !s.Identity.Owns(to) {
+	if !s.Identity.Owns(to) && (svc.Owns == nil || !svc.Owns(ctx, to)) {
 		return Event{}, fmt.Errorf("%w: a relationship request to %s, not to the person's own DID", ErrUnexpected, did.Short(to))
 	}
 	if svc.blocked != nil {

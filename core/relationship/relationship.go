@@ -159,6 +159,10 @@ type Service struct {
 	me       func() (Me, error)
 	blocked  func(context.Context, did.DID) (bool, error)
 	resolver did.Resolver
+	// Owns reports whether a DID is one of the person's own personas
+	// besides their identity's (their did:webvh): a request to it is to
+	// them. Nil: none.
+	Owns func(context.Context, did.DID) bool
 
 	// mu makes each step of a handshake one read and one write: two
 	// answers to one request cannot both be taken.
@@ -261,7 +265,7 @@ func (svc *Service) Request(ctx context.Context, to did.DID, reason string) (*Re
 	if err != nil {
 		return nil, Outgoing{}, err
 	}
-	if to.IsZero() || s.Identity.Owns(to) || to == me.Persona {
+	if to.IsZero() || s.Identity.Owns(to) || to == me.Persona || svc.Owns != nil && svc.Owns(ctx, to) {
 		return nil, Outgoing{}, fmt.Errorf("%w: a relationship is asked of someone else", input.ErrInvalid)
 	}
 	if _, err := svc.resolver.Resolve(ctx, to); err != nil {

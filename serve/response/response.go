@@ -25,14 +25,18 @@ import (
 //     nothing, since libp2p runs Noise inside every connection and authenticates the relay by
 //     the peer ID its address ends with. (A page served over https: cannot use ws: anyway: the
 //     browser blocks it as mixed content.)
-//   - https: covers WebTransport, whose URLs are https: URLs, to the same relays.
+//   - https: covers WebTransport, whose URLs are https: URLs, to the same relays, and the
+//     did:webvh logs and pages the tab resolves and reads (docs/didwebvh.md).
+//   - http://*.localhost:* covers did:webvh on a server on loopback without TLS (tests, a
+//     developer's machine; docs/pages-hosting.md): names under localhost are loopback by
+//     RFC 6761 and browsers resolve them so, so this reaches nothing beyond the machine.
 //
 // WebRTC (ICE, DTLS) is not governed by connect-src and needs no entry.
 const ContentSecurityPolicy = "default-src 'self'; " +
 	"script-src 'self' 'wasm-unsafe-eval'; " +
 	"style-src 'self'; " +
 	"img-src 'self' blob: data:; " +
-	"connect-src 'self' ws: wss: https:; " +
+	"connect-src 'self' ws: wss: https: http://*.localhost:*; " +
 	"worker-src 'self'; " +
 	"manifest-src 'self'; " +
 	"object-src 'none'; " +

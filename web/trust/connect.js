@@ -95,9 +95,11 @@ export class ConnectSection extends HTMLElement {
       el('p', { class: 'lead' },
         'Connect with anyone on the First Person Network, in PLANET or another app, by the DID they share. Each relationship gets its own private identifier, so the people you know cannot link your relationships together.'),
       el('div', { class: 'connect-layout' },
-        el('section', { class: 'card stack', 'aria-labelledby': 'connect-heading' },
-          el('h2', { id: 'connect-heading' }, 'Ask someone to connect'),
-          this.#form),
+        el('div', { class: 'connect-lists' },
+          el('section', { class: 'card stack', 'aria-labelledby': 'connect-heading' },
+            el('h2', { id: 'connect-heading' }, 'Ask someone to connect'),
+            this.#form),
+          this.#lookupCard()),
         el('div', { class: 'connect-lists' },
           this.#listAlert.node,
           el('section', { class: 'card stack', 'aria-labelledby': 'requests-heading' },
@@ -106,6 +108,43 @@ export class ConnectSection extends HTMLElement {
           el('section', { class: 'card stack', 'aria-labelledby': 'mine-heading' },
             el('h2', { id: 'mine-heading' }, 'Your relationships'),
             this.#mine))));
+  }
+
+  /** Someone's public page, looked up by its address or did:webvh and verified here. */
+  #lookupCard() {
+    const input = el('input', { type: 'text', autocomplete: 'off', spellcheck: false, 'data-testid': 'lookup-input', placeholder: 'https://… or did:webvh:…' });
+    const alert = alertBox();
+    const result = el('div', { class: 'stack', 'data-testid': 'lookup-result' });
+    const form = el('form', { class: 'stack', novalidate: true },
+      field('Their page', input, 'The address of their public page, or their did:webvh. PLANET checks every word before it shows it.'),
+      alert.node,
+      el('div', { class: 'row' }, el('button', { type: 'submit', class: 'button', 'data-testid': 'lookup-submit' }, 'Look up')));
+    form.addEventListener('submit', async (e) => {
+      e.preventDefault();
+      alert.clear();
+      result.replaceChildren();
+      try {
+        const v = await whileBusy(form, () => planet.page.view(input.value));
+        const ask = el('button', { type: 'button', class: 'button primary', 'data-testid': 'lookup-connect' }, 'Ask to connect');
+        ask.addEventListener('click', () => {
+          this.#did.value = v.did;
+          this.#note.focus();
+        });
+        result.replaceChildren(el('div', { class: 'stack' },
+          el('h3', {}, v.profile?.name || v.did),
+          v.profile?.summary ? el('p', { class: 'prose' }, v.profile.summary) : null,
+          v.profile?.links.length ? el('ul', {}, v.profile.links.map((l) => el('li', {}, el('a', { href: l.url, rel: 'noopener nofollow', target: '_blank' }, l.title)))) : null,
+          v.posts.length ? el('p', {}, `${v.posts.length} post${v.posts.length === 1 ? '' : 's'}, the latest “${v.posts[0].title}”.`) : null,
+          el('p', { class: v.problem ? 'alert' : 'hint', 'data-testid': 'lookup-verified' }, v.problem ? 'Something on this page does not verify:' : 'Verified here:'),
+          el('ul', { class: 'hint' }, v.checks.map((c) => el('li', {}, c))),
+          el('p', {}, el('a', { href: v.url, target: '_blank', rel: 'noopener' }, 'Open their page')),
+          ask));
+      } catch (err) {
+        alert.show(errorMessage(err));
+      }
+    });
+    return el('section', { class: 'card stack', 'aria-labelledby': 'lookup-heading' },
+      el('h2', { id: 'lookup-heading' }, 'Look someone up'), form, result);
   }
 
   async #connect() {

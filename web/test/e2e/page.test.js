@@ -18,6 +18,8 @@ const { newPerson, createVault } = site;
 test('a person publishes a page with a post; a visitor reads and verifies it; a key rotation and an edit keep it verified', { timeout: 300_000 }, async () => {
   const alice = await newPerson();
   await createVault(alice.page);
+  await api(alice.page, 'setSettings', { name: 'Alice' });
+  await eventually('Alice at her mediator', async () => (await api(alice.page, 'network.status')).mediator.state === 'online', 60_000);
   const nav = alice.page.getByRole('navigation', { name: 'Sections' });
   await nav.getByRole('link', { name: 'Your page', exact: true }).click();
 
@@ -91,4 +93,31 @@ test('a person publishes a page with a post; a visitor reads and verifies it; a 
   assert.match(await visit.locator('.h-entry .e-content').textContent(), /Edited after the rotation/);
   assert.equal(await visit.locator('li.not-verified').count(), 0);
   await withJS.close();
+
+  // Bob, in PLANET, looks Alice up by her page's address: his PLANET
+  // verifies it and offers to connect; he asks, by her did:webvh, and she
+  // accepts in her Connect section.
+  const bob = await newPerson();
+  await createVault(bob.page);
+  await api(bob.page, 'setSettings', { name: 'Bob' });
+  await eventually('Bob at his mediator', async () => (await api(bob.page, 'network.status')).mediator.state === 'online', 60_000);
+  await bob.page.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name: 'Connect', exact: true }).click();
+  await bob.page.getByTestId('lookup-input').fill(pageURL);
+  await bob.page.getByTestId('lookup-submit').click();
+  const found = bob.page.getByTestId('lookup-result');
+  await found.getByRole('heading', { name: 'Alice Liddell' }).waitFor({ timeout: 30_000 });
+  assert.equal(await found.getByTestId('lookup-verified').textContent(), 'Verified here:');
+  await found.getByTestId('lookup-connect').click();
+  assert.equal(await bob.page.getByTestId('connect-did').inputValue(), didText);
+  await bob.page.getByTestId('connect-note').fill('Bob, who read your tomato post');
+  await bob.page.getByTestId('connect-submit').click();
+  await bob.page.getByRole('status').filter({ hasText: 'Request sent' }).waitFor({ timeout: 30_000 });
+  await nav.getByRole('link', { name: 'Connect', exact: true }).click();
+  const asked = alice.page.getByRole('list', { name: 'Requests for you' }).getByTestId('relationship-request').filter({ hasText: 'Bob' });
+  await asked.waitFor({ timeout: 30_000 });
+  await asked.getByRole('button', { name: 'Accept' }).click();
+  await eventually('Bob connected to Alice by her did:webvh', async () => {
+    const { relationships } = await api(bob.page, 'relationships.list');
+    return relationships.some((r) => r.peer === didText && r.state === 'established');
+  });
 });
