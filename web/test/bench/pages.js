@@ -164,10 +164,16 @@ export async function pageStep(log = () => {}) {
     log('pages: weight');
     const postHTML = (await httpGet(base, paths.post, host)).body.toString('utf8');
     const assets = new Set();
-    for (const doc of [html, postHTML]) {
-      for (const m of doc.matchAll(/<(?:link[^>]*rel="stylesheet"[^>]*href|script[^>]*src)="([^"]+)"/g)) assets.add(new URL(m[1], pageURL).pathname);
+    const usedBy = {};
+    for (const [which, doc] of [['page', html], ['post', postHTML]]) {
+      for (const m of doc.matchAll(/<(?:link[^>]*rel="stylesheet"[^>]*href|script[^>]*src)="([^"]+)"/g)) {
+        const a = new URL(m[1], pageURL).pathname;
+        assets.add(a);
+        (usedBy[a] ??= []).push(which);
+      }
     }
-    const weight = {};
+    /** @type {Record<string, any>} */
+    const weight = { usedBy };
     for (const [name, p, h] of [['page', paths.page, host], ['post', paths.post, host], ...[...assets].map((a) => [a, a, host]), ['static', '/index.html', base.host]]) {
       weight[name] = await sizes(base, p, h);
     }
