@@ -17,7 +17,6 @@ import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdir, readFile } from 'node:fs/promises';
 import { Agent, createServer, request } from 'node:http';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { root, person, startServer } from '../lib.js';
@@ -51,8 +50,8 @@ export async function resolveStep(log = () => {}) {
   log('pages: didwebvh-ts resolving it in Chromium');
   const ts = await tsInChromium({ log: logText, rounds: TS_ROUNDS, warm: TS_WARM, did });
   if (ts.versionId !== lastVersion) throw new Error(`didwebvh-ts resolved ${ts.versionId}, want ${lastVersion}`);
-  const require = createRequire(import.meta.url);
-  const { version } = require('didwebvh-ts/package.json');
+  // Its exports map hides package.json: read it beside the package's own directory.
+  const { version } = JSON.parse(await readFile(join(root, 'web/test/node_modules/didwebvh-ts/package.json'), 'utf8'));
   return { planet, ts: { medianMs: median(ts.times), rounds: ts.times.length, warm: TS_WARM, version }, log: { bytes: Buffer.byteLength(logText), entries: entries.length, sha } };
 }
 
@@ -172,8 +171,28 @@ export async function pageStep(log = () => {}) {
         (usedBy[a] ??= []).push(which);
       }
     }
+    // With scripts on, verify.js also fetches did.jsonl and the signed documents that the
+    // page's verification section names (data-base, data-docs).
+    const fetched = {};
+    for (const [which, doc] of [['page', html], ['post', postHTML]]) {
+      const b = /data-base="([^"]*)"/.exec(doc);
+      const d = /data-docs="([^"]*)"/.exec(doc);
+      if (!b || !d) throw new Error(`the ${which} has no verification section with data-base and data-docs`);
+      const vbase = new URL(b[1].replaceAll('&amp;', '&'), new URL(which === 'page' ? paths.page : paths.post, pageURL));
+      fetched[which] = ['did.jsonl', ...d[1].split(' ').filter(Boolean)].map((f) => new URL(f, vbase).pathname);
+    }
     /** @type {Record<string, any>} */
-    const weight = { usedBy };
+    const weight = { usedBy, fetched: {} };
+    for (const [which, list] of Object.entries(fetched)) {
+      let plain = 0;
+      let br = 0;
+      for (const f of list) {
+        const z = await sizes(base, f, host);
+        plain += z.plain;
+        br += z.br;
+      }
+      weight.fetched[which] = { files: list, plain, br };
+    }
     for (const [name, p, h] of [['page', paths.page, host], ['post', paths.post, host], ...[...assets].map((a) => [a, a, host]), ['static', '/index.html', base.host]]) {
       weight[name] = await sizes(base, p, h);
     }
