@@ -30,8 +30,13 @@
 //     senders forward messages to them over HTTP POST; against the same clients and messages
 //     through a plain WebSocket server without DIDComm.
 //
-// PLANET_BENCH_ONLY=relay runs step 8 alone, =didcomm step 9, =mediator step 10, and prints
-// their rows; such a partial run is not recorded.
+// 11. First Person Pages (pages.js): resolving a 100-entry did:webvh log under pre-rotation,
+//     PLANET's Go in Chromium against didwebvh-ts in the same Chromium; the public page's time to
+//     first byte against the same server's static index.html, and its weight.
+//
+// PLANET_BENCH_ONLY=relay runs step 8 alone, =didcomm step 9, =mediator step 10, =pages step 11,
+// and prints their rows; such a partial run is not recorded, except =pages, whose run is
+// recorded on its own (its rows only, the commit named).
 
 /* global planet */
 
@@ -47,6 +52,7 @@ import { exportWithContacts } from './export.js';
 import * as inpage from './inpage.js';
 import { webrtcStep } from './webrtc.js';
 import { authcryptStep, mediatorStep } from './didcomm.js';
+import { resolveStep, pageStep } from './pages.js';
 
 const PASS = 'violet tugboat umbrella quince';
 const EXPORT_PASS = 'harbour lights at eleven';
@@ -81,6 +87,8 @@ const TARGET = {
   verify1000Ms: 1000,
   connectMs: 500,
   chatRttMs: 5,
+  webvhResolveMs: 100,
+  pageWeightBytes: 100e3,
 };
 
 const started = Date.now();
@@ -120,7 +128,27 @@ async function main() {
     console.log('\nnot recorded in docs/benchmarks.md: PLANET_BENCH_ONLY runs part of the bench');
     return;
   }
-  if (ONLY !== '') throw new Error(`PLANET_BENCH_ONLY=${ONLY}: only "relay", "webrtc", "didcomm" or "mediator" runs alone`);
+  if (ONLY === 'pages') {
+    const r = { pages: { resolve: await resolveStep(step), page: await pageStep(step) } };
+    const p = await person();
+    r.chromium = await chromiumVersion(p);
+    await p.close();
+    r.version = `commit ${execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8' }).trim()} (pages group only)`;
+    r.machine = machine(r.chromium);
+    r.load = { start: loadAtStart, end: loadavg()[0] };
+    r.seconds = (Date.now() - started) / 1000;
+    const rows = [HEADER, ...pagesRows(r)];
+    console.log();
+    console.log(`PLANET ${r.version} · ${r.machine.line} · load ${loadLine(r.load)}`);
+    console.log(formatText(rows));
+    console.log();
+    const legend = pagesLegend(r);
+    for (const l of legend) console.log(l);
+    await recordRun(r, rows, legend);
+    console.log(`\nrecorded in docs/benchmarks.md (run took ${r.seconds.toFixed(0)} s)`);
+    return;
+  }
+  if (ONLY !== '') throw new Error(`PLANET_BENCH_ONLY=${ONLY}: only "relay", "webrtc", "didcomm", "mediator" or "pages" runs alone`);
 
   const server = await startServer();
   cleanup.push(() => server.stop());
@@ -254,6 +282,9 @@ async function main() {
   // --- DIDComm: authcrypt in the tab, and the mediator under load ----------
   r.didcomm = await authcryptStep(step);
   r.mediator = await mediatorStep(step);
+
+  // --- First Person Pages: did:webvh resolution, the public page ------------
+  r.pages = { resolve: await resolveStep(step), page: await pageStep(step) };
 
   r.machine = machine(r.chromium);
   r.load = { start: loadAtStart, end: loadavg()[0] };
@@ -483,6 +514,7 @@ function tableRows(r) {
     ...relayRows(r),
     ...authcryptRows(r),
     ...mediatorRows(r),
+    ...pagesRows(r),
   ];
 }
 
@@ -538,6 +570,7 @@ function legendLines(r) {
     relayLegend(r),
     authcryptLegend(r),
     mediatorLegend(r),
+    ...pagesLegend(r),
   ];
 }
 
@@ -598,6 +631,47 @@ function mediatorLegend(r) {
   const errors = [m, f].flatMap((p) => p.firstErrors.map((e) => `${p.server}: ${e.replace(/\s+/g, ' ')}`));
   const grown = (p, what) => p.memory.connected[what] - p.memory.before[what];
   return `- DIDComm mediator: serve/mediatorload starts the mediator in a process of its own (serve/mediator opened as serve opens it, serve's default limits and HTTP timeouts, its store on disk) and runs ${x.clients} clients in its own process: Go, not Chromium, since ${x.clients} tabs do not fit on this machine; they are DIDComm agents of core/didcomm, each with a did:key persona and a did:peer:2 relationship DID naming the mediator. Each opens a WebSocket and, over it, asks for mediation, registers its relationship DID (keylist-update) and turns live delivery on (live-delivery-change), ${secs(m.seconds.connect)} for all, 16 at a time. Then strangers' messages (basic messages of ${x.contentBytes.toLocaleString('en-US')} bytes of text authcrypted to a client's relationship DID, in a forward anoncrypted to the mediator: ${x.forwardBytes.toLocaleString('en-US')} bytes; packed beforehand, as other machines would have) are POSTed to the mediator: the first ${m.alone} one at a time, each once the one before was delivered, then the rest ${x.senders} at a time (${secs(m.seconds.messages)}), message j to client j mod ${x.clients}. Every client reads its live deliveries (authcrypted by the mediator), checks each byte for byte against what its sender forwarded, acknowledges it (messages-received) and reads the answer (status); after the last, no message may wait. Latency is from the start of the POST to the delivery read and checked by its client; messages/s is the load's, from its first POST to its last delivery. Baseline (the floor): the same program's plain WebSocket server in a process of its own, the same net/http server and timeouts, the same WebSocket library and buffers, each connection held as the mediator holds it (one writer, a queue of 16, pings, deadlines), the same clients, the same POSTed bytes delivered live and acknowledged, but no DIDComm (nothing decrypted, encrypted or resolved) and no store. It is the honest floor: moving a POSTed message onto a client's open WebSocket and hearing it acknowledged is the least any live-delivery mediator does; everything above it is DIDComm and the mediator's durable queue (a bbolt commit on each arrival and each acknowledgement). A plain HTTP echo holds no connection, so it would say nothing of live delivery or memory per client. Memory is the server's Go heap (live objects, after a collection) and VmRSS, each read 1 s after the clients connected, minus before any came, divided by the clients; of the mediator's RSS growth (${MiB(m.memory.connected.rss - m.memory.before.rss)}; floor ${MiB(f.memory.connected.rss - f.memory.before.rss)}), ${MiB(grown(m, 'heap'))} is live heap (floor ${MiB(grown(f, 'heap'))}), ${MiB(grown(m, 'heapHeld') - grown(m, 'heap'))} heap the Go runtime holds free after the setup's cryptography (floor ${MiB(grown(f, 'heapHeld') - grown(f, 'heap'))}), ${MiB(grown(m, 'stacks'))} goroutine stacks (floor ${MiB(grown(f, 'stacks'))}) and ${MiB(grown(m, 'rssFile'))} its store's file mapped in memory. Clients and servers share this machine's CPUs: during the load the mediator used ${m.cpuSeconds.server.toFixed(1)} s of CPU and the clients ${m.cpuSeconds.clients.toFixed(1)} s (floor ${f.cpuSeconds.server.toFixed(1)} s and ${f.cpuSeconds.clients.toFixed(1)} s); the clients' process held ${MiB(x.clientsRSS)}.${errors.length ? ` First errors: ${errors.join('; ')}.` : ''}`;
+}
+
+const kB = (bytes) => `${(bytes / 1e3).toFixed(1)} kB`;
+
+/** The visitor's bytes for one page: its HTML and every stylesheet and script it names, br as served. */
+function pageBytes(w, assets, which) {
+  const own = assets.filter((a) => w.usedBy[a]?.includes(which));
+  return { br: w[which].br + own.reduce((n, a) => n + w[a].br, 0), plain: w[which].plain + own.reduce((n, a) => n + w[a].plain, 0), own };
+}
+
+/** First Person Pages: did:webvh resolution against didwebvh-ts, the public page's TTFB and weight. */
+function pagesRows(r) {
+  const { resolve: v, page: p } = r.pages;
+  const w = p.weight;
+  const first = pageBytes(w, p.assets, 'page');
+  const post = pageBytes(w, p.assets, 'post');
+  const ratio = (a, b) => `${(a / b).toFixed(2)}×`;
+  const size = (x) => `${kB(x.plain)} raw, ${kB(x.gzip)} gzip, ${kB(x.br)} br`;
+  return [
+    [`resolve a ${v.log.entries}-entry did:webvh log under pre-rotation in Chromium (median, full verification)`, fineMs(v.planet.browser.medianMs), `${fineMs(v.ts.medianMs)} (didwebvh-ts ${v.ts.version} in Chromium)`, '≤ 100 ms', verdict(v.planet.browser.medianMs <= TARGET.webvhResolveMs)],
+    ['  PLANET / didwebvh-ts', ratio(v.planet.browser.medianMs, v.ts.medianMs), '', '', ''],
+    ['  PLANET native Go', fineMs(v.planet.native.medianMs), '', '', ''],
+    ['public page: time to first byte, GET /<name>/ (median, loopback, warm)', fineMs(p.ttfbMs.page), `${fineMs(p.ttfbMs.static)} (static index.html)`, 'none set', ''],
+    ['  a post page', fineMs(p.ttfbMs.post), '', 'none set', ''],
+    ['public page: bytes a visitor loads (HTML + CSS + scripts, br as served)', `${kB(first.br)} (${kB(first.plain)} raw)`, `${kB(w.static.br)} br, ${kB(w.static.plain)} raw (static index.html alone)`, '≤ 100 kB', verdict(first.br <= TARGET.pageWeightBytes)],
+    ['  a post page', `${kB(post.br)} (${kB(post.plain)} raw)`, '', '≤ 100 kB', verdict(post.br <= TARGET.pageWeightBytes)],
+    [`  with scripts on, + what verify.js fetches for the page (${w.fetched.page.files.length} files)`, `${kB(first.br + w.fetched.page.br)} (${kB(w.fetched.page.br)} fetched)`, '', '≤ 100 kB', verdict(first.br + w.fetched.page.br <= TARGET.pageWeightBytes)],
+    [`  with scripts on, + what verify.js fetches for a post (${w.fetched.post.files.length} files)`, `${kB(post.br + w.fetched.post.br)} (${kB(w.fetched.post.br)} fetched)`, '', '≤ 100 kB', verdict(post.br + w.fetched.post.br <= TARGET.pageWeightBytes)],
+    ['  time to first byte, page / static', ratio(p.ttfbMs.page, p.ttfbMs.static), '', '', ''],
+    ['  HTML of the page', size(w.page), '', '', ''],
+    ['  HTML of a post', size(w.post), '', '', ''],
+    ...p.assets.map((a) => [`  ${a}`, size(w[a]), '', '', '']),
+  ];
+}
+
+function pagesLegend(r) {
+  const { resolve: v, page: p } = r.pages;
+  return [
+    `- did:webvh resolution: one log of ${v.log.entries} entries (${kB(v.log.bytes)}, SHA-256 ${v.log.sha.slice(0, 16)}…) made by web/test/bench/testdata/webvhlog: entry 1 creates the DID with pre-rotation on, each later entry is signed by the key the one before committed to, names it as the update key and commits to the next (pre-rotation to the end), and carries a new DID document (an Ed25519 authentication/assertion key, an X25519 key-agreement key, two services). Each resolution parses did.jsonl from its text and resolves the latest version, verifying every entry (SCID, hash chain, versionTime, eddsa-jcs-2022 proof, pre-rotation commitment). PLANET: the Go benchmark BenchmarkResolve100 (ParseLog + webvh.Resolve), which makes the same log in the page (its SHA-256 checked against the one given to the baseline), compiled to wasm and run inside this Chromium by wasmbrowsertest, ${v.planet.browser.rounds} resolutions, median (mean ${fineMs(v.planet.browser.meanMs)}); natively ${fineMs(v.planet.native.medianMs)}. Baseline: didwebvh-ts ${v.ts.version} (npm), bundled by esbuild (minified, browser build) into a page of this Chromium served from loopback, resolveDIDFromLog on the JSON-parsed lines with requestedDid set and a verifier over WebCrypto Ed25519 (Chromium's native code, the fastest a page has; didwebvh-ts refuses to resolve without a verifier), ${v.ts.rounds} resolutions after ${v.ts.warm} untimed, median; it resolved the same last versionId.`,
+    `- Public page: a serve of its own (build/bin/serve on loopback, as the e2e tests start it); a person's tab creates a vault, a page named alice (a did:webvh hosted by the server), a profile and ${p.posts} posts of four paragraphs each, through the page's own controls as e2e/page.test.js does. Time to first byte: Node's http client over one keep-alive connection, from sending the request to its response's head, GET ${p.paths.page} and ${p.paths.post} with the page's Host header, and the same server's static /index.html (the client's start page, a plain file of the same server) as the baseline; ${p.warm} untimed rounds, then ${p.rounds} rounds taking turns, median, bodies read whole. Weight: the HTML of the page and of a post, and every stylesheet and script they name (${p.assets.join(', ') || 'none'}), asked for with no Accept-Encoding, with gzip and with br (a size equal to the raw one means the server sent it uncompressed); with scripts on, verify.js also fetches the page's did.jsonl and the signed documents its verification section names (for the page: ${p.weight.fetched.page.files.join(', ')}; for the post: ${p.weight.fetched.post.files.join(', ')}), counted as br as served. The target of 100 kB (br) for everything a visitor loads for one page is this bench's own, for a page that stays small; the issue sets none, nor one for time to first byte.`,
+  ];
 }
 
 /** Plain text, columns padded to line up. */
