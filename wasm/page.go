@@ -109,7 +109,11 @@ func pageJS(ctx context.Context, p *core.Planet) (any, error) {
 		for i, l := range c.Profile.Links {
 			links[i] = map[string]string{"title": l.Title, "url": l.URL}
 		}
-		out["profile"] = map[string]any{"name": c.Profile.Name, "summary": c.Profile.Summary, "links": links}
+		shown := make([]string, len(c.Profile.Relationships))
+		for i, r := range c.Profile.Relationships {
+			shown[i] = r.DID
+		}
+		out["profile"] = map[string]any{"name": c.Profile.Name, "summary": c.Profile.Summary, "links": links, "relationships": shown}
 	}
 	posts := make([]map[string]any, len(c.Posts))
 	for i, q := range c.Posts {
@@ -228,6 +232,28 @@ func viewPage(ctx context.Context, input string) (map[string]any, error) {
 	return out, nil
 }
 
+// shownRelationships are the connected contacts whose DIDs the person
+// chose to show on their page, by the names they gave them, since they
+// connected. A DID that is not a connected contact is refused.
+func shownRelationships(ctx context.Context, p *core.Planet, dids []string) ([]page.Relationship, error) {
+	out := []page.Relationship{}
+	for _, s := range dids {
+		d, err := did.Parse(s)
+		if err != nil {
+			return nil, fmt.Errorf("%v: %w", err, errInvalidArg)
+		}
+		c, err := p.Contacts().ByDID(ctx, d)
+		if err != nil {
+			return nil, err
+		}
+		if c == nil || !c.IsConnected() {
+			return nil, fmt.Errorf("%s is not one of your connections: %w", did.Short(d), errInvalidArg)
+		}
+		out = append(out, page.Relationship{Name: c.Name, DID: d.String(), Since: c.Connected.UTC().Truncate(time.Second)})
+	}
+	return out, nil
+}
+
 // plainForLoopback turns an https URL of a *.localhost host into http: a
 // server on loopback has no TLS (docs/pages-hosting.md).
 func plainForLoopback(u string) string {
@@ -302,9 +328,10 @@ func pageAPI(ctx context.Context, p *core.Planet, net *tabNetwork) safejs.Value 
 	}))
 	o.Set("saveProfile", async(func(args []safejs.Value) (any, error) {
 		var in struct {
-			Name    string      `json:"name"`
-			Summary string      `json:"summary"`
-			Links   []page.Link `json:"links"`
+			Name          string      `json:"name"`
+			Summary       string      `json:"summary"`
+			Links         []page.Link `json:"links"`
+			Relationships []string    `json:"relationships"` // DIDs of connected contacts to show
 		}
 		if err := fromJS(arg(args, 0), &in); err != nil {
 			return nil, err
@@ -315,7 +342,11 @@ func pageAPI(ctx context.Context, p *core.Planet, net *tabNetwork) safejs.Value 
 			}
 		}
 		return step(func(ctx context.Context) error {
-			ups, err := p.Publish().SaveProfile(ctx, page.Profile{Name: in.Name, Summary: in.Summary, Links: in.Links})
+			shown, err := shownRelationships(ctx, p, in.Relationships)
+			if err != nil {
+				return err
+			}
+			ups, err := p.Publish().SaveProfile(ctx, page.Profile{Name: in.Name, Summary: in.Summary, Links: in.Links, Relationships: shown})
 			if err != nil {
 				return err
 			}

@@ -334,6 +334,8 @@ export interface PageProfileInput {
   name: string;
   summary: string;
   links: PageLink[];
+  /** DIDs of connected contacts the person shows on their page, by the names they gave them. */
+  relationships?: string[];
 }
 
 /** A post of the person's blog, as they wrote it. */

@@ -129,17 +129,30 @@ export class PageSection extends HTMLElement {
     links.value = p.links.map((l) => (l.title && l.title !== l.url ? `${l.title} ${l.url}` : l.url)).join('\n');
     const alert = alertBox();
     const status = statusLine();
+    const shown = new Set(p.relationships ?? []);
+    const people = el('fieldset', { class: 'stack page-shown' },
+      el('legend', {}, 'Relationships to show'),
+      el('p', { class: 'hint' }, 'Loading your connections…'));
+    planet.contacts.list().then((contacts) => {
+      const connected = contacts.filter((c) => c.did && c.connected);
+      people.replaceChildren(el('legend', {}, 'Relationships to show'),
+        ...(connected.length ? connected.map((c) => el('label', { class: 'check' },
+          el('input', { type: 'checkbox', value: c.did, checked: shown.has(c.did), 'data-testid': 'profile-show' }),
+          ` ${c.name}`)) : [el('p', { class: 'hint' }, 'No connections yet. Anyone you connect with can be shown here, by the name you gave them, if you choose.')]));
+    }, (err) => alert.show(errorMessage(err)));
     const form = el('form', { class: 'stack', novalidate: true },
       field('Name', name),
       field('About you', summary, 'A sentence or two, shown at the top of your page.'),
       field('Links', links, 'One per line: a title, a space, and the address (https://…).'),
+      people,
       alert.node,
       el('div', { class: 'row' }, el('button', { type: 'submit', class: 'button primary', 'data-testid': 'profile-save' }, 'Sign and publish'), status.node));
     form.addEventListener('submit', async (e) => {
       e.preventDefault();
       alert.clear();
       try {
-        await whileBusy(form, () => planet.page.saveProfile({ name: name.value.trim(), summary: summary.value.trim(), links: parseLinks(links.value) }));
+        const relationships = [...people.querySelectorAll('input:checked')].map((i) => /** @type {HTMLInputElement} */ (i).value);
+        await whileBusy(form, () => planet.page.saveProfile({ name: name.value.trim(), summary: summary.value.trim(), links: parseLinks(links.value), relationships }));
         status.show('Published.', 6000);
       } catch (err) {
         alert.show(errorMessage(err));

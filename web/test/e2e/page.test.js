@@ -88,6 +88,8 @@ test('a person publishes a page with a post; a visitor reads and verifies it; a 
     const pg = await api(alice.page, 'page.get');
     return pg.key === 1 && pg.versions === 2 && pg.posts[0].body.includes('Edited after the rotation');
   });
+  await eventually('the edit on the server', async () =>
+    (await (await fetch(`${site.server.url}alice/posts/first-light`)).text()).includes('Edited after the rotation'));
   await visit.goto(`${pageURL}posts/first-light`);
   await visit.locator('#browser-check.ok').waitFor({ timeout: 30_000 });
   assert.match(await visit.locator('.h-entry .e-content').textContent(), /Edited after the rotation/);
@@ -120,4 +122,12 @@ test('a person publishes a page with a post; a visitor reads and verifies it; a 
     const { relationships } = await api(bob.page, 'relationships.list');
     return relationships.some((r) => r.peer === didText && r.state === 'established');
   });
+
+  // Alice chooses to show that relationship on her page.
+  await nav.getByRole('link', { name: 'Your page', exact: true }).click();
+  await alice.page.getByTestId('profile-show').check({ timeout: 30_000 });
+  await alice.page.getByTestId('profile-save').click();
+  await alice.page.getByRole('status').filter({ hasText: 'Published.' }).waitFor({ timeout: 30_000 });
+  const html = await (await fetch(`${site.server.url}alice/`)).text();
+  assert.match(html, /<ul class="relationships">\s*<li class="h-card"><span class="p-name">Bob<\/span>/);
 });
