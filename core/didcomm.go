@@ -62,7 +62,12 @@ func (p *Planet) ShareDID() (did.DID, error) {
 // named when it was shared, and the key agreement keys of their
 // relationship DIDs, looked up when asked so that a relationship DID made
 // after the keyring was handed out is read too.
+//
+// A keyring outlives the unlock it was made in (a mediation client keeps
+// it): once the vault locks, or unlocks as someone else, it holds no key,
+// so that a connection still closing cannot touch the wiped identity.
 type didcommKeys struct {
+	p       *Planet
 	id      *identity.Identity
 	rels    *relationship.Service
 	publish *publish.Service
@@ -70,12 +75,21 @@ type didcommKeys struct {
 
 // didcommKeys returns the keyring of the person me.
 func (p *Planet) didcommKeys(me *identity.Identity) didcommKeys {
-	return didcommKeys{me, p.relationships, p.publish}
+	return didcommKeys{p, me, p.relationships, p.publish}
+}
+
+// current reports whether the keyring's identity is still the open one.
+func (k didcommKeys) current() bool {
+	_, id, err := k.p.unlocked()
+	return err == nil && id == k.id
 }
 
 var _ didcomm.Keyring = didcommKeys{}
 
 func (k didcommKeys) AgreementKey(kid string) (didcomm.AgreementKey, bool) {
+	if !k.current() {
+		return nil, false
+	}
 	base, _, _ := strings.Cut(kid, "#")
 	d, err := did.Parse(base)
 	if err != nil {

@@ -225,3 +225,23 @@ func TestBasicMessagesExported(t *testing.T) {
 		t.Fatalf("after import: %+v", after)
 	}
 }
+
+// TestDIDCommKeysAfterLock: a keyring handed out before the vault locked
+// (a mediation client keeps one) holds no key afterwards, rather than
+// touching the wiped identity.
+func TestDIDCommKeysAfterLock(t *testing.T) {
+	p, shared := fpnPerson(t, mediatorDID(t))
+	keys := must(p.DIDCommKeys())
+	kid := shared.String() + "#key-2"
+	if _, ok := keys.AgreementKey(kid); !ok {
+		t.Fatal("no key while unlocked")
+	}
+	p.Lock()
+	if _, ok := keys.AgreementKey(kid); ok {
+		t.Fatal("a key after the vault locked")
+	}
+	must(p.Unlock(ctx, pass))
+	if _, ok := keys.AgreementKey(kid); ok {
+		t.Fatal("an old keyring holds the key of a later unlock")
+	}
+}
