@@ -4,9 +4,6 @@ import (
 	"embed"
 	"html/template"
 	"net/http"
-	"net/url"
-	"regexp"
-	"strings"
 	"time"
 
 	"planet/core/page"
@@ -19,7 +16,7 @@ var templates = template.Must(template.New("").Funcs(template.FuncMap{
 	"date":     func(t time.Time) string { return t.UTC().Format("2 January 2006") },
 	"datetime": func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
 	"when":     func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") },
-	"paras":    paragraphs,
+	"markdown": markdown,
 	"script":   func() string { return VerifyScript },
 	"css":      func() string { return AssetsPrefix + "page.css" },
 }).ParseFS(templateFS, "templates/*.html"))
@@ -92,43 +89,10 @@ func (h *Handler) servePost(w http.ResponseWriter, r *http.Request, name, slug s
 	h.render(w, r, http.StatusOK, "post.html", v)
 }
 
-// linkPattern finds bare http(s) links in a post's body.
-var linkPattern = regexp.MustCompile(`https?://[^\s<>"]+`)
-
-// paraBreak separates paragraphs: a blank line (perhaps with spaces).
-var paraBreak = regexp.MustCompile(`\n[ \t]*\n\s*`)
-
-// paragraphs renders a post's plain-text body: paragraphs at blank lines,
-// line breaks kept, bare http(s) links made links. Every piece of text is
-// escaped; a link's href is the escaped URL and carries
-// rel="nofollow ugc noopener", as the link is the author's, not this
-// server's.
-func paragraphs(body string) []template.HTML {
-	var out []template.HTML
-	for _, para := range paraBreak.Split(strings.TrimSpace(body), -1) {
-		var b strings.Builder
-		for i, line := range strings.Split(para, "\n") {
-			if i > 0 {
-				b.WriteString("<br>\n")
-			}
-			last := 0
-			for _, m := range linkPattern.FindAllStringIndex(line, -1) {
-				link := strings.TrimRight(line[m[0]:m[1]], ".,;:!?)]}'")
-				end := m[0] + len(link)
-				b.WriteString(template.HTMLEscapeString(line[last:m[0]]))
-				if u, err := url.Parse(link); err == nil && u.Host != "" && (u.Scheme == "http" || u.Scheme == "https") {
-					b.WriteString(`<a href="` + template.HTMLEscapeString(u.String()) + `" rel="nofollow ugc noopener">` + template.HTMLEscapeString(link) + `</a>`)
-				} else {
-					b.WriteString(template.HTMLEscapeString(link))
-				}
-				last = end
-			}
-			b.WriteString(template.HTMLEscapeString(line[last:]))
-		}
-		out = append(out, template.HTML(b.String()))
-	}
-	return out
-}
+// markdown renders a post's body. page.RenderHTML shows the author's raw
+// HTML as text and lets through only http(s) and mailto links, so its
+// output may be placed in the page as markup.
+func markdown(body string) template.HTML { return template.HTML(page.RenderHTML(body)) }
 
 // Checks are the documents the profile page verified.
 func (v profileView) Checks() []check { return []check{v.ProfileCheck, v.IndexCheck} }
