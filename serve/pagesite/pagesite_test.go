@@ -3,6 +3,7 @@ package pagesite
 import (
 	"bytes"
 	"encoding/xml"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -421,5 +422,38 @@ func TestFilesAndAssets(t *testing.T) {
 	}
 	if res, _ := get(t, hf, "/ada/posts/hello"); res.StatusCode != http.StatusOK {
 		t.Error("page not rendered with Files set")
+	}
+}
+
+// TestPreview: POST /pages-assets/preview renders Markdown as the post page
+// does, as text/plain with the page's headers, and refuses other methods,
+// bodies over page.MaxBody and bytes that are not UTF-8.
+func TestPreview(t *testing.T) {
+	h := handler(newMem())
+	post := func(body string) *http.Response {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, PreviewPath, strings.NewReader(body)))
+		return rec.Result()
+	}
+	md := "Some **bold**, a [link](https://example.org/) and [not](javascript:alert(1)).\n\n<script>alert(1)</script>"
+	res := post(md)
+	got, _ := io.ReadAll(res.Body)
+	if res.StatusCode != http.StatusOK || res.Header.Get("Content-Type") != "text/plain; charset=utf-8" ||
+		res.Header.Get("X-Content-Type-Options") != "nosniff" || res.Header.Get("Access-Control-Allow-Origin") != "" {
+		t.Fatalf("preview: %d %v", res.StatusCode, res.Header)
+	}
+	if string(got) != string(renderMarkdown(md)) || !strings.Contains(string(got), "<strong>bold</strong>") ||
+		!strings.Contains(string(got), `<a href="https://example.org/" rel="nofollow ugc noopener">link</a>`) ||
+		!strings.Contains(string(got), "&lt;script&gt;") || strings.Contains(string(got), "javascript") {
+		t.Errorf("preview = %s", got)
+	}
+	if res := post(strings.Repeat("a", page.MaxBody+1)); res.StatusCode != http.StatusRequestEntityTooLarge {
+		t.Errorf("too long: %d", res.StatusCode)
+	}
+	if res := post("a\xffb"); res.StatusCode != http.StatusBadRequest {
+		t.Errorf("not UTF-8: %d", res.StatusCode)
+	}
+	if res, _ := get(t, h, PreviewPath); res.StatusCode != http.StatusMethodNotAllowed || res.Header.Get("Allow") != "POST" {
+		t.Errorf("GET: %d", res.StatusCode)
 	}
 }

@@ -2,11 +2,15 @@ package pagesite
 
 import (
 	"embed"
+	"fmt"
 	"html/template"
+	"io"
 	"net/http"
 	"time"
+	"unicode/utf8"
 
 	"planet/core/page"
+	"planet/core/page/markdown"
 )
 
 //go:embed templates/*.html
@@ -16,7 +20,7 @@ var templates = template.Must(template.New("").Funcs(template.FuncMap{
 	"date":     func(t time.Time) string { return t.UTC().Format("2 January 2006") },
 	"datetime": func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
 	"when":     func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") },
-	"markdown": markdown,
+	"markdown": renderMarkdown,
 	"script":   func() string { return VerifyScript },
 	"css":      func() string { return AssetsPrefix + "page.css" },
 }).ParseFS(templateFS, "templates/*.html"))
@@ -89,13 +93,38 @@ func (h *Handler) servePost(w http.ResponseWriter, r *http.Request, name, slug s
 	h.render(w, r, http.StatusOK, "post.html", v)
 }
 
-// markdown renders a post's body. page.RenderHTML shows the author's raw
+// renderMarkdown renders a post's body. markdown.HTML shows the author's raw
 // HTML as text and lets through only http(s) and mailto links, so its
 // output may be placed in the page as markup.
-func markdown(body string) template.HTML { return template.HTML(page.RenderHTML(body)) }
+func renderMarkdown(body string) template.HTML { return template.HTML(markdown.HTML(body)) }
 
 // Checks are the documents the profile page verified.
 func (v profileView) Checks() []check { return []check{v.ProfileCheck, v.IndexCheck} }
 
 // Checks are the documents the post page verified.
 func (v postView) Checks() []check { return []check{v.ProfileCheck, v.Check} }
+
+// servePreview renders the posted Markdown as the post page would, for the
+// tab's preview. It is text/plain (with nosniff), so a form on another site
+// that posts here gets a page of text, not markup of this origin; and it
+// carries no CORS header, so no other origin's script reads it. The work
+// is bounded as a page's is: a body of at most page.MaxBody bytes, which
+// markdown.HTML renders in milliseconds. It stores nothing.
+func (h *Handler) servePreview(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", "POST")
+		h.errorPage(w, http.StatusMethodNotAllowed, "Method not allowed", "A preview is asked for with POST.")
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, page.MaxBody+1))
+	switch {
+	case err != nil || len(body) > page.MaxBody:
+		h.errorPage(w, http.StatusRequestEntityTooLarge, "Too long", fmt.Sprintf("A post's text is at most %d bytes.", page.MaxBody))
+		return
+	case !utf8.Valid(body):
+		h.errorPage(w, http.StatusBadRequest, "Not text", "A post's text is UTF-8.")
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	write(w, r, http.StatusOK, "text/plain; charset=utf-8", []byte(markdown.HTML(string(body))))
+}

@@ -1,4 +1,9 @@
-package page
+// Package markdown renders a public page's post body, which is Markdown
+// (docs/pages.md, "The body: Markdown"), as HTML that is safe to place in a
+// page. It is its own package, apart from core/page, so that the tab's
+// WebAssembly build, which signs and verifies pages but does not render
+// them, does not link the Markdown parser.
+package markdown
 
 import (
 	"bytes"
@@ -18,7 +23,7 @@ import (
 	"github.com/yuin/goldmark/util"
 )
 
-// A post's body is CommonMark (docs/pages.md, "The body: Markdown"). PLANET
+// A post's body is CommonMark. PLANET
 // renders a fixed subset of it, the same on the public page and in the
 // tab's preview, so the person sees what a visitor sees:
 //
@@ -58,19 +63,18 @@ var markdown = goldmark.New(
 // linkRel is on every link of a post.
 const linkRel = `" rel="nofollow ugc noopener">`
 
-// RenderHTML renders a post's body (Markdown) as HTML to place inside an
+// HTML renders a post's body (Markdown) as HTML to place inside an
 // element such as <div class="e-content">. The result is safe to insert
 // into a page as markup whatever body holds: it is produced with raw HTML
 // off, every URL filtered to http, https and mailto, and every piece of the
 // author's text escaped (FuzzRenderMarkdown checks it). It returns a plain
-// string, not html/template.HTML, so that the tab's WebAssembly build does
-// not link the template packages; a server wraps it itself.
+// string; an html/template user wraps it in template.HTML itself.
 //
 // A body built to make the parser work hard (a paragraph of thousands of
 // emphasis or bracket delimiters, block quotes nested thousands deep: work
 // that grows with the square of their number) is shown as plain text
-// instead, so a page of MaxBody bytes always renders in milliseconds.
-func RenderHTML(body string) string {
+// instead, so a body of page.MaxBody (64 KiB) always renders in milliseconds.
+func HTML(body string) string {
 	if degenerate(body) {
 		return plainHTML(body)
 	}
@@ -95,11 +99,31 @@ const maxMarks = 4096
 // blank line.
 var paraBreak = regexp.MustCompile(`\n[ ]*\n\s*`)
 
+// maxNesting is how many block markers (">", "-", "1." …) a line may
+// open with: each nests a block quote or a list, and goldmark's work grows
+// with the square of the depth.
+const maxNesting = 64
+
 // degenerate reports whether a stretch of body holds more than maxMarks
-// delimiter characters.
+// delimiter characters or a line opens more than maxNesting blocks.
 func degenerate(body string) bool {
 	if len(body) <= maxMarks {
 		return false
+	}
+	for line := range strings.Lines(body) {
+		marks := 0
+		for _, c := range []byte(line) {
+			if c == ' ' {
+				continue
+			}
+			if !strings.ContainsRune(">-*+.)0123456789", rune(c)) {
+				break
+			}
+			marks++
+		}
+		if marks > maxNesting {
+			return true
+		}
 	}
 	for _, para := range paraBreak.Split(body, -1) {
 		if strings.Count(para, "*")+strings.Count(para, "_")+strings.Count(para, "[")+strings.Count(para, "]")+
@@ -120,7 +144,7 @@ func plainHTML(body string) string {
 	return b.String()
 }
 
-// tagPattern matches one tag of RenderHTML's output. The author's text there
+// tagPattern matches one tag of HTML's output. The author's text there
 // is escaped, so every '<' begins a tag of the renderer's own.
 var tagPattern = regexp.MustCompile(`<[^>]*>`)
 

@@ -1,4 +1,4 @@
-package page
+package markdown
 
 import (
 	"io"
@@ -11,7 +11,7 @@ import (
 	"golang.org/x/net/html/atom"
 )
 
-// allowedTags are the only elements RenderHTML may produce.
+// allowedTags are the only elements HTML may produce.
 var allowedTags = map[string]bool{"p": true, "br": true, "h2": true, "h3": true, "h4": true, "h5": true, "h6": true,
 	"em": true, "strong": true, "code": true, "pre": true, "blockquote": true, "ul": true, "ol": true, "li": true,
 	"hr": true, "a": true}
@@ -69,7 +69,7 @@ func checkSafe(t testing.TB, body, out string) {
 // renderCheck renders body, checks it, and parses it as a tree.
 func renderCheck(t *testing.T, body string) (string, []*html.Node) {
 	t.Helper()
-	out := RenderHTML(body)
+	out := HTML(body)
 	checkSafe(t, body, out)
 	nodes, err := html.ParseFragment(strings.NewReader(out), &html.Node{Type: html.ElementNode, Data: "div", DataAtom: atom.Div})
 	if err != nil {
@@ -150,7 +150,7 @@ func TestRenderMarkdown(t *testing.T) {
 	}
 }
 
-// TestRenderMarkdownPathological renders inputs of MaxBody bytes built to
+// TestRenderMarkdownPathological renders inputs of maxBody bytes built to
 // make a Markdown parser backtrack or nest deeply; each must finish well
 // under a second.
 func TestRenderMarkdownPathological(t *testing.T) {
@@ -171,16 +171,21 @@ func TestRenderMarkdownPathological(t *testing.T) {
 		"images":       "![",
 		"indent lists": "1. ",
 	} {
-		body := strings.Repeat(unit, MaxBody/len(unit))
-		start := time.Now()
-		out := RenderHTML(body)
-		if d := time.Since(start); d > 500*time.Millisecond {
-			t.Errorf("%s: %v for %d bytes", name, d, len(body))
+		// The whole body one stretch, and stretches just under the limits
+		// that make it plain text, rendered by the parser.
+		deep := strings.Repeat(unit, maxNesting*2/len(unit)) + "\n\n"
+		wide := strings.Repeat(unit, maxMarks/len(unit)) + "\n\n"
+		for _, body := range []string{strings.Repeat(unit, maxBody/len(unit)), strings.Repeat(deep, maxBody/len(deep)), strings.Repeat(wide, maxBody/len(wide))} {
+			start := time.Now()
+			out := HTML(body)
+			if d := time.Since(start); d > 500*time.Millisecond {
+				t.Errorf("%s: %v for %d bytes", name, d, len(body))
+			}
+			if len(out) > 40*len(body) {
+				t.Errorf("%s: %d bytes out of %d", name, len(out), len(body))
+			}
+			checkSafe(t, name, out)
 		}
-		if len(out) > 40*len(body) {
-			t.Errorf("%s: %d bytes out of %d", name, len(out), len(body))
-		}
-		checkSafe(t, name, out)
 	}
 }
 
@@ -191,7 +196,7 @@ func TestRenderDegenerate(t *testing.T) {
 	if elements(nodes) != "p p" || !strings.Contains(out, "<p>Intro *em*</p>") {
 		t.Errorf("degenerate body: %.200s", out)
 	}
-	long := strings.Repeat("Some *emphasis* and a [link](https://a.example/).\n\n", MaxBody/60)
+	long := strings.Repeat("Some *emphasis* and a [link](https://a.example/).\n\n", maxBody/60)
 	if _, nodes := renderCheck(t, long); !strings.Contains(elements(nodes), "p em a p em a") {
 		t.Errorf("ordinary long body rendered as plain text")
 	}
@@ -211,11 +216,11 @@ func TestExcerpt(t *testing.T) {
 	}
 }
 
-// FuzzRenderMarkdown: whatever a post's body holds, RenderHTML gives only
+// FuzzRenderMarkdown: whatever a post's body holds, HTML gives only
 // the fixed tags, links to http(s) or mailto with rel="nofollow ugc
 // noopener", and escaped text.
 func FuzzRenderMarkdown(f *testing.F) {
-	seeds, err := os.ReadFile("testdata/markdown.txt")
+	seeds, err := os.ReadFile("testdata/bodies.txt")
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -223,9 +228,12 @@ func FuzzRenderMarkdown(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, body string) {
-		checkSafe(t, body, RenderHTML(body))
+		checkSafe(t, body, HTML(body))
 		if e := Excerpt(body, 300); len(e) > 300+len("…") {
 			t.Fatalf("excerpt of %d bytes", len(e))
 		}
 	})
 }
+
+// maxBody is page.MaxBody, the most a post's body holds.
+const maxBody = 64 << 10
