@@ -116,8 +116,9 @@ func checkCSPClean(t *testing.T, res *http.Response, doc *html.Node) {
 
 func TestProfilePage(t *testing.T) {
 	mem := newMem()
-	p := publish(t, mem, "ada",
-		newPost("older", "Older post", "Old.", t0),
+	older := newPost("older", "Older post", "# Head\n\nOld *and* <b>bold</b> [link](https://a.example/).\n\nSecond.", t0)
+	older.Summary = "" // the list shows its first paragraph, as text
+	p := publish(t, mem, "ada", older,
 		newPost("newer", "Newer <script>alert(1)</script> post", "New.", t0.Add(time.Hour)))
 	res, body := get(t, handler(mem), "/ada/")
 	if res.StatusCode != http.StatusOK || res.Header.Get("Content-Type") != "text/html; charset=utf-8" {
@@ -163,6 +164,12 @@ func TestProfilePage(t *testing.T) {
 	}
 	if attr(one(t, entries[1], "dt-published", withClass("dt-published")), "datetime") != "2026-03-01T10:00:00Z" {
 		t.Error("dt-published")
+	}
+	if got := text(one(t, entries[0], "p-summary", withClass("p-summary"))); got != "About newer." {
+		t.Errorf("summary = %q", got)
+	}
+	if s := one(t, entries[1], "p-summary", withClass("p-summary")); text(s) != "Old and <b>bold</b> link." || s.FirstChild.NextSibling != nil {
+		t.Errorf("first paragraph = %q", text(s))
 	}
 
 	meta := map[string]string{}

@@ -33,6 +33,34 @@ type profileView struct {
 	URL         string // the page's canonical https URL
 	Picture     string // the picture's https URL, or ""
 	Docs        string // the documents the browser's script checks, space-separated
+	// Excerpts holds, by slug, the first paragraph of each listed post
+	// that has no summary, as text: read from the post, and only if the
+	// post verifies.
+	Excerpts map[string]string
+}
+
+// maxExcerpt is how much of a post's first paragraph the list shows.
+const maxExcerpt = 300
+
+// excerpts reads the listed posts that have no summary (of the newest
+// maxFeedEntries, as the feed does) and returns their first paragraphs.
+func (h *Handler) excerpts(s *site) map[string]string {
+	if s.Index == nil {
+		return nil
+	}
+	out := map[string]string{}
+	for i, e := range s.Index.Posts {
+		if i == maxFeedEntries {
+			break
+		}
+		if e.Summary != "" {
+			continue
+		}
+		if v, _ := h.verify(s, page.PostPath(e.Slug), s.Checked); v != nil {
+			out[e.Slug] = markdown.Excerpt(v.Post.Body, maxExcerpt)
+		}
+	}
+	return out
 }
 
 func (h *Handler) serveProfile(w http.ResponseWriter, r *http.Request, name string) {
@@ -45,7 +73,7 @@ func (h *Handler) serveProfile(w http.ResponseWriter, r *http.Request, name stri
 		h.render(w, r, http.StatusGone, "deactivated.html", s)
 		return
 	}
-	v := profileView{site: s, Title: name, URL: s.Base, Docs: page.ProfilePath + " " + page.IndexPath}
+	v := profileView{site: s, Title: name, URL: s.Base, Docs: page.ProfilePath + " " + page.IndexPath, Excerpts: h.excerpts(s)}
 	if s.Profile != nil {
 		v.Title, v.Description = s.Profile.Name, s.Profile.Summary
 		if s.Profile.Picture != "" {
