@@ -201,7 +201,8 @@ func safeURL(dest []byte) string {
 	if err != nil {
 		return ""
 	}
-	switch strings.ToLower(u.Scheme) {
+	scheme := strings.ToLower(u.Scheme)
+	switch scheme {
 	case "http", "https":
 		if u.Host == "" || u.User != nil || u.Opaque != "" {
 			return ""
@@ -213,6 +214,8 @@ func safeURL(dest []byte) string {
 	default:
 		return ""
 	}
+	// The scheme in lower case, as a reader of the page expects it.
+	dest = append([]byte(scheme), dest[len(scheme):]...)
 	return string(util.EscapeHTML(util.URLEscape(dest, false)))
 }
 
