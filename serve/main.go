@@ -313,6 +313,8 @@ func servePagesInfo(w http.ResponseWriter, r *http.Request, host *webvhhost.Host
 		return
 	}
 	name, port := host.Location()
+	// A tab on another server asks it before moving a DID here.
+	w.Header().Set("Access-Control-Allow-Origin", "*")
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-cache")
 	json.NewEncoder(w).Encode(map[string]any{"host": name, "port": port, "didPrefix": host.DIDPrefix()})

@@ -631,6 +631,13 @@ export interface PlanetAPI {
     /** A new post (no slug) or a change to one (its slug). */
     savePost(p: { slug?: string; title: string; body: string }): Promise<PageInfo>;
     deletePost(slug: string): Promise<PageInfo>;
+    /** A JPEG, PNG or WebP of at most 512 KiB becomes the profile's picture. */
+    savePicture(bytes: Uint8Array, type: string): Promise<PageInfo>;
+    /**
+     * Takes the DID to the PLANET server at that address (did:webvh portability): the log
+     * names the new place, everything is published there, and the old server redirects.
+     */
+    move(server: string): Promise<PageInfo>;
   };
 
   /** The trust graph made by the credentials kept: the person's own and those shared with them. */

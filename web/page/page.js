@@ -104,6 +104,25 @@ export class PageSection extends HTMLElement {
         rotate.disabled = false;
       }
     });
+    const server = el('input', { type: 'url', autocomplete: 'off', spellcheck: false, placeholder: 'https://…', 'data-testid': 'page-move-server' });
+    const moveAlert = alertBox();
+    const moveStatus = statusLine();
+    const moveForm = el('form', { class: 'stack', novalidate: true },
+      field('Move to another server', server, 'Your identifier, page and posts go there; this server then sends visitors on. The same identifier, only its place changes.'),
+      moveAlert.node,
+      el('div', { class: 'row' }, el('button', { type: 'submit', class: 'button', 'data-testid': 'page-move' }, 'Move'), moveStatus.node));
+    moveForm.addEventListener('submit', async (e) => {
+      e.preventDefault();
+      moveAlert.clear();
+      moveStatus.show('Moving…');
+      try {
+        await whileBusy(moveForm, () => planet.page.move(server.value.trim()));
+        this.#load();
+      } catch (err) {
+        moveStatus.clear();
+        moveAlert.show(errorMessage(err));
+      }
+    });
     return card('Your identifier', [
       el('p', {}, 'Your page is at ', el('a', { href: page.url, target: '_blank', rel: 'noopener', 'data-testid': 'page-url' }, page.url), '.'),
       didCode,
@@ -116,6 +135,7 @@ export class PageSection extends HTMLElement {
         `Its log has ${page.versions} version${page.versions === 1 ? '' : 's'}, signed by update key ${page.key}; each commits to the next key, so only you can change it. Rotating reveals that next key and commits to a new one.`),
       alert.node,
       el('div', { class: 'row' }, rotate, status.node),
+      moveForm,
     ]);
   }
 
@@ -140,7 +160,22 @@ export class PageSection extends HTMLElement {
           el('input', { type: 'checkbox', value: c.did, checked: shown.has(c.did), 'data-testid': 'profile-show' }),
           ` ${c.name}`)) : [el('p', { class: 'hint' }, 'No connections yet. Anyone you connect with can be shown here, by the name you gave them, if you choose.')]));
     }, (err) => alert.show(errorMessage(err)));
+    const picture = el('input', { type: 'file', accept: 'image/jpeg,image/png,image/webp', 'data-testid': 'profile-picture' });
+    picture.addEventListener('change', async () => {
+      const file = picture.files?.[0];
+      if (!file) return;
+      alert.clear();
+      status.show('Publishing the picture…');
+      try {
+        await planet.page.savePicture(new Uint8Array(await file.arrayBuffer()), file.type);
+        status.show('Picture published.', 6000);
+      } catch (err) {
+        status.clear();
+        alert.show(errorMessage(err));
+      }
+    });
     const form = el('form', { class: 'stack', novalidate: true },
+      field('Picture', picture, 'A JPEG, PNG or WebP of at most 512 KiB, published as soon as you choose it.'),
       field('Name', name),
       field('About you', summary, 'A sentence or two, shown at the top of your page.'),
       field('Links', links, 'One per line: a title, a space, and the address (https://…).'),
