@@ -346,10 +346,7 @@ func (svc *Service) Move(ctx context.Context, loc Location) (*Page, []Upload, er
 	if loc.Name == "" {
 		loc.Name = p.Name()
 	}
-	now := s.Now().UTC().Truncate(time.Second)
-	if t, err := time.Parse(time.RFC3339, p.Log[len(p.Log)-1].VersionTime); err == nil && !now.After(t) {
-		now = t.Add(time.Second)
-	}
+	now := entryTime(s, p)
 	next := p.Key + 1
 	log, err := p.Log.Move(loc.Host, loc.Port, []string{loc.Name}, webvh.UpdateOptions{
 		Time:          now,
