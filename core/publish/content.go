@@ -60,6 +60,9 @@ const contentKey = "#key-1"
 type Content struct {
 	Profile *page.Profile
 	Posts   []page.Post
+	// Whois is the presentation of the credentials the person shows
+	// (page.WhoisPath), nil when they show none.
+	Whois *page.Whois
 }
 
 // Content returns what the person published.
@@ -86,6 +89,12 @@ func content(ctx context.Context, s *session.Session, p *Page) (*Content, error)
 	}
 	out := &Content{}
 	for _, r := range recs {
+		if r.Path == page.WhoisPath {
+			if out.Whois, err = verifyWhois(r.Data, p, s.Now()); err != nil {
+				return nil, fmt.Errorf("publish: %s: %w", r.Path, errors.Join(vault.ErrCorrupt, err))
+			}
+			continue
+		}
 		v, err := page.VerifyLog(r.Data, wd, p.Log, nil, s.Now())
 		if err != nil {
 			return nil, fmt.Errorf("publish: %s: %w", r.Path, errors.Join(vault.ErrCorrupt, err))
@@ -111,6 +120,35 @@ func (svc *Service) SaveProfile(ctx context.Context, profile page.Profile) ([]Up
 		}
 		return []Upload{{Path: page.ProfilePath, Body: data}}, nil
 	})
+}
+
+// SaveWhois signs the presentation of the credentials the person chooses
+// to show on their page (page.WhoisPath), each a credential's JSON as its
+// issuer signed it, and keeps it; it returns what to upload. No
+// credentials deletes the presentation. Which credentials the person may
+// show is the caller's to decide (the kept credentials and relationship
+// credentials belong to features beside this one): a credential is shown
+// as it is, and its own proof says who said what.
+func (svc *Service) SaveWhois(ctx context.Context, credentials [][]byte) ([]Upload, error) {
+	return svc.edit(ctx, func(s *session.Session, p *Page, c *Content, now time.Time) ([]Upload, error) {
+		if len(credentials) == 0 {
+			return []Upload{{Path: page.WhoisPath}}, nil
+		}
+		data, err := page.SignWhois(credentials, contentSigner{s.Identity}, mustWebVH(p), contentKey, now)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", input.ErrInvalid, err)
+		}
+		return []Upload{{Path: page.WhoisPath, Body: data}}, nil
+	})
+}
+
+// verifyWhois verifies the kept presentation against the page's log.
+func verifyWhois(data []byte, p *Page, now time.Time) (*page.Whois, error) {
+	versions, err := webvh.Verify(p.Log, nil, now)
+	if err != nil {
+		return nil, err
+	}
+	return page.VerifyWhois(data, versions, now)
 }
 
 // SavePost signs a new post (slug empty: one is made from the title) or a

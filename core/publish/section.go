@@ -104,8 +104,11 @@ func (im *sectionImport) Restore(tx *vault.Tx, id *identity.Identity, _ *session
 		return session.BadExport("publish.json: %v", err)
 	}
 	for _, f := range im.in.Files {
-		v, err := page.VerifyLog(f.Document, wd, log, nil, time.Now().Add(time.Hour))
-		if err != nil || v.Path != f.Path {
+		if f.Path == page.WhoisPath {
+			if _, err := page.VerifyWhois(f.Document, versions, time.Now().Add(time.Hour)); err != nil {
+				return session.BadExport("publish.json: %s does not verify: %v", f.Path, err)
+			}
+		} else if v, err := page.VerifyLog(f.Document, wd, log, nil, time.Now().Add(time.Hour)); err != nil || v.Path != f.Path {
 			return session.BadExport("publish.json: %s does not verify: %v", f.Path, err)
 		}
 		// Kept as exported: JSON re-indented by the export is the same
