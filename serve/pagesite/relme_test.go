@@ -52,7 +52,7 @@ func TestRelMeBothWays(t *testing.T) {
 	p := publish(t, mem, "ada")
 	backURL := "http://back.localhost:" + back.port() + "/"
 	noBackURL := "http://noback.localhost:" + noBack.port() + "/"
-	directURL := "http://127.0.0.1:" + direct.port() + "/"             // loopback by address: never fetched
+	directURL := "http://127.0.0.1:" + direct.port() + "/"           // loopback by address: never fetched
 	unlisted := "http://elsewhere.localhost:" + direct.port() + "/x" // a localhost name not listed: never fetched
 	p.sign(t, &page.Profile{Name: "Ada Lovelace", Links: []page.Link{
 		{Title: "Back", URL: backURL}, {Title: "No back", URL: noBackURL}, {Title: "Direct", URL: directURL}, {Title: "Unlisted", URL: unlisted},
