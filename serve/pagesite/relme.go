@@ -133,27 +133,27 @@ func refuseNonPublic(_, address string, _ syscall.RawConn) error {
 // at most relMeParallel at a time, each within [RelMeTimeout]; an answer
 // is remembered for [RelMeTTL] (a failure for a minute).
 func (r *RelMe) Check(ctx context.Context, links []string, profiles []string) map[string]bool {
-	out := make(map[string]bool, len(links))
-	var mu sync.Mutex
+	var unique []string
+	for _, link := range links {
+		if !slices.Contains(unique, link) {
+			unique = append(unique, link)
+		}
+	}
+	results := make([]bool, len(unique))
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, relMeParallel)
-	for _, link := range links {
-		if _, done := out[link]; done {
-			continue
-		}
-		out[link] = false
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+	for i, link := range unique {
+		wg.Go(func() {
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			ok := r.check(ctx, link, profiles)
-			mu.Lock()
-			out[link] = ok
-			mu.Unlock()
-		}()
+			results[i] = r.check(ctx, link, profiles)
+		})
 	}
 	wg.Wait()
+	out := make(map[string]bool, len(unique))
+	for i, link := range unique {
+		out[link] = results[i]
+	}
 	return out
 }
 
