@@ -204,7 +204,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		resolve:  resolver.NewWithWebVH(host.Resolver(webvhhost.ResolverOptions{})),
 		mediate:  med.Handler(),
 		host:     host,
-		pageSite: pagesite.New(host, pagesite.Options{Files: host}),
+		pageSite: pagesite.New(host, pagesite.Options{Files: host, RelMe: pagesite.NewRelMe(pagesite.RelMeOptions{})}),
 	}
 	h := relay.InfoHandler(node, c.relay.Relays, routes(parts))
 	srv := newServer(site.LogRequests(h, log), log)

@@ -298,6 +298,7 @@ func pageAPI(ctx context.Context, p *core.Planet, net *tabNetwork) safejs.Value 
 		return pageJS(ctx, p)
 	}
 	o.Set("get", async(func([]safejs.Value) (any, error) { return pageJS(ctx, p) }))
+	addWhois(ctx, p, o, step)
 	o.Set("create", async(func(args []safejs.Value) (any, error) {
 		name, err := str(args, 0)
 		if err != nil {

@@ -638,6 +638,14 @@ export interface PlanetAPI {
      * names the new place, everything is published there, and the old server redirects.
      */
     move(server: string): Promise<PageInfo>;
+    /** The ids of the relationship credentials shown on the page (whois.vp). */
+    whois(): Promise<{ credentials: string[] }>;
+    /**
+     * Shows these relationship credentials on the page, by id: the person's own kept ones
+     * (credentials.list() without sharedBy) and issued VRCs (relationships.list()). None takes
+     * the presentation down.
+     */
+    saveWhois(ids: string[]): Promise<PageInfo>;
   };
 
   /** The trust graph made by the credentials kept: the person's own and those shared with them. */

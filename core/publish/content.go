@@ -60,6 +60,9 @@ const contentKey = "#key-1"
 type Content struct {
 	Profile *page.Profile
 	Posts   []page.Post
+	// Whois is the presentation of the credentials the person shows
+	// (page.WhoisPath), nil when they show none.
+	Whois *page.Whois
 }
 
 // Content returns what the person published.
@@ -86,8 +89,14 @@ func content(ctx context.Context, s *session.Session, p *Page) (*Content, error)
 	}
 	out := &Content{}
 	for _, r := range recs {
-		if !strings.HasSuffix(r.Path, ".json") {
-			continue // the picture: bytes, not a signed document
+		if isPicture(r.Path) {
+			continue // bytes, not a signed document
+		}
+		if r.Path == page.WhoisPath {
+			if out.Whois, err = verifyWhois(r.Data, p, s.Now()); err != nil {
+				return nil, fmt.Errorf("publish: %s: %w", r.Path, errors.Join(vault.ErrCorrupt, err))
+			}
+			continue
 		}
 		v, err := page.VerifyLog(r.Data, wd, p.Log, nil, s.Now())
 		if err != nil {
@@ -119,6 +128,10 @@ func (svc *Service) SaveProfile(ctx context.Context, profile page.Profile) ([]Up
 		return []Upload{{Path: page.ProfilePath, Body: data}}, nil
 	})
 }
+
+// isPicture reports whether path is the page's picture (SavePicture names
+// it), whose bytes are kept as they are, rather than a signed document.
+func isPicture(path string) bool { return strings.HasPrefix(path, "avatar-") }
 
 // Picture types a page's picture may have, by file extension.
 var pictureTypes = map[string]string{"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}
@@ -160,6 +173,35 @@ func (svc *Service) SavePicture(ctx context.Context, data []byte, typ string) ([
 		}
 		return ups, nil
 	})
+}
+
+// SaveWhois signs the presentation of the credentials the person chooses
+// to show on their page (page.WhoisPath), each a credential's JSON as its
+// issuer signed it, and keeps it; it returns what to upload. No
+// credentials deletes the presentation. Which credentials the person may
+// show is the caller's to decide (the kept credentials and relationship
+// credentials belong to features beside this one): a credential is shown
+// as it is, and its own proof says who said what.
+func (svc *Service) SaveWhois(ctx context.Context, credentials [][]byte) ([]Upload, error) {
+	return svc.edit(ctx, func(s *session.Session, p *Page, c *Content, now time.Time) ([]Upload, error) {
+		if len(credentials) == 0 {
+			return []Upload{{Path: page.WhoisPath}}, nil
+		}
+		data, err := page.SignWhois(credentials, contentSigner{s.Identity}, mustWebVH(p), contentKey, now)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", input.ErrInvalid, err)
+		}
+		return []Upload{{Path: page.WhoisPath, Body: data}}, nil
+	})
+}
+
+// verifyWhois verifies the kept presentation against the page's log.
+func verifyWhois(data []byte, p *Page, now time.Time) (*page.Whois, error) {
+	versions, err := webvh.Verify(p.Log, nil, now)
+	if err != nil {
+		return nil, err
+	}
+	return page.VerifyWhois(data, versions, now)
 }
 
 // SavePost signs a new post (slug empty: one is made from the title) or a
@@ -385,12 +427,23 @@ func (svc *Service) Move(ctx context.Context, loc Location) (*Page, []Upload, er
 		}
 		ups = append(ups, index)
 	}
+	if c.Whois != nil {
+		creds := make([][]byte, len(c.Whois.Credentials))
+		for i, sc := range c.Whois.Credentials {
+			creds[i] = sc.JSON
+		}
+		data, err := page.SignWhois(creds, sign, wd, contentKey, now)
+		if err != nil {
+			return nil, nil, err
+		}
+		ups = append(ups, Upload{Path: page.WhoisPath, Body: data})
+	}
 	files, err := session.List(ctx, s.Vault, filesCollection, func(*fileRecord, string) {})
 	if err != nil {
 		return nil, nil, err
 	}
 	for _, f := range files {
-		if !strings.HasSuffix(f.Path, ".json") {
+		if isPicture(f.Path) {
 			ups = append([]Upload{{Path: f.Path, Body: f.Data}}, ups...) // the picture first
 		}
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"strings"
 	"time"
 
 	"planet/core/did/webvh"
@@ -59,10 +58,10 @@ func (section) Export(ctx context.Context, s *session.Session, w *session.Writer
 		return err
 	}
 	for _, f := range files {
-		if strings.HasSuffix(f.Path, ".json") {
-			out.Files = append(out.Files, exportedFile{Path: f.Path, Document: f.Data})
-		} else {
+		if isPicture(f.Path) {
 			out.Files = append(out.Files, exportedFile{Path: f.Path, Bytes: f.Data})
+		} else {
+			out.Files = append(out.Files, exportedFile{Path: f.Path, Document: f.Data})
 		}
 	}
 	w.JSON(exportName, out)
@@ -111,7 +110,7 @@ func (im *sectionImport) Restore(tx *vault.Tx, id *identity.Identity, _ *session
 		return session.BadExport("publish.json: %v", err)
 	}
 	for _, f := range im.in.Files {
-		if !strings.HasSuffix(f.Path, ".json") {
+		if isPicture(f.Path) {
 			if len(f.Bytes) == 0 || len(f.Bytes) > MaxPicture {
 				return session.BadExport("publish.json: %s: not a picture of at most %d bytes", f.Path, MaxPicture)
 			}
@@ -120,8 +119,11 @@ func (im *sectionImport) Restore(tx *vault.Tx, id *identity.Identity, _ *session
 			}
 			continue
 		}
-		v, err := page.VerifyLog(f.Document, wd, log, nil, time.Now().Add(time.Hour))
-		if err != nil || v.Path != f.Path {
+		if f.Path == page.WhoisPath {
+			if _, err := page.VerifyWhois(f.Document, versions, time.Now().Add(time.Hour)); err != nil {
+				return session.BadExport("publish.json: %s does not verify: %v", f.Path, err)
+			}
+		} else if v, err := page.VerifyLog(f.Document, wd, log, nil, time.Now().Add(time.Hour)); err != nil || v.Path != f.Path {
 			return session.BadExport("publish.json: %s does not verify: %v", f.Path, err)
 		}
 		// Kept as exported: JSON re-indented by the export is the same

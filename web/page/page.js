@@ -82,6 +82,7 @@ export class PageSection extends HTMLElement {
     return [
       this.#identityCard(page),
       this.#profileCard(page),
+      this.#credentialsCard(),
       this.#postsCard(page),
     ];
   }
@@ -194,6 +195,52 @@ export class PageSection extends HTMLElement {
       }
     });
     return card('Profile', [form]);
+  }
+
+  /**
+   * The relationship credentials shown on the page (whois.vp): the person's own kept ones and
+   * the VRCs issued in their relationships, each as its issuer signed it. Saved on its own.
+   */
+  #credentialsCard() {
+    const alert = alertBox();
+    const status = statusLine();
+    const legend = () => el('legend', {}, 'Credentials to show');
+    const chosen = el('fieldset', { class: 'stack page-credentials' }, legend(), el('p', { class: 'hint' }, 'Loading your credentials…'));
+    const save = el('button', { type: 'submit', class: 'button primary', 'data-testid': 'whois-save' }, 'Sign and publish');
+    const short = (/** @type {string} */ d) => (d.length > 32 ? `${d.slice(0, 20)}…${d.slice(-6)}` : d);
+    Promise.all([planet.credentials.list(), planet.relationships.list(), planet.page.whois()]).then(([kept, fpn, shown]) => {
+      const on = new Set(shown.credentials);
+      /** @type {{ id: string, text: string, verified: boolean }[]} */
+      const items = [];
+      for (const c of kept) {
+        if (c.sharedBy) continue; // a contact's, about other people: not the person's to publish
+        items.push({ id: c.id, text: `${short(c.issuer)} knows ${short(c.subject)}${c.context ? ` (${c.context})` : ''}, since ${humanDate(c.validFrom)}`, verified: c.verified });
+      }
+      for (const x of fpn.credentials) {
+        const c = x.credential;
+        if (x.state !== 'issued' || !c || items.some((i) => i.id === c.id)) continue;
+        items.push({ id: c.id, text: `${short(c.issuer)} knows ${short(c.subject)} (a relationship on the First Person Network), since ${humanDate(c.validFrom)}`, verified: c.verified });
+      }
+      chosen.replaceChildren(legend(),
+        ...(items.length ? items.map((i) => el('label', { class: 'check' },
+          el('input', { type: 'checkbox', value: i.id, checked: on.has(i.id), 'data-testid': 'whois-show' }),
+          ` ${i.text}${i.verified ? '' : ' — does not verify now'}`)) : [el('p', { class: 'hint' }, 'No relationship credentials yet. When you and someone you know exchange them, you can show them here.')]));
+    }, (err) => alert.show(errorMessage(err)));
+    const form = el('form', { class: 'stack', novalidate: true },
+      el('p', { class: 'hint' }, 'Each is shown as its issuer signed it, with your own signature over the set (whois.vp), so anyone can check who said what.'),
+      chosen, alert.node, el('div', { class: 'row' }, save, status.node));
+    form.addEventListener('submit', async (e) => {
+      e.preventDefault();
+      alert.clear();
+      try {
+        const ids = [...chosen.querySelectorAll('input:checked')].map((i) => /** @type {HTMLInputElement} */ (i).value);
+        await whileBusy(form, () => planet.page.saveWhois(ids));
+        status.show(ids.length ? 'Published.' : 'None shown now.', 6000);
+      } catch (err) {
+        alert.show(errorMessage(err));
+      }
+    });
+    return card('Credentials', [form]);
   }
 
   /** @param {PageInfo} page */

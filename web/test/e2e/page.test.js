@@ -130,6 +130,27 @@ test('a person publishes a page with a post; a visitor reads and verifies it; a 
   await alice.page.getByRole('status').filter({ hasText: 'Published.' }).waitFor({ timeout: 30_000 });
   const html = await (await fetch(`${site.server.url}alice/`)).text();
   assert.match(html, /<ul class="relationships">\s*<li class="h-card"><span class="p-name">Bob<\/span>/);
+
+  // Alice asks Bob for a relationship credential; he issues it; she shows
+  // it on her page (whois.vp), where the server verifies it by Bob's key.
+  const aliceRel = (await api(alice.page, 'relationships.list')).relationships.find((r) => r.state === 'established');
+  await api(alice.page, 'relationships.requestCredential', aliceRel.id, 'for my page');
+  const bobAsked = await eventually('Bob asked for a credential', async () =>
+    (await api(bob.page, 'relationships.list')).credentials.find((c) => c.direction === 'asked-of-me' && c.state === 'requested'));
+  await api(bob.page, 'relationships.issueCredential', bobAsked.id);
+  await eventually('Alice holds it', async () =>
+    (await api(alice.page, 'relationships.list')).credentials.some((c) => c.state === 'issued' && c.credential?.verified));
+  await nav.getByRole('link', { name: 'Connect', exact: true }).click();
+  await nav.getByRole('link', { name: 'Your page', exact: true }).click();
+  await alice.page.getByTestId('whois-show').first().check({ timeout: 30_000 });
+  await alice.page.getByTestId('whois-save').click();
+  await alice.page.getByRole('region', { name: 'Credentials' }).getByRole('status').filter({ hasText: 'Published.' }).waitFor({ timeout: 30_000 });
+  assert.equal((await api(alice.page, 'page.whois')).credentials.length, 1);
+  const shown = await (await fetch(`${site.server.url}alice/`)).text();
+  assert.match(shown, /<ul class="credentials">\s*<li class="verified">[^<]*<data[^>]*>did:peer:2[^<]*<\/data> says they know/);
+  const vp = await (await fetch(`${site.server.url}alice/whois.vp`)).json();
+  assert.equal(vp.holder, didText);
+  assert.equal(vp.proof.proofPurpose, 'assertionMethod');
 });
 
 // A 1×1 PNG.
