@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"strings"
 	"testing"
 
 	"planet/core"
@@ -186,5 +187,50 @@ func TestPublishedDID(t *testing.T) {
 	done := must(bob.ReceiveDIDComm(ctx, acc.Packed.Message, chat.ViaDIDComm))
 	if done.Relationship == nil || done.Relationship.Kind != "established" || done.Relationship.Relationship.Peer != pg.DID {
 		t.Fatalf("Bob after the accept: %+v", done.Relationship)
+	}
+}
+
+// TestPublishPictureAndMove: a picture joins the profile (the old one
+// goes); the DID moves to another server with every document signed again
+// for its new name, and the log still verifies, naming the old DID.
+func TestPublishPictureAndMove(t *testing.T) {
+	clock := newTestClock()
+	alice, _ := fpnPersonAt(t, mediatorDID(t), clock)
+	first := must(alice.Publish().Create(ctx, publish.Location{Host: "old.localhost", Port: 8080, Name: "alice"}))
+	must(alice.Publish().SaveProfile(ctx, page.Profile{Name: "Alice"}))
+	must2(alice.Publish().SavePost(ctx, "", "Hello", "World"))
+	if _, err := alice.Publish().SavePicture(ctx, []byte("GIF89a"), "image/gif"); err == nil {
+		t.Error("a GIF was taken")
+	}
+	ups := must(alice.Publish().SavePicture(ctx, []byte("\xff\xd8\xff jpeg bytes"), "image/jpeg"))
+	if len(ups) != 2 || !strings.HasSuffix(ups[0].Path, ".jpg") || ups[1].Path != page.ProfilePath {
+		t.Fatalf("picture uploads: %+v", ups)
+	}
+	again := must(alice.Publish().SavePicture(ctx, []byte("\xff\xd8\xff other bytes"), "image/jpeg"))
+	if len(again) != 3 || again[2].Path != ups[0].Path || again[2].Body != nil {
+		t.Fatalf("a second picture should delete the first: %+v", again)
+	}
+	// A profile saved without a picture keeps the one there is.
+	must(alice.Publish().SaveProfile(ctx, page.Profile{Name: "Alice L."}))
+	if c := must(alice.Publish().Content(ctx)); c.Profile.Picture != again[0].Path {
+		t.Fatalf("the picture after a profile edit: %q", c.Profile.Picture)
+	}
+
+	moved, files, err := alice.Publish().Move(ctx, publish.Location{Host: "new.localhost", Port: 9090})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if moved.DID == first.DID || !strings.Contains(moved.DID.String(), ":new.localhost%3A9090:alice") || moved.Key != first.Key+1 {
+		t.Fatalf("moved to %s, key %d", moved.DID, moved.Key)
+	}
+	versions := must(webvh.Verify(moved.Log, nil, clock.Now()))
+	if aka, _ := versions[len(versions)-1].State["alsoKnownAs"].([]any); len(aka) == 0 || aka[0] != first.DID.String() {
+		t.Fatalf("alsoKnownAs %v", versions[len(versions)-1].State["alsoKnownAs"])
+	}
+	if len(files) != 4 { // picture, profile, post, index
+		t.Fatalf("%d files to upload after the move: %+v", len(files), files)
+	}
+	if c := must(alice.Publish().Content(ctx)); c.Profile == nil || len(c.Posts) != 1 {
+		t.Fatalf("content after the move: %+v", c)
 	}
 }

@@ -204,7 +204,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		resolve:  resolver.NewWithWebVH(host.Resolver(webvhhost.ResolverOptions{})),
 		mediate:  med.Handler(),
 		host:     host,
-		pageSite: pagesite.New(host, pagesite.Options{Files: host}),
+		pageSite: pagesite.New(host, pagesite.Options{Files: host, RelMe: pagesite.NewRelMe(pagesite.RelMeOptions{})}),
 	}
 	h := relay.InfoHandler(node, c.relay.Relays, routes(parts))
 	srv := newServer(site.LogRequests(h, log), log)
@@ -313,6 +313,8 @@ func servePagesInfo(w http.ResponseWriter, r *http.Request, host *webvhhost.Host
 		return
 	}
 	name, port := host.Location()
+	// A tab on another server asks it before moving a DID here.
+	w.Header().Set("Access-Control-Allow-Origin", "*")
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-cache")
 	json.NewEncoder(w).Encode(map[string]any{"host": name, "port": port, "didPrefix": host.DIDPrefix()})

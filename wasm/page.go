@@ -35,18 +35,21 @@ const pagesPath = "/pages.json"
 // errServerRefused wraps the server's own words when it refuses a change.
 var errServerRefused = errors.New("the server refused")
 
-// pageLocation asks the page's server where it hosts DIDs.
-func pageLocation(ctx context.Context) (publish.Location, error) {
+// pageLocation asks a server where it hosts DIDs: server is its address,
+// or "" for the page's own.
+func pageLocation(ctx context.Context, server string) (publish.Location, error) {
 	var info struct {
 		Host string `json:"host"`
 		Port int    `json:"port"`
 	}
-	found, err := fetchOwnJSON(ctx, pagesPath, &info)
+	status, body, err := browser.Fetch(ctx, browser.Request{URL: strings.TrimSuffix(server, "/") + pagesPath}, 4<<10)
 	switch {
 	case err != nil:
 		return publish.Location{}, err
-	case !found || info.Host == "":
-		return publish.Location{}, fmt.Errorf("%w: this server hosts no pages", errServerRefused)
+	case status == 404:
+		return publish.Location{}, fmt.Errorf("%w: that server hosts no pages", errServerRefused)
+	case status != 200 || json.Unmarshal(body, &info) != nil || info.Host == "":
+		return publish.Location{}, fmt.Errorf("%w: that server did not say where it hosts pages (%d)", errServerRefused, status)
 	}
 	return publish.Location{Host: info.Host, Port: info.Port}, nil
 }
@@ -59,8 +62,13 @@ func publicURL(d webvh.DID) string { return plainForLoopback(d.BaseURL()) }
 // the DID's name (DELETE when body is nil), signed by the update key unless
 // it is the log, which authorises itself.
 func upload(ctx context.Context, p *core.Planet, name, path string, body []byte) error {
+	return uploadTo(ctx, p, "", name, path, body)
+}
+
+// uploadTo is upload to the server at base ("" for the page's own).
+func uploadTo(ctx context.Context, p *core.Planet, base, name, path string, body []byte) error {
 	target := "/" + name + "/" + path
-	req := browser.Request{Method: "PUT", URL: target, Body: body, Headers: map[string]string{}}
+	req := browser.Request{Method: "PUT", URL: strings.TrimSuffix(base, "/") + target, Body: body, Headers: map[string]string{}}
 	if body == nil {
 		req.Method = "DELETE"
 	}
@@ -290,13 +298,14 @@ func pageAPI(ctx context.Context, p *core.Planet, net *tabNetwork) safejs.Value 
 		return pageJS(ctx, p)
 	}
 	o.Set("get", async(func([]safejs.Value) (any, error) { return pageJS(ctx, p) }))
+	addWhois(ctx, p, o, step)
 	o.Set("create", async(func(args []safejs.Value) (any, error) {
 		name, err := str(args, 0)
 		if err != nil {
 			return nil, err
 		}
 		return step(func(ctx context.Context) error {
-			loc, err := pageLocation(ctx)
+			loc, err := pageLocation(ctx, "")
 			if err != nil {
 				return err
 			}
@@ -368,6 +377,69 @@ func pageAPI(ctx context.Context, p *core.Planet, net *tabNetwork) safejs.Value 
 				return err
 			}
 			return publishFiles(ctx, p, ups)
+		})
+	}))
+	o.Set("savePicture", async(func(args []safejs.Value) (any, error) {
+		data, err := browser.BytesFromJS(arg(args, 0), publish.MaxPicture)
+		if errors.Is(err, browser.ErrTooLarge) {
+			return nil, fmt.Errorf("a picture is at most %d KiB: %w", publish.MaxPicture>>10, errInvalidArg)
+		} else if err != nil {
+			return nil, err
+		}
+		typ, err := str(args, 1)
+		if err != nil {
+			return nil, err
+		}
+		return step(func(ctx context.Context) error {
+			ups, err := p.Publish().SavePicture(ctx, data, typ)
+			if err != nil {
+				return err
+			}
+			return publishFiles(ctx, p, ups)
+		})
+	}))
+	o.Set("move", async(func(args []safejs.Value) (any, error) {
+		server, err := str(args, 0)
+		if err != nil {
+			return nil, err
+		}
+		u, err := url.Parse(strings.TrimSpace(server))
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			return nil, fmt.Errorf("%q is not a server's address (https://…): %w", server, errInvalidArg)
+		}
+		base := u.Scheme + "://" + u.Host
+		return step(func(ctx context.Context) error {
+			old, err := p.Publish().Get(ctx)
+			if err != nil {
+				return err
+			}
+			loc, err := pageLocation(ctx, base)
+			if err != nil {
+				return err
+			}
+			moved, files, err := p.Publish().Move(ctx, loc)
+			if err != nil {
+				return err
+			}
+			// The new server first: the log, then every file; then the
+			// old one, whose copy of the log now says where the DID went
+			// (it redirects there from then on).
+			data, err := moved.JSONL()
+			if err != nil {
+				return err
+			}
+			if err := uploadTo(ctx, p, base, moved.Name(), "did.jsonl", data); err != nil {
+				return err
+			}
+			for _, f := range files {
+				if err := uploadTo(ctx, p, base, moved.Name(), f.Path, f.Body); err != nil {
+					return err
+				}
+			}
+			if err := uploadTo(ctx, p, "", old.Name(), "did.jsonl", data); err != nil {
+				return err
+			}
+			return net.didcomm.register(ctx, moved.DID)
 		})
 	}))
 	o.Set("deletePost", async(func(args []safejs.Value) (any, error) {

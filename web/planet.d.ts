@@ -638,6 +638,21 @@ export interface PlanetAPI {
      * links only to http, https and mailto. Safe to insert as markup for that reason alone.
      */
     preview(markdown: string): Promise<string>;
+    /** A JPEG, PNG or WebP of at most 512 KiB becomes the profile's picture. */
+    savePicture(bytes: Uint8Array, type: string): Promise<PageInfo>;
+    /**
+     * Takes the DID to the PLANET server at that address (did:webvh portability): the log
+     * names the new place, everything is published there, and the old server redirects.
+     */
+    move(server: string): Promise<PageInfo>;
+    /** The ids of the relationship credentials shown on the page (whois.vp). */
+    whois(): Promise<{ credentials: string[] }>;
+    /**
+     * Shows these relationship credentials on the page, by id: the person's own kept ones
+     * (credentials.list() without sharedBy) and issued VRCs (relationships.list()). None takes
+     * the presentation down.
+     */
+    saveWhois(ids: string[]): Promise<PageInfo>;
   };
 
   /** The trust graph made by the credentials kept: the person's own and those shared with them. */

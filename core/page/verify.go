@@ -215,6 +215,16 @@ func VerifyLog(data []byte, d webvh.DID, log webvh.Log, wf webvh.WitnessFile, no
 // from the document still signs documents dated before its removal: the
 // person rotates a compromised key and deactivates if that matters.
 func VerifyVersions(data []byte, versions []webvh.Version, now time.Time) (*Verified, error) {
+	res, err := resolutionAt(data, versions, now)
+	if err != nil {
+		return nil, err
+	}
+	return Verify(data, res)
+}
+
+// resolutionAt returns the DID resolved, from its verified versions, at
+// the version in force when the document data says it was signed.
+func resolutionAt(data []byte, versions []webvh.Version, now time.Time) (*webvh.Resolution, error) {
 	if len(versions) == 0 {
 		return nil, fmt.Errorf("%w: no verified version of the did", ErrWrongDID)
 	}
@@ -240,10 +250,10 @@ func VerifyVersions(data []byte, versions []webvh.Version, now time.Time) (*Veri
 	if chosen == nil {
 		return nil, fmt.Errorf("%w: signed %s, before the did existed", ErrNotAssertionKey, formatTime(signed))
 	}
-	return Verify(data, &webvh.Resolution{
+	return &webvh.Resolution{
 		DID:      chosen.DID,
 		Document: chosen.State,
 		Metadata: webvh.Metadata{VersionID: chosen.VersionID, VersionNumber: chosen.Number, VersionTime: chosen.Time,
 			Created: versions[0].Time, Updated: last.Time, Parameters: last.Parameters},
-	})
+	}, nil
 }

@@ -60,6 +60,9 @@ const contentKey = "#key-1"
 type Content struct {
 	Profile *page.Profile
 	Posts   []page.Post
+	// Whois is the presentation of the credentials the person shows
+	// (page.WhoisPath), nil when they show none.
+	Whois *page.Whois
 }
 
 // Content returns what the person published.
@@ -86,6 +89,15 @@ func content(ctx context.Context, s *session.Session, p *Page) (*Content, error)
 	}
 	out := &Content{}
 	for _, r := range recs {
+		if isPicture(r.Path) {
+			continue // bytes, not a signed document
+		}
+		if r.Path == page.WhoisPath {
+			if out.Whois, err = verifyWhois(r.Data, p, s.Now()); err != nil {
+				return nil, fmt.Errorf("publish: %s: %w", r.Path, errors.Join(vault.ErrCorrupt, err))
+			}
+			continue
+		}
 		v, err := page.VerifyLog(r.Data, wd, p.Log, nil, s.Now())
 		if err != nil {
 			return nil, fmt.Errorf("publish: %s: %w", r.Path, errors.Join(vault.ErrCorrupt, err))
@@ -101,9 +113,13 @@ func content(ctx context.Context, s *session.Session, p *Page) (*Content, error)
 	return out, nil
 }
 
-// SaveProfile signs profile and keeps it; it returns what to upload.
+// SaveProfile signs profile and keeps it; it returns what to upload. A
+// profile without a picture keeps the one published.
 func (svc *Service) SaveProfile(ctx context.Context, profile page.Profile) ([]Upload, error) {
 	return svc.edit(ctx, func(s *session.Session, p *Page, c *Content, now time.Time) ([]Upload, error) {
+		if profile.Picture == "" && c.Profile != nil {
+			profile.Picture = c.Profile.Picture
+		}
 		profile.Updated = now
 		data, err := page.SignProfile(&profile, contentSigner{s.Identity}, mustWebVH(p), contentKey, now)
 		if err != nil {
@@ -111,6 +127,81 @@ func (svc *Service) SaveProfile(ctx context.Context, profile page.Profile) ([]Up
 		}
 		return []Upload{{Path: page.ProfilePath, Body: data}}, nil
 	})
+}
+
+// isPicture reports whether path is the page's picture (SavePicture names
+// it), whose bytes are kept as they are, rather than a signed document.
+func isPicture(path string) bool { return strings.HasPrefix(path, "avatar-") }
+
+// Picture types a page's picture may have, by file extension.
+var pictureTypes = map[string]string{"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}
+
+// MaxPicture bounds a picture, well inside what the server takes for a file.
+const MaxPicture = 512 << 10
+
+// SavePicture keeps data (of MIME type typ) as the page's picture and signs
+// the profile again naming it; it returns what to upload: the picture,
+// then the profile (the picture the profile named before is deleted).
+func (svc *Service) SavePicture(ctx context.Context, data []byte, typ string) ([]Upload, error) {
+	ext, ok := pictureTypes[typ]
+	switch {
+	case !ok:
+		return nil, fmt.Errorf("%w: a picture is a JPEG, PNG or WebP image, not %q", input.ErrInvalid, typ)
+	case len(data) == 0 || len(data) > MaxPicture:
+		return nil, fmt.Errorf("%w: a picture is at most %d KiB (this one is %d KiB)", input.ErrInvalid, MaxPicture>>10, len(data)>>10)
+	}
+	return svc.edit(ctx, func(s *session.Session, p *Page, c *Content, now time.Time) ([]Upload, error) {
+		profile := page.Profile{Name: "", Updated: now}
+		if c.Profile != nil {
+			profile = *c.Profile
+			profile.Updated = now
+		}
+		// A new name each time, so that no cache shows the old picture.
+		sum := sha256.Sum256(data)
+		path := "avatar-" + hex.EncodeToString(sum[:6]) + "." + ext
+		old := profile.Picture
+		profile.Picture = path
+		signed, err := page.SignProfile(&profile, contentSigner{s.Identity}, mustWebVH(p), contentKey, now)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", input.ErrInvalid, err)
+		}
+		// The new picture before the profile that names it, the old one
+		// gone only once nothing names it.
+		ups := []Upload{{Path: path, Body: data}, {Path: page.ProfilePath, Body: signed}}
+		if old != "" && old != path {
+			ups = append(ups, Upload{Path: old})
+		}
+		return ups, nil
+	})
+}
+
+// SaveWhois signs the presentation of the credentials the person chooses
+// to show on their page (page.WhoisPath), each a credential's JSON as its
+// issuer signed it, and keeps it; it returns what to upload. No
+// credentials deletes the presentation. Which credentials the person may
+// show is the caller's to decide (the kept credentials and relationship
+// credentials belong to features beside this one): a credential is shown
+// as it is, and its own proof says who said what.
+func (svc *Service) SaveWhois(ctx context.Context, credentials [][]byte) ([]Upload, error) {
+	return svc.edit(ctx, func(s *session.Session, p *Page, c *Content, now time.Time) ([]Upload, error) {
+		if len(credentials) == 0 {
+			return []Upload{{Path: page.WhoisPath}}, nil
+		}
+		data, err := page.SignWhois(credentials, contentSigner{s.Identity}, mustWebVH(p), contentKey, now)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", input.ErrInvalid, err)
+		}
+		return []Upload{{Path: page.WhoisPath, Body: data}}, nil
+	})
+}
+
+// verifyWhois verifies the kept presentation against the page's log.
+func verifyWhois(data []byte, p *Page, now time.Time) (*page.Whois, error) {
+	versions, err := webvh.Verify(p.Log, nil, now)
+	if err != nil {
+		return nil, err
+	}
+	return page.VerifyWhois(data, versions, now)
 }
 
 // SavePost signs a new post (slug empty: one is made from the title) or a
@@ -266,4 +357,120 @@ letters:
 		slug = fmt.Sprintf("%s-%d", base, n)
 	}
 	return slug
+}
+
+// Move takes the person's DID to loc, another server (did:webvh
+// portability): a new entry, signed by the next update key as pre-rotation
+// asks, names the DID at loc, keeping its SCID and listing the old DID in
+// alsoKnownAs; every document is signed again for the new DID (a document
+// names its DID, so the old signatures do not hold there). It returns the
+// page and every file to upload to loc's server. The caller then publishes
+// the log there, the files, and the log at the old server too, which then
+// redirects to the new one.
+func (svc *Service) Move(ctx context.Context, loc Location) (*Page, []Upload, error) {
+	if loc.Host == "" {
+		return nil, nil, fmt.Errorf("%w: a move needs the new server's name", input.ErrInvalid)
+	}
+	s, err := svc.open.Session()
+	if err != nil {
+		return nil, nil, err
+	}
+	svc.mu.Lock()
+	defer svc.mu.Unlock()
+	p, err := get(ctx, s)
+	if err != nil {
+		return nil, nil, err
+	}
+	c, err := content(ctx, s, p)
+	if err != nil {
+		return nil, nil, err
+	}
+	if loc.Name == "" {
+		loc.Name = p.Name()
+	}
+	now := entryTime(s, p)
+	next := p.Key + 1
+	log, err := p.Log.Move(loc.Host, loc.Port, []string{loc.Name}, webvh.UpdateOptions{
+		Time:          now,
+		UpdateKeys:    []string{multikey(s.Identity, next)},
+		NextKeyHashes: []string{webvh.NextKeyHash(multikey(s.Identity, next+1))},
+	}, updateSigner{s.Identity.UpdateKey(next)}, now)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: %w", input.ErrInvalid, err)
+	}
+	versions, err := webvh.Verify(log, nil, now)
+	if err != nil {
+		return nil, nil, err
+	}
+	moved := &Page{DID: versions[len(versions)-1].DID.DID(), Log: log, Key: next}
+	wd := mustWebVH(moved)
+	sign := contentSigner{s.Identity}
+	var ups []Upload
+	if c.Profile != nil {
+		data, err := page.SignProfile(c.Profile, sign, wd, contentKey, now)
+		if err != nil {
+			return nil, nil, err
+		}
+		ups = append(ups, Upload{Path: page.ProfilePath, Body: data})
+	}
+	for i := range c.Posts {
+		data, err := page.SignPost(&c.Posts[i], sign, wd, contentKey, now)
+		if err != nil {
+			return nil, nil, err
+		}
+		ups = append(ups, Upload{Path: page.PostPath(c.Posts[i].Slug), Body: data})
+	}
+	if len(c.Posts) > 0 {
+		index, err := signIndex(s, moved, c.Posts, now)
+		if err != nil {
+			return nil, nil, err
+		}
+		ups = append(ups, index)
+	}
+	if c.Whois != nil {
+		creds := make([][]byte, len(c.Whois.Credentials))
+		for i, sc := range c.Whois.Credentials {
+			creds[i] = sc.JSON
+		}
+		data, err := page.SignWhois(creds, sign, wd, contentKey, now)
+		if err != nil {
+			return nil, nil, err
+		}
+		ups = append(ups, Upload{Path: page.WhoisPath, Body: data})
+	}
+	files, err := session.List(ctx, s.Vault, filesCollection, func(*fileRecord, string) {})
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, f := range files {
+		if isPicture(f.Path) {
+			ups = append([]Upload{{Path: f.Path, Body: f.Data}}, ups...) // the picture first
+		}
+	}
+	data, err := log.MarshalJSONL()
+	if err != nil {
+		return nil, nil, err
+	}
+	recs := make([][]byte, len(ups))
+	for i, u := range ups {
+		if recs[i], err = vault.MarshalCBOR(fileRecord{Path: u.Path, Data: u.Body}); err != nil {
+			return nil, nil, err
+		}
+	}
+	rec, err := vault.MarshalCBOR(record{Log: data, Key: next, Created: session.Millis(p.Created), Updated: session.Millis(now)})
+	if err != nil {
+		return nil, nil, err
+	}
+	err = s.Vault.Update(ctx, func(tx *vault.Tx) error {
+		tx.Put(collection, recordID, rec)
+		for i, u := range ups {
+			tx.Put(filesCollection, fileID(u.Path), recs[i])
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	moved, err = get(ctx, s)
+	return moved, ups, err
 }

@@ -232,6 +232,17 @@ func sameJSON(a, b map[string]any) (bool, error) {
 	return string(ja) == string(jb), nil
 }
 
+// entryTime is the versionTime of p's next entry: now, to the second, or a
+// second after the last entry if the clock says otherwise (versionTime
+// must grow).
+func entryTime(s *session.Session, p *Page) time.Time {
+	now := s.Now().UTC().Truncate(time.Second)
+	if t, err := time.Parse(time.RFC3339, p.Log[len(p.Log)-1].VersionTime); err == nil && !now.After(t) {
+		now = t.Add(time.Second)
+	}
+	return now
+}
+
 // change runs f on the page and keeps the log it returns.
 func (svc *Service) change(ctx context.Context, f func(p *Page, me *identity.Identity, now time.Time) (webvh.Log, uint32, error)) (*Page, error) {
 	s, err := svc.open.Session()
@@ -244,12 +255,7 @@ func (svc *Service) change(ctx context.Context, f func(p *Page, me *identity.Ide
 	if err != nil {
 		return nil, err
 	}
-	now := s.Now().UTC().Truncate(time.Second)
-	if last := p.Log[len(p.Log)-1].VersionTime; last != "" {
-		if t, err := time.Parse(time.RFC3339, last); err == nil && !now.After(t) {
-			now = t.Add(time.Second) // versionTime must grow
-		}
-	}
+	now := entryTime(s, p)
 	log, key, err := f(p, s.Identity, now)
 	if err != nil {
 		return nil, err

@@ -27,10 +27,12 @@ type exported struct {
 	Files   []exportedFile `json:"files,omitempty"`
 }
 
-// exportedFile is a document the person publishes, as signed.
+// exportedFile is a document the person publishes, as signed, or their
+// picture's bytes.
 type exportedFile struct {
 	Path     string          `json:"path"`
-	Document json.RawMessage `json:"document"`
+	Document json.RawMessage `json:"document,omitempty"`
+	Bytes    []byte          `json:"bytes,omitempty"` // base64 in JSON: the picture
 }
 
 // Section is the person's DID on the web in the export: publish.json,
@@ -56,7 +58,11 @@ func (section) Export(ctx context.Context, s *session.Session, w *session.Writer
 		return err
 	}
 	for _, f := range files {
-		out.Files = append(out.Files, exportedFile{Path: f.Path, Document: f.Data})
+		if isPicture(f.Path) {
+			out.Files = append(out.Files, exportedFile{Path: f.Path, Bytes: f.Data})
+		} else {
+			out.Files = append(out.Files, exportedFile{Path: f.Path, Document: f.Data})
+		}
 	}
 	w.JSON(exportName, out)
 	return nil
@@ -104,8 +110,20 @@ func (im *sectionImport) Restore(tx *vault.Tx, id *identity.Identity, _ *session
 		return session.BadExport("publish.json: %v", err)
 	}
 	for _, f := range im.in.Files {
-		v, err := page.VerifyLog(f.Document, wd, log, nil, time.Now().Add(time.Hour))
-		if err != nil || v.Path != f.Path {
+		if isPicture(f.Path) {
+			if len(f.Bytes) == 0 || len(f.Bytes) > MaxPicture {
+				return session.BadExport("publish.json: %s: not a picture of at most %d bytes", f.Path, MaxPicture)
+			}
+			if err := session.RestoreRecord(tx, filesCollection, fileID(f.Path), fileRecord{Path: f.Path, Data: f.Bytes}); err != nil {
+				return err
+			}
+			continue
+		}
+		if f.Path == page.WhoisPath {
+			if _, err := page.VerifyWhois(f.Document, versions, time.Now().Add(time.Hour)); err != nil {
+				return session.BadExport("publish.json: %s does not verify: %v", f.Path, err)
+			}
+		} else if v, err := page.VerifyLog(f.Document, wd, log, nil, time.Now().Add(time.Hour)); err != nil || v.Path != f.Path {
 			return session.BadExport("publish.json: %s does not verify: %v", f.Path, err)
 		}
 		// Kept as exported: JSON re-indented by the export is the same

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"net/http"
 	"slices"
+	"strings"
 	"time"
 
 	"planet/core/did/webvh"
@@ -28,6 +29,10 @@ type site struct {
 	ProfileCheck check
 	Index        *page.Index // nil unless verified; posts newest first
 	IndexCheck   check
+	// Whois is the presentation of the relationship credentials the
+	// person shows (whois.vp), nil unless it verified.
+	Whois      *page.Whois
+	WhoisCheck check
 
 	log      webvh.Log
 	wf       webvh.WitnessFile
@@ -109,7 +114,40 @@ func (h *Handler) load(name string) (*site, *failure) {
 		s.Index = v.Index
 		slices.SortStableFunc(s.Index.Posts, func(a, b page.IndexEntry) int { return b.Published.Compare(a.Published) })
 	}
+	s.Whois, s.WhoisCheck = h.verifyWhois(s, now)
 	return s, nil
+}
+
+// verifyWhois reads and verifies the presentation of the credentials the
+// person shows: its own proof by the DID, and each credential's by its
+// issuer (page.VerifyWhois).
+func (h *Handler) verifyWhois(s *site, now time.Time) (*page.Whois, check) {
+	c := check{Path: page.WhoisPath}
+	data, err := h.r.File(s.Name, page.WhoisPath)
+	if errors.Is(err, fs.ErrNotExist) {
+		c.Missing, c.Words = true, "not published"
+		return nil, c
+	}
+	if err != nil {
+		c.Words = "could not be read just now"
+		return nil, c
+	}
+	w, err := page.VerifyWhois(data, s.versions, now)
+	if err != nil {
+		c.Words = "does not verify, so it is not shown: " + err.Error()
+		return nil, c
+	}
+	shown := 0
+	for _, x := range w.Credentials {
+		if x.Verified {
+			shown++
+		}
+	}
+	key := strings.TrimPrefix(w.Key, w.DID.String())
+	c.OK = true
+	c.Words = fmt.Sprintf("presented by %s of %s, version %d, on %s; %d of its %d credentials verify by their issuers' keys",
+		key, w.DID, w.Version, w.Signed.UTC().Format("2006-01-02 15:04 UTC"), shown, len(w.Credentials))
+	return w, c
 }
 
 // verify reads and verifies the document at p. It returns the verified

@@ -81,6 +81,9 @@ type Options struct {
 	// Files serves the DID's raw files under /<name>/ (the hosting
 	// package's own handler). Nil serves them from the Reader.
 	Files http.Handler
+	// RelMe checks the profile's links both ways (rel="me"); nil does
+	// not check them.
+	RelMe *RelMe
 }
 
 // Handler serves public pages.
@@ -88,11 +91,12 @@ type Handler struct {
 	r     Reader
 	now   func() time.Time
 	files http.Handler
+	relme *RelMe
 }
 
 // New returns a handler over r.
 func New(r Reader, opts Options) *Handler {
-	h := &Handler{r: r, now: opts.Now, files: opts.Files}
+	h := &Handler{r: r, now: opts.Now, files: opts.Files, relme: opts.RelMe}
 	if h.now == nil {
 		h.now = time.Now
 	}

@@ -33,6 +33,9 @@ type profileView struct {
 	URL         string // the page's canonical https URL
 	Picture     string // the picture's https URL, or ""
 	Docs        string // the documents the browser's script checks, space-separated
+	// BothWays says, by URL, which links link back to this page with
+	// rel="me" (nil when links are not checked).
+	BothWays map[string]bool
 	// Excerpts holds, by slug, the first paragraph of each listed post
 	// that has no summary, as text: read from the post, and only if the
 	// post verifies.
@@ -79,8 +82,30 @@ func (h *Handler) serveProfile(w http.ResponseWriter, r *http.Request, name stri
 		if s.Profile.Picture != "" {
 			v.Picture = s.Base + s.Profile.Picture
 		}
+		v.BothWays = h.checkLinks(r, s)
+	}
+	if s.Whois != nil {
+		v.Docs += " " + page.WhoisPath
 	}
 	h.render(w, r, http.StatusOK, "profile.html", v)
+}
+
+// checkLinks checks the profile's links both ways: whether each links
+// back with rel="me" to this page, by its DID's URL or the URL it was
+// asked by.
+func (h *Handler) checkLinks(r *http.Request, s *site) map[string]bool {
+	if h.relme == nil || len(s.Profile.Links) == 0 {
+		return nil
+	}
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	links := make([]string, len(s.Profile.Links))
+	for i, l := range s.Profile.Links {
+		links[i] = l.URL
+	}
+	return h.relme.Check(r.Context(), links, []string{s.Base, scheme + "://" + r.Host + "/" + s.Name + "/"})
 }
 
 // postView is what post.html shows.
@@ -127,7 +152,12 @@ func (h *Handler) servePost(w http.ResponseWriter, r *http.Request, name, slug s
 func renderMarkdown(body string) template.HTML { return template.HTML(markdown.HTML(body)) }
 
 // Checks are the documents the profile page verified.
-func (v profileView) Checks() []check { return []check{v.ProfileCheck, v.IndexCheck} }
+func (v profileView) Checks() []check {
+	if v.WhoisCheck.Missing {
+		return []check{v.ProfileCheck, v.IndexCheck}
+	}
+	return []check{v.ProfileCheck, v.IndexCheck, v.WhoisCheck}
+}
 
 // Checks are the documents the post page verified.
 func (v postView) Checks() []check { return []check{v.ProfileCheck, v.Check} }

@@ -128,6 +128,7 @@ export class PageSection extends HTMLElement {
     return [
       this.#identityCard(page),
       this.#profileCard(page),
+      this.#credentialsCard(),
       this.#postsCard(page),
     ];
   }
@@ -150,6 +151,25 @@ export class PageSection extends HTMLElement {
         rotate.disabled = false;
       }
     });
+    const server = el('input', { type: 'url', autocomplete: 'off', spellcheck: false, placeholder: 'https://…', 'data-testid': 'page-move-server' });
+    const moveAlert = alertBox();
+    const moveStatus = statusLine();
+    const moveForm = el('form', { class: 'stack', novalidate: true },
+      field('Move to another server', server, 'Your identifier, page and posts go there; this server then sends visitors on. The same identifier, only its place changes.'),
+      moveAlert.node,
+      el('div', { class: 'row' }, el('button', { type: 'submit', class: 'button', 'data-testid': 'page-move' }, 'Move'), moveStatus.node));
+    moveForm.addEventListener('submit', async (e) => {
+      e.preventDefault();
+      moveAlert.clear();
+      moveStatus.show('Moving…');
+      try {
+        await whileBusy(moveForm, () => planet.page.move(server.value.trim()));
+        this.#load();
+      } catch (err) {
+        moveStatus.clear();
+        moveAlert.show(errorMessage(err));
+      }
+    });
     return card('Your identifier', [
       el('p', {}, 'Your page is at ', el('a', { href: page.url, target: '_blank', rel: 'noopener', 'data-testid': 'page-url' }, page.url), '.'),
       didCode,
@@ -162,6 +182,7 @@ export class PageSection extends HTMLElement {
         `Its log has ${page.versions} version${page.versions === 1 ? '' : 's'}, signed by update key ${page.key}; each commits to the next key, so only you can change it. Rotating reveals that next key and commits to a new one.`),
       alert.node,
       el('div', { class: 'row' }, rotate, status.node),
+      moveForm,
     ]);
   }
 
@@ -186,7 +207,22 @@ export class PageSection extends HTMLElement {
           el('input', { type: 'checkbox', value: c.did, checked: shown.has(c.did), 'data-testid': 'profile-show' }),
           ` ${c.name}`)) : [el('p', { class: 'hint' }, 'No connections yet. Anyone you connect with can be shown here, by the name you gave them, if you choose.')]));
     }, (err) => alert.show(errorMessage(err)));
+    const picture = el('input', { type: 'file', accept: 'image/jpeg,image/png,image/webp', 'data-testid': 'profile-picture' });
+    picture.addEventListener('change', async () => {
+      const file = picture.files?.[0];
+      if (!file) return;
+      alert.clear();
+      status.show('Publishing the picture…');
+      try {
+        await planet.page.savePicture(new Uint8Array(await file.arrayBuffer()), file.type);
+        status.show('Picture published.', 6000);
+      } catch (err) {
+        status.clear();
+        alert.show(errorMessage(err));
+      }
+    });
     const form = el('form', { class: 'stack', novalidate: true },
+      field('Picture', picture, 'A JPEG, PNG or WebP of at most 512 KiB, published as soon as you choose it.'),
       field('Name', name),
       field('About you', summary, 'A sentence or two, shown at the top of your page.'),
       field('Links', links, 'One per line: a title, a space, and the address (https://…).'),
@@ -205,6 +241,52 @@ export class PageSection extends HTMLElement {
       }
     });
     return card('Profile', [form]);
+  }
+
+  /**
+   * The relationship credentials shown on the page (whois.vp): the person's own kept ones and
+   * the VRCs issued in their relationships, each as its issuer signed it. Saved on its own.
+   */
+  #credentialsCard() {
+    const alert = alertBox();
+    const status = statusLine();
+    const legend = () => el('legend', {}, 'Credentials to show');
+    const chosen = el('fieldset', { class: 'stack page-credentials' }, legend(), el('p', { class: 'hint' }, 'Loading your credentials…'));
+    const save = el('button', { type: 'submit', class: 'button primary', 'data-testid': 'whois-save' }, 'Sign and publish');
+    const short = (/** @type {string} */ d) => (d.length > 32 ? `${d.slice(0, 20)}…${d.slice(-6)}` : d);
+    Promise.all([planet.credentials.list(), planet.relationships.list(), planet.page.whois()]).then(([kept, fpn, shown]) => {
+      const on = new Set(shown.credentials);
+      /** @type {{ id: string, text: string, verified: boolean }[]} */
+      const items = [];
+      for (const c of kept) {
+        if (c.sharedBy) continue; // a contact's, about other people: not the person's to publish
+        items.push({ id: c.id, text: `${short(c.issuer)} knows ${short(c.subject)}${c.context ? ` (${c.context})` : ''}, since ${humanDate(c.validFrom)}`, verified: c.verified });
+      }
+      for (const x of fpn.credentials) {
+        const c = x.credential;
+        if (x.state !== 'issued' || !c || items.some((i) => i.id === c.id)) continue;
+        items.push({ id: c.id, text: `${short(c.issuer)} knows ${short(c.subject)} (a relationship on the First Person Network), since ${humanDate(c.validFrom)}`, verified: c.verified });
+      }
+      chosen.replaceChildren(legend(),
+        ...(items.length ? items.map((i) => el('label', { class: 'check' },
+          el('input', { type: 'checkbox', value: i.id, checked: on.has(i.id), 'data-testid': 'whois-show' }),
+          ` ${i.text}${i.verified ? '' : ' — does not verify now'}`)) : [el('p', { class: 'hint' }, 'No relationship credentials yet. When you and someone you know exchange them, you can show them here.')]));
+    }, (err) => alert.show(errorMessage(err)));
+    const form = el('form', { class: 'stack', novalidate: true },
+      el('p', { class: 'hint' }, 'Each is shown as its issuer signed it, with your own signature over the set (whois.vp), so anyone can check who said what.'),
+      chosen, alert.node, el('div', { class: 'row' }, save, status.node));
+    form.addEventListener('submit', async (e) => {
+      e.preventDefault();
+      alert.clear();
+      try {
+        const ids = [...chosen.querySelectorAll('input:checked')].map((i) => /** @type {HTMLInputElement} */ (i).value);
+        await whileBusy(form, () => planet.page.saveWhois(ids));
+        status.show(ids.length ? 'Published.' : 'None shown now.', 6000);
+      } catch (err) {
+        alert.show(errorMessage(err));
+      }
+    });
+    return card('Credentials', [form]);
   }
 
   /** @param {PageInfo} page */

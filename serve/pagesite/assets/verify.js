@@ -19,6 +19,9 @@
 
 const CONTEXT = 'urn:planet:page:v1';
 const TYPES = ['PageProfile', 'PagePost', 'PagePostIndex'];
+// The presentation of the credentials shown, and its context (VC 2.0).
+const WHOIS = 'whois.vp';
+const CONTEXT_VC = 'https://www.w3.org/ns/credentials/v2';
 const MAX_DOCUMENT = 256 * 1024;
 const MAX_LOG = 4 * 1024 * 1024;
 const CLOCK_SKEW_MS = 5 * 60 * 1000;
@@ -209,9 +212,20 @@ export async function verifyDocument(text, path, did, versions, now = new Date()
   if (text.length > MAX_DOCUMENT) throw new Error('it is larger than a page document may be');
   const doc = JSON.parse(text);
   const ctx = doc['@context'];
-  if (!Array.isArray(ctx) || ctx.length !== 1 || ctx[0] !== CONTEXT || !TYPES.includes(doc.type)) throw new Error('it is not a page document this script knows');
-  if (doc.author !== did) throw new Error(`its author is ${doc.author}, not ${did}`);
-  if (doc.id !== `${did}/${path}`) throw new Error(`it says it is ${doc.id}`);
+  if (path === WHOIS) {
+    // The presentation of the credentials shown (whois.vp): held and signed
+    // by the DID. The credentials' own proofs, by their issuers, are the
+    // server's to check; this script checks the person's.
+    const type = doc.type;
+    if (!Array.isArray(ctx) || ctx.length !== 1 || ctx[0] !== CONTEXT_VC || !Array.isArray(type) || type.length !== 1 || type[0] !== 'VerifiablePresentation') {
+      throw new Error('it is not a presentation this script knows');
+    }
+    if (doc.holder !== did) throw new Error(`its holder is ${doc.holder}, not ${did}`);
+  } else {
+    if (!Array.isArray(ctx) || ctx.length !== 1 || ctx[0] !== CONTEXT || !TYPES.includes(doc.type)) throw new Error('it is not a page document this script knows');
+    if (doc.author !== did) throw new Error(`its author is ${doc.author}, not ${did}`);
+    if (doc.id !== `${did}/${path}`) throw new Error(`it says it is ${doc.id}`);
+  }
   const proof = doc.proof || {};
   const created = parseTime(proof.created, 'its proof time');
   if (created > now.getTime() + CLOCK_SKEW_MS) throw new Error('it says it was signed in the future');

@@ -10,7 +10,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { onServer, api, eventually } from '../pages.js';
-import { visitor } from '../lib.js';
+import { visitor, startServer } from '../lib.js';
 
 const site = onServer();
 const { newPerson, createVault } = site;
@@ -142,4 +142,77 @@ test('a person publishes a page with a post; a visitor reads and verifies it; a 
   await alice.page.getByRole('status').filter({ hasText: 'Published.' }).waitFor({ timeout: 30_000 });
   const html = await (await fetch(`${site.server.url}alice/`)).text();
   assert.match(html, /<ul class="relationships">\s*<li class="h-card"><span class="p-name">Bob<\/span>/);
+
+  // Alice asks Bob for a relationship credential; he issues it; she shows
+  // it on her page (whois.vp), where the server verifies it by Bob's key.
+  const aliceRel = (await api(alice.page, 'relationships.list')).relationships.find((r) => r.state === 'established');
+  await api(alice.page, 'relationships.requestCredential', aliceRel.id, 'for my page');
+  const bobAsked = await eventually('Bob asked for a credential', async () =>
+    (await api(bob.page, 'relationships.list')).credentials.find((c) => c.direction === 'asked-of-me' && c.state === 'requested'));
+  await api(bob.page, 'relationships.issueCredential', bobAsked.id);
+  await eventually('Alice holds it', async () =>
+    (await api(alice.page, 'relationships.list')).credentials.some((c) => c.state === 'issued' && c.credential?.verified));
+  await nav.getByRole('link', { name: 'Connect', exact: true }).click();
+  await nav.getByRole('link', { name: 'Your page', exact: true }).click();
+  await alice.page.getByTestId('whois-show').first().check({ timeout: 30_000 });
+  await alice.page.getByTestId('whois-save').click();
+  await alice.page.getByRole('region', { name: 'Credentials' }).getByRole('status').filter({ hasText: 'Published.' }).waitFor({ timeout: 30_000 });
+  assert.equal((await api(alice.page, 'page.whois')).credentials.length, 1);
+  const shown = await (await fetch(`${site.server.url}alice/`)).text();
+  assert.match(shown, /<ul class="credentials">\s*<li class="verified">[^<]*<data[^>]*>did:peer:2[^<]*<\/data> says they know/);
+  const vp = await (await fetch(`${site.server.url}alice/whois.vp`)).json();
+  assert.equal(vp.holder, didText);
+  assert.equal(vp.proof.proofPurpose, 'assertionMethod');
+});
+
+// A 1×1 PNG.
+const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==', 'base64');
+
+test('a person gives their page a picture and moves it to another server, which then serves it verified while the old one redirects', { timeout: 300_000 }, async () => {
+  const other = await startServer();
+  try {
+    const dora = await newPerson();
+    await createVault(dora.page);
+    await dora.page.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name: 'Your page', exact: true }).click();
+    await dora.page.getByTestId('page-name').fill('dora');
+    await dora.page.getByTestId('page-create').click();
+    await dora.page.getByTestId('page-did').waitFor({ timeout: 30_000 });
+    await dora.page.getByTestId('profile-name').fill('Dora');
+    await dora.page.getByTestId('profile-save').click();
+    await dora.page.getByRole('status').filter({ hasText: 'Published.' }).waitFor({ timeout: 30_000 });
+    await dora.page.getByTestId('profile-picture').setInputFiles({ name: 'me.png', mimeType: 'image/png', buffer: PNG });
+    await dora.page.getByRole('status').filter({ hasText: 'Picture published.' }).waitFor({ timeout: 30_000 });
+    await dora.page.getByTestId('post-title').fill('Moving day');
+    await dora.page.getByTestId('post-body').fill('Packing the boxes.');
+    await dora.page.getByTestId('post-publish').click();
+    await dora.page.getByTestId('page-post').filter({ hasText: 'Moving day' }).waitFor({ timeout: 30_000 });
+    const before = await api(dora.page, 'page.get');
+
+    // The move, to the other server by its loopback name.
+    const otherPort = new URL(other.url).port;
+    await dora.page.getByTestId('page-move-server').fill(`http://planet.localhost:${otherPort}/`);
+    await dora.page.getByTestId('page-move').click();
+    await eventually('the page moved', async () => (await api(dora.page, 'page.get')).url === `http://planet.localhost:${otherPort}/dora/`);
+    const after = await api(dora.page, 'page.get');
+    assert.equal(after.did.split(':')[2], before.did.split(':')[2], 'the same SCID');
+    assert.match(after.did, new RegExp(`:planet\\.localhost%3A${otherPort}:dora$`));
+
+    // The old server redirects to the new place; the new one renders the
+    // page with its picture, and a visitor's browser verifies it there.
+    const old = await fetch(`${site.server.url}dora/did.jsonl`, { redirect: 'manual' });
+    assert.equal(old.status, 301);
+    assert.equal(old.headers.get('location'), `http://planet.localhost:${otherPort}/dora/did.jsonl`);
+    const html = await (await fetch(`${other.url}dora/`)).text();
+    assert.match(html, /class="p-name">Dora</);
+    assert.match(html, /<img[^>]+class="u-photo"[^>]+src="[^"]*avatar-[0-9a-f]+\.png"/);
+    const v = await visitor();
+    try {
+      await v.page.goto(after.url);
+      await v.page.locator('#browser-check.ok').waitFor({ timeout: 30_000 });
+    } finally {
+      await v.close();
+    }
+  } finally {
+    await other.stop();
+  }
 });
