@@ -19,7 +19,7 @@ var layers = []struct {
 	{"encodings", []string{"planet/core/cbor", "planet/core/jcs", "planet/core/keys", "planet/core/internal/input", "planet/core/internal/vectors", "planet/wasm/browser"}},
 	{"identifiers, framing, storage", []string{"planet/core/did", "planet/core/internal/eddsajcs", "planet/core/internal/jws", "planet/core/wire", "planet/vault"}},
 	{"identity, stores", []string{"planet/core/identity", "planet/core/did/webvh", "planet/core/wire/wiretest", "planet/vault/mem", "planet/vault/storetest", "planet/idb"}},
-	{"signed formats and protocols", []string{"planet/core/vc", "planet/core/invite", "planet/core/didcomm", "planet/core/mailbox", "planet/core/identity/identitytest", "planet/core/didcomm/didcommtest", "planet/core/page"}},
+	{"signed formats and protocols", []string{"planet/core/vc", "planet/core/invite", "planet/core/didcomm", "planet/core/mailbox", "planet/core/identity/identitytest", "planet/core/didcomm/didcommtest", "planet/core/page", "planet/core/page/markdown"}},
 	{"protocols over signed formats", []string{"planet/core/fpn", "planet/core/mediation", "planet/core/page/pagetest"}},
 	{"algorithms", []string{"planet/core/graph"}},
 	{"the session a feature gets", []string{"planet/core/session"}},

@@ -184,7 +184,7 @@ func api(p *core.Planet) safejs.Value {
 	o.Set("sharing", sharingAPI(ctx, p, net))
 	o.Set("graph", graphAPI(ctx, p))
 	o.Set("relationships", relationshipsAPI(ctx, p, net))
-	o.Set("page", pageAPI(ctx, p, net))
+	o.Set("page", withPreview(ctx, pageAPI(ctx, p, net)))
 	o.Set("exportVault", async(func(args []safejs.Value) (any, error) {
 		pass, err := str(args, 0)
 		if err != nil {

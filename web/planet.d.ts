@@ -342,6 +342,7 @@ export interface PageProfileInput {
 export interface PagePost {
   slug: string;
   title: string;
+  /** Markdown (docs/pages.md). */
   body: string;
   published: string;
   updated: string;
@@ -631,6 +632,12 @@ export interface PlanetAPI {
     /** A new post (no slug) or a change to one (its slug). */
     savePost(p: { slug?: string; title: string; body: string }): Promise<PageInfo>;
     deletePost(slug: string): Promise<PageInfo>;
+    /**
+     * The HTML the post page will show for a body written in Markdown, rendered by the person's
+     * server with the public page's own renderer (core/page/markdown): raw HTML shown as text,
+     * links only to http, https and mailto. Safe to insert as markup for that reason alone.
+     */
+    preview(markdown: string): Promise<string>;
     /** A JPEG, PNG or WebP of at most 512 KiB becomes the profile's picture. */
     savePicture(bytes: Uint8Array, type: string): Promise<PageInfo>;
     /**

@@ -118,9 +118,10 @@ type Profile struct {
 	Updated time.Time
 }
 
-// Post is one blog post. Its body is plain text: paragraphs separated by
-// blank lines, bare http(s) links; never HTML, so no reader has to
-// sanitise markup.
+// Post is one blog post. Its body is Markdown (CommonMark), rendered by
+// RenderHTML with raw HTML shown as text, so no reader has to sanitise
+// markup; a plain-text body (blank-line paragraphs, bare links) reads as it
+// did before.
 type Post struct {
 	Slug      string
 	Title     string

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"planet/core/page"
+	"planet/core/page/markdown"
 )
 
 // maxFeedEntries is how many of the newest posts the feed carries, each
@@ -100,7 +101,9 @@ func (h *Handler) serveFeed(w http.ResponseWriter, r *http.Request, name string)
 				Published: atomTime(p.Published),
 				Updated:   atomTime(p.Updated),
 				Link:      atomLink{Rel: "alternate", Type: "text/html", Href: s.Base + "posts/" + p.Slug},
-				Content:   atomText{Type: "text", Text: p.Body},
+				// The rendered body, escaped once more as the element's
+				// text, as RFC 4287 3.1.1.2 says type="html" content is.
+				Content: atomText{Type: "html", Text: markdown.HTML(p.Body)},
 			}
 			if p.Summary != "" {
 				entry.Summary = &atomText{Type: "text", Text: p.Summary}

@@ -16,6 +16,7 @@
 //	GET /<name>/posts/<slug>   one post
 //	GET /<name>/feed.atom      the Atom feed of the posts
 //	GET /pages-assets/…        the verification script and the style sheet
+//	POST /pages-assets/preview a post's Markdown rendered as the post page would
 //
 // Any other path under /<name>/ (did.jsonl, profile.json, posts/<slug>.json,
 // the picture) is the DID's raw files: they go to [Options.Files] when set,
@@ -57,6 +58,12 @@ const AssetsPrefix = "/pages-assets/"
 
 // VerifyScript is the path of the verification script.
 const VerifyScript = AssetsPrefix + "verify.js"
+
+// PreviewPath is where a tab has a post's body rendered before publishing
+// it: POST the Markdown, get back the HTML the post page will show. The
+// rendering runs here rather than in the tab because the Markdown parser
+// would add some 1.4 MB to the tab's WebAssembly.
+const PreviewPath = AssetsPrefix + "preview"
 
 // ContentSecurityPolicy is sent with every page: scripts only from this
 // origin (the one verification script: no inline script, no eval), style
@@ -109,6 +116,10 @@ var filePattern = regexp.MustCompile(`^([A-Za-z0-9_-][A-Za-z0-9._-]{0,63}/){0,3}
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	setHeaders(w.Header())
+	if r.URL.Path == PreviewPath {
+		h.servePreview(w, r)
+		return
+	}
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		w.Header().Set("Allow", "GET, HEAD")
 		h.errorPage(w, http.StatusMethodNotAllowed, "Method not allowed", "Public pages are read with GET.")

@@ -3,16 +3,15 @@ package pagesite
 import (
 	"bytes"
 	"encoding/xml"
+	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"golang.org/x/net/html"
-	"golang.org/x/net/html/atom"
 
 	"planet/core/page"
 	"planet/core/page/pagetest"
@@ -117,8 +116,9 @@ func checkCSPClean(t *testing.T, res *http.Response, doc *html.Node) {
 
 func TestProfilePage(t *testing.T) {
 	mem := newMem()
-	p := publish(t, mem, "ada",
-		newPost("older", "Older post", "Old.", t0),
+	older := newPost("older", "Older post", "# Head\n\nOld *and* <b>bold</b> [link](https://a.example/).\n\nSecond.", t0)
+	older.Summary = "" // the list shows its first paragraph, as text
+	p := publish(t, mem, "ada", older,
 		newPost("newer", "Newer <script>alert(1)</script> post", "New.", t0.Add(time.Hour)))
 	res, body := get(t, handler(mem), "/ada/")
 	if res.StatusCode != http.StatusOK || res.Header.Get("Content-Type") != "text/html; charset=utf-8" {
@@ -165,6 +165,12 @@ func TestProfilePage(t *testing.T) {
 	if attr(one(t, entries[1], "dt-published", withClass("dt-published")), "datetime") != "2026-03-01T10:00:00Z" {
 		t.Error("dt-published")
 	}
+	if got := text(one(t, entries[0], "p-summary", withClass("p-summary"))); got != "About newer." {
+		t.Errorf("summary = %q", got)
+	}
+	if s := one(t, entries[1], "p-summary", withClass("p-summary")); text(s) != "Old and <b>bold</b> link." || s.FirstChild.NextSibling != nil {
+		t.Errorf("first paragraph = %q", text(s))
+	}
 
 	meta := map[string]string{}
 	for _, m := range find(doc, tag("meta")) {
@@ -193,7 +199,7 @@ func TestProfilePage(t *testing.T) {
 func TestPostPage(t *testing.T) {
 	mem := newMem()
 	hostile := "Hello <script>alert(1)</script> & \"you\""
-	body := "First line\nsecond line.\n\nSee https://example.org/a?b=c&d=1, and javascript:alert(1) <img src=x onerror=alert(1)>.\n\n\nhttp://x.example/\"onmouseover=\"alert(1)"
+	body := "First line\nsecond **line**.\n\nSee https://example.org/a?b=c&d=1, and [this](javascript:alert(1)) <img src=x onerror=alert(1)>.\n\n\nhttp://x.example/\"onmouseover=\"alert(1)\n\n<script>alert(1)</script>"
 	po := newPost("hello", hostile, body, t0)
 	po.Updated = t0.Add(time.Hour)
 	publish(t, mem, "ada", po)
@@ -216,14 +222,14 @@ func TestPostPage(t *testing.T) {
 	}
 	content := one(t, entry, "e-content", withClass("e-content"))
 	paras := find(content, tag("p"))
-	if len(paras) != 3 || len(find(paras[0], tag("br"))) != 1 {
+	if len(paras) != 4 || len(find(paras[0], tag("br"))) != 1 {
 		t.Fatalf("%d paragraphs", len(paras))
 	}
 	var elems []string
 	for _, n := range find(content, func(*html.Node) bool { return true }) {
 		elems = append(elems, n.Data)
 	}
-	if got := strings.Join(elems, " "); got != "div p br p a p a" {
+	if got := strings.Join(elems, " "); got != "div p br strong p a p a p" {
 		t.Errorf("content elements = %s: hostile text became markup", got)
 	}
 	for _, a := range find(content, tag("a")) {
@@ -234,7 +240,7 @@ func TestPostPage(t *testing.T) {
 	if got := attr(find(content, tag("a"))[0], "href"); got != "https://example.org/a?b=c&d=1" {
 		t.Errorf("href = %q", got)
 	}
-	if !strings.Contains(text(content), "<img src=x onerror=alert(1)>") {
+	if !strings.Contains(text(content), "<img src=x onerror=alert(1)>") || !strings.Contains(text(content), "<script>alert(1)</script>") {
 		t.Error("hostile text not shown as text")
 	}
 	if len(find(doc, tag("img"))) != 0 {
@@ -258,11 +264,15 @@ func TestFeed(t *testing.T) {
 	if feed.XMLName.Space != "http://www.w3.org/2005/Atom" || feed.ID != p.DID.String() || feed.Title != "Ada Lovelace" || feed.Author.Name != "Ada Lovelace" || feed.Updated == "" {
 		t.Errorf("feed = %+v", feed)
 	}
-	if len(feed.Entries) != 2 || feed.Entries[0].Title != "Newer <i>" || feed.Entries[1].Content.Text != "Old & <b>." {
+	if len(feed.Entries) != 2 || feed.Entries[0].Title != "Newer <i>" || feed.Entries[1].Content.Text != "<p>Old &amp; &lt;b&gt;.</p>\n" {
 		t.Fatalf("entries = %+v", feed.Entries)
 	}
+	// The author's "<b>" is text in the HTML, which is text in the XML.
+	if !strings.Contains(body, "&lt;p&gt;Old &amp;amp; &amp;lt;b&amp;gt;.&lt;/p&gt;") || strings.Contains(body, "<b>") {
+		t.Error("html content not escaped as the element's text")
+	}
 	e := feed.Entries[0]
-	if e.ID != p.DID.String()+"/posts/newer.json" || e.Link.Href != "https://example.com/ada/posts/newer" || e.Published != "2026-03-01T11:00:00Z" || e.Content.Type != "text" {
+	if e.ID != p.DID.String()+"/posts/newer.json" || e.Link.Href != "https://example.com/ada/posts/newer" || e.Published != "2026-03-01T11:00:00Z" || e.Content.Type != "html" {
 		t.Errorf("entry = %+v", e)
 	}
 	if _, err := time.Parse(time.RFC3339, feed.Updated); err != nil {
@@ -422,39 +432,35 @@ func TestFilesAndAssets(t *testing.T) {
 	}
 }
 
-// FuzzParagraphs: whatever a post's body holds, its rendering is text,
-// <br> and <a href="http(s)://…" rel="nofollow ugc noopener"> only.
-func FuzzParagraphs(f *testing.F) {
-	seeds, err := os.ReadFile("testdata/bodies.txt")
-	if err != nil {
-		f.Fatal(err)
+// TestPreview: POST /pages-assets/preview renders Markdown as the post page
+// does, as text/plain with the page's headers, and refuses other methods,
+// bodies over page.MaxBody and bytes that are not UTF-8.
+func TestPreview(t *testing.T) {
+	h := handler(newMem())
+	post := func(body string) *http.Response {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, PreviewPath, strings.NewReader(body)))
+		return rec.Result()
 	}
-	for _, s := range strings.Split(string(seeds), "\n---\n") {
-		f.Add(s)
+	md := "Some **bold**, a [link](https://example.org/) and [not](javascript:alert(1)).\n\n<script>alert(1)</script>"
+	res := post(md)
+	got, _ := io.ReadAll(res.Body)
+	if res.StatusCode != http.StatusOK || res.Header.Get("Content-Type") != "text/plain; charset=utf-8" ||
+		res.Header.Get("X-Content-Type-Options") != "nosniff" || res.Header.Get("Access-Control-Allow-Origin") != "" {
+		t.Fatalf("preview: %d %v", res.StatusCode, res.Header)
 	}
-	f.Fuzz(func(t *testing.T, body string) {
-		for _, p := range paragraphs(body) {
-			nodes, err := html.ParseFragment(strings.NewReader(string(p)), &html.Node{Type: html.ElementNode, Data: "p", DataAtom: atom.P})
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, top := range nodes {
-				for _, n := range append([]*html.Node{top}, find(top, func(*html.Node) bool { return true })...) {
-					if n.Type != html.ElementNode {
-						continue
-					}
-					switch n.Data {
-					case "br":
-					case "a":
-						href := attr(n, "href")
-						if len(n.Attr) != 2 || attr(n, "rel") != "nofollow ugc noopener" || !(strings.HasPrefix(href, "http://") || strings.HasPrefix(href, "https://")) {
-							t.Fatalf("link %v from %q", n.Attr, body)
-						}
-					default:
-						t.Fatalf("<%s> from %q", n.Data, body)
-					}
-				}
-			}
-		}
-	})
+	if string(got) != string(renderMarkdown(md)) || !strings.Contains(string(got), "<strong>bold</strong>") ||
+		!strings.Contains(string(got), `<a href="https://example.org/" rel="nofollow ugc noopener">link</a>`) ||
+		!strings.Contains(string(got), "&lt;script&gt;") || strings.Contains(string(got), "javascript") {
+		t.Errorf("preview = %s", got)
+	}
+	if res := post(strings.Repeat("a", page.MaxBody+1)); res.StatusCode != http.StatusRequestEntityTooLarge {
+		t.Errorf("too long: %d", res.StatusCode)
+	}
+	if res := post("a\xffb"); res.StatusCode != http.StatusBadRequest {
+		t.Errorf("not UTF-8: %d", res.StatusCode)
+	}
+	if res, _ := get(t, h, PreviewPath); res.StatusCode != http.StatusMethodNotAllowed || res.Header.Get("Allow") != "POST" {
+		t.Errorf("GET: %d", res.StatusCode)
+	}
 }

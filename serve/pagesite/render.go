@@ -2,14 +2,15 @@ package pagesite
 
 import (
 	"embed"
+	"fmt"
 	"html/template"
+	"io"
 	"net/http"
-	"net/url"
-	"regexp"
-	"strings"
 	"time"
+	"unicode/utf8"
 
 	"planet/core/page"
+	"planet/core/page/markdown"
 )
 
 //go:embed templates/*.html
@@ -19,7 +20,7 @@ var templates = template.Must(template.New("").Funcs(template.FuncMap{
 	"date":     func(t time.Time) string { return t.UTC().Format("2 January 2006") },
 	"datetime": func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
 	"when":     func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") },
-	"paras":    paragraphs,
+	"markdown": renderMarkdown,
 	"script":   func() string { return VerifyScript },
 	"css":      func() string { return AssetsPrefix + "page.css" },
 }).ParseFS(templateFS, "templates/*.html"))
@@ -35,6 +36,34 @@ type profileView struct {
 	// BothWays says, by URL, which links link back to this page with
 	// rel="me" (nil when links are not checked).
 	BothWays map[string]bool
+	// Excerpts holds, by slug, the first paragraph of each listed post
+	// that has no summary, as text: read from the post, and only if the
+	// post verifies.
+	Excerpts map[string]string
+}
+
+// maxExcerpt is how much of a post's first paragraph the list shows.
+const maxExcerpt = 300
+
+// excerpts reads the listed posts that have no summary (of the newest
+// maxFeedEntries, as the feed does) and returns their first paragraphs.
+func (h *Handler) excerpts(s *site) map[string]string {
+	if s.Index == nil {
+		return nil
+	}
+	out := map[string]string{}
+	for i, e := range s.Index.Posts {
+		if i == maxFeedEntries {
+			break
+		}
+		if e.Summary != "" {
+			continue
+		}
+		if v, _ := h.verify(s, page.PostPath(e.Slug), s.Checked); v != nil {
+			out[e.Slug] = markdown.Excerpt(v.Post.Body, maxExcerpt)
+		}
+	}
+	return out
 }
 
 func (h *Handler) serveProfile(w http.ResponseWriter, r *http.Request, name string) {
@@ -47,7 +76,7 @@ func (h *Handler) serveProfile(w http.ResponseWriter, r *http.Request, name stri
 		h.render(w, r, http.StatusGone, "deactivated.html", s)
 		return
 	}
-	v := profileView{site: s, Title: name, URL: s.Base, Docs: page.ProfilePath + " " + page.IndexPath}
+	v := profileView{site: s, Title: name, URL: s.Base, Docs: page.ProfilePath + " " + page.IndexPath, Excerpts: h.excerpts(s)}
 	if s.Profile != nil {
 		v.Title, v.Description = s.Profile.Name, s.Profile.Summary
 		if s.Profile.Picture != "" {
@@ -117,43 +146,10 @@ func (h *Handler) servePost(w http.ResponseWriter, r *http.Request, name, slug s
 	h.render(w, r, http.StatusOK, "post.html", v)
 }
 
-// linkPattern finds bare http(s) links in a post's body.
-var linkPattern = regexp.MustCompile(`https?://[^\s<>"]+`)
-
-// paraBreak separates paragraphs: a blank line (perhaps with spaces).
-var paraBreak = regexp.MustCompile(`\n[ \t]*\n\s*`)
-
-// paragraphs renders a post's plain-text body: paragraphs at blank lines,
-// line breaks kept, bare http(s) links made links. Every piece of text is
-// escaped; a link's href is the escaped URL and carries
-// rel="nofollow ugc noopener", as the link is the author's, not this
-// server's.
-func paragraphs(body string) []template.HTML {
-	var out []template.HTML
-	for _, para := range paraBreak.Split(strings.TrimSpace(body), -1) {
-		var b strings.Builder
-		for i, line := range strings.Split(para, "\n") {
-			if i > 0 {
-				b.WriteString("<br>\n")
-			}
-			last := 0
-			for _, m := range linkPattern.FindAllStringIndex(line, -1) {
-				link := strings.TrimRight(line[m[0]:m[1]], ".,;:!?)]}'")
-				end := m[0] + len(link)
-				b.WriteString(template.HTMLEscapeString(line[last:m[0]]))
-				if u, err := url.Parse(link); err == nil && u.Host != "" && (u.Scheme == "http" || u.Scheme == "https") {
-					b.WriteString(`<a href="` + template.HTMLEscapeString(u.String()) + `" rel="nofollow ugc noopener">` + template.HTMLEscapeString(link) + `</a>`)
-				} else {
-					b.WriteString(template.HTMLEscapeString(link))
-				}
-				last = end
-			}
-			b.WriteString(template.HTMLEscapeString(line[last:]))
-		}
-		out = append(out, template.HTML(b.String()))
-	}
-	return out
-}
+// renderMarkdown renders a post's body. markdown.HTML shows the author's raw
+// HTML as text and lets through only http(s) and mailto links, so its
+// output may be placed in the page as markup.
+func renderMarkdown(body string) template.HTML { return template.HTML(markdown.HTML(body)) }
 
 // Checks are the documents the profile page verified.
 func (v profileView) Checks() []check {
@@ -165,3 +161,28 @@ func (v profileView) Checks() []check {
 
 // Checks are the documents the post page verified.
 func (v postView) Checks() []check { return []check{v.ProfileCheck, v.Check} }
+
+// servePreview renders the posted Markdown as the post page would, for the
+// tab's preview. It is text/plain (with nosniff), so a form on another site
+// that posts here gets a page of text, not markup of this origin; and it
+// carries no CORS header, so no other origin's script reads it. The work
+// is bounded as a page's is: a body of at most page.MaxBody bytes, which
+// markdown.HTML renders in milliseconds. It stores nothing.
+func (h *Handler) servePreview(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", "POST")
+		h.errorPage(w, http.StatusMethodNotAllowed, "Method not allowed", "A preview is asked for with POST.")
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, page.MaxBody+1))
+	switch {
+	case err != nil || len(body) > page.MaxBody:
+		h.errorPage(w, http.StatusRequestEntityTooLarge, "Too long", fmt.Sprintf("A post's text is at most %d bytes.", page.MaxBody))
+		return
+	case !utf8.Valid(body):
+		h.errorPage(w, http.StatusBadRequest, "Not text", "A post's text is UTF-8.")
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	write(w, r, http.StatusOK, "text/plain; charset=utf-8", []byte(markdown.HTML(string(body))))
+}

@@ -18,6 +18,52 @@ function card(/** @type {string} */ title, /** @type {Node[]} */ body) {
   return el('section', { class: 'card stack', 'aria-labelledby': id }, el('h2', { id }, title), ...body);
 }
 
+/**
+ * A post's preview: a toggle, and an area that shows the body as the post
+ * page will, rendered again a moment after each change while it is open.
+ */
+function postPreview(/** @type {HTMLTextAreaElement} */ body) {
+  const node = el('div', { class: 'page-preview', 'aria-live': 'polite', 'aria-label': 'Preview', 'data-testid': 'post-preview', hidden: true });
+  const toggle = el('button', { type: 'button', class: 'button', 'aria-pressed': 'false', 'data-testid': 'post-preview-toggle' }, 'Preview');
+  let timer = 0;
+  let asked = 0;
+  const refresh = async () => {
+    if (node.hidden) return;
+    const n = ++asked;
+    try {
+      const html = await planet.page.preview(body.value);
+      if (n !== asked) return;
+      // Markup from outside the page, inserted as markup: sound only because
+      // it is made by PLANET's Markdown renderer (core/page/markdown, the
+      // same code as the public page), which never passes the author's HTML
+      // through (it shows as text), links only to http, https and mailto,
+      // and is fuzzed for it; the tab's Content-Security-Policy allows no
+      // inline script or style besides.
+      node.innerHTML = html;
+    } catch (err) {
+      if (n === asked) node.textContent = errorMessage(err);
+    }
+  };
+  body.addEventListener('input', () => {
+    clearTimeout(timer);
+    if (!node.hidden) timer = window.setTimeout(refresh, 300);
+  });
+  toggle.addEventListener('click', () => {
+    node.hidden = !node.hidden;
+    toggle.setAttribute('aria-pressed', String(!node.hidden));
+    toggle.textContent = node.hidden ? 'Preview' : 'Hide preview';
+    refresh();
+  });
+  // A link in the preview opens beside the tab, never in its place.
+  node.addEventListener('click', (e) => {
+    const a = e.target instanceof Element ? e.target.closest('a') : null;
+    if (!a) return;
+    e.preventDefault();
+    window.open(a.href, '_blank', 'noopener');
+  });
+  return { node, toggle, refresh };
+}
+
 /** Links typed one per line, "title https://…" or just the address. */
 function parseLinks(/** @type {string} */ text) {
   return text.split('\n').map((l) => l.trim()).filter(Boolean).map((line) => {
@@ -251,11 +297,13 @@ export class PageSection extends HTMLElement {
     const alert = alertBox();
     const status = statusLine();
     const submit = el('button', { type: 'submit', class: 'button primary', 'data-testid': 'post-publish' }, 'Sign and publish');
+    const preview = postPreview(body);
     const form = el('form', { class: 'stack', novalidate: true },
       field('Title', title),
-      field('Text', body, 'Plain text; a blank line starts a new paragraph; addresses become links.'),
+      field('Text', body, 'Markdown: **bold**, *italic*, [a link](https://…), # a heading, - a list, `code`; a blank line starts a new paragraph; addresses become links; HTML shows as text.'),
+      preview.node,
       alert.node,
-      el('div', { class: 'row' }, submit, status.node));
+      el('div', { class: 'row' }, submit, preview.toggle, status.node));
     form.addEventListener('submit', async (e) => {
       e.preventDefault();
       alert.clear();
@@ -278,6 +326,7 @@ export class PageSection extends HTMLElement {
           editing = post.slug;
           title.value = post.title;
           body.value = post.body;
+          preview.refresh();
           submit.textContent = 'Sign and publish the change';
           title.focus();
         });

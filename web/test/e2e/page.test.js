@@ -47,7 +47,14 @@ test('a person publishes a page with a post; a visitor reads and verifies it; a 
   await alice.page.getByTestId('profile-save').click();
   await alice.page.getByRole('status').filter({ hasText: 'Published.' }).waitFor({ timeout: 30_000 });
   await alice.page.getByTestId('post-title').fill('First light');
-  await alice.page.getByTestId('post-body').fill('The tomatoes are red.\n\nFinally, after <script>alert(1)</script> weeks.');
+  await alice.page.getByTestId('post-body').fill('The tomatoes are **red**, see [the seeds](https://seeds.example/t).\n\nFinally, after <script>alert(1)</script> weeks.');
+  // The preview shows the Markdown as the page will, the HTML as text.
+  await alice.page.getByTestId('post-preview-toggle').click();
+  const preview = alice.page.getByTestId('post-preview');
+  await preview.locator('strong', { hasText: 'red' }).waitFor({ timeout: 10_000 });
+  assert.equal(await preview.locator('a').getAttribute('rel'), 'nofollow ugc noopener');
+  assert.equal(await preview.locator('script').count(), 0);
+  assert.match(await preview.textContent(), /after <script>alert\(1\)<\/script> weeks/);
   await alice.page.getByTestId('post-publish').click();
   await alice.page.getByTestId('page-post').filter({ hasText: 'First light' }).waitFor({ timeout: 30_000 });
 
@@ -61,6 +68,11 @@ test('a person publishes a page with a post; a visitor reads and verifies it; a 
   const entry = noJS.locator('.h-entry');
   assert.equal(await entry.locator('.p-name').first().textContent(), 'First light');
   assert.match(await entry.locator('.e-content').textContent(), /Finally, after <script>alert\(1\)<\/script> weeks\./);
+  assert.equal(await entry.locator('.e-content strong').textContent(), 'red');
+  const seeds = entry.locator('.e-content a');
+  assert.equal(await seeds.getAttribute('href'), 'https://seeds.example/t');
+  assert.equal(await seeds.getAttribute('rel'), 'nofollow ugc noopener');
+  assert.equal(await entry.locator('.e-content script').count(), 0);
   assert.equal(await noJS.locator('script:not([src])').count(), 0, 'no inline script');
   assert.equal(await noJS.locator('#verification li.not-verified').count(), 0);
   assert.match(await noJS.locator('#browser-check').textContent(), /turn on scripts/);
