@@ -134,16 +134,11 @@ func (k didcommKeys) relationship(d did.DID) *identity.Relationship {
 	if k.rels == nil || d.Method() != did.MethodPeer {
 		return nil
 	}
-	keys, err := k.rels.Keys(context.Background())
+	r, err := k.rels.Key(context.Background(), d)
 	if err != nil {
 		return nil
 	}
-	for _, r := range keys {
-		if r.DID() == d {
-			return r
-		}
-	}
-	return nil
+	return r
 }
 
 // owns reports whether d is one of the person's DIDs: their persona's or a

@@ -154,9 +154,6 @@ func publishFiles(ctx context.Context, p *core.Planet, ups []publish.Upload) err
 	return nil
 }
 
-// maxPageDocument bounds what a page's documents may weigh when read.
-const maxPageDocument = page.MaxDocument
-
 // viewPage reads someone's page by their did:webvh or the page's address,
 // and verifies it here: the log (every entry, as the resolver does) and
 // each document against the DID's keys at the version it was signed.
@@ -208,7 +205,7 @@ func viewPage(ctx context.Context, input string) (map[string]any, error) {
 	out := map[string]any{"did": res.DID.String(), "url": base, "versions": len(versions),
 		"checks": []string{fmt.Sprintf("the identifier's log: %d version(s), every entry signed by an authorised key", len(versions))}}
 	read := func(path string) (*page.Verified, error) {
-		data, err := (fetchGetter{}).Get(ctx, base+path, maxPageDocument)
+		data, err := (fetchGetter{}).Get(ctx, base+path, page.MaxDocument)
 		if err != nil {
 			return nil, err
 		}

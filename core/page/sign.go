@@ -65,16 +65,24 @@ func withCommon(m map[string]any) map[string]any {
 }
 
 func sign(typ, path string, doc map[string]any, signer Signer, d webvh.DID, vmID string, now time.Time) ([]byte, error) {
+	doc["@context"] = []any{Context}
+	doc["type"] = typ
+	doc["id"] = d.String() + "/" + path
+	doc["author"] = d.String()
+	return signAs(doc, signer, d, vmID, now)
+}
+
+// signAs adds to doc the eddsa-jcs-2022 proof by vmID (relative, "#key-1",
+// or a DID URL of d) and returns the signed document in its canonical
+// form, refusing one over MaxDocument: every document of a page and its
+// presentation are signed so.
+func signAs(doc map[string]any, signer Signer, d webvh.DID, vmID string, now time.Time) ([]byte, error) {
 	if strings.HasPrefix(vmID, "#") {
 		vmID = d.String() + vmID
 	}
 	if !strings.HasPrefix(vmID, d.String()+"#") {
 		return nil, fmt.Errorf("%w: verification method %q is not one of %s", ErrWrongDID, vmID, d)
 	}
-	doc["@context"] = []any{Context}
-	doc["type"] = typ
-	doc["id"] = d.String() + "/" + path
-	doc["author"] = d.String()
 	proof := map[string]any{
 		"type":               proofType,
 		"cryptosuite":        cryptosuite,

@@ -99,39 +99,12 @@ func SignWhois(credentials [][]byte, signer Signer, d webvh.DID, vmID string, no
 		}
 		vcs[i] = m
 	}
-	if strings.HasPrefix(vmID, "#") {
-		vmID = d.String() + vmID
-	}
-	if !strings.HasPrefix(vmID, d.String()+"#") {
-		return nil, fmt.Errorf("%w: verification method %q is not one of %s", ErrWrongDID, vmID, d)
-	}
-	doc := map[string]any{
+	return signAs(map[string]any{
 		"@context":             []any{ContextCredentials},
 		"type":                 []any{TypePresentation},
 		"holder":               d.String(),
 		"verifiableCredential": vcs,
-	}
-	proof := map[string]any{
-		"type":               proofType,
-		"cryptosuite":        cryptosuite,
-		"verificationMethod": vmID,
-		"created":            formatTime(now),
-		"proofPurpose":       proofPurpose,
-	}
-	hash, err := eddsajcs.Hash(doc, proof)
-	if err != nil {
-		return nil, err
-	}
-	proof["proofValue"] = eddsajcs.EncodeProofValue(signer.Sign(hash))
-	doc["proof"] = proof
-	out, err := eddsajcs.Canonical(doc)
-	if err != nil {
-		return nil, err
-	}
-	if len(out) > MaxDocument {
-		return nil, fmt.Errorf("%w: %d bytes, more than %d", ErrTooLarge, len(out), MaxDocument)
-	}
-	return out, nil
+	}, signer, d, vmID, now)
 }
 
 // whoisMembers are the presentation's members; any other is refused.

@@ -215,9 +215,14 @@ func (svc *Service) DIDs(ctx context.Context) ([]did.DID, error) {
 	return out, nil
 }
 
-// Keys returns the keys of the person's relationship DIDs, for reading
-// messages sent to them and writing authcrypt from them.
-func (svc *Service) Keys(ctx context.Context) ([]*identity.Relationship, error) {
+// ErrNotMine is returned by [Service.Key] for a DID that is none of the
+// person's relationship DIDs.
+var ErrNotMine = errors.New("not a relationship DID of the person's")
+
+// Key returns the keys of the person's relationship DID d, for reading
+// messages sent to it and writing authcrypt from it; only d's keys are
+// derived.
+func (svc *Service) Key(ctx context.Context, d did.DID) (*identity.Relationship, error) {
 	s, err := svc.open.Session()
 	if err != nil {
 		return nil, err
@@ -226,9 +231,8 @@ func (svc *Service) Keys(ctx context.Context) ([]*identity.Relationship, error) 
 	if err != nil {
 		return nil, err
 	}
-	var out []*identity.Relationship
 	for _, r := range rels {
-		if r.DID.IsZero() {
+		if r.DID.IsZero() || r.DID != d {
 			continue
 		}
 		k, err := s.Identity.Relationship(r.Index, r.Mediator)
@@ -238,9 +242,9 @@ func (svc *Service) Keys(ctx context.Context) ([]*identity.Relationship, error) 
 		if k.DID() != r.DID {
 			return nil, fmt.Errorf("relationship %s: %w: its DID is not the one its index gives", r.ID, vault.ErrCorrupt)
 		}
-		out = append(out, k)
+		return k, nil
 	}
-	return out, nil
+	return nil, fmt.Errorf("%w: %s", ErrNotMine, did.Short(d))
 }
 
 // An Outgoing is what a step of a handshake sends: the message, the
