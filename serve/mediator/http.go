@@ -129,6 +129,10 @@ func (m *Mediator) servePost(w http.ResponseWriter, r *http.Request) {
 // serveWebSocket reads messages from ws until it closes, answering on it;
 // one goroutine writes, so live deliveries and replies never interleave.
 func (m *Mediator) serveWebSocket(ctx context.Context, ws *websocket.Conn) {
+	if !m.track(ws) {
+		return
+	}
+	defer m.untrack(ws)
 	out := make(chan []byte, wsQueue)
 	done := make(chan struct{})
 	c := &conn{persistent: true}

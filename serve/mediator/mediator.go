@@ -24,6 +24,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gorilla/websocket"
+
 	"planet/core/did"
 	"planet/core/didcomm"
 	"planet/core/mediation"
@@ -121,6 +123,11 @@ type Mediator struct {
 
 	mu   sync.Mutex
 	live map[string]map[*conn]struct{} // client DID → its connections in live mode
+	// sockets are the open WebSockets, closed by Close: a hijacked
+	// connection outlives the HTTP server, and a client left on one would
+	// talk to a closed store instead of reconnecting.
+	sockets map[*websocket.Conn]struct{}
+	closed  bool
 
 	stopSweep chan struct{}
 	swept     chan struct{}
@@ -189,7 +196,35 @@ func (m *Mediator) DID() string { return m.agent.did.String() }
 func (m *Mediator) Close() error {
 	close(m.stopSweep)
 	<-m.swept
+	m.mu.Lock()
+	m.closed = true
+	for ws := range m.sockets {
+		ws.Close()
+	}
+	m.mu.Unlock()
 	return m.store.close()
+}
+
+// track keeps ws among the sockets Close closes; it reports false, having
+// closed ws, once the mediator is closed.
+func (m *Mediator) track(ws *websocket.Conn) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		ws.Close()
+		return false
+	}
+	if m.sockets == nil {
+		m.sockets = map[*websocket.Conn]struct{}{}
+	}
+	m.sockets[ws] = struct{}{}
+	return true
+}
+
+func (m *Mediator) untrack(ws *websocket.Conn) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.sockets, ws)
 }
 
 func (m *Mediator) sweep() {
